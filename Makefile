@@ -1,0 +1,39 @@
+# Two commands on a fresh machine: `make demo`, then `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CUSTOMERS ?= 5000
+
+.PHONY: help install demo test lint bench clean
+
+help:
+	@echo "make demo    - set up .venv, generate sample exports, ingest -> train -> score"
+	@echo "make test    - run the test suite (what CI runs)"
+	@echo "make lint    - ruff"
+	@echo "make bench   - benchmarks; figures printed and written to bench/results/"
+	@echo "make clean   - remove .venv and everything under data/ except its README"
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/churn demo --customers $(CUSTOMERS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check pipelines features models tests
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV)
+	find data -mindepth 1 ! -name README.md -exec rm -rf {} +

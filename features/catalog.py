@@ -1,0 +1,107 @@
+"""The public feature set: names, groups and meanings, in one place.
+
+Training, scoring, reasons and the docs all read this table. Every window is "the N days up to
+and including `as_of`", i.e. event dates in [as_of - N + 1, as_of] (UTC calendar days).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    name: str
+    group: str  # rfm | complaints | satisfaction | engagement | profile
+    source: str  # staged table it comes from
+    unit: str
+    meaning: str
+    categorical: bool = False
+
+
+FEATURES: tuple[FeatureSpec, ...] = (
+    # --- RFM and cadence (purchases with status 'completed') ---
+    FeatureSpec("recency_days", "rfm", "purchases", "days", "Days from the last completed order to as_of (0 = bought on as_of)."),
+    FeatureSpec("tenure_days", "rfm", "purchases", "days", "Days from the first completed order to as_of."),
+    FeatureSpec("orders_30d", "rfm", "purchases", "orders", "Completed orders in the last 30 days."),
+    FeatureSpec("orders_90d", "rfm", "purchases", "orders", "Completed orders in the last 90 days."),
+    FeatureSpec("orders_180d", "rfm", "purchases", "orders", "Completed orders in the last 180 days."),
+    FeatureSpec("orders_365d", "rfm", "purchases", "orders", "Completed orders in the last 365 days."),
+    FeatureSpec("orders_lifetime", "rfm", "purchases", "orders", "Completed orders up to as_of."),
+    FeatureSpec("spend_90d", "rfm", "purchases", "currency", "Spend on completed orders in the last 90 days."),
+    FeatureSpec("spend_365d", "rfm", "purchases", "currency", "Spend on completed orders in the last 365 days."),
+    FeatureSpec("spend_lifetime", "rfm", "purchases", "currency", "Spend on completed orders up to as_of."),
+    FeatureSpec("avg_order_value", "rfm", "purchases", "currency", "Lifetime spend / lifetime completed orders."),
+    FeatureSpec("median_interval_days", "rfm", "purchases", "days", "Median days between consecutive orders (empty for one-time buyers)."),
+    FeatureSpec("interval_std_days", "rfm", "purchases", "days", "Standard deviation of days between orders (needs 3+ orders)."),
+    FeatureSpec("overdue_ratio", "rfm", "purchases", "ratio", "recency_days / max(median_interval_days, 1); empty for one-time buyers."),
+    FeatureSpec("is_one_time_buyer", "rfm", "purchases", "flag", "1 when the customer has exactly one completed order."),
+    FeatureSpec("orders_prev_90d", "rfm", "purchases", "orders", "Completed orders 91-180 days before as_of."),
+    FeatureSpec("spend_prev_90d", "rfm", "purchases", "currency", "Spend on completed orders 91-180 days before as_of."),
+    FeatureSpec("orders_change_90d", "rfm", "purchases", "ratio in [-1, 1]", "(orders last 90d - orders 90d before) / their sum; 0 when both are 0."),
+    FeatureSpec("spend_change_90d", "rfm", "purchases", "ratio in [-1, 1]", "(spend last 90d - spend 90d before) / their sum; 0 when both are 0."),
+    FeatureSpec("return_share", "rfm", "purchases", "share", "Returned orders / (completed + returned) orders up to as_of."),
+    # --- Complaints and service (opened/resolved timestamps, never the export-time status) ---
+    FeatureSpec("complaints_30d", "complaints", "complaints", "complaints", "Complaints opened in the last 30 days."),
+    FeatureSpec("complaints_90d", "complaints", "complaints", "complaints", "Complaints opened in the last 90 days."),
+    FeatureSpec("complaints_365d", "complaints", "complaints", "complaints", "Complaints opened in the last 365 days."),
+    FeatureSpec("days_since_last_complaint", "complaints", "complaints", "days", "Days from the last complaint opened to as_of."),
+    FeatureSpec("open_complaints", "complaints", "complaints", "complaints", "Complaints opened on or before as_of and not resolved by the end of as_of."),
+    FeatureSpec("oldest_open_complaint_days", "complaints", "complaints", "days", "Age at as_of of the oldest complaint still open (empty when none)."),
+    FeatureSpec("median_resolution_days_365d", "complaints", "complaints", "days", "Median opened-to-resolved time of complaints resolved in the last 365 days."),
+    FeatureSpec("max_resolution_days_365d", "complaints", "complaints", "days", "Slowest opened-to-resolved time among complaints resolved in the last 365 days."),
+    FeatureSpec("repeat_complaints_365d", "complaints", "complaints", "complaints", "Complaints in the last 365 days opened within 14 days of the previous one."),
+    FeatureSpec("complaint_order_ratio_365d", "complaints", "complaints", "ratio", "complaints_365d / max(orders_365d, 1)."),
+    # --- Satisfaction (a rating counts from its ticket's resolved_at) ---
+    FeatureSpec("last_satisfaction", "satisfaction", "complaints", "0-1 score", "The most recent rating known at as_of (0 = worst, 1 = best)."),
+    FeatureSpec("worst_satisfaction_365d", "satisfaction", "complaints", "0-1 score", "Lowest rating known from the last 365 days."),
+    FeatureSpec("rated_bad_not_recovered", "satisfaction", "complaints", "flag", "1 when the last rating was bad (<= 0.25) and no completed order followed it."),
+    FeatureSpec("unrated_resolved_365d", "satisfaction", "complaints", "complaints", "Complaints resolved in the last 365 days that carry no rating."),
+    # --- Engagement ---
+    FeatureSpec("interactions_30d", "engagement", "interactions", "interactions", "Interactions in the last 30 days."),
+    FeatureSpec("interactions_90d", "engagement", "interactions", "interactions", "Interactions in the last 90 days."),
+    FeatureSpec("interactions_prev_60d", "engagement", "interactions", "interactions", "Interactions 31-90 days before as_of."),
+    FeatureSpec("engagement_change", "engagement", "interactions", "ratio in [-1, 1]", "(2 x interactions_30d - interactions_prev_60d) / their sum; the monthly rate now vs before."),
+    FeatureSpec("days_since_last_interaction", "engagement", "interactions", "days", "Days from the last interaction to as_of."),
+    FeatureSpec("inbound_share_90d", "engagement", "interactions", "share", "Share of the last 90 days' interactions the customer started."),
+    FeatureSpec("unsubscribed", "engagement", "interactions", "flag", "1 when the customer unsubscribed from the newsletter on or before as_of."),
+    # --- Customer master ---
+    FeatureSpec("account_age_days", "profile", "customers", "days", "Days from signup to as_of."),
+    FeatureSpec("segment", "profile", "customers", "category", "Customer segment from the master (levels fixed at training).", categorical=True),
+    FeatureSpec("region", "profile", "customers", "category", "Region from the master (levels fixed at training).", categorical=True),
+)
+
+FEATURES_BY_NAME: dict[str, FeatureSpec] = {spec.name: spec for spec in FEATURES}
+CATEGORICAL_FEATURES: tuple[str, ...] = tuple(s.name for s in FEATURES if s.categorical)
+
+
+def feature_names(available_sources: tuple[str, ...] | list[str]) -> list[str]:
+    """The features computable from the given staged sources, in catalog order."""
+    return [spec.name for spec in FEATURES if spec.source in available_sources]
+
+
+def feature_table_markdown() -> str:
+    """The feature documentation table (docs/features.md is generated from this)."""
+    rows = ["| feature | group | source | unit | meaning |", "|---|---|---|---|---|"]
+    rows += [f"| `{s.name}` | {s.group} | {s.source} | {s.unit} | {s.meaning} |" for s in FEATURES]
+    return "\n".join(rows) + "\n"
+
+
+def feature_table_schema(columns: list[str]):
+    """Contract of a feature table (grain: one row per eligible customer at one `as_of`)."""
+    import pandera.pandas as pa
+
+    checks = {
+        "customer_id": pa.Column(str, unique=True),
+        "as_of": pa.Column("datetime64[ns]", coerce=True),
+        "last_purchase_date": pa.Column("datetime64[ns]", coerce=True),
+    }
+    for name in columns:
+        spec = FEATURES_BY_NAME[name]
+        if spec.categorical:
+            checks[name] = pa.Column(str, nullable=True)
+        elif spec.unit in ("days", "orders", "complaints", "interactions"):
+            checks[name] = pa.Column(float, pa.Check.ge(0), nullable=True)
+        else:
+            checks[name] = pa.Column(float, nullable=True)
+    return pa.DataFrameSchema(checks, strict=True, ordered=True)

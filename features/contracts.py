@@ -1,0 +1,137 @@
+"""Data contracts for the staged tables and the feature table, declared once.
+
+Each schema's docstring states the table's grain and key. `pipelines` validates staged tables
+before writing them and feature tables before saving; `features` validates its inputs so a
+hand-built frame in a notebook gets the same guarantees as the flow.
+
+Timestamps are tz-aware UTC; identifiers are text (leading zeros are data, not formatting).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+
+UTC_TS = {"unit": "us", "tz": "UTC"}
+
+PURCHASE_STATUSES = ("completed", "cancelled", "returned")
+
+
+class StagedPurchases(pa.DataFrameModel):
+    """One row per order (key: `order_id`). `amount` in account currency, gross of returns."""
+
+    customer_id: Series[str] = pa.Field(str_length={"min_value": 1})
+    order_id: Series[str] = pa.Field(unique=True, str_length={"min_value": 1})
+    order_date: Series[pd.DatetimeTZDtype] = pa.Field(dtype_kwargs=UTC_TS)
+    amount: Series[float]
+    status: Series[str] = pa.Field(isin=list(PURCHASE_STATUSES))
+    quantity: Series[float] = pa.Field(nullable=True, ge=0)
+    channel: Series[str] = pa.Field(nullable=True)
+
+    class Config:
+        strict = "filter"
+        coerce = True
+
+
+class StagedComplaints(pa.DataFrameModel):
+    """One row per complaint or ticket (key: `complaint_id`).
+
+    `satisfaction` is on a common 0-1 scale (CSAT 1-5 maps to 0, .25, .5, .75, 1) and counts as
+    known from `resolved_at` on: a rating cannot be given before the ticket is solved.
+    `status` is the export-time status and must never feed a point-in-time feature.
+    """
+
+    customer_id: Series[str] = pa.Field(str_length={"min_value": 1})
+    complaint_id: Series[str] = pa.Field(unique=True, str_length={"min_value": 1})
+    opened_at: Series[pd.DatetimeTZDtype] = pa.Field(dtype_kwargs=UTC_TS)
+    resolved_at: Series[pd.DatetimeTZDtype] = pa.Field(dtype_kwargs=UTC_TS, nullable=True)
+    category: Series[str] = pa.Field(nullable=True)
+    status: Series[str] = pa.Field(nullable=True)
+    satisfaction: Series[float] = pa.Field(nullable=True, ge=0, le=1)
+
+    @pa.dataframe_check
+    def resolved_not_before_opened(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["resolved_at"].isna() | (df["resolved_at"] >= df["opened_at"])
+
+    class Config:
+        strict = "filter"
+        coerce = True
+
+
+class StagedInteractions(pa.DataFrameModel):
+    """One row per interaction (key: `interaction_id`, generated from the row when absent)."""
+
+    customer_id: Series[str] = pa.Field(str_length={"min_value": 1})
+    interaction_id: Series[str] = pa.Field(unique=True)
+    occurred_at: Series[pd.DatetimeTZDtype] = pa.Field(dtype_kwargs=UTC_TS)
+    channel: Series[str] = pa.Field(nullable=True)
+    type: Series[str] = pa.Field(nullable=True)
+    direction: Series[str] = pa.Field(nullable=True, isin=["inbound", "outbound"])
+
+    class Config:
+        strict = "filter"
+        coerce = True
+
+
+class StagedCustomers(pa.DataFrameModel):
+    """One row per customer (key: `customer_id`): the optional customer master."""
+
+    customer_id: Series[str] = pa.Field(unique=True, str_length={"min_value": 1})
+    name: Series[str] = pa.Field(nullable=True)
+    email: Series[str] = pa.Field(nullable=True)
+    signup_date: Series[pd.DatetimeTZDtype] = pa.Field(dtype_kwargs=UTC_TS, nullable=True)
+    segment: Series[str] = pa.Field(nullable=True)
+    region: Series[str] = pa.Field(nullable=True)
+    owner: Series[str] = pa.Field(nullable=True)
+    cancelled_at: Series[pd.DatetimeTZDtype] = pa.Field(dtype_kwargs=UTC_TS, nullable=True)
+
+    class Config:
+        strict = "filter"
+        coerce = True
+
+
+STAGED_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
+    "purchases": StagedPurchases,
+    "complaints": StagedComplaints,
+    "interactions": StagedInteractions,
+    "customers": StagedCustomers,
+}
+
+#: Columns a raw export must provide (after header mapping) for each kind.
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "purchases": ("customer_id", "order_id", "order_date", "amount"),
+    "complaints": ("customer_id", "complaint_id", "opened_at"),
+    "interactions": ("customer_id", "occurred_at", "channel"),
+    "customers": ("customer_id",),
+}
+
+#: Source key used to deduplicate re-exports of the same record.
+SOURCE_KEYS: dict[str, str] = {
+    "purchases": "order_id",
+    "complaints": "complaint_id",
+    "interactions": "interaction_id",
+    "customers": "customer_id",
+}
+
+TIMESTAMP_COLUMNS: dict[str, tuple[str, ...]] = {
+    "purchases": ("order_date",),
+    "complaints": ("opened_at", "resolved_at"),
+    "interactions": ("occurred_at",),
+    "customers": ("signup_date", "cancelled_at"),
+}
+
+#: Timestamp columns that must be present on every staged row.
+REQUIRED_TIMESTAMPS: dict[str, tuple[str, ...]] = {
+    "purchases": ("order_date",),
+    "complaints": ("opened_at",),
+    "interactions": ("occurred_at",),
+    "customers": (),
+}
+
+
+def empty_staged(kind: str) -> pd.DataFrame:
+    """An empty frame with the staged columns and dtypes of `kind` (for a missing source)."""
+    schema = STAGED_SCHEMAS[kind].to_schema()
+    frame = pd.DataFrame({name: pd.Series(dtype="object") for name in schema.columns})
+    return schema.validate(frame)

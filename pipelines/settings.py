@@ -1,0 +1,87 @@
+"""Locations and service addresses, read once from the environment at a flow's entry.
+
+Business parameters (horizon, windows, tiers) are typed flow parameters instead; this object
+only says *where* things live. Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DATA_DIR = "data"
+REGISTERED_MODEL_NAME = "churn-model"
+EXPERIMENT_NAME = "churn"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the data, the MLflow store and the Prefect home live."""
+
+    data_dir: Path
+    mlflow_tracking_uri: str
+    experiment_name: str = EXPERIMENT_NAME
+    registered_model_name: str = REGISTERED_MODEL_NAME
+    timezone: str = "UTC"
+
+    @classmethod
+    def from_env(cls, data_dir: str | Path | None = None) -> Settings:
+        """Settings from an explicit data dir, else `$CHURN_DATA_DIR`, else `./data`.
+
+        `MLFLOW_TRACKING_URI` wins when set; otherwise the embedded default is a SQLite store
+        inside the data dir (absolute, because MLflow resolves relative URIs against the cwd).
+        """
+        root = Path(data_dir or os.environ.get("CHURN_DATA_DIR") or DEFAULT_DATA_DIR)
+        root = root.expanduser().resolve()
+        uri = os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{root / 'mlflow' / 'mlflow.db'}"
+        return cls(
+            data_dir=root,
+            mlflow_tracking_uri=uri,
+            experiment_name=os.environ.get("CHURN_EXPERIMENT", EXPERIMENT_NAME),
+            registered_model_name=os.environ.get("CHURN_MODEL_NAME", REGISTERED_MODEL_NAME),
+            timezone=os.environ.get("CHURN_TIMEZONE", "UTC"),
+        )
+
+    @property
+    def uses_embedded_mlflow(self) -> bool:
+        return self.mlflow_tracking_uri.startswith("sqlite:///") and str(self.data_dir) in (
+            self.mlflow_tracking_uri
+        )
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.data_dir / "raw"
+
+    @property
+    def staged_dir(self) -> Path:
+        return self.data_dir / "staged"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.data_dir / "quarantine"
+
+    @property
+    def features_dir(self) -> Path:
+        return self.data_dir / "features"
+
+    @property
+    def model_input_dir(self) -> Path:
+        return self.data_dir / "model_input"
+
+    @property
+    def scored_dir(self) -> Path:
+        return self.data_dir / "scored"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.data_dir / "reports"
+
+    @property
+    def ground_truth_dir(self) -> Path:
+        """Written by the sample generator only; the pipeline's flows never read it."""
+        return self.data_dir / "ground_truth"
+
+    @property
+    def mlflow_artifact_dir(self) -> Path:
+        return self.data_dir / "mlflow" / "artifacts"

@@ -1,0 +1,70 @@
+"""Reading and writing the data directory's tables, atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from features.contracts import STAGED_SCHEMAS
+from features.sources import SourceTables
+from pipelines.settings import Settings
+
+STAGED_KINDS = ("purchases", "complaints", "interactions", "customers")
+
+
+def _atomic_target(path: Path) -> tuple[int, Path]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    return handle, Path(temp)
+
+
+def write_parquet_atomic(frame: pd.DataFrame, path: Path) -> Path:
+    """Write to a temp file beside `path`, then rename: readers never see half a file."""
+    handle, temp = _atomic_target(path)
+    os.close(handle)
+    try:
+        frame.to_parquet(temp, index=False)
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+    return path
+
+
+def write_text_atomic(text: str, path: Path, encoding: str = "utf-8") -> Path:
+    handle, temp = _atomic_target(path)
+    try:
+        with os.fdopen(handle, "w", encoding=encoding, newline="") as out:
+            out.write(text)
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+    return path
+
+
+def write_json_atomic(payload: Any, path: Path) -> Path:
+    return write_text_atomic(json.dumps(payload, indent=2, default=str) + "\n", path)
+
+
+def staged_path(settings: Settings, kind: str) -> Path:
+    return settings.staged_dir / f"{kind}.parquet"
+
+
+def load_source_tables(settings: Settings) -> SourceTables:
+    """The staged tables that exist; purchases are required."""
+    tables: dict[str, pd.DataFrame | None] = {}
+    for kind in STAGED_KINDS:
+        path = staged_path(settings, kind)
+        tables[kind] = (
+            STAGED_SCHEMAS[kind].validate(pd.read_parquet(path)) if path.exists() else None
+        )
+    if tables["purchases"] is None:
+        raise FileNotFoundError(
+            f"no staged purchases at {staged_path(settings, 'purchases')}; "
+            "run `churn ingest` first (or `churn demo` for sample data)"
+        )
+    return SourceTables(**tables)

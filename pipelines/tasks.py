@@ -1,0 +1,253 @@
+"""Prefect tasks: every read and write of the pipeline, calling pure code in between."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from prefect import get_run_logger, task
+
+from features.build import as_date, build_customer_features
+from features.catalog import feature_names, feature_table_schema
+from features.snapshots import build_model_input, frame_content_hash, labelled_cutoffs
+from models.evaluate import classification_metrics
+from models.score import TierPolicy, score_customers
+from models.train import TrainParams, fit_with_validation
+from pipelines import sample_data
+from pipelines.ingest import ingest_raw_exports
+from pipelines.settings import Settings
+from pipelines.storage import (
+    load_source_tables,
+    write_json_atomic,
+    write_parquet_atomic,
+    write_text_atomic,
+)
+from pipelines.tracking import load_champion, log_metrics_to_run, log_training_run
+
+
+def _resolve_as_of(tables, as_of: dt.date | str | None) -> dt.date:
+    """An explicit cutoff, else the last event date in the staged data."""
+    return as_date(as_of) if as_of is not None else tables.last_event_date().date()
+
+
+@task(name="generate-sample-exports")
+def generate_sample_exports(
+    data_dir: str | None, customers: int, seed: int, end: dt.date | None = None
+) -> dict[str, Any]:
+    settings = Settings.from_env(data_dir)
+    written = sample_data.generate_and_write(settings, customers=customers, seed=seed, end=end)
+    get_run_logger().info("wrote %s", {k: str(v) for k, v in written.items()})
+    return {kind: str(path) for kind, path in written.items()}
+
+
+@task(name="stage-raw-exports")
+def stage_raw_exports(data_dir: str | None) -> dict[str, Any]:
+    settings = Settings.from_env(data_dir)
+    report = ingest_raw_exports(settings)
+    logger = get_run_logger()
+    for account in report.accounts:
+        logger.info(
+            "%s: read %d = staged %d + duplicates %d + quarantined %d %s",
+            account.file, account.rows_read, account.staged, account.duplicates,
+            account.quarantined, account.reasons or "",
+        )
+    return report.to_dict()
+
+
+@task(name="write-feature-table")
+def write_feature_table(data_dir: str | None, as_of: dt.date | None) -> str:
+    settings = Settings.from_env(data_dir)
+    tables = load_source_tables(settings)
+    cutoff = _resolve_as_of(tables, as_of)
+    features = build_customer_features(tables, cutoff)
+    feature_table_schema(feature_names(tables.available)).validate(features)
+    path = write_parquet_atomic(features, settings.features_dir / f"{cutoff}.parquet")
+    get_run_logger().info("features for %d customers at %s -> %s", len(features), cutoff, path)
+    return str(path)
+
+
+@task(name="write-model-input")
+def write_model_input(
+    data_dir: str | None, as_of: dt.date | None, params: TrainParams
+) -> dict[str, Any]:
+    settings = Settings.from_env(data_dir)
+    tables = load_source_tables(settings)
+    data_end = _resolve_as_of(tables, as_of)
+    first_purchase = tables.purchases["order_date"].min().date()
+    cutoffs = labelled_cutoffs(
+        data_end, params.horizon_days, params.n_cutoffs, step_days=params.cutoff_step_days,
+        earliest=first_purchase + dt.timedelta(days=params.min_history_days),
+    )
+    if len(cutoffs) < 2:
+        raise ValueError(
+            f"only {len(cutoffs)} cutoff(s) between {first_purchase} + "
+            f"{params.min_history_days} days and {data_end} - {params.horizon_days} days; "
+            "training needs at least 2: supply more history or lower --horizon-days"
+        )
+    frame = build_model_input(tables, cutoffs, params.horizon_days, data_end=data_end)
+    digest = frame_content_hash(frame)
+    path = settings.model_input_dir / f"{data_end}_h{params.horizon_days}.parquet"
+    write_parquet_atomic(frame, path)
+    get_run_logger().info(
+        "model input: %d rows over %d cutoffs (%s .. %s), churn rate %.3f",
+        len(frame), len(cutoffs), cutoffs[0], cutoffs[-1], frame["churned"].mean(),
+    )
+    return {
+        "path": str(path), "sha256": digest, "data_end": str(data_end),
+        "cutoffs": [str(c) for c in cutoffs], "features": feature_names(tables.available),
+        "data_start": str(first_purchase),
+    }
+
+
+@task(name="fit-and-register")
+def fit_and_register(
+    data_dir: str | None, model_input: dict[str, Any], params: TrainParams
+) -> dict[str, Any]:
+    settings = Settings.from_env(data_dir)
+    frame = pd.read_parquet(model_input["path"])
+    fitted = fit_with_validation(frame, model_input["features"], params)
+    logged = log_training_run(
+        settings, fitted, params,
+        model_input=frame, model_input_path=Path(model_input["path"]),
+        model_input_hash=model_input["sha256"],
+        run_params={
+            "data_start": model_input["data_start"], "data_end": model_input["data_end"],
+            "cutoffs": ",".join(model_input["cutoffs"]), "n_features": len(fitted.features),
+            "valid_cutoff": str(fitted.valid_cutoff), "best_iteration": fitted.best_iteration,
+        },
+    )
+    get_run_logger().info(
+        "out-of-time ROC-AUC %.4f (recency baseline %.4f) on cutoff %s; registered version %s",
+        fitted.validation["roc_auc"], fitted.baseline["roc_auc"], fitted.valid_cutoff,
+        logged.version,
+    )
+    return {
+        "run_id": logged.run_id, "model_version": logged.version,
+        "valid_cutoff": str(fitted.valid_cutoff), "validation": fitted.validation,
+        "baseline_recency": fitted.baseline, "best_iteration": fitted.best_iteration,
+        "tracking_uri": settings.mlflow_tracking_uri,
+    }
+
+
+def new_run_id(now: dt.datetime | None = None) -> str:
+    """Sortable and unique: UTC time plus a short random suffix."""
+    now = now or dt.datetime.now(dt.UTC)
+    return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+
+
+@task(name="score-and-archive")
+def score_and_archive(data_dir: str | None, as_of: dt.date | None) -> dict[str, Any]:
+    settings = Settings.from_env(data_dir)
+    tables = load_source_tables(settings)
+    cutoff = _resolve_as_of(tables, as_of)
+    model, version, model_run_id = load_champion(settings)
+    features = build_customer_features(tables, cutoff)
+    policy = TierPolicy()
+    risk_list, contributions = score_customers(model, features, model_version=version,
+                                               policy=policy)
+    run_dir = settings.scored_dir / str(cutoff) / new_run_id()
+    run_dir.mkdir(parents=True, exist_ok=False)  # archives are never overwritten
+    csv_path = run_dir / "risk_list.csv"
+    write_text_atomic(risk_list_csv_text(risk_list), csv_path, encoding="utf-8-sig")
+    write_parquet_atomic(risk_list, run_dir / "risk_list.parquet")
+    write_parquet_atomic(contributions, run_dir / "shap_contributions.parquet")
+    tiers = risk_list["risk_tier"].value_counts().reindex(
+        [name for name, _ in policy.tiers] + [policy.default], fill_value=0
+    ).to_dict()
+    metadata = {
+        "as_of": str(cutoff), "model_version": version, "model_run_id": model_run_id,
+        "customers_scored": len(risk_list), "tiers": tiers, "tier_policy": policy.model_dump(),
+        "churn_definition": f"no completed purchase in the {model.horizon_days} days after as_of",
+        "model_validation": model.validation, "tracking_uri": settings.mlflow_tracking_uri,
+    }
+    write_json_atomic(metadata, run_dir / "metadata.json")
+    report_path = write_text_atomic(summary_markdown(risk_list, metadata), run_dir / "report.md")
+    _point_latest(settings.scored_dir, run_dir)
+    get_run_logger().info("scored %d customers -> %s", len(risk_list), csv_path)
+    return {
+        "risk_list_csv": str(csv_path), "risk_list_parquet": str(run_dir / "risk_list.parquet"),
+        "report": str(report_path), "run_dir": str(run_dir), "as_of": str(cutoff),
+        "model_version": version, "customers_scored": len(risk_list), "tiers": tiers,
+    }
+
+
+def risk_list_csv_text(risk_list: pd.DataFrame) -> str:
+    """ISO dates, IDs as text, and no reason/grouping helper columns."""
+    columns = [c for c in risk_list.columns if not c.startswith("reason_group_")]
+    out = risk_list[columns].copy()
+    for column in ("last_purchase_date", "as_of"):
+        out[column] = pd.to_datetime(out[column]).dt.strftime("%Y-%m-%d")
+    return out.to_csv(index=False, lineterminator="\r\n")
+
+
+def _point_latest(scored_dir: Path, run_dir: Path) -> None:
+    """`scored/latest` names the newest run (a symlink where possible, else a text file)."""
+    link = scored_dir / "latest"
+    relative = run_dir.relative_to(scored_dir)
+    try:
+        temp = scored_dir / f".latest-{uuid.uuid4().hex[:6]}"
+        temp.symlink_to(relative, target_is_directory=True)
+        temp.replace(link)
+    except OSError:
+        write_text_atomic(str(relative) + "\n", scored_dir / "latest.txt")
+
+
+def summary_markdown(risk_list: pd.DataFrame, metadata: dict[str, Any]) -> str:
+    """A short human-readable report of one scoring run."""
+    validation = metadata.get("model_validation", {})
+    lines = [
+        f"# Churn risk report: data as of {metadata['as_of']}",
+        "",
+        f"- Model version: {metadata['model_version']} (run {metadata['model_run_id']})",
+        f"- Churn definition: {metadata['churn_definition']}",
+        f"- Customers scored: {metadata['customers_scored']}",
+    ]
+    if validation:
+        lines.append(
+            f"- Out-of-time ROC-AUC {validation.get('roc_auc', float('nan')):.3f}, "
+            f"PR-AUC {validation.get('pr_auc', float('nan')):.3f}, "
+            f"top-decile lift {validation.get('top_decile_lift', float('nan')):.2f}"
+        )
+    lines += ["", "| tier | customers |", "|---|---|"]
+    lines += [f"| {tier} | {count} |" for tier, count in metadata["tiers"].items()]
+    lines += ["", "## Top 10", "", "| rank | customer | probability | tier | main reason |",
+              "|---|---|---|---|---|"]
+    for row in risk_list.head(10).itertuples():
+        lines.append(f"| {row.rank} | {row.customer_id} | {row.churn_probability:.2f} | "
+                     f"{row.risk_tier} | {row.reason_1} |")
+    return "\n".join(lines) + "\n"
+
+
+@task(name="grade-against-ground-truth")
+def grade_against_ground_truth(
+    data_dir: str | None, scored: dict[str, Any], trained: dict[str, Any]
+) -> dict[str, float]:
+    """Sample data only: compare the risk list with the simulator's true probabilities.
+
+    The simulator knows each customer's true churn probability after the final cutoff and
+    what really happened; the AUC of the true probabilities is the best any model could do.
+    """
+    settings = Settings.from_env(data_dir)
+    truth_path = sample_data.ground_truth_path(settings)
+    if not truth_path.exists():
+        return {}
+    truth = pd.read_csv(truth_path, dtype={"customer_id": str})
+    risk = pd.read_parquet(scored["risk_list_parquet"])
+    joined = risk.merge(truth, on="customer_id", how="inner", validate="one_to_one")
+    outcome = joined["churned"].astype(int).to_numpy()
+    graded = {
+        "truth_customers": float(len(joined)),
+        "truth_model_roc_auc": classification_metrics(outcome, joined["churn_probability"])["roc_auc"],
+        "truth_recency_roc_auc": classification_metrics(
+            outcome, joined["days_since_last_purchase"].rank(pct=True)
+        )["roc_auc"],
+        "truth_ceiling_roc_auc": classification_metrics(
+            outcome, joined["true_churn_probability"]
+        )["roc_auc"],
+    }
+    log_metrics_to_run(settings, trained["run_id"], graded)
+    write_json_atomic(graded, Path(scored["run_dir"]) / "ground_truth_grading.json")
+    return graded

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from models.train import TemporalSplitError, temporal_split
+
+
+def test_temporal_split_never_trains_on_a_window_overlapping_validation(model_input):
+    split = temporal_split(model_input, horizon_days=60)
+    valid_cutoff = pd.Timestamp(split.valid_cutoff)
+    assert set(split.valid["cutoff"]) == {valid_cutoff}
+    train_cutoffs = pd.to_datetime(split.train["cutoff"])
+    # every training label window (c, c + 60] ends on or before the validation cutoff
+    assert (train_cutoffs + pd.Timedelta(days=60) <= valid_cutoff).all()
+    assert train_cutoffs.max() < valid_cutoff
+    # the cutoff 30 days before validation overlaps its future and must be left out
+    assert valid_cutoff - pd.Timedelta(days=30) not in set(train_cutoffs)
+
+
+def test_temporal_split_refuses_when_no_cutoff_fits(model_input):
+    with pytest.raises(TemporalSplitError, match="shorter horizon"):
+        temporal_split(model_input, horizon_days=400)
+
+
+def test_model_beats_the_recency_baseline_on_synthetic_signal(fitted):
+    assert fitted.validation["roc_auc"] > 0.7
+    assert fitted.validation["roc_auc"] > fitted.baseline["roc_auc"]
+    assert fitted.best_iteration >= 1
+
+
+def test_category_levels_are_fixed_at_training(fitted, model_input):
+    frame = model_input.head(3).copy()
+    frame["segment"] = ["Consumer", "Unheard-of", None]
+    matrix = fitted.matrix(frame)
+    assert list(matrix["segment"].cat.categories) == ["Consumer", "Corporate", "SMB"]
+    assert matrix["segment"].isna().tolist() == [False, True, True]
