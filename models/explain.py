@@ -94,8 +94,11 @@ def _purchases_falling(row: Mapping) -> str:
         return (f"{_plural(orders, 'order')} in the last 90 days, against "
                 f"{int(orders_prev)} in the 90 days before.")
     orders_year = _number(row.get("orders_365d"))
+    if orders_year == 0:
+        lifetime = _number(row.get("orders_lifetime")) or 0.0
+        return f"No orders in the last 12 months, after {_plural(lifetime, 'order')} before."
     if orders_year is not None:
-        return f"Buys rarely: {_plural(orders_year, 'order')} in the last 12 months."
+        return f"Only {_plural(orders_year, 'order')} in the last 12 months."
     return "Buys less than similar customers."
 
 

@@ -125,7 +125,7 @@ def fit_with_validation(
     probe = lgb.LGBMClassifier(n_estimators=params.max_boost_rounds, **params.lightgbm_params())
     probe.fit(
         x_train, split.train[LABEL],
-        eval_set=[(x_valid, split.valid[LABEL])], eval_metric="binary_logloss",
+        eval_X=(x_valid,), eval_y=(split.valid[LABEL],), eval_metric="binary_logloss",
         callbacks=[lgb.early_stopping(params.early_stopping_rounds, verbose=False)],
     )
     best = int(probe.best_iteration_ or params.max_boost_rounds)

@@ -99,16 +99,27 @@ class StagedKind:
     accounts: list[FileAccount]
 
 
+OFFSET_SUFFIX = r"(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+
+
 def _parse_timestamps(text: pd.Series, timezone: str) -> pd.Series:
-    """ISO-8601 text to UTC; naive values are read in `timezone`. Unparseable → NaT."""
+    """ISO-8601 text to UTC. Values with an offset keep it; naive values are read in `timezone`.
+
+    Unparseable values (and local times that do not exist or are ambiguous at a DST switch)
+    become NaT, which the caller quarantines.
+    """
     cleaned = text.str.strip().replace("", None)
-    parsed = pd.to_datetime(cleaned, format="ISO8601", errors="coerce", utc=False)
-    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
-        return parsed.dt.tz_convert("UTC")
-    # Mixed offsets give an object column: parse each value with its own offset.
-    if parsed.dtype == object:
-        return pd.to_datetime(cleaned, format="ISO8601", errors="coerce", utc=True)
-    return parsed.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
+    has_offset = cleaned.str.contains(OFFSET_SUFFIX, regex=True, na=False)
+    result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]")
+    if has_offset.any():
+        aware = pd.to_datetime(cleaned[has_offset], format="ISO8601", errors="coerce", utc=True)
+        result[has_offset] = aware.dt.as_unit("us")
+    naive_mask = ~has_offset & cleaned.notna()
+    if naive_mask.any():
+        naive = pd.to_datetime(cleaned[naive_mask], format="ISO8601", errors="coerce")
+        local = naive.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
+        result[naive_mask] = local.dt.tz_convert("UTC").dt.as_unit("us")
+    return result
 
 
 def _satisfaction_scale(text: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -182,6 +193,9 @@ def stage_rows(kind: str, raw: pd.DataFrame, timezone: str = "UTC") -> tuple[pd.
             flag(direction.notna() & ~direction.isin(["inbound", "outbound"]),
                  "direction is neither inbound nor outbound")
             frame["direction"] = direction
+    for column in STAGED_SCHEMAS[kind].to_schema().columns:
+        if column not in frame.columns:  # optional columns the export lacks
+            frame[column] = None
     quarantined = raw.loc[reason.notna()].copy()
     quarantined["reason"] = reason[reason.notna()].astype(str)
     return frame.loc[reason.isna()], quarantined

@@ -1,0 +1,106 @@
+"""The whole pipeline through real Prefect flows, on a temp data dir and MLflow store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipelines.settings import Settings
+
+pytestmark = pytest.mark.flow
+
+CSV_COLUMNS = [
+    "rank", "customer_id", "churn_probability", "risk_tier", "reason_1", "reason_2", "reason_3",
+    "last_purchase_date", "days_since_last_purchase", "usual_interval_days", "as_of",
+    "model_version",
+]
+
+
+@pytest.fixture(scope="module")
+def demo(prefect_api, tmp_path_factory, monkeypatch_module):
+    monkeypatch_module.delenv("MLFLOW_TRACKING_URI", raising=False)
+    from models.train import TrainParams
+    from pipelines.flows import demo_flow
+
+    data_dir = tmp_path_factory.mktemp("demo") / "data"
+    params = TrainParams(n_cutoffs=6, max_boost_rounds=400)
+    result = demo_flow(str(data_dir), customers=1500, seed=3, params=params)
+    return data_dir, result
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+def test_ingest_accounts_for_every_row(demo):
+    _, result = demo
+    files = result["ingested"]["files"]
+    assert {f["kind"] for f in files} == {"purchases", "complaints", "interactions", "customers"}
+    assert all(f["balanced"] and f["rows_read"] > 0 for f in files)
+
+
+def test_model_beats_recency_baseline_out_of_time(demo):
+    _, result = demo
+    trained = result["trained"]
+    assert trained["validation"]["roc_auc"] > trained["baseline_recency"]["roc_auc"]
+    graded = result["graded"]
+    assert graded["truth_model_roc_auc"] <= graded["truth_ceiling_roc_auc"] + 0.02
+
+
+def test_risk_csv_columns_and_invariants(demo):
+    _, result = demo
+    path = Path(result["scored"]["risk_list_csv"])
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for Excel
+    risk = pd.read_csv(path, dtype={"customer_id": str}, encoding="utf-8-sig",
+                       keep_default_na=False)
+    assert list(risk.columns) == CSV_COLUMNS
+    assert risk["customer_id"].str.fullmatch(r"\d{7}").all()  # leading zeros kept
+    assert risk["churn_probability"].between(0, 1).all()
+    assert (np.diff(risk["churn_probability"]) <= 0).all()
+    assert risk["rank"].tolist() == list(range(1, len(risk) + 1))
+    top = risk[risk["risk_tier"] == "Critical"]
+    assert len(top) > 0 and (top["reason_1"].str.len() > 0).all()
+    assert (risk["as_of"] == result["scored"]["as_of"]).all()
+
+
+def test_registered_champion_reloads_with_identical_predictions(demo):
+    data_dir, result = demo
+    from features.build import build_customer_features
+    from pipelines.storage import load_source_tables
+    from pipelines.tracking import load_champion
+
+    settings = Settings.from_env(data_dir)
+    model, version, run_id = load_champion(settings)
+    assert version == result["trained"]["model_version"] == "1"
+    assert run_id == result["trained"]["run_id"]
+    features = build_customer_features(load_source_tables(settings), result["scored"]["as_of"])
+    risk = pd.read_parquet(result["scored"]["risk_list_parquet"]).set_index("customer_id")
+    again = pd.Series(model.predict_probability(features), index=features["customer_id"])
+    np.testing.assert_allclose(again.loc[risk.index].round(6), risk["churn_probability"])
+    run = mlflow.get_run(run_id)
+    assert run.data.metrics["oot_roc_auc"] == pytest.approx(result["trained"]["validation"]["roc_auc"])
+    assert "baseline_recency_roc_auc" in run.data.metrics
+    assert "truth_ceiling_roc_auc" in run.data.metrics
+    assert run.inputs.dataset_inputs[0].dataset.name == "model_input"
+
+
+def test_scoring_again_archives_a_new_run_without_touching_the_old(demo):
+    data_dir, result = demo
+    from pipelines.flows import score_flow
+
+    first = Path(result["scored"]["run_dir"])
+    before = (first / "risk_list.csv").read_bytes()
+    second = score_flow(str(data_dir), None)
+    assert Path(second["run_dir"]) != first
+    assert (first / "risk_list.csv").read_bytes() == before
+    latest = Path(data_dir) / "scored" / "latest"
+    assert latest.resolve() == Path(second["run_dir"]).resolve()
+    metadata = json.loads((Path(second["run_dir"]) / "metadata.json").read_text())
+    assert metadata["model_version"] == "1" and metadata["customers_scored"] > 0
