@@ -41,6 +41,16 @@ AsOf = Annotated[
 ]
 
 
+VERBOSE = {"on": False}
+
+
+@app.callback()
+def _options(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's run logs.")] = False,
+) -> None:
+    VERBOSE["on"] = verbose
+
+
 def prepare_environment(data_dir: Path | None) -> str:
     """Embedded-default settings for Prefect, unless the user set them; the data dir to use."""
     root = Path(data_dir or os.environ.get("CHURN_DATA_DIR") or "data").expanduser().resolve()
@@ -50,7 +60,10 @@ def prepare_environment(data_dir: Path | None) -> str:
     os.environ.setdefault("PREFECT_HOME", str(root / ".prefect"))
     # Prefect creates its home without parents and fails later on a fresh data dir.
     Path(os.environ["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # Run logs still reach the Prefect API (and UI) in full; the terminal shows our own
+    # summaries, and Prefect's console output only with --verbose.
+    if not VERBOSE["on"]:
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     return str(root)
 

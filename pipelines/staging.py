@@ -145,7 +145,11 @@ def stage_rows(kind: str, raw: pd.DataFrame, timezone: str = "UTC") -> tuple[pd.
     """
     missing = [c for c in REQUIRED_COLUMNS[kind] if c not in raw.columns]
     if missing:
-        raise StagingError(f"missing required column(s) {missing}")
+        found = [c for c in raw.columns if c not in (SOURCE_FILE, SOURCE_LINE)]
+        raise StagingError(
+            f"missing required column(s) {', '.join(missing)} (found: {', '.join(found)}); "
+            f"rename the headers to {', '.join(REQUIRED_COLUMNS[kind])} or a known synonym"
+        )
     frame = raw.copy()
     reason = pd.Series(pd.NA, index=frame.index, dtype="object")
 

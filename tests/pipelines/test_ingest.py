@@ -68,7 +68,7 @@ def test_unusable_files_are_listed_and_nothing_is_written(settings):
     with pytest.raises(IngestError) as caught:
         ingest_raw_exports(settings, now=NOW)
     assert len(caught.value.problems) == 2
-    assert "purchases/bad.csv: missing required column(s)" in caught.value.problems[0]
+    assert "purchases/bad.csv: missing required column(s) customer_id" in caught.value.problems[0]
     assert not (settings.staged_dir / "purchases.parquet").exists()
 
 

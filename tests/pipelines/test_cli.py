@@ -1,0 +1,59 @@
+"""The `churn` command line: help for every command, clear errors without tracebacks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pipelines.cli import app
+
+runner = CliRunner()
+COMMANDS = ["generate", "ingest", "features", "train", "score", "demo"]
+
+
+def test_top_level_help_lists_every_command():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in COMMANDS:
+        assert command in result.output
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_each_command_has_help_with_the_data_dir_option(command):
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    assert "--data-dir" in result.output
+
+
+@pytest.mark.flow
+def test_ingest_problem_is_one_clear_line_and_exit_code_1(tmp_path):
+    """As a user runs it: a real `churn` process with its own embedded Prefect."""
+    bad = tmp_path / "data" / "raw" / "purchases"
+    bad.mkdir(parents=True)
+    (bad / "export.csv").write_text("klant;datum\n1;2024-01-01\n")
+    churn = Path(sys.executable).parent / "churn"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "MLFLOW_"))}
+    done = subprocess.run([str(churn), "ingest", "--data-dir", str(tmp_path / "data")],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 1
+    output = " ".join((done.stdout + done.stderr).split())
+    assert "purchases/export.csv: missing required column(s) customer_id, order_id" in output
+    assert "(found: klant, datum)" in output
+    assert "Traceback" not in output
+
+
+@pytest.mark.flow
+def test_score_without_a_model_says_what_to_do(prefect_api, tmp_path, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    raw = tmp_path / "data" / "raw" / "purchases"
+    raw.mkdir(parents=True)
+    (raw / "orders.csv").write_text("customer_id,order_id,order_date,amount\n1,A,2024-01-01,5\n")
+    assert runner.invoke(app, ["ingest", "--data-dir", str(tmp_path / "data")]).exit_code == 0
+    result = runner.invoke(app, ["score", "--data-dir", str(tmp_path / "data")])
+    assert result.exit_code == 1
+    assert "run `churn train` first" in " ".join(result.output.split())
