@@ -105,3 +105,18 @@ def feature_table_schema(columns: list[str]):
         else:
             checks[name] = pa.Column(float, nullable=True)
     return pa.DataFrameSchema(checks, strict=True, ordered=True)
+
+
+def features_doc() -> str:
+    """The whole of docs/features.md."""
+    return (
+        "# Feature reference\n\n"
+        "Generated from `features/catalog.py` (`python -m features.catalog > docs/features.md`); "
+        "a test keeps the two identical. Windows are the N days up to and including `as_of` "
+        "(UTC calendar days); events after the end of the `as_of` day are never seen.\n\n"
+        + feature_table_markdown()
+    )
+
+
+if __name__ == "__main__":
+    print(features_doc(), end="")
