@@ -74,7 +74,7 @@ def score_customers(
     """The ranked risk list and the per-customer SHAP contributions behind its reasons."""
     policy = policy or TierPolicy()
     matrix = model.matrix(features)
-    probability = pd.Series(model.classifier.predict_proba(matrix)[:, 1], index=features.index)
+    probability = pd.Series(model.predict_probability(features), index=features.index)
     contributions = shap_contributions(model.classifier, matrix)
     reasons = reason_sentences(features, contributions)
     scored = pd.DataFrame(

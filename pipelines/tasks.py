@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from prefect import get_run_logger, task
+from prefect.exceptions import MissingContextError
 
 from features.build import as_date, build_customer_features
 from features.catalog import feature_names, feature_table_schema
@@ -28,6 +30,14 @@ from pipelines.storage import (
 from pipelines.tracking import load_champion, log_metrics_to_run, log_training_run
 
 
+def _logger() -> logging.Logger | logging.LoggerAdapter:
+    """The run logger inside a flow, a plain logger when a task function is called directly."""
+    try:
+        return get_run_logger()
+    except MissingContextError:
+        return logging.getLogger("churn")
+
+
 def _resolve_as_of(tables, as_of: dt.date | str | None) -> dt.date:
     """An explicit cutoff, else the last event date in the staged data."""
     return as_date(as_of) if as_of is not None else tables.last_event_date().date()
@@ -39,7 +49,7 @@ def generate_sample_exports(
 ) -> dict[str, Any]:
     settings = Settings.from_env(data_dir)
     written = sample_data.generate_and_write(settings, customers=customers, seed=seed, end=end)
-    get_run_logger().info("wrote %s", {k: str(v) for k, v in written.items()})
+    _logger().info("wrote %s", {k: str(v) for k, v in written.items()})
     return {kind: str(path) for kind, path in written.items()}
 
 
@@ -47,7 +57,7 @@ def generate_sample_exports(
 def stage_raw_exports(data_dir: str | None) -> dict[str, Any]:
     settings = Settings.from_env(data_dir)
     report = ingest_raw_exports(settings)
-    logger = get_run_logger()
+    logger = _logger()
     for account in report.accounts:
         logger.info(
             "%s: read %d = staged %d + duplicates %d + quarantined %d %s",
@@ -65,7 +75,7 @@ def write_feature_table(data_dir: str | None, as_of: dt.date | None) -> str:
     features = build_customer_features(tables, cutoff)
     feature_table_schema(feature_names(tables.available)).validate(features)
     path = write_parquet_atomic(features, settings.features_dir / f"{cutoff}.parquet")
-    get_run_logger().info("features for %d customers at %s -> %s", len(features), cutoff, path)
+    _logger().info("features for %d customers at %s -> %s", len(features), cutoff, path)
     return str(path)
 
 
@@ -91,7 +101,7 @@ def write_model_input(
     digest = frame_content_hash(frame)
     path = settings.model_input_dir / f"{data_end}_h{params.horizon_days}.parquet"
     write_parquet_atomic(frame, path)
-    get_run_logger().info(
+    _logger().info(
         "model input: %d rows over %d cutoffs (%s .. %s), churn rate %.3f",
         len(frame), len(cutoffs), cutoffs[0], cutoffs[-1], frame["churned"].mean(),
     )
@@ -119,7 +129,7 @@ def fit_and_register(
             "valid_cutoff": str(fitted.valid_cutoff), "best_iteration": fitted.best_iteration,
         },
     )
-    get_run_logger().info(
+    _logger().info(
         "out-of-time ROC-AUC %.4f (recency baseline %.4f) on cutoff %s; registered version %s",
         fitted.validation["roc_auc"], fitted.baseline["roc_auc"], fitted.valid_cutoff,
         logged.version,
@@ -166,7 +176,7 @@ def score_and_archive(data_dir: str | None, as_of: dt.date | None) -> dict[str, 
     write_json_atomic(metadata, run_dir / "metadata.json")
     report_path = write_text_atomic(summary_markdown(risk_list, metadata), run_dir / "report.md")
     _point_latest(settings.scored_dir, run_dir)
-    get_run_logger().info("scored %d customers -> %s", len(risk_list), csv_path)
+    _logger().info("scored %d customers -> %s", len(risk_list), csv_path)
     return {
         "risk_list_csv": str(csv_path), "risk_list_parquet": str(run_dir / "risk_list.parquet"),
         "report": str(report_path), "run_dir": str(run_dir), "as_of": str(cutoff),

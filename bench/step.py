@@ -1,0 +1,87 @@
+"""One benchmark step in its own process, so its peak memory is its own.
+
+Usage: python -m bench.step STEP DATA_DIR [CUSTOMERS]. Prints one JSON line with facts.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import pandas as pd
+
+
+def main(step: str, data_dir: str, customers: int) -> dict:
+    from pipelines.settings import Settings
+
+    settings = Settings.from_env(data_dir)
+    facts: dict = {}
+    if step == "generate":
+        from pipelines.sample_data import generate_and_write
+
+        written = generate_and_write(settings, customers=customers, seed=1)
+        facts = {k: str(v) for k, v in written.items()}
+    elif step == "ingest":
+        from pipelines.ingest import ingest_raw_exports
+
+        facts = ingest_raw_exports(settings).staged_rows
+    elif step in ("features", "duckdb_rfm"):
+        from pipelines.storage import load_source_tables
+
+        tables = load_source_tables(settings)
+        as_of = tables.last_event_date().date()
+        start = time.perf_counter()
+        if step == "features":
+            from features.build import build_customer_features
+
+            frame = build_customer_features(tables, as_of)
+            facts = {"customers": len(frame), "columns": frame.shape[1]}
+        else:
+            import duckdb
+
+            path = settings.staged_dir / "purchases.parquet"
+            frame = duckdb.sql(
+                f"SELECT customer_id, max(order_date) AS last, count(*) AS n, sum(amount) AS m "
+                f"FROM read_parquet('{path}') WHERE order_date < TIMESTAMP '{as_of}' + INTERVAL 1 DAY "
+                f"GROUP BY customer_id"
+            ).df()
+            facts = {"customers": len(frame)}
+        facts["compute_seconds"] = round(time.perf_counter() - start, 3)
+        facts["purchases"] = len(tables.purchases)
+    elif step == "train":
+        from models.train import TrainParams
+        from pipelines.tasks import fit_and_register, write_model_input
+
+        params = TrainParams()
+        model_input = write_model_input.fn(data_dir, None, params)
+        trained = fit_and_register.fn(data_dir, model_input, params)
+        facts = {"rows": int(pd.read_parquet(model_input["path"]).shape[0]),
+                 "oot_roc_auc": round(trained["validation"]["roc_auc"], 4),
+                 "baseline_recency_roc_auc": round(trained["baseline_recency"]["roc_auc"], 4),
+                 "best_iteration": trained["best_iteration"]}
+    elif step == "score":
+        from pipelines.tasks import grade_against_ground_truth, score_and_archive
+
+        scored = score_and_archive.fn(data_dir, None)
+        graded = grade_against_ground_truth.fn(data_dir, scored, {"run_id": _last_run(settings)})
+        facts = {"customers_scored": scored["customers_scored"],
+                 **{k: round(v, 4) for k, v in graded.items()}}
+    else:
+        raise SystemExit(f"unknown step {step}")
+    return facts
+
+
+def _last_run(settings) -> str:
+    import mlflow
+
+    from pipelines.tracking import configure_mlflow
+
+    experiment = configure_mlflow(settings)
+    return mlflow.search_runs([experiment], max_results=1, order_by=["start_time DESC"]).iloc[0].run_id
+
+
+if __name__ == "__main__":
+    step, data_dir = sys.argv[1], sys.argv[2]
+    customers = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    print(json.dumps(main(step, data_dir, customers)))
