@@ -26,10 +26,11 @@ demo: $(STAMP)
 	$(BIN)/churn demo --customers $(CUSTOMERS)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/ruff check pipelines features models tests bench
+	$(BIN)/python -m pytest -q --durations=8
 
 lint: $(STAMP)
-	$(BIN)/ruff check pipelines features models tests
+	$(BIN)/ruff check pipelines features models tests bench
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

@@ -43,7 +43,8 @@ def main(step: str, data_dir: str, customers: int) -> dict:
             path = settings.staged_dir / "purchases.parquet"
             frame = duckdb.sql(
                 f"SELECT customer_id, max(order_date) AS last, count(*) AS n, sum(amount) AS m "
-                f"FROM read_parquet('{path}') WHERE order_date < TIMESTAMP '{as_of}' + INTERVAL 1 DAY "
+                f"FROM read_parquet('{path}') "
+                f"WHERE order_date < TIMESTAMP '{as_of}' + INTERVAL 1 DAY "
                 f"GROUP BY customer_id"
             ).df()
             facts = {"customers": len(frame)}
@@ -78,7 +79,8 @@ def _last_run(settings) -> str:
     from pipelines.tracking import configure_mlflow
 
     experiment = configure_mlflow(settings)
-    return mlflow.search_runs([experiment], max_results=1, order_by=["start_time DESC"]).iloc[0].run_id
+    runs = mlflow.search_runs([experiment], max_results=1, order_by=["start_time DESC"])
+    return runs.iloc[0].run_id
 
 
 if __name__ == "__main__":

@@ -46,7 +46,9 @@ VERBOSE = {"on": False}
 
 @app.callback()
 def _options(
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's run logs.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show Prefect's run logs.")
+    ] = False,
 ) -> None:
     VERBOSE["on"] = verbose
 
@@ -134,8 +136,12 @@ def features(data_dir: DataDir = None, as_of: AsOf = None) -> None:
 def train(
     data_dir: DataDir = None,
     as_of: AsOf = None,
-    horizon_days: Annotated[int, typer.Option(min=7, help="Churn = no purchase in this many days after a cutoff.")] = 90,
-    n_cutoffs: Annotated[int, typer.Option(min=2, help="Monthly cutoffs in the training snapshots.")] = 8,
+    horizon_days: Annotated[
+        int, typer.Option(min=7, help="Churn = no purchase in this many days after a cutoff.")
+    ] = 90,
+    n_cutoffs: Annotated[
+        int, typer.Option(min=2, help="Monthly cutoffs in the training snapshots.")
+    ] = 8,
 ) -> None:
     """Train LightGBM on snapshots whose label windows end by --as-of; register the champion."""
     root = prepare_environment(data_dir)
@@ -175,7 +181,8 @@ def demo(
         console.print(
             "[bold]Against the simulator's ground truth[/bold] (final horizon, "
             f"{int(graded['truth_customers'])} customers): model ROC-AUC "
-            f"{graded['truth_model_roc_auc']:.3f}, recency-only {graded['truth_recency_roc_auc']:.3f}, "
+            f"{graded['truth_model_roc_auc']:.3f}, "
+            f"recency-only {graded['truth_recency_roc_auc']:.3f}, "
             f"ceiling (true probabilities) {graded['truth_ceiling_roc_auc']:.3f}"
         )
     tracking = result["trained"]["tracking_uri"]

@@ -62,5 +62,7 @@ def generate_and_write(
         path = settings.raw_dir / kind / EXPORT_NAMES[kind]
         written[kind] = write_text_atomic(frame.to_csv(index=False), path)
     truth = business.ground_truth.copy()
-    written["ground_truth"] = write_text_atomic(truth.to_csv(index=False), ground_truth_path(settings))
+    written["ground_truth"] = write_text_atomic(
+        truth.to_csv(index=False), ground_truth_path(settings)
+    )
     return written

@@ -137,7 +137,9 @@ def _satisfaction_scale(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     return scaled, bad
 
 
-def stage_rows(kind: str, raw: pd.DataFrame, timezone: str = "UTC") -> tuple[pd.DataFrame, pd.DataFrame]:
+def stage_rows(
+    kind: str, raw: pd.DataFrame, timezone: str = "UTC"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Typed rows and quarantined rows (`reason` column) from one file's text rows.
 
     `raw` holds canonical column names, text values and the `_source_file`/`_source_line`

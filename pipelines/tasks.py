@@ -250,7 +250,9 @@ def grade_against_ground_truth(
     outcome = joined["churned"].astype(int).to_numpy()
     graded = {
         "truth_customers": float(len(joined)),
-        "truth_model_roc_auc": classification_metrics(outcome, joined["churn_probability"])["roc_auc"],
+        "truth_model_roc_auc": classification_metrics(
+            outcome, joined["churn_probability"]
+        )["roc_auc"],
         "truth_recency_roc_auc": classification_metrics(
             outcome, joined["days_since_last_purchase"].rank(pct=True)
         )["roc_auc"],

@@ -91,14 +91,18 @@ def log_training_run(
     """Log params, metrics, the input dataset and the model; register it and name it champion."""
     experiment_id = configure_mlflow(settings)
     # Float inputs throughout: counts can be missing when a source is absent at scoring time.
-    sample = fitted.matrix(model_input.head(200))
+    sample_frame = model_input.head(200)
+    sample = fitted.matrix(sample_frame)
     with mlflow.start_run(experiment_id=experiment_id, run_name="train") as run:
         mlflow.log_params({**params.model_dump(), **run_params})
         mlflow.log_metrics({f"oot_{k}": v for k, v in fitted.validation.items()})
         mlflow.log_metrics({f"baseline_recency_{k}": v for k, v in fitted.baseline.items()})
-        mlflow.set_tags({"model_input_sha256": model_input_hash, "valid_cutoff": str(fitted.valid_cutoff)})
+        mlflow.set_tags(
+            {"model_input_sha256": model_input_hash, "valid_cutoff": str(fitted.valid_cutoff)}
+        )
         dataset = mlflow.data.from_pandas(
-            model_input.head(1000), source=LocalArtifactDatasetSource(str(model_input_path)),
+            model_input.head(1000).astype({"churned": "float64"}),
+            source=LocalArtifactDatasetSource(str(model_input_path)),
             targets="churned", name="model_input", digest=model_input_hash[:32],
         )
         mlflow.log_input(dataset, context="training")
@@ -113,7 +117,7 @@ def log_training_run(
         mlflow.lightgbm.log_model(
             fitted.classifier,
             name="model",
-            signature=infer_signature(signature_input, fitted.classifier.predict_proba(sample)[:, 1]),
+            signature=infer_signature(signature_input, fitted.predict_probability(sample_frame)),
             input_example=signature_input.head(5),
             pip_requirements=PIP_REQUIREMENTS,
             registered_model_name=settings.registered_model_name,

@@ -17,7 +17,7 @@ def synthetic_model_input(n_per_cutoff: int = 600, seed: int = 0) -> pd.DataFram
     rng = np.random.default_rng(seed)
     features = feature_names(SOURCES)
     parts = []
-    for k, cutoff in enumerate(pd.date_range("2024-01-31", periods=5, freq="30D")):
+    for cutoff in pd.date_range("2024-01-31", periods=5, freq="30D"):
         n = n_per_cutoff
         frame = pd.DataFrame({name: rng.gamma(2.0, 5.0, n) for name in features})
         frame["recency_days"] = rng.integers(0, 200, n).astype(float)

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import shap
 
+from features.catalog import FEATURES
 from models.explain import (
     MIN_CONTRIBUTION,
     NO_CLEAR_REASON,
@@ -12,7 +13,6 @@ from models.explain import (
     reason_sentences,
     shap_contributions,
 )
-from features.catalog import FEATURES
 
 
 def test_native_contributions_match_shap_tree_explainer(fitted, model_input):
