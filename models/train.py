@@ -20,6 +20,7 @@ from models.matrix import category_levels, model_matrix
 
 LABEL = "churned"
 VALUE_COLUMN = "spend_365d"
+SMALL_DATA_ROWS = 100_000
 
 
 class TrainParams(BaseModel):
@@ -44,12 +45,16 @@ class TrainParams(BaseModel):
     max_boost_rounds: int = 2000
     early_stopping_rounds: int = 100
     seed: int = 7
+    n_jobs: int = Field(
+        0, description="LightGBM threads; -1 all cores; 0 auto: 1 below 100k rows (threads "
+        "cost more than they save on small data, especially on shared cores), else all.")
     calibration_folds: int = Field(5, ge=2, description="Folds for out-of-fold calibration.")
     backtest_origins: int = Field(3, ge=1, description="Latest cutoffs used as backtest origins.")
     save_rate: float = Field(0.2, ge=0, le=1, description="Share of contacted churners kept.")
     contact_cost: float = Field(0.0, ge=0, description="Cost of one contact, in spend units.")
 
-    def lightgbm_params(self) -> dict[str, object]:
+    def lightgbm_params(self, rows: int | None = None) -> dict[str, object]:
+        threads = self.n_jobs or (1 if rows is not None and rows < SMALL_DATA_ROWS else -1)
         return {
             "objective": "binary",
             "learning_rate": self.learning_rate,
@@ -60,7 +65,7 @@ class TrainParams(BaseModel):
             "subsample_freq": 1,
             "reg_lambda": self.lambda_l2,
             "random_state": self.seed,
-            "n_jobs": -1,
+            "n_jobs": threads,
             "verbose": -1,
         }
 
@@ -164,7 +169,8 @@ def fit_probe(model_input: pd.DataFrame, features: list[str], params: TrainParam
     levels = category_levels(split.train, features)
     x_train = model_matrix(split.train, features, levels)
     x_valid = model_matrix(split.valid, features, levels)
-    probe = lgb.LGBMClassifier(n_estimators=params.max_boost_rounds, **params.lightgbm_params())
+    probe = lgb.LGBMClassifier(n_estimators=params.max_boost_rounds,
+                               **params.lightgbm_params(len(split.train)))
     probe.fit(
         x_train, split.train[LABEL],
         eval_X=(x_valid,), eval_y=(split.valid[LABEL],), eval_metric="binary_logloss",
@@ -194,13 +200,15 @@ def fit_with_validation(
                                params.seed)
     value, retention = customer_value(split.valid), params.retention()
     baseline_probability = baseline_probabilities(
-        split.train, split.valid, features, params.lightgbm_params(), probe.best_iteration,
+        split.train, split.valid, features, params.lightgbm_params(len(split.train)),
+        probe.best_iteration,
         params.horizon_days, LABEL,
     )
     baselines = {name: classification_metrics(outcome, p, value, retention)
                  for name, p in baseline_probability.items()}
     levels_all = category_levels(model_input, features)
-    final = lgb.LGBMClassifier(n_estimators=probe.best_iteration, **params.lightgbm_params())
+    final = lgb.LGBMClassifier(n_estimators=probe.best_iteration,
+                               **params.lightgbm_params(len(model_input)))
     final.fit(model_matrix(model_input, features, levels_all), model_input[LABEL])
     return FittedChurnModel(
         classifier=final, features=list(features), levels=levels_all,
