@@ -47,7 +47,8 @@ def model_card(
         "## Data",
         f"- Events from {data.get('data_start')} to {data.get('data_end')}; model input "
         f"`{data.get('path')}` (SHA-256 `{str(data.get('sha256', ''))[:16]}…`).",
-        f"- Cutoffs: {data.get('cutoffs')}; trained on {len(fitted.train_cutoffs)} cutoff(s) "
+        f"- Cutoffs: {', '.join(map(str, data.get('cutoffs', [])))}; trained on "
+        f"{len(fitted.train_cutoffs)} cutoff(s) "
         f"for validation, refitted on all; validated out of time on {fitted.valid_cutoff}.",
         f"- {len(fitted.features)} features: {', '.join(fitted.features)}.", "",
         "## Definition of churn",
