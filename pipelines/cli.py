@@ -152,6 +152,14 @@ def train(
     backtest_origins: Annotated[
         int, typer.Option(min=1, help="Latest cutoffs used as rolling-origin backtest origins.")
     ] = 3,
+    tune: Annotated[
+        int, typer.Option("--tune", min=0, help="Run N Optuna trials on the temporal backtest "
+                          "first (each a nested MLflow run); 0 = use the default parameters.")
+    ] = 0,
+    tune_objective: Annotated[
+        str, typer.Option(help="What tuning optimises: pr_auc (out-of-time PR-AUC, maximised) "
+                          "or log_loss (minimised).")
+    ] = "pr_auc",
 ) -> None:
     """Train LightGBM on snapshots whose label windows end by --as-of, calibrate it out of time,
     log it to MLflow and register a version; it becomes champion only if it beats the current
@@ -164,8 +172,12 @@ def train(
     params = TrainParams(horizon_days=horizon_days, n_cutoffs=n_cutoffs,
                          backtest_origins=backtest_origins)
     margin = PromotionMargin(min_roc_auc_gain=min_roc_auc_gain, max_pr_auc_loss=max_pr_auc_loss)
+    if tune_objective not in ("pr_auc", "log_loss"):
+        err.print(f"[red]train failed[/red]: --tune-objective must be pr_auc or log_loss, "
+                  f"not {tune_objective!r}")
+        raise typer.Exit(1)
     result = _run("train", lambda: train_flow(root, as_of.date() if as_of else None, params,
-                                              margin))
+                                              margin, tune, tune_objective))
     print_training(result)
 
 

@@ -104,27 +104,32 @@ def champion_metrics_on(
 ) -> tuple[dict[str, float] | None, str]:
     """The champion's ROC-AUC and PR-AUC on the challenger's out-of-time customers.
 
-    When both were validated on the same cutoff of the same model input, the champion's
-    recorded out-of-time numbers are exactly that (and fair: its validation model never saw
-    those labels). Otherwise the registered champion scores the rows now; if it was trained
-    on labels of that cutoff it has an edge, which only makes the gate stricter.
+    When the champion was validated on the same cutoff with the same number of customers, its
+    recorded out-of-time numbers are that comparison, and a fair one: its validation model never
+    saw those labels (its registered refit did). Otherwise the registered champion scores the
+    rows now; if it was trained on that cutoff's labels the basis says so, since the comparison
+    then favours the champion and only makes the gate stricter.
     """
     client = MlflowClient()
     run = client.get_run(client.get_model_version(settings.registered_model_name,
                                                   champion).run_id)
-    tags, metrics = run.data.tags, run.data.metrics
-    if (tags.get("valid_cutoff") == valid_cutoff and tags.get("model_input_sha256") == data_sha
+    tags, metrics, params = run.data.tags, run.data.metrics, run.data.params
+    if (tags.get("valid_cutoff") == valid_cutoff and metrics.get("oot_n") == len(valid)
             and "oot_roc_auc" in metrics):
+        same = "same" if tags.get("model_input_sha256") == data_sha else "different"
         return ({"roc_auc": metrics["oot_roc_auc"], "pr_auc": metrics["oot_pr_auc"]},
-                "recorded out-of-time metrics on the same cutoff and data")
+                f"recorded out-of-time metrics on the same cutoff and {len(valid)} customers "
+                f"({same} model-input hash)")
     model, _ = load_model_version(settings, champion)
     try:
         probability = model.predict_probability(valid)
     except KeyError as error:
         return None, f"champion cannot score these customers ({error})"
     scored = classification_metrics(valid[LABEL].to_numpy(int), np.asarray(probability))
+    seen = valid_cutoff in params.get("cutoffs", "").split(",")
     return ({k: scored[k] for k in ("roc_auc", "pr_auc")},
-            f"champion rescored on cutoff {valid_cutoff}")
+            f"champion rescored on cutoff {valid_cutoff}"
+            + (" (it was trained on these labels, which favours it)" if seen else ""))
 
 
 def gate_new_version(

@@ -21,6 +21,7 @@ from models.evaluate import classification_metrics
 from models.promotion import PromotionMargin
 from models.score import TierPolicy, score_customers
 from models.train import TrainParams, fit_with_validation
+from models.tuning import tune
 from pipelines import sample_data
 from pipelines.ingest import ingest_raw_exports
 from pipelines.registry import gate_new_version, load_champion
@@ -31,7 +32,12 @@ from pipelines.storage import (
     write_parquet_atomic,
     write_text_atomic,
 )
-from pipelines.tracking import log_metrics_to_run, log_text_to_run, log_training_run
+from pipelines.tracking import (
+    log_metrics_to_run,
+    log_text_to_run,
+    log_training_run,
+    log_tuning_study,
+)
 
 
 def _logger() -> logging.Logger | logging.LoggerAdapter:
@@ -119,7 +125,7 @@ def write_model_input(
 @task(name="fit-and-register")
 def fit_and_register(
     data_dir: str | None, model_input: dict[str, Any], params: TrainParams,
-    margin: PromotionMargin | None = None,
+    margin: PromotionMargin | None = None, tuning_run_id: str = "",
 ) -> dict[str, Any]:
     """Fit, backtest, log everything to MLflow, register a version and run the promotion gate."""
     settings = Settings.from_env(data_dir)
@@ -137,7 +143,8 @@ def fit_and_register(
             "cutoffs": ",".join(model_input["cutoffs"]), "n_features": len(fitted.features),
             "valid_cutoff": str(fitted.valid_cutoff), "best_iteration": fitted.best_iteration,
             "train_cutoffs": ",".join(str(c) for c in fitted.train_cutoffs),
-            "n_rows": len(frame), **(margin or PromotionMargin()).model_dump(),
+            "n_rows": len(frame), "tuning_run_id": tuning_run_id or "none",
+            **(margin or PromotionMargin()).model_dump(),
         },
         extra_metrics=backtest_summary(backtest),
         tables={"backtest": backtest, "segments": segments},
@@ -160,6 +167,23 @@ def fit_and_register(
         "backtest": backtest_summary(backtest), "promoted": decision.promote,
         "promotion_reason": decision.reason, "tracking_uri": settings.mlflow_tracking_uri,
     }
+
+
+@task(name="tune-hyperparameters")
+def tune_hyperparameters(
+    data_dir: str | None, model_input: dict[str, Any], params: TrainParams, n_trials: int,
+    objective: str,
+) -> tuple[TrainParams, str]:
+    """Optuna search on the temporal backtest, logged as nested MLflow runs; best params."""
+    settings = Settings.from_env(data_dir)
+    frame = pd.read_parquet(model_input["path"])
+    best, run_id = log_tuning_study(
+        settings, n_trials, objective,
+        lambda on_trial: tune(frame, model_input["features"], params, n_trials, objective,
+                              on_trial=on_trial),
+    )
+    _logger().info("tuning run %s: best parameters %s", run_id, best.model_dump())
+    return best, run_id
 
 
 def new_run_id(now: dt.datetime | None = None) -> str:

@@ -9,6 +9,7 @@ registered version is self-contained. Registry work (gate, promote, rollback, lo
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from mlflow.tracking import MlflowClient
 
 from models.card import lead_over_baselines
 from models.train import FittedChurnModel, TrainParams
+from models.tuning import SearchSpace, TrialResult
 from pipelines.figures import training_figures
 from pipelines.registry import (  # noqa: F401  (re-exported for callers of the old module)
     CHAMPION,
@@ -164,3 +166,29 @@ def log_metrics_to_run(settings: Settings, run_id: str, metrics: dict[str, float
     client = MlflowClient()
     for key, value in metrics.items():
         client.log_metric(run_id, key, float(value))
+
+
+def log_tuning_study(
+    settings: Settings, n_trials: int, objective: str,
+    run_study: Callable[[Callable[[TrialResult], None]], tuple[TrainParams, list[TrialResult]]],
+) -> tuple[TrainParams, str]:
+    """Run a search inside a parent MLflow run, each trial a nested run; best params, run id."""
+    experiment_id = configure_mlflow(settings)
+    with mlflow.start_run(experiment_id=experiment_id, run_name="tune") as parent:
+        mlflow.log_params({"n_trials": n_trials, "objective": objective,
+                           **{f"space_{k}": str(v) for k, v in SearchSpace().model_dump().items()}})
+
+        def log_trial(result: TrialResult) -> None:
+            with mlflow.start_run(experiment_id=experiment_id, run_name=f"trial-{result.number}",
+                                  nested=True):
+                mlflow.log_params(result.params)
+                mlflow.log_metric(f"backtest_{objective}_mean", result.value)
+                for step, value in enumerate(result.per_origin):
+                    mlflow.log_metric(f"backtest_{objective}", value, step=step)
+
+        best, trials = run_study(log_trial)
+        values = [t.value for t in trials]
+        mlflow.log_metric(f"best_backtest_{objective}_mean",
+                          max(values) if objective == "pr_auc" else min(values))
+        mlflow.log_params({f"best_{k}": getattr(best, k) for k in SearchSpace.model_fields})
+    return best, parent.info.run_id

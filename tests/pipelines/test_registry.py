@@ -40,12 +40,15 @@ def registry(tmp_path_factory):
         configure_mlflow(settings)
         frame = synthetic_model_input(n_per_cutoff=400, seed=2)
         path = Path(settings.data_dir) / "model_input.parquet"
+        other = synthetic_model_input(n_per_cutoff=300, seed=4)
         models = {"weak": fit_with_validation(frame, NOISE, PARAMS),
-                  "strong": fit_with_validation(frame, feature_names(SOURCES), PARAMS)}
+                  "strong": fit_with_validation(frame, feature_names(SOURCES), PARAMS),
+                  "weak-other": fit_with_validation(other, NOISE, PARAMS)}
 
         def train(kind: str, sha: str = "same-data"):
             fitted = models[kind]
-            logged = log_training_run(settings, fitted, PARAMS, model_input=frame,
+            logged = log_training_run(settings, fitted, PARAMS,
+                                      model_input=other if kind == "weak-other" else frame,
                                       model_input_path=path, model_input_hash=sha,
                                       run_params={"kind": kind})
             decision = gate_new_version(settings, logged.version, fitted, sha,
@@ -73,8 +76,8 @@ def test_gate_first_better_worse_then_promote_and_rollback(registry):
     assert float(tags["gate_champion_roc_auc"]) == pytest.approx(
         models["weak"].validation["roc_auc"], abs=1e-6)
 
-    # different input data: the champion is rescored on the challenger's validation rows
-    worse, decision = train("weak", sha="other-data")
+    # other customers: the champion is rescored on the challenger's validation rows
+    worse, decision = train("weak-other", sha="other-data")
     assert not decision.promote and decision.reason.startswith("does not beat champion")
     assert champion_version(settings) == better.version
     assert str(client.get_model_version_by_alias(name, CHALLENGER).version) == worse.version
