@@ -216,6 +216,16 @@ def rollback(data_dir: DataDir = None) -> None:
     print_history(champion_history(settings))
 
 
+def _registry_settings(data_dir: Path | None):
+    """Settings with MLflow pointed at the data dir's store (no Prefect flow needed)."""
+    from pipelines.settings import Settings
+    from pipelines.tracking import configure_mlflow
+
+    settings = Settings.from_env(prepare_environment(data_dir))
+    configure_mlflow(settings)
+    return settings
+
+
 def print_history(history: list[dict[str, str]]) -> None:
     table = Table("since (UTC)", "version", "how", "reason", title="Champion history")
     for entry in history[-10:]:
