@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+from models.backtest import BACKTEST_METRICS
 from models.train import FittedChurnModel, TrainParams
 
 HEADLINE = ("roc_auc", "pr_auc", "brier", "log_loss", "ece", "top_decile_lift",
@@ -69,7 +70,9 @@ def model_card(
         f"contacted churners, each worth their last-365-day spend, at {params.contact_cost} "
         "per contact.", "",
         "## Rolling-origin backtest", "",
-        _markdown_table(backtest) if not backtest.empty else "(too few cutoffs)", "",
+        _markdown_table(backtest[["origin", "train_cutoffs", "best_iteration",
+                                  *BACKTEST_METRICS, "n"]])
+        if not backtest.empty else "(too few cutoffs)", "",
         "## Segments and tenure bands (out-of-time cutoff)", "",
         _markdown_table(segments) if not segments.empty else "(none)", "",
         "## Promotion", f"- {decision}", "",
