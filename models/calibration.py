@@ -99,7 +99,12 @@ def choose_calibrator(
     predictions are what the calibration metrics (ECE, reliability) are reported on.
     """
     outcome = np.asarray(outcome, int)
-    folds = int(max(2, min(folds, np.bincount(outcome, minlength=2).min())))
+    minority = int(np.bincount(outcome, minlength=2).min())
+    if minority < 2:  # nothing to learn a mapping from, nor to judge one on
+        raw = np.asarray(probability, float)
+        return CalibrationChoice(Calibrator(), {"identity": float(np.mean((raw - outcome) ** 2))},
+                                 raw)
+    folds = min(folds, minority)
     candidates = {m: cross_fitted_probability(probability, outcome, m, folds, seed)
                   for m in FITTERS}
     briers = {m: float(np.mean((p - outcome) ** 2)) for m, p in candidates.items()}

@@ -70,3 +70,10 @@ def test_calibrated_probabilities_stay_monotone_in_the_raw_score():
     calibrator = choose_calibrator(raw, outcome).calibrator
     grid = np.linspace(0, 1, 101)
     assert (np.diff(calibrator.apply(grid)) >= -1e-12).all()
+
+
+def test_too_few_churners_to_calibrate_leaves_probabilities_as_they_are():
+    probability = np.array([0.1, 0.2, 0.3, 0.9])
+    choice = choose_calibrator(probability, np.array([0, 0, 0, 1]))
+    assert choice.calibrator.method == "identity"
+    np.testing.assert_array_equal(choice.oof_probability, probability)
