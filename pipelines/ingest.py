@@ -30,6 +30,7 @@ from pipelines.presets import PRESET_NAMES, detect_preset, is_preset_header
 from pipelines.readers import READABLE_SUFFIXES, RawTable, read_cells
 from pipelines.settings import Settings
 from pipelines.staging import (
+    PRESET_REASON,
     SOURCE_FILE,
     SOURCE_LINE,
     FileAccount,
@@ -101,7 +102,7 @@ class IngestReport:
 
 
 @dataclass
-class _Staged:
+class StagedFile:
     staged: pd.DataFrame
     quarantined: pd.DataFrame
     account: FileAccount
@@ -124,7 +125,7 @@ def _known(text: str) -> bool:
 
 
 def read_export(path: Path, kind: str | None, rule: SourceRule, timezone: str,
-                now: pd.Timestamp) -> _Staged:
+                now: pd.Timestamp) -> StagedFile:
     """One file read, mapped, converted and accounted; StagingError when it cannot be."""
     table: RawTable = read_cells(path, _known, rule.encoding, rule.delimiter)
     preset = None
@@ -150,6 +151,10 @@ def read_export(path: Path, kind: str | None, rule: SourceRule, timezone: str,
         raw[SOURCE_LINE] = table.lines
         merged, preset = 0, None
     raw[SOURCE_FILE] = relative
+    if table.row_problems:
+        flagged = raw[SOURCE_LINE].map(table.row_problems)
+        earlier = raw[PRESET_REASON] if PRESET_REASON in raw else pd.Series(None, index=raw.index)
+        raw[PRESET_REASON] = earlier.where(earlier.notna(), flagged)
     rules = ReadingRules(locale=locale, timezone=rule.timezone or timezone,
                          serials=table.file_type == "xlsx", date_formats=rule.date_formats,
                          statuses=rule.statuses)
@@ -158,13 +163,14 @@ def read_export(path: Path, kind: str | None, rule: SourceRule, timezone: str,
     staged, future = _split_future(kind, staged, now)
     quarantined = pd.concat([quarantined, future], ignore_index=True)
     account = FileAccount(file=relative, kind=kind, rows_read=len(table.frame),
+                          staged=len(staged),  # until deduplication across files
                           quarantined=len(quarantined), merged=merged,
                           skipped_lines=table.skipped)
     account.reasons = quarantined["reason"].value_counts().to_dict() if len(quarantined) else {}
     reading = FileReading(relative, kind, preset.name if preset else None, table.file_type,
                           table.encoding, table.delimiter, locale, rules.timezone,
                           table.header_line, columns, formats, len(table.frame), table.skipped)
-    return _Staged(staged, quarantined, account, reading)
+    return StagedFile(staged, quarantined, account, reading)
 
 
 def _split_future(kind: str, staged: pd.DataFrame, now: pd.Timestamp):
@@ -182,7 +188,7 @@ def _split_future(kind: str, staged: pd.DataFrame, now: pd.Timestamp):
     return staged.loc[~future], moved
 
 
-def combine_kind(kind: str, files: list[_Staged]) -> StagedKind:
+def combine_kind(kind: str, files: list[StagedFile]) -> StagedKind:
     """Deduplicate one kind's staged files (in arrival order) and count per file."""
     accounts = [f.account for f in files]
     quarantine_parts = [f.quarantined for f in files if len(f.quarantined)]
@@ -193,6 +199,8 @@ def combine_kind(kind: str, files: list[_Staged]) -> StagedKind:
     combined = pd.concat([f.staged for f in files], ignore_index=True)
     kept, dropped = deduplicate(kind, combined)
     by_file = {a.file: a for a in accounts}
+    for account in accounts:
+        account.staged, account.duplicates = 0, 0
     for name, count in dropped[SOURCE_FILE].value_counts().items():
         by_file[name].duplicates = int(count)
     for name, count in kept[SOURCE_FILE].value_counts().items():
@@ -241,7 +249,7 @@ def ingest_raw_exports(settings: Settings, now: dt.datetime | None = None, *,
                            for f in previous["files"]]
         return report
     report = IngestReport()
-    per_kind: dict[str, list[_Staged]] = {kind: [] for kind in STAGED_KINDS}
+    per_kind: dict[str, list[StagedFile]] = {kind: [] for kind in STAGED_KINDS}
     problems: list[str] = []
     for path, kind in files:
         label = f"{kind}/{path.name}" if kind else path.name

@@ -146,12 +146,15 @@ _FRESHDESK_SATISFACTION = {
 
 def freshdesk_tickets(frame: pd.DataFrame, lines: list[int], locale: str) -> PresetResult:
     """Tickets as complaints; "(in hrs)" columns are ignored (durations come from times)."""
-    resolved = _column(frame, "Resolved time") or _column(frame, "Closed time")
+    resolved, closed = _column(frame, "Resolved time"), _column(frame, "Closed time")
+    if resolved and closed:  # closed without a resolve step: the close time resolves it
+        frame = frame.assign(**{resolved: cell_text(frame[resolved]).fillna(
+            cell_text(frame[closed]))})
     result = _pick(frame, lines, {
         "complaint_id": _column(frame, "Ticket ID"),
         "customer_id": _column(frame, "Contact ID") or _column(frame, "Email"),
         "opened_at": _column(frame, "Created time"),
-        "resolved_at": resolved,
+        "resolved_at": resolved or closed,
         "status": _column(frame, "Status"),
         "category": _column(frame, "Type"),
         "satisfaction": _column(frame, "Survey results"),

@@ -44,6 +44,7 @@ class RawTable:
     delimiter: str | None = None
     header_line: int = 1
     skipped: dict[str, int] = field(default_factory=dict)  # title/footer/blank lines
+    row_problems: dict[int, str] = field(default_factory=dict)  # line -> why it is unusable
 
 
 def decode_bytes(data: bytes, forced: str | None = None) -> tuple[str, str]:
@@ -69,6 +70,8 @@ def decode_bytes(data: bytes, forced: str | None = None) -> tuple[str, str]:
             continue
         scored.append((encoding_score(text), -rank, text, encoding))
     best = max(scored)  # cp1252 decodes every byte but 5, so something always wins
+    if best[3] == "cp1254" and any(t == best[2] and e == "cp1252" for _, _, t, e in scored):
+        return best[2], "cp1252"  # no Turkish-only byte: name the Western code page
     return best[2], best[3]
 
 
@@ -151,11 +154,13 @@ def table_from_rows(
     if footer:
         skipped["total/footer rows"] = footer
     width = len(headers)
+    problems = {line: f"{_filled(row[width:])} more cell(s) than headers (unquoted delimiter?)"
+                for row, line in body if _filled(row[width:])}
     cells = [(list(row) + [None] * width)[:width] for row, _ in body]
     frame = pd.DataFrame(cells, columns=range(width), dtype=object)
     frame.columns = headers
     return RawTable(headers, frame, [line for _, line in body], file_type,
-                    header_line=lines[start], skipped=skipped)
+                    header_line=lines[start], skipped=skipped, row_problems=problems)
 
 
 def read_csv_cells(data: bytes, known: Callable[[str], bool], encoding: str | None = None,
