@@ -219,10 +219,13 @@ def _all_raw_files(raw_dir: Path) -> list[tuple[Path, str | None]]:
     return [(p, kind) for kind in STAGED_KINDS for p in raw_files(raw_dir, kind)] + found
 
 
-def _fingerprint(settings: Settings, files: list[tuple[Path, str | None]]) -> dict[str, str]:
+def _fingerprint(settings: Settings, files: list[tuple[Path, str | None]],
+                 now: pd.Timestamp) -> dict[str, str]:
+    """Hashes of every input; the day is included because "in the future" depends on it."""
     paths = [p for p, _ in files] + [settings.data_dir / MAPPING_FILE]
     return {str(p.relative_to(settings.data_dir)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in paths if p.exists()} | {"timezone": settings.timezone}
+            for p in paths if p.exists()} | {"timezone": settings.timezone,
+                                             "day": str(now.date())}
 
 
 def ingest_raw_exports(settings: Settings, now: dt.datetime | None = None, *,
@@ -240,7 +243,7 @@ def ingest_raw_exports(settings: Settings, now: dt.datetime | None = None, *,
         raise IngestError([str(error)]) from None
     files = _all_raw_files(settings.raw_dir)
     manifest_path = settings.staged_dir / MANIFEST
-    fingerprint = _fingerprint(settings, files)
+    fingerprint = _fingerprint(settings, files, now_ts)
     if not explain and _unchanged(manifest_path, fingerprint):
         previous = json.loads((settings.reports_dir / "ingest_report.json").read_text())
         report = IngestReport(unchanged=True, staged_rows=previous["staged_rows"],
@@ -295,7 +298,9 @@ def _write_outputs(settings: Settings, results: list[StagedKind], report: Ingest
         report.outputs[result.kind] = str(path)
         quarantine = settings.quarantine_dir / f"{result.kind}.csv"
         if len(result.quarantined):
-            write_text_atomic(result.quarantined.to_csv(index=False), quarantine)
+            first = [SOURCE_FILE, SOURCE_LINE, "reason"]
+            rows = result.quarantined[first + [c for c in result.quarantined if c not in first]]
+            write_text_atomic(rows.to_csv(index=False), quarantine)
         else:
             quarantine.unlink(missing_ok=True)
     write_json_atomic(report.to_dict(), settings.reports_dir / "ingest_report.json")
