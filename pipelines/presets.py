@@ -15,6 +15,9 @@ state" columns are treated as follows (none ever becomes a point-in-time fact):
   complaints contract). `Tags` are not read.
 - Logo invoice reports: every row is a document with its own date; return invoices (`İade`)
   are staged as `returned`, so they never count as spend; proforma invoices are not sales.
+- WooCommerce: `status` is the order's state at export time; `refunded` orders are staged as
+  `returned` and their refund records are not subtracted a second time; partial refund
+  records (negative totals with a parent id) are netted into their order.
 """
 
 from __future__ import annotations
@@ -196,6 +199,52 @@ def logo_invoices(frame: pd.DataFrame, lines: list[int], locale: str) -> PresetR
     return PresetResult(out, 0, result.mapping)
 
 
+_WOO_STATUS = {"completed": "completed", "processing": "completed", "refunded": "returned",
+               "cancelled": "cancelled", "failed": "cancelled", "pending": "cancelled",
+               "onhold": "cancelled", "checkoutdraft": "cancelled", "trash": "cancelled"}
+
+
+def woocommerce_orders(frame: pd.DataFrame, lines: list[int], locale: str) -> PresetResult:
+    """Orders keyed by customer id, guests (id 0) by e-mail; refund records (negative totals
+    pointing at a parent order) are netted into that order, unless it is already refunded."""
+    total_col, parent_col = _column(frame, "order_total"), _column(frame, "parent_id",
+                                                                   "parent_order_id")
+    total = parse_numbers(frame[total_col], locale)[0]
+    parent = cell_text(frame[parent_col]) if parent_col else pd.Series(None, index=frame.index)
+    refund = (total < 0) & parent.notna() & (parent != "0")
+    orders = frame.loc[~refund]
+    customer = cell_text(orders[_column(frame, "customer_id")])
+    email_col = _column(frame, "customer_email", "billing_email")
+    email = cell_text(orders[email_col]).str.lower() if email_col else None
+    guest = customer.isna() | (customer == "0")
+    status_text = cell_text(orders[_column(frame, "status")]).fillna("")
+    status = status_text.map(lambda v: _WOO_STATUS.get(fold_header(v.removeprefix("wc-")), v))
+    order_id = cell_text(orders[_column(frame, "order_id")])
+    amount = total[~refund].copy()
+    net = total[refund].groupby(parent[refund]).sum()
+    open_orders = order_id.isin(net.index) & (status != "returned")
+    amount[open_orders] += order_id[open_orders].map(net).to_numpy()
+    out = pd.DataFrame({
+        "customer_id": customer.where(~guest, email if email is not None else None),
+        "order_id": order_id, "order_date": orders[_column(frame, "order_date")],
+        "amount": amount.where(amount.notna(), orders[total_col]), "status": status,
+    }, index=orders.index)
+    out[SOURCE_LINE] = [line for line, keep in zip(lines, ~refund, strict=True) if keep]
+    orphans = refund & ~parent.isin(order_id)
+    if orphans.any():  # a refund whose order is not in this file cannot be netted
+        rows = frame.loc[orphans]
+        extra = pd.DataFrame({
+            "customer_id": cell_text(rows[_column(frame, "customer_id")]),
+            "order_id": cell_text(rows[_column(frame, "order_id")]),
+            "order_date": rows[_column(frame, "order_date")], "amount": rows[total_col],
+            PRESET_REASON: "refund record without its order in this file"}, index=rows.index)
+        extra[SOURCE_LINE] = [line for line, o in zip(lines, orphans, strict=True) if o]
+        out = pd.concat([out, extra])
+    mapping = {_column(frame, "order_id"): "order_id", _column(frame, "customer_id"):
+               "customer_id", total_col: "amount", _column(frame, "order_date"): "order_date"}
+    return PresetResult(out, int((refund & ~orphans).sum()), mapping)
+
+
 PRESETS: tuple[Preset, ...] = (
     Preset("shopify", "purchases", frozenset({"name", "email", "financialstatus",
                                               "lineitemquantity", "total", "createdat"}),
@@ -206,6 +255,9 @@ PRESETS: tuple[Preset, ...] = (
            None, freshdesk_tickets),
     Preset("logo", "purchases", frozenset({"tarih", "carikod", "fisno", "faturatipi"}),
            "tr", logo_invoices),
+    Preset("woocommerce", "purchases", frozenset({"orderid", "orderdate", "ordertotal",
+                                                  "customerid", "status"}),
+           None, woocommerce_orders),
 )
 PRESET_NAMES = tuple(p.name for p in PRESETS)
 

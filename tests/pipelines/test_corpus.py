@@ -160,6 +160,22 @@ def test_logo_invoices_compute_totals_net_returns_and_skip_proformas(corpus):
                                             "total/footer rows": 1}
 
 
+def test_woocommerce_guests_by_email_and_refund_records_netted_once(corpus):
+    result = staged(corpus, "purchases/woocommerce_orders.csv", SourceRule(timezone="UTC"))
+    assert result.reading.preset == "woocommerce"
+    frame = result.staged.set_index("order_id")
+    assert frame["amount"].to_dict() == {"501": 60.0, "502": 30.0, "503": 12.0}
+    assert frame["status"].tolist() == ["completed", "returned", "completed"]
+    assert frame.loc["503", "customer_id"] == "guest@shop.nl"
+    reasons = dict(zip(result.quarantined["order_id"], result.quarantined["reason"],
+                       strict=True))
+    assert reasons == {"506": "refund record without its order in this file",
+                       "507": "missing customer_id"}
+    account = result.account
+    assert (account.rows_read, account.staged, account.merged, account.quarantined) == (7, 3,
+                                                                                         2, 2)
+
+
 def test_xlsx_title_rows_real_text_and_serial_dates_share_a_column(corpus):
     result = staged(corpus, "purchases/erp_export.xlsx")
     frame = result.staged.set_index("order_id")
