@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from features.contracts import STAGED_SCHEMAS, empty_staged
+from features.contracts import REQUIRED_COLUMNS, STAGED_SCHEMAS, empty_staged
 from pipelines.locales import DECIMAL_COMMA_LOCALES
 from pipelines.mapping import (
     MappingFileError,
@@ -151,6 +151,13 @@ def read_export(path: Path, kind: str | None, rule: SourceRule, timezone: str,
         raw[SOURCE_LINE] = table.lines
         merged, preset = 0, None
     raw[SOURCE_FILE] = relative
+    missing = [c for c in REQUIRED_COLUMNS[kind] if c not in raw.columns]
+    if missing:
+        raise StagingError(
+            f"missing required column(s) {', '.join(missing)} (found: "
+            f"{', '.join(table.headers)}); rename the headers to "
+            f"{', '.join(REQUIRED_COLUMNS[kind])} or a known synonym, or map them under "
+            f"`columns` in {MAPPING_FILE}")
     if table.row_problems:
         flagged = raw[SOURCE_LINE].map(table.row_problems)
         earlier = raw[PRESET_REASON] if PRESET_REASON in raw else pd.Series(None, index=raw.index)

@@ -128,11 +128,13 @@ def date_shape(values: pd.Series, locale: str) -> str | None:
     counts = {name: int(text.str.match(rx).sum()) for name, rx in DATE_SHAPES.items()}
     found = {name: n for name, n in counts.items() if n}
     if not found:
-        raise ColumnFormatError(f"no recognisable dates (e.g. {_examples(text)})")
+        raise ColumnFormatError(f"no recognisable dates (e.g. {_examples(text)}); map another "
+                                "column under `columns` in sources.yaml if this is not one")
     if len(found) > 1:
         shown = "; ".join(f"{name}: {_examples(text[text.str.match(DATE_SHAPES[name])])}"
                           for name in found)
-        raise ColumnFormatError(f"mixes date formats ({shown}); export it with one date format")
+        raise ColumnFormatError(f"mixes date formats ({shown}); export it with one date "
+                                "format or pin one under `date_formats` in sources.yaml")
     shape = next(iter(found))
     if shape != "a/b/yyyy":
         return shape
@@ -141,7 +143,7 @@ def date_shape(values: pd.Series, locale: str) -> str | None:
     if day_first and month_first:
         raise ColumnFormatError(
             f"mixes day-first and month-first dates (e.g. {_examples(text)}); "
-            "export it with one date format")
+            "export it with one date format or pin one under `date_formats` in sources.yaml")
     if day_first or (not month_first and locale != "en"):
         return "dd/MM/yyyy"
     return "MM/dd/yyyy"

@@ -186,7 +186,8 @@ def read_xlsx_cells(path: Path, known: Callable[[str], bool]) -> RawTable:
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many types for a broken or non-xlsx file
-        raise StagingError(f"cannot open as xlsx ({type(error).__name__}: {error})") from None
+        raise StagingError(f"cannot open as xlsx ({type(error).__name__}: {error}); re-save it "
+                           "from Excel as .xlsx or export it as CSV") from None
     try:
         sheet = book.worksheets[0]
         rows = [list(row) for row in sheet.iter_rows(values_only=True)]

@@ -197,7 +197,8 @@ def test_parquet_keeps_types(corpus):
     ("mixed_decimals.csv", "column amount: mixes decimal-comma and decimal-point numbers "
                            "(e.g. '1.234,56' and '1,234.56')"),
     ("day_and_month_first.csv", "column order_date: mixes day-first and month-first dates"),
-    ("unknown_headers.csv", "missing required column(s) customer_id, order_id, amount"),
+    ("unknown_headers.csv", "missing required column(s) customer_id, order_id, amount "
+                            "(found: klant, datum)"),
     ("not_really.xlsx", "cannot open as xlsx"),
 ])
 def test_unreadable_files_name_the_column_and_examples(corpus, name, message):
