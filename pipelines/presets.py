@@ -13,8 +13,11 @@ state" columns are treated as follows (none ever becomes a point-in-time fact):
   resolved times come from `Created at` / `Solved at` (Freshdesk: `Resolved time`, else
   `Closed time`). Satisfaction (export-time) is only ever used from `resolved_at` on (see the
   complaints contract). `Tags` are not read.
-- Logo invoice reports: every row is a document with its own date; return invoices (`İade`)
-  are staged as `returned`, so they never count as spend; proforma invoices are not sales.
+- Logo invoice reports: every row is a document with its own date; a return invoice (`İade`)
+  that names its sale in the same file (`İade Edilen Fiş No`, `İlgili Fiş No`) is netted into
+  it (full return: the sale becomes `returned`; partial: its amount drops); other return
+  invoices are staged as their own `returned` rows, so they never count as spend; proforma
+  invoices are not sales.
 - WooCommerce: `status` is the order's state at export time; `refunded` orders are staged as
   `returned` and their refund records are not subtracted a second time; partial refund
   records (negative totals with a parent id) are netted into their order.
@@ -196,7 +199,30 @@ def logo_invoices(frame: pd.DataFrame, lines: list[int], locale: str) -> PresetR
                              np.where(kind.str.contains("iade"), "returned", "completed"))
     out[PRESET_REASON] = np.where(kind.str.contains("proforma"), "proforma invoice (not a sale)",
                                   None)
-    return PresetResult(out, 0, result.mapping)
+    link = _column(frame, "İade Edilen Fiş No", "İlgili Fiş No", "Kaynak Fiş No")
+    if link is None:
+        return PresetResult(out, 0, result.mapping)
+    return _net_linked_returns(out, cell_text(frame[link]), locale, result.mapping)
+
+
+def _net_linked_returns(out: pd.DataFrame, link: pd.Series, locale: str,
+                        mapping: dict[str, str] | None) -> PresetResult:
+    """Return invoices naming their sale in the same file are folded into it: a full return
+    marks the sale `returned` (gross amount), a partial one lowers its amount."""
+    amount = parse_numbers(out["amount"], locale)[0]
+    order_id = cell_text(out["order_id"])
+    sales = (out["status"] != "returned") & out[PRESET_REASON].isna()
+    linked = (out["status"] == "returned") & link.isin(order_id[sales]) & amount.notna()
+    returned = amount[linked].groupby(link[linked]).sum()
+    is_target = sales & order_id.isin(returned.index)
+    back = order_id[is_target].map(returned)
+    full = back >= amount[is_target] - 0.005
+    out = out.copy()
+    out.loc[back.index[full], "status"] = "returned"
+    partial = back.index[~full]
+    out["amount"] = amount.where(amount.notna(), out["amount"]).astype(object)
+    out.loc[partial, "amount"] = (amount[partial] - back[~full]).round(2)
+    return PresetResult(out.loc[~linked], int(linked.sum()), mapping)
 
 
 _WOO_STATUS = {"completed": "completed", "processing": "completed", "refunded": "returned",

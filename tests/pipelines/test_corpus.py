@@ -176,6 +176,23 @@ def test_woocommerce_guests_by_email_and_refund_records_netted_once(corpus):
                                                                                          2, 2)
 
 
+def test_logo_returns_that_name_their_invoice_are_netted_into_it(corpus):
+    result = staged(corpus, "purchases/logo_linked_returns.csv")
+    frame = result.staged.set_index("order_id")
+    assert frame["amount"].to_dict() == {"F-10": 600.0, "F-11": 250.0, "R-99": 50.0}
+    assert frame["status"].to_dict() == {"F-10": "completed", "F-11": "returned",
+                                         "R-99": "returned"}
+    assert (result.account.rows_read, result.account.merged) == (5, 2)
+
+
+def test_hubspot_contacts_map_without_export_time_state(corpus):
+    result = staged(corpus, "customers/hubspot_contacts.csv", SourceRule(timezone="UTC"))
+    assert result.reading.columns == {"Email": "email", "Record ID": "customer_id",
+                                      "Create Date": "signup_date"}
+    row = result.staged.iloc[0]
+    assert (row["customer_id"], row["signup_date"]) == ("5101", utc("2024-01-15 09:30"))
+
+
 def test_xlsx_title_rows_real_text_and_serial_dates_share_a_column(corpus):
     result = staged(corpus, "purchases/erp_export.xlsx")
     frame = result.staged.set_index("order_id")
