@@ -54,8 +54,16 @@ def _is_native(value: object) -> bool:
     return not isinstance(value, str) and not _blank(value)
 
 
+def _all_text(values: pd.Series) -> bool:
+    return pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
+
+
 def cell_text(values: pd.Series) -> pd.Series:
     """Cells as stripped text; native integers (xlsx/parquet ids) lose the `.0`; blanks -> None."""
+    if _all_text(values):  # the CSV case, vectorised
+        stripped = values.astype(object).str.strip()
+        return stripped.where(stripped.notna() & (stripped != ""), None).astype(object)
+
     def one(value: object) -> str | None:
         if _blank(value):
             return None
@@ -64,6 +72,19 @@ def cell_text(values: pd.Series) -> pd.Series:
         text = str(value).strip()
         return text or None
     return values.map(one).astype(object)
+
+
+def _natives(values: pd.Series) -> pd.Series:
+    """Mask of native (non-text, non-blank) cells: xlsx numbers and dates, parquet values."""
+    if _all_text(values):
+        return pd.Series(False, index=values.index)
+    return values.map(_is_native).astype(bool)
+
+
+def map_unique(values: pd.Series, function) -> pd.Series:
+    """`values.map(function)` computed once per distinct value (exports repeat a lot)."""
+    lookup = {value: function(value) for value in pd.unique(values.dropna())}
+    return values.map(lookup).where(values.notna(), function(None))
 
 
 def number_style(values: pd.Series, locale: str) -> str:
@@ -90,7 +111,7 @@ def parse_numbers(values: pd.Series, locale: str) -> tuple[pd.Series, pd.Series]
     Handles currency signs and codes, NBSPs, leading `-`, `-₺1.234,50`, `€ -1.234,50` and
     accounting negatives `(1,234.50)`.
     """
-    natives = values.map(_is_native)
+    natives = _natives(values)
     text = cell_text(values.where(~natives, None))
     style = number_style(text, locale)
     thousands, decimal = (".", ",") if style == "comma" else (",", ".")
@@ -112,10 +133,10 @@ def parse_numbers(values: pd.Series, locale: str) -> tuple[pd.Series, pd.Series]
         number = float(body.replace(thousands, "").replace(decimal, "."))
         return -number if negative else number
 
-    parsed = text.map(one).astype(float)
-    native_values = pd.to_numeric(values.where(natives), errors="coerce")
-    parsed = parsed.where(~natives, native_values)
-    bad = ~values.map(_blank).astype(bool) & parsed.isna()
+    parsed = map_unique(text, one).astype(float)
+    if natives.any():
+        parsed = parsed.where(~natives, pd.to_numeric(values.where(natives), errors="coerce"))
+    bad = cell_text(values).notna() & parsed.isna()
     return parsed, bad
 
 
@@ -125,8 +146,14 @@ def date_shape(values: pd.Series, locale: str) -> str | None:
     text = values.dropna()
     if text.empty:
         return None
-    counts = {name: int(text.str.match(rx).sum()) for name, rx in DATE_SHAPES.items()}
-    found = {name: n for name, n in counts.items() if n}
+    found, rest = {}, text
+    for name, rx in DATE_SHAPES.items():  # each pass only sees what earlier shapes left
+        matched = rest.str.match(rx)
+        if matched.any():
+            found[name] = int(matched.sum())
+            rest = rest[~matched]
+        if rest.empty:
+            break
     if not found:
         raise ColumnFormatError(f"no recognisable dates (e.g. {_examples(text)}); map another "
                                 "column under `columns` in sources.yaml if this is not one")
@@ -161,11 +188,14 @@ def parse_timestamps(
     serial days when `serials` is true (xlsx), never otherwise. A `pinned` shape (from
     sources.yaml) skips detection; values of another shape are then unparseable.
     """
-    natives = values.map(_is_native)
+    natives = _natives(values)
     text = cell_text(values.where(~natives, None))
     shape = pinned if pinned or text.dropna().empty else date_shape(text, locale)
     result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us, UTC]")
-    if shape is not None:
+    fast = _iso_timestamps(text, timezone) if shape == "ISO" else None
+    if fast is not None:
+        result = fast
+    elif shape is not None:
         pattern = DATE_SHAPES["a/b/yyyy" if "/" in shape else shape]
         parts = text.str.extract(pattern)
         if "/" in shape:
@@ -174,8 +204,32 @@ def parse_timestamps(
         result = _assemble(parts, timezone)
     for index in values.index[natives]:
         result[index] = _native_timestamp(values[index], timezone, serials)
-    bad = ~values.map(_blank).astype(bool) & result.isna()
+    bad = cell_text(values).notna() & result.isna()
     return result, bad, shape
+
+
+# An offset only counts after a time: the `-05` of a bare `2024-01-05` is the day.
+_OFFSET_END = r"[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+
+
+def _iso_timestamps(text: pd.Series, timezone: str) -> pd.Series | None:
+    """pandas' C ISO-8601 parser for the common case; None when any value needs the regex
+    path (one-digit months, DST gaps), so both paths give the same answer."""
+    cleaned = text.str.replace(r"\s+(?=[+-]\d{2}:?\d{2}$)", "", regex=True)
+    has_offset = cleaned.str.contains(_OFFSET_END, regex=True, na=False)
+    result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]")
+    try:
+        if has_offset.any():
+            aware = pd.to_datetime(cleaned[has_offset], format="ISO8601", utc=True)
+            result[has_offset] = aware.dt.as_unit("us")
+        naive = ~has_offset & cleaned.notna()
+        if naive.any():
+            local = pd.to_datetime(cleaned[naive], format="ISO8601").dt.tz_localize(
+                timezone, ambiguous="NaT", nonexistent="NaT")
+            result[naive] = local.dt.tz_convert("UTC").dt.as_unit("us")
+    except (ValueError, TypeError):
+        return None
+    return None if (result.isna() & cleaned.notna()).any() else result
 
 
 def _assemble(parts: pd.DataFrame, timezone: str) -> pd.Series:

@@ -62,6 +62,8 @@ def decode_bytes(data: bytes, forced: str | None = None) -> tuple[str, str]:
     if data[:200].count(b"\x00") > 20:  # UTF-16 without a BOM: every other byte is zero
         encoding = "utf-16-le" if data[1:2] == b"\x00" else "utf-16-be"
         return data.decode(encoding, errors="replace"), encoding
+    if data.isascii():  # every candidate reads it the same
+        return data.decode("ascii"), "utf-8"
     scored = []
     for rank, encoding in enumerate(ENCODING_CANDIDATES):
         try:
@@ -75,12 +77,14 @@ def decode_bytes(data: bytes, forced: str | None = None) -> tuple[str, str]:
     return best[2], best[3]
 
 
+_EXPECTED_RX = re.compile("[" + "".join(sorted(_EXPECTED)) + "]")
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")
+
+
 def encoding_score(text: str) -> int:
     """Higher for Turkish/Dutch letters, much lower for mojibake signatures and controls."""
-    expected = sum(ch in _EXPECTED for ch in text)
-    mojibake = len(_MOJIBAKE.findall(text))
-    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\r\n\t") + text.count("\ufffd")
-    return expected - 5 * mojibake - 10 * controls
+    expected = len(_EXPECTED_RX.findall(text))
+    return expected - 5 * len(_MOJIBAKE.findall(text)) - 10 * len(_CONTROLS.findall(text))
 
 
 def sniff_delimiter(lines: list[str]) -> str:
@@ -118,6 +122,12 @@ def _filled(row: list[object]) -> int:
     return sum(0 if c is None or str(c).strip() == "" else 1 for c in row)
 
 
+def _nonblank(row: list[object]) -> bool:
+    if all(isinstance(c, str) for c in row):  # CSV rows: one C-level join
+        return bool("".join(row).strip())
+    return any(c is not None and str(c).strip() for c in row)
+
+
 def _is_footer(row: list[object], width: int) -> bool:
     filled = [c for c in row if c is not None and str(c).strip()]
     if len(filled) <= 1 and width > 2:
@@ -143,10 +153,10 @@ def table_from_rows(
         raise StagingError("no header row with at least two columns found")
     headers = [h or f"column_{i + 1}" for i, h in enumerate(headers)]
     body = list(zip(rows[start + 1:], lines[start + 1:], strict=True))
-    blank = [pair for pair in body if _filled(pair[0]) == 0]
-    body = [pair for pair in body if _filled(pair[0]) > 0]
-    if blank:
-        skipped["blank lines"] = len(blank)
+    kept = [pair for pair in body if _nonblank(pair[0])]
+    if len(kept) < len(body):
+        skipped["blank lines"] = len(body) - len(kept)
+    body = kept
     footer = 0
     while body and _is_footer(body[-1][0], len(headers)):
         body.pop()
@@ -155,8 +165,9 @@ def table_from_rows(
         skipped["total/footer rows"] = footer
     width = len(headers)
     problems = {line: f"{_filled(row[width:])} more cell(s) than headers (unquoted delimiter?)"
-                for row, line in body if _filled(row[width:])}
-    cells = [(list(row) + [None] * width)[:width] for row, _ in body]
+                for row, line in body if len(row) > width and _filled(row[width:])}
+    cells = [row if len(row) == width else (list(row) + [None] * width)[:width]
+             for row, _ in body]
     frame = pd.DataFrame(cells, columns=range(width), dtype=object)
     frame.columns = headers
     return RawTable(headers, frame, [line for _, line in body], file_type,

@@ -22,7 +22,13 @@ from features.contracts import (
     STAGED_SCHEMAS,
     TIMESTAMP_COLUMNS,
 )
-from pipelines.locales import ColumnFormatError, cell_text, parse_numbers, parse_timestamps
+from pipelines.locales import (
+    ColumnFormatError,
+    cell_text,
+    map_unique,
+    parse_numbers,
+    parse_timestamps,
+)
 
 SOURCE_FILE, SOURCE_LINE = "_source_file", "_source_line"
 
@@ -98,8 +104,8 @@ def _satisfaction_scale(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     scaled[csat] = (numbers[csat] - 1) / 4
     fraction = numbers.between(0, 1) & ~csat
     scaled[fraction] = numbers[fraction]
-    words = cleaned.map(
-        lambda v: SATISFACTION_WORDS.get(fold_header(v)) if isinstance(v, str) else None)
+    words = map_unique(
+        cleaned, lambda v: SATISFACTION_WORDS.get(fold_header(v)) if isinstance(v, str) else None)
     scaled = scaled.fillna(words.astype(float))
     bad = cleaned.notna() & scaled.isna()
     return scaled, bad
@@ -217,7 +223,7 @@ def _converted(column, convert, flag, detected, why: str | None = None) -> pd.Se
 def _order_statuses(frame: pd.DataFrame, extra: dict[str, str], flag) -> pd.Series:
     vocabulary = PURCHASE_STATUS_VOCABULARY | {fold_header(k): v for k, v in extra.items()}
     status = frame.get("status", pd.Series(None, index=frame.index)).fillna("")
-    mapped = status.map(lambda v: vocabulary.get(fold_header(v)))
+    mapped = map_unique(status, lambda v: vocabulary.get(fold_header(v or "")))
     flag(mapped.isna(), "unknown order status")
     return mapped
 

@@ -88,3 +88,10 @@ def test_mixed_and_unreadable_date_columns_are_errors_with_examples():
 def test_a_pinned_format_wins_over_detection():
     parsed, _, shape = parse_timestamps(cells("01/02/2024"), "nl", "UTC", pinned="MM/dd/yyyy")
     assert shape == "MM/dd/yyyy" and parsed.iloc[0] == pd.Timestamp("2024-01-02", tz="UTC")
+
+
+def test_a_bare_iso_date_is_local_not_an_offset_of_minus_its_day():
+    parsed, _, _ = parse_timestamps(cells("2024-01-05", "2024-01-06T23:30:00+03:00"), "en",
+                                    "Europe/Istanbul")
+    assert parsed.tolist() == [pd.Timestamp("2024-01-04 21:00", tz="UTC"),
+                               pd.Timestamp("2024-01-06 20:30", tz="UTC")]
