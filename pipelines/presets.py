@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pipelines.locales import cell_text, parse_numbers
+from pipelines.locales import cell_text, map_unique, parse_numbers
 from pipelines.staging import PRESET_REASON, SOURCE_LINE, UPDATED_AT, fold_header
 
 
@@ -117,8 +117,8 @@ def shopify_orders(frame: pd.DataFrame, lines: list[int], locale: str) -> Preset
 
 def _translated(values: pd.Series, words: dict[str, str | None]) -> pd.Series:
     """Known words replaced (by folded spelling), anything else kept for staging to judge."""
-    return cell_text(values).map(
-        lambda v: words.get(fold_header(v), v) if isinstance(v, str) else None)
+    return map_unique(cell_text(values),
+                      lambda v: words.get(fold_header(v), v) if isinstance(v, str) else None)
 
 
 _ZENDESK_SATISFACTION = {"good": "good", "bad": "bad", "offered": None, "notoffered": None,
@@ -190,9 +190,10 @@ def logo_invoices(frame: pd.DataFrame, lines: list[int], locale: str) -> PresetR
         price = parse_numbers(frame[_column(frame, "Birim Fiyat")], locale)[0]
         vat = parse_numbers(frame[_column(frame, "KDV Tutar")], locale)[0].fillna(0.0)
         out["amount"] = (quantity * price + vat).round(2)
-    kind = cell_text(frame[_column(frame, "Fatura Tipi", "Fiş Türü")]).fillna("").map(fold_header)
+    kind = map_unique(cell_text(frame[_column(frame, "Fatura Tipi", "Fiş Türü")]).fillna(""),
+                      fold_header)
     cancelled_col = _column(frame, "İptal", "İptal Edildi")
-    cancelled = (cell_text(frame[cancelled_col]).fillna("").map(fold_header)
+    cancelled = (map_unique(cell_text(frame[cancelled_col]).fillna(""), fold_header)
                  .isin(["evet", "e", "1", "true", "iptal"]) if cancelled_col
                  else pd.Series(False, index=frame.index))
     out["status"] = np.where(cancelled, "cancelled",
@@ -244,7 +245,8 @@ def woocommerce_orders(frame: pd.DataFrame, lines: list[int], locale: str) -> Pr
     email = cell_text(orders[email_col]).str.lower() if email_col else None
     guest = customer.isna() | (customer == "0")
     status_text = cell_text(orders[_column(frame, "status")]).fillna("")
-    status = status_text.map(lambda v: _WOO_STATUS.get(fold_header(v.removeprefix("wc-")), v))
+    status = map_unique(status_text,
+                        lambda v: _WOO_STATUS.get(fold_header((v or "").removeprefix("wc-")), v))
     order_id = cell_text(orders[_column(frame, "order_id")])
     amount = total[~refund].copy()
     net = total[refund].groupby(parent[refund]).sum()
