@@ -82,9 +82,10 @@ def _natives(values: pd.Series) -> pd.Series:
 
 
 def map_unique(values: pd.Series, function) -> pd.Series:
-    """`values.map(function)` computed once per distinct value (exports repeat a lot)."""
+    """`values.map(function)` computed once per distinct value (exports repeat a lot);
+    missing values stay missing."""
     lookup = {value: function(value) for value in pd.unique(values.dropna())}
-    return values.map(lookup).where(values.notna(), function(None))
+    return values.map(lookup).where(values.notna(), None)
 
 
 def number_style(values: pd.Series, locale: str) -> str:
