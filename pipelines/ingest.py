@@ -16,7 +16,6 @@ from pathlib import Path
 import pandas as pd
 
 from features.contracts import REQUIRED_COLUMNS, STAGED_SCHEMAS, empty_staged
-from pipelines.locales import DECIMAL_COMMA_LOCALES
 from pipelines.mapping import (
     MappingFileError,
     SourceRule,
@@ -312,9 +311,3 @@ def _write_outputs(settings: Settings, results: list[StagedKind], report: Ingest
             quarantine.unlink(missing_ok=True)
     write_json_atomic(report.to_dict(), settings.reports_dir / "ingest_report.json")
 
-
-def locale_note(locale: str) -> str:
-    """How numbers and ambiguous dates are read under `locale` (for --explain)."""
-    if locale in DECIMAL_COMMA_LOCALES:
-        return "decimal comma, day-first dates"
-    return "decimal point, month-first dates"
