@@ -140,6 +140,10 @@ def read_export(path: Path, kind: str | None, rule: SourceRule, timezone: str,
     locale = (rule.locale or (preset.locale if preset else None) or header_language(table.headers)
               or ("tr" if table.encoding == "cp1254" else "en"))
     relative = f"{kind}/{path.name}" if path.parent.name == kind else path.name
+    if preset is not None and preset.kind != kind and not rule.columns:
+        raise StagingError(
+            f"looks like a {preset.name} export of {preset.kind}, but is read as {kind}; move "
+            f"it to raw/{preset.kind}/ or set `preset: none` and `columns` in {MAPPING_FILE}")
     if preset is not None and preset.kind == kind:
         converted = preset.convert(table.frame, table.lines, locale)
         raw, merged, columns = converted.frame, converted.merged, converted.mapping or {}

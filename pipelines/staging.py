@@ -156,6 +156,9 @@ def stage_rows(
         if column.endswith("_id"):  # `'00123`: Excel-protected ids
             frame[column] = frame[column].str.removeprefix("'").astype(object)
     flag(frame["customer_id"].isna(), "missing customer_id")
+    key = SOURCE_KEYS[kind]
+    if key in frame and kind != "interactions":  # interactions get content ids instead
+        flag(frame[key].isna(), f"missing {key}")
     for column in (*TIMESTAMP_COLUMNS[kind], UPDATED_AT):
         if column not in frame.columns:
             if column != UPDATED_AT:

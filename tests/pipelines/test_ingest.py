@@ -128,3 +128,20 @@ def test_a_preset_export_dropped_straight_into_raw_finds_its_kind(settings):
     report = ingest_raw_exports(settings, now=NOW)
     assert report.staged_rows == {"purchases": 1}
     assert report.readings[0].preset == "shopify"
+
+
+def test_a_preset_export_in_the_wrong_folder_says_where_it_belongs(settings):
+    write(settings, "purchases", "a.csv", "customer_id,order_id,order_date,amount\n1,A,2024-01-01,1\n")
+    write(settings, "purchases", "tickets.csv",
+          "ID,Requester ID,Created at,Solved at\n1,007,2024-01-01 10:00:00,\n")
+    with pytest.raises(IngestError, match="looks like a zendesk export of complaints, but is "
+                                          "read as purchases; move it to raw/complaints/"):
+        ingest_raw_exports(settings, now=NOW)
+
+
+def test_rows_without_their_source_key_are_quarantined(settings):
+    write(settings, "purchases", "a.csv",
+          "customer_id,order_id,order_date,amount\n1,,2024-01-01,1\n1,A,2024-01-01,1\n")
+    report = ingest_raw_exports(settings, now=NOW)
+    assert report.accounts[0].reasons == {"missing order_id": 1}
+    assert report.staged_rows == {"purchases": 1}
