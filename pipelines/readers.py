@@ -48,7 +48,32 @@ class RawTable:
 
 
 def decode_bytes(data: bytes, forced: str | None = None) -> tuple[str, str]:
-    """The text and the encoding that reads it best (a BOM or `forced` wins)."""
+    """The text and the encoding that reads it best (a BOM or `forced` wins); text that an
+    earlier tool already garbled is repaired when that clearly scores better."""
+    text, encoding = _decoded(data, forced)
+    return _repaired(text, encoding) if not forced else (text, encoding)
+
+
+# Earlier mis-decodings that can be undone: (what the tool read the bytes as, what they were).
+_REPAIRS = (("latin-1", "cp1254"), ("cp1252", "utf-8"), ("cp1254", "utf-8"))
+
+
+def _repaired(text: str, encoding: str) -> tuple[str, str]:
+    """`Müþteri Adý` (cp1254 read as Latin-1, as Netsis exports arrive) or `MÃ¼ÅŸteri`
+    (UTF-8 read as cp125x) put back, only when the repair removes every signature."""
+    if not _MOJIBAKE.search(text):
+        return text, encoding
+    for wrong, right in _REPAIRS:
+        try:
+            fixed = text.encode(wrong).decode(right)
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+        if not _MOJIBAKE.search(fixed) and encoding_score(fixed) > encoding_score(text):
+            return fixed, f"{encoding} (repaired: {right} once read as {wrong})"
+    return text, encoding
+
+
+def _decoded(data: bytes, forced: str | None) -> tuple[str, str]:
     if forced:
         try:
             return data.decode(forced), forced

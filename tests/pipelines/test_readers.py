@@ -28,6 +28,17 @@ def test_mojibake_scores_below_the_right_reading():
     assert encoding_score("Müşteri") > encoding_score("MÃ¼ÅŸteri")
 
 
+@pytest.mark.parametrize("garbled, note", [
+    ("Müşteri Adı;Tutar\nŞükrü Işık;1,00\n".encode("cp1254").decode("latin-1"),
+     "utf-8 (repaired: cp1254 once read as latin-1)"),
+    ("Müşteri Adı;Tutar\nŞükrü Işık;1,00\n".encode().decode("cp1252"),
+     "utf-8 (repaired: utf-8 once read as cp1252)"),
+])
+def test_text_garbled_by_an_earlier_tool_is_repaired(garbled, note):
+    text, used = decode_bytes(garbled.encode("utf-8"))
+    assert text.startswith("Müşteri Adı;Tutar\nŞükrü Işık") and used == note
+
+
 def test_a_forced_encoding_that_cannot_decode_is_a_clear_error():
     with pytest.raises(StagingError, match="cannot decode as utf-8"):
         decode_bytes(TURKISH.encode("cp1254"), "utf-8")
