@@ -9,6 +9,7 @@ registered version is self-contained. Registry work (gate, promote, rollback, lo
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,9 +44,23 @@ class LoggedModel:
     experiment_id: str
 
 
+def use_tracking_store(settings: Settings) -> None:
+    """Point this process's MLflow client at the settings' store, leaving the environment alone.
+
+    `mlflow.set_tracking_uri` also exports `MLFLOW_TRACKING_URI`; left there, the next
+    `Settings.from_env` for another data dir would silently read and write the first store.
+    """
+    before = os.environ.get("MLFLOW_TRACKING_URI")
+    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
+    if before is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = before
+
+
 def configure_mlflow(settings: Settings) -> str:
     """Point MLflow at the settings' store and make sure the experiment exists; its id."""
-    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
+    use_tracking_store(settings)
     if settings.mlflow_tracking_uri.startswith("sqlite:///"):
         Path(settings.mlflow_tracking_uri.removeprefix("sqlite:///")).parent.mkdir(
             parents=True, exist_ok=True
@@ -157,12 +172,12 @@ def log_training_run(
 
 
 def log_text_to_run(settings: Settings, run_id: str, text: str, artifact_file: str) -> None:
-    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
+    use_tracking_store(settings)
     MlflowClient().log_text(run_id, text, artifact_file)
 
 
 def log_metrics_to_run(settings: Settings, run_id: str, metrics: dict[str, float]) -> None:
-    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
+    use_tracking_store(settings)
     client = MlflowClient()
     for key, value in metrics.items():
         client.log_metric(run_id, key, float(value))

@@ -115,3 +115,13 @@ def test_reloaded_champion_predicts_identically_with_its_calibrator(registry):
     metrics = mlflow.get_run(run_id).data.metrics
     assert {"oot_ece", "baseline_bgnbd_roc_auc", "baseline_rfm_lightgbm_pr_auc",
             "lead_over_recency_roc_auc"} <= set(metrics)
+
+
+def test_pointing_at_one_store_does_not_leak_into_the_next_settings(tmp_path, monkeypatch):
+    from pipelines.settings import Settings
+    from pipelines.tracking import use_tracking_store
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    use_tracking_store(Settings.from_env(tmp_path / "a"))
+    other = Settings.from_env(tmp_path / "b")
+    assert str(tmp_path / "b") in other.mlflow_tracking_uri
