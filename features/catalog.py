@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: The look-back windows (days up to and including as_of) of windowed features.
+FEATURE_WINDOWS_DAYS: tuple[int, ...] = (30, 90, 180, 365)
 #: Complaint categories counted one by one (the simulator's; anything else counts as "other").
 COMPLAINT_CATEGORIES: tuple[str, ...] = (
     "delivery", "product_quality", "billing", "service", "returns",
