@@ -262,3 +262,36 @@ def test_signup_after_the_cutoff_is_unknown():
     row = one(build_customer_features(f.tables(purchases=purchases, customers=master), AS_OF),
               "001")
     assert math.isnan(row["account_age_days"])
+
+
+def test_repeat_complaint_boundary_and_resolution_just_after_the_cutoff():
+    purchases = f.purchases([("001", "2024-01-10", 10)])
+    complaints = f.complaints([
+        ("001", "2024-03-03 10:00", "2024-03-04 10:00", 0.5),
+        ("001", "2024-03-17 23:00", "2024-04-01 00:00", 1.0),  # 14 days later; solved after c
+        ("001", "2024-03-31 22:00", "2024-03-31 23:59", None),  # 14 days later again
+    ])
+    row = one(build_customer_features(
+        f.tables(purchases=purchases, complaints=complaints), AS_OF), "001")
+    assert row["repeat_complaints_365d"] == 2
+    assert row["open_complaints"] == 1 and row["oldest_open_complaint_days"] == 14
+    assert row["last_satisfaction"] == 0.5 and row["surveyed_no_answer"] == 1
+    later = f.complaints([("001", "2024-03-01", None, None), ("001", "2024-03-16", None, None)])
+    row = one(build_customer_features(f.tables(purchases=purchases, complaints=later), AS_OF),
+              "001")
+    assert row["repeat_complaints_365d"] == 0  # 15 days apart
+
+
+def test_complaint_and_interaction_time_zones_use_utc_days():
+    # 01:30 in Amsterdam (CEST, +2) on April 1st is 23:30 UTC on March 31st: inside as_of.
+    amsterdam = pd.Timestamp("2024-04-01 01:30", tz="Europe/Amsterdam").tz_convert("UTC")
+    # 03:30 in Istanbul (+3) on April 1st is 00:30 UTC on April 1st: after as_of.
+    istanbul = pd.Timestamp("2024-04-01 03:30", tz="Europe/Istanbul").tz_convert("UTC")
+    purchases = f.purchases([("001", "2024-01-10", 10)])
+    complaints = f.complaints([("001", amsterdam.isoformat(), None, None),
+                               ("001", istanbul.isoformat(), None, None)])
+    interactions = f.interactions([("001", amsterdam.isoformat()), ("001", istanbul.isoformat())])
+    row = one(build_customer_features(f.tables(
+        purchases=purchases, complaints=complaints, interactions=interactions), AS_OF), "001")
+    assert row["complaints_30d"] == 1 and row["days_since_last_complaint"] == 0
+    assert row["interactions_30d"] == 1 and row["days_since_last_interaction"] == 0
