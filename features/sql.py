@@ -35,64 +35,63 @@ def _quote(text: str) -> str:
 
 def rfm_sql(as_of: dt.date) -> str:
     d, cut = _bounds(as_of)
+    done = "status = 'completed'"
+    # One hash aggregation over the orders; the gaps between order days come from each
+    # customer's own sorted list of days (small sorts, no global window sort).
     return f"""
     WITH p AS (
-        SELECT customer_id, order_date AS ts, CAST(order_date AS DATE) AS d, amount, status
+        SELECT customer_id, CAST(order_date AS DATE) AS d, amount, status
         FROM purchases WHERE order_date < {cut}
-    ),
-    done AS (SELECT * FROM p WHERE status = 'completed'),
-    gaps AS (
-        SELECT customer_id,
-               date_diff('day', lag(d) OVER (PARTITION BY customer_id ORDER BY ts), d) AS gap
-        FROM done
-    ),
-    cadence AS (
-        SELECT customer_id, median(gap) AS median_interval_days,
-               CASE WHEN count(gap) >= 2 THEN stddev_samp(gap) END AS interval_std_days
-        FROM gaps WHERE gap IS NOT NULL GROUP BY customer_id
     ),
     agg AS (
         SELECT customer_id,
-            date_diff('day', max(d), {d}) AS recency_days,
-            date_diff('day', min(d), {d}) AS tenure_days,
-            max(d) AS last_purchase_date,
-            count(*) FILTER (WHERE d > {d} - 30) AS orders_30d,
-            count(*) FILTER (WHERE d > {d} - 90) AS orders_90d,
-            count(*) FILTER (WHERE d > {d} - 180) AS orders_180d,
-            count(*) FILTER (WHERE d > {d} - 365) AS orders_365d,
-            count(*) AS orders_lifetime,
-            coalesce(sum(amount) FILTER (WHERE d > {d} - 30), 0) AS spend_30d,
-            coalesce(sum(amount) FILTER (WHERE d > {d} - 90), 0) AS spend_90d,
-            coalesce(sum(amount) FILTER (WHERE d > {d} - 180), 0) AS spend_180d,
-            coalesce(sum(amount) FILTER (WHERE d > {d} - 365), 0) AS spend_365d,
-            sum(amount) AS spend_lifetime,
-            count(*) FILTER (WHERE d > {d} - 180 AND d <= {d} - 90) AS orders_prev_90d,
-            coalesce(sum(amount) FILTER (WHERE d > {d} - 180 AND d <= {d} - 90), 0)
-                AS spend_prev_90d
-        FROM done GROUP BY customer_id
-    ),
-    returns AS (
-        SELECT customer_id,
-               count(*) FILTER (WHERE status = 'returned') AS n_returned,
-               count(*) FILTER (WHERE status IN ('completed', 'returned')) AS n_kept_or_returned
+            date_diff('day', max(d) FILTER (WHERE {done}), {d}) AS recency_days,
+            date_diff('day', min(d) FILTER (WHERE {done}), {d}) AS tenure_days,
+            max(d) FILTER (WHERE {done}) AS last_purchase_date,
+            count(*) FILTER (WHERE {done} AND d > {d} - 30) AS orders_30d,
+            count(*) FILTER (WHERE {done} AND d > {d} - 90) AS orders_90d,
+            count(*) FILTER (WHERE {done} AND d > {d} - 180) AS orders_180d,
+            count(*) FILTER (WHERE {done} AND d > {d} - 365) AS orders_365d,
+            count(*) FILTER (WHERE {done}) AS orders_lifetime,
+            coalesce(sum(amount) FILTER (WHERE {done} AND d > {d} - 30), 0) AS spend_30d,
+            coalesce(sum(amount) FILTER (WHERE {done} AND d > {d} - 90), 0) AS spend_90d,
+            coalesce(sum(amount) FILTER (WHERE {done} AND d > {d} - 180), 0) AS spend_180d,
+            coalesce(sum(amount) FILTER (WHERE {done} AND d > {d} - 365), 0) AS spend_365d,
+            sum(amount) FILTER (WHERE {done}) AS spend_lifetime,
+            count(*) FILTER (WHERE {done} AND d > {d} - 180 AND d <= {d} - 90)
+                AS orders_prev_90d,
+            coalesce(sum(amount) FILTER (WHERE {done} AND d > {d} - 180 AND d <= {d} - 90), 0)
+                AS spend_prev_90d,
+            count(*) FILTER (WHERE status = 'returned') AS n_returned,
+            list_sort(list(d) FILTER (WHERE {done})) AS days
         FROM p GROUP BY customer_id
+        HAVING count(*) FILTER (WHERE {done}) > 0
+    ),
+    cadence AS (
+        SELECT * EXCLUDE (days, n_returned),
+            n_returned / (n_returned + orders_lifetime) AS return_share,
+            list_transform(range(1, len(days)), lambda i: date_diff('day', days[i], days[i + 1]))
+                AS gaps
+        FROM agg
+    ),
+    stats AS (
+        SELECT * EXCLUDE (gaps),
+            CASE WHEN len(gaps) >= 1 THEN list_median(gaps) END AS median_interval_days,
+            CASE WHEN len(gaps) >= 2 THEN list_stddev_samp(gaps) END AS interval_std_days
+        FROM cadence
     )
-    SELECT a.*,
-        a.spend_lifetime / a.orders_lifetime AS avg_order_value,
-        c.median_interval_days, c.interval_std_days,
-        CASE WHEN c.median_interval_days IS NOT NULL
-             THEN a.recency_days / greatest(c.median_interval_days, 1) END AS overdue_ratio,
-        CAST(a.orders_lifetime = 1 AS INTEGER) AS is_one_time_buyer,
-        CASE WHEN a.orders_90d + a.orders_prev_90d = 0 THEN 0.0
-             ELSE (a.orders_90d - a.orders_prev_90d) / (a.orders_90d + a.orders_prev_90d) END
+    SELECT *,
+        spend_lifetime / orders_lifetime AS avg_order_value,
+        CASE WHEN median_interval_days IS NOT NULL
+             THEN recency_days / greatest(median_interval_days, 1) END AS overdue_ratio,
+        CAST(orders_lifetime = 1 AS INTEGER) AS is_one_time_buyer,
+        CASE WHEN orders_90d + orders_prev_90d = 0 THEN 0.0
+             ELSE (orders_90d - orders_prev_90d) / (orders_90d + orders_prev_90d) END
              AS orders_change_90d,
-        CASE WHEN a.spend_90d + a.spend_prev_90d <= 0 THEN 0.0
-             ELSE (a.spend_90d - a.spend_prev_90d) / (a.spend_90d + a.spend_prev_90d) END
-             AS spend_change_90d,
-        r.n_returned / r.n_kept_or_returned AS return_share
-    FROM agg a
-    LEFT JOIN cadence c USING (customer_id)
-    LEFT JOIN returns r USING (customer_id)
+        CASE WHEN spend_90d + spend_prev_90d <= 0 THEN 0.0
+             ELSE (spend_90d - spend_prev_90d) / (spend_90d + spend_prev_90d) END
+             AS spend_change_90d
+    FROM stats
     """
 
 
