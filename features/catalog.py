@@ -158,7 +158,35 @@ def features_doc() -> str:
         "a test keeps the two identical. Windows are the N days up to and including `as_of` "
         "(UTC calendar days); events after the end of the `as_of` day are never seen.\n\n"
         + feature_table_markdown()
+        + NOTES
     )
+
+
+NOTES = """
+## Definitions and choices
+
+- **Trends.** `orders_change_90d` and `spend_change_90d` compare the last 90 days with the 90
+  days before them as (now - before) / (now + before): -1 = stopped, 0 = steady or no orders in
+  either period, +1 = new activity. `engagement_change` compares the monthly interaction rate of
+  the last 30 days (x 2) with the 60 days before it in the same way.
+- **One-time buyers** have `is_one_time_buyer = 1` and empty interval features: a state the
+  model sees, not a missing value to impute.
+- **Satisfaction scale.** Staged ratings are on a common 0-1 scale (staging maps CSAT 1-5 to
+  0, .25, .5, .75, 1, Good/Bad to 1/0 and keeps 0-1 fractions). "Bad" is <= 0.25. Staging has
+  no NPS 0-10 input yet, so `nps_detractor` uses the NPS cut-off on the common scale: <= 0.6
+  (NPS 0-6 as score / 10), which on CSAT means 1-3. A rating counts from its ticket's
+  `resolved_at`, never from the export-time status.
+- **Surveyed but no answer.** The staged complaints carry no "survey offered" column, so every
+  solved ticket counts as surveyed; `surveyed_no_answer` is 1 when the latest solved ticket has
+  no rating.
+- **Reopens are not computed**: no staged complaint column records reopen events with their
+  times (the Zendesk `Reopens` count is an export-time value and would leak the future).
+- **Complaint categories** other than the five named ones (and empty categories) count in
+  `complaints_90d_other`; interactions on other channels or of other types count only in the
+  totals.
+- **Missing sources** remove their groups: no complaints export, no complaint, satisfaction
+  columns; no interactions, no engagement; no customer master, no profile.
+"""
 
 
 if __name__ == "__main__":

@@ -35,12 +35,13 @@ def _quote(text: str) -> str:
 
 def rfm_sql(as_of: dt.date) -> str:
     d, cut = _bounds(as_of)
-    done = "status = 'completed'"
+    done = "ok"
     # One hash aggregation over the orders; the gaps between order days come from each
     # customer's own sorted list of days (small sorts, no global window sort).
     return f"""
     WITH p AS (
-        SELECT customer_id, CAST(order_date AS DATE) AS d, amount, status
+        SELECT customer_id, CAST(order_date AS DATE) AS d, amount,
+               status = 'completed' AS ok, status = 'returned' AS returned
         FROM purchases WHERE order_date < {cut}
     ),
     agg AS (
@@ -62,7 +63,7 @@ def rfm_sql(as_of: dt.date) -> str:
                 AS orders_prev_90d,
             coalesce(sum(amount) FILTER (WHERE {done} AND d > {d} - 180 AND d <= {d} - 90), 0)
                 AS spend_prev_90d,
-            count(*) FILTER (WHERE status = 'returned') AS n_returned,
+            count(*) FILTER (WHERE returned) AS n_returned,
             list_sort(list(d) FILTER (WHERE {done})) AS days
         FROM p GROUP BY customer_id
         HAVING count(*) FILTER (WHERE {done}) > 0
