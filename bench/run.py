@@ -99,7 +99,8 @@ def main() -> None:
     if os.environ.get("BENCH_SCALE"):
         report["scale"] = run_scale(int(os.environ.get("BENCH_SCALE_CUSTOMERS", "1000000")))
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"{dt.date.today()}-{report['machine']['host']}.json"
+    only_scale = "-scale" if not sizes else ""
+    out = RESULTS / f"{dt.date.today()}-{report['machine']['host']}{only_scale}.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"written: {out}")
 
