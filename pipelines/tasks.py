@@ -22,11 +22,16 @@ from features.snapshots import (
     labelled_cutoffs,
     snapshot_manifest,
 )
+from models.backtest import backtest_summary, rolling_origin_backtest, segment_breakdown
+from models.card import model_card
 from models.evaluate import classification_metrics
+from models.promotion import PromotionMargin
 from models.score import TierPolicy, score_customers
 from models.train import TrainParams, fit_with_validation
+from models.tuning import tune
 from pipelines import sample_data
 from pipelines.ingest import ingest_raw_exports
+from pipelines.registry import gate_new_version, load_champion
 from pipelines.settings import Settings
 from pipelines.storage import (
     load_source_tables,
@@ -34,7 +39,12 @@ from pipelines.storage import (
     write_parquet_atomic,
     write_text_atomic,
 )
-from pipelines.tracking import load_champion, log_metrics_to_run, log_training_run
+from pipelines.tracking import (
+    log_metrics_to_run,
+    log_text_to_run,
+    log_training_run,
+    log_tuning_study,
+)
 
 
 def _logger() -> logging.Logger | logging.LoggerAdapter:
@@ -52,19 +62,27 @@ def _resolve_as_of(tables, as_of: dt.date | str | None) -> dt.date:
 
 @task(name="generate-sample-exports")
 def generate_sample_exports(
-    data_dir: str | None, customers: int, seed: int, end: dt.date | None = None
+    data_dir: str | None, customers: int, seed: int, end: dt.date | None = None,
+    dialect: str = "canonical",
 ) -> dict[str, Any]:
     settings = Settings.from_env(data_dir)
-    written = sample_data.generate_and_write(settings, customers=customers, seed=seed, end=end)
+    written = sample_data.generate_and_write(settings, customers=customers, seed=seed, end=end,
+                                             dialect=dialect)
     _logger().info("wrote %s", {k: str(v) for k, v in written.items()})
     return {kind: str(path) for kind, path in written.items()}
 
 
 @task(name="stage-raw-exports")
-def stage_raw_exports(data_dir: str | None) -> dict[str, Any]:
+def stage_raw_exports(
+    data_dir: str | None, skip_bad_files: bool = False, explain: bool = False
+) -> dict[str, Any]:
     settings = Settings.from_env(data_dir)
-    report = ingest_raw_exports(settings)
+    report = ingest_raw_exports(settings, skip_bad_files=skip_bad_files, explain=explain)
     logger = _logger()
+    if report.unchanged:
+        logger.info("raw files unchanged since the last ingest: nothing to do")
+    for problem in report.skipped_files:
+        logger.warning("skipped %s", problem)
     for account in report.accounts:
         logger.info(
             "%s: read %d = staged %d + duplicates %d + quarantined %d %s",
@@ -140,11 +158,16 @@ def write_model_input(
 
 @task(name="fit-and-register")
 def fit_and_register(
-    data_dir: str | None, model_input: dict[str, Any], params: TrainParams
+    data_dir: str | None, model_input: dict[str, Any], params: TrainParams,
+    margin: PromotionMargin | None = None, tuning_run_id: str = "",
 ) -> dict[str, Any]:
+    """Fit, backtest, log everything to MLflow, register a version and run the promotion gate."""
     settings = Settings.from_env(data_dir)
     frame = pd.read_parquet(model_input["path"])
-    fitted = fit_with_validation(frame, model_input["features"], params)
+    features = model_input["features"]
+    fitted = fit_with_validation(frame, features, params)
+    backtest = rolling_origin_backtest(frame, features, params)
+    segments = segment_breakdown(fitted.evaluation.valid, fitted.evaluation.probability)
     logged = log_training_run(
         settings, fitted, params,
         model_input=frame, model_input_path=Path(model_input["path"]),
@@ -153,19 +176,48 @@ def fit_and_register(
             "data_start": model_input["data_start"], "data_end": model_input["data_end"],
             "cutoffs": ",".join(model_input["cutoffs"]), "n_features": len(fitted.features),
             "valid_cutoff": str(fitted.valid_cutoff), "best_iteration": fitted.best_iteration,
+            "train_cutoffs": ",".join(str(c) for c in fitted.train_cutoffs),
+            "n_rows": len(frame), "tuning_run_id": tuning_run_id or "none",
+            **(margin or PromotionMargin()).model_dump(),
         },
+        extra_metrics=backtest_summary(backtest),
+        tables={"backtest": backtest, "segments": segments},
     )
+    decision = gate_new_version(settings, logged.version, fitted, model_input["sha256"],
+                                margin or PromotionMargin())
+    card = model_card(fitted, params, model_input, backtest, segments,
+                      f"version {logged.version}: {decision.reason}")
+    log_text_to_run(settings, logged.run_id, card, "model_card.md")
     _logger().info(
-        "out-of-time ROC-AUC %.4f (recency baseline %.4f) on cutoff %s; registered version %s",
+        "out-of-time ROC-AUC %.4f (recency baseline %.4f) on cutoff %s; version %s: %s",
         fitted.validation["roc_auc"], fitted.baseline["roc_auc"], fitted.valid_cutoff,
-        logged.version,
+        logged.version, decision.reason,
     )
     return {
         "run_id": logged.run_id, "model_version": logged.version,
         "valid_cutoff": str(fitted.valid_cutoff), "validation": fitted.validation,
-        "baseline_recency": fitted.baseline, "best_iteration": fitted.best_iteration,
-        "tracking_uri": settings.mlflow_tracking_uri,
+        "baseline_recency": fitted.baseline, "baselines": fitted.baselines,
+        "best_iteration": fitted.best_iteration, "calibration": fitted.calibrator.method,
+        "backtest": backtest_summary(backtest), "promoted": decision.promote,
+        "promotion_reason": decision.reason, "tracking_uri": settings.mlflow_tracking_uri,
     }
+
+
+@task(name="tune-hyperparameters")
+def tune_hyperparameters(
+    data_dir: str | None, model_input: dict[str, Any], params: TrainParams, n_trials: int,
+    objective: str,
+) -> tuple[TrainParams, str]:
+    """Optuna search on the temporal backtest, logged as nested MLflow runs; best params."""
+    settings = Settings.from_env(data_dir)
+    frame = pd.read_parquet(model_input["path"])
+    best, run_id = log_tuning_study(
+        settings, n_trials, objective,
+        lambda on_trial: tune(frame, model_input["features"], params, n_trials, objective,
+                              on_trial=on_trial),
+    )
+    _logger().info("tuning run %s: best parameters %s", run_id, best.model_dump())
+    return best, run_id
 
 
 def new_run_id(now: dt.datetime | None = None) -> str:
