@@ -5,6 +5,11 @@ server start excluded: steps call the pure code and the task functions directly)
 printed and written to bench/results/<date>-<host>.json with the machine they ran on.
 
 BENCH_CUSTOMERS=20000,100000 make bench   # sizes to run (default: 20000)
+BENCH_SCALE=1 make bench                  # also the feature build for one cutoff over 1M
+                                          # customers, 20M purchases, 5M interactions, 1M
+                                          # complaints vs a bare DuckDB RFM GROUP BY
+                                          # (BENCH_SCALE_CUSTOMERS resizes; BENCH_CUSTOMERS=
+                                          # with no value skips the simulated-data steps)
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ import time
 from pathlib import Path
 
 STEPS = ("generate", "ingest", "duckdb_rfm", "features", "train", "score")
+SCALE_STEPS = ("scale_generate", "scale_duckdb_rfm", "scale_features")
+GIB = 1024.0
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -44,6 +51,28 @@ def run_step(step: str, data_dir: Path, customers: int) -> dict:
             "peak_rss_mib": round(usage.ru_maxrss / 1024, 1), **facts}
 
 
+def run_scale(customers: int) -> dict:
+    """Feature build vs a bare DuckDB RFM GROUP BY over the same synthetic purchases file."""
+    rows = {}
+    with tempfile.TemporaryDirectory(prefix="churn-scale-") as folder:
+        for step in SCALE_STEPS:
+            rows[step] = run_step(step, Path(folder), customers)
+            print(f"{'scale':>9} {step:<17} {rows[step]['wall_seconds']:>8.2f} s "
+                  f"{rows[step]['peak_rss_mib']:>9.1f} MiB  {rows[step]}")
+    bare, full = rows["scale_duckdb_rfm"], rows["scale_features"]
+    summary = {
+        "rows": rows["scale_generate"],
+        "bare_rfm_seconds": bare["compute_seconds"], "features_seconds": full["compute_seconds"],
+        "ratio": round(full["compute_seconds"] / bare["compute_seconds"], 2),
+        "features_peak_gib": round(full["peak_rss_mib"] / GIB, 2),
+        "target": "ratio <= 2, peak < 6 GiB",
+    }
+    print(f"feature build {summary['features_seconds']} s vs bare RFM "
+          f"{summary['bare_rfm_seconds']} s: ratio {summary['ratio']}, "
+          f"peak {summary['features_peak_gib']} GiB ({summary['target']})")
+    return {"steps": list(rows.values()), "summary": summary}
+
+
 def machine() -> dict:
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return {"host": socket.gethostname(), "cpus": os.cpu_count(),
@@ -52,7 +81,7 @@ def machine() -> dict:
 
 
 def main() -> None:
-    sizes = [int(s) for s in os.environ.get("BENCH_CUSTOMERS", "20000").split(",")]
+    sizes = [int(s) for s in os.environ.get("BENCH_CUSTOMERS", "20000").split(",") if s]
     report = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
               "machine": machine(), "runs": []}
     print(f"machine: {report['machine']}")
@@ -67,8 +96,11 @@ def main() -> None:
                          and not str(v).startswith("/")}
                 print(f"{customers:>9} {step:<11} {row['wall_seconds']:>8.2f} s "
                       f"{row['peak_rss_mib']:>9.1f} MiB  {extra}")
+    if os.environ.get("BENCH_SCALE"):
+        report["scale"] = run_scale(int(os.environ.get("BENCH_SCALE_CUSTOMERS", "1000000")))
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"{dt.date.today()}-{report['machine']['host']}.json"
+    only_scale = "-scale" if not sizes else ""
+    out = RESULTS / f"{dt.date.today()}-{report['machine']['host']}{only_scale}.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"written: {out}")
 

@@ -17,6 +17,16 @@ def main(step: str, data_dir: str, customers: int) -> dict:
 
     settings = Settings.from_env(data_dir)
     facts: dict = {}
+    if step.startswith("scale_"):
+        from pathlib import Path
+
+        from bench import scale
+
+        folder = Path(data_dir) / "scale"
+        if step == "scale_generate":
+            return scale.generate(folder, customers)
+        return scale.bare_rfm(folder) if step == "scale_duckdb_rfm" else scale.full_features(
+            folder)
     if step == "generate":
         from pipelines.sample_data import generate_and_write
 

@@ -10,14 +10,20 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 from features.catalog import CATEGORICAL_FEATURES, feature_names
+from features.contracts import TIMESTAMP_COLUMNS
 from features.sources import SourceTables
-
-BAD_RATING = 0.25  # a CSAT of 1 or 2 out of 5
-REPEAT_COMPLAINT_DAYS = 14
+from features.sql import (
+    BAD_RATING,
+    DETRACTOR_RATING,
+    cancelled_sql,
+    complaint_sql,
+    engagement_sql,
+    profile_sql,
+    rfm_sql,
+)
 
 
 def to_naive_utc(series: pd.Series) -> pd.Series:
@@ -39,145 +45,90 @@ def _frame_for_duckdb(frame: pd.DataFrame, ts_columns: tuple[str, ...]) -> pd.Da
     return out
 
 
-def _rfm_sql(as_of: dt.date) -> str:
-    d = f"DATE '{as_of.isoformat()}'"
-    cut = f"(TIMESTAMP '{as_of.isoformat()}' + INTERVAL 1 DAY)"
-    return f"""
-    WITH p AS (
-        SELECT customer_id, order_date AS ts, CAST(order_date AS DATE) AS d, amount, status
-        FROM purchases WHERE order_date < {cut}
-    ),
-    done AS (SELECT * FROM p WHERE status = 'completed'),
-    gaps AS (
-        SELECT customer_id,
-               date_diff('day', lag(d) OVER (PARTITION BY customer_id ORDER BY ts), d) AS gap
-        FROM done
-    ),
-    cadence AS (
-        SELECT customer_id, median(gap) AS median_interval_days,
-               CASE WHEN count(gap) >= 2 THEN stddev_samp(gap) END AS interval_std_days
-        FROM gaps WHERE gap IS NOT NULL GROUP BY customer_id
-    ),
-    agg AS (
-        SELECT customer_id,
-            date_diff('day', max(d), {d}) AS recency_days,
-            date_diff('day', min(d), {d}) AS tenure_days,
-            max(d) AS last_purchase_date,
-            count(*) FILTER (WHERE d > {d} - 30) AS orders_30d,
-            count(*) FILTER (WHERE d > {d} - 90) AS orders_90d,
-            count(*) FILTER (WHERE d > {d} - 180) AS orders_180d,
-            count(*) FILTER (WHERE d > {d} - 365) AS orders_365d,
-            count(*) AS orders_lifetime,
-            coalesce(sum(amount) FILTER (WHERE d > {d} - 90), 0) AS spend_90d,
-            coalesce(sum(amount) FILTER (WHERE d > {d} - 365), 0) AS spend_365d,
-            sum(amount) AS spend_lifetime,
-            count(*) FILTER (WHERE d > {d} - 180 AND d <= {d} - 90) AS orders_prev_90d,
-            coalesce(sum(amount) FILTER (WHERE d > {d} - 180 AND d <= {d} - 90), 0)
-                AS spend_prev_90d
-        FROM done GROUP BY customer_id
-    ),
-    returns AS (
-        SELECT customer_id,
-               count(*) FILTER (WHERE status = 'returned') AS n_returned,
-               count(*) FILTER (WHERE status IN ('completed', 'returned')) AS n_kept_or_returned
-        FROM p GROUP BY customer_id
-    )
-    SELECT a.customer_id, a.recency_days, a.tenure_days, a.last_purchase_date,
-        a.orders_30d, a.orders_90d, a.orders_180d, a.orders_365d, a.orders_lifetime,
-        a.spend_90d, a.spend_365d, a.spend_lifetime, a.orders_prev_90d, a.spend_prev_90d,
-        a.spend_lifetime / a.orders_lifetime AS avg_order_value,
-        c.median_interval_days, c.interval_std_days,
-        CASE WHEN c.median_interval_days IS NOT NULL
-             THEN a.recency_days / greatest(c.median_interval_days, 1) END AS overdue_ratio,
-        CAST(a.orders_lifetime = 1 AS INTEGER) AS is_one_time_buyer,
-        CASE WHEN a.orders_90d + a.orders_prev_90d = 0 THEN 0.0
-             ELSE (a.orders_90d - a.orders_prev_90d) / (a.orders_90d + a.orders_prev_90d) END
-             AS orders_change_90d,
-        CASE WHEN a.spend_90d + a.spend_prev_90d <= 0 THEN 0.0
-             ELSE (a.spend_90d - a.spend_prev_90d) / (a.spend_90d + a.spend_prev_90d) END
-             AS spend_change_90d,
-        r.n_returned / r.n_kept_or_returned AS return_share
-    FROM agg a
-    LEFT JOIN cadence c USING (customer_id)
-    LEFT JOIN returns r USING (customer_id)
+# Features that stay empty when their event never happened; other complaint and engagement
+# features are counts or flags and read 0 for a customer without such events.
+_EMPTY_WHEN_ABSENT = frozenset({
+    "days_since_last_complaint", "oldest_open_complaint_days", "median_resolution_days_365d",
+    "max_resolution_days_365d", "last_satisfaction", "worst_satisfaction_365d", "last_rated_at",
+    "days_since_last_interaction",
+})
+
+
+# Features computed in the final SELECT from more than one source query.
+_DERIVED = frozenset({
+    "complaint_order_ratio_365d", "rated_bad_not_recovered", "nps_detractor",
+    "engagement_change", "inbound_share_90d",
+})
+
+
+def _source_columns(source: str) -> list[str]:
+    """Columns the source's query returns (besides `customer_id`)."""
+    columns = [name for name in feature_names([source]) if name not in _DERIVED]
+    return [*columns, "last_rated_at"] if source == "complaints" else columns
+
+
+def _filled(alias: str, columns: list[str]) -> list[str]:
+    return [
+        f"{alias}.{c} AS {c}" if c in _EMPTY_WHEN_ABSENT else f"coalesce({alias}.{c}, 0) AS {c}"
+        for c in columns
+    ]
+
+
+def features_query(as_of: dt.date, available: tuple[str, ...]) -> str:
+    """One SQL query over the tables in `con` giving every feature of the available sources."""
+    parts = [f"WITH r AS ({rfm_sql(as_of)})"]
+    select = ["r.*"]
+    joins = []
+    if "complaints" in available:
+        parts.append(f", c AS ({complaint_sql(as_of)})")
+        select += _filled("c", _source_columns("complaints"))
+        select += [
+            "coalesce(c.complaints_365d, 0) / greatest(r.orders_365d, 1) "
+            "AS complaint_order_ratio_365d",
+            # "Rated bad and not recovered": the latest rating is bad, no order on a later day.
+            f"CAST(coalesce(c.last_satisfaction <= {BAD_RATING} AND "
+            "r.last_purchase_date + INTERVAL 1 DAY <= c.last_rated_at, false) AS INTEGER) "
+            "AS rated_bad_not_recovered",
+            f"CAST(coalesce(c.last_satisfaction <= {DETRACTOR_RATING}, false) AS INTEGER) "
+            "AS nps_detractor",
+        ]
+        joins.append("LEFT JOIN c USING (customer_id)")
+    if "interactions" in available:
+        parts.append(f", e AS ({engagement_sql(as_of)})")
+        select += _filled("e", _source_columns("interactions"))
+        select += [
+            "CASE WHEN 2 * coalesce(e.interactions_30d, 0) + coalesce(e.interactions_prev_60d, 0)"
+            " = 0 THEN 0.0 ELSE (2 * e.interactions_30d - e.interactions_prev_60d) "
+            "/ (2 * e.interactions_30d + e.interactions_prev_60d) END AS engagement_change",
+            "CASE WHEN e.interactions_90d > 0 THEN e.inbound_90d / e.interactions_90d END "
+            "AS inbound_share_90d",
+        ]
+        joins.append("LEFT JOIN e USING (customer_id)")
+    if "customers" in available:
+        parts.append(f", m AS ({profile_sql(as_of)}), gone AS ({cancelled_sql(as_of)})")
+        select += ["m.segment", "m.region", "m.account_age_days"]
+        joins.append("LEFT JOIN m USING (customer_id)")
+        joins.append("ANTI JOIN gone USING (customer_id)")
+    return "\n".join(parts) + f"\nSELECT {', '.join(select)} FROM r " + " ".join(joins)
+
+
+def customer_features_from_duckdb(
+    con: duckdb.DuckDBPyConnection, as_of: dt.date | str, available: tuple[str, ...]
+) -> pd.DataFrame:
+    """The feature table at `as_of` from tables already in `con`.
+
+    `con` must hold a table or view per available source, named after it (`purchases`,
+    `complaints`, `interactions`, `customers`), with the staged columns and naive UTC
+    `TIMESTAMP` columns. Used directly for parquet-scale inputs (the caller creates the views).
     """
-
-
-def _complaint_sql(as_of: dt.date) -> str:
-    d = f"DATE '{as_of.isoformat()}'"
-    cut = f"(TIMESTAMP '{as_of.isoformat()}' + INTERVAL 1 DAY)"
-    return f"""
-    WITH c AS (
-        SELECT customer_id, opened_at, CAST(opened_at AS DATE) AS od,
-               -- a resolution after the cutoff is unknown at the cutoff
-               CASE WHEN resolved_at < {cut} THEN resolved_at END AS resolved_at,
-               CASE WHEN resolved_at < {cut} THEN satisfaction END AS satisfaction
-        FROM complaints WHERE opened_at < {cut}
-    ),
-    seq AS (
-        SELECT *, date_diff('day', lag(od) OVER (PARTITION BY customer_id ORDER BY opened_at), od)
-                  AS days_after_previous
-        FROM c
-    ),
-    agg AS (
-        SELECT customer_id,
-            count(*) FILTER (WHERE od > {d} - 30) AS complaints_30d,
-            count(*) FILTER (WHERE od > {d} - 90) AS complaints_90d,
-            count(*) FILTER (WHERE od > {d} - 365) AS complaints_365d,
-            date_diff('day', max(od), {d}) AS days_since_last_complaint,
-            count(*) FILTER (WHERE resolved_at IS NULL) AS open_complaints,
-            date_diff('day', min(od) FILTER (WHERE resolved_at IS NULL), {d})
-                AS oldest_open_complaint_days,
-            median(epoch(resolved_at - opened_at) / 86400.0)
-                FILTER (WHERE CAST(resolved_at AS DATE) > {d} - 365)
-                AS median_resolution_days_365d,
-            max(epoch(resolved_at - opened_at) / 86400.0)
-                FILTER (WHERE CAST(resolved_at AS DATE) > {d} - 365)
-                AS max_resolution_days_365d,
-            count(*) FILTER (WHERE od > {d} - 365
-                             AND days_after_previous <= {REPEAT_COMPLAINT_DAYS})
-                AS repeat_complaints_365d,
-            arg_max(satisfaction, resolved_at) FILTER (WHERE satisfaction IS NOT NULL)
-                AS last_satisfaction,
-            max(resolved_at) FILTER (WHERE satisfaction IS NOT NULL) AS last_rated_at,
-            min(satisfaction) FILTER (WHERE CAST(resolved_at AS DATE) > {d} - 365)
-                AS worst_satisfaction_365d,
-            count(*) FILTER (WHERE CAST(resolved_at AS DATE) > {d} - 365
-                             AND satisfaction IS NULL) AS unrated_resolved_365d
-        FROM seq GROUP BY customer_id
-    )
-    SELECT * FROM agg
-    """
-
-
-def _engagement_sql(as_of: dt.date) -> str:
-    d = f"DATE '{as_of.isoformat()}'"
-    cut = f"(TIMESTAMP '{as_of.isoformat()}' + INTERVAL 1 DAY)"
-    return f"""
-    WITH i AS (
-        SELECT customer_id, CAST(occurred_at AS DATE) AS d, direction, type
-        FROM interactions WHERE occurred_at < {cut}
-    )
-    SELECT customer_id,
-        count(*) FILTER (WHERE d > {d} - 30) AS interactions_30d,
-        count(*) FILTER (WHERE d > {d} - 90) AS interactions_90d,
-        count(*) FILTER (WHERE d > {d} - 90 AND d <= {d} - 30) AS interactions_prev_60d,
-        date_diff('day', max(d), {d}) AS days_since_last_interaction,
-        count(*) FILTER (WHERE d > {d} - 90 AND direction = 'inbound') AS inbound_90d,
-        CAST(bool_or(type = 'newsletter_unsubscribe') AS INTEGER) AS unsubscribed
-    FROM i GROUP BY customer_id
-    """
-
-
-def _eligible_customers(tables: SourceTables, rfm: pd.DataFrame, as_of: dt.date) -> pd.Series:
-    """Mask over `rfm` rows: bought on or before as_of and not cancelled by then."""
-    eligible = pd.Series(True, index=rfm.index)
-    if tables.customers is not None and len(tables.customers):
-        cancelled = tables.customers[["customer_id", "cancelled_at"]].dropna()
-        cut = pd.Timestamp(as_of, tz="UTC") + pd.Timedelta(days=1)
-        gone = set(cancelled.loc[cancelled["cancelled_at"] < cut, "customer_id"])
-        eligible &= ~rfm["customer_id"].isin(gone)
-    return eligible
+    as_of = as_date(as_of)
+    frame = con.execute(features_query(as_of, available)).df()
+    frame["as_of"] = pd.Timestamp(as_of)
+    frame["last_purchase_date"] = pd.to_datetime(frame["last_purchase_date"])
+    columns = ["customer_id", "as_of", "last_purchase_date", *feature_names(available)]
+    frame = frame[columns].sort_values("customer_id", kind="stable").reset_index(drop=True)
+    frame["customer_id"] = frame["customer_id"].astype("str")
+    return _with_numeric_dtypes(frame)
 
 
 def build_customer_features(
@@ -186,90 +137,30 @@ def build_customer_features(
     """One row per customer eligible at `as_of`: the catalog features from available sources.
 
     Key: `customer_id`. Also carries `as_of` and `last_purchase_date` (not model features).
+    Eligible: a completed purchase on or before `as_of` and not cancelled by then.
     Missing sources drop their feature groups; counts default to 0, "days since" stay empty.
     """
-    as_of = as_date(as_of)
     if validate:
         tables = tables.validated()
     con = duckdb.connect()
     try:
-        con.register("purchases", _frame_for_duckdb(tables.purchases, ("order_date",)))
-        frame = con.execute(_rfm_sql(as_of)).df()
-        frame = frame.loc[_eligible_customers(tables, frame, as_of)].reset_index(drop=True)
-        if tables.complaints is not None:
-            con.register(
-                "complaints", _frame_for_duckdb(tables.complaints, ("opened_at", "resolved_at"))
-            )
-            complaints = con.execute(_complaint_sql(as_of)).df()
-            frame = frame.merge(complaints, on="customer_id", how="left")
-            frame = _finish_complaints(frame)
-        if tables.interactions is not None:
-            con.register("interactions", _frame_for_duckdb(tables.interactions, ("occurred_at",)))
-            engagement = con.execute(_engagement_sql(as_of)).df()
-            frame = frame.merge(engagement, on="customer_id", how="left")
-            frame = _finish_engagement(frame)
+        for kind, frame in tables.as_dict().items():
+            if frame is not None:
+                con.register(kind, _frame_for_duckdb(frame, TIMESTAMP_COLUMNS[kind]))
+        return customer_features_from_duckdb(con, as_of, tables.available)
     finally:
         con.close()
-    if tables.customers is not None:
-        frame = _add_profile(frame, tables.customers, as_of)
-    frame["as_of"] = pd.Timestamp(as_of)
-    frame["last_purchase_date"] = pd.to_datetime(frame["last_purchase_date"])
-    columns = ["customer_id", "as_of", "last_purchase_date", *feature_names(tables.available)]
-    frame = frame[columns].sort_values("customer_id", kind="stable").reset_index(drop=True)
-    frame["customer_id"] = frame["customer_id"].astype("str")
-    return _with_numeric_dtypes(frame)
-
-
-def _finish_complaints(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    for column in (
-        "complaints_30d", "complaints_90d", "complaints_365d", "open_complaints",
-        "repeat_complaints_365d", "unrated_resolved_365d",
-    ):
-        out[column] = out[column].fillna(0)
-    out["complaint_order_ratio_365d"] = out["complaints_365d"] / out["orders_365d"].clip(lower=1)
-    # "Rated bad and not recovered": the latest rating is bad and no completed order came after.
-    last_rated = pd.to_datetime(out["last_rated_at"])
-    last_order = pd.to_datetime(out["last_purchase_date"]) + pd.Timedelta(days=1)
-    bad = out["last_satisfaction"] <= BAD_RATING
-    out["rated_bad_not_recovered"] = (bad & (last_order <= last_rated)).astype(int)
-    return out
-
-
-def _finish_engagement(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    for column in ("interactions_30d", "interactions_90d", "interactions_prev_60d",
-                   "inbound_90d", "unsubscribed"):
-        out[column] = out[column].fillna(0)
-    now, before = 2 * out["interactions_30d"], out["interactions_prev_60d"]
-    total = now + before
-    out["engagement_change"] = np.where(total > 0, (now - before) / total.where(total > 0, 1), 0.0)
-    out["inbound_share_90d"] = out["inbound_90d"] / out["interactions_90d"].where(
-        out["interactions_90d"] > 0
-    )
-    return out
-
-
-def _add_profile(frame: pd.DataFrame, customers: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
-    master = customers[["customer_id", "signup_date", "segment", "region"]].copy()
-    master["customer_id"] = master["customer_id"].astype(object)
-    out = frame.merge(master, on="customer_id", how="left")
-    signup = to_naive_utc(out["signup_date"]).dt.normalize()
-    age = (pd.Timestamp(as_of) - signup).dt.days
-    # A signup date after the cutoff is not known at the cutoff.
-    out["account_age_days"] = age.where(age >= 0)
-    for column in CATEGORICAL_FEATURES:
-        out[column] = out[column].astype(object).where(out[column].notna(), None)
-    return out
 
 
 def _with_numeric_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    for column in out.columns:
-        if column in ("customer_id", "as_of", "last_purchase_date", *CATEGORICAL_FEATURES):
-            continue
-        out[column] = pd.to_numeric(out[column], errors="raise").astype("float64")
-    for column in CATEGORICAL_FEATURES:
-        if column in out:
-            out[column] = out[column].astype("str").where(out[column].notna(), None)
-    return out
+    """Every feature as float64 except the categoricals (text, empty as None)."""
+    keep = ("customer_id", "as_of", "last_purchase_date", *CATEGORICAL_FEATURES)
+    columns = {}
+    for column in frame.columns:
+        values = frame[column]
+        if column in CATEGORICAL_FEATURES:
+            values = values.astype("str").where(values.notna(), None)
+        elif column not in keep:
+            values = values.astype("float64")
+        columns[column] = values
+    return pd.DataFrame(columns, index=frame.index)

@@ -8,6 +8,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: The look-back windows (days up to and including as_of) of windowed features.
+FEATURE_WINDOWS_DAYS: tuple[int, ...] = (30, 90, 180, 365)
+#: Complaint categories counted one by one (the simulator's; anything else counts as "other").
+COMPLAINT_CATEGORIES: tuple[str, ...] = (
+    "delivery", "product_quality", "billing", "service", "returns",
+)
+#: Interaction channels and types counted one by one (others still count in the totals).
+INTERACTION_CHANNELS: tuple[str, ...] = ("email", "web", "app", "phone")
+INTERACTION_TYPES: tuple[str, ...] = (
+    "email_open", "email_click", "site_visit", "app_session", "call",
+)
+
+
+def category_feature(category: str) -> str:
+    return f"complaints_90d_{category}"
+
+
+def channel_feature(channel: str, days: int) -> str:
+    return f"{channel}_channel_{days}d"
+
+
+def type_feature(kind: str, days: int) -> str:
+    return f"{kind}s_{days}d"
+
 
 @dataclass(frozen=True)
 class FeatureSpec:
@@ -28,7 +52,9 @@ FEATURES: tuple[FeatureSpec, ...] = (
     FeatureSpec("orders_180d", "rfm", "purchases", "orders", "Completed orders in the last 180 days."),
     FeatureSpec("orders_365d", "rfm", "purchases", "orders", "Completed orders in the last 365 days."),
     FeatureSpec("orders_lifetime", "rfm", "purchases", "orders", "Completed orders up to as_of."),
+    FeatureSpec("spend_30d", "rfm", "purchases", "currency", "Spend on completed orders in the last 30 days."),
     FeatureSpec("spend_90d", "rfm", "purchases", "currency", "Spend on completed orders in the last 90 days."),
+    FeatureSpec("spend_180d", "rfm", "purchases", "currency", "Spend on completed orders in the last 180 days."),
     FeatureSpec("spend_365d", "rfm", "purchases", "currency", "Spend on completed orders in the last 365 days."),
     FeatureSpec("spend_lifetime", "rfm", "purchases", "currency", "Spend on completed orders up to as_of."),
     FeatureSpec("avg_order_value", "rfm", "purchases", "currency", "Lifetime spend / lifetime completed orders."),
@@ -52,11 +78,18 @@ FEATURES: tuple[FeatureSpec, ...] = (
     FeatureSpec("max_resolution_days_365d", "complaints", "complaints", "days", "Slowest opened-to-resolved time among complaints resolved in the last 365 days."),
     FeatureSpec("repeat_complaints_365d", "complaints", "complaints", "complaints", "Complaints in the last 365 days opened within 14 days of the previous one."),
     FeatureSpec("complaint_order_ratio_365d", "complaints", "complaints", "ratio", "complaints_365d / max(orders_365d, 1)."),
+    *(
+        FeatureSpec(category_feature(c), "complaints", "complaints", "complaints", f"Complaints in category '{c}' opened in the last 90 days.")
+        for c in COMPLAINT_CATEGORIES
+    ),
+    FeatureSpec(category_feature("other"), "complaints", "complaints", "complaints", "Complaints of any other (or no) category opened in the last 90 days."),
     # --- Satisfaction (a rating counts from its ticket's resolved_at) ---
     FeatureSpec("last_satisfaction", "satisfaction", "complaints", "0-1 score", "The most recent rating known at as_of (0 = worst, 1 = best)."),
     FeatureSpec("worst_satisfaction_365d", "satisfaction", "complaints", "0-1 score", "Lowest rating known from the last 365 days."),
     FeatureSpec("rated_bad_not_recovered", "satisfaction", "complaints", "flag", "1 when the last rating was bad (<= 0.25) and no completed order followed it."),
     FeatureSpec("unrated_resolved_365d", "satisfaction", "complaints", "complaints", "Complaints resolved in the last 365 days that carry no rating."),
+    FeatureSpec("nps_detractor", "satisfaction", "complaints", "flag", "1 when the last rating is <= 0.6 (NPS 0-6; CSAT 1-3; Bad); 0 when none is known."),
+    FeatureSpec("surveyed_no_answer", "satisfaction", "complaints", "flag", "1 when the most recently resolved complaint carries no rating (every solved ticket is surveyed)."),
     # --- Engagement ---
     FeatureSpec("interactions_30d", "engagement", "interactions", "interactions", "Interactions in the last 30 days."),
     FeatureSpec("interactions_90d", "engagement", "interactions", "interactions", "Interactions in the last 90 days."),
@@ -64,6 +97,16 @@ FEATURES: tuple[FeatureSpec, ...] = (
     FeatureSpec("engagement_change", "engagement", "interactions", "ratio in [-1, 1]", "(2 x interactions_30d - interactions_prev_60d) / their sum; the monthly rate now vs before."),
     FeatureSpec("days_since_last_interaction", "engagement", "interactions", "days", "Days from the last interaction to as_of."),
     FeatureSpec("inbound_share_90d", "engagement", "interactions", "share", "Share of the last 90 days' interactions the customer started."),
+    FeatureSpec("inbound_90d", "engagement", "interactions", "interactions", "Interactions in the last 90 days the customer started (visits, app sessions, inbound calls)."),
+    FeatureSpec("outbound_90d", "engagement", "interactions", "interactions", "Interactions in the last 90 days the business started (e-mails, outbound calls)."),
+    *(
+        spec
+        for days in (30, 90)
+        for spec in (
+            *(FeatureSpec(channel_feature(ch, days), "engagement", "interactions", "interactions", f"Interactions on channel '{ch}' in the last {days} days.") for ch in INTERACTION_CHANNELS),
+            *(FeatureSpec(type_feature(t, days), "engagement", "interactions", "interactions", f"Interactions of type '{t}' in the last {days} days.") for t in INTERACTION_TYPES),
+        )
+    ),
     FeatureSpec("unsubscribed", "engagement", "interactions", "flag", "1 when the customer unsubscribed from the newsletter on or before as_of."),
     # --- Customer master ---
     FeatureSpec("account_age_days", "profile", "customers", "days", "Days from signup to as_of."),
@@ -115,7 +158,35 @@ def features_doc() -> str:
         "a test keeps the two identical. Windows are the N days up to and including `as_of` "
         "(UTC calendar days); events after the end of the `as_of` day are never seen.\n\n"
         + feature_table_markdown()
+        + NOTES
     )
+
+
+NOTES = """
+## Definitions and choices
+
+- **Trends.** `orders_change_90d` and `spend_change_90d` compare the last 90 days with the 90
+  days before them as (now - before) / (now + before): -1 = stopped, 0 = steady or no orders in
+  either period, +1 = new activity. `engagement_change` compares the monthly interaction rate of
+  the last 30 days (x 2) with the 60 days before it in the same way.
+- **One-time buyers** have `is_one_time_buyer = 1` and empty interval features: a state the
+  model sees, not a missing value to impute.
+- **Satisfaction scale.** Staged ratings are on a common 0-1 scale (staging maps CSAT 1-5 to
+  0, .25, .5, .75, 1, Good/Bad to 1/0 and keeps 0-1 fractions). "Bad" is <= 0.25. Staging has
+  no NPS 0-10 input yet, so `nps_detractor` uses the NPS cut-off on the common scale: <= 0.6
+  (NPS 0-6 as score / 10), which on CSAT means 1-3. A rating counts from its ticket's
+  `resolved_at`, never from the export-time status.
+- **Surveyed but no answer.** The staged complaints carry no "survey offered" column, so every
+  solved ticket counts as surveyed; `surveyed_no_answer` is 1 when the latest solved ticket has
+  no rating.
+- **Reopens are not computed**: no staged complaint column records reopen events with their
+  times (the Zendesk `Reopens` count is an export-time value and would leak the future).
+- **Complaint categories** other than the five named ones (and empty categories) count in
+  `complaints_90d_other`; interactions on other channels or of other types count only in the
+  totals.
+- **Missing sources** remove their groups: no complaints export, no complaint, satisfaction
+  columns; no interactions, no engagement; no customer master, no profile.
+"""
 
 
 if __name__ == "__main__":

@@ -1,7 +1,12 @@
 """Churn labels: what happens strictly after the cutoff.
 
-Churn at cutoff c with horizon H (and optional gap g): an eligible customer makes no completed
-purchase with a date in (c + g, c + g + H], or cancels with a date in (c, c + g + H].
+Two definitions, chosen per business:
+- `no_purchase` (non-contractual retail, the default): an eligible customer makes no completed
+  purchase with a date in (c + g, c + g + H], or cancels with a date in (c, c + g + H].
+- `cancellation` (contractual): the customer master records a cancellation dated in
+  (c, c + g + H]; purchases do not matter.
+H is the horizon and g an optional gap (days between cutoff and label window, e.g. the time a
+retention action needs).
 Eligible at c: at least one completed purchase on or before c and not cancelled by then.
 The label window's last day is included; the cutoff day itself belongs to the features.
 """
@@ -13,6 +18,8 @@ import datetime as dt
 import pandas as pd
 
 from features.build import as_date, to_naive_utc
+
+CHURN_DEFINITIONS = ("no_purchase", "cancellation")
 
 
 class CensoredCutoffError(ValueError):
@@ -33,12 +40,21 @@ def churn_labels(
     data_end: dt.date | str,
     customers: pd.DataFrame | None = None,
     gap_days: int = 0,
+    definition: str = "no_purchase",
 ) -> pd.DataFrame:
     """`customer_id, churned` (0/1) for the given eligible customers at `as_of`.
 
     Raises `CensoredCutoffError` when the window ends after `data_end`, the last day the data
     covers: an unseen future must never be read as "no purchase".
     """
+    if definition not in CHURN_DEFINITIONS:
+        raise ValueError(f"unknown churn definition {definition!r}; use one of {CHURN_DEFINITIONS}")
+    has_master = customers is not None and "cancelled_at" in customers
+    if definition == "cancellation" and not has_master:
+        raise ValueError(
+            "the 'cancellation' churn definition needs a customer master with cancelled_at; "
+            "supply a customers export or use the 'no_purchase' definition"
+        )
     as_of = as_date(as_of)
     window_end = label_window_end(as_of, horizon_days, gap_days)
     if window_end > as_date(data_end):
@@ -51,8 +67,11 @@ def churn_labels(
     order_day = to_naive_utc(purchases["order_date"])
     in_window = (order_day >= start) & (order_day < stop) & (purchases["status"] == "completed")
     bought = set(purchases.loc[in_window, "customer_id"])
-    churned = ~eligible_customers.isin(bought)
-    if customers is not None and len(customers):
+    if definition == "cancellation":
+        churned = pd.Series(False, index=eligible_customers.index)
+    else:
+        churned = ~eligible_customers.isin(bought)
+    if has_master and len(customers):
         cancel_day = to_naive_utc(customers["cancelled_at"])
         after = pd.Timestamp(as_of + dt.timedelta(days=1))
         cancelled = customers.loc[(cancel_day >= after) & (cancel_day < stop), "customer_id"]

@@ -4,12 +4,48 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
 from features.build import as_date, build_customer_features
+from features.catalog import FEATURE_WINDOWS_DAYS, feature_names
 from features.labels import churn_labels
 from features.sources import SourceTables
+
+SNAPSHOT_METADATA_KEY = "churn_snapshot"
+
+
+@dataclass(frozen=True)
+class SnapshotSettings:
+    """Everything that decides the content of a model-input snapshot."""
+
+    horizon_days: int
+    cutoffs: list[str]
+    data_start: str
+    data_end: str
+    gap_days: int = 0
+    definition: str = "no_purchase"
+    sources: list[str] = field(default_factory=list)
+    windows_days: list[int] = field(default_factory=lambda: list(FEATURE_WINDOWS_DAYS))
+
+
+def snapshot_manifest(frame: pd.DataFrame, settings: SnapshotSettings) -> dict:
+    """The settings that made `frame`, its content hash, shape, features and label rates.
+
+    Saved beside the parquet (and in its metadata) so a training run can prove what it used.
+    """
+    rates = frame.groupby("cutoff")["churned"].agg(["size", "mean"])
+    return {
+        **asdict(settings),
+        "features": feature_names(settings.sources),
+        "rows": len(frame),
+        "sha256": frame_content_hash(frame),
+        "label_rate_by_cutoff": {
+            str(pd.Timestamp(c).date()): {"rows": int(r["size"]), "churn_rate": float(r["mean"])}
+            for c, r in rates.iterrows()
+        },
+    }
 
 
 def monthly_cutoffs(last_cutoff: dt.date, count: int, step_days: int = 30) -> list[dt.date]:
@@ -19,11 +55,12 @@ def monthly_cutoffs(last_cutoff: dt.date, count: int, step_days: int = 30) -> li
 
 
 def labelled_cutoffs(
-    data_end: dt.date, horizon_days: int, count: int, *, earliest: dt.date, step_days: int = 30
+    data_end: dt.date, horizon_days: int, count: int, *, earliest: dt.date, step_days: int = 30,
+    gap_days: int = 0,
 ) -> list[dt.date]:
-    """The latest `count` cutoffs whose label window fits in the data and that start after
-    `earliest` (so features have history behind them), oldest first."""
-    last = as_date(data_end) - dt.timedelta(days=horizon_days)
+    """The latest `count` cutoffs whose label window (gap included) fits in the data and that
+    start after `earliest` (so features have history behind them), oldest first."""
+    last = as_date(data_end) - dt.timedelta(days=horizon_days + gap_days)
     return [c for c in monthly_cutoffs(last, count, step_days) if c >= as_date(earliest)]
 
 
@@ -34,6 +71,7 @@ def build_model_input(
     *,
     data_end: dt.date,
     gap_days: int = 0,
+    definition: str = "no_purchase",
 ) -> pd.DataFrame:
     """`customer_id, cutoff, features…, churned`: one row per customer eligible at each cutoff."""
     tables = tables.validated()
@@ -43,6 +81,7 @@ def build_model_input(
         labels = churn_labels(
             features["customer_id"], tables.purchases, cutoff, horizon_days,
             data_end=data_end, customers=tables.customers, gap_days=gap_days,
+            definition=definition,
         )
         snapshot = features.merge(labels, on="customer_id", how="left", validate="one_to_one")
         snapshot.insert(1, "cutoff", pd.Timestamp(cutoff))
@@ -56,5 +95,3 @@ def frame_content_hash(frame: pd.DataFrame) -> str:
     digest.update("|".join(map(str, frame.columns)).encode())
     digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     return digest.hexdigest()
-
-

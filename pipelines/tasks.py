@@ -14,7 +14,14 @@ from prefect.exceptions import MissingContextError
 
 from features.build import as_date, build_customer_features
 from features.catalog import feature_names, feature_table_schema
-from features.snapshots import build_model_input, frame_content_hash, labelled_cutoffs
+from features.guards import require_enough_examples, snapshot_warnings
+from features.snapshots import (
+    SNAPSHOT_METADATA_KEY,
+    SnapshotSettings,
+    build_model_input,
+    labelled_cutoffs,
+    snapshot_manifest,
+)
 from models.backtest import backtest_summary, rolling_origin_backtest, segment_breakdown
 from models.card import model_card
 from models.evaluate import classification_metrics
@@ -105,9 +112,12 @@ def write_model_input(
     tables = load_source_tables(settings)
     data_end = _resolve_as_of(tables, as_of)
     first_purchase = tables.purchases["order_date"].min().date()
+    # Snapshot options; TrainParams may not carry them yet, so they default here.
+    gap_days = int(getattr(params, "gap_days", 0))
+    definition = str(getattr(params, "churn_definition", "no_purchase"))
     cutoffs = labelled_cutoffs(
         data_end, params.horizon_days, params.n_cutoffs, step_days=params.cutoff_step_days,
-        earliest=first_purchase + dt.timedelta(days=params.min_history_days),
+        earliest=first_purchase + dt.timedelta(days=params.min_history_days), gap_days=gap_days,
     )
     if len(cutoffs) < 2:
         raise ValueError(
@@ -115,18 +125,34 @@ def write_model_input(
             f"{params.min_history_days} days and {data_end} - {params.horizon_days} days; "
             "training needs at least 2: supply more history or lower --horizon-days"
         )
-    frame = build_model_input(tables, cutoffs, params.horizon_days, data_end=data_end)
-    digest = frame_content_hash(frame)
+    frame = build_model_input(
+        tables, cutoffs, params.horizon_days, data_end=data_end, gap_days=gap_days,
+        definition=definition,
+    )
+    features = feature_names(tables.available)
+    require_enough_examples(
+        frame, min_positives=int(getattr(params, "min_positives", 100)),
+        min_negatives=int(getattr(params, "min_negatives", 100)),
+    )
+    for warning in snapshot_warnings(frame, features):
+        _logger().warning("model input: %s", warning)
+    manifest = snapshot_manifest(frame, SnapshotSettings(
+        horizon_days=params.horizon_days, gap_days=gap_days, definition=definition,
+        cutoffs=[str(c) for c in cutoffs], data_start=str(first_purchase),
+        data_end=str(data_end), sources=list(tables.available),
+    ))
     path = settings.model_input_dir / f"{data_end}_h{params.horizon_days}.parquet"
+    frame.attrs[SNAPSHOT_METADATA_KEY] = manifest
     write_parquet_atomic(frame, path)
+    write_json_atomic(manifest, path.with_suffix(".json"))
     _logger().info(
         "model input: %d rows over %d cutoffs (%s .. %s), churn rate %.3f",
         len(frame), len(cutoffs), cutoffs[0], cutoffs[-1], frame["churned"].mean(),
     )
     return {
-        "path": str(path), "sha256": digest, "data_end": str(data_end),
-        "cutoffs": [str(c) for c in cutoffs], "features": feature_names(tables.available),
-        "data_start": str(first_purchase),
+        "path": str(path), "sha256": manifest["sha256"], "data_end": str(data_end),
+        "cutoffs": [str(c) for c in cutoffs], "features": features,
+        "data_start": str(first_purchase), "settings_path": str(path.with_suffix(".json")),
     }
 
 

@@ -167,3 +167,131 @@ def test_catalog_documents_every_built_feature():
         customers=f.customers([("001", "2024-01-01", "SMB")]),
     ), AS_OF)
     assert list(frame.columns[3:]) == [spec.name for spec in FEATURES]
+
+
+def test_spend_windows_30_and_180_days():
+    purchases = f.purchases([
+        ("001", "2023-10-03", 100),   # 180 days before as_of: outside the 180d window
+        ("001", "2023-10-04", 40),    # 179 days before: inside
+        ("001", "2024-03-01", 7),     # 30 days before: outside the 30d window
+        ("001", "2024-03-02", 3),
+    ])
+    row = one(build_customer_features(f.tables(purchases=purchases), AS_OF), "001")
+    assert row["spend_30d"] == 3 and row["spend_180d"] == 50 and row["spend_lifetime"] == 150
+
+
+def _complaints_with_categories(rows):
+    frame = f.complaints([(c, o, r, s) for c, o, r, s, _ in rows])
+    frame["category"] = [cat for *_, cat in rows]
+    return frame
+
+
+def test_recent_complaints_are_counted_by_category():
+    purchases = f.purchases([("001", "2024-01-10", 10)])
+    complaints = _complaints_with_categories([
+        ("001", "2024-03-30", None, None, "billing"),
+        ("001", "2024-03-01", None, None, "billing"),
+        ("001", "2024-01-02", None, None, "delivery"),   # 89 days before: inside 90d
+        ("001", "2024-01-01", None, None, "delivery"),   # 90 days before: outside
+        ("001", "2024-02-01", None, None, "Fatura"),     # unknown category
+        ("001", "2024-02-02", None, None, None),         # no category
+    ])
+    row = one(build_customer_features(
+        f.tables(purchases=purchases, complaints=complaints), AS_OF), "001")
+    assert row["complaints_90d_billing"] == 2 and row["complaints_90d_delivery"] == 1
+    assert row["complaints_90d_other"] == 2 and row["complaints_90d_service"] == 0
+    assert row["complaints_90d"] == 5
+
+
+def test_nps_detractor_and_surveyed_without_answer():
+    purchases = f.purchases([("A", "2024-01-10", 10), ("B", "2024-01-10", 10),
+                             ("C", "2024-01-10", 10), ("D", "2024-01-10", 10)])
+    complaints = f.complaints([
+        ("A", "2024-02-01", "2024-02-02", 0.5),    # detractor, answered
+        ("B", "2024-02-01", "2024-02-02", 0.75),   # promoter side, answered
+        ("B", "2024-02-10", "2024-02-12", None),   # latest resolved: no answer
+        ("C", "2024-02-01", "2024-02-02", 0.0),
+        ("C", "2024-03-25", "2024-04-02", 1.0),    # resolved after as_of: not known yet
+    ])
+    frame = build_customer_features(f.tables(purchases=purchases, complaints=complaints), AS_OF)
+    a, b, c, d = (one(frame, k) for k in "ABCD")
+    assert (a["nps_detractor"], a["surveyed_no_answer"]) == (1, 0)
+    assert (b["nps_detractor"], b["surveyed_no_answer"]) == (0, 1)
+    assert b["last_satisfaction"] == 0.75
+    assert (c["nps_detractor"], c["surveyed_no_answer"]) == (1, 0)
+    assert (d["nps_detractor"], d["surveyed_no_answer"]) == (0, 0)
+
+
+def test_engagement_by_channel_type_and_direction():
+    purchases = f.purchases([("001", "2024-01-10", 10)])
+    interactions = f.interactions([
+        ("001", "2024-03-31 23:59", "site_visit", "inbound"),   # on the cutoff day: included
+        ("001", "2024-04-01 00:00", "site_visit", "inbound"),   # next day: excluded
+        ("001", "2024-03-10", "email_click", "outbound"),
+        ("001", "2024-02-15", "email_open", "outbound"),
+        ("001", "2024-01-02", "call", "inbound"),               # 89 days before: in 90d
+        ("001", "2024-01-01", "call", "outbound"),              # 90 days before: outside
+    ])
+    interactions["channel"] = ["web", "web", "email", "email", "phone", "phone"]
+    row = one(build_customer_features(
+        f.tables(purchases=purchases, interactions=interactions), AS_OF), "001")
+    assert (row["web_channel_30d"], row["email_channel_30d"]) == (1, 1)
+    assert (row["email_channel_90d"], row["phone_channel_90d"], row["app_channel_90d"]) == (2, 1, 0)
+    assert (row["site_visits_30d"], row["email_clicks_30d"], row["email_opens_30d"]) == (1, 1, 0)
+    assert (row["email_opens_90d"], row["calls_90d"], row["calls_30d"]) == (1, 1, 0)
+    assert (row["inbound_90d"], row["outbound_90d"]) == (2, 2)
+    assert row["inbound_share_90d"] == pytest.approx(0.5)
+    assert row["days_since_last_interaction"] == 0
+
+
+def test_customer_with_only_complaints_and_interactions_has_no_row():
+    purchases = f.purchases([("001", "2024-03-01", 10)])
+    complaints = f.complaints([("002", "2024-03-01", None, None)])
+    interactions = f.interactions([("002", "2024-03-01")])
+    frame = build_customer_features(
+        f.tables(purchases=purchases, complaints=complaints, interactions=interactions), AS_OF)
+    assert frame["customer_id"].tolist() == ["001"]
+    row = one(frame, "001")
+    assert row["complaints_90d_other"] == 0 and row["nps_detractor"] == 0
+    assert row["email_opens_90d"] == 0 and math.isnan(row["last_satisfaction"])
+
+
+def test_signup_after_the_cutoff_is_unknown():
+    purchases = f.purchases([("001", "2024-03-01", 10)])
+    master = f.customers([("001", "2024-04-01", "SMB")])
+    row = one(build_customer_features(f.tables(purchases=purchases, customers=master), AS_OF),
+              "001")
+    assert math.isnan(row["account_age_days"])
+
+
+def test_repeat_complaint_boundary_and_resolution_just_after_the_cutoff():
+    purchases = f.purchases([("001", "2024-01-10", 10)])
+    complaints = f.complaints([
+        ("001", "2024-03-03 10:00", "2024-03-04 10:00", 0.5),
+        ("001", "2024-03-17 23:00", "2024-04-01 00:00", 1.0),  # 14 days later; solved after c
+        ("001", "2024-03-31 22:00", "2024-03-31 23:59", None),  # 14 days later again
+    ])
+    row = one(build_customer_features(
+        f.tables(purchases=purchases, complaints=complaints), AS_OF), "001")
+    assert row["repeat_complaints_365d"] == 2
+    assert row["open_complaints"] == 1 and row["oldest_open_complaint_days"] == 14
+    assert row["last_satisfaction"] == 0.5 and row["surveyed_no_answer"] == 1
+    later = f.complaints([("001", "2024-03-01", None, None), ("001", "2024-03-16", None, None)])
+    row = one(build_customer_features(f.tables(purchases=purchases, complaints=later), AS_OF),
+              "001")
+    assert row["repeat_complaints_365d"] == 0  # 15 days apart
+
+
+def test_complaint_and_interaction_time_zones_use_utc_days():
+    # 01:30 in Amsterdam (CEST, +2) on April 1st is 23:30 UTC on March 31st: inside as_of.
+    amsterdam = pd.Timestamp("2024-04-01 01:30", tz="Europe/Amsterdam").tz_convert("UTC")
+    # 03:30 in Istanbul (+3) on April 1st is 00:30 UTC on April 1st: after as_of.
+    istanbul = pd.Timestamp("2024-04-01 03:30", tz="Europe/Istanbul").tz_convert("UTC")
+    purchases = f.purchases([("001", "2024-01-10", 10)])
+    complaints = f.complaints([("001", amsterdam.isoformat(), None, None),
+                               ("001", istanbul.isoformat(), None, None)])
+    interactions = f.interactions([("001", amsterdam.isoformat()), ("001", istanbul.isoformat())])
+    row = one(build_customer_features(f.tables(
+        purchases=purchases, complaints=complaints, interactions=interactions), AS_OF), "001")
+    assert row["complaints_30d"] == 1 and row["days_since_last_complaint"] == 0
+    assert row["interactions_30d"] == 1 and row["days_since_last_interaction"] == 0

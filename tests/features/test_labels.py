@@ -56,3 +56,31 @@ def test_window_past_the_data_end_is_censored():
     with pytest.raises(CensoredCutoffError, match="data ends on 2024-04-29"):
         labels_for(purchases, data_end="2024-04-29")
     assert labels_for(purchases, data_end="2024-04-30") == {"A": 1}
+
+
+def test_contractual_definition_counts_only_cancellations():
+    purchases = f.purchases([("A", "2024-03-01", 1), ("B", "2024-03-01", 1),
+                             ("C", "2024-03-01", 1), ("C", "2024-04-10", 1)])
+    master = f.customers([("A", "2023-01-01", "SMB", "2024-04-30 22:00"),  # last window day
+                          ("B", "2023-01-01", "SMB", "2024-05-01"),        # day after: no
+                          ("C", "2023-01-01", "SMB", "2024-04-20")])       # bought, cancelled
+    eligible = pd.Series(["A", "B", "C"])
+    out = churn_labels(eligible, purchases, CUTOFF, 30, data_end="2024-12-31",
+                       customers=master, definition="cancellation")
+    assert out["churned"].tolist() == [1, 0, 1]
+
+
+def test_contractual_definition_needs_a_customer_master():
+    purchases = f.purchases([("A", "2024-03-01", 1)])
+    with pytest.raises(ValueError, match="needs a customer master"):
+        churn_labels(pd.Series(["A"]), purchases, CUTOFF, 30, data_end="2024-12-31",
+                     definition="cancellation")
+    with pytest.raises(ValueError, match="unknown churn definition"):
+        churn_labels(pd.Series(["A"]), purchases, CUTOFF, 30, data_end="2024-12-31",
+                     definition="lapsed")
+
+
+def test_gap_also_delays_censoring():
+    purchases = f.purchases([("A", "2024-03-01", 1)])
+    with pytest.raises(CensoredCutoffError, match="needs data up to 2024-05-07"):
+        labels_for(purchases, gap=7, data_end="2024-05-06")

@@ -1,0 +1,60 @@
+"""Rolling snapshots carry the settings that made them and a content hash."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from features.snapshots import (
+    SnapshotSettings,
+    build_model_input,
+    frame_content_hash,
+    labelled_cutoffs,
+    snapshot_manifest,
+)
+from tests import factories as f
+
+
+def small_tables():
+    purchases = f.purchases([
+        ("A", "2024-01-05", 10), ("A", "2024-02-10", 10), ("A", "2024-03-20", 10),
+        ("B", "2024-01-07", 10),
+        ("C", "2024-02-01", 10), ("C", "2024-04-15", 10),
+    ])
+    return f.tables(purchases=purchases)
+
+
+def test_model_input_has_one_row_per_eligible_customer_per_cutoff_with_labels():
+    cutoffs = [dt.date(2024, 1, 31), dt.date(2024, 2, 29)]
+    frame = build_model_input(small_tables(), cutoffs, 30, data_end=dt.date(2024, 4, 30))
+    got = {(pd.Timestamp(c).date().isoformat(), k): y
+           for c, k, y in frame[["cutoff", "customer_id", "churned"]].itertuples(index=False)}
+    # Jan 31: A buys 02-10, B never again. Feb 29: A buys 03-20, C's next order is 04-15 (>30d)
+    assert got == {("2024-01-31", "A"): 0, ("2024-01-31", "B"): 1,
+                   ("2024-02-29", "A"): 0, ("2024-02-29", "B"): 1, ("2024-02-29", "C"): 1}
+
+
+def test_gap_pulls_the_last_labelled_cutoff_back():
+    no_gap = labelled_cutoffs(dt.date(2024, 12, 31), 90, 2, earliest=dt.date(2024, 1, 1))
+    gap = labelled_cutoffs(dt.date(2024, 12, 31), 90, 2, earliest=dt.date(2024, 1, 1),
+                           gap_days=14)
+    assert no_gap[-1] == dt.date(2024, 10, 2) and gap[-1] == dt.date(2024, 9, 18)
+
+
+def test_manifest_records_settings_hash_and_label_rates():
+    cutoffs = [dt.date(2024, 1, 31), dt.date(2024, 2, 29)]
+    frame = build_model_input(small_tables(), cutoffs, 30, data_end=dt.date(2024, 4, 30),
+                              gap_days=0)
+    settings = SnapshotSettings(horizon_days=30, cutoffs=[str(c) for c in cutoffs],
+                                data_start="2024-01-05", data_end="2024-04-30",
+                                sources=["purchases"])
+    manifest = snapshot_manifest(frame, settings)
+    assert manifest["sha256"] == frame_content_hash(frame)
+    assert (manifest["horizon_days"], manifest["gap_days"], manifest["definition"]) == (
+        30, 0, "no_purchase")
+    assert manifest["windows_days"] == [30, 90, 180, 365]
+    assert manifest["label_rate_by_cutoff"]["2024-01-31"] == {"rows": 2, "churn_rate": 0.5}
+    assert manifest["rows"] == 5 and "recency_days" in manifest["features"]
+    changed = frame.assign(churned=1 - frame["churned"])
+    assert frame_content_hash(changed) != manifest["sha256"]
