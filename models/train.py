@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Literal
 
 import lightgbm as lgb
 import numpy as np
@@ -36,6 +37,14 @@ class TrainParams(BaseModel):
     min_history_days: int = Field(
         180, ge=0, description="Cutoffs start this long after the first purchase in the data."
     )
+    gap_days: int = Field(0, ge=0, description="Days between a cutoff and its label window.")
+    churn_definition: Literal["no_purchase", "cancellation"] = Field(
+        "no_purchase",
+        description="no_purchase: no completed order in the window (or a cancellation); "
+        "cancellation: contractual churn, a cancellation in the window only.",
+    )
+    min_positives: int = Field(100, ge=1, description="Refuse to train with fewer churners.")
+    min_negatives: int = Field(100, ge=1, description="Refuse to train with fewer stayers.")
     learning_rate: float = 0.03
     num_leaves: int = 15
     min_child_samples: int = 50

@@ -198,6 +198,20 @@ def train(
     n_cutoffs: Annotated[
         int, typer.Option(min=2, help="Monthly cutoffs in the training snapshots.")
     ] = 8,
+    gap_days: Annotated[
+        int, typer.Option(min=0, help="Days between a cutoff and its label window (time the "
+                          "retention team needs to act).")
+    ] = 0,
+    churn_definition: Annotated[
+        str, typer.Option(help="no_purchase (no completed order in the window, or a "
+                          "cancellation) or cancellation (contractual: cancellations only).")
+    ] = "no_purchase",
+    min_positives: Annotated[
+        int, typer.Option(min=1, help="Refuse to train with fewer churners in the snapshots.")
+    ] = 100,
+    min_negatives: Annotated[
+        int, typer.Option(min=1, help="Refuse to train with fewer stayers in the snapshots.")
+    ] = 100,
     min_roc_auc_gain: Annotated[
         float, typer.Option(help="Promotion gate: ROC-AUC the new model must add over the "
                             "champion on the same out-of-time cutoff.")
@@ -225,8 +239,14 @@ def train(
     from models.train import TrainParams
     from pipelines.flows import train_flow
 
+    if churn_definition not in ("no_purchase", "cancellation"):
+        err.print(f"[red]train failed[/red]: --churn-definition must be no_purchase or "
+                  f"cancellation, not {churn_definition!r}")
+        raise typer.Exit(1)
     params = TrainParams(horizon_days=horizon_days, n_cutoffs=n_cutoffs,
-                         backtest_origins=backtest_origins)
+                         backtest_origins=backtest_origins, gap_days=gap_days,
+                         churn_definition=churn_definition, min_positives=min_positives,
+                         min_negatives=min_negatives)
     margin = PromotionMargin(min_roc_auc_gain=min_roc_auc_gain, max_pr_auc_loss=max_pr_auc_loss)
     if tune_objective not in ("pr_auc", "log_loss"):
         err.print(f"[red]train failed[/red]: --tune-objective must be pr_auc or log_loss, "

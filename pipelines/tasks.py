@@ -113,8 +113,7 @@ def write_model_input(
     data_end = _resolve_as_of(tables, as_of)
     first_purchase = tables.purchases["order_date"].min().date()
     # Snapshot options; TrainParams may not carry them yet, so they default here.
-    gap_days = int(getattr(params, "gap_days", 0))
-    definition = str(getattr(params, "churn_definition", "no_purchase"))
+    gap_days, definition = params.gap_days, params.churn_definition
     cutoffs = labelled_cutoffs(
         data_end, params.horizon_days, params.n_cutoffs, step_days=params.cutoff_step_days,
         earliest=first_purchase + dt.timedelta(days=params.min_history_days), gap_days=gap_days,
@@ -131,8 +130,7 @@ def write_model_input(
     )
     features = feature_names(tables.available)
     require_enough_examples(
-        frame, min_positives=int(getattr(params, "min_positives", 100)),
-        min_negatives=int(getattr(params, "min_negatives", 100)),
+        frame, min_positives=params.min_positives, min_negatives=params.min_negatives,
     )
     for warning in snapshot_warnings(frame, features):
         _logger().warning("model input: %s", warning)
