@@ -90,8 +90,14 @@ def build_model_input(
 
 
 def frame_content_hash(frame: pd.DataFrame) -> str:
-    """A stable SHA-256 of a frame's values and column names (row order included)."""
+    """A stable SHA-256 of a frame's values and column names (row order included).
+
+    Floats are rounded to 9 decimals first: parallel aggregation may add the same numbers in
+    a different order and differ in the last bits, which is not a different dataset.
+    """
     digest = hashlib.sha256()
     digest.update("|".join(map(str, frame.columns)).encode())
-    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    floats = frame.select_dtypes("float").columns
+    stable = frame.assign(**{c: frame[c].round(9) for c in floats})
+    digest.update(pd.util.hash_pandas_object(stable, index=False).to_numpy().tobytes())
     return digest.hexdigest()

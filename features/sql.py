@@ -40,7 +40,9 @@ def rfm_sql(as_of: dt.date) -> str:
     # customer's own sorted list of days (small sorts, no global window sort).
     return f"""
     WITH p AS (
-        SELECT customer_id, CAST(order_date AS DATE) AS d, amount,
+        -- Exact decimal sums: double sums depend on the order threads add them in, which
+        -- would make the same history give (slightly) different features and snapshot hashes.
+        SELECT customer_id, CAST(order_date AS DATE) AS d, CAST(amount AS DECIMAL(18, 4)) AS amount,
                status = 'completed' AS ok, status = 'returned' AS returned
         FROM purchases WHERE order_date < {cut}
     ),
