@@ -36,7 +36,8 @@ def format_number(value: float, lang: str, decimals: int = 0) -> str:
     """Locale separators: 1,234.5 (en), 1.234,5 (tr, nl)."""
     number = catalog(lang).NUMBER
     text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\0").replace(".", number["decimal"]).replace("\0", number["thousands"])
+    swapped = text.replace(",", "\0").replace(".", number["decimal"])
+    return swapped.replace("\0", number["thousands"])
 
 
 def _render_value(value: object, lang: str) -> str:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
+from pydantic import BaseModel, Field
 
 from models.explain import REASON_GROUPS, reason_sentences, shap_contributions
 from models.playbook import default_playbook_text, parse_playbook, suggested_actions
@@ -20,13 +21,25 @@ from models.segments import expected_revenue_12m, rfm_scores, rfm_segment, value
 from models.tiers import TierPolicy, TierRule
 from models.train import FittedChurnModel
 
-__all__ = ["RISK_LIST_COLUMNS", "RiskList", "TierPolicy", "TierRule", "score_customers"]
+__all__ = ["RISK_LIST_COLUMNS", "RiskList", "ScoreParams", "TierPolicy", "TierRule",
+           "score_customers"]
 
 SortKey = Literal["value", "probability"]
 SORT_COLUMNS: dict[str, list[str]] = {
     "value": ["value_at_risk", "churn_probability", "customer_id"],
     "probability": ["churn_probability", "value_at_risk", "customer_id"],
 }
+
+
+class ScoreParams(BaseModel):
+    """Typed parameters of a scoring run (recorded in its metadata)."""
+
+    tier_policy: TierPolicy = Field(default_factory=TierPolicy)
+    sort: SortKey = "value"
+    lang: Literal["en", "tr", "nl"] = "en"
+    csv_delimiter: str | None = Field(
+        None, min_length=1, max_length=1,
+        description="CSV delimiter; default ';' for tr/nl and ',' for en.")
 
 
 class RiskList(pa.DataFrameModel):
