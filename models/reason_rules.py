@@ -97,8 +97,13 @@ def complaints(row: Mapping, _ref: Mapping[str, float]) -> tuple[str, dict[str, 
     open_now = _number(row.get("open_complaints")) or 0.0
     oldest = _number(row.get("oldest_open_complaint_days"))
     if recent and open_now and oldest is not None:
+        if open_now == 1:
+            return "complaints.recent_open_single", {"complaints": Count(recent, "complaint"),
+                                                     "days": _int(oldest)}
         return "complaints.recent_open", {"complaints": Count(recent, "complaint"),
                                           "open": _int(open_now), "days": _int(oldest)}
+    if open_now == 1 and oldest is not None:
+        return "complaints.open_single", {"days": _int(oldest)}
     if open_now and oldest is not None:
         return "complaints.open", {"open": Count(open_now, "complaint"), "days": _int(oldest)}
     if recent:

@@ -277,7 +277,7 @@ def print_scoring(result: dict[str, Any]) -> None:
     else:
         console.print("first archived run: nothing to compare with yet")
     new = changes.get("new_critical") or []
-    if new:
+    if new and changes.get("previous_run"):
         shown = ", ".join(new[:10]) + (f" (+{len(new) - 10} more)" if len(new) > 10 else "")
         console.print(f"new {changes['critical_tier']}: {shown}")
     console.print(f"risk list: {result['risk_list_xlsx']}")

@@ -195,7 +195,7 @@ def report_inputs(settings, tables, features, risk, contributions, metadata, pol
         calibration = pd.DataFrame(meta["calibration"])
         lift = pd.DataFrame(meta["lift"]) if meta.get("lift") else None
     else:
-        notes["calibration"] = missing("calibration")
+        notes["calibration"] = report_label("calibration_note", lang, horizon=model.horizon_days)
     drift = None
     training = _training_features(settings, model_run_id)
     if training is not None:
@@ -220,11 +220,16 @@ def summary_markdown(risk: pd.DataFrame, metadata: dict[str, Any]) -> str:
         f"- Churn definition: {metadata['churn_definition']}",
         f"- Customers scored: {metadata['customers_scored']}; total value at risk "
         f"{metadata['value_at_risk_total']:,.0f}",
-        f"- Since {changes['previous_run'] or 'no previous run'}: "
-        f"{len(changes['entered_top'])} entered and {len(changes['left_top'])} left "
-        f"{' / '.join(changes['top_tiers'])}; {len(changes['new_critical'])} new "
-        f"{changes['critical_tier']}",
     ]
+    if changes["previous_run"]:
+        lines.append(
+            f"- Since {changes['previous_run']}: {len(changes['entered_top'])} entered and "
+            f"{len(changes['left_top'])} left {' / '.join(changes['top_tiers'])}; "
+            f"{len(changes['new_critical'])} new {changes['critical_tier']}"
+            + (f" ({', '.join(changes['new_critical'][:20])})" if changes["new_critical"] else "")
+        )
+    else:
+        lines.append("- First archived run: nothing to compare with yet")
     if validation:
         lines.append(
             f"- Out-of-time ROC-AUC {validation.get('roc_auc', float('nan')):.3f}, "

@@ -14,6 +14,8 @@ REASONS = {
     "falling.generic": "Buys less than similar customers.",
     "returns.share": "Returned {pct}% of orders; customers return {typical}% on average.",
     "complaints.recent_open": "{complaints} in the last 90 days; {open} still open, the oldest for {days} days.",
+    "complaints.recent_open_single": "{complaints} in the last 90 days; one still open for {days} days.",
+    "complaints.open_single": "A complaint has been open for {days} days.",
     "complaints.recent": "{complaints} in the last 90 days ({before} in the 9 months before).",
     "complaints.open": "{open} still open, the oldest for {days} days.",
     "complaints.repeat": "Complained again within 14 days of a previous complaint.",
@@ -140,6 +142,7 @@ REPORT = {
     "run_id": "Run",
     "oot_metrics": "Out-of-time metrics",
     "history_note": "Share of customers active in the previous 12 months who made no purchase in the next {horizon} days.",
+    "calibration_note": "Calibration and lift appear once an archived run's {horizon}-day horizon has ended.",
     "drift_note": "PSI above 0.25 means the feature's distribution moved a lot since training.",
 }
 

@@ -14,6 +14,8 @@ REASONS = {
     "falling.generic": "Koopt minder dan vergelijkbare klanten.",
     "returns.share": "Stuurt {pct}% van de bestellingen retour; gemiddeld is dat {typical}%.",
     "complaints.recent_open": "{complaints} in de afgelopen 90 dagen, waarvan {open} nog open; de oudste al {days} dagen.",
+    "complaints.recent_open_single": "{complaints} in de afgelopen 90 dagen, waarvan één al {days} dagen openstaat.",
+    "complaints.open_single": "Een klacht staat al {days} dagen open.",
     "complaints.recent": "{complaints} in de afgelopen 90 dagen ({before} in de 9 maanden daarvoor).",
     "complaints.open": "Nog {open} open, de oudste al {days} dagen.",
     "complaints.repeat": "Klaagde binnen 14 dagen na een eerdere klacht opnieuw.",
@@ -140,6 +142,7 @@ REPORT = {
     "run_id": "Run",
     "oot_metrics": "Out-of-time-validatie",
     "history_note": "Aandeel van de klanten die in de 12 maanden ervoor kochten en in de {horizon} dagen daarna niets meer bestelden.",
+    "calibration_note": "Kalibratie en lift verschijnen zodra de {horizon} dagen van een gearchiveerde run voorbij zijn.",
     "drift_note": "Een PSI boven 0,25 betekent dat de verdeling van het kenmerk sinds de training sterk is verschoven.",
 }
 

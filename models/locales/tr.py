@@ -14,6 +14,8 @@ REASONS = {
     "falling.generic": "Benzer müşterilere göre daha az alışveriş yapıyor.",
     "returns.share": "İade oranı %{pct}; müşteri ortalaması %{typical}.",
     "complaints.recent_open": "Son 90 günde {complaints}; {open} tanesi hâlâ açık, en eskisi {days} gündür bekliyor.",
+    "complaints.recent_open_single": "Son 90 günde {complaints}; biri {days} gündür hâlâ açık.",
+    "complaints.open_single": "Bir şikayeti {days} gündür çözüm bekliyor.",
     "complaints.recent": "Son 90 günde {complaints} (önceki 9 ayda {before}).",
     "complaints.open": "{open} hâlâ açık, en eskisi {days} gündür çözülmedi.",
     "complaints.repeat": "Önceki şikayetinin ardından 14 gün içinde yeniden şikayet etti.",
@@ -141,6 +143,7 @@ REPORT = {
     "run_id": "Çalıştırma",
     "oot_metrics": "Zaman dışı doğrulama ölçütleri",
     "history_note": "Önceki 12 ayda alışveriş yapmış müşterilerden sonraki {horizon} günde hiç sipariş vermeyenlerin payı.",
+    "calibration_note": "Kalibrasyon ve lift grafikleri, arşivdeki bir çalıştırmanın {horizon} günlük süresi dolunca görünür.",
     "drift_note": "PSI 0,25'in üzerindeyse değişkenin dağılımı eğitimden bu yana belirgin biçimde değişmiştir.",
 }
 
