@@ -70,6 +70,8 @@ def overdue(row: Mapping, ref: Mapping[str, float]) -> tuple[str, dict[str, obje
 def purchases_falling(row: Mapping, ref: Mapping[str, float]) -> tuple[str, dict[str, object]]:
     spend, spend_prev = _number(row.get("spend_90d")), _number(row.get("spend_prev_90d"))
     orders, orders_prev = _number(row.get("orders_90d")), _number(row.get("orders_prev_90d"))
+    if spend is not None and spend_prev and spend_prev > 0 and spend <= 0:
+        return "falling.spend_stopped", {"amount": _int(spend_prev)}
     if spend is not None and spend_prev and spend < spend_prev:
         return "falling.spend", {"pct": _int(100 * (1 - spend / spend_prev))}
     if orders is not None and orders_prev is not None and orders < orders_prev:
@@ -96,7 +98,7 @@ def complaints(row: Mapping, _ref: Mapping[str, float]) -> tuple[str, dict[str, 
     year = _number(row.get("complaints_365d")) or 0.0
     open_now = _number(row.get("open_complaints")) or 0.0
     oldest = _number(row.get("oldest_open_complaint_days"))
-    if recent and open_now and oldest is not None:
+    if recent > 1 and open_now and oldest is not None:
         if open_now == 1:
             return "complaints.recent_open_single", {"complaints": Count(recent, "complaint"),
                                                      "days": _int(oldest)}

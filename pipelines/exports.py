@@ -26,6 +26,7 @@ TEXT_COLUMNS = ("customer_id", "customer_name", "segment", "master_segment", "ow
                 "risk_tier", "reason_1", "reason_2", "reason_3", "suggested_action",
                 "model_version")
 DATE_COLUMNS = ("last_purchase_date", "data_as_of")
+WHOLE_NUMBERS = ("days_since_last_purchase", "usual_interval_days", "open_complaints")
 # Tier colours by position in the policy: first (most urgent) red ... default green.
 TIER_FILLS = ("F8B4B4", "FBD38D", "FEF08A", "C6F6D5")
 NUMBER_FORMATS = {
@@ -47,6 +48,9 @@ def escape_formula(value: object) -> object:
 def localized_list(risk: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The export columns with tier and segment names in `lang` (reasons already are)."""
     out = risk[RISK_LIST_COLUMNS].copy()
+    for column in WHOLE_NUMBERS:
+        out[column] = out[column].round().astype("Int64")
+    out["churn_probability"] = out["churn_probability"].round(4)
     out["risk_tier"] = out["risk_tier"].map(lambda t: tier_label(t, lang))
     out["segment"] = out["segment"].map(lambda s: segment_label(s, lang))
     return out

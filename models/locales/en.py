@@ -8,6 +8,7 @@ REASONS = {
     "overdue.one_time_plain": "Bought only once, {days} days ago.",
     "overdue.none": "Has not bought recently.",
     "falling.spend": "Spending in the last 90 days is down {pct}% on the previous 90 days.",
+    "falling.spend_stopped": "Nothing spent in the last 90 days, after {amount} in the 90 days before.",
     "falling.orders": "{orders_now} in the last 90 days, against {orders_before} in the 90 days before.",
     "falling.none_year": "No orders in the last 12 months, after {orders} before.",
     "falling.few_year": "Only {orders} in the last 12 months; the typical customer places {typical}.",

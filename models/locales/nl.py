@@ -8,6 +8,7 @@ REASONS = {
     "overdue.one_time_plain": "Heeft pas één keer besteld, {days} dagen geleden.",
     "overdue.none": "Heeft de laatste tijd niets gekocht.",
     "falling.spend": "Besteedt de afgelopen 90 dagen {pct}% minder dan in de 90 dagen daarvoor.",
+    "falling.spend_stopped": "De afgelopen 90 dagen niets besteed, tegen {amount} in de 90 dagen daarvoor.",
     "falling.orders": "{orders_now} in de afgelopen 90 dagen, tegen {orders_before} in de 90 dagen daarvoor.",
     "falling.none_year": "Geen bestellingen in de afgelopen 12 maanden, daarvoor wel {orders}.",
     "falling.few_year": "Maar {orders} in de afgelopen 12 maanden; een gemiddelde klant plaatst er {typical}.",

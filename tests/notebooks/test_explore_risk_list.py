@@ -23,7 +23,7 @@ def build_demo_data_dir(data_dir: Path) -> None:
     from pipelines import tasks
 
     root = str(data_dir)
-    tasks.generate_sample_exports.fn(root, 600, 5, None)
+    tasks.generate_sample_exports.fn(root, 400, 5, None)
     tasks.stage_raw_exports.fn(root)
     params = TrainParams(n_cutoffs=4, max_boost_rounds=120, early_stopping_rounds=20)
     model_input = tasks.write_model_input.fn(root, None, params)
