@@ -116,8 +116,8 @@ def run_scoring(
         "model_run_id": model_run_id, "customers_scored": len(risk), "tiers": tiers,
         "tier_policy": policy.record(), "sort": sort, "language": lang,
         "horizon_days": model.horizon_days,
-        "churn_definition": f"no completed purchase in the {model.horizon_days} days after "
-                            "the data date, or a cancellation in that window",
+        "churn_definition": report_label("churn_definition_text", lang,
+                                         horizon=model.horizon_days),
         "model_validation": model.validation, "model_baseline_recency": model.baseline,
         "model_valid_cutoff": meta.get("valid_cutoff"), "playbook": playbook_source,
         "value_at_risk_total": round(float(risk["value_at_risk"].sum()), 2),

@@ -132,6 +132,7 @@ REPORT = {
     "not_available": "Niet beschikbaar voor dit model: {what}.",
     "top_customers": "Klanten met het hoogste risico",
     "churn_definition": "Definitie van vertrek",
+    "churn_definition_text": "Geen afgeronde bestelling in de {horizon} dagen na de peildatum, of opgezegd in die periode.",
     "tier_policy": "Indeling in risiconiveaus",
     "rows": "Aantal rijen",
     "generated_by": "Gemaakt door churn-pipeline",

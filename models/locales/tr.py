@@ -133,6 +133,7 @@ REPORT = {
     "not_available": "Bu model için mevcut değil: {what}.",
     "top_customers": "En riskli müşteriler",
     "churn_definition": "Kayıp tanımı",
+    "churn_definition_text": "Veri tarihinden sonraki {horizon} gün içinde tamamlanmış siparişi olmaması ya da bu sürede hesabını kapatması.",
     "tier_policy": "Risk seviyesi politikası",
     "rows": "Satır sayısı",
     "generated_by": "churn-pipeline tarafından üretildi",
