@@ -101,7 +101,7 @@ def risk_list_workbook(
     out = localized_list(risk, lang)
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = column_label("risk_tier", lang)[:31] if lang != "en" else "Risk list"
+    sheet.title = catalog(lang).REPORT["risk_list"][:31]
     header = [column_label(c, lang) for c in out.columns]
     body = out.astype(object).where(out.notna(), None)
     rows = []

@@ -20,7 +20,7 @@ from features.build import build_customer_features
 from features.labels import CensoredCutoffError
 from models import history
 from models.explain import REASON_GROUPS
-from models.i18n import report_label, tier_label
+from models.i18n import format_number, report_label, tier_label
 from models.playbook import default_playbook_text, oldest_open_complaints, parse_playbook
 from models.score import score_customers
 from models.tiers import TierPolicy, tier_changes
@@ -153,7 +153,7 @@ def workbook_metadata(metadata: dict[str, Any], rows: int) -> list[tuple[str, An
     validation = metadata["model_validation"]
     policy = metadata["tier_policy"]
     tiers = "; ".join(
-        f"{tier_label(t['name'], lang)} ≥ {t['min_probability']:.2f}"
+        f"{tier_label(t['name'], lang)} ≥ {format_number(t['min_probability'], lang, 2)}"
         + (f" (top {t['capacity']})" if t.get("capacity") else "") for t in policy["tiers"])
     rows_out: list[tuple[str, Any]] = [
         (label("data_as_of"), metadata["as_of"]),
@@ -166,6 +166,9 @@ def workbook_metadata(metadata: dict[str, Any], rows: int) -> list[tuple[str, An
         (label("sort"), metadata["sort"]),
         (label("language"), lang),
     ]
+    if metadata.get("model_valid_cutoff"):
+        rows_out.append((f"{label('oot_metrics')}: {label('cutoff')}",
+                         metadata["model_valid_cutoff"]))
     rows_out += [(f"{label('oot_metrics')}: {k}", round(float(v), 4))
                  for k, v in validation.items()]
     rows_out += [(f"{label('tier')}: {tier_label(t, lang)}", n)

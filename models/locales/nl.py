@@ -95,6 +95,7 @@ COLUMNS = {
 
 REPORT = {
     "title": "Rapport klantverloop",
+    "risk_list": "Risicolijst",
     "data_as_of": "Data t/m",
     "model_version": "Modelversie",
     "customers_scored": "Klanten beoordeeld",

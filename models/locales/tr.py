@@ -96,6 +96,7 @@ COLUMNS = {
 
 REPORT = {
     "title": "Müşteri kaybı risk raporu",
+    "risk_list": "Risk listesi",
     "data_as_of": "Veri tarihi",
     "model_version": "Model sürümü",
     "customers_scored": "Puanlanan müşteri",
