@@ -154,7 +154,8 @@ def workbook_metadata(metadata: dict[str, Any], rows: int) -> list[tuple[str, An
     policy = metadata["tier_policy"]
     tiers = "; ".join(
         f"{tier_label(t['name'], lang)} ≥ {format_number(t['min_probability'], lang, 2)}"
-        + (f" (top {t['capacity']})" if t.get("capacity") else "") for t in policy["tiers"])
+        + (f" ({report_label('capacity', lang, n=t['capacity'])})" if t.get("capacity") else "")
+        for t in policy["tiers"])
     rows_out: list[tuple[str, Any]] = [
         (label("data_as_of"), metadata["as_of"]),
         (label("model_version"), metadata["model_version"]),
@@ -163,7 +164,8 @@ def workbook_metadata(metadata: dict[str, Any], rows: int) -> list[tuple[str, An
         (label("tier_policy"), f"{policy['version']}: {tiers}; "
                                f"{tier_label(policy['default'], lang)}"),
         (label("rows"), rows),
-        (label("sort"), metadata["sort"]),
+        (label("sort"), label("value_at_risk" if metadata["sort"] == "value"
+                              else "churn_probability")),
         (label("language"), lang),
     ]
     if metadata.get("model_valid_cutoff"):

@@ -96,6 +96,7 @@ COLUMNS = {
 REPORT = {
     "title": "Churn risk report",
     "risk_list": "Risk list",
+    "capacity": "top {n}",
     "data_as_of": "Data as of",
     "model_version": "Model version",
     "customers_scored": "Customers scored",

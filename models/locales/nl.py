@@ -96,6 +96,7 @@ COLUMNS = {
 REPORT = {
     "title": "Rapport klantverloop",
     "risk_list": "Risicolijst",
+    "capacity": "top {n}",
     "data_as_of": "Data t/m",
     "model_version": "Modelversie",
     "customers_scored": "Klanten beoordeeld",

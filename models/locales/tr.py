@@ -8,7 +8,7 @@ REASONS = {
     "overdue.one_time_plain": "Yalnızca bir kez, {days} gün önce sipariş verdi.",
     "overdue.none": "Son zamanlarda alışveriş yapmadı.",
     "falling.spend": "Son 90 gündeki harcaması önceki 90 güne göre %{pct} düştü.",
-    "falling.spend_stopped": "Son 90 günde hiç harcama yapmadı; önceki 90 günde {amount} harcamıştı.",
+    "falling.spend_stopped": "Son 90 günde hiç alışveriş yapmadı; önceki 90 günde {amount} tutarında alışveriş yapmıştı.",
     "falling.orders": "Son 90 günde {orders_now}, önceki 90 günde ise {orders_before} verdi.",
     "falling.none_year": "Son 12 ayda hiç sipariş yok; öncesinde {orders} vermişti.",
     "falling.few_year": "Son 12 ayda yalnızca {orders}; tipik bir müşteri {typical} sipariş veriyor.",
@@ -97,6 +97,7 @@ COLUMNS = {
 REPORT = {
     "title": "Müşteri kaybı risk raporu",
     "risk_list": "Risk listesi",
+    "capacity": "ilk {n}",
     "data_as_of": "Veri tarihi",
     "model_version": "Model sürümü",
     "customers_scored": "Puanlanan müşteri",

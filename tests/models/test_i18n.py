@@ -21,7 +21,8 @@ def test_every_template_exists_in_every_language_with_the_same_placeholders(lang
     for name in ("REASONS", "ACTIONS", "REPORT"):
         for key, template in getattr(en, name).items():
             assert template_fields(getattr(other, name)[key]) == template_fields(template), key
-            assert getattr(other, name)[key] != template or "{" not in template, key
+            if name != "REPORT":  # a report label may be the same word ("top {n}" in Dutch)
+                assert getattr(other, name)[key] != template, key
 
 
 def test_every_reason_key_a_rule_can_return_has_a_template():
