@@ -12,7 +12,14 @@ from typing import Any
 
 import pandas as pd
 
-from models.i18n import column_label, format_number, group_label, report_label, segment_label
+from models.i18n import (
+    catalog,
+    column_label,
+    format_number,
+    group_label,
+    report_label,
+    segment_label,
+)
 from models.i18n import tier_label as _tier
 from pipelines import charts
 
@@ -52,6 +59,10 @@ class ReportInputs:
     lift: pd.DataFrame | None = None
     drift: pd.DataFrame | None = None
     notes: dict[str, str] = field(default_factory=dict)
+
+
+def _decimal(lang: str) -> str:
+    return catalog(lang).NUMBER["decimal"]
 
 
 def _esc(value: object) -> str:
@@ -113,10 +124,10 @@ def render_report(inputs: ReportInputs) -> str:
         _section("risk-distribution", label("risk_distribution"), _img(charts.risk_distribution(
             risk["churn_probability"], risk["risk_tier"], inputs.tiers,
             {t: _tier(t, lang) for t in inputs.tiers}, label("churn_probability"),
-            label("customers")), label("risk_distribution"))),
+            label("customers"), _decimal(lang)), label("risk_distribution"))),
         _section("value-by-segment", label("value_by_segment"), _img(charts.horizontal_bars(
             by_segment["v"].rename(index=lambda s: segment_label(s, lang)),
-            label("value_at_risk")), label("value_by_segment"))),
+            label("value_at_risk"), decimal=_decimal(lang)), label("value_by_segment"))),
         _common_reasons(inputs, label),
         _history(inputs, label),
         "</div>",
@@ -143,7 +154,8 @@ def _common_reasons(inputs: ReportInputs, label) -> str:
                         f'<p class="note">{_esc(group_label("none", inputs.lang))}</p>')
     counts.index = [group_label(g, inputs.lang) for g in counts.index]
     return _section("common-reasons", label("common_reasons"), _img(
-        charts.horizontal_bars(counts, label("customers"), "#ed8936"), label("common_reasons")))
+        charts.horizontal_bars(counts, label("customers"), "#ed8936", _decimal(inputs.lang)),
+        label("common_reasons")))
 
 
 def _history(inputs: ReportInputs, label) -> str:
@@ -153,7 +165,8 @@ def _history(inputs: ReportInputs, label) -> str:
                         f'<p class="note">{_esc(inputs.notes.get("history", ""))}</p>')
     note = label("history_note", horizon=inputs.metadata.get("horizon_days", ""))
     return _section("churn-over-time", label("churn_over_time"), _img(charts.line(
-        history["cutoff"], history["churn_rate"], label("cutoff"), label("churn_rate")),
+        history["cutoff"], history["churn_rate"], label("cutoff"), label("churn_rate"),
+        decimal=_decimal(inputs.lang)),
         label("churn_over_time")) + f'<p class="note">{_esc(note)}</p>')
 
 
@@ -169,10 +182,11 @@ def _model_quality(inputs: ReportInputs, label) -> str:
     if inputs.calibration is not None and len(inputs.calibration):
         charts_html.append(_img(charts.calibration(
             inputs.calibration["predicted"], inputs.calibration["observed"], label("predicted"),
-            label("observed")), label("calibration")))
+            label("observed"), _decimal(lang)), label("calibration")))
     if inputs.lift is not None and len(inputs.lift):
         charts_html.append(_img(charts.lift(inputs.lift["decile"], inputs.lift["lift"],
-                                            label("decile"), label("lift")), label("lift")))
+                                            label("decile"), label("lift"), _decimal(lang)),
+                                label("lift")))
     if charts_html:
         content += f'<div id="calibration-lift">{"".join(charts_html)}</div>'
     note = inputs.notes.get("calibration")
