@@ -1,4 +1,4 @@
-"""Fitting the LightGBM churn classifier with out-of-time validation.
+"""Fitting the LightGBM churn classifier with out-of-time validation and calibration.
 
 Pure: frames in, fitted estimators and numbers out. MLflow lives in `pipelines.tracking`.
 """
@@ -13,14 +13,22 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
-from models.evaluate import classification_metrics, recency_baseline_probability
+from models.baselines import baseline_probabilities
+from models.calibration import Calibrator, choose_calibrator, reliability_table
+from models.evaluate import RetentionAssumptions, classification_metrics
 from models.matrix import category_levels, model_matrix
 
 LABEL = "churned"
+VALUE_COLUMN = "spend_365d"
+SMALL_DATA_ROWS = 100_000
 
 
 class TrainParams(BaseModel):
-    """Business and model parameters of a training run (typed flow parameters)."""
+    """Business and model parameters of a training run (typed flow parameters).
+
+    Classes are not re-weighted: weighting would distort the probabilities that calibration
+    and the retained-value metric rely on; ranking metrics (PR-AUC, lift) handle imbalance.
+    """
 
     horizon_days: int = Field(90, ge=7, description="Days after the cutoff the label looks at.")
     n_cutoffs: int = Field(8, ge=2, description="Monthly cutoffs in the model input.")
@@ -37,8 +45,16 @@ class TrainParams(BaseModel):
     max_boost_rounds: int = 2000
     early_stopping_rounds: int = 100
     seed: int = 7
+    n_jobs: int = Field(
+        0, description="LightGBM threads; -1 all cores; 0 auto: 1 below 100k rows (threads "
+        "cost more than they save on small data, especially on shared cores), else all.")
+    calibration_folds: int = Field(5, ge=2, description="Folds for out-of-fold calibration.")
+    backtest_origins: int = Field(3, ge=1, description="Latest cutoffs used as backtest origins.")
+    save_rate: float = Field(0.2, ge=0, le=1, description="Share of contacted churners kept.")
+    contact_cost: float = Field(0.0, ge=0, description="Cost of one contact, in spend units.")
 
-    def lightgbm_params(self) -> dict[str, object]:
+    def lightgbm_params(self, rows: int | None = None) -> dict[str, object]:
+        threads = self.n_jobs or (1 if rows is not None and rows < SMALL_DATA_ROWS else -1)
         return {
             "objective": "binary",
             "learning_rate": self.learning_rate,
@@ -49,9 +65,12 @@ class TrainParams(BaseModel):
             "subsample_freq": 1,
             "reg_lambda": self.lambda_l2,
             "random_state": self.seed,
-            "n_jobs": -1,
+            "n_jobs": threads,
             "verbose": -1,
         }
+
+    def retention(self) -> RetentionAssumptions:
+        return RetentionAssumptions(save_rate=self.save_rate, contact_cost=self.contact_cost)
 
 
 class TemporalSplitError(ValueError):
@@ -65,24 +84,42 @@ class TemporalSplit:
     valid_cutoff: dt.date
 
 
-def temporal_split(model_input: pd.DataFrame, horizon_days: int) -> TemporalSplit:
-    """Validate on the latest cutoff; train only on cutoffs whose label window has ended by it.
+def temporal_split(model_input: pd.DataFrame, horizon_days: int,
+                   valid_cutoff: dt.date | None = None) -> TemporalSplit:
+    """Validate on `valid_cutoff` (default the latest); train only on cutoffs whose label
+    window has ended by it.
 
     A training label window that overlaps the validation cutoff's future would let the model
     learn from the very period it is judged on.
     """
-    cutoffs = sorted(pd.to_datetime(model_input["cutoff"]).unique())
-    valid_cutoff = pd.Timestamp(cutoffs[-1])
-    latest_train = valid_cutoff - pd.Timedelta(days=horizon_days)
-    train = model_input[pd.to_datetime(model_input["cutoff"]) <= latest_train]
-    valid = model_input[pd.to_datetime(model_input["cutoff"]) == valid_cutoff]
+    cutoffs = pd.to_datetime(model_input["cutoff"])
+    chosen = pd.Timestamp(valid_cutoff) if valid_cutoff else cutoffs.max()
+    latest_train = chosen - pd.Timedelta(days=horizon_days)
+    train = model_input[cutoffs <= latest_train]
+    valid = model_input[cutoffs == chosen]
     if train.empty:
         raise TemporalSplitError(
             f"no cutoff ends its {horizon_days}-day label window by the validation cutoff "
-            f"{valid_cutoff.date()}; use more cutoffs (--n-cutoffs) or a shorter horizon"
+            f"{chosen.date()}; use more cutoffs (--n-cutoffs) or a shorter horizon"
         )
     return TemporalSplit(train.reset_index(drop=True), valid.reset_index(drop=True),
-                         valid_cutoff.date())
+                         chosen.date())
+
+
+@dataclass
+class OutOfTimeEvaluation:
+    """Validation rows with every probability judged on them (not persisted; for figures)."""
+
+    valid: pd.DataFrame
+    raw_probability: np.ndarray
+    probability: np.ndarray  # calibrated out-of-fold: no row calibrated by a model that saw it
+    baseline_probability: dict[str, np.ndarray]
+    reliability: pd.DataFrame
+    calibration_brier: dict[str, float]
+
+    @property
+    def outcome(self) -> np.ndarray:
+        return self.valid[LABEL].to_numpy(dtype=int)
 
 
 @dataclass
@@ -95,54 +132,99 @@ class FittedChurnModel:
     horizon_days: int
     best_iteration: int
     validation: dict[str, float] = field(default_factory=dict)
-    baseline: dict[str, float] = field(default_factory=dict)
+    baseline: dict[str, float] = field(default_factory=dict)  # the recency baseline
     valid_cutoff: dt.date | None = None
     train_cutoffs: list[dt.date] = field(default_factory=list)
+    calibrator: Calibrator = field(default_factory=Calibrator)
+    baselines: dict[str, dict[str, float]] = field(default_factory=dict)
+    validation_uncalibrated: dict[str, float] = field(default_factory=dict)
+    evaluation: OutOfTimeEvaluation | None = None
 
     def matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
         return model_matrix(frame, self.features, self.levels)
 
-    def predict_probability(self, frame: pd.DataFrame) -> np.ndarray:
+    def raw_probability(self, frame: pd.DataFrame) -> np.ndarray:
         return self.classifier.predict_proba(self.matrix(frame))[:, 1]
 
+    def predict_probability(self, frame: pd.DataFrame) -> np.ndarray:
+        """Calibrated churn probability per row of `frame`."""
+        return self.calibrator.apply(self.raw_probability(frame))
 
-def fit_with_validation(
-    model_input: pd.DataFrame, features: list[str], params: TrainParams
-) -> FittedChurnModel:
-    """Early-stop on the out-of-time cutoff, report its metrics, then refit on every cutoff.
 
-    The reported metrics come from the model that never saw the validation cutoff's labels;
-    the returned classifier is refitted on all labelled cutoffs with the same number of trees,
-    so the scored model has seen the most recent behaviour.
-    """
-    split = temporal_split(model_input, params.horizon_days)
+@dataclass(frozen=True)
+class ProbeFit:
+    """A model fitted on the training cutoffs only and early-stopped on the validation one."""
+
+    split: TemporalSplit
+    levels: dict[str, list[str]]
+    best_iteration: int
+    raw_probability: np.ndarray
+
+
+def fit_probe(model_input: pd.DataFrame, features: list[str], params: TrainParams,
+              valid_cutoff: dt.date | None = None) -> ProbeFit:
+    split = temporal_split(model_input, params.horizon_days, valid_cutoff)
     _require_both_classes(split.train, "training")
     _require_both_classes(split.valid, "validation")
     levels = category_levels(split.train, features)
-    x_train, x_valid = model_matrix(split.train, features, levels), model_matrix(
-        split.valid, features, levels
-    )
-    probe = lgb.LGBMClassifier(n_estimators=params.max_boost_rounds, **params.lightgbm_params())
+    x_train = model_matrix(split.train, features, levels)
+    x_valid = model_matrix(split.valid, features, levels)
+    probe = lgb.LGBMClassifier(n_estimators=params.max_boost_rounds,
+                               **params.lightgbm_params(len(split.train)))
     probe.fit(
         x_train, split.train[LABEL],
         eval_X=(x_valid,), eval_y=(split.valid[LABEL],), eval_metric="binary_logloss",
         callbacks=[lgb.early_stopping(params.early_stopping_rounds, verbose=False)],
     )
     best = int(probe.best_iteration_ or params.max_boost_rounds)
-    validation = classification_metrics(
-        split.valid[LABEL], probe.predict_proba(x_valid, num_iteration=best)[:, 1]
+    return ProbeFit(split, levels, best, probe.predict_proba(x_valid, num_iteration=best)[:, 1])
+
+
+def customer_value(frame: pd.DataFrame) -> np.ndarray | None:
+    return frame[VALUE_COLUMN].to_numpy(float) if VALUE_COLUMN in frame else None
+
+
+def fit_with_validation(
+    model_input: pd.DataFrame, features: list[str], params: TrainParams
+) -> FittedChurnModel:
+    """Early-stop on the out-of-time cutoff, calibrate and report there, then refit on all.
+
+    The calibrator is fitted on the out-of-time predictions of the model that never saw the
+    validation cutoff's labels; the reported metrics are on out-of-fold calibrated predictions,
+    so no row is judged by a calibrator fitted on it. The returned classifier is refitted on
+    all labelled cutoffs with the same number of trees, and keeps that calibrator.
+    """
+    probe = fit_probe(model_input, features, params)
+    split, outcome = probe.split, probe.split.valid[LABEL].to_numpy(int)
+    choice = choose_calibrator(probe.raw_probability, outcome, params.calibration_folds,
+                               params.seed)
+    value, retention = customer_value(split.valid), params.retention()
+    baseline_probability = baseline_probabilities(
+        split.train, split.valid, features, params.lightgbm_params(len(split.train)),
+        probe.best_iteration,
+        params.horizon_days, LABEL,
     )
-    baseline = classification_metrics(
-        split.valid[LABEL], recency_baseline_probability(split.train, split.valid, LABEL)
-    )
+    baselines = {name: classification_metrics(outcome, p, value, retention)
+                 for name, p in baseline_probability.items()}
     levels_all = category_levels(model_input, features)
-    final = lgb.LGBMClassifier(n_estimators=best, **params.lightgbm_params())
+    final = lgb.LGBMClassifier(n_estimators=probe.best_iteration,
+                               **params.lightgbm_params(len(model_input)))
     final.fit(model_matrix(model_input, features, levels_all), model_input[LABEL])
     return FittedChurnModel(
         classifier=final, features=list(features), levels=levels_all,
-        horizon_days=params.horizon_days, best_iteration=best,
-        validation=validation, baseline=baseline, valid_cutoff=split.valid_cutoff,
+        horizon_days=params.horizon_days, best_iteration=probe.best_iteration,
+        validation=classification_metrics(outcome, choice.oof_probability, value, retention),
+        validation_uncalibrated=classification_metrics(outcome, probe.raw_probability, value,
+                                                       retention),
+        baseline=baselines["recency"], baselines=baselines, valid_cutoff=split.valid_cutoff,
         train_cutoffs=sorted(pd.to_datetime(split.train["cutoff"]).dt.date.unique().tolist()),
+        calibrator=choice.calibrator,
+        evaluation=OutOfTimeEvaluation(
+            valid=split.valid, raw_probability=probe.raw_probability,
+            probability=choice.oof_probability, baseline_probability=baseline_probability,
+            reliability=reliability_table(outcome, choice.oof_probability),
+            calibration_brier=choice.oof_brier,
+        ),
     )
 
 

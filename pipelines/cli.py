@@ -142,15 +142,95 @@ def train(
     n_cutoffs: Annotated[
         int, typer.Option(min=2, help="Monthly cutoffs in the training snapshots.")
     ] = 8,
+    min_roc_auc_gain: Annotated[
+        float, typer.Option(help="Promotion gate: ROC-AUC the new model must add over the "
+                            "champion on the same out-of-time cutoff.")
+    ] = 0.002,
+    max_pr_auc_loss: Annotated[
+        float, typer.Option(min=0, help="Promotion gate: PR-AUC the new model may lose.")
+    ] = 0.0,
+    backtest_origins: Annotated[
+        int, typer.Option(min=1, help="Latest cutoffs used as rolling-origin backtest origins.")
+    ] = 3,
+    tune: Annotated[
+        int, typer.Option("--tune", min=0, help="Run N Optuna trials on the temporal backtest "
+                          "first (each a nested MLflow run); 0 = use the default parameters.")
+    ] = 0,
+    tune_objective: Annotated[
+        str, typer.Option(help="What tuning optimises: pr_auc (out-of-time PR-AUC, maximised) "
+                          "or log_loss (minimised).")
+    ] = "pr_auc",
 ) -> None:
-    """Train LightGBM on snapshots whose label windows end by --as-of; register the champion."""
+    """Train LightGBM on snapshots whose label windows end by --as-of, calibrate it out of time,
+    log it to MLflow and register a version; it becomes champion only if it beats the current
+    champion on the same out-of-time cutoff (or there is none)."""
     root = prepare_environment(data_dir)
+    from models.promotion import PromotionMargin
     from models.train import TrainParams
     from pipelines.flows import train_flow
 
-    params = TrainParams(horizon_days=horizon_days, n_cutoffs=n_cutoffs)
-    result = _run("train", lambda: train_flow(root, as_of.date() if as_of else None, params))
+    params = TrainParams(horizon_days=horizon_days, n_cutoffs=n_cutoffs,
+                         backtest_origins=backtest_origins)
+    margin = PromotionMargin(min_roc_auc_gain=min_roc_auc_gain, max_pr_auc_loss=max_pr_auc_loss)
+    if tune_objective not in ("pr_auc", "log_loss"):
+        err.print(f"[red]train failed[/red]: --tune-objective must be pr_auc or log_loss, "
+                  f"not {tune_objective!r}")
+        raise typer.Exit(1)
+    result = _run("train", lambda: train_flow(root, as_of.date() if as_of else None, params,
+                                              margin, tune, tune_objective))
     print_training(result)
+
+
+@app.command()
+def promote(
+    version: Annotated[str, typer.Argument(help="Registered version of churn-model to serve.")],
+    data_dir: DataDir = None,
+    reason: Annotated[str, typer.Option(help="Why (kept in the champion history).")] = "manual",
+) -> None:
+    """Make VERSION the champion (scoring uses it from now on); recorded in the history."""
+    root = prepare_environment(data_dir)
+    from pipelines.registry import champion_history
+    from pipelines.registry import promote as promote_version
+    from pipelines.settings import Settings
+    from pipelines.tracking import configure_mlflow
+
+    settings = Settings.from_env(root)
+    configure_mlflow(settings)
+    _run("promote", lambda: promote_version(settings, version, reason))
+    print_history(champion_history(settings))
+
+
+@app.command()
+def rollback(data_dir: DataDir = None) -> None:
+    """Make the previous champion the champion again; recorded in the history."""
+    root = prepare_environment(data_dir)
+    from pipelines.registry import champion_history
+    from pipelines.registry import rollback as rollback_champion
+    from pipelines.settings import Settings
+    from pipelines.tracking import configure_mlflow
+
+    settings = Settings.from_env(root)
+    configure_mlflow(settings)
+    version = _run("rollback", lambda: rollback_champion(settings))
+    console.print(f"champion is now version {version}")
+    print_history(champion_history(settings))
+
+
+def _registry_settings(data_dir: Path | None):
+    """Settings with MLflow pointed at the data dir's store (no Prefect flow needed)."""
+    from pipelines.settings import Settings
+    from pipelines.tracking import configure_mlflow
+
+    settings = Settings.from_env(prepare_environment(data_dir))
+    configure_mlflow(settings)
+    return settings
+
+
+def print_history(history: list[dict[str, str]]) -> None:
+    table = Table("since (UTC)", "version", "how", "reason", title="Champion history")
+    for entry in history[-10:]:
+        table.add_row(entry["since"], entry["version"], entry["how"], entry["reason"])
+    console.print(table)
 
 
 @app.command()
@@ -236,15 +316,36 @@ def demo(
         console.print(f"  open it with: mlflow ui --backend-store-uri {tracking} --workers 1")
 
 
+TRAINING_METRICS = ("roc_auc", "pr_auc", "brier", "log_loss", "ece", "top_decile_lift",
+                    "precision_top5", "recall_top5", "precision_top10", "recall_top10",
+                    "precision_top20", "recall_top20", "retained_value_top_decile")
+
+
 def print_training(result: dict[str, Any]) -> None:
-    v, b = result["validation"], result["baseline_recency"]
-    table = Table("metric", "model", "recency baseline",
-                  title=f"Out-of-time validation on cutoff {result['valid_cutoff']}")
-    for key in ("roc_auc", "pr_auc", "brier", "log_loss", "top_decile_lift"):
-        table.add_row(key, f"{v[key]:.4f}", f"{b[key]:.4f}")
+    v = result["validation"]
+    baselines = result.get("baselines") or {"recency": result["baseline_recency"]}
+    table = Table("metric", "model", *baselines,
+                  title=f"Out-of-time validation on cutoff {result['valid_cutoff']} "
+                        f"(calibration: {result.get('calibration', 'none')})")
+    for key in TRAINING_METRICS:
+        if key in v:
+            table.add_row(key, f"{v[key]:.4f}", *(f"{b[key]:.4f}" for b in baselines.values()))
     console.print(table)
-    console.print(f"registered churn-model version {result['model_version']} as champion "
+    for name, b in baselines.items():
+        console.print(f"ahead of {name}: ROC-AUC {v['roc_auc'] - b['roc_auc']:+.4f}, "
+                      f"PR-AUC {v['pr_auc'] - b['pr_auc']:+.4f}")
+    backtest = result.get("backtest") or {}
+    if backtest:
+        console.print(
+            f"backtest over {int(backtest['backtest_origins'])} origins: ROC-AUC "
+            f"{backtest['backtest_roc_auc_mean']:.4f} ± {backtest['backtest_roc_auc_std']:.4f}, "
+            f"PR-AUC {backtest['backtest_pr_auc_mean']:.4f} ± "
+            f"{backtest['backtest_pr_auc_std']:.4f}, ECE {backtest['backtest_ece_mean']:.4f}")
+    role = "champion" if result.get("promoted", True) else "challenger"
+    console.print(f"registered churn-model version {result['model_version']} as {role} "
                   f"(MLflow run {result['run_id']})")
+    if "promotion_reason" in result:
+        console.print(f"promotion gate: {result['promotion_reason']}")
 
 
 def print_scoring(result: dict[str, Any]) -> None:

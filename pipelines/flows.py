@@ -10,6 +10,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
+from models.promotion import PromotionMargin
 from models.score import ScoreParams
 from models.train import TrainParams
 from pipelines import tasks
@@ -40,11 +41,20 @@ def train_flow(
     data_dir: str | None = None,
     as_of: dt.date | None = None,
     params: TrainParams | None = None,
+    margin: PromotionMargin | None = None,
+    tune_trials: int = 0,
+    tune_objective: str = "pr_auc",
 ) -> dict[str, Any]:
-    """Fit on monthly snapshots whose label windows end by `as_of`; register the champion."""
+    """Fit on monthly snapshots whose label windows end by `as_of`; register a version and
+    make it champion if it beats the current one on the same out-of-time cutoff. With
+    `tune_trials`, first search LightGBM parameters on the temporal backtest."""
     params = params or TrainParams()
     model_input = tasks.write_model_input(data_dir, as_of, params)
-    return tasks.fit_and_register(data_dir, model_input, params)
+    tuning_run_id = ""
+    if tune_trials > 0:
+        params, tuning_run_id = tasks.tune_hyperparameters(data_dir, model_input, params,
+                                                           tune_trials, tune_objective)
+    return tasks.fit_and_register(data_dir, model_input, params, margin, tuning_run_id)
 
 
 @flow(name="churn-score", log_prints=True)

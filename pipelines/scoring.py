@@ -34,7 +34,7 @@ from pipelines.storage import (
     write_parquet_atomic,
     write_text_atomic,
 )
-from pipelines.tracking import META_ARTIFACT, load_champion
+from pipelines.registry import META_ARTIFACT, load_champion
 
 PLAYBOOK_FILE = "playbook.csv"
 

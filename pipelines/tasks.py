@@ -15,15 +15,29 @@ from prefect.exceptions import MissingContextError
 from features.build import as_date, build_customer_features
 from features.catalog import feature_names, feature_table_schema
 from features.snapshots import build_model_input, frame_content_hash, labelled_cutoffs
+from models.backtest import backtest_summary, rolling_origin_backtest, segment_breakdown
+from models.card import model_card
 from models.evaluate import classification_metrics
+from models.promotion import PromotionMargin
 from models.score import ScoreParams
 from models.train import TrainParams, fit_with_validation
+from models.tuning import tune
 from pipelines import sample_data
 from pipelines.ingest import ingest_raw_exports
+from pipelines.registry import gate_new_version
 from pipelines.scoring import run_scoring
 from pipelines.settings import Settings
-from pipelines.storage import load_source_tables, write_json_atomic, write_parquet_atomic
-from pipelines.tracking import log_metrics_to_run, log_training_run
+from pipelines.storage import (
+    load_source_tables,
+    write_json_atomic,
+    write_parquet_atomic,
+)
+from pipelines.tracking import (
+    log_metrics_to_run,
+    log_text_to_run,
+    log_training_run,
+    log_tuning_study,
+)
 
 
 def _logger() -> logging.Logger | logging.LoggerAdapter:
@@ -110,11 +124,16 @@ def write_model_input(
 
 @task(name="fit-and-register")
 def fit_and_register(
-    data_dir: str | None, model_input: dict[str, Any], params: TrainParams
+    data_dir: str | None, model_input: dict[str, Any], params: TrainParams,
+    margin: PromotionMargin | None = None, tuning_run_id: str = "",
 ) -> dict[str, Any]:
+    """Fit, backtest, log everything to MLflow, register a version and run the promotion gate."""
     settings = Settings.from_env(data_dir)
     frame = pd.read_parquet(model_input["path"])
-    fitted = fit_with_validation(frame, model_input["features"], params)
+    features = model_input["features"]
+    fitted = fit_with_validation(frame, features, params)
+    backtest = rolling_origin_backtest(frame, features, params)
+    segments = segment_breakdown(fitted.evaluation.valid, fitted.evaluation.probability)
     logged = log_training_run(
         settings, fitted, params,
         model_input=frame, model_input_path=Path(model_input["path"]),
@@ -123,19 +142,48 @@ def fit_and_register(
             "data_start": model_input["data_start"], "data_end": model_input["data_end"],
             "cutoffs": ",".join(model_input["cutoffs"]), "n_features": len(fitted.features),
             "valid_cutoff": str(fitted.valid_cutoff), "best_iteration": fitted.best_iteration,
+            "train_cutoffs": ",".join(str(c) for c in fitted.train_cutoffs),
+            "n_rows": len(frame), "tuning_run_id": tuning_run_id or "none",
+            **(margin or PromotionMargin()).model_dump(),
         },
+        extra_metrics=backtest_summary(backtest),
+        tables={"backtest": backtest, "segments": segments},
     )
+    decision = gate_new_version(settings, logged.version, fitted, model_input["sha256"],
+                                margin or PromotionMargin())
+    card = model_card(fitted, params, model_input, backtest, segments,
+                      f"version {logged.version}: {decision.reason}")
+    log_text_to_run(settings, logged.run_id, card, "model_card.md")
     _logger().info(
-        "out-of-time ROC-AUC %.4f (recency baseline %.4f) on cutoff %s; registered version %s",
+        "out-of-time ROC-AUC %.4f (recency baseline %.4f) on cutoff %s; version %s: %s",
         fitted.validation["roc_auc"], fitted.baseline["roc_auc"], fitted.valid_cutoff,
-        logged.version,
+        logged.version, decision.reason,
     )
     return {
         "run_id": logged.run_id, "model_version": logged.version,
         "valid_cutoff": str(fitted.valid_cutoff), "validation": fitted.validation,
-        "baseline_recency": fitted.baseline, "best_iteration": fitted.best_iteration,
-        "tracking_uri": settings.mlflow_tracking_uri,
+        "baseline_recency": fitted.baseline, "baselines": fitted.baselines,
+        "best_iteration": fitted.best_iteration, "calibration": fitted.calibrator.method,
+        "backtest": backtest_summary(backtest), "promoted": decision.promote,
+        "promotion_reason": decision.reason, "tracking_uri": settings.mlflow_tracking_uri,
     }
+
+
+@task(name="tune-hyperparameters")
+def tune_hyperparameters(
+    data_dir: str | None, model_input: dict[str, Any], params: TrainParams, n_trials: int,
+    objective: str,
+) -> tuple[TrainParams, str]:
+    """Optuna search on the temporal backtest, logged as nested MLflow runs; best params."""
+    settings = Settings.from_env(data_dir)
+    frame = pd.read_parquet(model_input["path"])
+    best, run_id = log_tuning_study(
+        settings, n_trials, objective,
+        lambda on_trial: tune(frame, model_input["features"], params, n_trials, objective,
+                              on_trial=on_trial),
+    )
+    _logger().info("tuning run %s: best parameters %s", run_id, best.model_dump())
+    return best, run_id
 
 
 @task(name="score-and-archive")

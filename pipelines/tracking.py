@@ -1,34 +1,39 @@
-"""The MLflow edge: experiment setup, logging a training run, the registry, loading the champion.
+"""The MLflow edge for training runs: experiment setup and logging everything about a run.
 
-Everything scoring needs to rebuild a model's input (feature list, category levels, horizon)
-is logged as `churn_model_meta.json` in the same run as the LightGBM model, so a registered
-version is self-contained.
+Everything scoring needs to rebuild a model's input (feature list, category levels, horizon,
+calibrator) is logged as `churn_model_meta.json` in the same run as the LightGBM model, so a
+registered version is self-contained. Registry work (gate, promote, rollback, loading) lives in
+`pipelines.registry`.
 """
 
 from __future__ import annotations
 
 import json
-import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import matplotlib.pyplot as plt
 import mlflow
 import pandas as pd
 from mlflow.data.sources import LocalArtifactDatasetSource
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 
+from models.card import lead_over_baselines
 from models.train import FittedChurnModel, TrainParams
+from models.tuning import SearchSpace, TrialResult
+from pipelines.figures import training_figures
+from pipelines.registry import (  # noqa: F401  (re-exported for callers of the old module)
+    CHAMPION,
+    META_ARTIFACT,
+    NoChampionError,
+    load_champion,
+)
 from pipelines.settings import Settings
 
-CHAMPION = "champion"
-META_ARTIFACT = "churn_model_meta.json"
 PIP_REQUIREMENTS = ["lightgbm==4.7.0", "pandas>=3.1,<3.2", "scikit-learn>=1.9,<1.10"]
-
-
-class NoChampionError(LookupError):
-    """No registered model version carries the champion alias yet."""
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,21 @@ def model_meta(fitted: FittedChurnModel) -> dict[str, Any]:
         "train_cutoffs": [str(c) for c in fitted.train_cutoffs],
         "validation": fitted.validation,
         "baseline": fitted.baseline,
+        "baselines": fitted.baselines,
+        "calibrator": fitted.calibrator.to_dict(),
     }
+
+
+def run_metrics(fitted: FittedChurnModel, extra: dict[str, float]) -> dict[str, float]:
+    """Every number of a run under its MLflow metric name."""
+    metrics = {f"oot_{k}": v for k, v in fitted.validation.items()}
+    metrics |= {f"oot_uncalibrated_{k}": v for k, v in fitted.validation_uncalibrated.items()}
+    for name, values in fitted.baselines.items():
+        metrics |= {f"baseline_{name}_{k}": v for k, v in values.items()}
+    if fitted.evaluation is not None:
+        metrics |= {f"calibration_oof_brier_{k}": v
+                    for k, v in fitted.evaluation.calibration_brier.items()}
+    return metrics | lead_over_baselines(fitted) | extra
 
 
 def log_training_run(
@@ -87,32 +106,36 @@ def log_training_run(
     model_input_path: Path,
     model_input_hash: str,
     run_params: dict[str, Any],
+    extra_metrics: dict[str, float] | None = None,
+    tables: dict[str, pd.DataFrame] | None = None,
 ) -> LoggedModel:
-    """Log params, metrics, the input dataset and the model; register it and name it champion."""
+    """Log params, metrics, tables, figures, the input dataset and the model; register it."""
     experiment_id = configure_mlflow(settings)
-    # Float inputs throughout: counts can be missing when a source is absent at scoring time.
     sample_frame = model_input.head(200)
     sample = fitted.matrix(sample_frame)
     with mlflow.start_run(experiment_id=experiment_id, run_name="train") as run:
-        mlflow.log_params({**params.model_dump(), **run_params})
-        mlflow.log_metrics({f"oot_{k}": v for k, v in fitted.validation.items()})
-        mlflow.log_metrics({f"baseline_recency_{k}": v for k, v in fitted.baseline.items()})
-        mlflow.set_tags(
-            {"model_input_sha256": model_input_hash, "valid_cutoff": str(fitted.valid_cutoff)}
-        )
+        mlflow.log_params({**params.model_dump(), **run_params,
+                           "calibration_method": fitted.calibrator.method})
+        mlflow.log_metrics(run_metrics(fitted, extra_metrics or {}))
+        mlflow.set_tags({"model_input_sha256": model_input_hash,
+                         "valid_cutoff": str(fitted.valid_cutoff),
+                         "calibration_method": fitted.calibrator.method})
         dataset = mlflow.data.from_pandas(
             model_input.head(1000).astype({"churned": "float64"}),
             source=LocalArtifactDatasetSource(str(model_input_path)),
             targets="churned", name="model_input", digest=model_input_hash[:32],
         )
         mlflow.log_input(dataset, context="training")
-        with tempfile.TemporaryDirectory() as folder:
-            meta_path = Path(folder) / META_ARTIFACT
-            meta_path.write_text(json.dumps(model_meta(fitted), indent=2, default=str))
-            mlflow.log_artifact(str(meta_path))
-            features_path = Path(folder) / "features.txt"
-            features_path.write_text("\n".join(fitted.features) + "\n")
-            mlflow.log_artifact(str(features_path))
+        mlflow.log_text(json.dumps(model_meta(fitted), indent=2, default=str), META_ARTIFACT)
+        mlflow.log_text("\n".join(fitted.features) + "\n", "features.txt")
+        if fitted.evaluation is not None:
+            mlflow.log_table(fitted.evaluation.reliability, "tables/reliability.json")
+        for name, table in (tables or {}).items():
+            if not table.empty:
+                mlflow.log_table(table, f"tables/{name}.json")
+        for path, figure in training_figures(fitted).items():
+            mlflow.log_figure(figure, path)
+            plt.close(figure)
         signature_input = _signature_frame(sample)
         mlflow.lightgbm.log_model(
             fitted.classifier,
@@ -122,19 +145,20 @@ def log_training_run(
             pip_requirements=PIP_REQUIREMENTS,
             registered_model_name=settings.registered_model_name,
             # Serving validation goes through pyfunc, which cannot take category columns; we
-            # never score through pyfunc (see load_champion), so the check would only mislead.
+            # never score through pyfunc (see pipelines.registry), so it would only mislead.
             validate_serving_input=False,
         )
         run_id = run.info.run_id
-    client = MlflowClient()
-    versions = client.search_model_versions(
+    versions = MlflowClient().search_model_versions(
         f"name='{settings.registered_model_name}' and run_id='{run_id}'"
     )
     version = str(max(int(v.version) for v in versions))
-    client.set_registered_model_alias(settings.registered_model_name, CHAMPION, version)
-    client.set_model_version_tag(settings.registered_model_name, version, "became_champion_because",
-                                 "trained by churn train (always promoted until gating lands)")
     return LoggedModel(run_id=run_id, version=version, experiment_id=experiment_id)
+
+
+def log_text_to_run(settings: Settings, run_id: str, text: str, artifact_file: str) -> None:
+    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
+    MlflowClient().log_text(run_id, text, artifact_file)
 
 
 def log_metrics_to_run(settings: Settings, run_id: str, metrics: dict[str, float]) -> None:
@@ -144,32 +168,27 @@ def log_metrics_to_run(settings: Settings, run_id: str, metrics: dict[str, float
         client.log_metric(run_id, key, float(value))
 
 
-def load_champion(settings: Settings) -> tuple[FittedChurnModel, str, str]:
-    """The champion model rebuilt with its training metadata, its version and run id."""
-    configure_mlflow(settings)
-    client = MlflowClient()
-    try:
-        version = client.get_model_version_by_alias(settings.registered_model_name, CHAMPION)
-    except mlflow.exceptions.MlflowException as error:
-        raise NoChampionError(
-            f"no '{CHAMPION}' version of '{settings.registered_model_name}' in "
-            f"{settings.mlflow_tracking_uri}; run `churn train` first"
-        ) from error
-    classifier = mlflow.lightgbm.load_model(
-        f"models:/{settings.registered_model_name}@{CHAMPION}"
-    )
-    with tempfile.TemporaryDirectory() as folder:
-        path = mlflow.artifacts.download_artifacts(
-            run_id=version.run_id, artifact_path=META_ARTIFACT, dst_path=folder
-        )
-        meta = json.loads(Path(path).read_text())
-    fitted = FittedChurnModel(
-        classifier=classifier,
-        features=meta["features"],
-        levels=meta["category_levels"],
-        horizon_days=int(meta["horizon_days"]),
-        best_iteration=int(meta["best_iteration"]),
-        validation=meta.get("validation", {}),
-        baseline=meta.get("baseline", {}),
-    )
-    return fitted, str(version.version), version.run_id
+def log_tuning_study(
+    settings: Settings, n_trials: int, objective: str,
+    run_study: Callable[[Callable[[TrialResult], None]], tuple[TrainParams, list[TrialResult]]],
+) -> tuple[TrainParams, str]:
+    """Run a search inside a parent MLflow run, each trial a nested run; best params, run id."""
+    experiment_id = configure_mlflow(settings)
+    with mlflow.start_run(experiment_id=experiment_id, run_name="tune") as parent:
+        mlflow.log_params({"n_trials": n_trials, "objective": objective,
+                           **{f"space_{k}": str(v) for k, v in SearchSpace().model_dump().items()}})
+
+        def log_trial(result: TrialResult) -> None:
+            with mlflow.start_run(experiment_id=experiment_id, run_name=f"trial-{result.number}",
+                                  nested=True):
+                mlflow.log_params(result.params)
+                mlflow.log_metric(f"backtest_{objective}_mean", result.value)
+                for step, value in enumerate(result.per_origin):
+                    mlflow.log_metric(f"backtest_{objective}", value, step=step)
+
+        best, trials = run_study(log_trial)
+        values = [t.value for t in trials]
+        mlflow.log_metric(f"best_backtest_{objective}_mean",
+                          max(values) if objective == "pr_auc" else min(values))
+        mlflow.log_params({f"best_{k}": getattr(best, k) for k in SearchSpace.model_fields})
+    return best, parent.info.run_id

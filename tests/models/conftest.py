@@ -46,5 +46,5 @@ def model_input() -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def fitted(model_input):
     params = TrainParams(horizon_days=60, max_boost_rounds=200, early_stopping_rounds=20,
-                         min_child_samples=20)
+                         min_child_samples=20, n_jobs=1)
     return fit_with_validation(model_input, feature_names(SOURCES), params)

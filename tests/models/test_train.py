@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -35,3 +36,28 @@ def test_category_levels_are_fixed_at_training(fitted, model_input):
     matrix = fitted.matrix(frame)
     assert list(matrix["segment"].cat.categories) == ["Consumer", "Corporate", "SMB"]
     assert matrix["segment"].isna().tolist() == [False, True, True]
+
+
+def test_explicit_validation_cutoff_never_leaks_a_later_cutoff(model_input):
+    cutoffs = sorted(pd.to_datetime(model_input["cutoff"]).unique())
+    split = temporal_split(model_input, horizon_days=60, valid_cutoff=cutoffs[-2].date())
+    assert pd.to_datetime(split.train["cutoff"]).max() + pd.Timedelta(days=60) <= cutoffs[-2]
+    assert cutoffs[-1] not in set(pd.to_datetime(split.train["cutoff"]))
+
+
+def test_predict_probability_applies_the_out_of_time_calibrator(fitted, model_input):
+    frame = model_input.head(50)
+    raw = fitted.raw_probability(frame)
+    np.testing.assert_allclose(fitted.predict_probability(frame), fitted.calibrator.apply(raw))
+    assert fitted.calibrator.method in {"platt", "isotonic"}
+    # reported calibration is judged on out-of-fold rows and is reasonable on this signal
+    assert fitted.validation["ece"] < 0.08
+    assert fitted.evaluation.reliability["customers"].sum() == len(fitted.evaluation.valid)
+
+
+def test_every_baseline_is_judged_on_the_same_customers(fitted):
+    assert set(fitted.baselines) == {"recency", "rfm_lightgbm", "bgnbd"}
+    n = fitted.validation["n"]
+    assert all(metrics["n"] == n for metrics in fitted.baselines.values())
+    assert fitted.baseline == fitted.baselines["recency"]
+    assert fitted.validation["roc_auc"] > fitted.baselines["bgnbd"]["roc_auc"]

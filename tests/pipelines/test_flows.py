@@ -125,3 +125,24 @@ def test_scoring_publishes_prefect_artifacts(demo):
     assert rows[0]["rank"] == 1 and "customer_id" in rows[0]
     summary = Artifact.get("churn-scoring-summary")
     assert "Customers scored" in summary.data and "risk_list.xlsx" in summary.data
+
+
+def test_an_order_history_alone_still_gives_a_risk_list(demo, tmp_path):
+    """Only purchases are mandatory: no tickets, interactions or customer master."""
+    import shutil
+
+    from models.train import TrainParams
+    from pipelines.flows import ingest_flow, score_flow, train_flow
+
+    source_dir, _ = demo
+    data_dir = tmp_path / "orders-only"
+    shutil.copytree(source_dir / "raw" / "purchases", data_dir / "raw" / "purchases")
+    ingested = ingest_flow(str(data_dir))
+    assert {f["kind"] for f in ingested["files"]} == {"purchases"}
+    trained = train_flow(str(data_dir), None, TrainParams(n_cutoffs=6, max_boost_rounds=300))
+    assert trained["validation"]["roc_auc"] > 0.6
+    scored = score_flow(str(data_dir), None)
+    risk = pd.read_parquet(scored["risk_list_parquet"])
+    assert len(risk) > 0 and risk["churn_probability"].between(0, 1).all()
+    groups = set(risk[["reason_group_1", "reason_group_2", "reason_group_3"]].stack()) - {""}
+    assert groups <= {"overdue", "purchases_falling", "returns"}

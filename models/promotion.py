@@ -1,0 +1,48 @@
+"""The champion/challenger gate: when a newly trained model may replace the champion."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel, Field
+
+
+class PromotionMargin(BaseModel):
+    """How much better a challenger must be, on the same out-of-time customers."""
+
+    min_roc_auc_gain: float = Field(0.002, description="ROC-AUC must rise by at least this.")
+    max_pr_auc_loss: float = Field(0.0, ge=0, description="PR-AUC may fall by at most this.")
+
+
+@dataclass(frozen=True)
+class PromotionDecision:
+    promote: bool
+    reason: str
+    challenger: dict[str, float]
+    champion: dict[str, float] | None
+
+    def tags(self) -> dict[str, str]:
+        """The decision and its numbers, as registry version tags."""
+        tags = {"promotion_decision": "champion" if self.promote else "challenger",
+                "promotion_reason": self.reason}
+        for who, metrics in (("challenger", self.challenger), ("champion", self.champion)):
+            for key, value in (metrics or {}).items():
+                tags[f"gate_{who}_{key}"] = f"{value:.6f}"
+        return tags
+
+
+def promotion_decision(
+    challenger: dict[str, float], champion: dict[str, float] | None, margin: PromotionMargin
+) -> PromotionDecision:
+    """Promote if there is no champion, or the challenger clears both margins."""
+    if champion is None:
+        return PromotionDecision(True, "no champion yet", challenger, None)
+    roc_gain = challenger["roc_auc"] - champion["roc_auc"]
+    pr_change = challenger["pr_auc"] - champion["pr_auc"]
+    numbers = (f"ROC-AUC {challenger['roc_auc']:.4f} vs {champion['roc_auc']:.4f} "
+               f"({roc_gain:+.4f}, needs {margin.min_roc_auc_gain:+.4f}); "
+               f"PR-AUC {challenger['pr_auc']:.4f} vs {champion['pr_auc']:.4f} "
+               f"({pr_change:+.4f}, may fall {margin.max_pr_auc_loss:.4f})")
+    ok = roc_gain >= margin.min_roc_auc_gain and pr_change >= -margin.max_pr_auc_loss
+    return PromotionDecision(ok, ("beats champion: " if ok else "does not beat champion: ")
+                             + numbers, challenger, champion)
