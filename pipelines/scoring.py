@@ -26,6 +26,7 @@ from models.score import score_customers
 from models.tiers import TierPolicy, tier_changes
 from pipelines import archive
 from pipelines.exports import risk_list_csv_text, risk_list_workbook
+from pipelines.registry import META_ARTIFACT, load_champion
 from pipelines.report import ReportInputs, render_report
 from pipelines.settings import Settings
 from pipelines.storage import (
@@ -34,9 +35,10 @@ from pipelines.storage import (
     write_parquet_atomic,
     write_text_atomic,
 )
-from pipelines.registry import META_ARTIFACT, load_champion
+from pipelines.tracking import configure_mlflow
 
 PLAYBOOK_FILE = "playbook.csv"
+RELIABILITY_TABLE = "tables/reliability.json"  # logged by training (pipelines.tracking)
 
 
 def load_playbook(settings: Settings, policy: TierPolicy) -> tuple[pd.DataFrame, str]:
@@ -72,6 +74,20 @@ def _training_features(settings: Settings, run_id: str) -> pd.DataFrame | None:
     return pd.read_parquet(path) if path.exists() else None
 
 
+def _training_reliability(run_id: str) -> pd.DataFrame | None:
+    """`predicted, observed` per bin of the champion's out-of-time reliability table."""
+    try:
+        table = mlflow.load_table(RELIABILITY_TABLE, run_ids=[run_id])
+    except (mlflow.exceptions.MlflowException, OSError, ValueError, KeyError):
+        return None
+    needed = {"mean_predicted", "observed_rate", "customers"}
+    if table is None or table.empty or not needed <= set(table.columns):
+        return None
+    used = table[table["customers"] > 0]
+    return pd.DataFrame({"predicted": used["mean_predicted"].to_numpy(),
+                         "observed": used["observed_rate"].to_numpy()})
+
+
 def _backtest(
     settings: Settings, tables, as_of: dt.date, horizon: int
 ) -> tuple[pd.DataFrame, str] | None:
@@ -97,6 +113,7 @@ def run_scoring(
     csv_delimiter: str | None,
 ) -> dict[str, Any]:
     tables = load_source_tables(settings)
+    configure_mlflow(settings)  # this data dir's store, not whatever the process used last
     model, version, model_run_id = load_champion(settings)
     playbook, playbook_source = load_playbook(settings, policy)
     features = build_customer_features(tables, as_of)
@@ -196,9 +213,10 @@ def report_inputs(settings, tables, features, risk, contributions, metadata, pol
         calibration = history.calibration_table(joined["churn_probability"], joined["churned"])
         lift = history.lift_table(joined["churn_probability"], joined["churned"])
         notes["calibration"] = f"{report_label('run_id', lang)}: {run}"
-    elif meta.get("calibration"):
-        calibration = pd.DataFrame(meta["calibration"])
-        lift = pd.DataFrame(meta["lift"]) if meta.get("lift") else None
+    elif (reliability := _training_reliability(model_run_id)) is not None:
+        calibration = reliability
+        notes["calibration"] = report_label("calibration_oot", lang,
+                                            cutoff=str(meta.get("valid_cutoff", "")))
     else:
         notes["calibration"] = report_label("calibration_note", lang, horizon=model.horizon_days)
     drift = None

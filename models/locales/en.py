@@ -147,6 +147,7 @@ REPORT = {
     "oot_metrics": "Out-of-time metrics",
     "history_note": "Share of customers active in the previous 12 months who made no purchase in the next {horizon} days.",
     "calibration_note": "Calibration and lift appear once an archived run's {horizon}-day horizon has ended.",
+    "calibration_oot": "Calibration on the out-of-time validation cutoff {cutoff}, from training.",
     "drift_note": "PSI above 0.25 means the feature's distribution moved a lot since training.",
 }
 

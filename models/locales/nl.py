@@ -147,6 +147,7 @@ REPORT = {
     "oot_metrics": "Out-of-time-validatie",
     "history_note": "Aandeel van de klanten die in de 12 maanden ervoor kochten en in de {horizon} dagen daarna niets meer bestelden.",
     "calibration_note": "Kalibratie en lift verschijnen zodra de {horizon} dagen van een gearchiveerde run voorbij zijn.",
+    "calibration_oot": "Kalibratie op de out-of-time-validatiedatum {cutoff}, uit de training.",
     "drift_note": "Een PSI boven 0,25 betekent dat de verdeling van het kenmerk sinds de training sterk is verschoven.",
 }
 

@@ -148,6 +148,7 @@ REPORT = {
     "oot_metrics": "Zaman dışı doğrulama ölçütleri",
     "history_note": "Önceki 12 ayda alışveriş yapmış müşterilerden sonraki {horizon} günde hiç sipariş vermeyenlerin payı.",
     "calibration_note": "Kalibrasyon ve lift grafikleri, arşivdeki bir çalıştırmanın {horizon} günlük süresi dolunca görünür.",
+    "calibration_oot": "Kalibrasyon, eğitimdeki zaman dışı doğrulama kesimi {cutoff} üzerinde ölçüldü.",
     "drift_note": "PSI 0,25'in üzerindeyse değişkenin dağılımı eğitimden bu yana belirgin biçimde değişmiştir.",
 }
 

@@ -35,8 +35,9 @@ def build_demo_data_dir(data_dir: Path) -> None:
 
 
 def test_explore_notebook_runs_on_demo_data(tmp_path, monkeypatch):
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     data_dir = tmp_path / "data"
+    # Set (not just delete) so the value MLflow exports to the environment is undone afterwards.
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{data_dir / 'mlflow' / 'mlflow.db'}")
     build_demo_data_dir(data_dir)
     monkeypatch.setenv("CHURN_DATA_DIR", str(data_dir))
     notebook = nbformat.read(NOTEBOOK, as_version=4)
