@@ -77,8 +77,12 @@ def _training_features(settings: Settings, run_id: str) -> pd.DataFrame | None:
 def _training_reliability(run_id: str) -> pd.DataFrame | None:
     """`predicted, observed` per bin of the champion's out-of-time reliability table."""
     try:
-        table = mlflow.load_table(RELIABILITY_TABLE, run_ids=[run_id])
-    except (mlflow.exceptions.MlflowException, OSError, ValueError, KeyError):
+        with tempfile.TemporaryDirectory() as folder:
+            path = mlflow.artifacts.download_artifacts(
+                run_id=run_id, artifact_path=RELIABILITY_TABLE, dst_path=folder)
+            payload = json.loads(Path(path).read_text())
+        table = pd.DataFrame(payload["data"], columns=payload["columns"])
+    except (mlflow.exceptions.MlflowException, OSError, ValueError, KeyError, TypeError):
         return None
     needed = {"mean_predicted", "observed_rate", "customers"}
     if table is None or table.empty or not needed <= set(table.columns):

@@ -74,6 +74,8 @@ def test_risk_csv_columns_and_invariants(demo):
     run_dir = Path(result["scored"]["run_dir"])
     assert {"risk_list.xlsx", "report.html", "report.md", "metadata.json"} <= {
         p.name for p in run_dir.iterdir()}
+    report = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert 'id="calibration-lift"' in report  # from the training run's reliability table
 
 
 def test_registered_champion_reloads_with_identical_predictions(demo):
