@@ -9,11 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 app = typer.Typer(
@@ -91,35 +93,89 @@ def _run(step: str, call) -> Any:
         raise typer.Exit(1) from None
 
 
+class Dialect(StrEnum):
+    """What `churn generate` writes (pipelines.dialects)."""
+
+    canonical = "canonical"
+    tr = "tr"
+    nl = "nl"
+    shopify = "shopify"
+    zendesk = "zendesk"
+    mixed = "mixed"
+
+
 @app.command()
 def generate(
     data_dir: DataDir = None,
     customers: Annotated[int, typer.Option(min=50, help="Customers to simulate.")] = 5_000,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 42,
+    dialect: Annotated[Dialect, typer.Option(
+        help="How the exports look: canonical CSVs, tr (Logo ERP, cp1254, `;`, 1.234,56), "
+             "nl (Dutch Excel CSVs), shopify (orders export), zendesk (overlapping ticket "
+             "exports) or mixed (Logo + Zendesk + gzip log + xlsx customer list; stages to "
+             "the same tables as canonical).",
+    )] = Dialect.canonical,
 ) -> None:
     """Write simulated CRM exports (orders, tickets, interactions, customers) into raw/."""
     root = prepare_environment(data_dir)
     from pipelines.flows import generate_flow
 
-    written = _run("generate", lambda: generate_flow(root, customers, seed))
+    written = _run("generate", lambda: generate_flow(root, customers, seed,
+                                                            dialect=dialect.value))
     for kind, path in written.items():
         console.print(f"{kind:>13}: {path}")
 
 
 @app.command()
-def ingest(data_dir: DataDir = None) -> None:
-    """Stage raw/{purchases,complaints,interactions,customers}/ as parquet, with a row account."""
+def ingest(
+    data_dir: DataDir = None,
+    explain: Annotated[bool, typer.Option(
+        "--explain", help="Print what was detected for every file (kind, preset, encoding, "
+                          "delimiter, locale, column mapping, date formats, row counts) and "
+                          "write nothing.")] = False,
+    skip_bad_files: Annotated[bool, typer.Option(
+        "--skip-bad-files", help="Stage the readable files and list the unreadable ones "
+                                 "instead of failing the whole run.")] = False,
+) -> None:
+    """Stage raw/ exports (CSV, gzip, xlsx, parquet) as parquet, with a row account.
+
+    Files under raw/<kind>/ or directly under raw/ (kind from a preset or sources.yaml).
+    """
     root = prepare_environment(data_dir)
     from pipelines.flows import ingest_flow
 
-    report = _run("ingest", lambda: ingest_flow(root))
-    table = Table("file", "read", "staged", "duplicates", "quarantined", "reasons")
+    report = _run("ingest", lambda: ingest_flow(root, skip_bad_files, explain))
+    if explain:
+        print_readings(report["readings"])
+    if report["unchanged"]:
+        console.print("raw files unchanged since the last ingest: staged data left as it was")
+    table = Table("read", "staged", "merged", "duplicates", "quarantined", "reasons")
+    table.add_column("file", overflow="fold")
     for account in report["files"]:
-        table.add_row(account["file"], *(str(account[k]) for k in
-                      ("rows_read", "staged", "duplicates", "quarantined")),
-                      ", ".join(f"{k}: {v}" for k, v in account["reasons"].items()))
+        table.add_row(*(str(account[k]) for k in
+                      ("rows_read", "staged", "merged", "duplicates", "quarantined")),
+                      escape(", ".join(f"{k}: {v}" for k, v in account["reasons"].items())),
+                      account["file"])
     console.print(table)
-    console.print(f"report: {Path(root) / 'reports' / 'ingest_report.json'}")
+    for problem in report["skipped_files"]:
+        err.print(f"[yellow]skipped[/yellow] {problem}")
+    if not explain:
+        console.print(f"report: {Path(root) / 'reports' / 'ingest_report.json'}")
+
+
+def print_readings(readings: list[dict[str, Any]]) -> None:
+    """One block per file: what `churn ingest --explain` detected."""
+    for r in readings:
+        console.print(f"[bold]{escape(r['file'])}[/bold] -> {r['kind']}"
+                      f"{' (preset ' + r['preset'] + ')' if r['preset'] else ''}")
+        console.print(f"  {r['file_type']}, encoding {r['encoding'] or '-'}, delimiter "
+                      f"{r['delimiter']!r}, locale {r['locale']}, naive times in "
+                      f"{r['timezone']}, header on line {r['header_line']}, {r['rows']} rows"
+                      + "".join(f", {n} {what}" for what, n in r["skipped_lines"].items()))
+        console.print("  columns: " + escape(", ".join(f"{s} -> {t}"
+                                                       for s, t in r["columns"].items())))
+        if r["formats"]:
+            console.print("  formats: " + ", ".join(f"{c}: {f}" for c, f in r["formats"].items()))
 
 
 @app.command()

@@ -18,16 +18,19 @@ from pipelines import tasks
 
 @flow(name="churn-generate", log_prints=True)
 def generate_flow(
-    data_dir: str | None = None, customers: int = 5_000, seed: int = 42, end: dt.date | None = None
+    data_dir: str | None = None, customers: int = 5_000, seed: int = 42,
+    end: dt.date | None = None, dialect: str = "canonical",
 ) -> dict[str, Any]:
-    """Write a simulated retail business's CRM exports into `<data-dir>/raw/`."""
-    return tasks.generate_sample_exports(data_dir, customers, seed, end)
+    """Write a simulated retail business's CRM exports into `<data-dir>/raw/` as `dialect`."""
+    return tasks.generate_sample_exports(data_dir, customers, seed, end, dialect)
 
 
 @flow(name="churn-ingest", log_prints=True)
-def ingest_flow(data_dir: str | None = None) -> dict[str, Any]:
+def ingest_flow(
+    data_dir: str | None = None, skip_bad_files: bool = False, explain: bool = False
+) -> dict[str, Any]:
     """Stage every raw export as typed parquet; quarantine what cannot be used."""
-    return tasks.stage_raw_exports(data_dir)
+    return tasks.stage_raw_exports(data_dir, skip_bad_files, explain)
 
 
 @flow(name="churn-features", log_prints=True)
@@ -78,7 +81,7 @@ def demo_flow(
 ) -> dict[str, Any]:
     """Generate sample exports, then ingest → train → score, and grade against the truth."""
     logger = get_run_logger()
-    generated = generate_flow(data_dir, customers, seed)
+    generated = generate_flow(data_dir, customers, seed, dialect="mixed")
     ingested = ingest_flow(data_dir)
     trained = train_flow(data_dir, None, params)
     scored = score_flow(data_dir, None)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipelines.dialects import DIALECTS, SOURCES_MARKER, write_dialect
 from pipelines.settings import Settings
 from pipelines.simulator import SimulatedBusiness, SimulationConfig, simulate_business
 from pipelines.storage import write_text_atomic
@@ -16,6 +17,13 @@ EXPORT_NAMES = {
     "complaints": "tickets_export.csv",
     "interactions": "interactions_log.csv",
     "customers": "customer_master.csv",
+}
+SAMPLE_FILE_NAMES = {
+    *EXPORT_NAMES.values(), "logo_fatura_listesi.csv", "musteri_listesi.xlsx",
+    "interactions_log.tsv.gz", "zendesk_export_1.csv", "zendesk_export_2.csv",
+    "orders_nl.csv", "purchases.csv", "complaints.csv", "interactions.csv", "customers.csv",
+    *(f"{kind}_{lang}.csv" for kind in ("complaints", "interactions", "customers")
+      for lang in ("tr", "nl")),
 }
 
 
@@ -48,19 +56,38 @@ def export_frames(business: SimulatedBusiness) -> dict[str, pd.DataFrame]:
             "interactions": interactions, "customers": customers}
 
 
+def _remove_earlier_samples(settings: Settings) -> None:
+    """Files an earlier `churn generate` wrote (any dialect); the user's own files stay."""
+    if settings.raw_dir.is_dir():
+        for path in settings.raw_dir.glob("*/*"):
+            if path.name in SAMPLE_FILE_NAMES:
+                path.unlink()
+    sources = settings.data_dir / "sources.yaml"
+    if sources.exists() and sources.read_text(encoding="utf-8").startswith(SOURCES_MARKER):
+        sources.unlink()
+
+
 def generate_and_write(
-    settings: Settings, *, customers: int, seed: int, end: dt.date | None = None
+    settings: Settings, *, customers: int, seed: int, end: dt.date | None = None,
+    dialect: str = "canonical",
 ) -> dict[str, Path]:
-    """Simulate and write raw exports plus the ground truth (outside `raw/`)."""
+    """Simulate and write raw exports in `dialect` plus the ground truth (outside `raw/`)."""
+    if dialect not in DIALECTS:
+        raise ValueError(f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECTS)}")
     config = SimulationConfig(customers=customers, seed=seed)
     if end is not None:
         config = SimulationConfig(customers=customers, seed=seed, end=end,
                                   start=end - (config.end - config.start))
     business = simulate_business(config)
-    written: dict[str, Path] = {}
-    for kind, frame in export_frames(business).items():
-        path = settings.raw_dir / kind / EXPORT_NAMES[kind]
-        written[kind] = write_text_atomic(frame.to_csv(index=False), path)
+    _remove_earlier_samples(settings)
+    frames = export_frames(business)
+    if dialect == "canonical":
+        written: dict[str, Path] = {}
+        for kind, frame in frames.items():
+            path = settings.raw_dir / kind / EXPORT_NAMES[kind]
+            written[kind] = write_text_atomic(frame.to_csv(index=False), path)
+    else:
+        written = write_dialect(dialect, business, frames, settings.raw_dir, settings.data_dir)
     truth = business.ground_truth.copy()
     written["ground_truth"] = write_text_atomic(
         truth.to_csv(index=False), ground_truth_path(settings)

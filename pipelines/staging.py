@@ -22,29 +22,36 @@ from features.contracts import (
     STAGED_SCHEMAS,
     TIMESTAMP_COLUMNS,
 )
+from pipelines.locales import (
+    ColumnFormatError,
+    cell_text,
+    map_unique,
+    parse_numbers,
+    parse_timestamps,
+)
 
 SOURCE_FILE, SOURCE_LINE = "_source_file", "_source_line"
 
-# Header spellings seen in real exports, folded (see `fold_header`). The real-world-exports work
-# extends these tables per language and per system.
-HEADER_SYNONYMS: dict[str, str] = {
-    "customerid": "customer_id", "customer": "customer_id", "clientid": "customer_id",
-    "orderid": "order_id", "ordernumber": "order_id", "orderdate": "order_date",
-    "date": "order_date", "total": "amount", "ordertotal": "amount",
-    "complaintid": "complaint_id", "ticketid": "complaint_id", "openedat": "opened_at",
-    "createdat": "opened_at", "resolvedat": "resolved_at", "solvedat": "resolved_at",
-    "csat": "satisfaction", "interactionid": "interaction_id", "occurredat": "occurred_at",
-    "timestamp": "occurred_at", "signupdate": "signup_date", "cancelledat": "cancelled_at",
-}
+PRESET_REASON = "_reason"  # set by a preset for rows it sets aside (test orders, proformas)
+UPDATED_AT = "_updated_at"  # a source's last-modified time: the latest copy of a key wins
+BOOKKEEPING = (SOURCE_FILE, SOURCE_LINE, PRESET_REASON, UPDATED_AT)
 
+# Order status words (folded, see `fold_header`) in English, Turkish and Dutch.
 PURCHASE_STATUS_VOCABULARY: dict[str, str] = {
     "": "completed", "completed": "completed", "complete": "completed", "paid": "completed",
     "fulfilled": "completed", "delivered": "completed", "shipped": "completed",
+    "processing": "completed", "tamamlandi": "completed", "teslimedildi": "completed",
+    "odendi": "completed", "voltooid": "completed", "geleverd": "completed",
+    "betaald": "completed", "verzonden": "completed",
     "cancelled": "cancelled", "canceled": "cancelled", "void": "cancelled",
-    "returned": "returned", "refunded": "returned", "return": "returned",
+    "voided": "cancelled", "iptal": "cancelled", "iptaledildi": "cancelled",
+    "geannuleerd": "cancelled",
+    "returned": "returned", "refunded": "returned", "return": "returned", "iade": "returned",
+    "iadeedildi": "returned", "terugbetaald": "returned", "geretourneerd": "returned",
 }
 
-SATISFACTION_WORDS = {"good": 1.0, "bad": 0.0}
+SATISFACTION_WORDS = {"good": 1.0, "bad": 0.0, "iyi": 1.0, "kotu": 0.0, "goed": 1.0,
+                      "slecht": 0.0}
 
 
 class StagingError(ValueError):
@@ -59,19 +66,6 @@ def fold_header(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text)
 
 
-def canonical_columns(kind: str, columns: list[str]) -> dict[str, str]:
-    """Mapping from the file's headers to canonical names (unknown headers are kept as-is)."""
-    known = set(STAGED_SCHEMAS[kind].to_schema().columns)
-    folded_known = {fold_header(c): c for c in known}
-    mapping: dict[str, str] = {}
-    for original in columns:
-        folded = fold_header(original)
-        target = folded_known.get(folded) or HEADER_SYNONYMS.get(folded)
-        if target in known and target not in mapping.values():
-            mapping[original] = target
-    return mapping
-
-
 @dataclass
 class FileAccount:
     """How every row of one source file was handled."""
@@ -82,11 +76,13 @@ class FileAccount:
     staged: int = 0
     duplicates: int = 0
     quarantined: int = 0
+    merged: int = 0  # further line items of an order staged once (Shopify)
     reasons: dict[str, int] = field(default_factory=dict)
+    skipped_lines: dict[str, int] = field(default_factory=dict)  # titles, footers, blanks
 
     @property
     def balanced(self) -> bool:
-        return self.rows_read == self.staged + self.duplicates + self.quarantined
+        return self.rows_read == self.staged + self.duplicates + self.quarantined + self.merged
 
 
 @dataclass
@@ -99,96 +95,96 @@ class StagedKind:
     accounts: list[FileAccount]
 
 
-OFFSET_SUFFIX = r"(?:Z|[+-]\d{2}(?::?\d{2})?)$"
-
-
-def _parse_timestamps(text: pd.Series, timezone: str) -> pd.Series:
-    """ISO-8601 text to UTC. Values with an offset keep it; naive values are read in `timezone`.
-
-    Unparseable values (and local times that do not exist or are ambiguous at a DST switch)
-    become NaT, which the caller quarantines.
-    """
-    cleaned = text.str.strip().replace("", None)
-    has_offset = cleaned.str.contains(OFFSET_SUFFIX, regex=True, na=False)
-    result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]")
-    if has_offset.any():
-        aware = pd.to_datetime(cleaned[has_offset], format="ISO8601", errors="coerce", utc=True)
-        result[has_offset] = aware.dt.as_unit("us")
-    naive_mask = ~has_offset & cleaned.notna()
-    if naive_mask.any():
-        naive = pd.to_datetime(cleaned[naive_mask], format="ISO8601", errors="coerce")
-        local = naive.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
-        result[naive_mask] = local.dt.tz_convert("UTC").dt.as_unit("us")
-    return result
-
-
-def _satisfaction_scale(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+def _satisfaction_scale(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Common 0-1 scale from CSAT 1-5, 0-1 fractions or Good/Bad words; and a bad-value mask."""
-    cleaned = text.str.strip().str.lower().replace("", None)
-    numbers = pd.to_numeric(cleaned.str.replace(",", ".", regex=False), errors="coerce")
-    scaled = pd.Series(np.nan, index=text.index)
+    cleaned = cell_text(values)
+    numbers, _ = parse_numbers(cleaned.where(~cleaned.str.contains(r"[A-Za-z]", na=False)), "en")
+    scaled = pd.Series(np.nan, index=values.index)
     csat = numbers.between(1, 5) & (numbers % 1 == 0)
     scaled[csat] = (numbers[csat] - 1) / 4
     fraction = numbers.between(0, 1) & ~csat
     scaled[fraction] = numbers[fraction]
-    words = cleaned.map(SATISFACTION_WORDS)
-    scaled = scaled.fillna(words)
+    words = map_unique(
+        cleaned, lambda v: SATISFACTION_WORDS.get(fold_header(v)) if isinstance(v, str) else None)
+    scaled = scaled.fillna(words.astype(float))
     bad = cleaned.notna() & scaled.isna()
     return scaled, bad
 
 
-def stage_rows(
-    kind: str, raw: pd.DataFrame, timezone: str = "UTC"
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Typed rows and quarantined rows (`reason` column) from one file's text rows.
+@dataclass(frozen=True)
+class ReadingRules:
+    """How one file's text is converted: its locale, zone and pinned formats."""
 
-    `raw` holds canonical column names, text values and the `_source_file`/`_source_line`
-    bookkeeping columns.
+    locale: str = "en"
+    timezone: str = "UTC"
+    serials: bool = False  # numbers in date columns are Excel serial days (xlsx only)
+    date_formats: dict[str, str] = field(default_factory=dict)
+    statuses: dict[str, str] = field(default_factory=dict)
+
+
+def stage_rows(
+    kind: str, raw: pd.DataFrame, timezone: str = "UTC", rules: ReadingRules | None = None,
+    detected: dict[str, str] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Typed rows and quarantined rows (`reason` column) from one file's cells.
+
+    `raw` holds canonical column names, text or native cells and the `_source_file`/
+    `_source_line` bookkeeping columns. A column that cannot be read with one rule raises
+    StagingError naming it; single bad values quarantine their row. `detected` receives the
+    date shape and number style chosen per column (for `churn ingest --explain`).
     """
+    rules = rules or ReadingRules(timezone=timezone)
     missing = [c for c in REQUIRED_COLUMNS[kind] if c not in raw.columns]
     if missing:
-        found = [c for c in raw.columns if c not in (SOURCE_FILE, SOURCE_LINE)]
+        found = [c for c in raw.columns if c not in BOOKKEEPING]
         raise StagingError(
             f"missing required column(s) {', '.join(missing)} (found: {', '.join(found)}); "
-            f"rename the headers to {', '.join(REQUIRED_COLUMNS[kind])} or a known synonym"
+            f"rename the headers to {', '.join(REQUIRED_COLUMNS[kind])} or a known synonym, "
+            "or map them in sources.yaml"
         )
+    detected = detected if detected is not None else {}
     frame = raw.copy()
     reason = pd.Series(pd.NA, index=frame.index, dtype="object")
+    if PRESET_REASON in frame:
+        reason = frame[PRESET_REASON].where(frame[PRESET_REASON].notna(), pd.NA).astype(object)
 
     def flag(mask: pd.Series, why: str) -> None:
         reason[mask & reason.isna()] = why
 
-    for column in frame.columns:
-        if column not in (SOURCE_FILE, SOURCE_LINE):
-            frame[column] = frame[column].astype("str").str.strip().replace("", None)
+    for column in _text_columns(kind, frame):
+        frame[column] = cell_text(frame[column])
+        if column.endswith("_id"):  # `'00123`: Excel-protected ids
+            frame[column] = frame[column].str.removeprefix("'").astype(object)
     flag(frame["customer_id"].isna(), "missing customer_id")
-    for column in TIMESTAMP_COLUMNS[kind]:
+    key = SOURCE_KEYS[kind]
+    if key in frame and kind != "interactions":  # interactions get content ids instead
+        flag(frame[key].isna(), f"missing {key}")
+    for column in (*TIMESTAMP_COLUMNS[kind], UPDATED_AT):
         if column not in frame.columns:
-            frame[column] = None
+            if column != UPDATED_AT:
+                frame[column] = None
             continue
-        parsed = _parse_timestamps(frame[column].fillna(""), timezone)
-        flag(frame[column].notna() & parsed.isna(), f"unparseable {column}")
-        frame[column] = parsed
+        frame[column] = _converted(column, lambda c=column: parse_timestamps(
+            frame[c], rules.locale, rules.timezone, serials=rules.serials,
+            pinned=rules.date_formats.get(c)), flag, detected)
     for column in REQUIRED_TIMESTAMPS[kind]:
         flag(frame[column].isna(), f"missing {column}")
     if kind == "purchases":
-        text = frame["amount"].fillna("")
-        amount = pd.to_numeric(text.str.replace(r"[^\d.\-eE+]", "", regex=True), errors="coerce")
-        flag(amount.isna(), "amount is not a number")
-        frame["amount"] = amount
-        status = frame.get("status", pd.Series("", index=frame.index)).fillna("").str.lower()
-        mapped = status.map(PURCHASE_STATUS_VOCABULARY)
-        flag(mapped.isna(), "unknown order status")
-        frame["status"] = mapped
+        frame["amount"] = _converted(
+            "amount", lambda: (*parse_numbers(frame["amount"], rules.locale), None), flag,
+            detected, why="amount is not a number")
+        frame["status"] = _order_statuses(frame, rules.statuses, flag)
         if "quantity" in frame:
-            quantity = pd.to_numeric(frame["quantity"], errors="coerce")
-            flag(frame["quantity"].notna() & quantity.isna(), "quantity is not a number")
-            frame["quantity"] = quantity
+            frame["quantity"] = _converted(
+                "quantity", lambda: (*parse_numbers(frame["quantity"], rules.locale), None),
+                flag, detected, why="quantity is not a number")
     if kind == "complaints":
         if "satisfaction" in frame:
-            scaled, bad = _satisfaction_scale(frame["satisfaction"].fillna(""))
+            scaled, bad = _satisfaction_scale(frame["satisfaction"])
             flag(bad, "unrecognised satisfaction value")
             frame["satisfaction"] = scaled
+        if "status" in frame:  # export-time state: kept for display, never a feature
+            frame["status"] = frame["status"].str.lower()
         if "resolved_at" in frame:
             flag(frame["resolved_at"] < frame["opened_at"], "resolved before opened")
     if kind == "interactions":
@@ -202,9 +198,37 @@ def stage_rows(
     for column in STAGED_SCHEMAS[kind].to_schema().columns:
         if column not in frame.columns:  # optional columns the export lacks
             frame[column] = None
-    quarantined = raw.loc[reason.notna()].copy()
+    quarantined = raw.loc[reason.notna()].drop(columns=[PRESET_REASON], errors="ignore")
+    quarantined = quarantined.astype(object).astype(str).where(quarantined.notna(), "")
+    quarantined[SOURCE_LINE] = raw.loc[reason.notna(), SOURCE_LINE]
     quarantined["reason"] = reason[reason.notna()].astype(str)
-    return frame.loc[reason.isna()], quarantined
+    return frame.loc[reason.isna()].drop(columns=[PRESET_REASON], errors="ignore"), quarantined
+
+
+def _text_columns(kind: str, frame: pd.DataFrame) -> list[str]:
+    converted = {*TIMESTAMP_COLUMNS[kind], "amount", "quantity", "satisfaction", *BOOKKEEPING}
+    return [c for c in frame.columns if c not in converted]
+
+
+def _converted(column, convert, flag, detected, why: str | None = None) -> pd.Series:
+    """Run one column's converter; a column-level failure becomes a StagingError naming it."""
+    try:
+        values, bad, shape = convert()
+    except ColumnFormatError as error:
+        raise StagingError(f"column {column}: {error}") from None
+    if shape:
+        detected[column] = shape
+    if column != UPDATED_AT:
+        flag(bad, why or f"unparseable {column}")
+    return values
+
+
+def _order_statuses(frame: pd.DataFrame, extra: dict[str, str], flag) -> pd.Series:
+    vocabulary = PURCHASE_STATUS_VOCABULARY | {fold_header(k): v for k, v in extra.items()}
+    status = frame.get("status", pd.Series(None, index=frame.index)).fillna("")
+    mapped = map_unique(status, lambda v: vocabulary.get(fold_header(v or "")))
+    flag(mapped.isna(), "unknown order status")
+    return mapped
 
 
 def _fill_interaction_ids(frame: pd.DataFrame) -> pd.Series:
@@ -218,15 +242,24 @@ def _fill_interaction_ids(frame: pd.DataFrame) -> pd.Series:
 
 
 def deduplicate(kind: str, staged: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Keep the last copy of each source key (later files and later lines win).
+    """Keep the latest copy of each source key: the latest `_updated_at` where the source
+    has one, else the later file and line (rows arrive in file-name and line order).
 
-    Returns the kept rows and the dropped copies, so each dropped row can be counted.
+    Returns the kept rows (in arrival order) and the dropped copies, so each can be counted.
     """
     key = SOURCE_KEYS[kind]
-    dropped_mask = staged.duplicated(subset=[key], keep="last")
-    return staged.loc[~dropped_mask], staged.loc[dropped_mask]
+    order = staged.reset_index(drop=True)
+    if UPDATED_AT in order and order[UPDATED_AT].notna().any():
+        ranked = order.assign(_arrival=range(len(order))).sort_values(
+            [UPDATED_AT, "_arrival"], na_position="first", kind="stable")
+        dropped_mask = ranked.duplicated(subset=[key], keep="last").sort_index()
+    else:
+        dropped_mask = order.duplicated(subset=[key], keep="last")
+    return order.loc[~dropped_mask], order.loc[dropped_mask]
 
 
 def validate_staged(kind: str, staged: pd.DataFrame) -> pd.DataFrame:
-    """The staged table checked against its contract, bookkeeping columns removed."""
-    return STAGED_SCHEMAS[kind].validate(staged.reset_index(drop=True))
+    """The staged table checked against its contract, in contract column order, bookkeeping
+    columns removed."""
+    validated = STAGED_SCHEMAS[kind].validate(staged.reset_index(drop=True))
+    return validated[list(STAGED_SCHEMAS[kind].to_schema().columns)]

@@ -68,3 +68,14 @@ def load_source_tables(settings: Settings) -> SourceTables:
             "run `churn ingest` first (or `churn demo` for sample data)"
         )
     return SourceTables(**tables)
+
+
+def write_bytes_atomic(data: bytes, path: Path) -> Path:
+    handle, temp = _atomic_target(path)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+    return path

@@ -55,19 +55,27 @@ def _resolve_as_of(tables, as_of: dt.date | str | None) -> dt.date:
 
 @task(name="generate-sample-exports")
 def generate_sample_exports(
-    data_dir: str | None, customers: int, seed: int, end: dt.date | None = None
+    data_dir: str | None, customers: int, seed: int, end: dt.date | None = None,
+    dialect: str = "canonical",
 ) -> dict[str, Any]:
     settings = Settings.from_env(data_dir)
-    written = sample_data.generate_and_write(settings, customers=customers, seed=seed, end=end)
+    written = sample_data.generate_and_write(settings, customers=customers, seed=seed, end=end,
+                                             dialect=dialect)
     _logger().info("wrote %s", {k: str(v) for k, v in written.items()})
     return {kind: str(path) for kind, path in written.items()}
 
 
 @task(name="stage-raw-exports")
-def stage_raw_exports(data_dir: str | None) -> dict[str, Any]:
+def stage_raw_exports(
+    data_dir: str | None, skip_bad_files: bool = False, explain: bool = False
+) -> dict[str, Any]:
     settings = Settings.from_env(data_dir)
-    report = ingest_raw_exports(settings)
+    report = ingest_raw_exports(settings, skip_bad_files=skip_bad_files, explain=explain)
     logger = _logger()
+    if report.unchanged:
+        logger.info("raw files unchanged since the last ingest: nothing to do")
+    for problem in report.skipped_files:
+        logger.warning("skipped %s", problem)
     for account in report.accounts:
         logger.info(
             "%s: read %d = staged %d + duplicates %d + quarantined %d %s",

@@ -76,3 +76,72 @@ def test_no_purchases_is_a_clear_error(settings):
     write(settings, "complaints", "t.csv", "customer_id,complaint_id,opened_at\n1,T,2024-01-01\n")
     with pytest.raises(IngestError, match="purchases: no files"):
         ingest_raw_exports(settings, now=NOW)
+
+
+def test_a_new_export_adds_only_what_is_new_and_updates_re_exported_orders(settings):
+    header = "customer_id,order_id,order_date,amount\n"
+    write(settings, "purchases", "2024-01.csv", header + "1,A1,2024-01-01,5\n1,A2,2024-01-02,6\n")
+    first = ingest_raw_exports(settings, now=NOW)
+    assert first.staged_rows == {"purchases": 2}
+    write(settings, "purchases", "2024-02.csv", header + "1,A2,2024-01-02,7\n1,A3,2024-02-01,8\n")
+    second = ingest_raw_exports(settings, now=NOW)
+    accounts = {a.file: (a.staged, a.duplicates) for a in second.accounts}
+    assert accounts == {"purchases/2024-01.csv": (1, 1), "purchases/2024-02.csv": (2, 0)}
+    staged = load_source_tables(settings).purchases.set_index("order_id")["amount"]
+    assert staged.to_dict() == {"A1": 5.0, "A2": 7.0, "A3": 8.0}
+    assert ingest_raw_exports(settings, now=NOW).unchanged
+
+
+def test_sources_yaml_pins_mapping_locale_formats_and_statuses(settings):
+    (settings.raw_dir / "purchases").mkdir(parents=True)
+    (settings.raw_dir / "purchases" / "erp.csv").write_bytes(
+        "Klant;Bon;Wanneer;Waarde;Stand\n00042;B1;03/04/2024;1.234;Bezorgd\n".encode("cp1252"))
+    (settings.data_dir / "sources.yaml").write_text(
+        "files:\n"
+        "  - pattern: purchases/erp.csv\n"
+        "    locale: nl\n"
+        "    encoding: cp1252\n"
+        "    timezone: Europe/Amsterdam\n"
+        "    columns: {Klant: customer_id, Bon: order_id, Wanneer: order_date, Waarde: amount,"
+        " Stand: status}\n"
+        "    date_formats: {order_date: MM/dd/yyyy}\n"
+        "    statuses: {Bezorgd: completed}\n", encoding="utf-8")
+    ingest_raw_exports(settings, now=NOW)
+    row = load_source_tables(settings).purchases.iloc[0]
+    assert (row["customer_id"], row["amount"], row["status"]) == ("00042", 1234.0, "completed")
+    assert row["order_date"] == pd.Timestamp("2024-03-03 23:00", tz="UTC")  # pinned US order
+
+
+def test_invalid_sources_yaml_is_one_clear_problem(settings):
+    write(settings, "purchases", "a.csv", "customer_id,order_id,order_date,amount\n1,A,2024-01-01,1\n")
+    (settings.data_dir / "sources.yaml").write_text(
+        "files:\n  - pattern: '*'\n    locale: fr\n", encoding="utf-8")
+    with pytest.raises(IngestError, match="locale must be one of en, tr, nl"):
+        ingest_raw_exports(settings, now=NOW)
+
+
+def test_a_preset_export_dropped_straight_into_raw_finds_its_kind(settings):
+    settings.raw_dir.mkdir(parents=True)
+    (settings.raw_dir / "orders_export.csv").write_text(
+        "Name,Email,Financial Status,Total,Created at,Lineitem quantity\n"
+        "#1,a@b.nl,paid,9.99,2024-01-01 10:00:00 +0100,1\n", encoding="utf-8")
+    report = ingest_raw_exports(settings, now=NOW)
+    assert report.staged_rows == {"purchases": 1}
+    assert report.readings[0].preset == "shopify"
+
+
+def test_a_preset_export_in_the_wrong_folder_says_where_it_belongs(settings):
+    write(settings, "purchases", "a.csv", "customer_id,order_id,order_date,amount\n1,A,2024-01-01,1\n")
+    write(settings, "purchases", "tickets.csv",
+          "ID,Requester ID,Created at,Solved at\n1,007,2024-01-01 10:00:00,\n")
+    with pytest.raises(IngestError, match="looks like a zendesk export of complaints, but is "
+                                          "read as purchases; move it to raw/complaints/"):
+        ingest_raw_exports(settings, now=NOW)
+
+
+def test_rows_without_their_source_key_are_quarantined(settings):
+    write(settings, "purchases", "a.csv",
+          "customer_id,order_id,order_date,amount\n1,,2024-01-01,1\n1,A,2024-01-01,1\n")
+    report = ingest_raw_exports(settings, now=NOW)
+    assert report.accounts[0].reasons == {"missing order_id": 1}
+    assert report.staged_rows == {"purchases": 1}

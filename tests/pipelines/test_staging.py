@@ -9,7 +9,6 @@ from pipelines.staging import (
     SOURCE_FILE,
     SOURCE_LINE,
     StagingError,
-    canonical_columns,
     deduplicate,
     fold_header,
     stage_rows,
@@ -27,12 +26,6 @@ def raw(rows: list[dict], file: str = "a.csv") -> pd.DataFrame:
 def test_fold_header_handles_turkish_dotted_and_dotless_i():
     assert fold_header("MÜŞTERİ NO") == fold_header("müşteri no") == "musterino"
     assert fold_header("Customer ID") == "customerid"
-
-
-def test_canonical_columns_maps_synonyms_once():
-    mapping = canonical_columns("purchases", ["Customer ID", "Order Number", "Date", "Total", "Note"])
-    assert mapping == {"Customer ID": "customer_id", "Order Number": "order_id",
-                       "Date": "order_date", "Total": "amount"}
 
 
 def test_purchases_are_typed_and_bad_rows_quarantined_with_reasons():
