@@ -3,17 +3,25 @@
 Contributions come from LightGBM's TreeSHAP (`pred_contrib=True`), in log-odds. Related
 features are summed into one reason group first, so "recency" and "overdue ratio" never show
 up as two reasons; only groups that *raise* risk by at least `MIN_CONTRIBUTION` are kept.
+Each kept group becomes a `Reason`: a language-neutral template key with the customer's own
+numbers and a comparison (their own history, or the typical customer in the same scoring run),
+rendered into English, Turkish or Dutch by `models.i18n`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from models.i18n import render_reason
+from models.locales import en
+from models.reason_rules import SENTENCE_RULES, population_reference
+
 MIN_CONTRIBUTION = 0.02  # log-odds; below this a push is noise, not a reason
-NO_CLEAR_REASON = "No single driver stands out; the risk comes from the overall pattern."
+NO_CLEAR_REASON = en.REASONS["none"]
 
 REASON_GROUPS: dict[str, tuple[str, ...]] = {
     "overdue": (
@@ -54,6 +62,18 @@ REASON_GROUPS: dict[str, tuple[str, ...]] = {
 GROUP_OF_FEATURE: dict[str, str] = {f: g for g, fs in REASON_GROUPS.items() for f in fs}
 
 
+@dataclass(frozen=True)
+class Reason:
+    """One reason of one customer: its group, template key and the numbers it quotes."""
+
+    group: str
+    key: str
+    params: dict[str, object] = field(default_factory=dict)
+
+    def text(self, lang: str = "en") -> str:
+        return render_reason(self.key, self.params, lang)
+
+
 def shap_contributions(classifier, matrix: pd.DataFrame) -> pd.DataFrame:
     """TreeSHAP contributions per feature (log-odds) plus `bias`; rows sum to the raw score."""
     values = classifier.predict(matrix, pred_contrib=True)
@@ -70,132 +90,6 @@ def group_contributions(contributions: pd.DataFrame) -> pd.DataFrame:
     return by_group.reindex(columns=[g for g in REASON_GROUPS if g in by_group.columns])
 
 
-def _number(value: object) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)
-
-
-def _plural(n: float, word: str) -> str:
-    n = int(round(n))
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-def _overdue(row: Mapping) -> str:
-    recency = _number(row.get("recency_days"))
-    interval = _number(row.get("median_interval_days"))
-    if recency is None:
-        return "Has not bought recently."
-    if row.get("is_one_time_buyer") == 1:
-        return f"Bought only once, {int(recency)} days ago."
-    if interval is not None:
-        return (f"No purchase for {int(recency)} days; usually buys every "
-                f"{max(1, int(round(interval)))} days.")
-    return f"No purchase for {int(recency)} days."
-
-
-def _purchases_falling(row: Mapping) -> str:
-    spend, spend_prev = _number(row.get("spend_90d")), _number(row.get("spend_prev_90d"))
-    orders, orders_prev = _number(row.get("orders_90d")), _number(row.get("orders_prev_90d"))
-    if spend is not None and spend_prev and spend < spend_prev:
-        drop = round(100 * (1 - spend / spend_prev))
-        return f"Spending in the last 90 days is down {drop}% on the previous 90 days."
-    if orders is not None and orders_prev is not None and orders < orders_prev:
-        return (f"{_plural(orders, 'order')} in the last 90 days, against "
-                f"{int(orders_prev)} in the 90 days before.")
-    orders_year = _number(row.get("orders_365d"))
-    if orders_year == 0:
-        lifetime = _number(row.get("orders_lifetime")) or 0.0
-        return f"No orders in the last 12 months, after {_plural(lifetime, 'order')} before."
-    if orders_year is not None:
-        return f"Only {_plural(orders_year, 'order')} in the last 12 months."
-    return "Buys less than similar customers."
-
-
-def _returns(row: Mapping) -> str:
-    share = _number(row.get("return_share")) or 0.0
-    return f"Returned {round(100 * share)}% of orders."
-
-
-def _complaints(row: Mapping) -> str:
-    recent = _number(row.get("complaints_90d")) or 0.0
-    open_now = _number(row.get("open_complaints")) or 0.0
-    oldest = _number(row.get("oldest_open_complaint_days"))
-    repeat = _number(row.get("repeat_complaints_365d")) or 0.0
-    parts = []
-    if recent:
-        parts.append(f"{_plural(recent, 'complaint')} in the last 90 days")
-    if open_now and oldest is not None:
-        parts.append(f"{int(open_now)} still open, the oldest for {int(oldest)} days")
-    if repeat and not parts:
-        parts.append("complained again within 14 days of a previous complaint")
-    if not parts:
-        year = _number(row.get("complaints_365d")) or 0.0
-        if year:
-            return f"{_plural(year, 'complaint')} in the last 12 months."
-        return "Complaint history raises the risk."
-    text = "; ".join(parts)
-    return text[0].upper() + text[1:] + "."
-
-
-def _slow_resolution(row: Mapping) -> str:
-    worst = _number(row.get("max_resolution_days_365d"))
-    if worst is not None:
-        return f"Complaints took up to {round(worst)} days to resolve in the last 12 months."
-    return "Complaints were slow to be resolved."
-
-
-def _satisfaction(row: Mapping) -> str:
-    last = _number(row.get("last_satisfaction"))
-    if last is None:
-        unrated = _number(row.get("unrated_resolved_365d")) or 0.0
-        return (f"Left {_plural(unrated, 'resolved complaint')} unrated." if unrated
-                else "No satisfaction rating on record.")
-    stars = int(round(1 + 4 * last))
-    text = f"Rated the last support contact {stars}/5"
-    if row.get("rated_bad_not_recovered") == 1:
-        text += " and has not ordered since"
-    return text + "."
-
-
-def _engagement(row: Mapping) -> str:
-    now, before = _number(row.get("interactions_30d")), _number(row.get("interactions_prev_60d"))
-    silent = _number(row.get("days_since_last_interaction"))
-    if now is not None and before and now * 2 < before:
-        return (f"Engagement is fading: {_plural(now, 'interaction')} in the last 30 days "
-                f"against {int(before)} in the 60 days before.")
-    if silent is not None and silent > 30:
-        return f"No contact with us for {int(silent)} days."
-    if silent is None:
-        return "No recorded interactions (emails, visits, app use)."
-    return "Engages less than similar customers."
-
-
-def _unsubscribed(_row: Mapping) -> str:
-    return "Unsubscribed from the newsletter."
-
-
-def _profile(row: Mapping) -> str:
-    age = _number(row.get("account_age_days"))
-    if age is not None and age < 180:
-        return f"New customer: signed up {int(age)} days ago."
-    segment = row.get("segment")
-    if isinstance(segment, str):
-        return f"Customers in the {segment} segment leave more often."
-    return "Profile resembles customers who left."
-
-
-SENTENCES: dict[str, Callable[[Mapping], str]] = {
-    "overdue": _overdue,
-    "purchases_falling": _purchases_falling,
-    "returns": _returns,
-    "complaints": _complaints,
-    "slow_resolution": _slow_resolution,
-    "satisfaction": _satisfaction,
-    "engagement": _engagement,
-    "unsubscribed": _unsubscribed,
-    "profile": _profile,
-}
-
-
 def top_reason_groups(grouped: pd.DataFrame, k: int = 3) -> list[list[str]]:
     """For each row, up to `k` risk-raising groups, largest contribution first."""
     values = grouped.to_numpy()
@@ -207,18 +101,42 @@ def top_reason_groups(grouped: pd.DataFrame, k: int = 3) -> list[list[str]]:
     ]
 
 
-def reason_sentences(
+def customer_reasons(
     features: pd.DataFrame, contributions: pd.DataFrame, k: int = 3
-) -> pd.DataFrame:
-    """`reason_1..k` sentences and `reason_group_1..k` keys, aligned with `features` rows."""
-    grouped = group_contributions(contributions)
-    groups = top_reason_groups(grouped, k)
-    records = []
+) -> list[list[Reason]]:
+    """Up to `k` reasons per row of `features`; `[Reason("none", "none")]` when none qualifies.
+
+    Comparisons to "the typical customer" use the medians of the customers in `features`.
+    """
+    groups = top_reason_groups(group_contributions(contributions), k)
+    reference = population_reference(features)
+    out = []
     for row, chosen in zip(features.to_dict("records"), groups, strict=True):
-        texts = [SENTENCES[g](row) for g in chosen] or [NO_CLEAR_REASON]
+        reasons = [_reason(g, row, reference) for g in chosen]
+        out.append(reasons or [Reason("none", "none")])
+    return out
+
+
+def _reason(group: str, row: Mapping, reference: Mapping[str, float]) -> Reason:
+    key, params = SENTENCE_RULES[group](row, reference)
+    return Reason(group, key, params)
+
+
+def reason_sentences(
+    features: pd.DataFrame, contributions: pd.DataFrame, k: int = 3, lang: str = "en"
+) -> pd.DataFrame:
+    """`reason_1..k` sentences in `lang` and `reason_group_1..k` keys, aligned with `features`.
+
+    A customer with no risk-raising group gets `reason_1` saying so and group key "".
+    """
+    records = []
+    for reasons in customer_reasons(features, contributions, k):
         record = {}
         for i in range(k):
-            record[f"reason_{i + 1}"] = texts[i] if i < len(texts) else ""
-            record[f"reason_group_{i + 1}"] = chosen[i] if i < len(chosen) else ""
+            reason = reasons[i] if i < len(reasons) else None
+            record[f"reason_{i + 1}"] = reason.text(lang) if reason else ""
+            record[f"reason_group_{i + 1}"] = (
+                reason.group if reason and reason.group != "none" else ""
+            )
         records.append(record)
     return pd.DataFrame(records, index=features.index)

@@ -1,60 +1,71 @@
-"""Scoring: churn probabilities, ranks, risk tiers and reasons for every eligible customer."""
+"""Scoring: the ranked risk list the retention team works from, one row per eligible customer.
+
+Columns (see README, "The risk list"): who the customer is (id, name, RFM segment, CRM
+segment, owner), how risky (tier, probability, value at risk), what we know (12-month revenue,
+last purchase, usual interval, open complaints, last CSAT), why (three reasons) and what to do.
+"""
 
 from __future__ import annotations
+
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field
 
-from models.explain import reason_sentences, shap_contributions
+from models.explain import REASON_GROUPS, reason_sentences, shap_contributions
+from models.playbook import default_playbook_text, parse_playbook, suggested_actions
+from models.segments import expected_revenue_12m, rfm_scores, rfm_segment, value_at_risk
+from models.tiers import TierPolicy, TierRule
 from models.train import FittedChurnModel
 
+__all__ = ["RISK_LIST_COLUMNS", "RiskList", "ScoreParams", "TierPolicy", "TierRule",
+           "score_customers"]
 
-class TierPolicy(BaseModel):
-    """Named risk tiers by probability cut-off, highest first; below the last is `default`."""
+SortKey = Literal["value", "probability"]
+SORT_COLUMNS: dict[str, list[str]] = {
+    "value": ["value_at_risk", "churn_probability", "customer_id"],
+    "probability": ["churn_probability", "value_at_risk", "customer_id"],
+}
 
-    version: str = "2026-11-probability-v1"
-    tiers: list[tuple[str, float]] = Field(
-        default_factory=lambda: [("Critical", 0.70), ("At risk", 0.50), ("Watch", 0.30)]
-    )
-    default: str = "Safe"
 
-    @model_validator(mode="after")
-    def _descending(self) -> TierPolicy:
-        cuts = [cut for _, cut in self.tiers]
-        if cuts != sorted(cuts, reverse=True) or any(not 0 <= c <= 1 for c in cuts):
-            raise ValueError("tier cut-offs must lie in [0, 1] and be listed highest first")
-        return self
+class ScoreParams(BaseModel):
+    """Typed parameters of a scoring run (recorded in its metadata)."""
 
-    def assign(self, probability: pd.Series) -> pd.Series:
-        tiers = pd.Series(self.default, index=probability.index, dtype="str")
-        for name, cut in reversed(self.tiers):
-            tiers[probability >= cut] = name
-        return tiers
+    tier_policy: TierPolicy = Field(default_factory=TierPolicy)
+    sort: SortKey = "value"
+    lang: Literal["en", "tr", "nl"] = "en"
+    csv_delimiter: str | None = Field(
+        None, min_length=1, max_length=1,
+        description="CSV delimiter; default ';' for tr/nl and ',' for en.")
 
 
 class RiskList(pa.DataFrameModel):
-    """One row per customer eligible at `as_of` (key: `customer_id`), ranked by probability."""
+    """One row per customer eligible at `data_as_of` (key: `customer_id`), ranked."""
 
     rank: Series[int] = pa.Field(ge=1, unique=True)
     customer_id: Series[str] = pa.Field(unique=True)
-    churn_probability: Series[float] = pa.Field(ge=0, le=1)
+    customer_name: Series[str] = pa.Field(nullable=True)
+    segment: Series[str]
+    master_segment: Series[str] = pa.Field(nullable=True)
+    owner: Series[str] = pa.Field(nullable=True)
     risk_tier: Series[str]
-    reason_1: Series[str]
-    reason_2: Series[str]
-    reason_3: Series[str]
+    churn_probability: Series[float] = pa.Field(ge=0, le=1)
+    value_at_risk: Series[float] = pa.Field(ge=0)
+    annual_revenue: Series[float]
     last_purchase_date: Series[pd.Timestamp]
     days_since_last_purchase: Series[float] = pa.Field(ge=0)
     usual_interval_days: Series[float] = pa.Field(nullable=True)
-    as_of: Series[pd.Timestamp]
+    open_complaints: Series[float] = pa.Field(nullable=True, ge=0)
+    last_satisfaction: Series[float] = pa.Field(nullable=True, ge=1, le=5)
+    reason_1: Series[str]
+    reason_2: Series[str]
+    reason_3: Series[str]
+    suggested_action: Series[str]
+    data_as_of: Series[pd.Timestamp]
     model_version: Series[str]
-
-    @pa.dataframe_check
-    def ranks_follow_probability(cls, df: pd.DataFrame) -> bool:
-        ordered = df.sort_values("rank")["churn_probability"].to_numpy()
-        return bool(np.all(np.diff(ordered) <= 1e-12))
 
     class Config:
         strict = "filter"
@@ -64,35 +75,78 @@ class RiskList(pa.DataFrameModel):
 RISK_LIST_COLUMNS = list(RiskList.to_schema().columns)
 
 
+def _master_columns(features: pd.DataFrame, master: pd.DataFrame | None) -> pd.DataFrame:
+    """Name, CRM segment and owner per feature row (empty where the master lacks them)."""
+    wanted = {"name": "customer_name", "segment": "master_segment", "owner": "owner"}
+    out = pd.DataFrame(index=features.index, columns=list(wanted.values()), dtype="str")
+    if master is None or master.empty:
+        return out
+    lookup = master.assign(customer_id=master["customer_id"].astype(str)).set_index("customer_id")
+    ids = features["customer_id"].astype(str)
+    for source, target in wanted.items():
+        if source in lookup:
+            out[target] = ids.map(lookup[source]).astype("str").to_numpy()
+    return out
+
+
+def _column(features: pd.DataFrame, name: str) -> pd.Series:
+    return features[name] if name in features else pd.Series(np.nan, index=features.index)
+
+
 def score_customers(
     model: FittedChurnModel,
     features: pd.DataFrame,
     *,
     model_version: str,
     policy: TierPolicy | None = None,
+    master: pd.DataFrame | None = None,
+    open_complaints: pd.DataFrame | None = None,
+    playbook: pd.DataFrame | None = None,
+    sort: SortKey = "value",
+    lang: str = "en",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The ranked risk list and the per-customer SHAP contributions behind its reasons."""
+    """The ranked risk list and the per-customer SHAP contributions behind its reasons.
+
+    `master`: the staged customer master (name, segment, owner); `open_complaints`: the output
+    of `models.playbook.oldest_open_complaints` (so actions can quote the complaint number);
+    `playbook`: a parsed playbook, the shipped one by default. The returned frame carries the
+    `RISK_LIST_COLUMNS` first, then helper columns (`reason_group_1..3`, RFM scores,
+    `expected_revenue_12m`, `open_complaint_id`, ...) that exports leave out.
+    """
+    if sort not in SORT_COLUMNS:
+        raise ValueError(f"unknown sort {sort!r}; use one of {', '.join(SORT_COLUMNS)}")
     policy = policy or TierPolicy()
-    matrix = model.matrix(features)
+    if playbook is None:
+        playbook = parse_playbook(default_playbook_text(), groups=list(REASON_GROUPS),
+                                  tiers=policy.names, drop_unknown_tiers=True)
     probability = pd.Series(model.predict_probability(features), index=features.index)
-    contributions = shap_contributions(model.classifier, matrix)
-    reasons = reason_sentences(features, contributions)
-    scored = pd.DataFrame(
-        {
-            "customer_id": features["customer_id"].astype(str),
-            "churn_probability": probability.round(6),
-            "risk_tier": policy.assign(probability),
-            "last_purchase_date": pd.to_datetime(features["last_purchase_date"]),
-            "days_since_last_purchase": features["recency_days"],
-            "usual_interval_days": features.get("median_interval_days"),
-            "as_of": pd.to_datetime(features["as_of"]),
-            "model_version": str(model_version),
-        }
-    ).join(reasons)
-    # Ties are broken by customer id so reruns give the same order.
-    scored = scored.sort_values(
-        ["churn_probability", "customer_id"], ascending=[False, True], kind="stable"
-    )
+    contributions = shap_contributions(model.classifier, model.matrix(features))
+    scores = rfm_scores(features)
+    at_risk = value_at_risk(probability, features)
+    csat = _column(features, "last_satisfaction")
+    scored = pd.DataFrame({
+        "customer_id": features["customer_id"].astype(str),
+        "segment": rfm_segment(scores),
+        "risk_tier": policy.assign(probability, at_risk),
+        "churn_probability": probability.round(6),
+        "value_at_risk": at_risk,
+        "annual_revenue": features["spend_365d"].astype(float).round(2),
+        "last_purchase_date": pd.to_datetime(features["last_purchase_date"]),
+        "days_since_last_purchase": features["recency_days"],
+        "usual_interval_days": _column(features, "median_interval_days"),
+        "open_complaints": _column(features, "open_complaints"),
+        "last_satisfaction": (1 + 4 * csat).round(1),
+        "data_as_of": pd.to_datetime(features["as_of"]),
+        "model_version": str(model_version),
+        "expected_revenue_12m": expected_revenue_12m(features).round(2),
+    }).join(_master_columns(features, master)).join(scores)
+    scored = scored.join(reason_sentences(features, contributions, lang=lang))
+    if open_complaints is not None and len(open_complaints):
+        scored = scored.merge(open_complaints, on="customer_id", how="left").set_index(
+            scored.index)
+    scored["suggested_action"] = suggested_actions(playbook, scored, lang)
+    keys = SORT_COLUMNS[sort]
+    scored = scored.sort_values(keys, ascending=[False, False, True], kind="stable")
     scored.insert(0, "rank", np.arange(1, len(scored) + 1))
     contributions = contributions.loc[scored.index]
     contributions.insert(0, "customer_id", scored["customer_id"].to_numpy())

@@ -310,13 +310,58 @@ def print_history(history: list[dict[str, str]]) -> None:
 
 
 @app.command()
-def score(data_dir: DataDir = None, as_of: AsOf = None) -> None:
-    """Score every eligible customer with the champion model; write the risk list."""
+def score(
+    data_dir: DataDir = None,
+    as_of: AsOf = None,
+    sort: Annotated[
+        str, typer.Option(help="Rank by 'value' (value at risk) or 'probability'.")
+    ] = "value",
+    lang: Annotated[
+        str, typer.Option(help="Language of reasons, tiers, segments, actions and headers: "
+                               "en, tr or nl.")
+    ] = "en",
+    csv_delimiter: Annotated[
+        str | None, typer.Option(help="CSV delimiter. Default: ';' for tr/nl, ',' for en.")
+    ] = None,
+    tier_policy: Annotated[
+        Path | None, typer.Option(help="JSON file with a tier policy (version, tiers with "
+                                       "name/min_probability/capacity, default, top_tiers).")
+    ] = None,
+    critical_top: Annotated[
+        int | None, typer.Option(min=1, help="Capacity-based tiers: the N largest values at "
+                                             "risk (probability >= 0.30) are Critical.")
+    ] = None,
+) -> None:
+    """Score every eligible customer with the champion: risk list (CSV, xlsx) and HTML report."""
     root = prepare_environment(data_dir)
+    params = _score_params(sort, lang, csv_delimiter, tier_policy, critical_top)
     from pipelines.flows import score_flow
 
-    result = _run("score", lambda: score_flow(root, as_of.date() if as_of else None))
+    result = _run("score", lambda: score_flow(root, as_of.date() if as_of else None, params))
     print_scoring(result)
+
+
+def _score_params(sort, lang, csv_delimiter, tier_policy, critical_top):
+    """Validated scoring parameters, or one clear error line and exit code 1."""
+    from pydantic import ValidationError
+
+    from models.score import ScoreParams
+    from models.tiers import TierPolicy
+
+    try:
+        if tier_policy is not None and critical_top is not None:
+            raise ValueError("use either --tier-policy or --critical-top, not both")
+        policy = TierPolicy()
+        if tier_policy is not None:
+            policy = TierPolicy.from_json(tier_policy.read_text(encoding="utf-8"))
+        elif critical_top is not None:
+            policy = TierPolicy.capacity_based(critical=critical_top)
+        return ScoreParams(tier_policy=policy, sort=sort, lang=lang, csv_delimiter=csv_delimiter)
+    except (ValidationError, ValueError, OSError) as error:
+        first = str(error).splitlines()
+        detail = " ".join(line.strip() for line in first[:3])
+        err.print(f"[red]score failed[/red]: invalid option: {detail}")
+        raise typer.Exit(1) from None
 
 
 @app.command()
@@ -382,16 +427,38 @@ def print_training(result: dict[str, Any]) -> None:
 def print_scoring(result: dict[str, Any]) -> None:
     import pandas as pd
 
+    from models.i18n import segment_label, tier_label
+
+    lang = result.get("lang", "en")
     risk = pd.read_parquet(result["risk_list_parquet"])
-    table = Table("rank", "customer", "probability", "tier", "reasons",
-                  title=f"Top 10 of {len(risk)} customers at risk (data as of {result['as_of']})")
+    table = Table("rank", "customer", "tier", "probability", "value at risk", "reasons",
+                  "action", title=f"Top 10 of {len(risk)} customers (data as of "
+                                  f"{result['as_of']})")
     for row in risk.head(10).itertuples():
         reasons = "\n".join(r for r in (row.reason_1, row.reason_2, row.reason_3) if r)
-        table.add_row(str(row.rank), row.customer_id, f"{row.churn_probability:.2f}",
-                      row.risk_tier, reasons)
+        who = row.customer_id + (f"\n{row.customer_name}" if isinstance(row.customer_name, str)
+                                 else "") + f"\n{segment_label(row.segment, lang)}"
+        table.add_row(str(row.rank), who, tier_label(row.risk_tier, lang),
+                      f"{row.churn_probability:.2f}", f"{row.value_at_risk:,.0f}", reasons,
+                      row.suggested_action)
     console.print(table)
-    console.print(f"tiers: {result['tiers']}")
-    console.print(f"risk list: {result['risk_list_csv']}")
+    console.print(f"tiers: {result['tiers']}; total value at risk "
+                  f"{result['value_at_risk_total']:,.0f}")
+    changes = result.get("changes") or {}
+    if changes.get("previous_run"):
+        console.print(
+            f"since {changes['previous_run']}: {len(changes['entered_top'])} entered and "
+            f"{len(changes['left_top'])} left {' / '.join(changes['top_tiers'])}; "
+            f"{len(changes['new_critical'])} new {changes['critical_tier']}"
+        )
+    else:
+        console.print("first archived run: nothing to compare with yet")
+    new = changes.get("new_critical") or []
+    if new and changes.get("previous_run"):
+        shown = ", ".join(new[:10]) + (f" (+{len(new) - 10} more)" if len(new) > 10 else "")
+        console.print(f"new {changes['critical_tier']}: {shown}")
+    console.print(f"risk list: {result['risk_list_xlsx']}")
+    console.print(f"           {result['risk_list_csv']}")
     console.print(f"report:    {result['report']}")
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from prefect import flow, get_run_logger
 
 from models.promotion import PromotionMargin
+from models.score import ScoreParams
 from models.train import TrainParams
 from pipelines import tasks
 
@@ -60,9 +61,15 @@ def train_flow(
 
 
 @flow(name="churn-score", log_prints=True)
-def score_flow(data_dir: str | None = None, as_of: dt.date | None = None) -> dict[str, Any]:
-    """Score every eligible customer at `as_of` with the champion and archive the risk list."""
-    return tasks.score_and_archive(data_dir, as_of)
+def score_flow(
+    data_dir: str | None = None,
+    as_of: dt.date | None = None,
+    params: ScoreParams | None = None,
+) -> dict[str, Any]:
+    """Score every eligible customer at `as_of`; archive list, workbook and report; publish."""
+    scored = tasks.score_and_archive(data_dir, as_of, params or ScoreParams())
+    tasks.publish_scoring_artifacts(scored)
+    return scored
 
 
 @flow(name="churn-demo", log_prints=True)

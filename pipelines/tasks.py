@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -26,18 +26,18 @@ from models.backtest import backtest_summary, rolling_origin_backtest, segment_b
 from models.card import model_card
 from models.evaluate import classification_metrics
 from models.promotion import PromotionMargin
-from models.score import TierPolicy, score_customers
+from models.score import ScoreParams
 from models.train import TrainParams, fit_with_validation
 from models.tuning import tune
 from pipelines import sample_data
 from pipelines.ingest import ingest_raw_exports
-from pipelines.registry import gate_new_version, load_champion
+from pipelines.registry import gate_new_version
+from pipelines.scoring import run_scoring
 from pipelines.settings import Settings
 from pipelines.storage import (
     load_source_tables,
     write_json_atomic,
     write_parquet_atomic,
-    write_text_atomic,
 )
 from pipelines.tracking import (
     log_metrics_to_run,
@@ -218,93 +218,38 @@ def tune_hyperparameters(
     return best, run_id
 
 
-def new_run_id(now: dt.datetime | None = None) -> str:
-    """Sortable and unique: UTC time plus a short random suffix."""
-    now = now or dt.datetime.now(dt.UTC)
-    return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
-
-
 @task(name="score-and-archive")
-def score_and_archive(data_dir: str | None, as_of: dt.date | None) -> dict[str, Any]:
+def score_and_archive(
+    data_dir: str | None, as_of: dt.date | None, params: ScoreParams | None = None
+) -> dict[str, Any]:
+    """Score with the champion; archive list, workbook, report and metadata as a new run."""
     settings = Settings.from_env(data_dir)
-    tables = load_source_tables(settings)
-    cutoff = _resolve_as_of(tables, as_of)
-    model, version, model_run_id = load_champion(settings)
-    features = build_customer_features(tables, cutoff)
-    policy = TierPolicy()
-    risk_list, contributions = score_customers(model, features, model_version=version,
-                                               policy=policy)
-    run_dir = settings.scored_dir / str(cutoff) / new_run_id()
-    run_dir.mkdir(parents=True, exist_ok=False)  # archives are never overwritten
-    csv_path = run_dir / "risk_list.csv"
-    write_text_atomic(risk_list_csv_text(risk_list), csv_path, encoding="utf-8-sig")
-    write_parquet_atomic(risk_list, run_dir / "risk_list.parquet")
-    write_parquet_atomic(contributions, run_dir / "shap_contributions.parquet")
-    tiers = risk_list["risk_tier"].value_counts().reindex(
-        [name for name, _ in policy.tiers] + [policy.default], fill_value=0
-    ).to_dict()
-    metadata = {
-        "as_of": str(cutoff), "model_version": version, "model_run_id": model_run_id,
-        "customers_scored": len(risk_list), "tiers": tiers, "tier_policy": policy.model_dump(),
-        "churn_definition": f"no completed purchase in the {model.horizon_days} days after as_of",
-        "model_validation": model.validation, "tracking_uri": settings.mlflow_tracking_uri,
-    }
-    write_json_atomic(metadata, run_dir / "metadata.json")
-    report_path = write_text_atomic(summary_markdown(risk_list, metadata), run_dir / "report.md")
-    _point_latest(settings.scored_dir, run_dir)
-    _logger().info("scored %d customers -> %s", len(risk_list), csv_path)
-    return {
-        "risk_list_csv": str(csv_path), "risk_list_parquet": str(run_dir / "risk_list.parquet"),
-        "report": str(report_path), "run_dir": str(run_dir), "as_of": str(cutoff),
-        "model_version": version, "customers_scored": len(risk_list), "tiers": tiers,
-    }
+    params = params or ScoreParams()
+    cutoff = _resolve_as_of(load_source_tables(settings), as_of)
+    result = run_scoring(settings, cutoff, policy=params.tier_policy, sort=params.sort,
+                         lang=params.lang, csv_delimiter=params.csv_delimiter)
+    _logger().info("scored %d customers -> %s", result["customers_scored"], result["run_dir"])
+    return result
 
 
-def risk_list_csv_text(risk_list: pd.DataFrame) -> str:
-    """ISO dates, IDs as text, and no reason/grouping helper columns."""
-    columns = [c for c in risk_list.columns if not c.startswith("reason_group_")]
-    out = risk_list[columns].copy()
-    for column in ("last_purchase_date", "as_of"):
-        out[column] = pd.to_datetime(out[column]).dt.strftime("%Y-%m-%d")
-    return out.to_csv(index=False, lineterminator="\r\n")
+@task(name="publish-scoring-artifacts")
+def publish_scoring_artifacts(scored: dict[str, Any], top_n: int = 25) -> None:
+    """A table artifact with the top customers and a markdown one with headline numbers."""
+    from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-
-def _point_latest(scored_dir: Path, run_dir: Path) -> None:
-    """`scored/latest` names the newest run (a symlink where possible, else a text file)."""
-    link = scored_dir / "latest"
-    relative = run_dir.relative_to(scored_dir)
-    try:
-        temp = scored_dir / f".latest-{uuid.uuid4().hex[:6]}"
-        temp.symlink_to(relative, target_is_directory=True)
-        temp.replace(link)
-    except OSError:
-        write_text_atomic(str(relative) + "\n", scored_dir / "latest.txt")
-
-
-def summary_markdown(risk_list: pd.DataFrame, metadata: dict[str, Any]) -> str:
-    """A short human-readable report of one scoring run."""
-    validation = metadata.get("model_validation", {})
-    lines = [
-        f"# Churn risk report: data as of {metadata['as_of']}",
-        "",
-        f"- Model version: {metadata['model_version']} (run {metadata['model_run_id']})",
-        f"- Churn definition: {metadata['churn_definition']}",
-        f"- Customers scored: {metadata['customers_scored']}",
-    ]
-    if validation:
-        lines.append(
-            f"- Out-of-time ROC-AUC {validation.get('roc_auc', float('nan')):.3f}, "
-            f"PR-AUC {validation.get('pr_auc', float('nan')):.3f}, "
-            f"top-decile lift {validation.get('top_decile_lift', float('nan')):.2f}"
-        )
-    lines += ["", "| tier | customers |", "|---|---|"]
-    lines += [f"| {tier} | {count} |" for tier, count in metadata["tiers"].items()]
-    lines += ["", "## Top 10", "", "| rank | customer | probability | tier | main reason |",
-              "|---|---|---|---|---|"]
-    for row in risk_list.head(10).itertuples():
-        lines.append(f"| {row.rank} | {row.customer_id} | {row.churn_probability:.2f} | "
-                     f"{row.risk_tier} | {row.reason_1} |")
-    return "\n".join(lines) + "\n"
+    risk = pd.read_parquet(scored["risk_list_parquet"]).head(top_n)
+    columns = ["rank", "customer_id", "customer_name", "risk_tier", "churn_probability",
+               "value_at_risk", "reason_1", "suggested_action"]
+    records = json.loads(risk[columns].to_json(orient="records", date_format="iso"))
+    create_table_artifact(records, key="churn-top-customers",
+                          description=f"Top {top_n} customers, data as of {scored['as_of']}")
+    run_dir = Path(scored["run_dir"])
+    markdown = (run_dir / "report.md").read_text(encoding="utf-8")
+    links = "\n".join(f"- {name}: `{run_dir / name}`" for name in
+                      ("risk_list.xlsx", "risk_list.csv", "report.html", "metadata.json"))
+    create_markdown_artifact(markdown + "\n## Files\n\n" + links + "\n",
+                             key="churn-scoring-summary",
+                             description=f"Scoring run {run_dir.name}")
 
 
 @task(name="grade-against-ground-truth")

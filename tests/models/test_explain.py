@@ -49,7 +49,14 @@ def test_reasons_come_only_from_risk_raising_groups_in_order():
     assert first["reason_group_1"] == "overdue"
     assert first["reason_1"] == "No purchase for 74 days; usually buys every 21 days."
     assert first["reason_group_2"] == "complaints"
-    assert first["reason_2"] == "2 complaints in the last 90 days; 1 still open, the oldest for 12 days."
+    assert first["reason_2"] == "2 complaints in the last 90 days; one still open for 12 days."
+    turkish = reason_sentences(features, contributions, lang="tr").iloc[0]
+    assert turkish["reason_1"] == (
+        "Son siparişten bu yana 74 gün geçti; normalde 21 günde bir sipariş veriyor.")
+    dutch = reason_sentences(features, contributions, lang="nl").iloc[0]
+    assert dutch["reason_1"] == "Al 74 dagen geen bestelling; bestelt normaal elke 21 dagen."
+    assert dutch["reason_2"] == (
+        "2 klachten in de afgelopen 90 dagen, waarvan één al 12 dagen openstaat.")
     # satisfaction lowers this customer's risk, so it is not a reason
     assert first["reason_3"] == "" and first["reason_group_3"] == ""
     second = reasons.iloc[1]
@@ -70,3 +77,19 @@ def test_reason_groups_agree_with_the_sign_of_their_contribution(fitted, model_i
         chosen = [g for g in chosen if g]
         values = [grouped.iloc[i][g] for g in chosen]
         assert values == sorted(values, reverse=True)
+
+
+def test_reasons_compare_with_the_typical_customer_when_no_own_history():
+    features = pd.DataFrame({
+        "recency_days": [40.0, 10.0, 12.0], "median_interval_days": [np.nan, 20.0, 30.0],
+        "is_one_time_buyer": [1.0, 0.0, 0.0], "return_share": [0.5, 0.0, 0.1],
+    })
+    contributions = pd.DataFrame({
+        "recency_days": [0.5, 0.0, 0.0], "median_interval_days": [0.0, 0.0, 0.0],
+        "is_one_time_buyer": [0.0, 0.0, 0.0], "return_share": [0.3, 0.0, 0.0],
+        "bias": [-1.0, -1.0, -1.0],
+    })
+    first = reason_sentences(features, contributions).iloc[0]
+    # median interval of the scored customers: (20 + 30) / 2 = 25; mean return share 20 %
+    assert first["reason_1"] == "Bought only once, 40 days ago; most customers order again within 25 days."
+    assert first["reason_2"] == "Returned 50% of orders; customers return 20% on average."

@@ -3,24 +3,63 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from models.explain import REASON_GROUPS
+from models.playbook import default_playbook_text, parse_playbook
 from models.score import RISK_LIST_COLUMNS, TierPolicy, score_customers
 
 
 @pytest.fixture(scope="module")
-def scored(fitted, model_input):
-    latest = model_input[model_input["cutoff"] == model_input["cutoff"].max()].copy()
-    latest["as_of"] = latest["cutoff"]
-    return score_customers(fitted, latest, model_version="3")
+def latest(model_input):
+    frame = model_input[model_input["cutoff"] == model_input["cutoff"].max()].copy()
+    frame["as_of"] = frame["cutoff"]
+    return frame.reset_index(drop=True)
 
 
-def test_risk_list_columns_and_invariants(scored):
+@pytest.fixture(scope="module")
+def master(latest):
+    ids = latest["customer_id"].head(3).tolist()
+    return pd.DataFrame({"customer_id": ids, "name": ["Ayşe Yılmaz", "Jan de Vries", "Bob"],
+                         "segment": ["SMB", "Consumer", "SMB"], "owner": ["Deniz", "Eva", None]})
+
+
+@pytest.fixture(scope="module")
+def scored(fitted, latest, master):
+    return score_customers(fitted, latest, model_version="3", master=master)
+
+
+def test_risk_list_columns_and_invariants(scored, latest):
     risk, _ = scored
+    assert RISK_LIST_COLUMNS[:2] == ["rank", "customer_id"]  # full set: tests/pipelines/test_flows.py
     assert list(risk.columns[: len(RISK_LIST_COLUMNS)]) == RISK_LIST_COLUMNS
+    assert len(risk) == len(latest)
     assert risk["churn_probability"].between(0, 1).all()
     assert risk["rank"].tolist() == list(range(1, len(risk) + 1))
-    assert risk["churn_probability"].is_monotonic_decreasing
+    assert risk["value_at_risk"].is_monotonic_decreasing  # default sort: value at risk
     assert risk["customer_id"].is_unique
     assert (risk["model_version"] == "3").all()
+    assert risk["segment"].notna().all() and (risk["suggested_action"].str.len() > 0).all()
+
+
+def test_value_at_risk_is_probability_times_expected_revenue(scored):
+    risk, _ = scored
+    expected = (risk["churn_probability"] * risk["expected_revenue_12m"]).round(2)
+    assert (risk["value_at_risk"] - expected).abs().max() < 0.02
+
+
+def test_master_fields_fill_name_segment_and_owner(scored, master):
+    risk, _ = scored
+    row = risk.set_index("customer_id").loc[master["customer_id"].iloc[0]]
+    assert row["customer_name"] == "Ayşe Yılmaz"
+    assert row["master_segment"] == "SMB" and row["owner"] == "Deniz"
+    others = risk[~risk["customer_id"].isin(master["customer_id"])]
+    assert others["customer_name"].isna().all()
+
+
+def test_sort_by_probability(fitted, latest):
+    risk, _ = score_customers(fitted, latest, model_version="3", sort="probability")
+    assert risk["churn_probability"].is_monotonic_decreasing
+    with pytest.raises(ValueError, match="unknown sort"):
+        score_customers(fitted, latest, model_version="3", sort="name")
 
 
 def test_top_tier_customers_all_have_a_reason(scored):
@@ -35,9 +74,28 @@ def test_contributions_are_aligned_with_the_ranked_list(scored):
     assert contributions["customer_id"].tolist() == risk["customer_id"].tolist()
 
 
-def test_tier_policy_assigns_by_cutoff_and_rejects_unordered_cutoffs():
-    policy = TierPolicy()
-    tiers = policy.assign(pd.Series([0.95, 0.7, 0.69, 0.3, 0.1]))
-    assert tiers.tolist() == ["Critical", "Critical", "At risk", "Watch", "Safe"]
-    with pytest.raises(ValueError, match="highest first"):
-        TierPolicy(tiers=[("Watch", 0.3), ("Critical", 0.7)])
+def test_actions_follow_leading_reason_and_tier(scored):
+    risk, _ = scored
+    overdue_critical = risk[(risk["reason_group_1"] == "overdue") & (risk["risk_tier"] == "Critical")]
+    assert len(overdue_critical) > 0
+    assert (overdue_critical["suggested_action"] == "Call today with a personal win-back offer.").all()
+
+
+def test_turkish_scoring_translates_reasons_and_actions(fitted, latest):
+    risk, _ = score_customers(fitted, latest.head(50), model_version="3", lang="tr")
+    overdue = risk[risk["reason_group_1"] == "overdue"]
+    assert overdue["reason_1"].str.contains("gün").all()
+    assert not risk["suggested_action"].str.contains("Call").any()
+
+
+def test_custom_playbook_overrides_action(fitted, latest):
+    text = "reason_group,tier,action\n*,*,Send the account manager\n"
+    book = parse_playbook(text, groups=["overdue"], tiers=TierPolicy().names)
+    risk, _ = score_customers(fitted, latest.head(20), model_version="3", playbook=book)
+    assert (risk["suggested_action"] == "Send the account manager").all()
+
+
+def test_shipped_playbook_parses():
+    book = parse_playbook(default_playbook_text(), groups=list(REASON_GROUPS),
+                          tiers=TierPolicy().names)
+    assert book.iloc[-1][["reason_group", "tier"]].tolist() == ["*", "*"]

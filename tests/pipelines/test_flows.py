@@ -15,9 +15,10 @@ from pipelines.settings import Settings
 pytestmark = pytest.mark.flow
 
 CSV_COLUMNS = [
-    "rank", "customer_id", "churn_probability", "risk_tier", "reason_1", "reason_2", "reason_3",
-    "last_purchase_date", "days_since_last_purchase", "usual_interval_days", "as_of",
-    "model_version",
+    "rank", "customer_id", "customer_name", "segment", "master_segment", "owner", "risk_tier",
+    "churn_probability", "value_at_risk", "annual_revenue", "last_purchase_date",
+    "days_since_last_purchase", "usual_interval_days", "open_complaints", "last_satisfaction",
+    "reason_1", "reason_2", "reason_3", "suggested_action", "data_as_of", "model_version",
 ]
 
 
@@ -63,11 +64,18 @@ def test_risk_csv_columns_and_invariants(demo):
     assert list(risk.columns) == CSV_COLUMNS
     assert risk["customer_id"].str.fullmatch(r"\d{7}").all()  # leading zeros kept
     assert risk["churn_probability"].between(0, 1).all()
-    assert (np.diff(risk["churn_probability"]) <= 0).all()
+    assert (np.diff(risk["value_at_risk"]) <= 0).all()  # ranked by value at risk by default
     assert risk["rank"].tolist() == list(range(1, len(risk) + 1))
     top = risk[risk["risk_tier"] == "Critical"]
     assert len(top) > 0 and (top["reason_1"].str.len() > 0).all()
-    assert (risk["as_of"] == result["scored"]["as_of"]).all()
+    assert (risk["suggested_action"].str.len() > 0).all() and risk["segment"].str.len().gt(0).all()
+    assert risk["customer_name"].str.len().gt(0).mean() > 0.9  # names from the customer master
+    assert (risk["data_as_of"] == result["scored"]["as_of"]).all()
+    run_dir = Path(result["scored"]["run_dir"])
+    assert {"risk_list.xlsx", "report.html", "report.md", "metadata.json"} <= {
+        p.name for p in run_dir.iterdir()}
+    report = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert 'id="calibration-lift"' in report  # from the training run's reliability table
 
 
 def test_registered_champion_reloads_with_identical_predictions(demo):
@@ -104,6 +112,21 @@ def test_scoring_again_archives_a_new_run_without_touching_the_old(demo):
     assert latest.resolve() == Path(second["run_dir"]).resolve()
     metadata = json.loads((Path(second["run_dir"]) / "metadata.json").read_text())
     assert metadata["model_version"] == "1" and metadata["customers_scored"] > 0
+    assert metadata["tier_policy"]["version"] and metadata["sort"] == "value"
+    # same data, same model: nobody enters or leaves the top tiers
+    assert metadata["changes"]["previous_run"] == str(first.relative_to(first.parents[1]))
+    assert metadata["changes"]["entered_top"] == metadata["changes"]["left_top"] == []
+    assert (first / "risk_list.csv").stat().st_mode & 0o222 == 0  # archived files are read-only
+
+
+def test_scoring_publishes_prefect_artifacts(demo):
+    from prefect.artifacts import Artifact
+
+    table = Artifact.get("churn-top-customers")
+    rows = json.loads(table.data) if isinstance(table.data, str) else table.data
+    assert rows[0]["rank"] == 1 and "customer_id" in rows[0]
+    summary = Artifact.get("churn-scoring-summary")
+    assert "Customers scored" in summary.data and "risk_list.xlsx" in summary.data
 
 
 def test_an_order_history_alone_still_gives_a_risk_list(demo, tmp_path):

@@ -1,0 +1,117 @@
+"""What the history says: churn rate over time, realized outcomes of past lists, feature drift.
+
+Pure functions over staged purchases and feature frames; the report and the notebook use them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from features.build import to_naive_utc
+from features.labels import churn_labels
+
+ACTIVE_WINDOW_DAYS = 365
+
+
+def churn_rate_over_time(
+    purchases: pd.DataFrame, horizon_days: int, data_end: dt.date, *,
+    step_days: int = 30, n_cutoffs: int = 12,
+) -> pd.DataFrame:
+    """`cutoff, active, churned, churn_rate` at monthly cutoffs whose window has ended.
+
+    Active at c: a completed purchase in the 365 days up to c. Churned: no completed purchase
+    in (c, c + horizon]. Only cutoffs with c + horizon <= data_end are shown (no censoring).
+    """
+    done = purchases[purchases["status"] == "completed"]
+    day = to_naive_utc(done["order_date"]).dt.normalize()
+    first = day.min()
+    rows = []
+    last_cutoff = pd.Timestamp(data_end) - pd.Timedelta(days=horizon_days)
+    for k in range(n_cutoffs):
+        cutoff = last_cutoff - pd.Timedelta(days=k * step_days)
+        if pd.isna(first) or cutoff < first + pd.Timedelta(days=ACTIVE_WINDOW_DAYS // 4):
+            break
+        window = (day > cutoff - pd.Timedelta(days=ACTIVE_WINDOW_DAYS)) & (day <= cutoff)
+        active = set(done.loc[window, "customer_id"])
+        if not active:
+            continue
+        later = (day > cutoff) & (day <= cutoff + pd.Timedelta(days=horizon_days))
+        stayed = active & set(done.loc[later, "customer_id"])
+        churned = len(active) - len(stayed)
+        rows.append({"cutoff": cutoff, "active": len(active), "churned": churned,
+                     "churn_rate": churned / len(active)})
+    frame = pd.DataFrame(rows, columns=["cutoff", "active", "churned", "churn_rate"])
+    return frame.sort_values("cutoff").reset_index(drop=True)
+
+
+def realized_outcomes(
+    past_list: pd.DataFrame, purchases: pd.DataFrame, as_of: dt.date, horizon_days: int,
+    data_end: dt.date, customers: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """A past risk list joined with what happened: `churned` (0/1) per customer.
+
+    Raises `CensoredCutoffError` when the list's horizon has not ended by `data_end`.
+    """
+    labels = churn_labels(past_list["customer_id"].astype(str), purchases, as_of, horizon_days,
+                          data_end=data_end, customers=customers)
+    return past_list.merge(labels, on="customer_id", how="inner", validate="one_to_one")
+
+
+def calibration_table(probability: np.ndarray, churned: np.ndarray, bins: int = 10) -> pd.DataFrame:
+    """`predicted, observed, n` per probability decile (equal-count bins)."""
+    frame = pd.DataFrame({"p": probability, "y": churned})
+    frame["bin"] = pd.qcut(frame["p"].rank(method="first"), q=min(bins, len(frame)),
+                           labels=False)
+    out = frame.groupby("bin").agg(predicted=("p", "mean"), observed=("y", "mean"), n=("y", "size"))
+    return out.reset_index(drop=True)
+
+
+def lift_table(probability: np.ndarray, churned: np.ndarray, bins: int = 10) -> pd.DataFrame:
+    """`decile, churn_rate, lift`: decile 1 holds the highest probabilities."""
+    frame = pd.DataFrame({"p": probability, "y": churned})
+    order = frame["p"].rank(method="first", ascending=False)
+    frame["decile"] = pd.qcut(order, q=min(bins, len(frame)), labels=False) + 1
+    base = frame["y"].mean()
+    out = frame.groupby("decile").agg(churn_rate=("y", "mean")).reset_index()
+    out["lift"] = out["churn_rate"] / base if base > 0 else np.nan
+    return out
+
+
+def population_stability(expected: pd.Series, actual: pd.Series, bins: int = 10) -> float:
+    """PSI of `actual` against `expected`, with bins at the quantiles of `expected`."""
+    expected, actual = expected.dropna().astype(float), actual.dropna().astype(float)
+    if expected.empty or actual.empty:
+        return float("nan")
+    edges = np.unique(np.quantile(expected, np.linspace(0, 1, bins + 1)))
+    if len(edges) < 2:
+        return 0.0 if actual.nunique() <= 1 and actual.iloc[0] == edges[0] else float("nan")
+    edges[0], edges[-1] = -np.inf, np.inf
+    e = np.histogram(expected, edges)[0] / len(expected)
+    a = np.histogram(actual, edges)[0] / len(actual)
+    e, a = np.clip(e, 1e-4, None), np.clip(a, 1e-4, None)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def feature_drift(
+    training: pd.DataFrame, current: pd.DataFrame, features: list[str]
+) -> pd.DataFrame:
+    """`feature, training_median, current_median, psi` for each numeric feature given."""
+    rows = []
+    for name in features:
+        if name not in training or name not in current:
+            continue
+        if not pd.api.types.is_numeric_dtype(training[name]):
+            continue
+        rows.append({"feature": name, "training_median": float(training[name].median()),
+                     "current_median": float(current[name].median()),
+                     "psi": population_stability(training[name], current[name])})
+    return pd.DataFrame(rows, columns=["feature", "training_median", "current_median", "psi"])
+
+
+def main_features(contributions: pd.DataFrame, n: int = 6) -> list[str]:
+    """The features with the largest mean |SHAP contribution| in a run."""
+    values = contributions.drop(columns=["customer_id", "bias"], errors="ignore")
+    return values.abs().mean().sort_values(ascending=False).head(n).index.tolist()

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import pytest
+
+from models.i18n import LANGUAGES, Count, format_number, render_reason, template_fields
+from models.locales import en
+from models.playbook import default_playbook_text
+from models.reason_rules import SENTENCE_RULES
+from models.segments import SEGMENT_NAMES
+from models.tiers import TierPolicy
+
+CATALOGS = ("REASONS", "NOUNS", "TIERS", "SEGMENTS", "ACTIONS", "GROUPS", "COLUMNS", "REPORT",
+            "NUMBER")
+
+
+@pytest.mark.parametrize("lang", ["tr", "nl"])
+def test_every_template_exists_in_every_language_with_the_same_placeholders(lang):
+    other = LANGUAGES[lang]
+    for name in CATALOGS:
+        assert set(getattr(other, name)) == set(getattr(en, name)), name
+    for name in ("REASONS", "ACTIONS", "REPORT"):
+        for key, template in getattr(en, name).items():
+            assert template_fields(getattr(other, name)[key]) == template_fields(template), key
+            if name != "REPORT":  # a report label may be the same word ("top {n}" in Dutch)
+                assert getattr(other, name)[key] != template, key
+
+
+def test_every_reason_key_a_rule_can_return_has_a_template():
+    import inspect
+
+    source = inspect.getsource(__import__("models.reason_rules", fromlist=["x"]))
+    for key in en.REASONS:
+        if key not in ("none",):
+            assert f'"{key}"' in source, key
+    assert set(SENTENCE_RULES) <= set(en.GROUPS)
+
+
+def test_tiers_segments_and_shipped_actions_are_translated():
+    policy = TierPolicy()
+    for lang in LANGUAGES.values():
+        assert set(policy.names) <= set(lang.TIERS)
+        assert set(SEGMENT_NAMES) == set(lang.SEGMENTS)
+    actions = {line.split(",")[-1] for line in default_playbook_text().splitlines()[1:]}
+    assert actions <= set(en.ACTIONS)
+
+
+def test_numbers_and_plurals_follow_the_language():
+    assert format_number(1234.5, "en", 1) == "1,234.5"
+    assert format_number(1234.5, "tr", 1) == "1.234,5"
+    params = {"complaints": Count(1, "complaint")}
+    assert render_reason("complaints.year", params, "en") == "1 complaint in the last 12 months."
+    params = {"complaints": Count(3, "complaint")}
+    assert render_reason("complaints.year", params, "nl") == "3 klachten in de afgelopen 12 maanden."
+    assert render_reason("complaints.year", params, "tr") == "Son 12 ayda 3 şikayet."
+    with pytest.raises(ValueError, match="unknown language"):
+        render_reason("none", {}, "de")
