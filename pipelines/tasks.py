@@ -139,7 +139,10 @@ def write_model_input(
         cutoffs=[str(c) for c in cutoffs], data_start=str(first_purchase),
         data_end=str(data_end), sources=list(tables.available),
     ))
-    path = settings.model_input_dir / f"{data_end}_h{params.horizon_days}.parquet"
+    # Snapshots of different label settings must not overwrite each other.
+    variant = (f"_g{gap_days}" if gap_days else "") + (
+        "_cancellation" if definition == "cancellation" else "")
+    path = settings.model_input_dir / f"{data_end}_h{params.horizon_days}{variant}.parquet"
     frame.attrs[SNAPSHOT_METADATA_KEY] = manifest
     write_parquet_atomic(frame, path)
     write_json_atomic(manifest, path.with_suffix(".json"))
