@@ -69,7 +69,8 @@ def _training_features(settings: Settings, run_id: str) -> pd.DataFrame | None:
         params = mlflow.get_run(run_id).data.params
     except mlflow.exceptions.MlflowException:
         return None
-    name = f"{params.get('data_end')}_h{params.get('horizon_days')}.parquet"
+    name = params.get("model_input_file") or (
+        f"{params.get('data_end')}_h{params.get('horizon_days')}.parquet")  # older runs
     path = settings.model_input_dir / name
     return pd.read_parquet(path) if path.exists() else None
 

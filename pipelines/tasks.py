@@ -179,6 +179,7 @@ def fit_and_register(
             "valid_cutoff": str(fitted.valid_cutoff), "best_iteration": fitted.best_iteration,
             "train_cutoffs": ",".join(str(c) for c in fitted.train_cutoffs),
             "n_rows": len(frame), "tuning_run_id": tuning_run_id or "none",
+            "model_input_file": Path(model_input["path"]).name,
             **(margin or PromotionMargin()).model_dump(),
         },
         extra_metrics=backtest_summary(backtest),
