@@ -37,7 +37,8 @@ def poisson_surprise_sql(count: str, expected: str) -> str:
     # keeps every exp() in range
     mode = f"least({k}, CAST(floor({lam}) AS BIGINT))"
     top = f"({mode} * ln({lam}) - lgamma({mode} + 1))"
-    terms = f"list_transform(range(0, {k} + 1), lambda i: exp(i * ln({lam}) - lgamma(i + 1) - {top}))"
+    term = f"exp(i * ln({lam}) - lgamma(i + 1) - {top})"
+    terms = f"list_transform(range(0, {k} + 1), lambda i: {term})"
     # greatest() skips NULLs, so an unknown expected count is kept unknown explicitly
     return (f"CASE WHEN {lam} IS NOT NULL "
             f"THEN greatest({lam} - {top} - ln(list_sum({terms})), 0.0) END")
