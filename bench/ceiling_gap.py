@@ -110,6 +110,9 @@ def main(path: str, customers: int, seed: int) -> dict:
     sets = {
         "observable (product features)": observable,
         "observable + traits": observable + ORACLE_TRAITS,
+        "observable + order rate": observable + ["oracle_order_rate"],
+        "observable + engagement rate": observable + ["oracle_engage_rate"],
+        "observable + frailty": observable + ["oracle_frailty"],
         "observable + hidden state": observable + ORACLE_STATE,
         "observable + state + traits": observable + ORACLE_STATE + ORACLE_TRAITS,
         "state + traits only": ORACLE_STATE + ORACLE_TRAITS + ["recency_days"],
