@@ -66,6 +66,11 @@ FEATURES: tuple[FeatureSpec, ...] = (
     FeatureSpec("spend_prev_90d", "rfm", "purchases", "currency", "Spend on completed orders 91-180 days before as_of."),
     FeatureSpec("orders_change_90d", "rfm", "purchases", "ratio in [-1, 1]", "(orders last 90d - orders 90d before) / their sum; 0 when both are 0."),
     FeatureSpec("spend_change_90d", "rfm", "purchases", "ratio in [-1, 1]", "(spend last 90d - spend 90d before) / their sum; 0 when both are 0."),
+    FeatureSpec("usual_orders_per_30d", "rfm", "purchases", "orders per 30 days", "The customer's own usual rate: completed orders older than 90 days per 30 days of history from the first order to 90 days before as_of; empty when that history is under 90 days."),
+    FeatureSpec("orders_90d_vs_usual", "rfm", "purchases", "ratio", "orders_90d / (3 x usual_orders_per_30d): 1 = buying as usual, 0 = stopped; empty without a usual rate."),
+    FeatureSpec("orders_surprise_30d", "rfm", "purchases", "nats", "-ln P(Poisson(usual_orders_per_30d) <= orders_30d): how unlikely this few orders are at the own usual rate; empty without a usual rate."),
+    FeatureSpec("orders_surprise_90d", "rfm", "purchases", "nats", "-ln P(Poisson(3 x usual_orders_per_30d) <= orders_90d); empty without a usual rate."),
+    FeatureSpec("order_silence_surprise", "rfm", "purchases", "nats", "recency_days x usual_orders_per_30d / 30 = -ln P(no order for recency_days at the usual rate); empty without a usual rate."),
     FeatureSpec("return_share", "rfm", "purchases", "share", "Returned orders / (completed + returned) orders up to as_of."),
     # --- Complaints and service (opened/resolved timestamps, never the export-time status) ---
     FeatureSpec("complaints_30d", "complaints", "complaints", "complaints", "Complaints opened in the last 30 days."),
@@ -107,6 +112,9 @@ FEATURES: tuple[FeatureSpec, ...] = (
             *(FeatureSpec(type_feature(t, days), "engagement", "interactions", "interactions", f"Interactions of type '{t}' in the last {days} days.") for t in INTERACTION_TYPES),
         )
     ),
+    FeatureSpec("interactions_surprise_30d", "engagement", "interactions", "nats", "-ln P(Poisson(30 x usual daily rate) <= interactions_30d); the usual rate counts interactions older than 60 days per day since the first one; 0 when that history is under 90 days."),
+    FeatureSpec("interactions_surprise_60d", "engagement", "interactions", "nats", "-ln P(Poisson(60 x usual daily rate) <= interactions in the last 60 days); 0 without a usual rate."),
+    FeatureSpec("interaction_silence_surprise", "engagement", "interactions", "nats", "days_since_last_interaction x usual daily rate = -ln P(no interaction for that long at the usual rate); 0 without a usual rate."),
     FeatureSpec("unsubscribed", "engagement", "interactions", "flag", "1 when the customer unsubscribed from the newsletter on or before as_of."),
     # --- Customer master ---
     FeatureSpec("account_age_days", "profile", "customers", "days", "Days from signup to as_of."),
@@ -169,6 +177,14 @@ NOTES = """
   days before them as (now - before) / (now + before): -1 = stopped, 0 = steady or no orders in
   either period, +1 = new activity. `engagement_change` compares the monthly interaction rate of
   the last 30 days (x 2) with the 60 days before it in the same way.
+- **Own-history baselines.** A customer's usual order rate is measured before the last 90 days
+  (orders with an age of 90 days or more per day from the first order to 90 days ago), the usual
+  interaction rate before the last 60 days (per day since the first interaction), each only
+  with at least 90 days of such history. The "surprise" features are -ln of a Poisson
+  probability at that usual rate: 0 = nothing unusual, 2.3 = a 1-in-10 shortfall, 4.6 = 1 in
+  100. They compare a customer with their own habits, which a global count cannot do (two
+  orders in 90 days is normal for one customer and a collapse for another). Order baselines
+  are empty without enough history; interaction surprises read 0 (no evidence of a drop).
 - **One-time buyers** have `is_one_time_buyer = 1` and empty interval features: a state the
   model sees, not a missing value to impute.
 - **Satisfaction scale.** Staged ratings are on a common 0-1 scale (staging maps CSAT 1-5 to

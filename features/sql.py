@@ -21,6 +21,27 @@ from features.catalog import (
 BAD_RATING = 0.25  # a CSAT of 1 or 2 out of 5, or "Bad"
 DETRACTOR_RATING = 0.6  # NPS 0-6 on the 0-1 scale (CSAT 1-3 falls below it too)
 REPEAT_COMPLAINT_DAYS = 14
+# Own-history baselines: the usual rate is measured before the recent window, over at least
+# this many days, so a recent slowdown does not dilute the rate it is compared with.
+ORDER_BASELINE_WINDOW, INTERACTION_BASELINE_WINDOW, MIN_BASELINE_DAYS = 90, 60, 90
+
+
+def poisson_surprise_sql(count: str, expected: str) -> str:
+    """SQL for -ln P(X <= count) with X ~ Poisson(expected); needs expected > 0.
+
+    How unlikely so few events are at the customer's own usual rate (0 = not at all). The
+    sum runs in log space (log-sum-exp) so a large expected count cannot underflow to ln(0).
+    """
+    k, lam = f"CAST({count} AS BIGINT)", f"({expected})"
+    # the largest pmf term over 0..k sits at the mode min(k, floor(lam)); dividing it out
+    # keeps every exp() in range
+    mode = f"least({k}, CAST(floor({lam}) AS BIGINT))"
+    top = f"({mode} * ln({lam}) - lgamma({mode} + 1))"
+    term = f"exp(i * ln({lam}) - lgamma(i + 1) - {top})"
+    terms = f"list_transform(range(0, {k} + 1), lambda i: {term})"
+    # greatest() skips NULLs, so an unknown expected count is kept unknown explicitly
+    return (f"CASE WHEN {lam} IS NOT NULL "
+            f"THEN greatest({lam} - {top} - ln(list_sum({terms})), 0.0) END")
 
 
 def _bounds(as_of: dt.date) -> tuple[str, str]:
@@ -93,8 +114,21 @@ def rfm_sql(as_of: dt.date) -> str:
              AS orders_change_90d,
         CASE WHEN spend_90d + spend_prev_90d <= 0 THEN 0.0
              ELSE (spend_90d - spend_prev_90d) / (spend_90d + spend_prev_90d) END
-             AS spend_change_90d
-    FROM stats
+             AS spend_change_90d,
+        usual_orders_per_30d,
+        orders_90d / (3 * usual_orders_per_30d) AS orders_90d_vs_usual,
+        {poisson_surprise_sql("orders_30d", "usual_orders_per_30d")} AS orders_surprise_30d,
+        {poisson_surprise_sql("orders_90d", "3 * usual_orders_per_30d")} AS orders_surprise_90d,
+        recency_days * usual_orders_per_30d / 30 AS order_silence_surprise
+    FROM (
+        SELECT *,
+            -- orders before the last 90 days per 30 days of history between the first order
+            -- and the start of that window (ages 90 ... tenure_days)
+            CASE WHEN tenure_days - {ORDER_BASELINE_WINDOW} + 1 >= {MIN_BASELINE_DAYS}
+                 THEN 30.0 * (orders_lifetime - orders_90d)
+                      / (tenure_days - {ORDER_BASELINE_WINDOW} + 1) END AS usual_orders_per_30d
+        FROM stats
+    )
     """
 
 
@@ -163,7 +197,8 @@ def engagement_sql(as_of: dt.date) -> str:
             f"AS {type_feature(kind, days)}"
             for kind in INTERACTION_TYPES
         ]
-    return f"""
+    w = INTERACTION_BASELINE_WINDOW
+    counts = f"""
     WITH i AS (
         SELECT customer_id, CAST(occurred_at AS DATE) AS d, direction, type, channel
         FROM interactions WHERE occurred_at < {cut}
@@ -176,8 +211,26 @@ def engagement_sql(as_of: dt.date) -> str:
         count(*) FILTER (WHERE d > {d} - 90 AND direction = 'inbound') AS inbound_90d,
         count(*) FILTER (WHERE d > {d} - 90 AND direction = 'outbound') AS outbound_90d,
         {", ".join(breakdown)},
-        CAST(bool_or(type = 'newsletter_unsubscribe') AS INTEGER) AS unsubscribed
+        CAST(bool_or(type = 'newsletter_unsubscribe') AS INTEGER) AS unsubscribed,
+        count(*) FILTER (WHERE d > {d} - 60) AS interactions_60d,
+        -- interactions before the last 60 days per day of history since the first one; empty
+        -- when that history is shorter than the minimum baseline
+        CASE WHEN date_diff('day', min(d), {d}) - {w} + 1 >= {MIN_BASELINE_DAYS}
+             THEN count(*) FILTER (WHERE d <= {d} - {w})
+                  / (date_diff('day', min(d), {d}) - {w} + 1) END AS usual_per_day
     FROM i GROUP BY customer_id
+    """
+
+
+    surprise_30d = poisson_surprise_sql("interactions_30d", "30 * usual_per_day")
+    surprise_60d = poisson_surprise_sql("interactions_60d", "60 * usual_per_day")
+    # Without a baseline there is no evidence of a drop: the surprises read 0.
+    return f"""
+    SELECT * EXCLUDE (interactions_60d, usual_per_day),
+        CASE WHEN usual_per_day > 0 THEN {surprise_30d} ELSE 0.0 END AS interactions_surprise_30d,
+        CASE WHEN usual_per_day > 0 THEN {surprise_60d} ELSE 0.0 END AS interactions_surprise_60d,
+        coalesce(days_since_last_interaction * usual_per_day, 0.0) AS interaction_silence_surprise
+    FROM ({counts})
     """
 
 

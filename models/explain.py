@@ -26,12 +26,14 @@ NO_CLEAR_REASON = en.REASONS["none"]
 REASON_GROUPS: dict[str, tuple[str, ...]] = {
     "overdue": (
         "recency_days", "overdue_ratio", "median_interval_days", "interval_std_days",
-        "is_one_time_buyer", "tenure_days",
+        "is_one_time_buyer", "tenure_days", "order_silence_surprise",
     ),
     "purchases_falling": (
         "orders_30d", "orders_90d", "orders_180d", "orders_365d", "orders_lifetime",
         "orders_prev_90d", "orders_change_90d", "spend_90d", "spend_365d", "spend_lifetime",
         "spend_prev_90d", "spend_change_90d", "avg_order_value", "spend_30d", "spend_180d",
+        "usual_orders_per_30d", "orders_90d_vs_usual", "orders_surprise_30d",
+        "orders_surprise_90d",
     ),
     "returns": ("return_share",),
     "complaints": (
@@ -54,7 +56,8 @@ REASON_GROUPS: dict[str, tuple[str, ...]] = {
         "email_channel_90d", "web_channel_90d", "app_channel_90d", "phone_channel_90d",
         "email_opens_30d", "email_clicks_30d", "site_visits_30d", "app_sessions_30d",
         "calls_30d", "email_opens_90d", "email_clicks_90d", "site_visits_90d",
-        "app_sessions_90d", "calls_90d",
+        "app_sessions_90d", "calls_90d", "interactions_surprise_30d",
+        "interactions_surprise_60d", "interaction_silence_surprise",
     ),
     "unsubscribed": ("unsubscribed",),
     "profile": ("account_age_days", "segment", "region"),

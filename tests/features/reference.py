@@ -44,6 +44,29 @@ def _ratio(now: float, before: float) -> float:
     return 0.0 if now + before <= 0 else (now - before) / (now + before)
 
 
+def poisson_surprise(count: int, expected: float) -> float:
+    """-ln P(X <= count) for X ~ Poisson(expected), summed term by term."""
+    cdf = sum(math.exp(-expected + i * math.log(expected) - math.lgamma(i + 1))
+              for i in range(count + 1))
+    return max(-math.log(cdf), 0.0)
+
+
+def _order_baseline(row: dict) -> dict:
+    baseline_days = row["tenure_days"] - 90 + 1
+    if baseline_days < 90:
+        return dict.fromkeys(("usual_orders_per_30d", "orders_90d_vs_usual",
+                              "orders_surprise_30d", "orders_surprise_90d",
+                              "order_silence_surprise"), NAN)
+    usual = 30 * (row["orders_lifetime"] - row["orders_90d"]) / baseline_days
+    return {
+        "usual_orders_per_30d": usual,
+        "orders_90d_vs_usual": row["orders_90d"] / (3 * usual),
+        "orders_surprise_30d": poisson_surprise(row["orders_30d"], usual),
+        "orders_surprise_90d": poisson_surprise(row["orders_90d"], 3 * usual),
+        "order_silence_surprise": row["recency_days"] * usual / 30,
+    }
+
+
 def reference_features(tables: SourceTables, as_of: dt.date) -> pd.DataFrame:
     end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
     master = {} if tables.customers is None else {
@@ -83,6 +106,7 @@ def reference_features(tables: SourceTables, as_of: dt.date) -> pd.DataFrame:
         row["spend_change_90d"] = _ratio(row["spend_90d"], row["spend_prev_90d"])
         returned = sum(p["status"] == "returned" for p in seen)
         row["return_share"] = returned / (returned + len(done))
+        row.update(_order_baseline(row))
         last_purchase = done[-1]["order_date"].date()
         if tables.complaints is not None:
             row.update(_complaint_features(tables, customer, as_of, end, row, last_purchase))
@@ -168,4 +192,13 @@ def _engagement_features(tables, customer, as_of, end) -> dict:
         for kind in INTERACTION_TYPES:
             out[type_feature(kind, days)] = sum(a < days and e["type"] == kind for e, a in pairs)
     out["unsubscribed"] = int(any(e["type"] == "newsletter_unsubscribe" for e in events))
+    baseline_days = max(ages, default=0) - 60 + 1
+    per_day = (sum(a >= 60 for a in ages) / baseline_days if events and baseline_days >= 90
+               else 0.0)
+    out["interactions_surprise_30d"] = (
+        poisson_surprise(out["interactions_30d"], 30 * per_day) if per_day else 0.0)
+    out["interactions_surprise_60d"] = (
+        poisson_surprise(sum(a < 60 for a in ages), 60 * per_day) if per_day else 0.0)
+    out["interaction_silence_surprise"] = (
+        out["days_since_last_interaction"] * per_day if per_day else 0.0)
     return out

@@ -20,7 +20,7 @@ BASE = dt.datetime.combine(AS_OF, dt.time())
 # the first and last minutes of each window (N - 1 days back is in, N days back is out).
 EDGES = [BASE, BASE + dt.timedelta(days=1, minutes=-1), BASE + dt.timedelta(days=1)] + [
     BASE - dt.timedelta(days=days) + dt.timedelta(minutes=minute)
-    for n in (14, 30, 90, 180, 365) for days in (n - 1, n) for minute in (0, 1439)
+    for n in (14, 30, 60, 90, 180, 365) for days in (n - 1, n) for minute in (0, 1439)
 ]
 
 
@@ -42,7 +42,7 @@ history = st.fixed_dictionaries({
         st.one_of(st.none(), st.sampled_from([0.0, 0.25, 0.5, 0.75, 1.0])),
         st.sampled_from([*COMPLAINT_CATEGORIES, "Kargo", None])), max_size=10),
     "interactions": st.lists(st.tuples(
-        customer, moments(-150, 30), st.sampled_from([*INTERACTION_TYPES,
+        customer, moments(-250, 30), st.sampled_from([*INTERACTION_TYPES,
                                                       "newsletter_unsubscribe", "survey"]),
         st.sampled_from(["inbound", "outbound", None]),
         st.sampled_from([*INTERACTION_CHANNELS, "sms"])), max_size=20),
