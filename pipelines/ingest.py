@@ -27,7 +27,7 @@ from pipelines.mapping import (
     map_headers,
     rule_for,
 )
-from pipelines.presets import PRESET_NAMES, detect_preset, is_preset_header
+from pipelines.preset_registry import PRESET_NAMES, detect_preset, is_preset_header
 from pipelines.readers import READABLE_SUFFIXES, RawTable, read_cells
 from pipelines.settings import Settings
 from pipelines.staging import (
