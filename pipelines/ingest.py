@@ -2,7 +2,9 @@
 
 Raw files are never modified. Each run restages every kind from all of its raw files, so the
 result depends only on the files; re-exports of the same record collapse to its latest copy.
-A manifest of file hashes makes a run over unchanged files a no-op.
+A manifest of file hashes makes a run over unchanged files a no-op. The staged tables of one
+run are published together (`pipelines.storage.publish_staged`): a kill mid-ingest leaves the
+previous set whole.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pipelines.mapping import (
     map_headers,
     rule_for,
 )
-from pipelines.presets import PRESET_NAMES, detect_preset, is_preset_header
+from pipelines.preset_registry import PRESET_NAMES, detect_preset, is_preset_header
 from pipelines.readers import READABLE_SUFFIXES, RawTable, read_cells
 from pipelines.settings import Settings
 from pipelines.staging import (
@@ -42,9 +44,9 @@ from pipelines.staging import (
 )
 from pipelines.storage import (
     STAGED_KINDS,
+    publish_staged,
     staged_path,
     write_json_atomic,
-    write_parquet_atomic,
     write_text_atomic,
 )
 
@@ -288,8 +290,7 @@ def ingest_raw_exports(settings: Settings, now: dt.datetime | None = None, *,
         report.staged_rows[result.kind] = len(result.staged)
     if explain:
         return report
-    _write_outputs(settings, results, report)
-    write_json_atomic(fingerprint, manifest_path)  # last: a crash before it reruns in full
+    _write_outputs(settings, results, report, fingerprint)
     return report
 
 
@@ -301,11 +302,13 @@ def _unchanged(manifest_path: Path, fingerprint: dict[str, str]) -> bool:
         return False
 
 
-def _write_outputs(settings: Settings, results: list[StagedKind], report: IngestReport) -> None:
-    """Staged parquet (each atomically), quarantine CSVs and the report."""
-    for result in results:  # write only when every kind staged cleanly
-        path = write_parquet_atomic(result.staged, staged_path(settings, result.kind))
-        report.outputs[result.kind] = str(path)
+def _write_outputs(settings: Settings, results: list[StagedKind], report: IngestReport,
+                   fingerprint: dict[str, str]) -> None:
+    """Quarantine CSVs and the report, then every staged table with the manifest as one new
+    staged version (see `publish_staged`): the switch is the commit point. A kill before it
+    leaves the previous staged set and manifest, so the next run redoes the work."""
+    for result in results:  # written only when every kind staged cleanly
+        report.outputs[result.kind] = str(staged_path(settings, result.kind))
         quarantine = settings.quarantine_dir / f"{result.kind}.csv"
         if len(result.quarantined):
             first = [SOURCE_FILE, SOURCE_LINE, "reason"]
@@ -314,4 +317,4 @@ def _write_outputs(settings: Settings, results: list[StagedKind], report: Ingest
         else:
             quarantine.unlink(missing_ok=True)
     write_json_atomic(report.to_dict(), settings.reports_dir / "ingest_report.json")
-
+    publish_staged(settings, {r.kind: r.staged for r in results}, {MANIFEST: fingerprint})

@@ -60,6 +60,15 @@ def _all_text(values: pd.Series) -> bool:
 
 def cell_text(values: pd.Series) -> pd.Series:
     """Cells as stripped text; native integers (xlsx/parquet ids) lose the `.0`; blanks -> None."""
+    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    if 0 < len(uniques) <= len(values) // 2:  # repeated cells (ids, statuses): strip each once
+        distinct = _cell_text(pd.Series(uniques, dtype=object)).to_numpy(dtype=object)
+        text = np.where(codes >= 0, distinct[codes], None)
+        return pd.Series(text, index=values.index, name=values.name, dtype=object)
+    return _cell_text(values)
+
+
+def _cell_text(values: pd.Series) -> pd.Series:
     if _all_text(values):  # the CSV case, vectorised
         stripped = values.astype(object).str.strip()
         return stripped.where(stripped.notna() & (stripped != ""), None).astype(object)
@@ -106,6 +115,28 @@ def number_style(values: pd.Series, locale: str) -> str:
     return "comma" if locale in DECIMAL_COMMA_LOCALES else "point"
 
 
+def _on_distinct(convert):
+    """Run a column converter once per distinct cell and spread the result back.
+
+    Exports repeat values a lot (dates, amounts), and every converter here is a function of
+    the set of distinct cells (detection) and of each cell (conversion); examples in errors
+    keep first-appearance order. Missing cells give a missing result that is not "bad"."""
+    def wrapped(values: pd.Series, *args, **kwargs):
+        codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+        if len(uniques) in (0, len(values)):
+            return convert(values, *args, **kwargs)
+        distinct = pd.Series(uniques, dtype=object, name=values.name)
+        result, bad, *extra = convert(distinct, *args, **kwargs)
+        spread = pd.Series(result.array.take(codes, allow_fill=True), index=values.index,
+                           name=result.name)
+        flagged = pd.Series(np.where(codes >= 0, bad.to_numpy(dtype=bool)[codes], False),
+                            index=values.index)
+        return (spread, flagged, *extra)
+    wrapped.__doc__, wrapped.__name__ = convert.__doc__, convert.__name__
+    return wrapped
+
+
+@_on_distinct
 def parse_numbers(values: pd.Series, locale: str) -> tuple[pd.Series, pd.Series]:
     """Floats from text or native cells, and a mask of non-empty cells that are not numbers.
 
@@ -177,6 +208,7 @@ def date_shape(values: pd.Series, locale: str) -> str | None:
     return "MM/dd/yyyy"
 
 
+@_on_distinct
 def parse_timestamps(
     values: pd.Series, locale: str, timezone: str, *, serials: bool = False,
     pinned: str | None = None,
@@ -196,6 +228,9 @@ def parse_timestamps(
     fast = _iso_timestamps(text, timezone) if shape == "ISO" else None
     if fast is not None:
         result = fast
+    elif shape is not None and (fixed := _fixed_width_timestamps(text, shape, timezone)) \
+            is not None:
+        result = fixed
     elif shape is not None:
         pattern = DATE_SHAPES["a/b/yyyy" if "/" in shape else shape]
         parts = text.str.extract(pattern)
@@ -231,6 +266,35 @@ def _iso_timestamps(text: pd.Series, timezone: str) -> pd.Series | None:
     except (ValueError, TypeError):
         return None
     return None if (result.isna() & cleaned.notna()).any() else result
+
+
+# Day-first/month-first shapes as strptime formats, for columns in one fixed-width layout.
+_FIXED_DATES = {"dd.MM.yyyy": ("%d.%m.%Y", r"\d{2}\.\d{2}\.\d{4}"),
+                "dd-MM-yyyy": ("%d-%m-%Y", r"\d{2}-\d{2}-\d{4}"),
+                "dd/MM/yyyy": ("%d/%m/%Y", r"\d{2}/\d{2}/\d{4}"),
+                "MM/dd/yyyy": ("%m/%d/%Y", r"\d{2}/\d{2}/\d{4}")}
+_FIXED_TIMES = (("", ""), (" %H:%M:%S", r" \d{2}:\d{2}:\d{2}"), (" %H:%M", r" \d{2}:\d{2}"))
+
+
+def _fixed_width_timestamps(text: pd.Series, shape: str, timezone: str) -> pd.Series | None:
+    """pandas' C parser when every value has the same zero-padded layout (ERP exports);
+    None when any value needs the regex path (other layouts, invalid dates, DST gaps), so
+    both paths give the same answer."""
+    if shape not in _FIXED_DATES:
+        return None
+    present = text.dropna()
+    date_format, date_rx = _FIXED_DATES[shape]
+    for time_format, time_rx in _FIXED_TIMES:
+        if not present.str.fullmatch(date_rx + time_rx).all():
+            continue
+        naive = pd.to_datetime(present, format=date_format + time_format, errors="coerce")
+        local = naive.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
+        if local.isna().any():
+            return None
+        result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]")
+        result[present.index] = local.dt.tz_convert("UTC").dt.as_unit("us")
+        return result
+    return None
 
 
 def _assemble(parts: pd.DataFrame, timezone: str) -> pd.Series:

@@ -5,7 +5,8 @@
     files:
       - pattern: "purchases/logo_*.csv"
         kind: purchases          # where the file's rows go (default: its folder)
-        preset: logo             # or shopify, zendesk, freshdesk, woocommerce, none
+        preset: logo             # or shopify, zendesk, freshdesk, netsis, woocommerce,
+                                 # hubspot-engagements, hubspot-contacts, none
         encoding: cp1254         # wins over detection
         delimiter: ";"
         locale: tr               # en, tr or nl: decimal comma and day-first dates for tr/nl

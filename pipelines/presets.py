@@ -271,34 +271,3 @@ def woocommerce_orders(frame: pd.DataFrame, lines: list[int], locale: str) -> Pr
     mapping = {_column(frame, "order_id"): "order_id", _column(frame, "customer_id"):
                "customer_id", total_col: "amount", _column(frame, "order_date"): "order_date"}
     return PresetResult(out, int((refund & ~orphans).sum()), mapping)
-
-
-PRESETS: tuple[Preset, ...] = (
-    Preset("shopify", "purchases", frozenset({"name", "email", "financialstatus",
-                                              "lineitemquantity", "total", "createdat"}),
-           "en", shopify_orders),
-    Preset("zendesk", "complaints", frozenset({"id", "requesterid", "createdat", "solvedat"}),
-           None, zendesk_tickets),
-    Preset("freshdesk", "complaints", frozenset({"ticketid", "createdtime", "status"}),
-           None, freshdesk_tickets),
-    Preset("logo", "purchases", frozenset({"tarih", "carikod", "fisno", "faturatipi"}),
-           "tr", logo_invoices),
-    Preset("woocommerce", "purchases", frozenset({"orderid", "orderdate", "ordertotal",
-                                                  "customerid", "status"}),
-           None, woocommerce_orders),
-)
-PRESET_NAMES = tuple(p.name for p in PRESETS)
-
-
-def detect_preset(headers: list[str], name: str | None = None) -> Preset | None:
-    """The preset named in sources.yaml, else the first whose signature the headers carry."""
-    if name is not None:
-        return next((p for p in PRESETS if p.name == name), None)
-    folded = {fold_header(h) for h in headers}
-    return next((p for p in PRESETS if p.signature <= folded), None)
-
-
-def is_preset_header(text: str) -> bool:
-    """True for headers that belong to a preset's signature (for header-row detection)."""
-    folded = fold_header(text)
-    return any(folded in p.signature for p in PRESETS)

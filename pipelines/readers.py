@@ -178,7 +178,10 @@ def table_from_rows(
         raise StagingError("no header row with at least two columns found")
     headers = [h or f"column_{i + 1}" for i, h in enumerate(headers)]
     body = list(zip(rows[start + 1:], lines[start + 1:], strict=True))
-    kept = [pair for pair in body if _nonblank(pair[0])]
+    if file_type == "csv":  # every cell is a string: one C-level join per row
+        kept = [pair for pair in body if "".join(pair[0]).strip()]
+    else:
+        kept = [pair for pair in body if _nonblank(pair[0])]
     if len(kept) < len(body):
         skipped["blank lines"] = len(body) - len(kept)
     body = kept
@@ -205,11 +208,16 @@ def read_csv_cells(data: bytes, known: Callable[[str], bool], encoding: str | No
     physical = text.splitlines()
     delimiter = delimiter or sniff_delimiter(physical)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows, lines, previous_end = [], [], 0
-    for row in reader:
-        rows.append(row)
-        lines.append(previous_end + 1)  # a quoted multi-line cell spans several lines
-        previous_end = reader.line_num
+    rows = list(reader)
+    if reader.line_num == len(rows):  # one line per row: row i sits on line i + 1
+        lines = list(range(1, len(rows) + 1))
+    else:  # a quoted multi-line cell spans several lines: read again, tracking them
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        rows, lines, previous_end = [], [], 0
+        for row in reader:
+            rows.append(row)
+            lines.append(previous_end + 1)
+            previous_end = reader.line_num
     table = table_from_rows(rows, lines, known, "csv")
     table.encoding, table.delimiter = used, delimiter
     return table

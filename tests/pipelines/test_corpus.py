@@ -188,7 +188,8 @@ def test_logo_returns_that_name_their_invoice_are_netted_into_it(corpus):
 def test_hubspot_contacts_map_without_export_time_state(corpus):
     result = staged(corpus, "customers/hubspot_contacts.csv", SourceRule(timezone="UTC"))
     assert result.reading.columns == {"Email": "email", "Record ID": "customer_id",
-                                      "Create Date": "signup_date"}
+                                      "Create Date": "signup_date", "Contact owner": "owner",
+                                      "First Name": "name", "Last Name": "name"}
     row = result.staged.iloc[0]
     assert (row["customer_id"], row["signup_date"]) == ("5101", utc("2024-01-15 09:30"))
 

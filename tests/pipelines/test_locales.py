@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from pipelines.locales import ColumnFormatError, parse_numbers, parse_timestamps
+from pipelines.locales import ColumnFormatError, cell_text, parse_numbers, parse_timestamps
 
 
 def cells(*values) -> pd.Series:
@@ -95,3 +95,33 @@ def test_a_bare_iso_date_is_local_not_an_offset_of_minus_its_day():
                                     "Europe/Istanbul")
     assert parsed.tolist() == [pd.Timestamp("2024-01-04 21:00", tz="UTC"),
                                pd.Timestamp("2024-01-06 20:30", tz="UTC")]
+
+
+def test_repeated_cells_are_converted_once_with_blanks_kept_apart():
+    values = pd.Series(["5", None, "5", " 5 ", "x", "x", None, ""], dtype=object, name="amount")
+    parsed, bad = parse_numbers(values, "en")
+    assert parsed.name == "amount" and parsed.index.equals(values.index)
+    assert parsed.fillna(-1).tolist() == [5.0, -1, 5.0, 5.0, -1, -1, -1, -1]
+    assert bad.tolist() == [False, False, False, False, True, True, False, False]
+    assert cell_text(values).tolist() == ["5", None, "5", "5", "x", "x", None, None]
+
+
+@pytest.mark.parametrize("odd_one, expected_odd", [
+    ("05.03.2024 14:30:00", pd.Timestamp("2024-03-05 11:30", tz="UTC")),  # all fixed-width
+    ("5.3.2024 14:30:00", pd.Timestamp("2024-03-05 11:30", tz="UTC")),  # regex path
+    ("30.02.2024 10:00:00", pd.NaT),  # not a date: the regex path flags it
+])
+def test_fixed_width_and_regex_date_paths_agree(odd_one, expected_odd):
+    values = cells("01.11.2024 04:16:29", odd_one, "01.11.2024 04:16:29", None)
+    parsed, bad, shape = parse_timestamps(values, "tr", "Europe/Istanbul")
+    assert shape == "dd.MM.yyyy"
+    assert parsed[0] == parsed[2] == pd.Timestamp("2024-11-01 01:16:29", tz="UTC")
+    assert parsed[1] == expected_odd if not pd.isna(expected_odd) else pd.isna(parsed[1])
+    assert bad.tolist() == [False, pd.isna(expected_odd), False, False]
+
+
+def test_fixed_width_dates_in_a_dst_gap_are_unparseable():
+    values = cells("31.03.2024 02:30", "30.03.2024 02:30")
+    parsed, bad, _ = parse_timestamps(values, "nl", "Europe/Amsterdam")
+    assert pd.isna(parsed[0]) and parsed[1] == pd.Timestamp("2024-03-30 01:30", tz="UTC")
+    assert bad.tolist() == [True, False]
