@@ -10,7 +10,12 @@ from pipelines.presets import (
     woocommerce_orders,
     zendesk_tickets,
 )
-from pipelines.presets_crm import hubspot_contacts, hubspot_engagements, netsis_ledger
+from pipelines.presets_crm import (
+    hubspot_contacts,
+    hubspot_engagements,
+    netsis_ledger,
+    salesforce_cases,
+)
 from pipelines.staging import fold_header
 
 # Order matters where signatures overlap: the first match wins (engagement exports also
@@ -30,6 +35,8 @@ PRESETS: tuple[Preset, ...] = (
     Preset("woocommerce", "purchases", frozenset({"orderid", "orderdate", "ordertotal",
                                                   "customerid", "status"}),
            None, woocommerce_orders),
+    Preset("salesforce-cases", "complaints",
+           frozenset({"casenumber", "accountid", "createddate"}), None, salesforce_cases),
     Preset("hubspot-engagements", "interactions",
            frozenset({"recordid", "activitytype", "activitydate"}), None, hubspot_engagements),
     Preset("hubspot-contacts", "customers",

@@ -1,4 +1,4 @@
-"""HubSpot and Netsis presets (see `pipelines.presets` for the others and the common rules).
+"""HubSpot, Netsis and Salesforce presets (`pipelines.presets` has the others and the rules).
 
 - HubSpot engagements (the activities export: emails, calls, meetings, notes with their own
   `Activity date`) become interactions keyed by `Record ID`, with `Last modified date` as the
@@ -16,6 +16,7 @@
   reason, so spend from a ledger is gross of returns. A `DEVİR` row is the balance carried
   over from an earlier period, not a sale. Text garbled by an earlier cp1254-as-Latin-1 read
   (`DEVÝR`, `ÞÜKRÜ`) is repaired by the reader before any of this.
+- Salesforce cases become complaints (see `salesforce_cases`).
 """
 
 from __future__ import annotations
@@ -128,3 +129,29 @@ def netsis_ledger(frame: pd.DataFrame, lines: list[int], locale: str) -> PresetR
             "ledger row with neither BORC nor ALACAK")))
     result.mapping.update({debit_col: "amount (debits only)"})
     return PresetResult(out, 0, result.mapping)
+
+
+def salesforce_cases(frame: pd.DataFrame, lines: list[int], locale: str) -> PresetResult:
+    """Cases as complaints: opened at CreatedDate, resolved at ClosedDate.
+
+    Status, IsClosed and IsEscalated describe the case at export time and are not read; "open
+    at a cutoff" comes from the two timestamps. A case merged into another (MasterRecordId set)
+    is set aside: its master carries the history. The account is the customer, else the contact.
+    """
+    result = _pick(frame, lines, {
+        "customer_id": _column(frame, "AccountId", "Account ID")
+        or _column(frame, "ContactId", "Contact ID"),
+        "complaint_id": _column(frame, "CaseNumber", "Case Number"),
+        "opened_at": _column(frame, "CreatedDate", "Created Date", "Date/Time Opened"),
+        "resolved_at": _column(frame, "ClosedDate", "Closed Date", "Date/Time Closed"),
+        "category": _column(frame, "Reason", "Case Reason", "Type"),
+    })
+    modified = _column(frame, "LastModifiedDate", "Last Modified Date")
+    if modified:
+        result.frame[UPDATED_AT] = frame[modified]
+    master = _column(frame, "MasterRecordId", "Master Record ID")
+    merged = (cell_text(frame[master]).notna() if master
+              else pd.Series(False, index=frame.index))
+    result.frame[PRESET_REASON] = np.where(merged, "case merged into another (MasterRecordId)",
+                                           None)
+    return result

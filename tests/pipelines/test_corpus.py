@@ -142,9 +142,19 @@ def test_freshdesk_uses_close_time_and_maps_survey_words(corpus):
 
 def test_salesforce_footer_lines_are_set_aside_and_counted(corpus):
     result = staged(corpus, "complaints/salesforce_cases.csv", SourceRule(timezone="UTC"))
+    assert result.reading.preset == "salesforce-cases"
     assert result.staged["complaint_id"].tolist() == ["00001026", "00001027"]
+    assert result.staged["customer_id"].tolist() == ["001A", "001B"]  # the account
     assert result.staged["opened_at"].tolist() == [utc("2024-03-15 14:05"),
                                                    utc("2024-03-17 10:00")]
+    assert result.staged["resolved_at"].iloc[0] == utc("2024-03-16 09:00")
+    assert pd.isna(result.staged["resolved_at"].iloc[1])
+    assert result.staged["category"].tolist() == ["Billing", "Delivery"]
+    # export-time state is never read: "open" comes from the timestamps
+    assert not {"Status", "IsClosed"} & set(result.reading.columns)
+    assert result.quarantined["reason"].tolist() == ["case merged into another (MasterRecordId)"]
+    assert (result.account.rows_read, result.account.staged,
+            result.account.quarantined) == (3, 2, 1)
     assert result.account.skipped_lines == {"blank lines": 2, "total/footer rows": 3}
 
 
