@@ -15,10 +15,10 @@ TENURE_BANDS = ((0, 180, "tenure <6m"), (180, 365, "tenure 6-12m"),
 MIN_GROUP_ROWS = 50
 
 
-def backtest_origins(model_input: pd.DataFrame, horizon_days: int, k: int) -> list:
+def backtest_origins(model_input: pd.DataFrame, window_days: int, k: int) -> list:
     """The latest `k` cutoffs that have at least one fully-labelled cutoff before them."""
     cutoffs = sorted(pd.to_datetime(model_input["cutoff"]).unique())
-    usable = [c for c in cutoffs if cutoffs[0] + pd.Timedelta(days=horizon_days) <= c]
+    usable = [c for c in cutoffs if cutoffs[0] + pd.Timedelta(days=window_days) <= c]
     return [pd.Timestamp(c).date() for c in usable[-k:]]
 
 
@@ -31,7 +31,8 @@ def rolling_origin_backtest(
     across origins is the spread a user of the calibrated scores would see.
     """
     rows = []
-    for origin in backtest_origins(model_input, params.horizon_days, params.backtest_origins):
+    for origin in backtest_origins(model_input, params.gap_days + params.horizon_days,
+                                  params.backtest_origins):
         try:
             probe = fit_probe(model_input, features, params, valid_cutoff=origin)
         except TemporalSplitError:

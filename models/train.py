@@ -94,16 +94,16 @@ class TemporalSplit:
 
 
 def temporal_split(model_input: pd.DataFrame, horizon_days: int,
-                   valid_cutoff: dt.date | None = None) -> TemporalSplit:
+                   valid_cutoff: dt.date | None = None, gap_days: int = 0) -> TemporalSplit:
     """Validate on `valid_cutoff` (default the latest); train only on cutoffs whose label
-    window has ended by it.
+    window (gap + horizon) has ended by it.
 
     A training label window that overlaps the validation cutoff's future would let the model
     learn from the very period it is judged on.
     """
     cutoffs = pd.to_datetime(model_input["cutoff"])
     chosen = pd.Timestamp(valid_cutoff) if valid_cutoff else cutoffs.max()
-    latest_train = chosen - pd.Timedelta(days=horizon_days)
+    latest_train = chosen - pd.Timedelta(days=gap_days + horizon_days)
     train = model_input[cutoffs <= latest_train]
     valid = model_input[cutoffs == chosen]
     if train.empty:
@@ -172,7 +172,7 @@ class ProbeFit:
 
 def fit_probe(model_input: pd.DataFrame, features: list[str], params: TrainParams,
               valid_cutoff: dt.date | None = None) -> ProbeFit:
-    split = temporal_split(model_input, params.horizon_days, valid_cutoff)
+    split = temporal_split(model_input, params.horizon_days, valid_cutoff, params.gap_days)
     _require_both_classes(split.train, "training")
     _require_both_classes(split.valid, "validation")
     levels = category_levels(split.train, features)

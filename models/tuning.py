@@ -57,7 +57,8 @@ def backtest_objective(
 ) -> list[float]:
     """The objective on each backtest origin (raw probabilities: calibration comes later)."""
     values = []
-    for origin in backtest_origins(model_input, params.horizon_days, params.backtest_origins):
+    for origin in backtest_origins(model_input, params.gap_days + params.horizon_days,
+                                  params.backtest_origins):
         try:
             probe = fit_probe(model_input, features, params, valid_cutoff=origin)
         except TemporalSplitError:

@@ -18,7 +18,7 @@ from tests.models.conftest import SOURCES
 def test_origins_are_the_latest_cutoffs_with_a_labelled_history(model_input):
     # cutoffs every 30 days from 2024-01-31; with a 60-day horizon the first usable origin is
     # the third cutoff (2024-03-31)
-    origins = backtest_origins(model_input, horizon_days=60, k=10)
+    origins = backtest_origins(model_input, window_days=60, k=10)
     assert [str(o) for o in origins] == ["2024-03-31", "2024-04-30", "2024-05-30"]
     assert [str(o) for o in backtest_origins(model_input, 60, 2)] == ["2024-04-30",
                                                                       "2024-05-30"]

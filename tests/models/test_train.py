@@ -61,3 +61,12 @@ def test_every_baseline_is_judged_on_the_same_customers(fitted):
     assert all(metrics["n"] == n for metrics in fitted.baselines.values())
     assert fitted.baseline == fitted.baselines["recency"]
     assert fitted.validation["roc_auc"] > fitted.baselines["bgnbd"]["roc_auc"]
+
+
+def test_a_gap_pushes_training_cutoffs_further_back(model_input):
+    """With a gap, a training window (c + gap, c + gap + H] must still end by validation."""
+    split = temporal_split(model_input, horizon_days=30, gap_days=30)
+    valid_cutoff = pd.Timestamp(split.valid_cutoff)
+    train_cutoffs = pd.to_datetime(split.train["cutoff"])
+    assert (train_cutoffs + pd.Timedelta(days=60) <= valid_cutoff).all()
+    assert valid_cutoff - pd.Timedelta(days=30) not in set(train_cutoffs)
