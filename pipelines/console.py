@@ -99,8 +99,8 @@ def print_scoring(result: dict[str, Any]) -> None:
     lapsed = changes.get("lapsed_tier")
     console.print(f"tiers: {result['tiers']}; total value at risk "
                   f"{result['value_at_risk_total']:,.0f}"
-                  + (f" ({result.get('value_at_risk_lapsed', 0):,.0f} of it {lapsed}, a "
-                     "win-back audience ranked last)" if lapsed else ""))
+                  + (f" (of which {lapsed}, the win-back audience ranked last: "
+                     f"{result.get('value_at_risk_lapsed', 0):,.0f})" if lapsed else ""))
     if changes.get("previous_run"):
         console.print(
             f"since {changes['previous_run']}: {len(changes['entered_top'])} entered and "
