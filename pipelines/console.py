@@ -95,14 +95,18 @@ def print_scoring(result: dict[str, Any]) -> None:
                       f"{row.churn_probability:.2f}", f"{row.value_at_risk:,.0f}", reasons,
                       row.suggested_action)
     console.print(table)
-    console.print(f"tiers: {result['tiers']}; total value at risk "
-                  f"{result['value_at_risk_total']:,.0f}")
     changes = result.get("changes") or {}
+    lapsed = changes.get("lapsed_tier")
+    console.print(f"tiers: {result['tiers']}; total value at risk "
+                  f"{result['value_at_risk_total']:,.0f}"
+                  + (f" (of which {lapsed}, the win-back audience ranked last: "
+                     f"{result.get('value_at_risk_lapsed', 0):,.0f})" if lapsed else ""))
     if changes.get("previous_run"):
         console.print(
             f"since {changes['previous_run']}: {len(changes['entered_top'])} entered and "
             f"{len(changes['left_top'])} left {' / '.join(changes['top_tiers'])}; "
             f"{len(changes['new_critical'])} new {changes['critical_tier']}"
+            + (f"; {len(changes['new_lapsed'])} newly {lapsed}" if lapsed else "")
         )
     else:
         console.print("first archived run: nothing to compare with yet")

@@ -20,6 +20,7 @@ from openpyxl.utils import get_column_letter
 
 from models.i18n import catalog, column_label, segment_label, tier_label
 from models.score import RISK_LIST_COLUMNS
+from pipelines.charts import tier_colours
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 TEXT_COLUMNS = ("customer_id", "customer_name", "segment", "master_segment", "owner",
@@ -27,8 +28,9 @@ TEXT_COLUMNS = ("customer_id", "customer_name", "segment", "master_segment", "ow
                 "model_version")
 DATE_COLUMNS = ("last_purchase_date", "data_as_of")
 WHOLE_NUMBERS = ("days_since_last_purchase", "usual_interval_days", "open_complaints")
-# Tier colours by position in the policy: first (most urgent) red ... default green.
-TIER_FILLS = ("F8B4B4", "FBD38D", "FEF08A", "C6F6D5")
+# Tier colours by position in the policy: first (most urgent) red ... default green,
+# the lapsed tier grey (pipelines.charts.tier_colours).
+TIER_FILLS = ("F8B4B4", "FBD38D", "FEF08A", "C6F6D5", "E2E8F0")
 NUMBER_FORMATS = {
     "churn_probability": "0.0%", "value_at_risk": "#,##0", "annual_revenue": "#,##0",
     "days_since_last_purchase": "0", "usual_interval_days": "0", "open_complaints": "0",
@@ -94,9 +96,12 @@ def _as_text_cells(sheet, column_index: int, values: list[Any]) -> None:
 
 def risk_list_workbook(
     risk: pd.DataFrame, metadata_rows: list[tuple[str, Any]], tiers: list[str], lang: str,
-    path: Path,
+    path: Path, lapsed: str | None = None,
 ) -> Path:
-    """The risk list sheet (frozen header, filters, formats, tier colours) and a metadata sheet."""
+    """The risk list sheet (frozen header, filters, formats, tier colours) and a metadata sheet.
+
+    `tiers`: the policy's tier names in order; `lapsed`: its lapsed tier, if any (grey).
+    """
     number = catalog(lang).NUMBER
     out = localized_list(risk, lang)
     workbook = Workbook()
@@ -130,10 +135,8 @@ def risk_list_workbook(
         width = WIDTHS.get(column, max(12, len(header[index - 1]) + 2))
         sheet.column_dimensions[letter].width = width
     tier_col = list(out.columns).index("risk_tier") + 1
-    # `tiers` ends with the policy's default (safe) tier, which is always green.
-    colours = [TIER_FILLS[min(i, 2)] for i in range(len(tiers) - 1)] + [TIER_FILLS[3]]
     fills = {tier_label(name, lang): PatternFill("solid", fgColor=colour)
-             for name, colour in zip(tiers, colours, strict=True)}
+             for name, colour in tier_colours(tiers, lapsed, TIER_FILLS).items()}
     for cell in sheet[get_column_letter(tier_col)][1:]:
         if cell.value in fills:
             cell.fill = fills[cell.value]

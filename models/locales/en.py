@@ -46,7 +46,8 @@ NOUNS = {
     "interaction": ("interaction", "interactions"),
 }
 
-TIERS = {"Critical": "Critical", "At risk": "At risk", "Watch": "Watch", "Safe": "Safe"}
+TIERS = {"Critical": "Critical", "At risk": "At risk", "Watch": "Watch", "Safe": "Safe",
+         "Lapsed": "Lapsed"}
 
 SEGMENTS = {
     "Champions": "Champions", "Loyal": "Loyal", "Promising": "Promising",
@@ -72,6 +73,7 @@ ACTIONS = {
     "personal_call": "Call today.",
     "personal_outreach": "Personal outreach within 48 hours.",
     "no_action": "No action needed.",
+    "winback_campaign": "Win-back audience: include in a reactivation campaign (a 'we miss you' offer), not a retention call.",
 }
 
 GROUPS = {
@@ -103,6 +105,8 @@ REPORT = {
     "customers_at_risk": "Customers at risk",
     "value_at_risk": "Value at risk",
     "value_at_risk_top": "Value at risk in the top tiers",
+    "lapsed_customers": "Lapsed customers (win-back): no order for more than {days} days",
+    "lapsed_rule": "{tier}: more than {days} days since the last purchase",
     "by_tier": "By risk tier",
     "by_segment": "By segment",
     "tier": "Risk tier",

@@ -46,7 +46,8 @@ NOUNS = {
     "interaction": ("contactmoment", "contactmomenten"),
 }
 
-TIERS = {"Critical": "Kritiek", "At risk": "Risico", "Watch": "Opletten", "Safe": "Veilig"}
+TIERS = {"Critical": "Kritiek", "At risk": "Risico", "Watch": "Opletten", "Safe": "Veilig",
+         "Lapsed": "Inactief"}
 
 SEGMENTS = {
     "Champions": "Topklanten", "Loyal": "Trouwe klanten", "Promising": "Veelbelovend",
@@ -72,6 +73,7 @@ ACTIONS = {
     "personal_call": "Vandaag bellen.",
     "personal_outreach": "Binnen 48 uur persoonlijk contact opnemen.",
     "no_action": "Geen actie nodig.",
+    "winback_campaign": "Terugwinnen: opnemen in een reactiveringscampagne (een 'we missen je'-aanbod), geen retentiegesprek.",
 }
 
 GROUPS = {
@@ -103,6 +105,8 @@ REPORT = {
     "customers_at_risk": "Klanten met verhoogd risico",
     "value_at_risk": "Omzet in gevaar",
     "value_at_risk_top": "Omzet in gevaar in de hoogste niveaus",
+    "lapsed_customers": "Inactieve klanten (terugwinnen): langer dan {days} dagen geen bestelling",
+    "lapsed_rule": "{tier}: meer dan {days} dagen sinds de laatste aankoop",
     "by_tier": "Per risiconiveau",
     "by_segment": "Per segment",
     "tier": "Risiconiveau",

@@ -47,7 +47,8 @@ NOUNS = {
     "interaction": ("etkileşim", "etkileşim"),
 }
 
-TIERS = {"Critical": "Kritik", "At risk": "Riskli", "Watch": "Takipte", "Safe": "Güvende"}
+TIERS = {"Critical": "Kritik", "At risk": "Riskli", "Watch": "Takipte", "Safe": "Güvende",
+         "Lapsed": "Pasif"}
 
 SEGMENTS = {
     "Champions": "Şampiyonlar", "Loyal": "Sadık müşteriler", "Promising": "Umut vadeden",
@@ -73,6 +74,7 @@ ACTIONS = {
     "personal_call": "Bugün arayın.",
     "personal_outreach": "48 saat içinde birebir iletişime geçin.",
     "no_action": "Şimdilik aksiyon gerekmiyor.",
+    "winback_campaign": "Geri kazanım kitlesi: elde tutma araması yerine yeniden aktivasyon kampanyasına ('sizi özledik' teklifi) dahil edin.",
 }
 
 GROUPS = {
@@ -104,6 +106,8 @@ REPORT = {
     "customers_at_risk": "Risk altındaki müşteri",
     "value_at_risk": "Risk altındaki ciro",
     "value_at_risk_top": "Üst risk seviyelerinde risk altındaki ciro",
+    "lapsed_customers": "Pasif müşteri (geri kazanım): {days} günden uzun süredir sipariş yok",
+    "lapsed_rule": "{tier}: son siparişten bu yana {days} günden fazla",
     "by_tier": "Risk seviyesine göre",
     "by_segment": "Segmente göre",
     "tier": "Risk seviyesi",
