@@ -52,6 +52,7 @@ class StagedComplaints(pa.DataFrameModel):
     satisfaction: Series[float] = pa.Field(nullable=True, ge=0, le=1)
 
     @pa.dataframe_check
+    @classmethod  # pandera calls checks on the class; this says so to the type checker
     def resolved_not_before_opened(cls, df: pd.DataFrame) -> Series[bool]:
         return df["resolved_at"].isna() | (df["resolved_at"] >= df["opened_at"])
 

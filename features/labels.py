@@ -71,7 +71,7 @@ def churn_labels(
         churned = pd.Series(False, index=eligible_customers.index)
     else:
         churned = ~eligible_customers.isin(bought)
-    if has_master and len(customers):
+    if customers is not None and has_master and len(customers):
         cancel_day = to_naive_utc(customers["cancelled_at"])
         after = pd.Timestamp(as_of + dt.timedelta(days=1))
         cancelled = customers.loc[(cancel_day >= after) & (cancel_day < stop), "customer_id"]

@@ -28,7 +28,7 @@ def rfm_lightgbm_probability(
     levels = category_levels(train, columns)
     model = lgb.LGBMClassifier(n_estimators=n_estimators, **lightgbm_params)
     model.fit(model_matrix(train, columns, levels), train[label])
-    return model.predict_proba(model_matrix(valid, columns, levels))[:, 1]
+    return np.asarray(model.predict_proba(model_matrix(valid, columns, levels)))[:, 1]
 
 
 def bgnbd_probability(valid: pd.DataFrame, horizon_days: int, seed: int = 0) -> np.ndarray:

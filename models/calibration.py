@@ -7,7 +7,7 @@ stored as plain numbers (JSON), so it travels with the registered model and relo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -47,7 +47,7 @@ class Calibrator:
                 "knots_x": self.knots_x, "knots_y": self.knots_y}
 
     @classmethod
-    def from_dict(cls, data: dict[str, object] | None) -> Calibrator:
+    def from_dict(cls, data: dict[str, Any] | None) -> Calibrator:
         return cls(**data) if data else cls()
 
 
@@ -108,7 +108,7 @@ def choose_calibrator(
     candidates = {m: cross_fitted_probability(probability, outcome, m, folds, seed)
                   for m in FITTERS}
     briers = {m: float(np.mean((p - outcome) ** 2)) for m, p in candidates.items()}
-    best = min(briers, key=briers.get)
+    best = min(briers, key=lambda method: briers[method])
     return CalibrationChoice(FITTERS[best](probability, outcome), briers, candidates[best])
 
 

@@ -9,6 +9,7 @@ run (`population_reference`).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -37,7 +38,7 @@ def population_reference(features: pd.DataFrame) -> dict[str, float]:
     return reference
 
 
-def _number(value: object) -> float | None:
+def _number(value: Any) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import lightgbm as lgb
 import numpy as np
@@ -62,7 +62,7 @@ class TrainParams(BaseModel):
     save_rate: float = Field(0.2, ge=0, le=1, description="Share of contacted churners kept.")
     contact_cost: float = Field(0.0, ge=0, description="Cost of one contact, in spend units.")
 
-    def lightgbm_params(self, rows: int | None = None) -> dict[str, object]:
+    def lightgbm_params(self, rows: int | None = None) -> dict[str, Any]:
         threads = self.n_jobs or (1 if rows is not None and rows < SMALL_DATA_ROWS else -1)
         return {
             "objective": "binary",
@@ -153,7 +153,7 @@ class FittedChurnModel:
         return model_matrix(frame, self.features, self.levels)
 
     def raw_probability(self, frame: pd.DataFrame) -> np.ndarray:
-        return self.classifier.predict_proba(self.matrix(frame))[:, 1]
+        return np.asarray(self.classifier.predict_proba(self.matrix(frame)))[:, 1]
 
     def predict_probability(self, frame: pd.DataFrame) -> np.ndarray:
         """Calibrated churn probability per row of `frame`."""
@@ -186,7 +186,8 @@ def fit_probe(model_input: pd.DataFrame, features: list[str], params: TrainParam
         callbacks=[lgb.early_stopping(params.early_stopping_rounds, verbose=False)],
     )
     best = int(probe.best_iteration_ or params.max_boost_rounds)
-    return ProbeFit(split, levels, best, probe.predict_proba(x_valid, num_iteration=best)[:, 1])
+    raw = np.asarray(probe.predict_proba(x_valid, num_iteration=best))[:, 1]
+    return ProbeFit(split, levels, best, raw)
 
 
 def customer_value(frame: pd.DataFrame) -> np.ndarray | None:
