@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
+
+from models.i18n import column_label, format_number, segment_label, summary_label, tier_label
+from pipelines.summary import run_summary_lines
+
+if TYPE_CHECKING:  # pandas is imported where a table is read: `churn --help` stays instant
+    import pandas as pd
 
 console = Console()
 err = Console(stderr=True)
@@ -77,41 +85,118 @@ def print_training(result: dict[str, Any]) -> None:
         console.print(f"promotion gate: {result['promotion_reason']}")
 
 
-def print_scoring(result: dict[str, Any]) -> None:
+TOP_N = 10
+# Below this width the full table squeezes reasons into ~10-character columns (20+ lines per
+# customer); the compact layout keeps every customer to three lines at 80 columns.
+FULL_TABLE_MIN_WIDTH = 140
+GAP = "  "
+MIN_CUSTOMER_WIDTH = 12
+# By position in the tier policy: most urgent first, the default tier last.
+TIER_STYLES = ("bold red", "yellow", "cyan", "green")
+
+
+def tier_styles(tiers: list[str]) -> dict[str, str]:
+    """A colour per tier by its position in the policy (the default tier is always green)."""
+    styles = {t: TIER_STYLES[min(i, len(TIER_STYLES) - 2)] for i, t in enumerate(tiers[:-1])}
+    return {**styles, **({tiers[-1]: TIER_STYLES[-1]} if tiers else {})}
+
+
+def _customer(row: Any) -> Text:
+    name = row.customer_name if isinstance(row.customer_name, str) else ""
+    return Text.assemble((row.customer_id, "bold"), f" {name}" if name else "")
+
+
+def full_top_table(top: pd.DataFrame, lang: str, title: str, styles: dict[str, str]) -> Table:
+    """Every reason and the segment: readable from about 140 columns."""
+    table = Table(title=title)
+    table.add_column(column_label("rank", lang), justify="right", no_wrap=True)
+    table.add_column(summary_label("customer", lang), ratio=2)
+    table.add_column(summary_label("tier", lang), no_wrap=True)
+    for key in ("probability", "value"):
+        table.add_column(summary_label(key, lang), justify="right", no_wrap=True)
+    table.add_column(summary_label("reasons", lang), ratio=4)
+    table.add_column(column_label("suggested_action", lang), ratio=2)
+    for row in top.itertuples():
+        reasons = "\n".join(r for r in (row.reason_1, row.reason_2, row.reason_3) if r)
+        who = _customer(row)
+        who.append(f"\n{segment_label(row.segment, lang)}", style="dim")
+        table.add_row(str(row.rank), who,
+                      Text(tier_label(row.risk_tier, lang), style=styles.get(row.risk_tier, "")),
+                      format_number(row.churn_probability, lang, 2),
+                      format_number(row.value_at_risk, lang), Text(reasons),
+                      Text(row.suggested_action))
+    return table
+
+
+def _cell(text: str | Text, width: int, align: str = "left") -> Text:
+    """`text` in exactly `width` cells: cut with an ellipsis, never wrapped."""
+    cell = Text(text) if isinstance(text, str) else text.copy()
+    cell.truncate(width, overflow="ellipsis")
+    cell.align(align, width)  # type: ignore[arg-type]  # "left" or "right"
+    return cell
+
+
+def compact_top_lines(top: pd.DataFrame, lang: str, title: str, width: int,
+                      styles: dict[str, str]) -> list[Text]:
+    """Per customer one row (rank, id and name, tier, probability, value at risk) and under it
+    the top reason and the action, each on one line cut to `width`."""
+    headers = ["#"] + [summary_label(key, lang) for key in ("customer", "tier", "probability",
+                                                           "value")]
+    cells = [[str(r.rank), _customer(r), Text(tier_label(r.risk_tier, lang),
+                                              style=styles.get(r.risk_tier, "")),
+              format_number(r.churn_probability, lang, 2), format_number(r.value_at_risk, lang)]
+             for r in top.itertuples()]
+    widths = [max(cell_len(str(c)) for c in column) for column in zip(headers, *cells, strict=True)]
+    widths[1] = max(width - sum(widths) + widths[1] - len(GAP) * (len(widths) - 1),
+                    MIN_CUSTOMER_WIDTH)
+    aligns = ("right", "left", "left", "right", "right")
+
+    def row_line(values: list, style: str = "") -> Text:
+        line = Text(GAP).join(_cell(value, size, align) for value, size, align
+                              in zip(values, widths, aligns, strict=True))
+        line.stylize(style)
+        return line
+
+    labels = [summary_label("reason", lang), summary_label("action", lang)]
+    label_width = max(cell_len(label) for label in labels)
+    indent = " " * widths[0] + GAP
+    lines = [Text(title, style="bold"), row_line(headers, "bold"), Text("─" * width, "dim")]
+    for row, values in zip(top.itertuples(), cells, strict=True):
+        lines.append(row_line(values))
+        for label, detail in zip(labels, (row.reason_1, row.suggested_action), strict=True):
+            lines.append(Text.assemble(indent, _cell(Text(label, "dim"), label_width), GAP,
+                                       Text(detail or "")))
+    for line in lines:
+        line.truncate(width, overflow="ellipsis")
+    return lines
+
+
+def print_top_customers(out: Console, risk: pd.DataFrame, lang: str, as_of: str,
+                        tiers: list[str]) -> None:
+    """The top customers as the full table on a wide console, else the compact layout."""
+    title = summary_label("top", lang, n=min(TOP_N, len(risk)), total=len(risk), as_of=as_of)
+    top, styles = risk.head(TOP_N), tier_styles(tiers)
+    if out.width >= FULL_TABLE_MIN_WIDTH:
+        out.print(full_top_table(top, lang, title, styles))
+        return
+    for line in compact_top_lines(top, lang, title, out.width, styles):
+        out.print(line, no_wrap=True, overflow="ellipsis")
+
+
+def print_scoring(result: dict[str, Any], out: Console | None = None) -> None:
+    """Top customers, the run summary and where the files are, in the run's language."""
     import pandas as pd
 
-    from models.i18n import segment_label, tier_label
-
+    out = out or console
     lang = result.get("lang", "en")
     risk = pd.read_parquet(result["risk_list_parquet"])
-    table = Table("rank", "customer", "tier", "probability", "value at risk", "reasons",
-                  "action", title=f"Top 10 of {len(risk)} customers (data as of "
-                                  f"{result['as_of']})")
-    for row in risk.head(10).itertuples():
-        reasons = "\n".join(r for r in (row.reason_1, row.reason_2, row.reason_3) if r)
-        who = row.customer_id + (f"\n{row.customer_name}" if isinstance(row.customer_name, str)
-                                 else "") + f"\n{segment_label(row.segment, lang)}"
-        table.add_row(str(row.rank), who, tier_label(row.risk_tier, lang),
-                      f"{row.churn_probability:.2f}", f"{row.value_at_risk:,.0f}", reasons,
-                      row.suggested_action)
-    console.print(table)
-    console.print(f"tiers: {result['tiers']}; total value at risk "
-                  f"{result['value_at_risk_total']:,.0f}")
-    changes = result.get("changes") or {}
-    if changes.get("previous_run"):
-        console.print(
-            f"since {changes['previous_run']}: {len(changes['entered_top'])} entered and "
-            f"{len(changes['left_top'])} left {' / '.join(changes['top_tiers'])}; "
-            f"{len(changes['new_critical'])} new {changes['critical_tier']}"
-        )
-    else:
-        console.print("first archived run: nothing to compare with yet")
-    new = changes.get("new_critical") or []
-    if new and changes.get("previous_run"):
-        shown = ", ".join(new[:10]) + (f" (+{len(new) - 10} more)" if len(new) > 10 else "")
-        console.print(f"new {changes['critical_tier']}: {shown}")
-    console.print(f"risk list: {result['risk_list_xlsx']}")
-    console.print(f"           {result['risk_list_csv']}")
-    console.print(f"report:    {result['report']}")
-
-
+    print_top_customers(out, risk, lang, result["as_of"], list(result["tiers"]))
+    for line in run_summary_lines(result, lang):
+        out.print(line, markup=False)
+    # Paths are never wrapped: a path cut by a newline cannot be copied.
+    labels = [summary_label("risk_list", lang) + ":", summary_label("report", lang) + ":"]
+    pad = max(cell_len(label) for label in labels)
+    for label, path in ((labels[0], result["risk_list_xlsx"]), ("", result["risk_list_csv"]),
+                        (labels[1], result["report"])):
+        out.print(label + " " * (pad - cell_len(label) + 1) + path, soft_wrap=True,
+                  markup=False, highlight=False)
