@@ -345,12 +345,15 @@ def demo(
     data_dir: DataDir = None,
     customers: Annotated[int, typer.Option(min=500, help="Customers to simulate.")] = 5_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    lang: Annotated[str, typer.Option(help="Language of the risk list, report and summary: "
+                                           "en, tr or nl.")] = "en",
 ) -> None:
     """Generate sample exports, then ingest → train → score, and show the riskiest customers."""
     root = prepare_environment(data_dir)
+    score_params = _score_params("value", lang, None, None, None)
     from pipelines.flows import demo_flow
 
-    result = _run("demo", lambda: demo_flow(root, customers, seed))
+    result = _run("demo", lambda: demo_flow(root, customers, seed, score_params=score_params))
     print_training(result["trained"])
     print_scoring(result["scored"])
     graded = result["graded"]
@@ -363,9 +366,10 @@ def demo(
             f"ceiling (true probabilities) {graded['truth_ceiling_roc_auc']:.3f}"
         )
     tracking = result["trained"]["tracking_uri"]
-    console.print(f"MLflow store: {tracking}")
+    console.print(f"MLflow store: {tracking}", soft_wrap=True)  # paths and commands stay whole
     if tracking.startswith("sqlite:///"):
-        console.print(f"  open it with: mlflow ui --backend-store-uri {tracking} --workers 1")
+        console.print(f"  open it with: mlflow ui --backend-store-uri {tracking} --workers 1",
+                      soft_wrap=True)
 
 
 

@@ -64,9 +64,11 @@ def print_training(result: dict[str, Any]) -> None:
     table = Table("metric", "model", *baselines,
                   title=f"Out-of-time validation on cutoff {result['valid_cutoff']} "
                         f"(calibration: {result.get('calibration', 'none')})")
+    # Money (retained value) in whole units, so the table fits 80 columns untruncated.
+    fmt = lambda key, x: f"{x:,.0f}" if key.startswith("retained_value") else f"{x:.4f}"  # noqa: E731
     for key in TRAINING_METRICS:
         if key in v:
-            table.add_row(key, f"{v[key]:.4f}", *(f"{b[key]:.4f}" for b in baselines.values()))
+            table.add_row(key, fmt(key, v[key]), *(fmt(key, b[key]) for b in baselines.values()))
     console.print(table)
     for name, b in baselines.items():
         console.print(f"ahead of {name}: ROC-AUC {v['roc_auc'] - b['roc_auc']:+.4f}, "
@@ -75,12 +77,12 @@ def print_training(result: dict[str, Any]) -> None:
     if backtest:
         console.print(
             f"backtest over {int(backtest['backtest_origins'])} origins: ROC-AUC "
-            f"{backtest['backtest_roc_auc_mean']:.4f} ± {backtest['backtest_roc_auc_std']:.4f}, "
-            f"PR-AUC {backtest['backtest_pr_auc_mean']:.4f} ± "
-            f"{backtest['backtest_pr_auc_std']:.4f}, ECE {backtest['backtest_ece_mean']:.4f}")
+            f"{backtest['backtest_roc_auc_mean']:.3f} ± {backtest['backtest_roc_auc_std']:.3f}, "
+            f"PR-AUC {backtest['backtest_pr_auc_mean']:.3f} ± "
+            f"{backtest['backtest_pr_auc_std']:.3f}, ECE {backtest['backtest_ece_mean']:.3f}")
     role = "champion" if result.get("promoted", True) else "challenger"
-    console.print(f"registered churn-model version {result['model_version']} as {role} "
-                  f"(MLflow run {result['run_id']})")
+    console.print(f"registered churn-model version {result['model_version']} as {role}")
+    console.print(f"  MLflow run {result['run_id']}", highlight=False)
     if "promotion_reason" in result:
         console.print(f"promotion gate: {result['promotion_reason']}")
 

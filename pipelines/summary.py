@@ -30,17 +30,21 @@ def ids_text(ids: list[str], lang: str, shown: int = NEW_IDS_SHOWN) -> str:
     return text
 
 
-def changes_lines(changes: dict[str, Any], lang: str, shown: int = NEW_IDS_SHOWN) -> list[str]:
+def changes_lines(changes: dict[str, Any], lang: str, shown: int = NEW_IDS_SHOWN,
+                  policy_order: list[str] | None = None) -> list[str]:
     """Who entered or left the top tiers since the previous archived run, and who is new in
-    the most urgent tier; one line saying there is nothing to compare on a first run."""
+    the most urgent tier; one line saying there is nothing to compare on a first run. Top
+    tiers are named in `policy_order` (most urgent first) when given."""
     if not changes.get("previous_run"):
         return [summary_label("first_run", lang)]
+    order = policy_order or []
+    top = sorted(changes["top_tiers"], key=lambda t: order.index(t) if t in order else len(order))
     critical = tier_label(changes["critical_tier"], lang)
     lines = [summary_label(
         "changes", lang, previous=changes["previous_run"],
         entered=Count(len(changes["entered_top"]), "customer"),
         left=Count(len(changes["left_top"]), "customer"),
-        top_tiers=" / ".join(tier_label(t, lang) for t in changes["top_tiers"]),
+        top_tiers=" / ".join(tier_label(t, lang) for t in top),
         new=len(changes["new_critical"]), critical=critical)]
     if changes["new_critical"]:
         lines.append(summary_label("new_in_tier", lang, tier=critical,
@@ -53,7 +57,7 @@ def run_summary_lines(result: dict[str, Any], lang: str) -> list[str]:
     return [summary_label("tiers", lang, counts=tier_counts_text(result["tiers"], lang)),
             summary_label("value_total", lang,
                           value=format_number(result["value_at_risk_total"], lang)),
-            *changes_lines(result.get("changes") or {}, lang)]
+            *changes_lines(result.get("changes") or {}, lang, policy_order=list(result["tiers"]))]
 
 
 def _md_row(cells: list[object]) -> str:
@@ -73,7 +77,8 @@ def summary_markdown(risk: pd.DataFrame, metadata: dict[str, Any], top_n: int = 
         "- " + summary_label("scored", lang, n=int(metadata["customers_scored"]),
                              value=format_number(metadata["value_at_risk_total"], lang)),
     ]
-    lines += [f"- {line}" for line in changes_lines(metadata["changes"], lang, shown=20)]
+    lines += [f"- {line}" for line in changes_lines(metadata["changes"], lang, shown=20,
+                                                    policy_order=list(metadata["tiers"]))]
     if validation:
         metric = lambda key, decimals: format_number(  # noqa: E731
             validation.get(key, float("nan")), lang, decimals)
