@@ -317,7 +317,7 @@ def score(
     print_scoring(result)
 
 
-def _score_params(sort, lang, csv_delimiter, tier_policy, critical_top):
+def _score_params(sort, lang, csv_delimiter, tier_policy, critical_top, step="score"):
     """Validated scoring parameters, or one clear error line and exit code 1."""
     from pydantic import ValidationError
 
@@ -336,7 +336,7 @@ def _score_params(sort, lang, csv_delimiter, tier_policy, critical_top):
     except (ValidationError, ValueError, OSError) as error:
         first = str(error).splitlines()
         detail = " ".join(line.strip() for line in first[:3])
-        err.print(f"[red]score failed[/red]: invalid option: {detail}")
+        err.print(f"[red]{step} failed[/red]: invalid option: {detail}")
         raise typer.Exit(1) from None
 
 
@@ -350,7 +350,7 @@ def demo(
 ) -> None:
     """Generate sample exports, then ingest → train → score, and show the riskiest customers."""
     root = prepare_environment(data_dir)
-    score_params = _score_params("value", lang, None, None, None)
+    score_params = _score_params("value", lang, None, None, None, step="demo")
     from pipelines.flows import demo_flow
 
     result = _run("demo", lambda: demo_flow(root, customers, seed, score_params=score_params))

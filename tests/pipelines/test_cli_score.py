@@ -43,3 +43,10 @@ def test_a_tier_policy_file_with_unordered_cutoffs_is_rejected(tmp_path):
                                  "--tier-policy", str(policy)])
     assert result.exit_code == 1
     assert "highest first" in " ".join(result.output.split())
+
+
+def test_demo_checks_its_language_before_generating_anything(tmp_path):
+    result = runner.invoke(app, ["demo", "--data-dir", str(tmp_path / "data"), "--lang", "de"])
+    assert result.exit_code == 1
+    assert "demo failed: invalid option" in " ".join(result.output.split())
+    assert not (tmp_path / "data" / "raw").exists()
