@@ -121,13 +121,28 @@ def _per_source_seconds(con) -> dict[str, float]:
 
     queries = {"purchases (RFM, cadence)": sql.rfm_sql(AS_OF),
                "complaints": sql.complaint_sql(AS_OF), "interactions": sql.engagement_sql(AS_OF),
-               "purchases, bare RFM columns only": _bare_rfm_sql()}
+               "purchases, bare RFM columns only": _bare_rfm_sql(),
+               "purchases, windowed counts and sums only": _windowed_rfm_sql()}
     seconds = {}
     for name, query in queries.items():
         start = time.perf_counter()
         con.execute(f"CREATE OR REPLACE TEMP TABLE timing AS {query}")
         seconds[name] = round(time.perf_counter() - start, 2)
     return seconds
+
+
+def _windowed_rfm_sql() -> str:
+    """The floor of the RFM group: its 30/90/180/365-day and lifetime counts and sums, without
+    the cadence (gap) statistics, the trends or any other source."""
+    day, cut = f"DATE '{AS_OF}'", f"TIMESTAMP '{AS_OF}' + INTERVAL 1 DAY"
+    windows = ", ".join(f"count(*) FILTER (WHERE ok AND age < {n}), "
+                        f"sum(amount) FILTER (WHERE ok AND age < {n})"
+                        for n in (30, 90, 180, 365, 100_000))
+    return (f"SELECT customer_id, min(age) FILTER (WHERE ok), max(age) FILTER (WHERE ok), "
+            f"{windows}, count(*) FILTER (WHERE status = 'returned') FROM ("
+            f"SELECT customer_id, amount, status, status = 'completed' AS ok, "
+            f"date_diff('day', CAST(order_date AS DATE), {day}) AS age "
+            f"FROM purchases WHERE order_date < {cut}) GROUP BY customer_id")
 
 
 def _bare_rfm_sql() -> str:

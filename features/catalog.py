@@ -89,12 +89,12 @@ FEATURES: tuple[FeatureSpec, ...] = (
     ),
     FeatureSpec(category_feature("other"), "complaints", "complaints", "complaints", "Complaints of any other (or no) category opened in the last 90 days."),
     # --- Satisfaction (a rating counts from its ticket's resolved_at) ---
-    FeatureSpec("last_satisfaction", "satisfaction", "complaints", "0-1 score", "The most recent rating known at as_of (0 = worst, 1 = best)."),
+    FeatureSpec("last_satisfaction", "satisfaction", "complaints", "0-1 score", "The most recent rating known at as_of (0 = worst, 1 = best); a rating is known 3 days after its resolution."),
     FeatureSpec("worst_satisfaction_365d", "satisfaction", "complaints", "0-1 score", "Lowest rating known from the last 365 days."),
     FeatureSpec("rated_bad_not_recovered", "satisfaction", "complaints", "flag", "1 when the last rating was bad (<= 0.25) and no completed order followed it."),
-    FeatureSpec("unrated_resolved_365d", "satisfaction", "complaints", "complaints", "Complaints resolved in the last 365 days that carry no rating."),
+    FeatureSpec("unrated_resolved_365d", "satisfaction", "complaints", "complaints", "Complaints resolved in the last 365 days, survey window (3 days) passed, that carry no rating."),
     FeatureSpec("nps_detractor", "satisfaction", "complaints", "flag", "1 when the last rating is <= 0.6 (NPS 0-6; CSAT 1-3; Bad); 0 when none is known."),
-    FeatureSpec("surveyed_no_answer", "satisfaction", "complaints", "flag", "1 when the most recently resolved complaint carries no rating (every solved ticket is surveyed)."),
+    FeatureSpec("surveyed_no_answer", "satisfaction", "complaints", "flag", "1 when the latest complaint whose survey window (3 days) has passed carries no rating (every solved ticket is surveyed)."),
     # --- Engagement ---
     FeatureSpec("interactions_30d", "engagement", "interactions", "interactions", "Interactions in the last 30 days."),
     FeatureSpec("interactions_90d", "engagement", "interactions", "interactions", "Interactions in the last 90 days."),
@@ -190,11 +190,14 @@ NOTES = """
 - **Satisfaction scale.** Staged ratings are on a common 0-1 scale (staging maps CSAT 1-5 to
   0, .25, .5, .75, 1, Good/Bad to 1/0 and keeps 0-1 fractions). "Bad" is <= 0.25. Staging has
   no NPS 0-10 input yet, so `nps_detractor` uses the NPS cut-off on the common scale: <= 0.6
-  (NPS 0-6 as score / 10), which on CSAT means 1-3. A rating counts from its ticket's
-  `resolved_at`, never from the export-time status.
+  (NPS 0-6 as score / 10), which on CSAT means 1-3. Exports carry the answer but not when it
+  was given, so a rating counts only from 3 days after its ticket's `resolved_at` (the survey
+  window, `RATING_DELAY_DAYS` in features/sql.py): counting it at the resolution would let an
+  answer given days later reach earlier cutoffs. Never from the export-time status.
 - **Surveyed but no answer.** The staged complaints carry no "survey offered" column, so every
-  solved ticket counts as surveyed; `surveyed_no_answer` is 1 when the latest solved ticket has
-  no rating.
+  solved ticket counts as surveyed; `surveyed_no_answer` is 1 when the latest solved ticket
+  whose survey window has passed has no rating (a ticket solved in the last 3 days is not yet
+  "no answer").
 - **Reopens are not computed**: no staged complaint column records reopen events with their
   times (the Zendesk `Reopens` count is an export-time value and would leak the future).
 - **Complaint categories** other than the five named ones (and empty categories) count in

@@ -37,8 +37,9 @@ class StagedPurchases(pa.DataFrameModel):
 class StagedComplaints(pa.DataFrameModel):
     """One row per complaint or ticket (key: `complaint_id`).
 
-    `satisfaction` is on a common 0-1 scale (CSAT 1-5 maps to 0, .25, .5, .75, 1) and counts as
-    known from `resolved_at` on: a rating cannot be given before the ticket is solved.
+    `satisfaction` is on a common 0-1 scale (CSAT 1-5 maps to 0, .25, .5, .75, 1). A rating
+    cannot be given before the ticket is solved, and exports do not say when it was given, so
+    features count it as known from a survey window after `resolved_at` on.
     `status` is the export-time status and must never feed a point-in-time feature.
     """
 

@@ -21,6 +21,11 @@ from features.catalog import (
 BAD_RATING = 0.25  # a CSAT of 1 or 2 out of 5, or "Bad"
 DETRACTOR_RATING = 0.6  # NPS 0-6 on the 0-1 scale (CSAT 1-3 falls below it too)
 REPEAT_COMPLAINT_DAYS = 14
+# Satisfaction surveys go out when a ticket is solved and answers come in over the next days,
+# but exports carry only the answer, not when it was given. Counting a rating as known from
+# the resolution moment would let answers given later reach earlier cutoffs, so a rating
+# (and a missing answer) counts only from this many days after the resolution.
+RATING_DELAY_DAYS = 3
 # Own-history baselines: the usual rate is measured before the recent window, over at least
 # this many days, so a recent slowdown does not dilute the rate it is compared with.
 ORDER_BASELINE_WINDOW, INTERACTION_BASELINE_WINDOW, MIN_BASELINE_DAYS = 90, 60, 90
@@ -145,7 +150,11 @@ def complaint_sql(as_of: dt.date) -> str:
         SELECT customer_id, opened_at, CAST(opened_at AS DATE) AS od, category,
                -- a resolution after the cutoff is unknown at the cutoff
                CASE WHEN resolved_at < {cut} THEN resolved_at END AS resolved_at,
-               CASE WHEN resolved_at < {cut} THEN satisfaction END AS satisfaction
+               -- exports carry no answer time: a rating counts as known once the survey
+               -- window after the resolution has passed (see RATING_DELAY_DAYS)
+               resolved_at + INTERVAL {RATING_DELAY_DAYS} DAY < {cut} AS survey_closed,
+               CASE WHEN resolved_at + INTERVAL {RATING_DELAY_DAYS} DAY < {cut}
+                    THEN satisfaction END AS satisfaction
         FROM complaints WHERE opened_at < {cut}
     ),
     seq AS (
@@ -175,10 +184,10 @@ def complaint_sql(as_of: dt.date) -> str:
         max(resolved_at) FILTER (WHERE satisfaction IS NOT NULL) AS last_rated_at,
         min(satisfaction) FILTER (WHERE CAST(resolved_at AS DATE) > {d} - 365)
             AS worst_satisfaction_365d,
-        count(*) FILTER (WHERE CAST(resolved_at AS DATE) > {d} - 365 AND satisfaction IS NULL)
-            AS unrated_resolved_365d,
-        CAST(arg_max(satisfaction IS NULL, resolved_at) FILTER (WHERE resolved_at IS NOT NULL)
-             AS INTEGER) AS surveyed_no_answer
+        count(*) FILTER (WHERE CAST(resolved_at AS DATE) > {d} - 365 AND survey_closed
+                         AND satisfaction IS NULL) AS unrated_resolved_365d,
+        coalesce(CAST(arg_max(satisfaction IS NULL, resolved_at) FILTER (WHERE survey_closed)
+                      AS INTEGER), 0) AS surveyed_no_answer
     FROM seq GROUP BY customer_id
     """
 

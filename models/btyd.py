@@ -63,6 +63,13 @@ def fit_bgnbd(summary: pd.DataFrame) -> BgNbdParams:
     return BgNbdParams(*np.exp(result.x))
 
 
+def probability_alive(params: BgNbdParams, summary: pd.DataFrame) -> np.ndarray:
+    """P(still alive at T | x, t_x, T): the "alive" share of each customer's likelihood."""
+    alive, dead = _terms(params, summary["x"].to_numpy(), summary["t_x"].to_numpy(),
+                         summary["T"].to_numpy())
+    return np.exp(alive - np.logaddexp(alive, dead))
+
+
 def probability_no_purchase(params: BgNbdParams, summary: pd.DataFrame,
                             horizon_days: float) -> np.ndarray:
     """P(no purchase in (T, T + horizon] | x, t_x, T): the model's churn probability.

@@ -111,7 +111,8 @@ def score_customers(
     of `models.playbook.oldest_open_complaints` (so actions can quote the complaint number);
     `playbook`: a parsed playbook, the shipped one by default. The returned frame carries the
     `RISK_LIST_COLUMNS` first, then helper columns (`reason_group_1..3`, RFM scores,
-    `expected_revenue_12m`, `open_complaint_id`, ...) that exports leave out.
+    `expected_revenue_12m`, `lapsed`, `open_complaint_id`, ...) that exports leave out.
+    Lapsed customers (see `TierPolicy.lapsed_after_days`) are ranked after all others.
     """
     if sort not in SORT_COLUMNS:
         raise ValueError(f"unknown sort {sort!r}; use one of {', '.join(SORT_COLUMNS)}")
@@ -127,7 +128,7 @@ def score_customers(
     scored = pd.DataFrame({
         "customer_id": features["customer_id"].astype(str),
         "segment": rfm_segment(scores),
-        "risk_tier": policy.assign(probability, at_risk),
+        "risk_tier": policy.assign(probability, at_risk, features["recency_days"]),
         "churn_probability": probability.round(6),
         "value_at_risk": at_risk,
         "annual_revenue": features["spend_365d"].astype(float).round(2),
@@ -145,8 +146,11 @@ def score_customers(
         scored = scored.merge(open_complaints, on="customer_id", how="left").set_index(
             scored.index)
     scored["suggested_action"] = suggested_actions(playbook, scored, lang)
-    keys = SORT_COLUMNS[sort]
-    scored = scored.sort_values(keys, ascending=[False, False, True], kind="stable")
+    # Lapsed customers (a win-back audience) come after everyone else, whatever the sort.
+    scored["lapsed"] = scored["risk_tier"].eq(policy.lapsed_tier) if policy.lapsed_tier \
+        else False
+    keys = ["lapsed", *SORT_COLUMNS[sort]]
+    scored = scored.sort_values(keys, ascending=[True, False, False, True], kind="stable")
     scored.insert(0, "rank", np.arange(1, len(scored) + 1))
     contributions = contributions.loc[scored.index]
     contributions.insert(0, "customer_id", scored["customer_id"].to_numpy())

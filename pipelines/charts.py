@@ -9,7 +9,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-PALETTE = ("#d64545", "#ed8936", "#d69e2e", "#38a169")
+# Most urgent tier, second, any further tier, the default (safe) tier, the lapsed tier.
+PALETTE = ("#d64545", "#ed8936", "#d69e2e", "#38a169", "#a0aec0")
 INK = "#2d3748"
 
 
@@ -37,18 +38,24 @@ def _png_data_uri(figure: Figure) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def tier_colours(tiers: list[str]) -> dict[str, str]:
-    """Most urgent red ... the default tier (last) green."""
-    colours = [PALETTE[min(i, 2)] for i in range(len(tiers) - 1)] + [PALETTE[3]]
-    return dict(zip(tiers, colours, strict=True))
+def tier_colours(tiers: list[str], lapsed: str | None = None,
+                 palette: tuple[str, ...] = PALETTE) -> dict[str, str]:
+    """Most urgent red ... the default tier green; the lapsed tier (when in `tiers`) grey.
+
+    `tiers` is a policy's `names`: its tiers, the default, then the lapsed tier if any.
+    """
+    muted = [lapsed] if lapsed in tiers else []
+    ranked = [t for t in tiers if t not in muted]
+    colours = [palette[min(i, 2)] for i in range(len(ranked) - 1)] + [palette[3]]
+    return {**dict(zip(ranked, colours, strict=True)), **{t: palette[4] for t in muted}}
 
 
 def risk_distribution(probability: pd.Series, tiers: pd.Series, order: list[str],
                       labels: dict[str, str], xlabel: str, ylabel: str,
-                      decimal: str = ".") -> str:
+                      decimal: str = ".", lapsed: str | None = None) -> str:
     figure, axes = _figure()
     _decimal_ticks(axes, decimal)
-    colours = tier_colours(order)
+    colours = tier_colours(order, lapsed)
     bins = [i / 20 for i in range(21)]
     stacked = [probability[tiers == t] for t in order]
     axes.hist(stacked, bins=bins, stacked=True, color=[colours[t] for t in order],

@@ -301,23 +301,32 @@ def score(
     ] = None,
     tier_policy: Annotated[
         Path | None, typer.Option(help="JSON file with a tier policy (version, tiers with "
-                                       "name/min_probability/capacity, default, top_tiers).")
+                                       "name/min_probability/capacity, default, top_tiers, "
+                                       "lapsed_after_days).")
     ] = None,
     critical_top: Annotated[
         int | None, typer.Option(min=1, help="Capacity-based tiers: the N largest values at "
                                              "risk (probability >= 0.30) are Critical.")
     ] = None,
+    lapsed_after_days: Annotated[
+        int | None, typer.Option(min=0, show_default="365, or the --tier-policy file's",
+                                 help="Customers with no completed order for more than N days "
+                                      "are Lapsed: a win-back audience ranked after every other "
+                                      "tier, taking no Critical/At risk seat. 0 = off.")
+    ] = None,
 ) -> None:
     """Score every eligible customer with the champion: risk list (CSV, xlsx) and HTML report."""
     root = prepare_environment(data_dir)
-    params = _score_params(sort, lang, csv_delimiter, tier_policy, critical_top)
+    params = _score_params(sort, lang, csv_delimiter, tier_policy, critical_top,
+                           lapsed_after_days)
     from pipelines.flows import score_flow
 
     result = _run("score", lambda: score_flow(root, as_of.date() if as_of else None, params))
     print_scoring(result)
 
 
-def _score_params(sort, lang, csv_delimiter, tier_policy, critical_top, step="score"):
+def _score_params(sort, lang, csv_delimiter, tier_policy, critical_top, lapsed_after_days=None,
+                  step="score"):
     """Validated scoring parameters, or one clear error line and exit code 1."""
     from pydantic import ValidationError
 
@@ -332,6 +341,8 @@ def _score_params(sort, lang, csv_delimiter, tier_policy, critical_top, step="sc
             policy = TierPolicy.from_json(tier_policy.read_text(encoding="utf-8"))
         elif critical_top is not None:
             policy = TierPolicy.capacity_based(critical=critical_top)
+        if lapsed_after_days is not None:
+            policy = policy.with_lapsed_after(lapsed_after_days)
         return ScoreParams(tier_policy=policy, sort=sort, lang=lang, csv_delimiter=csv_delimiter)
     except (ValidationError, ValueError, OSError) as error:
         first = str(error).splitlines()

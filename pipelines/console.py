@@ -93,14 +93,18 @@ TOP_N = 10
 FULL_TABLE_MIN_WIDTH = 140
 GAP = "  "
 MIN_CUSTOMER_WIDTH = 12
-# By position in the tier policy: most urgent first, the default tier last.
+# By position in the tier policy: most urgent first, the default tier last; the lapsed
+# (win-back) tier, ranked after every other, is grey as in the report.
 TIER_STYLES = ("bold red", "yellow", "cyan", "green")
+LAPSED_STYLE = "bright_black"
 
 
-def tier_styles(tiers: list[str]) -> dict[str, str]:
+def tier_styles(tiers: list[str], lapsed: str | None = None) -> dict[str, str]:
     """A colour per tier by its position in the policy (the default tier is always green)."""
-    styles = {t: TIER_STYLES[min(i, len(TIER_STYLES) - 2)] for i, t in enumerate(tiers[:-1])}
-    return {**styles, **({tiers[-1]: TIER_STYLES[-1]} if tiers else {})}
+    ranked = [t for t in tiers if t != lapsed]
+    styles = {t: TIER_STYLES[min(i, len(TIER_STYLES) - 2)] for i, t in enumerate(ranked[:-1])}
+    styles.update({ranked[-1]: TIER_STYLES[-1]} if ranked else {})
+    return {**styles, **({lapsed: LAPSED_STYLE} if lapsed in tiers else {})}
 
 
 def _customer(row: Any) -> Text:
@@ -174,10 +178,10 @@ def compact_top_lines(top: pd.DataFrame, lang: str, title: str, width: int,
 
 
 def print_top_customers(out: Console, risk: pd.DataFrame, lang: str, as_of: str,
-                        tiers: list[str]) -> None:
+                        tiers: list[str], lapsed: str | None = None) -> None:
     """The top customers as the full table on a wide console, else the compact layout."""
     title = summary_label("top", lang, n=min(TOP_N, len(risk)), total=len(risk), as_of=as_of)
-    top, styles = risk.head(TOP_N), tier_styles(tiers)
+    top, styles = risk.head(TOP_N), tier_styles(tiers, lapsed)
     if out.width >= FULL_TABLE_MIN_WIDTH:
         out.print(full_top_table(top, lang, title, styles))
         return
@@ -192,7 +196,8 @@ def print_scoring(result: dict[str, Any], out: Console | None = None) -> None:
     out = out or console
     lang = result.get("lang", "en")
     risk = pd.read_parquet(result["risk_list_parquet"])
-    print_top_customers(out, risk, lang, result["as_of"], list(result["tiers"]))
+    print_top_customers(out, risk, lang, result["as_of"], list(result["tiers"]),
+                        (result.get("changes") or {}).get("lapsed_tier"))
     for line in run_summary_lines(result, lang):
         out.print(line, markup=False)
     # Paths are never wrapped: a path cut by a newline cannot be copied.

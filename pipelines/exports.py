@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+import xlsxwriter
 
 from models.i18n import catalog, column_label, segment_label, tier_label
 from models.score import RISK_LIST_COLUMNS
+from pipelines.charts import tier_colours
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 TEXT_COLUMNS = ("customer_id", "customer_name", "segment", "master_segment", "owner",
@@ -27,8 +26,9 @@ TEXT_COLUMNS = ("customer_id", "customer_name", "segment", "master_segment", "ow
                 "model_version")
 DATE_COLUMNS = ("last_purchase_date", "data_as_of")
 WHOLE_NUMBERS = ("days_since_last_purchase", "usual_interval_days", "open_complaints")
-# Tier colours by position in the policy: first (most urgent) red ... default green.
-TIER_FILLS = ("F8B4B4", "FBD38D", "FEF08A", "C6F6D5")
+# Tier colours by position in the policy: first (most urgent) red ... default green,
+# the lapsed tier grey (pipelines.charts.tier_colours).
+TIER_FILLS = ("F8B4B4", "FBD38D", "FEF08A", "C6F6D5", "E2E8F0")
 NUMBER_FORMATS = {
     "churn_probability": "0.0%", "value_at_risk": "#,##0", "annual_revenue": "#,##0",
     "days_since_last_purchase": "0", "usual_interval_days": "0", "open_complaints": "0",
@@ -73,86 +73,94 @@ def risk_list_csv_text(risk: pd.DataFrame, lang: str = "en", delimiter: str | No
     return buffer.getvalue()
 
 
-def _write_sheet_rows(sheet, header: list[str], rows: list[list[Any]]) -> None:
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-
-
-def _as_text_cells(sheet, column_index: int, values: list[Any]) -> None:
-    """Store strings as text cells: openpyxl would turn a leading '=' into a formula."""
-    for offset, value in enumerate(values, start=2):
-        cell = sheet.cell(row=offset, column=column_index)
-        if isinstance(value, str):
-            cell.value = value
-            cell.data_type = "s"
-            if value.startswith(FORMULA_TRIGGERS):
-                cell.quotePrefix = True  # stays text even after the user edits it
-
-
 def risk_list_workbook(
     risk: pd.DataFrame, metadata_rows: list[tuple[str, Any]], tiers: list[str], lang: str,
-    path: Path,
+    path: Path, lapsed: str | None = None,
 ) -> Path:
-    """The risk list sheet (frozen header, filters, formats, tier colours) and a metadata sheet."""
-    number = catalog(lang).NUMBER
+    """The risk list sheet (frozen header, filters, formats, tier colours) and a metadata sheet.
+
+    `tiers`: the policy's tier names in order; `lapsed`: its lapsed tier, if any (grey).
+    Every cell is written by its type (text is never parsed as a formula or a link) and rows
+    stream to the file in order, so tens of thousands of customers take seconds, not minutes.
+    """
+    words = catalog(lang).REPORT
     out = localized_list(risk, lang)
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = catalog(lang).REPORT["risk_list"][:31]
     header = [column_label(c, lang) for c in out.columns]
-    body = out.astype(object).where(out.notna(), None)
-    rows = []
-    for record in body.itertuples(index=False):
-        row = []
-        for column, value in zip(out.columns, record, strict=True):
-            if column in DATE_COLUMNS and value is not None:
-                value = pd.Timestamp(value).to_pydatetime()
-            row.append(value)
-        rows.append(row)
-    # Append placeholders first, then set text cells explicitly (no formula parsing).
-    safe_rows = [[None if isinstance(v, str) else v for v in row] for row in rows]
-    _write_sheet_rows(sheet, header, safe_rows)
-    for index, column in enumerate(out.columns, start=1):
-        letter = get_column_letter(index)
-        if column in TEXT_COLUMNS or out[column].dtype == object or str(out[column].dtype) == "str":
-            _as_text_cells(sheet, index, [row[index - 1] for row in rows])
-        fmt = NUMBER_FORMATS.get(column)
-        if column in DATE_COLUMNS:
-            fmt = number["excel_date"]
-        if column == "customer_id":
-            fmt = "@"
-        if fmt:
-            for cell in sheet[letter][1:]:
-                cell.number_format = fmt
-        width = WIDTHS.get(column, max(12, len(header[index - 1]) + 2))
-        sheet.column_dimensions[letter].width = width
-    tier_col = list(out.columns).index("risk_tier") + 1
-    # `tiers` ends with the policy's default (safe) tier, which is always green.
-    colours = [TIER_FILLS[min(i, 2)] for i in range(len(tiers) - 1)] + [TIER_FILLS[3]]
-    fills = {tier_label(name, lang): PatternFill("solid", fgColor=colour)
-             for name, colour in zip(tiers, colours, strict=True)}
-    for cell in sheet[get_column_letter(tier_col)][1:]:
-        if cell.value in fills:
-            cell.fill = fills[cell.value]
-    sheet.freeze_panes = "C2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(rows) + 1}"
-    meta = workbook.create_sheet(catalog(lang).REPORT["metadata"][:31])
-    meta.append([catalog(lang).REPORT["field"], catalog(lang).REPORT["value"]])
-    for cell in meta[1]:
-        cell.font = Font(bold=True)
-    for index, (field, value) in enumerate(metadata_rows, start=2):
-        meta.cell(row=index, column=1, value=str(field)).data_type = "s"
-        text = value if isinstance(value, int | float) else str(value)
-        cell = meta.cell(row=index, column=2)
-        cell.value = text
-        if isinstance(text, str):
-            cell.data_type = "s"
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    meta.column_dimensions["A"].width = 34
-    meta.column_dimensions["B"].width = 90
     path.parent.mkdir(parents=True, exist_ok=True)
-    workbook.save(path)
+    workbook = xlsxwriter.Workbook(str(path), {
+        "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+        "strings_to_numbers": False})
+    style = _Styles(workbook)
+    sheet = workbook.add_worksheet(words["risk_list"][:31])
+    for index, label in enumerate(header):
+        sheet.write_string(0, index, label, style.of(bold=True))
+        sheet.set_column(index, index, WIDTHS.get(out.columns[index], max(12, len(label) + 2)))
+    fills = {tier_label(name, lang): colour
+             for name, colour in tier_colours(tiers, lapsed, TIER_FILLS).items()}
+    codes = [_number_format(column, lang) for column in out.columns]
+    body = out.astype(object).where(out.notna(), None)
+    for row, record in enumerate(body.itertuples(index=False), start=1):
+        for index, (column, value) in enumerate(zip(out.columns, record, strict=True)):
+            fill = fills.get(value) if column == "risk_tier" else None
+            _write_cell(sheet, row, index, value, style, codes[index], fill,
+                        as_text=column in TEXT_COLUMNS, as_date=column in DATE_COLUMNS)
+    sheet.freeze_panes(1, 2)
+    sheet.autofilter(0, 0, len(body), len(header) - 1)
+    meta = workbook.add_worksheet(words["metadata"][:31])
+    meta.set_column(0, 0, 34)
+    meta.set_column(1, 1, 90)
+    meta.write_string(0, 0, words["field"], style.of(bold=True))
+    meta.write_string(0, 1, words["value"], style.of(bold=True))
+    wrapped = style.of(text_wrap=True, valign="top")
+    for row, (field, value) in enumerate(metadata_rows, start=1):
+        meta.write_string(row, 0, str(field))
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            meta.write_number(row, 1, value, wrapped)
+        else:
+            meta.write_string(row, 1, str(value), wrapped)
+    workbook.close()
     return path
+
+
+class _Styles:
+    """One xlsxwriter format per distinct set of properties (a workbook holds few)."""
+
+    def __init__(self, workbook: xlsxwriter.Workbook):
+        self._workbook, self._made = workbook, {}
+
+    def of(self, **properties: Any):
+        key = tuple(sorted(properties.items()))
+        if key not in self._made:
+            self._made[key] = self._workbook.add_format(dict(properties))
+        return self._made[key]
+
+
+def _number_format(column: str, lang: str) -> str | None:
+    if column in DATE_COLUMNS:
+        return catalog(lang).NUMBER["excel_date"]
+    if column == "customer_id":
+        return "@"
+    return NUMBER_FORMATS.get(column)
+
+
+def _write_cell(sheet, row: int, column: int, value: Any, style: _Styles, code: str | None,
+                fill: str | None, *, as_text: bool, as_date: bool) -> None:
+    properties: dict[str, Any] = {}
+    if code:
+        properties["num_format"] = code
+    if fill:
+        properties.update(bg_color=f"#{fill}", pattern=1)
+    if value is None:
+        if properties:
+            sheet.write_blank(row, column, None, style.of(**properties))
+        return
+    if as_date:
+        sheet.write_datetime(row, column, pd.Timestamp(value).to_pydatetime(),
+                             style.of(**properties))
+    elif as_text or isinstance(value, str):
+        if str(value).startswith(FORMULA_TRIGGERS):
+            properties["quote_prefix"] = True  # stays text even after the user edits it
+        sheet.write_string(row, column, str(value), style.of(**properties) if properties else None)
+    else:
+        number_style = style.of(**properties) if properties else None
+        sheet.write_number(row, column, float(value), number_style)

@@ -12,10 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from filelock import FileLock, Timeout
 
 from features.contracts import REQUIRED_COLUMNS, STAGED_SCHEMAS, empty_staged
 from pipelines.mapping import (
@@ -53,6 +55,9 @@ from pipelines.storage import (
 FUTURE_TOLERANCE = pd.Timedelta(days=2)
 MAPPING_FILE = "sources.yaml"
 MANIFEST = "manifest.json"
+INGEST_LOCK = ".ingest.lock"
+LOCK_WAIT_SECONDS = 600.0
+log = logging.getLogger(__name__)
 
 
 class IngestError(RuntimeError):
@@ -241,12 +246,39 @@ def _fingerprint(settings: Settings, files: list[tuple[Path, str | None]],
 
 
 def ingest_raw_exports(settings: Settings, now: dt.datetime | None = None, *,
-                       skip_bad_files: bool = False, explain: bool = False) -> IngestReport:
+                       skip_bad_files: bool = False, explain: bool = False,
+                       wait_seconds: float = LOCK_WAIT_SECONDS) -> IngestReport:
     """Stage every raw kind that has files; write staged, quarantine and the report.
 
     With `explain` nothing is written and the report carries what was detected per file.
     With `skip_bad_files` unreadable files are listed in the report instead of failing the run.
+    One ingest at a time per data dir: a second one waits up to `wait_seconds` for the first
+    (two at once would each prune the other's unpublished staged version).
     """
+    if explain:
+        return _ingest(settings, now, skip_bad_files=skip_bad_files, explain=True)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(settings.data_dir / INGEST_LOCK)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        log.warning("another ingest is running in %s; waiting up to %.0f s for it to finish",
+                    settings.data_dir, wait_seconds)
+        try:
+            lock.acquire(timeout=wait_seconds)
+        except Timeout:
+            raise IngestError([
+                f"another ingest still holds {settings.data_dir / INGEST_LOCK} after "
+                f"{wait_seconds:.0f} s; let it finish (the lock is released when its process "
+                "ends, so a crashed ingest never blocks)"]) from None
+    try:
+        return _ingest(settings, now, skip_bad_files=skip_bad_files, explain=False)
+    finally:
+        lock.release()
+
+
+def _ingest(settings: Settings, now: dt.datetime | None, *, skip_bad_files: bool,
+            explain: bool) -> IngestReport:
     now_ts = pd.Timestamp(now or dt.datetime.now(dt.UTC))
     now_ts = now_ts.tz_localize("UTC") if now_ts.tzinfo is None else now_ts.tz_convert("UTC")
     try:

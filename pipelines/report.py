@@ -52,6 +52,8 @@ class ReportInputs:
     tiers: list[str]
     top_tiers: list[str]
     lang: str = "en"
+    lapsed_tier: str | None = None  # the policy's win-back tier, kept out of the headline
+    lapsed_after_days: int | None = None
     history: pd.DataFrame | None = None
     validation: dict[str, float] = field(default_factory=dict)
     baseline: dict[str, float] = field(default_factory=dict)
@@ -92,14 +94,18 @@ def render_report(inputs: ReportInputs) -> str:
     lang, risk, meta = inputs.lang, inputs.risk, inputs.metadata
     label = lambda key, **p: report_label(key, lang, **p)  # noqa: E731
     money = lambda v: format_number(float(v), lang)  # noqa: E731
-    colours = charts.tier_colours(inputs.tiers)
-    top = risk[risk["risk_tier"].isin(inputs.top_tiers)]
+    colours = charts.tier_colours(inputs.tiers, inputs.lapsed_tier)
+    top = risk[risk["risk_tier"].isin(inputs.top_tiers)]  # never the lapsed tier (TierPolicy)
     cards = [
         (format_number(len(risk), lang), label("customers_scored")),
         (format_number(len(top), lang), label("customers_at_risk")),
         (money(risk["value_at_risk"].sum()), label("value_at_risk")),
         (money(top["value_at_risk"].sum()), label("value_at_risk_top")),
     ]
+    if inputs.lapsed_tier is not None:
+        lapsed = int((risk["risk_tier"] == inputs.lapsed_tier).sum())
+        cards.append((format_number(lapsed, lang),
+                      label("lapsed_customers", days=inputs.lapsed_after_days)))
     headline = "".join(f'<div class="card"><div class="n">{_esc(n)}</div>'
                        f'<div class="l">{_esc(t)}</div></div>' for n, t in cards)
     by_tier = risk.groupby("risk_tier").agg(n=("customer_id", "size"), v=("value_at_risk", "sum"))
@@ -124,7 +130,7 @@ def render_report(inputs: ReportInputs) -> str:
         _section("risk-distribution", label("risk_distribution"), _img(charts.risk_distribution(
             risk["churn_probability"], risk["risk_tier"], inputs.tiers,
             {t: _tier(t, lang) for t in inputs.tiers}, label("churn_probability"),
-            label("customers"), _decimal(lang)), label("risk_distribution"))),
+            label("customers"), _decimal(lang), inputs.lapsed_tier), label("risk_distribution"))),
         _section("value-by-segment", label("value_by_segment"), _img(charts.horizontal_bars(
             by_segment["v"].rename(index=lambda s: segment_label(s, lang)),
             label("value_at_risk"), decimal=_decimal(lang)), label("value_by_segment"))),

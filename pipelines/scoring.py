@@ -144,13 +144,15 @@ def run_scoring(
         "model_validation": model.validation, "model_baseline_recency": model.baseline,
         "model_valid_cutoff": meta.get("valid_cutoff"), "playbook": playbook_source,
         "value_at_risk_total": round(float(risk["value_at_risk"].sum()), 2),
+        "value_at_risk_lapsed": round(float(risk.loc[risk["lapsed"], "value_at_risk"].sum()), 2),
         "changes": changes, "tracking_uri": settings.mlflow_tracking_uri,
     }
     csv_path = run_dir / "risk_list.csv"
     write_text_atomic(risk_list_csv_text(risk, lang, csv_delimiter), csv_path,
                       encoding="utf-8-sig")
     xlsx_path = risk_list_workbook(risk, workbook_metadata(metadata, len(features)),
-                                   policy.names, lang, run_dir / "risk_list.xlsx")
+                                   policy.names, lang, run_dir / "risk_list.xlsx",
+                                   lapsed=policy.lapsed_tier)
     write_parquet_atomic(risk, run_dir / "risk_list.parquet")
     write_parquet_atomic(contributions, run_dir / "shap_contributions.parquet")
     write_json_atomic(metadata, run_dir / "metadata.json")
@@ -165,7 +167,8 @@ def run_scoring(
         "risk_list_parquet": str(run_dir / "risk_list.parquet"), "report": str(html_path),
         "report_md": str(md_path), "run_dir": str(run_dir), "as_of": str(as_of),
         "model_version": version, "customers_scored": len(risk), "tiers": tiers,
-        "value_at_risk_total": metadata["value_at_risk_total"], "changes": changes,
+        "value_at_risk_total": metadata["value_at_risk_total"],
+        "value_at_risk_lapsed": metadata["value_at_risk_lapsed"], "changes": changes,
         "lang": lang,
     }
 
@@ -179,13 +182,16 @@ def workbook_metadata(metadata: dict[str, Any], rows: int) -> list[tuple[str, An
         f"{tier_label(t['name'], lang)} ≥ {format_number(t['min_probability'], lang, 2)}"
         + (f" ({report_label('capacity', lang, n=t['capacity'])})" if t.get("capacity") else "")
         for t in policy["tiers"])
+    tiers += f"; {tier_label(policy['default'], lang)}"
+    if policy.get("lapsed_after_days"):
+        tiers += "; " + report_label("lapsed_rule", lang, tier=tier_label(policy["lapsed"], lang),
+                                     days=policy["lapsed_after_days"])
     rows_out: list[tuple[str, Any]] = [
         (label("data_as_of"), metadata["as_of"]),
         (label("model_version"), metadata["model_version"]),
         (label("run_id"), metadata["run_id"]),
         (label("churn_definition"), metadata["churn_definition"]),
-        (label("tier_policy"), f"{policy['version']}: {tiers}; "
-                               f"{tier_label(policy['default'], lang)}"),
+        (label("tier_policy"), f"{policy['version']}: {tiers}"),
         (label("rows"), rows),
         (label("sort"), label("value_at_risk" if metadata["sort"] == "value"
                               else "churn_probability")),
@@ -233,6 +239,7 @@ def report_inputs(settings, tables, features, risk, contributions, metadata, pol
         notes["drift"] = missing("drift")
     return ReportInputs(
         risk=risk, metadata=metadata, tiers=policy.names, top_tiers=policy.top_tiers, lang=lang,
+        lapsed_tier=policy.lapsed_tier, lapsed_after_days=policy.lapsed_after_days,
         history=churn_history, validation=model.validation, baseline=model.baseline,
         calibration=calibration, lift=lift, drift=drift, notes=notes,
     )

@@ -49,14 +49,26 @@ def changes_lines(changes: dict[str, Any], lang: str, shown: int = NEW_IDS_SHOWN
     if changes["new_critical"]:
         lines.append(summary_label("new_in_tier", lang, tier=critical,
                                    ids=ids_text(changes["new_critical"], lang, shown)))
+    if changes.get("lapsed_tier"):
+        lines.append(summary_label("newly_lapsed", lang, n=len(changes.get("new_lapsed", [])),
+                                   tier=tier_label(changes["lapsed_tier"], lang)))
     return lines
+
+
+def value_total_line(result: dict[str, Any], lang: str) -> str:
+    """The total value at risk, and the lapsed (win-back) tier's share when the policy has one."""
+    value = format_number(result["value_at_risk_total"], lang)
+    lapsed = (result.get("changes") or {}).get("lapsed_tier")
+    if not lapsed:
+        return summary_label("value_total", lang, value=value)
+    return summary_label("value_total_lapsed", lang, value=value, tier=tier_label(lapsed, lang),
+                         lapsed_value=format_number(result.get("value_at_risk_lapsed", 0), lang))
 
 
 def run_summary_lines(result: dict[str, Any], lang: str) -> list[str]:
     """What the terminal prints under the top customers: tiers, total value at risk, changes."""
     return [summary_label("tiers", lang, counts=tier_counts_text(result["tiers"], lang)),
-            summary_label("value_total", lang,
-                          value=format_number(result["value_at_risk_total"], lang)),
+            value_total_line(result, lang),
             *changes_lines(result.get("changes") or {}, lang, policy_order=list(result["tiers"]))]
 
 
@@ -74,8 +86,8 @@ def summary_markdown(risk: pd.DataFrame, metadata: dict[str, Any], top_n: int = 
         "- " + summary_label("model", lang, version=metadata["model_version"],
                              run_id=metadata["model_run_id"]),
         f"- {report_label('churn_definition', lang)}: {metadata['churn_definition']}",
-        "- " + summary_label("scored", lang, n=int(metadata["customers_scored"]),
-                             value=format_number(metadata["value_at_risk_total"], lang)),
+        "- " + summary_label("scored", lang, n=int(metadata["customers_scored"])),
+        "- " + value_total_line(metadata, lang),
     ]
     lines += [f"- {line}" for line in changes_lines(metadata["changes"], lang, shown=20,
                                                     policy_order=list(metadata["tiers"]))]

@@ -47,7 +47,8 @@ NOUNS = {
     "customer": ("customer", "customers"),
 }
 
-TIERS = {"Critical": "Critical", "At risk": "At risk", "Watch": "Watch", "Safe": "Safe"}
+TIERS = {"Critical": "Critical", "At risk": "At risk", "Watch": "Watch", "Safe": "Safe",
+         "Lapsed": "Lapsed"}
 
 SEGMENTS = {
     "Champions": "Champions", "Loyal": "Loyal", "Promising": "Promising",
@@ -73,6 +74,7 @@ ACTIONS = {
     "personal_call": "Call today.",
     "personal_outreach": "Personal outreach within 48 hours.",
     "no_action": "No action needed.",
+    "winback_campaign": "Win-back audience: include in a reactivation campaign (a 'we miss you' offer), not a retention call.",
 }
 
 GROUPS = {
@@ -104,6 +106,8 @@ REPORT = {
     "customers_at_risk": "Customers at risk",
     "value_at_risk": "Value at risk",
     "value_at_risk_top": "Value at risk in the top tiers",
+    "lapsed_customers": "Lapsed customers (win-back): no order for more than {days} days",
+    "lapsed_rule": "{tier}: more than {days} days since the last purchase",
     "by_tier": "By risk tier",
     "by_segment": "By segment",
     "tier": "Risk tier",
@@ -164,6 +168,8 @@ SUMMARY = {
     "action": "Action",
     "tiers": "Customers per tier: {counts}",
     "value_total": "Total value at risk: {value}",
+    "value_total_lapsed": "Total value at risk: {value} (of which {tier}, the win-back audience ranked last: {lapsed_value})",
+    "newly_lapsed": "Newly {tier} (win-back audience): {n}",
     "changes": "Since the previous run ({previous}): {entered} entered the top tiers ({top_tiers}) and {left} left; {new} new in {critical}.",
     "first_run": "First archived run: nothing to compare with yet.",
     "new_in_tier": "New in {tier}: {ids}",
@@ -172,7 +178,7 @@ SUMMARY = {
     "report": "Report",
     "title": "Churn risk: data as of {as_of}",
     "model": "Model version: {version} (MLflow run {run_id})",
-    "scored": "Customers scored: {n}; total value at risk {value}",
+    "scored": "Customers scored: {n}",
     "validation": "Out-of-time validation: ROC-AUC {roc_auc}, PR-AUC {pr_auc}, top-decile lift {lift}",
     "top_heading": "Top {n}",
     "main_reason": "Main reason",

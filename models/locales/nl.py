@@ -47,7 +47,8 @@ NOUNS = {
     "customer": ("klant", "klanten"),
 }
 
-TIERS = {"Critical": "Kritiek", "At risk": "Risico", "Watch": "Opletten", "Safe": "Veilig"}
+TIERS = {"Critical": "Kritiek", "At risk": "Risico", "Watch": "Opletten", "Safe": "Veilig",
+         "Lapsed": "Inactief"}
 
 SEGMENTS = {
     "Champions": "Topklanten", "Loyal": "Trouwe klanten", "Promising": "Veelbelovend",
@@ -73,6 +74,7 @@ ACTIONS = {
     "personal_call": "Vandaag bellen.",
     "personal_outreach": "Binnen 48 uur persoonlijk contact opnemen.",
     "no_action": "Geen actie nodig.",
+    "winback_campaign": "Terugwinnen: opnemen in een reactiveringscampagne (een 'we missen je'-aanbod), geen retentiegesprek.",
 }
 
 GROUPS = {
@@ -104,6 +106,8 @@ REPORT = {
     "customers_at_risk": "Klanten met verhoogd risico",
     "value_at_risk": "Omzet in gevaar",
     "value_at_risk_top": "Omzet in gevaar in de hoogste niveaus",
+    "lapsed_customers": "Inactieve klanten (terugwinnen): langer dan {days} dagen geen bestelling",
+    "lapsed_rule": "{tier}: meer dan {days} dagen sinds de laatste aankoop",
     "by_tier": "Per risiconiveau",
     "by_segment": "Per segment",
     "tier": "Risiconiveau",
@@ -164,6 +168,8 @@ SUMMARY = {
     "action": "Actie",
     "tiers": "Klanten per risiconiveau: {counts}",
     "value_total": "Totale omzet in gevaar: {value}",
+    "value_total_lapsed": "Totale omzet in gevaar: {value} (waarvan {lapsed_value} bij {tier}, de terugwindoelgroep die als laatste komt)",
+    "newly_lapsed": "Nieuw in {tier} (terugwindoelgroep): {n}",
     "changes": "Sinds de vorige run ({previous}): {entered} erbij in de hoogste risiconiveaus ({top_tiers}) en {left} eruit; {new} nieuw in {critical}.",
     "first_run": "Eerste gearchiveerde run: nog niets om mee te vergelijken.",
     "new_in_tier": "Nieuw in {tier}: {ids}",
@@ -172,7 +178,7 @@ SUMMARY = {
     "report": "Rapport",
     "title": "Risico op klantverloop: data t/m {as_of}",
     "model": "Modelversie: {version} (MLflow-run {run_id})",
-    "scored": "Klanten beoordeeld: {n}; totale omzet in gevaar {value}",
+    "scored": "Klanten beoordeeld: {n}",
     "validation": "Out-of-time-validatie: ROC-AUC {roc_auc}, PR-AUC {pr_auc}, lift in het hoogste deciel {lift}",
     "top_heading": "Top {n}",
     "main_reason": "Belangrijkste reden",

@@ -48,7 +48,8 @@ NOUNS = {
     "customer": ("müşteri", "müşteri"),
 }
 
-TIERS = {"Critical": "Kritik", "At risk": "Riskli", "Watch": "Takipte", "Safe": "Güvende"}
+TIERS = {"Critical": "Kritik", "At risk": "Riskli", "Watch": "Takipte", "Safe": "Güvende",
+         "Lapsed": "Pasif"}
 
 SEGMENTS = {
     "Champions": "Şampiyonlar", "Loyal": "Sadık müşteriler", "Promising": "Umut vadeden",
@@ -74,6 +75,7 @@ ACTIONS = {
     "personal_call": "Bugün arayın.",
     "personal_outreach": "48 saat içinde birebir iletişime geçin.",
     "no_action": "Şimdilik aksiyon gerekmiyor.",
+    "winback_campaign": "Geri kazanım kitlesi: elde tutma araması yerine yeniden aktivasyon kampanyasına ('sizi özledik' teklifi) dahil edin.",
 }
 
 GROUPS = {
@@ -105,6 +107,8 @@ REPORT = {
     "customers_at_risk": "Risk altındaki müşteri",
     "value_at_risk": "Risk altındaki ciro",
     "value_at_risk_top": "Üst risk seviyelerinde risk altındaki ciro",
+    "lapsed_customers": "Pasif müşteri (geri kazanım): {days} günden uzun süredir sipariş yok",
+    "lapsed_rule": "{tier}: son siparişten bu yana {days} günden fazla",
     "by_tier": "Risk seviyesine göre",
     "by_segment": "Segmente göre",
     "tier": "Risk seviyesi",
@@ -165,6 +169,8 @@ SUMMARY = {
     "action": "Aksiyon",
     "tiers": "Risk seviyelerine göre müşteri: {counts}",
     "value_total": "Toplam risk altındaki ciro: {value}",
+    "value_total_lapsed": "Toplam risk altındaki ciro: {value} (buna en sona sıralanan geri kazanım kitlesi {tier} seviyesindeki {lapsed_value} dahil)",
+    "newly_lapsed": "{tier} seviyesine yeni düşenler (geri kazanım kitlesi): {n}",
     "changes": "Önceki çalıştırmadan ({previous}) bu yana üst risk seviyelerine ({top_tiers}) {entered} girdi, {left} çıktı; {critical} seviyesinde {new} yeni müşteri var.",
     "first_run": "Arşivdeki ilk çalıştırma: henüz karşılaştırılacak önceki bir çalıştırma yok.",
     "new_in_tier": "{tier} seviyesine yeni girenler: {ids}",
@@ -173,7 +179,7 @@ SUMMARY = {
     "report": "Rapor",
     "title": "Müşteri kaybı riski: {as_of} tarihli veri",
     "model": "Model sürümü: {version} (MLflow çalıştırması {run_id})",
-    "scored": "Puanlanan müşteri: {n}; toplam risk altındaki ciro {value}",
+    "scored": "Puanlanan müşteri: {n}",
     "validation": "Zaman dışı doğrulama: ROC-AUC {roc_auc}, PR-AUC {pr_auc}, en riskli %10'luk dilimde lift {lift}",
     "top_heading": "İlk {n}",
     "main_reason": "Ana neden",

@@ -21,6 +21,7 @@ from features.catalog import (
     type_feature,
 )
 from features.sources import SourceTables
+from features.sql import RATING_DELAY_DAYS
 
 NAN = math.nan
 
@@ -133,6 +134,10 @@ def _complaint_features(tables, customer, as_of, end, rfm, last_purchase) -> dic
     for t in tickets:  # what is known at the cutoff
         if t["resolved_at"] is None or t["resolved_at"] >= end:
             t["resolved_at"], t["satisfaction"] = None, NAN
+        t["survey_closed"] = (t["resolved_at"] is not None
+                              and t["resolved_at"] + dt.timedelta(days=RATING_DELAY_DAYS) < end)
+        if not t["survey_closed"]:
+            t["satisfaction"] = NAN
     out = {f"complaints_{n}d": sum(age(t["opened_at"]) < n for t in tickets)
            for n in (30, 90, 365)}
     out["days_since_last_complaint"] = min((age(t["opened_at"]) for t in tickets), default=NAN)
@@ -162,9 +167,11 @@ def _complaint_features(tables, customer, as_of, end, rfm, last_purchase) -> dic
         (t["satisfaction"] for t in recent if not math.isnan(t["satisfaction"])), default=NAN)
     out["rated_bad_not_recovered"] = int(
         bool(rated) and last <= 0.25 and rated[-1]["resolved_at"].date() > last_purchase)
-    out["unrated_resolved_365d"] = sum(math.isnan(t["satisfaction"]) for t in recent)
+    out["unrated_resolved_365d"] = sum(
+        t["survey_closed"] and math.isnan(t["satisfaction"]) for t in recent)
     out["nps_detractor"] = int(bool(rated) and last <= 0.6)
-    latest = max(solved, key=lambda t: t["resolved_at"], default=None)
+    surveyed = [t for t in solved if t["survey_closed"]]
+    latest = max(surveyed, key=lambda t: t["resolved_at"], default=None)
     out["surveyed_no_answer"] = int(latest is not None and math.isnan(latest["satisfaction"]))
     return out
 

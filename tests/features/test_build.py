@@ -275,7 +275,8 @@ def test_repeat_complaint_boundary_and_resolution_just_after_the_cutoff():
         f.tables(purchases=purchases, complaints=complaints), AS_OF), "001")
     assert row["repeat_complaints_365d"] == 2
     assert row["open_complaints"] == 1 and row["oldest_open_complaint_days"] == 14
-    assert row["last_satisfaction"] == 0.5 and row["surveyed_no_answer"] == 1
+    # the unanswered ticket was solved on as_of: its survey is still open, so no "no answer"
+    assert row["last_satisfaction"] == 0.5 and row["surveyed_no_answer"] == 0
     later = f.complaints([("001", "2024-03-01", None, None), ("001", "2024-03-16", None, None)])
     row = one(build_customer_features(f.tables(purchases=purchases, complaints=later), AS_OF),
               "001")
@@ -295,3 +296,22 @@ def test_complaint_and_interaction_time_zones_use_utc_days():
         purchases=purchases, complaints=complaints, interactions=interactions), AS_OF), "001")
     assert row["complaints_30d"] == 1 and row["days_since_last_complaint"] == 0
     assert row["interactions_30d"] == 1 and row["days_since_last_interaction"] == 0
+
+
+def test_a_rating_counts_only_once_the_survey_window_after_resolution_has_passed():
+    # cut = 2024-04-01 00:00 (end of as_of); a rating is known from resolution + 3 days on
+    purchases = f.purchases([("A", "2024-01-10", 10), ("B", "2024-01-10", 10)])
+    complaints = f.complaints([
+        ("A", "2024-03-20 10:00", "2024-03-28 23:59", 0.0),  # known from 03-31 23:59: in
+        ("B", "2024-03-01 10:00", "2024-03-02 10:00", 1.0),
+        ("B", "2024-03-20 10:00", "2024-03-29 00:00", 0.0),  # known from 04-01 00:00: not yet
+        ("B", "2024-03-21 10:00", "2024-03-30 10:00", None),  # survey still open: no "no answer"
+    ])
+    frame = build_customer_features(f.tables(purchases=purchases, complaints=complaints), AS_OF)
+    a, b = one(frame, "A"), one(frame, "B")
+    assert a["last_satisfaction"] == 0.0 and a["rated_bad_not_recovered"] == 1
+    assert b["last_satisfaction"] == 1.0 and b["worst_satisfaction_365d"] == 1.0
+    assert (b["nps_detractor"], b["rated_bad_not_recovered"]) == (0, 0)
+    assert (b["unrated_resolved_365d"], b["surveyed_no_answer"]) == (0, 0)
+    # resolutions themselves count at once: 1, 8 + 14/24 and 9 days
+    assert b["median_resolution_days_365d"] == pytest.approx(8 + 14 / 24)

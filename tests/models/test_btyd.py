@@ -8,6 +8,7 @@ from models.btyd import (
     DAYS_PER_UNIT,
     BgNbdParams,
     fit_bgnbd,
+    probability_alive,
     probability_no_purchase,
     summary_from_features,
 )
@@ -20,6 +21,15 @@ def test_no_repeat_buyer_matches_the_closed_form():
     expected = (14.0 / 17.0) ** 0.5
     assert probability_no_purchase(params, summary, 3 * DAYS_PER_UNIT)[0] == pytest.approx(
         expected)
+
+
+def test_probability_alive_matches_the_closed_form():
+    params = BgNbdParams(r=1.0, alpha=2.0, a=1.0, b=3.0)
+    summary = pd.DataFrame({"x": [0.0, 4.0], "t_x": [0.0, 20.0], "T": [52.0, 52.0]})
+    # x = 0: no repeat purchase, so no chance yet to drop out; else
+    # P(alive) = 1 / (1 + a / (b + x - 1) * ((alpha + T) / (alpha + t_x))^(r + x))
+    expected = 1 / (1 + 1.0 / 6.0 * (54.0 / 22.0) ** 5.0)
+    assert probability_alive(params, summary) == pytest.approx([1.0, expected])
 
 
 def test_long_silence_after_frequent_buying_means_likely_gone():

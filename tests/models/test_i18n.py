@@ -37,8 +37,11 @@ def test_every_reason_key_a_rule_can_return_has_a_template():
 
 def test_tiers_segments_and_shipped_actions_are_translated():
     policy = TierPolicy()
+    assert policy.lapsed_tier in policy.names  # the default policy has the lapsed tier
     for lang in LANGUAGES.values():
         assert set(policy.names) <= set(lang.TIERS)
+        assert {"winback_campaign", "lapsed_customers", "lapsed_rule"} <= (
+            set(lang.ACTIONS) | set(lang.REPORT))
         assert set(SEGMENT_NAMES) == set(lang.SEGMENTS)
     actions = {line.split(",")[-1] for line in default_playbook_text().splitlines()[1:]}
     assert actions <= set(en.ACTIONS)

@@ -63,3 +63,26 @@ def test_oldest_open_complaint_is_point_in_time():
     assert sorted(frame.index) == ["a", "b"]
     assert frame.loc["a", "open_complaint_id"] == "T00000"
     assert frame.loc["a", "open_complaint_days"] == 31
+
+
+def test_shipped_playbook_sends_every_lapsed_customer_to_win_back():
+    from models.explain import REASON_GROUPS
+    from models.playbook import default_playbook_text
+    from models.tiers import TierPolicy
+
+    groups = list(REASON_GROUPS)
+    book = parse_playbook(default_playbook_text(), groups=groups, tiers=TierPolicy().names,
+                          drop_unknown_tiers=True)
+    # even an open complaint does not turn a lapsed customer into a retention call
+    assert {action_key(book, g, "Lapsed", 500.0) for g in [*groups, "none"]} == {
+        "winback_campaign"}
+    assert action_key(book, "complaints", "Critical", 500.0) == "resolve_complaint"
+    lapsed = pd.DataFrame({"reason_group_1": ["overdue"], "risk_tier": ["Lapsed"],
+                           "value_at_risk": [0.0]})
+    texts = {lang: suggested_actions(book, lapsed, lang).iloc[0] for lang in ("en", "tr", "nl")}
+    assert texts["en"].startswith("Win-back audience")
+    assert len(set(texts.values())) == 3
+    # with the rule off the policy has no Lapsed tier and the shipped row is set aside
+    off = parse_playbook(default_playbook_text(), groups=groups,
+                         tiers=TierPolicy(lapsed_after_days=None).names, drop_unknown_tiers=True)
+    assert "Lapsed" not in set(off["tier"])

@@ -99,3 +99,22 @@ def test_shipped_playbook_parses():
     book = parse_playbook(default_playbook_text(), groups=list(REASON_GROUPS),
                           tiers=TierPolicy().names)
     assert book.iloc[-1][["reason_group", "tier"]].tolist() == ["*", "*"]
+
+
+def test_lapsed_customers_keep_probability_and_reasons_but_rank_after_everyone(fitted, latest):
+    threshold = int(latest["recency_days"].quantile(0.8))
+    policy = TierPolicy(lapsed_after_days=threshold)
+    for sort in ("value", "probability"):
+        risk, _ = score_customers(fitted, latest, model_version="3", policy=policy, sort=sort)
+        lapsed = risk["days_since_last_purchase"] > threshold
+        assert lapsed.any() and (~lapsed).any()
+        assert (risk.loc[lapsed, "risk_tier"] == "Lapsed").all()
+        assert not (risk.loc[~lapsed, "risk_tier"] == "Lapsed").any()
+        assert risk.loc[lapsed, "rank"].min() > risk.loc[~lapsed, "rank"].max()
+        assert (risk.loc[lapsed, "reason_1"].str.len() > 0).all()
+        assert risk.loc[lapsed, "suggested_action"].str.startswith("Win-back audience").all()
+    off, _ = score_customers(fitted, latest, model_version="3", sort="probability",
+                             policy=TierPolicy(lapsed_after_days=None))
+    same = off.set_index("customer_id")["churn_probability"]
+    assert same.loc[risk["customer_id"]].tolist() == risk["churn_probability"].tolist()
+    assert "Lapsed" not in set(off["risk_tier"])

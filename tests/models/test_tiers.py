@@ -45,3 +45,70 @@ def test_tier_changes_name_entries_exits_and_new_critical():
     assert changes["new_critical"] == ["b", "d"]
     first = tier_changes(None, now, policy)
     assert first["left_top"] == [] and first["new_critical"] == ["b", "d"]
+
+
+def test_a_lapsed_customer_is_lapsed_not_critical_and_the_boundary_is_strict():
+    policy = TierPolicy(lapsed_after_days=365)
+    probability = pd.Series([0.99, 0.99, 0.95, 0.1])
+    recency = pd.Series([366, 365, 10, 400])
+    # 365 days exactly is not lapsed, one more day is; lapsed wins over any probability
+    assert policy.assign(probability, recency_days=recency).tolist() == [
+        "Lapsed", "Critical", "Critical", "Lapsed"]
+    assert policy.names == ["Critical", "At risk", "Watch", "Safe", "Lapsed"]
+
+
+def test_without_a_threshold_or_recency_nobody_is_lapsed():
+    probability = pd.Series([0.99, 0.2])
+    recency = pd.Series([900, 900])
+    off = TierPolicy(lapsed_after_days=None)
+    assert off.assign(probability, recency_days=recency).tolist() == ["Critical", "Safe"]
+    assert "Lapsed" not in off.names and off.lapsed_tier is None
+    assert TierPolicy().assign(probability).tolist() == ["Critical", "Safe"]
+
+
+def test_capacity_tiers_skip_lapsed_customers():
+    policy = TierPolicy.capacity_based(critical=2, floor=0.3)
+    probability = pd.Series([0.9, 0.4, 0.35, 0.95, 0.5])
+    value = pd.Series([100.0, 900.0, 50.0, 5000.0, 300.0])
+    recency = pd.Series([30, 30, 30, 500, 30])
+    # row 3 has the largest value but is lapsed: the two seats go to 900 (row 1) and 300 (row 4)
+    assert policy.assign(probability, value, recency).tolist() == [
+        "Watch", "Critical", "Watch", "Lapsed", "Critical"]
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"lapsed_after_days": 0}, "greater than or equal to 1"),
+    ({"lapsed_after_days": -30}, "greater than or equal to 1"),
+    ({"top_tiers": ["Critical", "Lapsed"]}, "cannot be a top tier"),
+    ({"lapsed": "Safe"}, "unique"),
+])
+def test_bad_lapsed_settings_are_rejected(changes, message):
+    with pytest.raises(ValueError, match=message):
+        TierPolicy(**changes)
+
+
+def test_changing_the_lapsed_threshold_changes_the_version():
+    policy = TierPolicy()
+    assert policy.with_lapsed_after(policy.lapsed_after_days) is policy
+    shorter = policy.with_lapsed_after(180)
+    assert shorter.lapsed_after_days == 180 and shorter.version == f"{policy.version}+lapsed180"
+    off = TierPolicy.capacity_based(critical=5).with_lapsed_after(0)
+    assert off.lapsed_after_days is None and off.version.endswith("+lapsed-off")
+    assert off.tiers[0].capacity == 5
+    assert TierPolicy.from_json(shorter.model_dump_json()) == shorter
+
+
+def test_a_top_tier_customer_who_lapsed_left_the_top_and_is_newly_lapsed():
+    policy = TierPolicy()
+    before = pd.DataFrame({"customer_id": ["a", "b", "c"],
+                           "risk_tier": ["Critical", "Lapsed", "Safe"]})
+    now = pd.DataFrame({"customer_id": ["a", "b", "c"],
+                        "risk_tier": ["Lapsed", "Lapsed", "Critical"]})
+    changes = tier_changes(before, now, policy)
+    assert changes["left_top"] == ["a"] and changes["entered_top"] == ["c"]
+    assert changes["new_lapsed"] == ["a"] and changes["lapsed_tier"] == "Lapsed"
+    # a run archived before the lapsed rule existed compares the same way
+    old = before.assign(risk_tier=["Critical", "Critical", "Safe"])
+    assert tier_changes(old, now, policy)["new_lapsed"] == ["a", "b"]
+    off = tier_changes(before, now, TierPolicy(lapsed_after_days=None))
+    assert off["new_lapsed"] == [] and off["lapsed_tier"] is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from pipelines.cli import app
@@ -43,6 +44,58 @@ def test_a_tier_policy_file_with_unordered_cutoffs_is_rejected(tmp_path):
                                  "--tier-policy", str(policy)])
     assert result.exit_code == 1
     assert "highest first" in " ".join(result.output.split())
+
+
+def test_lapsed_after_days_is_explained_with_the_policy_default():
+    from models.tiers import LAPSED_AFTER_DAYS
+
+    assert "--lapsed-after-days" in runner.invoke(app, ["score", "--help"]).output
+    command = typer.main.get_command(app).commands["score"]
+    option = next(p for p in command.params if p.name == "lapsed_after_days")
+    assert "0 = off" in option.help and "win-back" in option.help
+    assert option.show_default.startswith(str(LAPSED_AFTER_DAYS))
+
+
+@pytest.mark.parametrize("args, days", [
+    ([], 365),
+    (["--lapsed-after-days", "180"], 180),
+    (["--lapsed-after-days", "0"], None),
+    (["--critical-top", "50", "--lapsed-after-days", "0"], None),
+])
+def test_lapsed_after_days_reaches_the_scoring_policy(tmp_path, monkeypatch, args, days):
+    import pipelines.cli as cli
+    import pipelines.flows as flows
+
+    seen = {}
+    monkeypatch.setattr(flows, "score_flow", lambda root, as_of, params: seen.setdefault(
+        "policy", params.tier_policy))
+    monkeypatch.setattr(cli, "print_scoring", lambda result: None)
+    result = runner.invoke(app, ["score", "--data-dir", str(tmp_path / "data"), *args])
+    assert result.exit_code == 0, result.output
+    policy = seen["policy"]
+    assert policy.lapsed_after_days == days
+    assert ("Lapsed" in policy.names) == (days is not None)
+    if "--critical-top" in args:
+        assert policy.tiers[0].capacity == 50 and policy.version.endswith("+lapsed-off")
+
+
+def test_a_policy_file_threshold_is_kept_unless_the_option_overrides_it(tmp_path, monkeypatch):
+    import pipelines.cli as cli
+    import pipelines.flows as flows
+
+    file = tmp_path / "policy.json"
+    file.write_text('{"version": "team-1", "lapsed_after_days": 730}')
+    seen = []
+    monkeypatch.setattr(flows, "score_flow", lambda root, as_of, params: seen.append(
+        params.tier_policy))
+    monkeypatch.setattr(cli, "print_scoring", lambda result: None)
+    base = ["score", "--data-dir", str(tmp_path / "data"), "--tier-policy", str(file)]
+    assert runner.invoke(app, base).exit_code == 0
+    assert runner.invoke(app, [*base, "--lapsed-after-days", "400"]).exit_code == 0
+    assert [(p.version, p.lapsed_after_days) for p in seen] == [
+        ("team-1", 730), ("team-1+lapsed400", 400)]
+    negative = runner.invoke(app, [*base, "--lapsed-after-days", "-5"])
+    assert negative.exit_code != 0 and "Traceback" not in negative.output
 
 
 def test_demo_checks_its_language_before_generating_anything(tmp_path):

@@ -102,6 +102,9 @@ def test_tiers_are_coloured_by_their_position_in_the_policy():
     assert tier_styles(TIERS) == {"Critical": "bold red", "At risk": "yellow",
                                   "Watch": "cyan", "Safe": "green"}
     assert tier_styles(["Top", "Rest"]) == {"Top": "bold red", "Rest": "green"}
+    assert tier_styles([*TIERS, "Lapsed"], "Lapsed") == {
+        "Critical": "bold red", "At risk": "yellow", "Watch": "cyan", "Safe": "green",
+        "Lapsed": "bright_black"}
     lines = compact_top_lines(risk_list(), "en", "t", 80, tier_styles(TIERS))
     assert any(span.style == "bold red" for span in lines[3].spans)
 

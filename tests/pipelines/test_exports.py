@@ -106,3 +106,16 @@ def test_turkish_workbook_formats_dates_the_turkish_way(tmp_path):
     when = sheet.cell(row=2, column=header.index("Son Sipariş Tarihi") + 1)
     assert when.number_format == "dd.mm.yyyy"
     assert sheet.cell(row=2, column=header.index("Risk Seviyesi") + 1).value == "Kritik"
+
+
+def test_the_lapsed_tier_is_grey_in_the_workbook(tmp_path):
+    risk = tiny_risk_list()
+    risk.loc[1, "risk_tier"] = "Lapsed"
+    path = risk_list_workbook(risk, [], ["Critical", "At risk", "Watch", "Safe", "Lapsed"],
+                              "nl", tmp_path / "r.xlsx", lapsed="Lapsed")
+    sheet = load_workbook(path).worksheets[0]
+    header = [c.value for c in sheet[1]]
+    tiers = [sheet.cell(row=r, column=header.index("Risiconiveau") + 1) for r in (2, 3)]
+    assert [t.value for t in tiers] == ["Kritiek", "Inactief"]
+    assert tiers[0].fill.fgColor.rgb.endswith("F8B4B4")
+    assert tiers[1].fill.fgColor.rgb.endswith("E2E8F0")

@@ -145,3 +145,21 @@ def test_rows_without_their_source_key_are_quarantined(settings):
     report = ingest_raw_exports(settings, now=NOW)
     assert report.accounts[0].reasons == {"missing order_id": 1}
     assert report.staged_rows == {"purchases": 1}
+
+
+def test_a_second_ingest_waits_for_the_first_and_says_so_when_it_gives_up(settings):
+    from filelock import FileLock
+
+    from pipelines.ingest import INGEST_LOCK
+
+    write(settings, "purchases", "a.csv", "customer_id,order_id,order_date,amount\n1,A,2024-01-01,1\n")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with FileLock(settings.data_dir / INGEST_LOCK):  # another ingest in progress
+        with pytest.raises(IngestError, match="another ingest still holds .*ingest.lock"):
+            ingest_raw_exports(settings, now=NOW, wait_seconds=0.2)
+        assert not settings.staged_dir.exists()  # it wrote nothing
+        explained = ingest_raw_exports(settings, now=NOW, explain=True)  # read-only: no wait
+        assert explained.staged_rows == {"purchases": 1}
+    report = ingest_raw_exports(settings, now=NOW, wait_seconds=0.2)  # free again
+    assert report.staged_rows == {"purchases": 1}
+    assert len(load_source_tables(settings).purchases) == 1

@@ -98,3 +98,23 @@ def test_report_renders_in_headless_chromium_without_console_errors(tmp_path):
     images = re.search(r'data-images="(\d+):(\d+)"', dom)
     assert images and images.group(1) == images.group(2) and int(images.group(1)) >= 6
     assert "Müşteri kaybı risk raporu" in dom
+
+
+def test_lapsed_customers_have_their_own_card_and_stay_out_of_the_top_tier_figures():
+    inputs = report_inputs()
+    risk = inputs.risk.copy()
+    risk.loc[:2, "risk_tier"] = "Lapsed"  # three of the riskiest customers: lapsed
+    risk.loc[:2, "value_at_risk"] = 10_000.0
+    top = risk[risk["risk_tier"].isin(["Critical", "At risk"])]
+    inputs.risk, inputs.tiers = risk, [*TIERS, "Lapsed"]
+    inputs.lapsed_tier, inputs.lapsed_after_days = "Lapsed", 365
+    page = render_report(inputs)
+    headline = page.split('id="headline">')[1].split('<div class="grid">')[0]
+    cards = {label: n for n, label in re.findall(
+        r'<div class="n">([^<]*)</div><div class="l">([^<]*)</div>', headline)}
+    assert cards["Customers at risk"] == f"{len(top):,}"
+    assert cards["Value at risk in the top tiers"] == f"{top['value_at_risk'].sum():,.0f}"
+    assert cards["Lapsed customers (win-back): no order for more than 365 days"] == "3"
+    by_tier = page.split('id="by-tier"')[1].split("</section>")[0]
+    assert by_tier.index(">Safe<") < by_tier.index(">Lapsed<")  # listed after every tier
+    assert "background:#a0aec0\">Lapsed" in by_tier

@@ -37,7 +37,7 @@ def test_turkish_report_md_has_turkish_heading_labels_and_numbers():
     assert lines[0] == "# Müşteri kaybı riski: 2024-06-30 tarihli veri"
     assert "- Model sürümü: 3 (MLflow çalıştırması abc123)" in lines
     assert "- Kayıp tanımı: (text in the language)" in lines
-    assert "- Puanlanan müşteri: 1.201; toplam risk altındaki ciro 12.356" in lines
+    assert lines[4:6] == ["- Puanlanan müşteri: 1.201", "- Toplam risk altındaki ciro: 12.356"]
     assert ("- Zaman dışı doğrulama: ROC-AUC 0,812, PR-AUC 0,500, en riskli %10'luk dilimde "
             "lift 3,46") in lines
     assert "- Arşivdeki ilk çalıştırma: henüz karşılaştırılacak önceki bir çalıştırma yok." in lines
@@ -91,3 +91,20 @@ def test_top_tiers_are_named_in_policy_order():
     line = changes_lines(changes, "tr", policy_order=["Critical", "At risk", "Safe"])[0]
     assert "üst risk seviyelerine (Kritik / Riskli)" in line
     assert "(Riskli / Kritik)" in changes_lines(changes, "tr")[0]  # no policy: as recorded
+
+
+def test_the_lapsed_tier_gets_its_share_of_the_value_and_its_newcomers_counted():
+    changes = {**metadata("tr", "r1")["changes"], "lapsed_tier": "Lapsed",
+               "new_lapsed": ["C7", "C8"]}
+    result = {"tiers": {"Critical": 1, "Safe": 1200, "Lapsed": 30}, "changes": changes,
+              "value_at_risk_total": 12355.6, "value_at_risk_lapsed": 2500.4}
+    lines = run_summary_lines(result, "tr")
+    assert lines[0] == "Risk seviyelerine göre müşteri: Kritik 1 · Güvende 1.200 · Pasif 30"
+    assert lines[1] == ("Toplam risk altındaki ciro: 12.356 (buna en sona sıralanan geri kazanım "
+                        "kitlesi Pasif seviyesindeki 2.500 dahil)")
+    assert lines[-1] == "Pasif seviyesine yeni düşenler (geri kazanım kitlesi): 2"
+    md = summary_markdown(risk_list(), {**metadata("en", "r1"), "changes": {
+        **changes, "new_lapsed": ["C7"]}, "value_at_risk_lapsed": 2500.4})
+    assert ("- Total value at risk: 12,356 (of which Lapsed, the win-back audience ranked last: "
+            "2,500)") in md.splitlines()
+    assert "- Newly Lapsed (win-back audience): 1" in md.splitlines()
