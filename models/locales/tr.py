@@ -167,7 +167,7 @@ SUMMARY = {
     "reason": "Neden",
     "reasons": "Nedenler",
     "action": "Aksiyon",
-    "tiers": "Risk seviyelerine göre müşteri: {counts}",
+    "tiers": "Risk seviyeleri: {counts}",
     "value_total": "Toplam risk altındaki ciro: {value}",
     "value_total_lapsed": "Toplam risk altındaki ciro: {value} (buna en sona sıralanan geri kazanım kitlesi {tier} seviyesindeki {lapsed_value} dahil)",
     "newly_lapsed": "{tier} seviyesine yeni düşenler (geri kazanım kitlesi): {n}",

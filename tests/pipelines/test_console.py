@@ -110,9 +110,9 @@ def test_tiers_are_coloured_by_their_position_in_the_policy():
 
 
 @pytest.mark.parametrize("lang, tiers_line, value_line", [
-    ("en", "Customers per tier: Critical 1 · At risk 1 · Watch 1 · Safe 1,200",
+    ("en", "Tiers: Critical 1 · At risk 1 · Watch 1 · Safe 1,200",
      "Total value at risk: 13,341"),
-    ("nl", "Klanten per risiconiveau: Kritiek 1 · Risico 1 · Opletten 1 · Veilig 1.200",
+    ("nl", "Risiconiveaus: Kritiek 1 · Risico 1 · Opletten 1 · Veilig 1.200",
      "Totale omzet in gevaar: 13.341"),
 ])
 def test_print_scoring_summarises_in_the_language_and_keeps_paths_whole(

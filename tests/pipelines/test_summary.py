@@ -80,7 +80,7 @@ def test_run_summary_lines_in_dutch():
     result = {"tiers": {"Critical": 1, "Safe": 1200}, "value_at_risk_total": 12355.6,
               "changes": metadata("nl")["changes"]}
     assert run_summary_lines(result, "nl") == [
-        "Klanten per risiconiveau: Kritiek 1 · Veilig 1.200",
+        "Risiconiveaus: Kritiek 1 · Veilig 1.200",
         "Totale omzet in gevaar: 12.356",
         "Eerste gearchiveerde run: nog niets om mee te vergelijken.",
     ]
@@ -99,12 +99,12 @@ def test_the_lapsed_tier_gets_its_share_of_the_value_and_its_newcomers_counted()
     result = {"tiers": {"Critical": 1, "Safe": 1200, "Lapsed": 30}, "changes": changes,
               "value_at_risk_total": 12355.6, "value_at_risk_lapsed": 2500.4}
     lines = run_summary_lines(result, "tr")
-    assert lines[0] == "Risk seviyelerine göre müşteri: Kritik 1 · Güvende 1.200 · Pasif 30"
+    assert lines[0] == "Risk seviyeleri: Kritik 1 · Güvende 1.200 · Pasif 30"
     assert lines[1] == ("Toplam risk altındaki ciro: 12.356 (buna en sona sıralanan geri kazanım "
                         "kitlesi Pasif seviyesindeki 2.500 dahil)")
     assert lines[-1] == "Pasif seviyesine yeni düşenler (geri kazanım kitlesi): 2"
     md = summary_markdown(risk_list(), {**metadata("en", "r1"), "changes": {
         **changes, "new_lapsed": ["C7"]}, "value_at_risk_lapsed": 2500.4})
-    assert ("- Total value at risk: 12,356 (of which Lapsed, the win-back audience ranked last: "
-            "2,500)") in md.splitlines()
+    assert ("- Total value at risk: 12,356, of which 2,500 in Lapsed (win-back, ranked last)"
+            in md.splitlines())
     assert "- Newly Lapsed (win-back audience): 1" in md.splitlines()
