@@ -86,5 +86,15 @@ def column_label(column: str, lang: str) -> str:
     return catalog(lang).COLUMNS.get(column, column)
 
 
+def _label(table: str, key: str, lang: str, params: dict[str, object]) -> str:
+    template = getattr(catalog(lang), table)[key]
+    return render(template, params, lang) if params else template
+
+
 def report_label(key: str, lang: str, **params: object) -> str:
-    return render(catalog(lang).REPORT[key], params, lang) if params else catalog(lang).REPORT[key]
+    return _label("REPORT", key, lang, params)
+
+
+def summary_label(key: str, lang: str, **params: object) -> str:
+    """A line or label of the run summary (terminal and report.md) in `lang`."""
+    return _label("SUMMARY", key, lang, params)

@@ -325,7 +325,8 @@ def score(
     print_scoring(result)
 
 
-def _score_params(sort, lang, csv_delimiter, tier_policy, critical_top, lapsed_after_days=None):
+def _score_params(sort, lang, csv_delimiter, tier_policy, critical_top, lapsed_after_days=None,
+                  step="score"):
     """Validated scoring parameters, or one clear error line and exit code 1."""
     from pydantic import ValidationError
 
@@ -346,7 +347,7 @@ def _score_params(sort, lang, csv_delimiter, tier_policy, critical_top, lapsed_a
     except (ValidationError, ValueError, OSError) as error:
         first = str(error).splitlines()
         detail = " ".join(line.strip() for line in first[:3])
-        err.print(f"[red]score failed[/red]: invalid option: {detail}")
+        err.print(f"[red]{step} failed[/red]: invalid option: {detail}")
         raise typer.Exit(1) from None
 
 
@@ -355,12 +356,15 @@ def demo(
     data_dir: DataDir = None,
     customers: Annotated[int, typer.Option(min=500, help="Customers to simulate.")] = 5_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    lang: Annotated[str, typer.Option(help="Language of the risk list, report and summary: "
+                                           "en, tr or nl.")] = "en",
 ) -> None:
     """Generate sample exports, then ingest → train → score, and show the riskiest customers."""
     root = prepare_environment(data_dir)
+    score_params = _score_params("value", lang, None, None, None, step="demo")
     from pipelines.flows import demo_flow
 
-    result = _run("demo", lambda: demo_flow(root, customers, seed))
+    result = _run("demo", lambda: demo_flow(root, customers, seed, score_params=score_params))
     print_training(result["trained"])
     print_scoring(result["scored"])
     graded = result["graded"]
@@ -373,9 +377,10 @@ def demo(
             f"ceiling (true probabilities) {graded['truth_ceiling_roc_auc']:.3f}"
         )
     tracking = result["trained"]["tracking_uri"]
-    console.print(f"MLflow store: {tracking}")
+    console.print(f"MLflow store: {tracking}", soft_wrap=True)  # paths and commands stay whole
     if tracking.startswith("sqlite:///"):
-        console.print(f"  open it with: mlflow ui --backend-store-uri {tracking} --workers 1")
+        console.print(f"  open it with: mlflow ui --backend-store-uri {tracking} --workers 1",
+                      soft_wrap=True)
 
 
 

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
+
+from models.i18n import column_label, format_number, segment_label, summary_label, tier_label
+from pipelines.summary import run_summary_lines
+
+if TYPE_CHECKING:  # pandas is imported where a table is read: `churn --help` stays instant
+    import pandas as pd
 
 console = Console()
 err = Console(stderr=True)
@@ -56,9 +64,11 @@ def print_training(result: dict[str, Any]) -> None:
     table = Table("metric", "model", *baselines,
                   title=f"Out-of-time validation on cutoff {result['valid_cutoff']} "
                         f"(calibration: {result.get('calibration', 'none')})")
+    # Money (retained value) in whole units, so the table fits 80 columns untruncated.
+    fmt = lambda key, x: f"{x:,.0f}" if key.startswith("retained_value") else f"{x:.4f}"  # noqa: E731
     for key in TRAINING_METRICS:
         if key in v:
-            table.add_row(key, f"{v[key]:.4f}", *(f"{b[key]:.4f}" for b in baselines.values()))
+            table.add_row(key, fmt(key, v[key]), *(fmt(key, b[key]) for b in baselines.values()))
     console.print(table)
     for name, b in baselines.items():
         console.print(f"ahead of {name}: ROC-AUC {v['roc_auc'] - b['roc_auc']:+.4f}, "
@@ -67,55 +77,133 @@ def print_training(result: dict[str, Any]) -> None:
     if backtest:
         console.print(
             f"backtest over {int(backtest['backtest_origins'])} origins: ROC-AUC "
-            f"{backtest['backtest_roc_auc_mean']:.4f} ± {backtest['backtest_roc_auc_std']:.4f}, "
-            f"PR-AUC {backtest['backtest_pr_auc_mean']:.4f} ± "
-            f"{backtest['backtest_pr_auc_std']:.4f}, ECE {backtest['backtest_ece_mean']:.4f}")
+            f"{backtest['backtest_roc_auc_mean']:.3f} ± {backtest['backtest_roc_auc_std']:.3f}, "
+            f"PR-AUC {backtest['backtest_pr_auc_mean']:.3f} ± "
+            f"{backtest['backtest_pr_auc_std']:.3f}, ECE {backtest['backtest_ece_mean']:.3f}")
     role = "champion" if result.get("promoted", True) else "challenger"
-    console.print(f"registered churn-model version {result['model_version']} as {role} "
-                  f"(MLflow run {result['run_id']})")
+    console.print(f"registered churn-model version {result['model_version']} as {role}")
+    console.print(f"  MLflow run {result['run_id']}", highlight=False)
     if "promotion_reason" in result:
         console.print(f"promotion gate: {result['promotion_reason']}")
 
 
-def print_scoring(result: dict[str, Any]) -> None:
+TOP_N = 10
+# Below this width the full table squeezes reasons into ~10-character columns (20+ lines per
+# customer); the compact layout keeps every customer to three lines at 80 columns.
+FULL_TABLE_MIN_WIDTH = 140
+GAP = "  "
+MIN_CUSTOMER_WIDTH = 12
+# By position in the tier policy: most urgent first, the default tier last; the lapsed
+# (win-back) tier, ranked after every other, is grey as in the report.
+TIER_STYLES = ("bold red", "yellow", "cyan", "green")
+LAPSED_STYLE = "bright_black"
+
+
+def tier_styles(tiers: list[str], lapsed: str | None = None) -> dict[str, str]:
+    """A colour per tier by its position in the policy (the default tier is always green)."""
+    ranked = [t for t in tiers if t != lapsed]
+    styles = {t: TIER_STYLES[min(i, len(TIER_STYLES) - 2)] for i, t in enumerate(ranked[:-1])}
+    styles.update({ranked[-1]: TIER_STYLES[-1]} if ranked else {})
+    return {**styles, **({lapsed: LAPSED_STYLE} if lapsed in tiers else {})}
+
+
+def _customer(row: Any) -> Text:
+    name = row.customer_name if isinstance(row.customer_name, str) else ""
+    return Text.assemble((row.customer_id, "bold"), f" {name}" if name else "")
+
+
+def full_top_table(top: pd.DataFrame, lang: str, title: str, styles: dict[str, str]) -> Table:
+    """Every reason and the segment: readable from about 140 columns."""
+    table = Table(title=title)
+    table.add_column(column_label("rank", lang), justify="right", no_wrap=True)
+    table.add_column(summary_label("customer", lang), ratio=2)
+    table.add_column(summary_label("tier", lang), no_wrap=True)
+    for key in ("probability", "value"):
+        table.add_column(summary_label(key, lang), justify="right", no_wrap=True)
+    table.add_column(summary_label("reasons", lang), ratio=4)
+    table.add_column(column_label("suggested_action", lang), ratio=2)
+    for row in top.itertuples():
+        reasons = "\n".join(r for r in (row.reason_1, row.reason_2, row.reason_3) if r)
+        who = _customer(row)
+        who.append(f"\n{segment_label(row.segment, lang)}", style="dim")
+        table.add_row(str(row.rank), who,
+                      Text(tier_label(row.risk_tier, lang), style=styles.get(row.risk_tier, "")),
+                      format_number(row.churn_probability, lang, 2),
+                      format_number(row.value_at_risk, lang), Text(reasons),
+                      Text(row.suggested_action))
+    return table
+
+
+def _cell(text: str | Text, width: int, align: str = "left") -> Text:
+    """`text` in exactly `width` cells: cut with an ellipsis, never wrapped."""
+    cell = Text(text) if isinstance(text, str) else text.copy()
+    cell.truncate(width, overflow="ellipsis")
+    cell.align(align, width)  # type: ignore[arg-type]  # "left" or "right"
+    return cell
+
+
+def compact_top_lines(top: pd.DataFrame, lang: str, title: str, width: int,
+                      styles: dict[str, str]) -> list[Text]:
+    """Per customer one row (rank, id and name, tier, probability, value at risk) and under it
+    the top reason and the action, each on one line cut to `width`."""
+    headers = ["#"] + [summary_label(key, lang) for key in ("customer", "tier", "probability",
+                                                           "value")]
+    cells = [[str(r.rank), _customer(r), Text(tier_label(r.risk_tier, lang),
+                                              style=styles.get(r.risk_tier, "")),
+              format_number(r.churn_probability, lang, 2), format_number(r.value_at_risk, lang)]
+             for r in top.itertuples()]
+    widths = [max(cell_len(str(c)) for c in column) for column in zip(headers, *cells, strict=True)]
+    widths[1] = max(width - sum(widths) + widths[1] - len(GAP) * (len(widths) - 1),
+                    MIN_CUSTOMER_WIDTH)
+    aligns = ("right", "left", "left", "right", "right")
+
+    def row_line(values: list, style: str = "") -> Text:
+        line = Text(GAP).join(_cell(value, size, align) for value, size, align
+                              in zip(values, widths, aligns, strict=True))
+        line.stylize(style)
+        return line
+
+    labels = [summary_label("reason", lang), summary_label("action", lang)]
+    label_width = max(cell_len(label) for label in labels)
+    indent = " " * widths[0] + GAP
+    lines = [Text(title, style="bold"), row_line(headers, "bold"), Text("─" * width, "dim")]
+    for row, values in zip(top.itertuples(), cells, strict=True):
+        lines.append(row_line(values))
+        for label, detail in zip(labels, (row.reason_1, row.suggested_action), strict=True):
+            lines.append(Text.assemble(indent, _cell(Text(label, "dim"), label_width), GAP,
+                                       Text(detail or "")))
+    for line in lines:
+        line.truncate(width, overflow="ellipsis")
+    return lines
+
+
+def print_top_customers(out: Console, risk: pd.DataFrame, lang: str, as_of: str,
+                        tiers: list[str], lapsed: str | None = None) -> None:
+    """The top customers as the full table on a wide console, else the compact layout."""
+    title = summary_label("top", lang, n=min(TOP_N, len(risk)), total=len(risk), as_of=as_of)
+    top, styles = risk.head(TOP_N), tier_styles(tiers, lapsed)
+    if out.width >= FULL_TABLE_MIN_WIDTH:
+        out.print(full_top_table(top, lang, title, styles))
+        return
+    for line in compact_top_lines(top, lang, title, out.width, styles):
+        out.print(line, no_wrap=True, overflow="ellipsis")
+
+
+def print_scoring(result: dict[str, Any], out: Console | None = None) -> None:
+    """Top customers, the run summary and where the files are, in the run's language."""
     import pandas as pd
 
-    from models.i18n import segment_label, tier_label
-
+    out = out or console
     lang = result.get("lang", "en")
     risk = pd.read_parquet(result["risk_list_parquet"])
-    table = Table("rank", "customer", "tier", "probability", "value at risk", "reasons",
-                  "action", title=f"Top 10 of {len(risk)} customers (data as of "
-                                  f"{result['as_of']})")
-    for row in risk.head(10).itertuples():
-        reasons = "\n".join(r for r in (row.reason_1, row.reason_2, row.reason_3) if r)
-        who = row.customer_id + (f"\n{row.customer_name}" if isinstance(row.customer_name, str)
-                                 else "") + f"\n{segment_label(row.segment, lang)}"
-        table.add_row(str(row.rank), who, tier_label(row.risk_tier, lang),
-                      f"{row.churn_probability:.2f}", f"{row.value_at_risk:,.0f}", reasons,
-                      row.suggested_action)
-    console.print(table)
-    changes = result.get("changes") or {}
-    lapsed = changes.get("lapsed_tier")
-    console.print(f"tiers: {result['tiers']}; total value at risk "
-                  f"{result['value_at_risk_total']:,.0f}"
-                  + (f" (of which {lapsed}, the win-back audience ranked last: "
-                     f"{result.get('value_at_risk_lapsed', 0):,.0f})" if lapsed else ""))
-    if changes.get("previous_run"):
-        console.print(
-            f"since {changes['previous_run']}: {len(changes['entered_top'])} entered and "
-            f"{len(changes['left_top'])} left {' / '.join(changes['top_tiers'])}; "
-            f"{len(changes['new_critical'])} new {changes['critical_tier']}"
-            + (f"; {len(changes['new_lapsed'])} newly {lapsed}" if lapsed else "")
-        )
-    else:
-        console.print("first archived run: nothing to compare with yet")
-    new = changes.get("new_critical") or []
-    if new and changes.get("previous_run"):
-        shown = ", ".join(new[:10]) + (f" (+{len(new) - 10} more)" if len(new) > 10 else "")
-        console.print(f"new {changes['critical_tier']}: {shown}")
-    console.print(f"risk list: {result['risk_list_xlsx']}")
-    console.print(f"           {result['risk_list_csv']}")
-    console.print(f"report:    {result['report']}")
-
-
+    print_top_customers(out, risk, lang, result["as_of"], list(result["tiers"]),
+                        (result.get("changes") or {}).get("lapsed_tier"))
+    for line in run_summary_lines(result, lang):
+        out.print(line, markup=False)
+    # Paths are never wrapped: a path cut by a newline cannot be copied.
+    labels = [summary_label("risk_list", lang) + ":", summary_label("report", lang) + ":"]
+    pad = max(cell_len(label) for label in labels)
+    for label, path in ((labels[0], result["risk_list_xlsx"]), ("", result["risk_list_csv"]),
+                        (labels[1], result["report"])):
+        out.print(label + " " * (pad - cell_len(label) + 1) + path, soft_wrap=True,
+                  markup=False, highlight=False)

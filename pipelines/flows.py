@@ -78,13 +78,14 @@ def demo_flow(
     customers: int = 5_000,
     seed: int = 42,
     params: TrainParams | None = None,
+    score_params: ScoreParams | None = None,
 ) -> dict[str, Any]:
     """Generate sample exports, then ingest → train → score, and grade against the truth."""
     logger = get_run_logger()
     generated = generate_flow(data_dir, customers, seed, dialect="mixed")
     ingested = ingest_flow(data_dir)
     trained = train_flow(data_dir, None, params)
-    scored = score_flow(data_dir, None)
+    scored = score_flow(data_dir, None, score_params)
     graded = tasks.grade_against_ground_truth(data_dir, scored, trained)
     logger.info("demo finished: %s", scored["risk_list_csv"])
     return {"generated": generated, "ingested": ingested, "trained": trained,

@@ -35,6 +35,7 @@ from pipelines.storage import (
     write_parquet_atomic,
     write_text_atomic,
 )
+from pipelines.summary import summary_markdown
 from pipelines.tracking import configure_mlflow
 
 PLAYBOOK_FILE = "playbook.csv"
@@ -242,43 +243,3 @@ def report_inputs(settings, tables, features, risk, contributions, metadata, pol
         history=churn_history, validation=model.validation, baseline=model.baseline,
         calibration=calibration, lift=lift, drift=drift, notes=notes,
     )
-
-
-def summary_markdown(risk: pd.DataFrame, metadata: dict[str, Any]) -> str:
-    """A short human-readable summary of one scoring run (also the Prefect markdown artifact)."""
-    validation = metadata.get("model_validation", {})
-    changes = metadata["changes"]
-    lines = [
-        f"# Churn risk: data as of {metadata['as_of']}",
-        "",
-        f"- Model version: {metadata['model_version']} (run {metadata['model_run_id']})",
-        f"- Churn definition: {metadata['churn_definition']}",
-        f"- Customers scored: {metadata['customers_scored']}; total value at risk "
-        f"{metadata['value_at_risk_total']:,.0f}",
-    ]
-    if changes["previous_run"]:
-        lines.append(
-            f"- Since {changes['previous_run']}: {len(changes['entered_top'])} entered and "
-            f"{len(changes['left_top'])} left {' / '.join(changes['top_tiers'])}; "
-            f"{len(changes['new_critical'])} new {changes['critical_tier']}"
-            + (f" ({', '.join(changes['new_critical'][:20])})" if changes["new_critical"] else "")
-            + (f"; {len(changes['new_lapsed'])} newly {changes['lapsed_tier']} (win-back)"
-               if changes.get("lapsed_tier") else "")
-        )
-    else:
-        lines.append("- First archived run: nothing to compare with yet")
-    if validation:
-        lines.append(
-            f"- Out-of-time ROC-AUC {validation.get('roc_auc', float('nan')):.3f}, "
-            f"PR-AUC {validation.get('pr_auc', float('nan')):.3f}, "
-            f"top-decile lift {validation.get('top_decile_lift', float('nan')):.2f}"
-        )
-    lines += ["", "| tier | customers |", "|---|---|"]
-    lines += [f"| {tier} | {count} |" for tier, count in metadata["tiers"].items()]
-    lines += ["", "## Top 10", "", "| rank | customer | probability | value at risk | tier | "
-              "main reason | action |", "|---|---|---|---|---|---|---|"]
-    for row in risk.head(10).itertuples():
-        cells = [row.rank, row.customer_id, f"{row.churn_probability:.2f}",
-                 f"{row.value_at_risk:,.0f}", row.risk_tier, row.reason_1, row.suggested_action]
-        lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
-    return "\n".join(lines) + "\n"

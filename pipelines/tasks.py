@@ -25,6 +25,7 @@ from features.snapshots import (
 from models.backtest import backtest_summary, rolling_origin_backtest, segment_breakdown
 from models.card import model_card
 from models.evaluate import classification_metrics
+from models.i18n import summary_label
 from models.promotion import PromotionMargin
 from models.score import ScoreParams
 from models.train import TrainParams, fit_with_validation
@@ -251,7 +252,8 @@ def publish_scoring_artifacts(scored: dict[str, Any], top_n: int = 25) -> None:
     markdown = (run_dir / "report.md").read_text(encoding="utf-8")
     links = "\n".join(f"- {name}: `{run_dir / name}`" for name in
                       ("risk_list.xlsx", "risk_list.csv", "report.html", "metadata.json"))
-    create_markdown_artifact(markdown + "\n## Files\n\n" + links + "\n",
+    files = summary_label("files", scored.get("lang", "en"))
+    create_markdown_artifact(markdown + f"\n## {files}\n\n" + links + "\n",
                              key="churn-scoring-summary",
                              description=f"Scoring run {run_dir.name}")
 

@@ -44,6 +44,7 @@ NOUNS = {
     "order": ("order", "orders"),
     "complaint": ("complaint", "complaints"),
     "interaction": ("interaction", "interactions"),
+    "customer": ("customer", "customers"),
 }
 
 TIERS = {"Critical": "Critical", "At risk": "At risk", "Watch": "Watch", "Safe": "Safe",
@@ -153,6 +154,35 @@ REPORT = {
     "calibration_note": "Calibration and lift appear once an archived run's {horizon}-day horizon has ended.",
     "calibration_oot": "Calibration on the out-of-time validation cutoff {cutoff}, from training.",
     "drift_note": "PSI above 0.25 means the feature's distribution moved a lot since training.",
+}
+
+# The run summary: what `churn score` / `churn demo` print and report.md.
+SUMMARY = {
+    "top": "Top {n} of {total} customers (data as of {as_of})",
+    "customer": "Customer",
+    "probability": "Prob.",
+    "tier": "Tier",
+    "value": "Value at risk",
+    "reason": "Reason",
+    "reasons": "Reasons",
+    "action": "Action",
+    "tiers": "Tiers: {counts}",
+    "value_total": "Total value at risk: {value}",
+    "value_total_lapsed": "Total value at risk: {value}, of which {lapsed_value} in {tier} (win-back, ranked last)",
+    "newly_lapsed": "Newly {tier} (win-back audience): {n}",
+    "changes": "Since the previous run ({previous}): {entered} entered the top tiers ({top_tiers}) and {left} left; {new} new in {critical}.",
+    "first_run": "First archived run: nothing to compare with yet.",
+    "new_in_tier": "New in {tier}: {ids}",
+    "and_more": "and {n} more",
+    "risk_list": "Risk list",
+    "report": "Report",
+    "title": "Churn risk: data as of {as_of}",
+    "model": "Model version: {version} (MLflow run {run_id})",
+    "scored": "Customers scored: {n}",
+    "validation": "Out-of-time validation: ROC-AUC {roc_auc}, PR-AUC {pr_auc}, top-decile lift {lift}",
+    "top_heading": "Top {n}",
+    "main_reason": "Main reason",
+    "files": "Files",
 }
 
 NUMBER = {"decimal": ".", "thousands": ",", "date": "%Y-%m-%d", "excel_date": "yyyy-mm-dd",

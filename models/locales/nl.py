@@ -44,6 +44,7 @@ NOUNS = {
     "order": ("bestelling", "bestellingen"),
     "complaint": ("klacht", "klachten"),
     "interaction": ("contactmoment", "contactmomenten"),
+    "customer": ("klant", "klanten"),
 }
 
 TIERS = {"Critical": "Kritiek", "At risk": "Risico", "Watch": "Opletten", "Safe": "Veilig",
@@ -153,6 +154,35 @@ REPORT = {
     "calibration_note": "Kalibratie en lift verschijnen zodra de {horizon} dagen van een gearchiveerde run voorbij zijn.",
     "calibration_oot": "Kalibratie op de out-of-time-validatiedatum {cutoff}, uit de training.",
     "drift_note": "Een PSI boven 0,25 betekent dat de verdeling van het kenmerk sinds de training sterk is verschoven.",
+}
+
+# De samenvatting van een run: wat `churn score` / `churn demo` tonen en report.md.
+SUMMARY = {
+    "top": "Top {n} van {total} klanten (data t/m {as_of})",
+    "customer": "Klant",
+    "probability": "Kans",
+    "tier": "Niveau",
+    "value": "Omzet in gevaar",
+    "reason": "Reden",
+    "reasons": "Redenen",
+    "action": "Actie",
+    "tiers": "Risiconiveaus: {counts}",
+    "value_total": "Totale omzet in gevaar: {value}",
+    "value_total_lapsed": "Totale omzet in gevaar: {value}, waarvan {lapsed_value} bij {tier} (terugwinnen, komt als laatste)",
+    "newly_lapsed": "Nieuw in {tier} (terugwindoelgroep): {n}",
+    "changes": "Sinds de vorige run ({previous}): {entered} erbij in de hoogste risiconiveaus ({top_tiers}) en {left} eruit; {new} nieuw in {critical}.",
+    "first_run": "Eerste gearchiveerde run: nog niets om mee te vergelijken.",
+    "new_in_tier": "Nieuw in {tier}: {ids}",
+    "and_more": "en nog {n}",
+    "risk_list": "Risicolijst",
+    "report": "Rapport",
+    "title": "Risico op klantverloop: data t/m {as_of}",
+    "model": "Modelversie: {version} (MLflow-run {run_id})",
+    "scored": "Klanten beoordeeld: {n}",
+    "validation": "Out-of-time-validatie: ROC-AUC {roc_auc}, PR-AUC {pr_auc}, lift in het hoogste deciel {lift}",
+    "top_heading": "Top {n}",
+    "main_reason": "Belangrijkste reden",
+    "files": "Bestanden",
 }
 
 NUMBER = {"decimal": ",", "thousands": ".", "date": "%d-%m-%Y", "excel_date": "dd-mm-yyyy",

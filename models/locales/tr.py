@@ -45,6 +45,7 @@ NOUNS = {
     "order": ("sipariş", "sipariş"),
     "complaint": ("şikayet", "şikayet"),
     "interaction": ("etkileşim", "etkileşim"),
+    "customer": ("müşteri", "müşteri"),
 }
 
 TIERS = {"Critical": "Kritik", "At risk": "Riskli", "Watch": "Takipte", "Safe": "Güvende",
@@ -154,6 +155,35 @@ REPORT = {
     "calibration_note": "Kalibrasyon ve lift grafikleri, arşivdeki bir çalıştırmanın {horizon} günlük süresi dolunca görünür.",
     "calibration_oot": "Kalibrasyon, eğitimdeki zaman dışı doğrulama kesimi {cutoff} üzerinde ölçüldü.",
     "drift_note": "PSI 0,25'in üzerindeyse değişkenin dağılımı eğitimden bu yana belirgin biçimde değişmiştir.",
+}
+
+# Çalıştırma özeti: `churn score` / `churn demo` çıktısı ve report.md.
+SUMMARY = {
+    "top": "{total} müşteri içinden ilk {n} (veri tarihi: {as_of})",
+    "customer": "Müşteri",
+    "probability": "Olasılık",
+    "tier": "Seviye",
+    "value": "Riskteki ciro",
+    "reason": "Neden",
+    "reasons": "Nedenler",
+    "action": "Aksiyon",
+    "tiers": "Risk seviyeleri: {counts}",
+    "value_total": "Toplam risk altındaki ciro: {value}",
+    "value_total_lapsed": "Toplam risk altındaki ciro: {value} (buna en sona sıralanan geri kazanım kitlesi {tier} seviyesindeki {lapsed_value} dahil)",
+    "newly_lapsed": "{tier} seviyesine yeni düşenler (geri kazanım kitlesi): {n}",
+    "changes": "Önceki çalıştırmadan ({previous}) bu yana üst risk seviyelerine ({top_tiers}) {entered} girdi, {left} çıktı; {critical} seviyesinde {new} yeni müşteri var.",
+    "first_run": "Arşivdeki ilk çalıştırma: henüz karşılaştırılacak önceki bir çalıştırma yok.",
+    "new_in_tier": "{tier} seviyesine yeni girenler: {ids}",
+    "and_more": "ve {n} müşteri daha",
+    "risk_list": "Risk listesi",
+    "report": "Rapor",
+    "title": "Müşteri kaybı riski: {as_of} tarihli veri",
+    "model": "Model sürümü: {version} (MLflow çalıştırması {run_id})",
+    "scored": "Puanlanan müşteri: {n}",
+    "validation": "Zaman dışı doğrulama: ROC-AUC {roc_auc}, PR-AUC {pr_auc}, en riskli %10'luk dilimde lift {lift}",
+    "top_heading": "İlk {n}",
+    "main_reason": "Ana neden",
+    "files": "Dosyalar",
 }
 
 NUMBER = {"decimal": ",", "thousands": ".", "date": "%d.%m.%Y", "excel_date": "dd.mm.yyyy",

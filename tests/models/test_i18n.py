@@ -10,7 +10,7 @@ from models.segments import SEGMENT_NAMES
 from models.tiers import TierPolicy
 
 CATALOGS = ("REASONS", "NOUNS", "TIERS", "SEGMENTS", "ACTIONS", "GROUPS", "COLUMNS", "REPORT",
-            "NUMBER")
+            "SUMMARY", "NUMBER")
 
 
 @pytest.mark.parametrize("lang", ["tr", "nl"])
@@ -18,10 +18,10 @@ def test_every_template_exists_in_every_language_with_the_same_placeholders(lang
     other = LANGUAGES[lang]
     for name in CATALOGS:
         assert set(getattr(other, name)) == set(getattr(en, name)), name
-    for name in ("REASONS", "ACTIONS", "REPORT"):
+    for name in ("REASONS", "ACTIONS", "REPORT", "SUMMARY"):
         for key, template in getattr(en, name).items():
             assert template_fields(getattr(other, name)[key]) == template_fields(template), key
-            if name != "REPORT":  # a report label may be the same word ("top {n}" in Dutch)
+            if name not in ("REPORT", "SUMMARY"):  # a label may be the same word ("top {n}")
                 assert getattr(other, name)[key] != template, key
 
 
@@ -57,3 +57,21 @@ def test_numbers_and_plurals_follow_the_language():
     assert render_reason("complaints.year", params, "tr") == "Son 12 ayda 3 şikayet."
     with pytest.raises(ValueError, match="unknown language"):
         render_reason("none", {}, "de")
+
+
+@pytest.mark.parametrize("lang, expected", [
+    ("en", "Since the previous run (2024-05-31/r1): 1 customer entered the top tiers (Critical)"
+           " and 2 customers left; 3 new in Critical."),
+    ("tr", "Önceki çalıştırmadan (2024-05-31/r1) bu yana üst risk seviyelerine (Kritik) "
+           "1 müşteri girdi, 2 müşteri çıktı; Kritik seviyesinde 3 yeni müşteri var."),
+    ("nl", "Sinds de vorige run (2024-05-31/r1): 1 klant erbij in de hoogste risiconiveaus "
+           "(Kritiek) en 2 klanten eruit; 3 nieuw in Kritiek."),
+])
+def test_summary_lines_count_customers_in_the_language(lang, expected):
+    from models.i18n import summary_label, tier_label
+
+    line = summary_label("changes", lang, previous="2024-05-31/r1",
+                         entered=Count(1, "customer"), left=Count(2, "customer"),
+                         top_tiers=tier_label("Critical", lang), new=3,
+                         critical=tier_label("Critical", lang))
+    assert line == expected

@@ -96,3 +96,10 @@ def test_a_policy_file_threshold_is_kept_unless_the_option_overrides_it(tmp_path
         ("team-1", 730), ("team-1+lapsed400", 400)]
     negative = runner.invoke(app, [*base, "--lapsed-after-days", "-5"])
     assert negative.exit_code != 0 and "Traceback" not in negative.output
+
+
+def test_demo_checks_its_language_before_generating_anything(tmp_path):
+    result = runner.invoke(app, ["demo", "--data-dir", str(tmp_path / "data"), "--lang", "de"])
+    assert result.exit_code == 1
+    assert "demo failed: invalid option" in " ".join(result.output.split())
+    assert not (tmp_path / "data" / "raw").exists()
