@@ -59,7 +59,9 @@ def value_total_line(result: dict[str, Any], lang: str) -> str:
     """The total value at risk, and the lapsed (win-back) tier's share when the policy has one."""
     value = format_number(result["value_at_risk_total"], lang)
     lapsed = (result.get("changes") or {}).get("lapsed_tier")
-    if not lapsed:
+    # at the default threshold (over 365 days silent) a lapsed customer's yearly run-rate, and
+    # so their value at risk, is 0: a share that is always "of which 0" only adds noise
+    if not lapsed or not result.get("value_at_risk_lapsed"):
         return summary_label("value_total", lang, value=value)
     return summary_label("value_total_lapsed", lang, value=value, tier=tier_label(lapsed, lang),
                          lapsed_value=format_number(result.get("value_at_risk_lapsed", 0), lang))

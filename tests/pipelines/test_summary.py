@@ -108,3 +108,10 @@ def test_the_lapsed_tier_gets_its_share_of_the_value_and_its_newcomers_counted()
     assert ("- Total value at risk: 12,356, of which 2,500 in Lapsed (win-back, ranked last)"
             in md.splitlines())
     assert "- Newly Lapsed (win-back audience): 1" in md.splitlines()
+
+
+def test_a_zero_lapsed_share_is_not_spelled_out():
+    changes = {**metadata("en", "r1")["changes"], "lapsed_tier": "Lapsed", "new_lapsed": []}
+    result = {"tiers": {"Critical": 1, "Lapsed": 30}, "changes": changes,
+              "value_at_risk_total": 12355.6, "value_at_risk_lapsed": 0.0}
+    assert run_summary_lines(result, "en")[1] == "Total value at risk: 12,356"
