@@ -24,10 +24,16 @@ from models.train import FittedChurnModel
 __all__ = ["RISK_LIST_COLUMNS", "RiskList", "ScoreParams", "TierPolicy", "TierRule",
            "score_customers"]
 
-SortKey = Literal["value", "probability"]
-SORT_COLUMNS: dict[str, list[str]] = {
-    "value": ["value_at_risk", "churn_probability", "customer_id"],
-    "probability": ["churn_probability", "value_at_risk", "customer_id"],
+SortKey = Literal["tier", "value", "probability"]
+# (column, ascending) per sort. "tier" is how a retention team works the list: the most urgent
+# tier first, the largest value at risk first within it. "value" alone would put a large but
+# safe customer above a Critical one.
+SORT_COLUMNS: dict[str, list[tuple[str, bool]]] = {
+    "tier": [("tier_order", True), ("value_at_risk", False), ("churn_probability", False),
+             ("customer_id", True)],
+    "value": [("value_at_risk", False), ("churn_probability", False), ("customer_id", True)],
+    "probability": [("churn_probability", False), ("value_at_risk", False),
+                    ("customer_id", True)],
 }
 
 
@@ -35,7 +41,7 @@ class ScoreParams(BaseModel):
     """Typed parameters of a scoring run (recorded in its metadata)."""
 
     tier_policy: TierPolicy = Field(default_factory=TierPolicy)
-    sort: SortKey = "value"
+    sort: SortKey = "tier"
     lang: Literal["en", "tr", "nl"] = "en"
     csv_delimiter: str | None = Field(
         None, min_length=1, max_length=1,
@@ -102,7 +108,7 @@ def score_customers(
     master: pd.DataFrame | None = None,
     open_complaints: pd.DataFrame | None = None,
     playbook: pd.DataFrame | None = None,
-    sort: SortKey = "value",
+    sort: SortKey = "tier",
     lang: str = "en",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The ranked risk list and the per-customer SHAP contributions behind its reasons.
@@ -149,8 +155,11 @@ def score_customers(
     # Lapsed customers (a win-back audience) come after everyone else, whatever the sort.
     scored["lapsed"] = scored["risk_tier"].eq(policy.lapsed_tier) if policy.lapsed_tier \
         else False
-    keys = ["lapsed", *SORT_COLUMNS[sort]]
-    scored = scored.sort_values(keys, ascending=[True, False, False, True], kind="stable")
+    scored["tier_order"] = scored["risk_tier"].map(
+        {name: i for i, name in enumerate(policy.names)})
+    keys = [("lapsed", True), *SORT_COLUMNS[sort]]
+    scored = scored.sort_values([k for k, _ in keys], ascending=[a for _, a in keys],
+                                kind="stable").drop(columns="tier_order")
     scored.insert(0, "rank", np.arange(1, len(scored) + 1))
     contributions = contributions.loc[scored.index]
     contributions.insert(0, "customer_id", scored["customer_id"].to_numpy())

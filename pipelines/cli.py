@@ -290,8 +290,10 @@ def score(
     data_dir: DataDir = None,
     as_of: AsOf = None,
     sort: Annotated[
-        str, typer.Option(help="Rank by 'value' (value at risk) or 'probability'.")
-    ] = "value",
+        str, typer.Option(help="Rank by 'tier' (the most urgent tier first, largest value at "
+                               "risk first within it), 'value' (value at risk alone) or "
+                               "'probability'.")
+    ] = "tier",
     lang: Annotated[
         str, typer.Option(help="Language of reasons, tiers, segments, actions and headers: "
                                "en, tr or nl.")

@@ -20,7 +20,7 @@ from features.build import build_customer_features
 from features.labels import CensoredCutoffError
 from models import history
 from models.explain import REASON_GROUPS
-from models.i18n import format_number, report_label, tier_label
+from models.i18n import column_label, format_number, report_label, tier_label
 from models.playbook import default_playbook_text, oldest_open_complaints, parse_playbook
 from models.score import score_customers
 from models.tiers import TierPolicy, tier_changes
@@ -40,6 +40,9 @@ from pipelines.tracking import configure_mlflow
 
 PLAYBOOK_FILE = "playbook.csv"
 RELIABILITY_TABLE = "tables/reliability.json"  # logged by training (pipelines.tracking)
+# What the workbook's metadata sheet says the list is sorted by (columns, in the list's language).
+SORT_COLUMNS_SHOWN = {"tier": ("risk_tier", "value_at_risk"), "value": ("value_at_risk",),
+                      "probability": ("churn_probability",)}
 
 
 def load_playbook(settings: Settings, policy: TierPolicy) -> tuple[pd.DataFrame, str]:
@@ -193,8 +196,8 @@ def workbook_metadata(metadata: dict[str, Any], rows: int) -> list[tuple[str, An
         (label("churn_definition"), metadata["churn_definition"]),
         (label("tier_policy"), f"{policy['version']}: {tiers}"),
         (label("rows"), rows),
-        (label("sort"), label("value_at_risk" if metadata["sort"] == "value"
-                              else "churn_probability")),
+        (label("sort"), ", ".join(column_label(c, lang)
+                                  for c in SORT_COLUMNS_SHOWN[metadata["sort"]])),
         (label("language"), lang),
     ]
     if metadata.get("model_valid_cutoff"):

@@ -34,7 +34,7 @@ def test_risk_list_columns_and_invariants(scored, latest):
     assert len(risk) == len(latest)
     assert risk["churn_probability"].between(0, 1).all()
     assert risk["rank"].tolist() == list(range(1, len(risk) + 1))
-    assert risk["value_at_risk"].is_monotonic_decreasing  # default sort: value at risk
+    # default sort: tier, then value at risk (test_default_order_is_tier_then_value_at_risk)
     assert risk["customer_id"].is_unique
     assert (risk["model_version"] == "3").all()
     assert risk["segment"].notna().all() and (risk["suggested_action"].str.len() > 0).all()
@@ -53,6 +53,21 @@ def test_master_fields_fill_name_segment_and_owner(scored, master):
     assert row["master_segment"] == "SMB" and row["owner"] == "Deniz"
     others = risk[~risk["customer_id"].isin(master["customer_id"])]
     assert others["customer_name"].isna().all()
+
+
+def test_default_order_is_tier_then_value_at_risk(scored):
+    risk, _ = scored
+    order = {name: i for i, name in enumerate(TierPolicy().names)}
+    tiers = risk["risk_tier"].map(order)
+    assert tiers.is_monotonic_increasing and risk["risk_tier"].nunique() > 1
+    for _, group in risk.groupby("risk_tier"):
+        assert group["value_at_risk"].is_monotonic_decreasing
+
+
+def test_sort_by_value_alone(fitted, latest):
+    risk, _ = score_customers(fitted, latest, model_version="3", sort="value")
+    active = risk[risk["risk_tier"] != "Lapsed"]
+    assert active["value_at_risk"].is_monotonic_decreasing
 
 
 def test_sort_by_probability(fitted, latest):

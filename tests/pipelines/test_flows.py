@@ -64,7 +64,11 @@ def test_risk_csv_columns_and_invariants(demo):
     assert list(risk.columns) == CSV_COLUMNS
     assert risk["customer_id"].str.fullmatch(r"\d{7}").all()  # leading zeros kept
     assert risk["churn_probability"].between(0, 1).all()
-    assert (np.diff(risk["value_at_risk"]) <= 0).all()  # ranked by value at risk by default
+    # ranked by tier (Critical first), then by value at risk within the tier, by default
+    tier_order = risk["risk_tier"].map({t: i for i, t in enumerate(
+        ["Critical", "At risk", "Watch", "Safe", "Lapsed"])})
+    assert tier_order.notna().all() and tier_order.is_monotonic_increasing
+    assert all((np.diff(g["value_at_risk"]) <= 0).all() for _, g in risk.groupby("risk_tier"))
     assert risk["rank"].tolist() == list(range(1, len(risk) + 1))
     top = risk[risk["risk_tier"] == "Critical"]
     assert len(top) > 0 and (top["reason_1"].str.len() > 0).all()
@@ -112,7 +116,7 @@ def test_scoring_again_archives_a_new_run_without_touching_the_old(demo):
     assert latest.resolve() == Path(second["run_dir"]).resolve()
     metadata = json.loads((Path(second["run_dir"]) / "metadata.json").read_text())
     assert metadata["model_version"] == "1" and metadata["customers_scored"] > 0
-    assert metadata["tier_policy"]["version"] and metadata["sort"] == "value"
+    assert metadata["tier_policy"]["version"] and metadata["sort"] == "tier"
     # same data, same model: nobody enters or leaves the top tiers
     assert metadata["changes"]["previous_run"] == str(first.relative_to(first.parents[1]))
     assert metadata["changes"]["entered_top"] == metadata["changes"]["left_top"] == []
