@@ -363,7 +363,7 @@ def demo(
 ) -> None:
     """Generate sample exports, then ingest → train → score, and show the riskiest customers."""
     root = prepare_environment(data_dir)
-    score_params = _score_params("value", lang, None, None, None, step="demo")
+    score_params = _score_params("tier", lang, None, None, None, step="demo")
     from pipelines.flows import demo_flow
 
     result = _run("demo", lambda: demo_flow(root, customers, seed, score_params=score_params))
