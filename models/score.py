@@ -118,7 +118,8 @@ def score_customers(
     `playbook`: a parsed playbook, the shipped one by default. The returned frame carries the
     `RISK_LIST_COLUMNS` first, then helper columns (`reason_group_1..3`, RFM scores,
     `expected_revenue_12m`, `lapsed`, `open_complaint_id`, ...) that exports leave out.
-    Lapsed customers (see `TierPolicy.lapsed_after_days`) are ranked after all others.
+    Lapsed customers (see `TierPolicy.lapsed_after_days`) are ranked after all others, by
+    lifetime spend (`lifetime_spend`, a helper column).
     """
     if sort not in SORT_COLUMNS:
         raise ValueError(f"unknown sort {sort!r}; use one of {', '.join(SORT_COLUMNS)}")
@@ -157,9 +158,13 @@ def score_customers(
         else False
     scored["tier_order"] = scored["risk_tier"].map(
         {name: i for i, name in enumerate(policy.names)})
-    keys = [("lapsed", True), *SORT_COLUMNS[sort]]
+    # Within the lapsed block the value at risk is 0 by construction (no spend in the last
+    # year), so the win-back team gets the biggest past customers first: lifetime spend.
+    scored["lifetime_spend"] = features["spend_lifetime"].astype(float).round(2)
+    scored["winback_order"] = -scored["lifetime_spend"].where(scored["lapsed"], 0.0)
+    keys = [("lapsed", True), ("winback_order", True), *SORT_COLUMNS[sort]]
     scored = scored.sort_values([k for k, _ in keys], ascending=[a for _, a in keys],
-                                kind="stable").drop(columns="tier_order")
+                                kind="stable").drop(columns=["tier_order", "winback_order"])
     scored.insert(0, "rank", np.arange(1, len(scored) + 1))
     contributions = contributions.loc[scored.index]
     contributions.insert(0, "customer_id", scored["customer_id"].to_numpy())

@@ -126,6 +126,7 @@ def test_lapsed_customers_keep_probability_and_reasons_but_rank_after_everyone(f
         assert (risk.loc[lapsed, "risk_tier"] == "Lapsed").all()
         assert not (risk.loc[~lapsed, "risk_tier"] == "Lapsed").any()
         assert risk.loc[lapsed, "rank"].min() > risk.loc[~lapsed, "rank"].max()
+        assert risk.loc[lapsed, "lifetime_spend"].is_monotonic_decreasing  # win-back order
         assert (risk.loc[lapsed, "reason_1"].str.len() > 0).all()
         assert risk.loc[lapsed, "suggested_action"].str.startswith("Win-back audience").all()
     off, _ = score_customers(fitted, latest, model_version="3", sort="probability",
