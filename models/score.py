@@ -61,6 +61,7 @@ class RiskList(pa.DataFrameModel):
     churn_probability: Series[float] = pa.Field(ge=0, le=1)
     value_at_risk: Series[float] = pa.Field(ge=0)
     annual_revenue: Series[float]
+    lifetime_spend: Series[float] = pa.Field(ge=0)
     last_purchase_date: Series[pd.Timestamp]
     days_since_last_purchase: Series[float] = pa.Field(ge=0)
     usual_interval_days: Series[float] = pa.Field(nullable=True)
@@ -119,7 +120,7 @@ def score_customers(
     `RISK_LIST_COLUMNS` first, then helper columns (`reason_group_1..3`, RFM scores,
     `expected_revenue_12m`, `lapsed`, `open_complaint_id`, ...) that exports leave out.
     Lapsed customers (see `TierPolicy.lapsed_after_days`) are ranked after all others, by
-    lifetime spend (`lifetime_spend`, a helper column).
+    `lifetime_spend`.
     """
     if sort not in SORT_COLUMNS:
         raise ValueError(f"unknown sort {sort!r}; use one of {', '.join(SORT_COLUMNS)}")
@@ -139,6 +140,7 @@ def score_customers(
         "churn_probability": probability.round(6),
         "value_at_risk": at_risk,
         "annual_revenue": features["spend_365d"].astype(float).round(2),
+        "lifetime_spend": features["spend_lifetime"].astype(float).round(2),
         "last_purchase_date": pd.to_datetime(features["last_purchase_date"]),
         "days_since_last_purchase": features["recency_days"],
         "usual_interval_days": _column(features, "median_interval_days"),
@@ -160,7 +162,6 @@ def score_customers(
         {name: i for i, name in enumerate(policy.names)})
     # Within the lapsed block the value at risk is 0 by construction (no spend in the last
     # year), so the win-back team gets the biggest past customers first: lifetime spend.
-    scored["lifetime_spend"] = features["spend_lifetime"].astype(float).round(2)
     scored["winback_order"] = -scored["lifetime_spend"].where(scored["lapsed"], 0.0)
     keys = [("lapsed", True), ("winback_order", True), *SORT_COLUMNS[sort]]
     scored = scored.sort_values([k for k, _ in keys], ascending=[a for _, a in keys],

@@ -31,6 +31,7 @@ WHOLE_NUMBERS = ("days_since_last_purchase", "usual_interval_days", "open_compla
 TIER_FILLS = ("F8B4B4", "FBD38D", "FEF08A", "C6F6D5", "E2E8F0")
 NUMBER_FORMATS = {
     "churn_probability": "0.0%", "value_at_risk": "#,##0", "annual_revenue": "#,##0",
+    "lifetime_spend": "#,##0",
     "days_since_last_purchase": "0", "usual_interval_days": "0", "open_complaints": "0",
     "last_satisfaction": "0.0", "rank": "0",
 }

@@ -89,6 +89,7 @@ COLUMNS = {
     "segment": "Segment (RFM)", "master_segment": "CRM segment", "owner": "Owner",
     "risk_tier": "Risk tier", "churn_probability": "Churn probability",
     "value_at_risk": "Value at risk", "annual_revenue": "Revenue last 12 months",
+    "lifetime_spend": "Lifetime revenue",
     "last_purchase_date": "Last purchase", "days_since_last_purchase": "Days since last purchase",
     "usual_interval_days": "Usual interval (days)", "open_complaints": "Open complaints",
     "last_satisfaction": "Last CSAT (1-5)", "reason_1": "Reason 1", "reason_2": "Reason 2",

@@ -89,6 +89,7 @@ COLUMNS = {
     "segment": "Segment (RFM)", "master_segment": "CRM-segment", "owner": "Accountmanager",
     "risk_tier": "Risiconiveau", "churn_probability": "Kans op vertrek",
     "value_at_risk": "Omzet in gevaar", "annual_revenue": "Omzet laatste 12 maanden",
+    "lifetime_spend": "Totale omzet",
     "last_purchase_date": "Laatste bestelling", "days_since_last_purchase": "Dagen sinds laatste bestelling",
     "usual_interval_days": "Gebruikelijk interval (dagen)", "open_complaints": "Open klachten",
     "last_satisfaction": "Laatste tevredenheid (1-5)", "reason_1": "Reden 1", "reason_2": "Reden 2",

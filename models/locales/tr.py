@@ -90,6 +90,7 @@ COLUMNS = {
     "segment": "Segment (RFM)", "master_segment": "CRM segmenti", "owner": "Müşteri Temsilcisi",
     "risk_tier": "Risk Seviyesi", "churn_probability": "Kayıp Olasılığı",
     "value_at_risk": "Risk Altındaki Ciro", "annual_revenue": "Son 12 Ay Ciro",
+    "lifetime_spend": "Toplam Ciro",
     "last_purchase_date": "Son Sipariş Tarihi", "days_since_last_purchase": "Son Siparişten Beri (gün)",
     "usual_interval_days": "Olağan Sipariş Aralığı (gün)", "open_complaints": "Açık Şikayet",
     "last_satisfaction": "Son Memnuniyet (1-5)", "reason_1": "Neden 1", "reason_2": "Neden 2",

@@ -31,6 +31,7 @@ def tiny_risk_list() -> pd.DataFrame:
     frame["master_segment"] = ["SMB", None]
     frame["owner"] = ["Deniz", None]
     frame["annual_revenue"] = [2000.0, 300.0]
+    frame["lifetime_spend"] = [5200.0, 300.0]
     frame["last_purchase_date"] = pd.to_datetime(["2024-03-05", "2024-06-01"])
     frame["days_since_last_purchase"] = [90.0, 2.0]
     frame["usual_interval_days"] = [21.0, None]

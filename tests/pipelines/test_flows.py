@@ -16,7 +16,7 @@ pytestmark = pytest.mark.flow
 
 CSV_COLUMNS = [
     "rank", "customer_id", "customer_name", "segment", "master_segment", "owner", "risk_tier",
-    "churn_probability", "value_at_risk", "annual_revenue", "last_purchase_date",
+    "churn_probability", "value_at_risk", "annual_revenue", "lifetime_spend", "last_purchase_date",
     "days_since_last_purchase", "usual_interval_days", "open_complaints", "last_satisfaction",
     "reason_1", "reason_2", "reason_3", "suggested_action", "data_as_of", "model_version",
 ]
