@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 
 from models.calibration import choose_calibrator
 from models.evaluate import classification_metrics
-from models.train import LABEL, TemporalSplitError, TrainParams, customer_value, fit_probe
+from models.train import (
+    LABEL,
+    ProbeFit,
+    TemporalSplitError,
+    TrainParams,
+    customer_value,
+    fit_probe,
+)
 
 BACKTEST_METRICS = ("roc_auc", "pr_auc", "brier", "log_loss", "ece", "top_decile_lift")
 TENURE_BANDS = ((0, 180, "tenure <6m"), (180, 365, "tenure 6-12m"),
@@ -22,6 +32,18 @@ def backtest_origins(model_input: pd.DataFrame, window_days: int, k: int) -> lis
     return [pd.Timestamp(c).date() for c in usable[-k:]]
 
 
+def origin_probes(
+    model_input: pd.DataFrame, features: list[str], params: TrainParams
+) -> Iterator[tuple[dt.date, ProbeFit]]:
+    """Per backtest origin, the early-stopped probe trained on cutoffs labelled by it."""
+    for origin in backtest_origins(model_input, params.gap_days + params.horizon_days,
+                                  params.backtest_origins):
+        try:
+            yield origin, fit_probe(model_input, features, params, valid_cutoff=origin)
+        except TemporalSplitError:
+            continue  # an origin with one class cannot be judged; the others still can
+
+
 def rolling_origin_backtest(
     model_input: pd.DataFrame, features: list[str], params: TrainParams
 ) -> pd.DataFrame:
@@ -31,12 +53,7 @@ def rolling_origin_backtest(
     across origins is the spread a user of the calibrated scores would see.
     """
     rows = []
-    for origin in backtest_origins(model_input, params.gap_days + params.horizon_days,
-                                  params.backtest_origins):
-        try:
-            probe = fit_probe(model_input, features, params, valid_cutoff=origin)
-        except TemporalSplitError:
-            continue  # an origin with one class cannot be judged; the others still can
+    for origin, probe in origin_probes(model_input, features, params):
         outcome = probe.split.valid[LABEL].to_numpy(int)
         calibrated = choose_calibrator(probe.raw_probability, outcome,
                                        params.calibration_folds, params.seed).oof_probability

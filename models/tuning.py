@@ -16,8 +16,8 @@ import pandas as pd
 from pydantic import BaseModel
 from sklearn.metrics import average_precision_score, log_loss
 
-from models.backtest import backtest_origins
-from models.train import LABEL, TemporalSplitError, TrainParams, fit_probe
+from models.backtest import origin_probes
+from models.train import LABEL, TrainParams
 
 Objective = Literal["pr_auc", "log_loss"]
 
@@ -57,12 +57,7 @@ def backtest_objective(
 ) -> list[float]:
     """The objective on each backtest origin (raw probabilities: calibration comes later)."""
     values = []
-    for origin in backtest_origins(model_input, params.gap_days + params.horizon_days,
-                                  params.backtest_origins):
-        try:
-            probe = fit_probe(model_input, features, params, valid_cutoff=origin)
-        except TemporalSplitError:
-            continue
+    for _, probe in origin_probes(model_input, features, params):
         outcome = probe.split.valid[LABEL].to_numpy(int)
         values.append(float(average_precision_score(outcome, probe.raw_probability))
                       if objective == "pr_auc"
