@@ -26,7 +26,7 @@ from sklearn.metrics import roc_auc_score
 
 from features.catalog import FEATURES
 from models.train import LABEL, TrainParams, fit_probe
-from pipelines import simulator as sim
+from pipelines.sample import simulator as sim
 
 ORACLE_STATE = ["oracle_state", "oracle_weeks_in_state"]
 ORACLE_TRAITS = ["oracle_order_rate", "oracle_engage_rate", "oracle_frailty"]

@@ -33,7 +33,7 @@ from scipy.stats import norm
 from sklearn.metrics import roc_auc_score
 
 from models.evaluate import classification_metrics
-from pipelines import simulator as sim
+from pipelines.sample import simulator as sim
 
 GRID_RATE, GRID_FRAILTY, GRID_ENGAGE = 16, 6, 6
 CHUNK = 1500

@@ -13,7 +13,7 @@ import pandas as pd
 
 
 def main(step: str, data_dir: str, customers: int) -> dict:
-    from pipelines.settings import Settings
+    from pipelines.store.settings import Settings
 
     settings = Settings.from_env(data_dir)
     facts: dict = {}
@@ -28,16 +28,16 @@ def main(step: str, data_dir: str, customers: int) -> dict:
         return scale.bare_rfm(folder) if step == "scale_duckdb_rfm" else scale.full_features(
             folder)
     if step == "generate":
-        from pipelines.sample_data import generate_and_write
+        from pipelines.sample.generate import generate_and_write
 
         written = generate_and_write(settings, customers=customers, seed=1)
         facts = {k: str(v) for k, v in written.items()}
     elif step == "ingest":
-        from pipelines.ingest import ingest_raw_exports
+        from pipelines.ingest.run import ingest_raw_exports
 
         facts = ingest_raw_exports(settings).staged_rows
     elif step in ("features", "duckdb_rfm"):
-        from pipelines.storage import load_source_tables
+        from pipelines.store.staged import load_source_tables
 
         tables = load_source_tables(settings)
         as_of = tables.last_event_date().date()
@@ -86,7 +86,7 @@ def main(step: str, data_dir: str, customers: int) -> dict:
 def _last_run(settings) -> str:
     import mlflow
 
-    from pipelines.tracking import configure_mlflow
+    from pipelines.tracking.connect import configure_mlflow
 
     experiment = configure_mlflow(settings)
     runs = mlflow.search_runs([experiment], max_results=1, order_by=["start_time DESC"])

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from models.i18n import render_reason
-from models.locales import en
 from models.reason_rules import SENTENCE_RULES, population_reference
+from pipelines.deliver.catalogs import en
+from pipelines.deliver.i18n import render_reason
 
 MIN_CONTRIBUTION = 0.02  # log-odds; below this a push is noise, not a reason
 NO_CLEAR_REASON = en.REASONS["none"]

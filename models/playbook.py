@@ -13,7 +13,7 @@ from importlib import resources
 
 import pandas as pd
 
-from models.i18n import catalog, render_action
+from pipelines.deliver.i18n import catalog, render_action
 
 PLAYBOOK_COLUMNS = ("reason_group", "tier", "min_value_at_risk", "action")
 # An action that needs a fact the customer lacks falls back to one that does not.

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from models.i18n import Count
+from pipelines.deliver.i18n import Count
 
 Rule = Callable[[Mapping, Mapping[str, float]], tuple[str, dict[str, object]]]
 

@@ -81,8 +81,8 @@ def _run(step: str, call) -> Any:
     """Run a flow; known failures become one clear message and exit code 1, not a traceback."""
     from features.labels import CensoredCutoffError
     from models.train import TemporalSplitError
-    from pipelines.ingest import IngestError
-    from pipelines.tracking import NoChampionError
+    from pipelines.ingest.run import IngestError
+    from pipelines.tracking.registry import NoChampionError
 
     try:
         with console.status(f"[bold]{step}[/bold] (Prefect flow running)…"):
@@ -99,7 +99,7 @@ def _run(step: str, call) -> Any:
 
 
 class Dialect(StrEnum):
-    """What `churn generate` writes (pipelines.dialects)."""
+    """What `churn generate` writes (pipelines.sample.dialects)."""
 
     canonical = "canonical"
     tr = "tr"
@@ -248,10 +248,10 @@ def promote(
 ) -> None:
     """Make VERSION the champion (scoring uses it from now on); recorded in the history."""
     root = prepare_environment(data_dir)
-    from pipelines.registry import champion_history
-    from pipelines.registry import promote as promote_version
-    from pipelines.settings import Settings
-    from pipelines.tracking import configure_mlflow
+    from pipelines.store.settings import Settings
+    from pipelines.tracking.connect import configure_mlflow
+    from pipelines.tracking.registry import champion_history
+    from pipelines.tracking.registry import promote as promote_version
 
     settings = Settings.from_env(root)
     configure_mlflow(settings)
@@ -263,10 +263,10 @@ def promote(
 def rollback(data_dir: DataDir = None) -> None:
     """Make the previous champion the champion again; recorded in the history."""
     root = prepare_environment(data_dir)
-    from pipelines.registry import champion_history
-    from pipelines.registry import rollback as rollback_champion
-    from pipelines.settings import Settings
-    from pipelines.tracking import configure_mlflow
+    from pipelines.store.settings import Settings
+    from pipelines.tracking.connect import configure_mlflow
+    from pipelines.tracking.registry import champion_history
+    from pipelines.tracking.registry import rollback as rollback_champion
 
     settings = Settings.from_env(root)
     configure_mlflow(settings)
@@ -277,8 +277,8 @@ def rollback(data_dir: DataDir = None) -> None:
 
 def _registry_settings(data_dir: Path | None):
     """Settings with MLflow pointed at the data dir's store (no Prefect flow needed)."""
-    from pipelines.settings import Settings
-    from pipelines.tracking import configure_mlflow
+    from pipelines.store.settings import Settings
+    from pipelines.tracking.connect import configure_mlflow
 
     settings = Settings.from_env(prepare_environment(data_dir))
     configure_mlflow(settings)

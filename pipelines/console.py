@@ -10,8 +10,14 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from models.i18n import column_label, format_number, segment_label, summary_label, tier_label
-from pipelines.summary import run_summary_lines
+from pipelines.deliver.i18n import (
+    column_label,
+    format_number,
+    segment_label,
+    summary_label,
+    tier_label,
+)
+from pipelines.deliver.summary import run_summary_lines
 
 if TYPE_CHECKING:  # pandas is imported where a table is read: `churn --help` stays instant
     import pandas as pd

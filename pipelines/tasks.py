@@ -25,22 +25,19 @@ from features.snapshots import (
 from models.backtest import backtest_summary, rolling_origin_backtest, segment_breakdown
 from models.card import model_card
 from models.evaluate import classification_metrics
-from models.i18n import summary_label
 from models.promotion import PromotionMargin
 from models.score import ScoreParams
 from models.train import TrainParams, fit_with_validation
 from models.tuning import tune
-from pipelines import sample_data
-from pipelines.ingest import ingest_raw_exports
-from pipelines.registry import gate_new_version
-from pipelines.scoring import run_scoring
-from pipelines.settings import Settings
-from pipelines.storage import (
-    load_source_tables,
-    write_json_atomic,
-    write_parquet_atomic,
-)
-from pipelines.tracking import (
+from pipelines.deliver.i18n import summary_label
+from pipelines.deliver.scoring_run import run_scoring
+from pipelines.ingest.run import ingest_raw_exports
+from pipelines.sample import generate as sample_data
+from pipelines.store.atomic import write_json_atomic, write_parquet_atomic
+from pipelines.store.settings import Settings
+from pipelines.store.staged import load_source_tables
+from pipelines.tracking.registry import gate_new_version
+from pipelines.tracking.runs import (
     log_metrics_to_run,
     log_text_to_run,
     log_training_run,

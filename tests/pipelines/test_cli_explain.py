@@ -6,8 +6,8 @@ import datetime as dt
 from dataclasses import asdict
 
 from pipelines import cli
-from pipelines.ingest import ingest_raw_exports
-from pipelines.settings import Settings
+from pipelines.ingest.run import ingest_raw_exports
+from pipelines.store.settings import Settings
 
 
 def test_explain_lines_show_detection_and_keep_bracketed_headers(tmp_path):

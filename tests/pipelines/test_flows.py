@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines.settings import Settings
+from pipelines.store.settings import Settings
 
 pytestmark = pytest.mark.flow
 
@@ -85,8 +85,8 @@ def test_risk_csv_columns_and_invariants(demo):
 def test_registered_champion_reloads_with_identical_predictions(demo):
     data_dir, result = demo
     from features.build import build_customer_features
-    from pipelines.storage import load_source_tables
-    from pipelines.tracking import load_champion
+    from pipelines.store.staged import load_source_tables
+    from pipelines.tracking.registry import load_champion
 
     settings = Settings.from_env(data_dir)
     model, version, run_id = load_champion(settings)

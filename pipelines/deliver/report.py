@@ -1,0 +1,230 @@
+"""The one-page HTML report of a scoring run: self-contained (inline CSS, base64 charts).
+
+Every label comes from the run's language catalog; every user-controlled text (names,
+reasons) is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from pipelines.deliver import charts
+from pipelines.deliver.i18n import (
+    catalog,
+    column_label,
+    format_number,
+    group_label,
+    report_label,
+    segment_label,
+)
+from pipelines.deliver.i18n import tier_label as _tier
+
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#2d3748;
+background:#f7fafc}
+main{max-width:1180px;margin:0 auto;padding:24px}
+h1{font-size:1.6rem;margin:0 0 4px}h2{font-size:1.15rem;margin:0 0 12px}
+.sub{color:#718096;margin-bottom:20px}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(200px,1fr));gap:12px;
+margin-bottom:20px}
+.card{background:#fff;border-radius:8px;padding:14px 16px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
+.card .n{font-size:1.7rem;font-weight:700}.card .l{color:#718096;font-size:.85rem}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:16px}
+section{background:#fff;border-radius:8px;padding:16px;box-shadow:0 1px 3px rgba(0,0,0,.08);
+margin-bottom:16px}
+img{max-width:100%;height:auto}
+table{border-collapse:collapse;width:100%;font-size:.85rem}
+th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #edf2f7;vertical-align:top}
+th{background:#edf2f7}td.num{text-align:right;white-space:nowrap}
+.tier{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-size:.8rem}
+.note{color:#718096;font-size:.85rem}
+"""
+
+
+@dataclass
+class ReportInputs:
+    risk: pd.DataFrame
+    metadata: dict[str, Any]
+    tiers: list[str]
+    top_tiers: list[str]
+    lang: str = "en"
+    lapsed_tier: str | None = None  # the policy's win-back tier, kept out of the headline
+    lapsed_after_days: int | None = None
+    history: pd.DataFrame | None = None
+    validation: dict[str, float] = field(default_factory=dict)
+    baseline: dict[str, float] = field(default_factory=dict)
+    calibration: pd.DataFrame | None = None
+    lift: pd.DataFrame | None = None
+    drift: pd.DataFrame | None = None
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+def _decimal(lang: str) -> str:
+    return catalog(lang).NUMBER["decimal"]
+
+
+def _esc(value: object) -> str:
+    return html.escape("" if value is None or (isinstance(value, float) and pd.isna(value))
+                       else str(value))
+
+
+def _table(header: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> str:
+    head = "".join(f"<th>{_esc(h)}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>"
+                         for i, c in enumerate(row)) + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _section(anchor: str, title: str, content: str) -> str:
+    return f'<section id="{anchor}"><h2>{_esc(title)}</h2>{content}</section>'
+
+
+def _img(uri: str, alt: str) -> str:
+    return f'<img src="{uri}" alt="{_esc(alt)}">'
+
+
+def render_report(inputs: ReportInputs) -> str:
+    lang, risk, meta = inputs.lang, inputs.risk, inputs.metadata
+    label = lambda key, **p: report_label(key, lang, **p)  # noqa: E731
+    money = lambda v: format_number(float(v), lang)  # noqa: E731
+    colours = charts.tier_colours(inputs.tiers, inputs.lapsed_tier)
+    top = risk[risk["risk_tier"].isin(inputs.top_tiers)]  # never the lapsed tier (TierPolicy)
+    cards = [
+        (format_number(len(risk), lang), label("customers_scored")),
+        (format_number(len(top), lang), label("customers_at_risk")),
+        (money(risk["value_at_risk"].sum()), label("value_at_risk")),
+        (money(top["value_at_risk"].sum()), label("value_at_risk_top")),
+    ]
+    if inputs.lapsed_tier is not None:
+        lapsed = int((risk["risk_tier"] == inputs.lapsed_tier).sum())
+        cards.append((format_number(lapsed, lang),
+                      label("lapsed_customers", days=inputs.lapsed_after_days)))
+    headline = "".join(f'<div class="card"><div class="n">{_esc(n)}</div>'
+                       f'<div class="l">{_esc(t)}</div></div>' for n, t in cards)
+    by_tier = risk.groupby("risk_tier").agg(n=("customer_id", "size"), v=("value_at_risk", "sum"))
+    tier_rows = [[f'<span class="tier" style="background:{colours[t]}">{_esc(_tier(t, lang))}'
+                  "</span>", format_number(by_tier.loc[t, "n"], lang), money(by_tier.loc[t, "v"])]
+                 for t in inputs.tiers if t in by_tier.index]
+    by_segment = risk.groupby("segment").agg(n=("customer_id", "size"), v=("value_at_risk", "sum"))
+    by_segment = by_segment.sort_values("v", ascending=False)
+    segment_rows = [[_esc(segment_label(s, lang)), format_number(r.n, lang), money(r.v)]
+                    for s, r in by_segment.iterrows()]
+    parts = [
+        f"<h1>{_esc(label('title'))}</h1>",
+        f'<div class="sub">{_esc(label("data_as_of"))}: {_esc(meta["as_of"])} · '
+        f'{_esc(label("model_version"))}: {_esc(meta["model_version"])} · '
+        f'{_esc(label("run_id"))}: {_esc(meta.get("run_id", ""))}</div>',
+        f'<div class="cards" id="headline">{headline}</div>',
+        '<div class="grid">',
+        _section("by-tier", label("by_tier"), _table(
+            [label("tier"), label("customers"), label("value_at_risk")], tier_rows, {1, 2})),
+        _section("by-segment", label("by_segment"), _table(
+            [label("segment"), label("customers"), label("value_at_risk")], segment_rows, {1, 2})),
+        _section("risk-distribution", label("risk_distribution"), _img(charts.risk_distribution(
+            risk["churn_probability"], risk["risk_tier"], inputs.tiers,
+            {t: _tier(t, lang) for t in inputs.tiers}, label("churn_probability"),
+            label("customers"), _decimal(lang), inputs.lapsed_tier), label("risk_distribution"))),
+        _section("value-by-segment", label("value_by_segment"), _img(charts.horizontal_bars(
+            by_segment["v"].rename(index=lambda s: segment_label(s, lang)),
+            label("value_at_risk"), decimal=_decimal(lang)), label("value_by_segment"))),
+        _common_reasons(inputs, label),
+        _history(inputs, label),
+        "</div>",
+        _model_quality(inputs, label),
+        _drift(inputs, label),
+        _top_customers(inputs, label),
+        f'<p class="note">{_esc(label("generated_by"))} · {_esc(label("churn_definition"))}: '
+        f'{_esc(meta.get("churn_definition", ""))} · {_esc(label("tier_policy"))}: '
+        f'{_esc(meta.get("tier_policy", {}).get("version", ""))}</p>',
+    ]
+    return (f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{_esc(label('title'))} {_esc(meta['as_of'])}</title><style>{CSS}</style>"
+            f"</head><body><main>{''.join(parts)}</main></body></html>")
+
+
+def _common_reasons(inputs: ReportInputs, label) -> str:
+    risk = inputs.risk
+    top = risk[risk["risk_tier"].isin(inputs.top_tiers)]
+    groups = pd.concat([top[f"reason_group_{k}"] for k in (1, 2, 3)])
+    counts = groups[groups != ""].value_counts().head(8)
+    if counts.empty:
+        return _section("common-reasons", label("common_reasons"),
+                        f'<p class="note">{_esc(group_label("none", inputs.lang))}</p>')
+    counts.index = [group_label(g, inputs.lang) for g in counts.index]
+    return _section("common-reasons", label("common_reasons"), _img(
+        charts.horizontal_bars(counts, label("customers"), "#ed8936", _decimal(inputs.lang)),
+        label("common_reasons")))
+
+
+def _history(inputs: ReportInputs, label) -> str:
+    history = inputs.history
+    if history is None or len(history) < 2:
+        return _section("churn-over-time", label("churn_over_time"),
+                        f'<p class="note">{_esc(inputs.notes.get("history", ""))}</p>')
+    note = label("history_note", horizon=inputs.metadata.get("horizon_days", ""))
+    return _section("churn-over-time", label("churn_over_time"), _img(charts.line(
+        history["cutoff"], history["churn_rate"], label("cutoff"), label("churn_rate"),
+        decimal=_decimal(inputs.lang)),
+        label("churn_over_time")) + f'<p class="note">{_esc(note)}</p>')
+
+
+def _model_quality(inputs: ReportInputs, label) -> str:
+    lang = inputs.lang
+    names = ("roc_auc", "pr_auc", "brier", "log_loss", "top_decile_lift")
+    rows = [[_esc(n), format_number(inputs.validation[n], lang, 3),
+             format_number(inputs.baseline[n], lang, 3) if n in inputs.baseline else ""]
+            for n in names if n in inputs.validation]
+    content = _table([label("metric"), label("model"), label("baseline")], rows, {1, 2}) if rows \
+        else f'<p class="note">{_esc(label("not_available", what=label("oot_metrics")))}</p>'
+    charts_html = []
+    if inputs.calibration is not None and len(inputs.calibration):
+        charts_html.append(_img(charts.calibration(
+            inputs.calibration["predicted"], inputs.calibration["observed"], label("predicted"),
+            label("observed"), _decimal(lang)), label("calibration")))
+    if inputs.lift is not None and len(inputs.lift):
+        charts_html.append(_img(charts.lift(inputs.lift["decile"], inputs.lift["lift"],
+                                            label("decile"), label("lift"), _decimal(lang)),
+                                label("lift")))
+    if charts_html:
+        content += f'<div id="calibration-lift">{"".join(charts_html)}</div>'
+    note = inputs.notes.get("calibration")
+    if note:
+        content += f'<p class="note">{_esc(note)}</p>'
+    return _section("model-quality", label("model_quality"), content)
+
+
+def _drift(inputs: ReportInputs, label) -> str:
+    drift = inputs.drift
+    if drift is None or drift.empty:
+        return _section("drift", label("drift"),
+                        f'<p class="note">{_esc(inputs.notes.get("drift", ""))}</p>')
+    lang = inputs.lang
+    rows = [[_esc(r.feature), format_number(r.training_median, lang, 1),
+             format_number(r.current_median, lang, 1), format_number(r.psi, lang, 3)]
+            for r in drift.itertuples()]
+    return _section("drift", label("drift"), _table(
+        [label("feature"), label("training_median"), label("current_median"), label("psi")],
+        rows, {1, 2, 3}) + f'<p class="note">{_esc(label("drift_note"))}</p>')
+
+
+def _top_customers(inputs: ReportInputs, label, n: int = 15) -> str:
+    lang = inputs.lang
+    columns = ["rank", "customer_id", "customer_name", "risk_tier", "churn_probability",
+               "value_at_risk", "reason_1", "suggested_action"]
+    rows = []
+    for r in inputs.risk.head(n).itertuples():
+        rows.append([str(r.rank), _esc(r.customer_id), _esc(r.customer_name),
+                     _esc(_tier(r.risk_tier, lang)),
+                     format_number(100 * r.churn_probability, lang) + "%",
+                     format_number(r.value_at_risk, lang), _esc(r.reason_1),
+                     _esc(r.suggested_action)])
+    return _section("top-customers", label("top_customers"), _table(
+        [column_label(c, lang) for c in columns], rows, {0, 4, 5}))

@@ -1,0 +1,167 @@
+"""The risk list as Excel-safe files: a UTF-8-with-BOM CSV and an .xlsx workbook.
+
+Text cells that a spreadsheet could run as a formula (starting with = + - @, tab or CR:
+customer names and reasons are user-controlled) are neutralised (OWASP "CSV injection"): in
+the CSV by a leading apostrophe, in the workbook by storing them as text, never as formulas.
+Dates are ISO in the CSV and locale-formatted in the workbook; tr/nl CSVs use `;` and a
+decimal comma, as Excel expects under those settings.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import xlsxwriter
+
+from models.score import RISK_LIST_COLUMNS
+from pipelines.deliver.charts import tier_colours
+from pipelines.deliver.i18n import catalog, column_label, segment_label, tier_label
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+TEXT_COLUMNS = ("customer_id", "customer_name", "segment", "master_segment", "owner",
+                "risk_tier", "reason_1", "reason_2", "reason_3", "suggested_action",
+                "model_version")
+DATE_COLUMNS = ("last_purchase_date", "data_as_of")
+WHOLE_NUMBERS = ("days_since_last_purchase", "usual_interval_days", "open_complaints")
+# Tier colours by position in the policy: first (most urgent) red ... default green,
+# the lapsed tier grey (pipelines.deliver.charts.tier_colours).
+TIER_FILLS = ("F8B4B4", "FBD38D", "FEF08A", "C6F6D5", "E2E8F0")
+NUMBER_FORMATS = {
+    "churn_probability": "0.0%", "value_at_risk": "#,##0", "annual_revenue": "#,##0",
+    "lifetime_spend": "#,##0",
+    "days_since_last_purchase": "0", "usual_interval_days": "0", "open_complaints": "0",
+    "last_satisfaction": "0.0", "rank": "0",
+}
+WIDTHS = {"reason_1": 60, "reason_2": 50, "reason_3": 50, "suggested_action": 50,
+          "customer_name": 26}
+
+
+def escape_formula(value: object) -> object:
+    """A text cell that would start a formula gets a leading apostrophe; others pass."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def localized_list(risk: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The export columns with tier and segment names in `lang` (reasons already are)."""
+    out = risk[RISK_LIST_COLUMNS].copy()
+    for column in WHOLE_NUMBERS:
+        out[column] = out[column].round().astype("Int64")
+    out["churn_probability"] = out["churn_probability"].round(4)
+    out["risk_tier"] = out["risk_tier"].map(lambda t: tier_label(t, lang))
+    out["segment"] = out["segment"].map(lambda s: segment_label(s, lang))
+    return out
+
+
+def risk_list_csv_text(risk: pd.DataFrame, lang: str = "en", delimiter: str | None = None) -> str:
+    """CSV text: headers in `lang` (snake_case names in English), ISO dates, IDs as text."""
+    number = catalog(lang).NUMBER
+    delimiter = delimiter or number["csv_delimiter"]
+    out = localized_list(risk, lang)
+    for column in DATE_COLUMNS:
+        out[column] = pd.to_datetime(out[column]).dt.strftime("%Y-%m-%d")
+    for column in TEXT_COLUMNS:
+        out[column] = out[column].map(escape_formula)
+    if lang != "en":
+        out.columns = [column_label(c, lang) for c in out.columns]
+    buffer = io.StringIO()
+    out.to_csv(buffer, index=False, sep=delimiter, lineterminator="\r\n",
+               decimal=number["decimal"] if delimiter != number["decimal"] else ".")
+    return buffer.getvalue()
+
+
+def risk_list_workbook(
+    risk: pd.DataFrame, metadata_rows: list[tuple[str, Any]], tiers: list[str], lang: str,
+    path: Path, lapsed: str | None = None,
+) -> Path:
+    """The risk list sheet (frozen header, filters, formats, tier colours) and a metadata sheet.
+
+    `tiers`: the policy's tier names in order; `lapsed`: its lapsed tier, if any (grey).
+    Every cell is written by its type (text is never parsed as a formula or a link) and rows
+    stream to the file in order, so tens of thousands of customers take seconds, not minutes.
+    """
+    words = catalog(lang).REPORT
+    out = localized_list(risk, lang)
+    header = [column_label(c, lang) for c in out.columns]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workbook = xlsxwriter.Workbook(str(path), {
+        "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+        "strings_to_numbers": False})
+    style = _Styles(workbook)
+    sheet = workbook.add_worksheet(words["risk_list"][:31])
+    for index, label in enumerate(header):
+        sheet.write_string(0, index, label, style.of(bold=True))
+        sheet.set_column(index, index, WIDTHS.get(out.columns[index], max(12, len(label) + 2)))
+    fills = {tier_label(name, lang): colour
+             for name, colour in tier_colours(tiers, lapsed, TIER_FILLS).items()}
+    codes = [_number_format(column, lang) for column in out.columns]
+    body = out.astype(object).where(out.notna(), None)
+    for row, record in enumerate(body.itertuples(index=False), start=1):
+        for index, (column, value) in enumerate(zip(out.columns, record, strict=True)):
+            fill = fills.get(value) if column == "risk_tier" else None
+            _write_cell(sheet, row, index, value, style, codes[index], fill,
+                        as_text=column in TEXT_COLUMNS, as_date=column in DATE_COLUMNS)
+    sheet.freeze_panes(1, 2)
+    sheet.autofilter(0, 0, len(body), len(header) - 1)
+    meta = workbook.add_worksheet(words["metadata"][:31])
+    meta.set_column(0, 0, 34)
+    meta.set_column(1, 1, 90)
+    meta.write_string(0, 0, words["field"], style.of(bold=True))
+    meta.write_string(0, 1, words["value"], style.of(bold=True))
+    wrapped = style.of(text_wrap=True, valign="top")
+    for row, (field, value) in enumerate(metadata_rows, start=1):
+        meta.write_string(row, 0, str(field))
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            meta.write_number(row, 1, value, wrapped)
+        else:
+            meta.write_string(row, 1, str(value), wrapped)
+    workbook.close()
+    return path
+
+
+class _Styles:
+    """One xlsxwriter format per distinct set of properties (a workbook holds few)."""
+
+    def __init__(self, workbook: xlsxwriter.Workbook):
+        self._workbook, self._made = workbook, {}
+
+    def of(self, **properties: Any):
+        key = tuple(sorted(properties.items()))
+        if key not in self._made:
+            self._made[key] = self._workbook.add_format(dict(properties))
+        return self._made[key]
+
+
+def _number_format(column: str, lang: str) -> str | None:
+    if column in DATE_COLUMNS:
+        return catalog(lang).NUMBER["excel_date"]
+    if column == "customer_id":
+        return "@"
+    return NUMBER_FORMATS.get(column)
+
+
+def _write_cell(sheet, row: int, column: int, value: Any, style: _Styles, code: str | None,
+                fill: str | None, *, as_text: bool, as_date: bool) -> None:
+    properties: dict[str, Any] = {}
+    if code:
+        properties["num_format"] = code
+    if fill:
+        properties.update(bg_color=f"#{fill}", pattern=1)
+    if value is None:
+        if properties:
+            sheet.write_blank(row, column, None, style.of(**properties))
+        return
+    if as_date:
+        sheet.write_datetime(row, column, pd.Timestamp(value).to_pydatetime(),
+                             style.of(**properties))
+    elif as_text or isinstance(value, str):
+        if str(value).startswith(FORMULA_TRIGGERS):
+            properties["quote_prefix"] = True  # stays text even after the user edits it
+        sheet.write_string(row, column, str(value), style.of(**properties) if properties else None)
+    else:
+        number_style = style.of(**properties) if properties else None
+        sheet.write_number(row, column, float(value), number_style)

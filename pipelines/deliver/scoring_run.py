@@ -1,0 +1,244 @@
+"""Everything a scoring run reads and writes around the pure scoring code.
+
+`run_scoring` loads the champion and the staged data, scores, compares with the previous run,
+and archives the deliverable under `scored/<as-of>/<run-id>/`: risk_list.{csv,xlsx,parquet},
+shap_contributions.parquet, metadata.json, report.html and report.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+
+from features.build import build_customer_features
+from features.labels import CensoredCutoffError
+from models import history
+from models.explain import REASON_GROUPS
+from models.playbook import default_playbook_text, oldest_open_complaints, parse_playbook
+from models.score import score_customers
+from models.tiers import TierPolicy, tier_changes
+from pipelines.deliver.i18n import column_label, format_number, report_label, tier_label
+from pipelines.deliver.report import ReportInputs, render_report
+from pipelines.deliver.risk_list import risk_list_csv_text, risk_list_workbook
+from pipelines.deliver.summary import summary_markdown
+from pipelines.store import archive
+from pipelines.store.atomic import write_json_atomic, write_parquet_atomic, write_text_atomic
+from pipelines.store.settings import Settings
+from pipelines.store.staged import load_source_tables
+from pipelines.tracking.connect import configure_mlflow
+from pipelines.tracking.registry import META_ARTIFACT, load_champion
+
+PLAYBOOK_FILE = "playbook.csv"
+RELIABILITY_TABLE = "tables/reliability.json"  # logged by training (pipelines.tracking.runs)
+# What the workbook's metadata sheet says the list is sorted by (columns, in the list's language).
+SORT_COLUMNS_SHOWN = {"tier": ("risk_tier", "value_at_risk"), "value": ("value_at_risk",),
+                      "probability": ("churn_probability",)}
+
+
+def load_playbook(settings: Settings, policy: TierPolicy) -> tuple[pd.DataFrame, str]:
+    """`<data-dir>/playbook.csv` when the team keeps one, else the shipped table."""
+    own = settings.data_dir / PLAYBOOK_FILE
+    groups = list(REASON_GROUPS)
+    if own.exists():
+        text = own.read_text(encoding="utf-8-sig")
+        return parse_playbook(text, groups=groups, tiers=policy.names, source=str(own)), str(own)
+    return parse_playbook(default_playbook_text(), groups=groups, tiers=policy.names,
+                          drop_unknown_tiers=True), "shipped default (models/playbook.csv)"
+
+
+def _model_meta(run_id: str) -> dict[str, Any]:
+    """The champion's `churn_model_meta.json` (empty when it cannot be read)."""
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=META_ARTIFACT,
+                                                       dst_path=folder)
+            return json.loads(Path(path).read_text())
+    except (mlflow.exceptions.MlflowException, OSError, ValueError):
+        return {}
+
+
+def _training_features(settings: Settings, run_id: str) -> pd.DataFrame | None:
+    """The model-input snapshots the champion was trained on, when still in the data dir."""
+    try:
+        params = mlflow.get_run(run_id).data.params
+    except mlflow.exceptions.MlflowException:
+        return None
+    name = params.get("model_input_file") or (
+        f"{params.get('data_end')}_h{params.get('horizon_days')}.parquet")  # older runs
+    path = settings.model_input_dir / name
+    return pd.read_parquet(path) if path.exists() else None
+
+
+def _training_reliability(run_id: str) -> pd.DataFrame | None:
+    """`predicted, observed` per bin of the champion's out-of-time reliability table."""
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            path = mlflow.artifacts.download_artifacts(
+                run_id=run_id, artifact_path=RELIABILITY_TABLE, dst_path=folder)
+            payload = json.loads(Path(path).read_text())
+        table = pd.DataFrame(payload["data"], columns=payload["columns"])
+    except (mlflow.exceptions.MlflowException, OSError, ValueError, KeyError, TypeError):
+        return None
+    needed = {"mean_predicted", "observed_rate", "customers"}
+    if table is None or table.empty or not needed <= set(table.columns):
+        return None
+    used = table[table["customers"] > 0]
+    return pd.DataFrame({"predicted": used["mean_predicted"].to_numpy(),
+                         "observed": used["observed_rate"].to_numpy()})
+
+
+def _backtest(
+    settings: Settings, tables, as_of: dt.date, horizon: int
+) -> tuple[pd.DataFrame, str] | None:
+    """The newest archived run whose horizon has ended, joined with what really happened."""
+    data_end = tables.last_event_date().date()
+    runs = sorted(settings.scored_dir.glob("*/*/risk_list.parquet"), key=lambda p: p.parent.name)
+    for path in reversed(runs):
+        past_as_of = dt.date.fromisoformat(path.parent.parent.name)
+        if past_as_of >= as_of:
+            continue
+        past = pd.read_parquet(path, columns=["customer_id", "churn_probability"])
+        try:
+            joined = history.realized_outcomes(past, tables.purchases, past_as_of, horizon,
+                                               data_end, tables.customers)
+        except CensoredCutoffError:
+            continue
+        return joined, f"{path.parent.parent.name}/{path.parent.name}"
+    return None
+
+
+def run_scoring(
+    settings: Settings, as_of: dt.date, *, policy: TierPolicy, sort: str, lang: str,
+    csv_delimiter: str | None,
+) -> dict[str, Any]:
+    tables = load_source_tables(settings)
+    configure_mlflow(settings)  # this data dir's store, not whatever the process used last
+    model, version, model_run_id = load_champion(settings)
+    playbook, playbook_source = load_playbook(settings, policy)
+    features = build_customer_features(tables, as_of)
+    risk, contributions = score_customers(
+        model, features, model_version=version, policy=policy, master=tables.customers,
+        open_complaints=oldest_open_complaints(tables.complaints, as_of), playbook=playbook,
+        sort=sort, lang=lang,
+    )
+    previous, previous_run = archive.previous_risk_list(settings.scored_dir)
+    changes = {"previous_run": previous_run, **tier_changes(previous, risk, policy)}
+    run_id = archive.new_run_id()
+    run_dir = archive.create_run_dir(settings.scored_dir, as_of, run_id)
+    meta = _model_meta(model_run_id)
+    tiers = risk["risk_tier"].value_counts().reindex(policy.names, fill_value=0).to_dict()
+    metadata = {
+        "as_of": str(as_of), "run_id": run_id, "model_version": version,
+        "model_run_id": model_run_id, "customers_scored": len(risk), "tiers": tiers,
+        "tier_policy": policy.record(), "sort": sort, "language": lang,
+        "horizon_days": model.horizon_days,
+        "churn_definition": report_label("churn_definition_text", lang,
+                                         horizon=model.horizon_days),
+        "model_validation": model.validation, "model_baseline_recency": model.baseline,
+        "model_valid_cutoff": meta.get("valid_cutoff"), "playbook": playbook_source,
+        "value_at_risk_total": round(float(risk["value_at_risk"].sum()), 2),
+        "value_at_risk_lapsed": round(float(risk.loc[risk["lapsed"], "value_at_risk"].sum()), 2),
+        "changes": changes, "tracking_uri": settings.mlflow_tracking_uri,
+    }
+    csv_path = run_dir / "risk_list.csv"
+    write_text_atomic(risk_list_csv_text(risk, lang, csv_delimiter), csv_path,
+                      encoding="utf-8-sig")
+    xlsx_path = risk_list_workbook(risk, workbook_metadata(metadata, len(features)),
+                                   policy.names, lang, run_dir / "risk_list.xlsx",
+                                   lapsed=policy.lapsed_tier)
+    write_parquet_atomic(risk, run_dir / "risk_list.parquet")
+    write_parquet_atomic(contributions, run_dir / "shap_contributions.parquet")
+    write_json_atomic(metadata, run_dir / "metadata.json")
+    report = report_inputs(settings, tables, features, risk, contributions, metadata, policy,
+                           model, model_run_id, meta)
+    html_path = write_text_atomic(render_report(report), run_dir / "report.html")
+    md_path = write_text_atomic(summary_markdown(risk, metadata), run_dir / "report.md")
+    archive.seal(run_dir)
+    archive.point_latest(settings.scored_dir, run_dir)
+    return {
+        "risk_list_csv": str(csv_path), "risk_list_xlsx": str(xlsx_path),
+        "risk_list_parquet": str(run_dir / "risk_list.parquet"), "report": str(html_path),
+        "report_md": str(md_path), "run_dir": str(run_dir), "as_of": str(as_of),
+        "model_version": version, "customers_scored": len(risk), "tiers": tiers,
+        "value_at_risk_total": metadata["value_at_risk_total"],
+        "value_at_risk_lapsed": metadata["value_at_risk_lapsed"], "changes": changes,
+        "lang": lang,
+    }
+
+
+def workbook_metadata(metadata: dict[str, Any], rows: int) -> list[tuple[str, Any]]:
+    lang = metadata["language"]
+    label = lambda key: report_label(key, lang)  # noqa: E731
+    validation = metadata["model_validation"]
+    policy = metadata["tier_policy"]
+    tiers = "; ".join(
+        f"{tier_label(t['name'], lang)} ≥ {format_number(t['min_probability'], lang, 2)}"
+        + (f" ({report_label('capacity', lang, n=t['capacity'])})" if t.get("capacity") else "")
+        for t in policy["tiers"])
+    tiers += f"; {tier_label(policy['default'], lang)}"
+    if policy.get("lapsed_after_days"):
+        tiers += "; " + report_label("lapsed_rule", lang, tier=tier_label(policy["lapsed"], lang),
+                                     days=policy["lapsed_after_days"])
+    rows_out: list[tuple[str, Any]] = [
+        (label("data_as_of"), metadata["as_of"]),
+        (label("model_version"), metadata["model_version"]),
+        (label("run_id"), metadata["run_id"]),
+        (label("churn_definition"), metadata["churn_definition"]),
+        (label("tier_policy"), f"{policy['version']}: {tiers}"),
+        (label("rows"), rows),
+        (label("sort"), ", ".join(column_label(c, lang)
+                                  for c in SORT_COLUMNS_SHOWN[metadata["sort"]])),
+        (label("language"), lang),
+    ]
+    if metadata.get("model_valid_cutoff"):
+        rows_out.append((f"{label('oot_metrics')}: {label('cutoff')}",
+                         metadata["model_valid_cutoff"]))
+    rows_out += [(f"{label('oot_metrics')}: {k}", round(float(v), 4))
+                 for k, v in validation.items()]
+    rows_out += [(f"{label('tier')}: {tier_label(t, lang)}", n)
+                 for t, n in metadata["tiers"].items()]
+    return rows_out
+
+
+def report_inputs(settings, tables, features, risk, contributions, metadata, policy, model,
+                  model_run_id, meta) -> ReportInputs:
+    """Everything the HTML report shows; what cannot be computed gets a note instead."""
+    lang, as_of = metadata["language"], dt.date.fromisoformat(metadata["as_of"])
+    def missing(what: str) -> str:
+        return report_label("not_available", lang, what=report_label(what, lang))
+
+    notes: dict[str, str] = {}
+    churn_history = history.churn_rate_over_time(tables.purchases, model.horizon_days, as_of)
+    if len(churn_history) < 2:
+        notes["history"] = missing("churn_over_time")
+    calibration = lift = None
+    backtest = _backtest(settings, tables, as_of, model.horizon_days)
+    if backtest is not None:
+        joined, run = backtest
+        calibration = history.calibration_table(joined["churn_probability"], joined["churned"])
+        lift = history.lift_table(joined["churn_probability"], joined["churned"])
+        notes["calibration"] = f"{report_label('run_id', lang)}: {run}"
+    elif (reliability := _training_reliability(model_run_id)) is not None:
+        calibration = reliability
+        notes["calibration"] = report_label("calibration_oot", lang,
+                                            cutoff=str(meta.get("valid_cutoff", "")))
+    else:
+        notes["calibration"] = report_label("calibration_note", lang, horizon=model.horizon_days)
+    drift = None
+    training = _training_features(settings, model_run_id)
+    if training is not None:
+        drift = history.feature_drift(training, features, history.main_features(contributions))
+    else:
+        notes["drift"] = missing("drift")
+    return ReportInputs(
+        risk=risk, metadata=metadata, tiers=policy.names, top_tiers=policy.top_tiers, lang=lang,
+        lapsed_tier=policy.lapsed_tier, lapsed_after_days=policy.lapsed_after_days,
+        history=churn_history, validation=model.validation, baseline=model.baseline,
+        calibration=calibration, lift=lift, drift=drift, notes=notes,
+    )

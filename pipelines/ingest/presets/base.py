@@ -1,0 +1,61 @@
+"""What a preset is and the column helpers every preset uses.
+
+A preset recognises one system's export from its headers and turns its rows into canonical
+columns (cells still as delivered, except values it had to compute) plus `_source_line`,
+`_reason` for rows it sets aside and `_updated_at` where the source has a last-modified time.
+Export-time "current state" columns never become a point-in-time fact; each family module
+says which columns those are for its systems.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from pipelines.ingest.cells import cell_text, map_unique
+from pipelines.ingest.headers import fold_header
+from pipelines.ingest.staging import SOURCE_LINE
+
+
+@dataclass(frozen=True)
+class PresetResult:
+    frame: pd.DataFrame  # canonical columns + bookkeeping
+    merged: int = 0  # input rows folded into another row (line items of one order)
+    mapping: dict[str, str] | None = None  # source header -> canonical, for --explain
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    kind: str
+    signature: frozenset[str]  # folded headers that must all be present
+    locale: str | None
+    convert: Callable[[pd.DataFrame, list[int], str], PresetResult]
+
+
+def find_column(frame: pd.DataFrame, *names: str, startswith: str | None = None) -> str | None:
+    """The first header of `frame` whose folded form is one of `names` (or starts with)."""
+    folded = {fold_header(h): h for h in frame.columns}
+    for name in names:
+        if fold_header(name) in folded:
+            return folded[fold_header(name)]
+    if startswith:
+        return next((h for f, h in folded.items() if f.startswith(startswith)), None)
+    return None
+
+
+def pick_columns(frame: pd.DataFrame, lines: list[int],
+                 wanted: dict[str, str | None]) -> PresetResult:
+    """Canonical frame from a source header per canonical column (None: leave it out)."""
+    out = pd.DataFrame({target: frame[source] for target, source in wanted.items() if source},
+                       index=frame.index)
+    out[SOURCE_LINE] = lines
+    return PresetResult(out, 0, {s: t for t, s in wanted.items() if s})
+
+
+def translated_words(values: pd.Series, words: dict[str, str | None]) -> pd.Series:
+    """Known words replaced (by folded spelling), anything else kept for staging to judge."""
+    return map_unique(cell_text(values),
+                      lambda v: words.get(fold_header(v), v) if isinstance(v, str) else None)

@@ -1,0 +1,94 @@
+"""Helpdesk ticket exports as complaints: Zendesk, Freshdesk and Salesforce cases.
+
+- Zendesk / Freshdesk: `Status` is kept as the export-time status for display only; opened and
+  resolved times come from `Created at` / `Solved at` (Freshdesk: `Resolved time`, else
+  `Closed time`). Satisfaction (export-time) is only ever used from `resolved_at` on (see the
+  complaints contract). `Tags` are not read.
+- Salesforce cases: see `salesforce_cases`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from pipelines.ingest.cells import cell_text
+from pipelines.ingest.presets.base import PresetResult, find_column, pick_columns, translated_words
+from pipelines.ingest.staging import PRESET_REASON, UPDATED_AT
+
+_ZENDESK_SATISFACTION = {"good": "good", "bad": "bad", "offered": None, "notoffered": None,
+                         "unoffered": None}
+
+
+def zendesk_tickets(frame: pd.DataFrame, lines: list[int], locale: str) -> PresetResult:
+    """Tickets as complaints; a numeric CSAT custom field wins over Good/Bad."""
+    csat = find_column(frame, startswith="csat")
+    result = pick_columns(frame, lines, {
+        "complaint_id": find_column(frame, "ID"),
+        "customer_id": find_column(frame, "Requester external ID", "Requester ID"),
+        "opened_at": find_column(frame, "Created at"),
+        "resolved_at": find_column(frame, "Solved at"),
+        "status": find_column(frame, "Status"),
+        "category": (find_column(frame, startswith="ticketcategory")
+                     or find_column(frame, "Ticket type")),
+        "satisfaction": csat or find_column(frame, "Satisfaction Score"),
+        UPDATED_AT: find_column(frame, "Updated at"),
+    })
+    if not csat and "satisfaction" in result.frame:
+        result.frame["satisfaction"] = translated_words(result.frame["satisfaction"],
+                                                   _ZENDESK_SATISFACTION)
+    return result
+
+
+_FRESHDESK_SATISFACTION = {
+    "extremelysatisfied": "5", "satisfied": "4", "neutral": "3", "dissatisfied": "2",
+    "extremelydissatisfied": "1", "awesome": "5", "justokay": "3", "notgood": "1",
+}
+
+
+def freshdesk_tickets(frame: pd.DataFrame, lines: list[int], locale: str) -> PresetResult:
+    """Tickets as complaints; "(in hrs)" columns are ignored (durations come from times)."""
+    resolved, closed = find_column(frame, "Resolved time"), find_column(frame, "Closed time")
+    if resolved and closed:  # closed without a resolve step: the close time resolves it
+        frame = frame.assign(**{resolved: cell_text(frame[resolved]).fillna(
+            cell_text(frame[closed]))})
+    result = pick_columns(frame, lines, {
+        "complaint_id": find_column(frame, "Ticket ID"),
+        "customer_id": find_column(frame, "Contact ID") or find_column(frame, "Email"),
+        "opened_at": find_column(frame, "Created time"),
+        "resolved_at": resolved or closed,
+        "status": find_column(frame, "Status"),
+        "category": find_column(frame, "Type"),
+        "satisfaction": find_column(frame, "Survey results"),
+        UPDATED_AT: find_column(frame, "Last updated time"),
+    })
+    if "satisfaction" in result.frame:
+        result.frame["satisfaction"] = translated_words(result.frame["satisfaction"],
+                                                   _FRESHDESK_SATISFACTION)
+    return result
+
+
+def salesforce_cases(frame: pd.DataFrame, lines: list[int], locale: str) -> PresetResult:
+    """Cases as complaints: opened at CreatedDate, resolved at ClosedDate.
+
+    Status, IsClosed and IsEscalated describe the case at export time and are not read; "open
+    at a cutoff" comes from the two timestamps. A case merged into another (MasterRecordId set)
+    is set aside: its master carries the history. The account is the customer, else the contact.
+    """
+    result = pick_columns(frame, lines, {
+        "customer_id": find_column(frame, "AccountId", "Account ID")
+        or find_column(frame, "ContactId", "Contact ID"),
+        "complaint_id": find_column(frame, "CaseNumber", "Case Number"),
+        "opened_at": find_column(frame, "CreatedDate", "Created Date", "Date/Time Opened"),
+        "resolved_at": find_column(frame, "ClosedDate", "Closed Date", "Date/Time Closed"),
+        "category": find_column(frame, "Reason", "Case Reason", "Type"),
+    })
+    modified = find_column(frame, "LastModifiedDate", "Last Modified Date")
+    if modified:
+        result.frame[UPDATED_AT] = frame[modified]
+    master = find_column(frame, "MasterRecordId", "Master Record ID")
+    merged = (cell_text(frame[master]).notna() if master
+              else pd.Series(False, index=frame.index))
+    result.frame[PRESET_REASON] = np.where(merged, "case merged into another (MasterRecordId)",
+                                           None)
+    return result

@@ -1,0 +1,340 @@
+"""Reading raw exports from `<data-dir>/raw/` and staging them as parquet.
+
+Raw files are never modified. Each run restages every kind from all of its raw files, so the
+result depends only on the files; re-exports of the same record collapse to its latest copy.
+A manifest of file hashes makes a run over unchanged files a no-op. The staged tables of one
+run are published together (`pipelines.store.staged.publish_staged`): a kill mid-ingest leaves the
+previous set whole.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from filelock import FileLock, Timeout
+
+from features.contracts import REQUIRED_COLUMNS, STAGED_SCHEMAS, empty_staged
+from pipelines.ingest.headers import header_language, is_known_header, map_headers
+from pipelines.ingest.presets.registry import PRESET_NAMES, detect_preset, is_preset_header
+from pipelines.ingest.readers import READABLE_SUFFIXES, RawTable, read_cells
+from pipelines.ingest.sources_file import MappingFileError, SourceRule, load_rules, rule_for
+from pipelines.ingest.staging import (
+    PRESET_REASON,
+    SOURCE_FILE,
+    SOURCE_LINE,
+    FileAccount,
+    ReadingRules,
+    StagedKind,
+    StagingError,
+    deduplicate,
+    stage_rows,
+    validate_staged,
+)
+from pipelines.store.atomic import write_json_atomic, write_text_atomic
+from pipelines.store.settings import Settings
+from pipelines.store.staged import STAGED_KINDS, publish_staged, staged_path
+
+FUTURE_TOLERANCE = pd.Timedelta(days=2)
+MAPPING_FILE = "sources.yaml"
+MANIFEST = "manifest.json"
+INGEST_LOCK = ".ingest.lock"
+LOCK_WAIT_SECONDS = 600.0
+log = logging.getLogger(__name__)
+
+
+class IngestError(RuntimeError):
+    """One or more raw files cannot be staged; `problems` holds one line per file."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class FileReading:
+    """What was detected for one file (printed by `churn ingest --explain`)."""
+
+    file: str
+    kind: str
+    preset: str | None
+    file_type: str
+    encoding: str | None
+    delimiter: str | None
+    locale: str
+    timezone: str
+    header_line: int
+    columns: dict[str, str]
+    formats: dict[str, str] = field(default_factory=dict)
+    rows: int = 0
+    skipped_lines: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class IngestReport:
+    accounts: list[FileAccount] = field(default_factory=list)
+    staged_rows: dict[str, int] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)
+    readings: list[FileReading] = field(default_factory=list)
+    skipped_files: list[str] = field(default_factory=list)
+    unchanged: bool = False
+
+    def to_dict(self) -> dict:
+        return {
+            "files": [asdict(a) | {"balanced": a.balanced} for a in self.accounts],
+            "staged_rows": self.staged_rows,
+            "outputs": self.outputs,
+            "readings": [asdict(r) for r in self.readings],
+            "skipped_files": self.skipped_files,
+            "unchanged": self.unchanged,
+        }
+
+
+@dataclass
+class StagedFile:
+    staged: pd.DataFrame
+    quarantined: pd.DataFrame
+    account: FileAccount
+    reading: FileReading
+
+
+def _readable(path: Path) -> bool:
+    return path.is_file() and path.name.lower().endswith(READABLE_SUFFIXES)
+
+
+def raw_files(raw_dir: Path, kind: str) -> list[Path]:
+    folder = raw_dir / kind
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if _readable(p))
+
+
+def _known(text: str) -> bool:
+    return is_known_header(text) or is_preset_header(text)
+
+
+def read_export(path: Path, kind: str | None, rule: SourceRule, timezone: str,
+                now: pd.Timestamp) -> StagedFile:
+    """One file read, mapped, converted and accounted; StagingError when it cannot be."""
+    table: RawTable = read_cells(path, _known, rule.encoding, rule.delimiter)
+    preset = None
+    if rule.preset != "none":
+        preset = detect_preset(table.headers, rule.preset)
+        if rule.preset and preset is None:
+            raise StagingError(f"unknown preset {rule.preset!r} in {MAPPING_FILE} "
+                               f"(known: {', '.join(PRESET_NAMES)}, none)")
+    kind = rule.kind or kind or (preset.kind if preset else None)
+    if kind not in STAGED_KINDS:
+        raise StagingError("cannot tell which kind of export this is; put it under raw/<kind>/ "
+                           f"({', '.join(STAGED_KINDS)}) or set `kind` in {MAPPING_FILE}")
+    locale = (rule.locale or (preset.locale if preset else None) or header_language(table.headers)
+              or ("tr" if table.encoding == "cp1254" else "en"))
+    relative = f"{kind}/{path.name}" if path.parent.name == kind else path.name
+    if preset is not None and preset.kind != kind and not rule.columns:
+        raise StagingError(
+            f"looks like a {preset.name} export of {preset.kind}, but is read as {kind}; move "
+            f"it to raw/{preset.kind}/ or set `preset: none` and `columns` in {MAPPING_FILE}")
+    if preset is not None and preset.kind == kind:
+        converted = preset.convert(table.frame, table.lines, locale)
+        raw, merged, columns = converted.frame, converted.merged, converted.mapping or {}
+    else:
+        allowed = set(STAGED_SCHEMAS[kind].to_schema().columns)
+        columns = map_headers(table.headers, allowed, rule.columns)
+        raw = table.frame[list(columns)].rename(columns=columns)
+        raw[SOURCE_LINE] = table.lines
+        merged, preset = 0, None
+    raw[SOURCE_FILE] = relative
+    missing = [c for c in REQUIRED_COLUMNS[kind] if c not in raw.columns]
+    if missing:
+        raise StagingError(
+            f"missing required column(s) {', '.join(missing)} (found: "
+            f"{', '.join(table.headers)}); rename the headers to "
+            f"{', '.join(REQUIRED_COLUMNS[kind])} or a known synonym, or map them under "
+            f"`columns` in {MAPPING_FILE}")
+    if table.row_problems:
+        flagged = raw[SOURCE_LINE].map(table.row_problems)
+        earlier = raw[PRESET_REASON] if PRESET_REASON in raw else pd.Series(None, index=raw.index)
+        raw[PRESET_REASON] = earlier.where(earlier.notna(), flagged)
+    rules = ReadingRules(locale=locale, timezone=rule.timezone or timezone,
+                         serials=table.file_type == "xlsx", date_formats=rule.date_formats,
+                         statuses=rule.statuses)
+    formats: dict[str, str] = {}
+    staged, quarantined = stage_rows(kind, raw, rules=rules, detected=formats)
+    staged, future = _split_future(kind, staged, now)
+    quarantined = pd.concat([quarantined, future], ignore_index=True)
+    account = FileAccount(file=relative, kind=kind, rows_read=len(table.frame),
+                          staged=len(staged),  # until deduplication across files
+                          quarantined=len(quarantined), merged=merged,
+                          skipped_lines=table.skipped)
+    account.reasons = quarantined["reason"].value_counts().to_dict() if len(quarantined) else {}
+    reading = FileReading(relative, kind, preset.name if preset else None, table.file_type,
+                          table.encoding, table.delimiter, locale, rules.timezone,
+                          table.header_line, columns, formats, len(table.frame), table.skipped)
+    return StagedFile(staged, quarantined, account, reading)
+
+
+def _split_future(kind: str, staged: pd.DataFrame, now: pd.Timestamp):
+    """Rows dated after `now` (+ tolerance) are quarantined: a future event is a data error."""
+    column = {"purchases": "order_date", "complaints": "opened_at",
+              "interactions": "occurred_at"}.get(kind)
+    if column is None or staged.empty:
+        return staged, staged.iloc[0:0].assign(reason=pd.Series(dtype=str))
+    future = staged[column] > now + FUTURE_TOLERANCE
+    moved = staged.loc[future].copy()
+    moved["reason"] = f"{column} in the future"
+    for column_name in moved.columns:
+        if column_name not in (SOURCE_FILE, SOURCE_LINE, "reason"):
+            moved[column_name] = moved[column_name].astype(str)
+    return staged.loc[~future], moved
+
+
+def combine_kind(kind: str, files: list[StagedFile]) -> StagedKind:
+    """Deduplicate one kind's staged files (in arrival order) and count per file."""
+    accounts = [f.account for f in files]
+    quarantine_parts = [f.quarantined for f in files if len(f.quarantined)]
+    quarantined = pd.concat(quarantine_parts, ignore_index=True) if quarantine_parts \
+        else pd.DataFrame()
+    if not files:
+        return StagedKind(kind, empty_staged(kind), quarantined, [])
+    combined = pd.concat([f.staged for f in files], ignore_index=True)
+    kept, dropped = deduplicate(kind, combined)
+    by_file = {a.file: a for a in accounts}
+    for account in accounts:
+        account.staged, account.duplicates = 0, 0
+    for name, count in dropped[SOURCE_FILE].value_counts().items():
+        by_file[name].duplicates = int(count)
+    for name, count in kept[SOURCE_FILE].value_counts().items():
+        by_file[name].staged = int(count)
+    try:
+        staged = validate_staged(kind, kept)
+    except Exception as error:  # pandera's SchemaError: one line, not a traceback
+        raise IngestError([f"{kind}: staged table breaks its contract: "
+                           f"{str(error).splitlines()[0]}"]) from None
+    return StagedKind(kind, staged, quarantined, accounts)
+
+
+def _all_raw_files(raw_dir: Path) -> list[tuple[Path, str | None]]:
+    found = [(p, None) for p in sorted(raw_dir.iterdir()) if _readable(p)] \
+        if raw_dir.is_dir() else []
+    return [(p, kind) for kind in STAGED_KINDS for p in raw_files(raw_dir, kind)] + found
+
+
+def _fingerprint(settings: Settings, files: list[tuple[Path, str | None]],
+                 now: pd.Timestamp) -> dict[str, str]:
+    """Hashes of every input; the day is included because "in the future" depends on it."""
+    paths = [p for p, _ in files] + [settings.data_dir / MAPPING_FILE]
+    return {str(p.relative_to(settings.data_dir)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in paths if p.exists()} | {"timezone": settings.timezone,
+                                             "day": str(now.date())}
+
+
+def ingest_raw_exports(settings: Settings, now: dt.datetime | None = None, *,
+                       skip_bad_files: bool = False, explain: bool = False,
+                       wait_seconds: float = LOCK_WAIT_SECONDS) -> IngestReport:
+    """Stage every raw kind that has files; write staged, quarantine and the report.
+
+    With `explain` nothing is written and the report carries what was detected per file.
+    With `skip_bad_files` unreadable files are listed in the report instead of failing the run.
+    One ingest at a time per data dir: a second one waits up to `wait_seconds` for the first
+    (two at once would each prune the other's unpublished staged version).
+    """
+    if explain:
+        return _ingest(settings, now, skip_bad_files=skip_bad_files, explain=True)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(settings.data_dir / INGEST_LOCK)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        log.warning("another ingest is running in %s; waiting up to %.0f s for it to finish",
+                    settings.data_dir, wait_seconds)
+        try:
+            lock.acquire(timeout=wait_seconds)
+        except Timeout:
+            raise IngestError([
+                f"another ingest still holds {settings.data_dir / INGEST_LOCK} after "
+                f"{wait_seconds:.0f} s; let it finish (the lock is released when its process "
+                "ends, so a crashed ingest never blocks)"]) from None
+    try:
+        return _ingest(settings, now, skip_bad_files=skip_bad_files, explain=False)
+    finally:
+        lock.release()
+
+
+def _ingest(settings: Settings, now: dt.datetime | None, *, skip_bad_files: bool,
+            explain: bool) -> IngestReport:
+    now_ts = pd.Timestamp(now or dt.datetime.now(dt.UTC))
+    now_ts = now_ts.tz_localize("UTC") if now_ts.tzinfo is None else now_ts.tz_convert("UTC")
+    try:
+        rules = load_rules(settings.data_dir / MAPPING_FILE)
+    except MappingFileError as error:
+        raise IngestError([str(error)]) from None
+    files = _all_raw_files(settings.raw_dir)
+    manifest_path = settings.staged_dir / MANIFEST
+    fingerprint = _fingerprint(settings, files, now_ts)
+    if not explain and _unchanged(manifest_path, fingerprint):
+        previous = json.loads((settings.reports_dir / "ingest_report.json").read_text())
+        report = IngestReport(unchanged=True, staged_rows=previous["staged_rows"],
+                              outputs=previous["outputs"])
+        report.accounts = [FileAccount(**{k: v for k, v in f.items() if k != "balanced"})
+                           for f in previous["files"]]
+        return report
+    report = IngestReport()
+    per_kind: dict[str, list[StagedFile]] = {kind: [] for kind in STAGED_KINDS}
+    problems: list[str] = []
+    for path, kind in files:
+        label = f"{kind}/{path.name}" if kind else path.name
+        try:
+            result = read_export(path, kind, rule_for(rules, label), settings.timezone, now_ts)
+        except StagingError as error:
+            problems.append(f"{label}: {error}")
+            continue
+        per_kind[result.account.kind].append(result)
+        report.readings.append(result.reading)
+    if problems and skip_bad_files:
+        report.skipped_files, problems = problems, []
+    if not per_kind["purchases"] and not problems and not explain:
+        problems.append(
+            f"purchases: no files in {settings.raw_dir / 'purchases'} "
+            "(CSV, xlsx or parquet exports with customer_id, order_id, order_date, amount)"
+        )
+    if problems:
+        raise IngestError(problems)
+    results = [combine_kind(kind, per_kind[kind]) for kind in STAGED_KINDS if per_kind[kind]]
+    for result in results:
+        report.accounts.extend(result.accounts)
+        report.staged_rows[result.kind] = len(result.staged)
+    if explain:
+        return report
+    _write_outputs(settings, results, report, fingerprint)
+    return report
+
+
+def _unchanged(manifest_path: Path, fingerprint: dict[str, str]) -> bool:
+    report = manifest_path.parent.parent / "reports" / "ingest_report.json"
+    try:
+        return report.exists() and json.loads(manifest_path.read_text()) == fingerprint
+    except (OSError, ValueError):
+        return False
+
+
+def _write_outputs(settings: Settings, results: list[StagedKind], report: IngestReport,
+                   fingerprint: dict[str, str]) -> None:
+    """Quarantine CSVs and the report, then every staged table with the manifest as one new
+    staged version (see `publish_staged`): the switch is the commit point. A kill before it
+    leaves the previous staged set and manifest, so the next run redoes the work."""
+    for result in results:  # written only when every kind staged cleanly
+        report.outputs[result.kind] = str(staged_path(settings, result.kind))
+        quarantine = settings.quarantine_dir / f"{result.kind}.csv"
+        if len(result.quarantined):
+            first = [SOURCE_FILE, SOURCE_LINE, "reason"]
+            rows = result.quarantined[first + [c for c in result.quarantined if c not in first]]
+            write_text_atomic(rows.to_csv(index=False), quarantine)
+        else:
+            quarantine.unlink(missing_ok=True)
+    write_json_atomic(report.to_dict(), settings.reports_dir / "ingest_report.json")
+    publish_staged(settings, {r.kind: r.staged for r in results}, {MANIFEST: fingerprint})

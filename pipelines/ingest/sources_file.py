@@ -1,0 +1,93 @@
+"""Header synonyms (English, Turkish, Dutch) and the optional `sources.yaml` mapping file.
+
+`sources.yaml` in the data dir pins, per file pattern (glob against `<kind>/<file name>`):
+
+    files:
+      - pattern: "purchases/logo_*.csv"
+        kind: purchases          # where the file's rows go (default: its folder)
+        preset: logo             # or shopify, zendesk, freshdesk, netsis, woocommerce,
+                                 # hubspot-engagements, hubspot-contacts, none
+        encoding: cp1254         # wins over detection
+        delimiter: ";"
+        locale: tr               # en, tr or nl: decimal comma and day-first dates for tr/nl
+        timezone: Europe/Istanbul  # naive timestamps are local times here
+        columns: {Müşteri: customer_id}   # header -> canonical column
+        date_formats: {order_date: dd.MM.yyyy}  # pins the one accepted shape
+        statuses: {Bezorgd: completed}  # extra order status words
+
+The first matching entry wins; keys left out are detected.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from pipelines.ingest.cells import DATE_FORMAT_NAMES, LOCALES
+
+
+@dataclass(frozen=True)
+class SourceRule:
+    """What `sources.yaml` pins for the files matching `pattern` (None: detect)."""
+
+    pattern: str = "*"
+    kind: str | None = None
+    preset: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    locale: str | None = None
+    timezone: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    date_formats: dict[str, str] = field(default_factory=dict)
+    statuses: dict[str, str] = field(default_factory=dict)
+
+
+class MappingFileError(ValueError):
+    """`sources.yaml` is not valid; the message says where."""
+
+
+def load_rules(path: Path) -> list[SourceRule]:
+    """The rules of a `sources.yaml` (none when the file does not exist)."""
+    if not path.exists():
+        return []
+    try:
+        payload = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        raise MappingFileError(f"{path.name}: not valid YAML ({error})") from None
+    entries = payload.get("files", []) if isinstance(payload, dict) else None
+    if not isinstance(entries, list):
+        raise MappingFileError(f"{path.name}: expected a top-level `files:` list")
+    rules = []
+    known = set(SourceRule.__dataclass_fields__)
+    for number, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict) or "pattern" not in entry:
+            raise MappingFileError(f"{path.name}: entry {number} needs a `pattern`")
+        unknown = set(entry) - known
+        if unknown:
+            raise MappingFileError(
+                f"{path.name}: entry {number} has unknown key(s) {', '.join(sorted(unknown))}")
+        rule = SourceRule(**{k: (str(v) if not isinstance(v, dict) else
+                                 {str(a): str(b) for a, b in v.items()})
+                             for k, v in entry.items()})
+        if rule.locale is not None and rule.locale not in LOCALES:
+            raise MappingFileError(f"{path.name}: entry {number}: locale must be one of "
+                                   f"{', '.join(LOCALES)}")
+        bad_formats = set(rule.date_formats.values()) - set(DATE_FORMAT_NAMES)
+        if bad_formats:
+            raise MappingFileError(f"{path.name}: entry {number}: date format(s) "
+                                   f"{', '.join(sorted(bad_formats))} not among "
+                                   f"{', '.join(DATE_FORMAT_NAMES)}")
+        rules.append(rule)
+    return rules
+
+
+def rule_for(rules: list[SourceRule], relative: str) -> SourceRule:
+    """The first rule whose pattern matches `<kind>/<file>`, else an all-detect rule."""
+    for rule in rules:
+        if fnmatch.fnmatch(relative, rule.pattern) or fnmatch.fnmatch(
+                relative.split("/")[-1], rule.pattern):
+            return rule
+    return SourceRule()

@@ -1,0 +1,12 @@
+"""Sample data: a simulated business and the vendor-shaped exports it is written as.
+
+- `simulator`: the business (customers, orders, tickets, interactions, hidden state and the
+  true churn probability);
+- `names`: names and places, cosmetics only;
+- `vendor_files`: writers of the files real systems export (Logo, Zendesk, Shopify, Excel
+  CSVs, an xlsx list); their readers are `pipelines.ingest.presets`;
+- `dialects`: which files each `churn generate --dialect` writes;
+- `generate`: `churn generate` itself, with the ground truth beside `raw/`.
+
+May import `pipelines.store` only: the pipeline never reads what this package knows.
+"""

@@ -1,0 +1,106 @@
+"""Reading and writing the data directory's tables, atomically.
+
+Staged data is published as a whole: one ingest writes every staged table and its manifest
+into a fresh folder `<data-dir>/staged.versions/<run-id>/`, then repoints the symlink
+`<data-dir>/staged` at it with one rename. Readers (`staged_path`, `load_source_tables`,
+`Settings.staged_dir`) follow the link, so they see either the whole previous set or the whole
+new one, never new purchases beside old complaints. The previous version is kept until the
+swap succeeds; older versions (and folders left by killed runs) are pruned after it. A
+`staged/` that is still a real directory (from before versioning) is adopted as a version.
+One ingest writes at a time (the nightly flow); concurrent ingests are not coordinated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from features.contracts import STAGED_SCHEMAS
+from features.sources import SourceTables
+from pipelines.store.settings import Settings
+
+STAGED_KINDS = ("purchases", "complaints", "interactions", "customers")
+STAGED_VERSIONS = "staged.versions"
+
+
+def staged_path(settings: Settings, kind: str) -> Path:
+    return settings.staged_dir / f"{kind}.parquet"
+
+
+def load_source_tables(settings: Settings) -> SourceTables:
+    """The staged tables that exist; purchases are required."""
+    tables: dict[str, pd.DataFrame | None] = {}
+    for kind in STAGED_KINDS:
+        path = staged_path(settings, kind)
+        tables[kind] = (
+            STAGED_SCHEMAS[kind].validate(pd.read_parquet(path)) if path.exists() else None
+        )
+    if tables["purchases"] is None:
+        raise FileNotFoundError(
+            f"no staged purchases at {staged_path(settings, 'purchases')}; "
+            "run `churn ingest` first (or `churn demo` for sample data)"
+        )
+    return SourceTables(**tables)
+
+
+def staged_versions_dir(settings: Settings) -> Path:
+    return settings.data_dir / STAGED_VERSIONS
+
+
+def current_staged_version(settings: Settings) -> str | None:
+    """The version folder name `staged/` points at (None: no link yet)."""
+    link = settings.staged_dir
+    return Path(os.readlink(link)).name if link.is_symlink() else None
+
+
+def publish_staged(settings: Settings, tables: dict[str, pd.DataFrame],
+                   files: dict[str, Any]) -> dict[str, Path]:
+    """Write `tables` (kind -> frame) and JSON `files` (name -> payload) as a new staged
+    version and switch `staged/` to it atomically; the readable path of each table."""
+    _adopt_unversioned_dir(settings)
+    versions = staged_versions_dir(settings)
+    run_id = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%fZ}-{os.getpid()}"
+    folder = versions / run_id
+    folder.mkdir(parents=True)
+    for kind, frame in tables.items():  # the folder is invisible until the swap
+        frame.to_parquet(folder / f"{kind}.parquet", index=False)
+    for name, payload in files.items():
+        (folder / name).write_text(json.dumps(payload, indent=2, default=str) + "\n",
+                                   encoding="utf-8")
+    previous = current_staged_version(settings)
+    _point_staged_at(settings, run_id)
+    for stale in versions.iterdir():  # keep the new and the previous version only
+        if stale.name not in (run_id, previous):
+            shutil.rmtree(stale, ignore_errors=True)
+    return {kind: staged_path(settings, kind) for kind in tables}
+
+
+def _point_staged_at(settings: Settings, version: str) -> None:
+    """Replace the `staged` link in one rename (relative, so the data dir can move)."""
+    temp = settings.data_dir / f".staged.{version}.tmp"
+    temp.unlink(missing_ok=True)
+    os.symlink(Path(STAGED_VERSIONS) / version, temp, target_is_directory=True)
+    os.replace(temp, settings.staged_dir)
+
+
+def _adopt_unversioned_dir(settings: Settings) -> None:
+    """Move a real `staged/` directory (written before versioning) into the versions folder.
+
+    A directory cannot be replaced by a link in one rename, so a kill between the move and the
+    link leaves no `staged/` for a moment; the next ingest relinks the adopted folder."""
+    versions, link = staged_versions_dir(settings), settings.staged_dir
+    if link.is_dir() and not link.is_symlink():
+        versions.mkdir(parents=True, exist_ok=True)
+        adopted = f"00000000-unversioned-{os.getpid()}"
+        os.rename(link, versions / adopted)
+        _point_staged_at(settings, adopted)
+    elif not link.exists() and not link.is_symlink() and versions.is_dir():
+        adopted = sorted(p.name for p in versions.iterdir() if "-unversioned-" in p.name)
+        if adopted:
+            _point_staged_at(settings, adopted[-1])

@@ -1,0 +1,12 @@
+"""MLflow: the tracking store, training runs, the model registry and its champion history.
+
+- `connect`: point MLflow at the data dir's store (or `MLFLOW_TRACKING_URI`), create the
+  experiment;
+- `runs`: everything a training or tuning run logs (parameters, metrics, tables, the model
+  and its `churn_model_meta.json`); a new MLflow metric goes in `run_metrics` there;
+- `registry`: loading a version, the champion/challenger gate, promote, rollback, what the
+  champion was trained and validated on;
+- `figures`: the training figures logged with a run.
+
+May import `features`, `models` and `pipelines.store`; never `pipelines.deliver`.
+"""

@@ -1,0 +1,186 @@
+"""The model registry edge: loading versions, the champion/challenger gate, promote, rollback.
+
+The champion history is a JSON list in the registered model's `champion_history` tag
+(newest last), and each version that became champion carries `champion_since`; together with
+the model version and run id in every scoring run's metadata, any risk list traces to its model.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tempfile
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow.tracking import MlflowClient
+
+from models.calibration import Calibrator
+from models.evaluate import classification_metrics
+from models.promotion import PromotionDecision, PromotionMargin, promotion_decision
+from models.train import LABEL, FittedChurnModel
+from pipelines.store.settings import Settings
+
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+META_ARTIFACT = "churn_model_meta.json"
+HISTORY_TAG = "champion_history"
+HISTORY_KEEP = 200
+
+
+class NoChampionError(LookupError):
+    """No registered model version carries the champion alias yet."""
+
+
+class RegistryError(ValueError):
+    """A promote/rollback request the registry cannot carry out."""
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def load_model_version(settings: Settings, version: str) -> tuple[FittedChurnModel, str]:
+    """A registered version rebuilt with its metadata and calibrator; its run id."""
+    client = MlflowClient()
+    info = client.get_model_version(settings.registered_model_name, version)
+    classifier = mlflow.lightgbm.load_model(
+        f"models:/{settings.registered_model_name}/{version}")
+    with tempfile.TemporaryDirectory() as folder:
+        path = mlflow.artifacts.download_artifacts(
+            run_id=info.run_id, artifact_path=META_ARTIFACT, dst_path=folder)
+        meta = json.loads(Path(path).read_text())
+    fitted = FittedChurnModel(
+        classifier=classifier, features=meta["features"], levels=meta["category_levels"],
+        horizon_days=int(meta["horizon_days"]), best_iteration=int(meta["best_iteration"]),
+        validation=meta.get("validation", {}), baseline=meta.get("baseline", {}),
+        calibrator=Calibrator.from_dict(meta.get("calibrator")),
+    )
+    return fitted, info.run_id
+
+
+def champion_version(settings: Settings) -> str | None:
+    try:
+        return str(MlflowClient().get_model_version_by_alias(
+            settings.registered_model_name, CHAMPION).version)
+    except mlflow.exceptions.MlflowException:
+        return None
+
+
+def load_champion(settings: Settings) -> tuple[FittedChurnModel, str, str]:
+    """The champion model rebuilt with its training metadata, its version and run id."""
+    version = champion_version(settings)
+    if version is None:
+        raise NoChampionError(
+            f"no '{CHAMPION}' version of '{settings.registered_model_name}' in "
+            f"{settings.mlflow_tracking_uri}; run `churn train` first"
+        )
+    fitted, run_id = load_model_version(settings, version)
+    return fitted, version, run_id
+
+
+def champion_history(settings: Settings) -> list[dict[str, str]]:
+    model = MlflowClient().get_registered_model(settings.registered_model_name)
+    return json.loads(model.tags.get(HISTORY_TAG, "[]"))
+
+
+def set_champion(settings: Settings, version: str, how: str, reason: str) -> None:
+    """Move the champion alias to `version` and append the change to the history."""
+    client, name = MlflowClient(), settings.registered_model_name
+    client.get_model_version(name, version)  # raises for an unknown version
+    history = champion_history(settings)
+    history.append({"version": str(version), "since": _now(), "how": how, "reason": reason})
+    client.set_registered_model_alias(name, CHAMPION, str(version))
+    client.set_registered_model_tag(name, HISTORY_TAG, json.dumps(history[-HISTORY_KEEP:]))
+    client.set_model_version_tag(name, str(version), "champion_since", history[-1]["since"])
+    client.set_model_version_tag(name, str(version), "became_champion_because",
+                                 f"{how}: {reason}")
+
+
+def champion_metrics_on(
+    settings: Settings, champion: str, valid: pd.DataFrame, valid_cutoff: str, data_sha: str
+) -> tuple[dict[str, float] | None, str]:
+    """The champion's ROC-AUC and PR-AUC on the challenger's out-of-time customers.
+
+    When the champion was validated on the same cutoff with the same number of customers, its
+    recorded out-of-time numbers are that comparison, and a fair one: its validation model never
+    saw those labels (its registered refit did). Otherwise the registered champion scores the
+    rows now; if it was trained on that cutoff's labels the basis says so, since the comparison
+    then favours the champion and only makes the gate stricter.
+    """
+    client = MlflowClient()
+    run = client.get_run(client.get_model_version(settings.registered_model_name,
+                                                  champion).run_id)
+    tags, metrics, params = run.data.tags, run.data.metrics, run.data.params
+    if (tags.get("valid_cutoff") == valid_cutoff and metrics.get("oot_n") == len(valid)
+            and "oot_roc_auc" in metrics):
+        same = "same" if tags.get("model_input_sha256") == data_sha else "different"
+        return ({"roc_auc": metrics["oot_roc_auc"], "pr_auc": metrics["oot_pr_auc"]},
+                f"recorded out-of-time metrics on the same cutoff and {len(valid)} customers "
+                f"({same} model-input hash)")
+    model, _ = load_model_version(settings, champion)
+    try:
+        probability = model.predict_probability(valid)
+    except KeyError as error:
+        return None, f"champion cannot score these customers ({error})"
+    scored = classification_metrics(valid[LABEL].to_numpy(int), np.asarray(probability))
+    seen = valid_cutoff in params.get("cutoffs", "").split(",")
+    return ({k: scored[k] for k in ("roc_auc", "pr_auc")},
+            f"champion rescored on cutoff {valid_cutoff}"
+            + (" (it was trained on these labels, which favours it)" if seen else ""))
+
+
+def gate_new_version(
+    settings: Settings, version: str, fitted: FittedChurnModel, data_sha: str,
+    margin: PromotionMargin,
+) -> PromotionDecision:
+    """Name the new version challenger; make it champion if it clears the gate."""
+    client, name = MlflowClient(), settings.registered_model_name
+    client.set_registered_model_alias(name, CHALLENGER, version)
+    challenger = {k: fitted.validation[k] for k in ("roc_auc", "pr_auc")}
+    current = champion_version(settings)
+    if current is None:
+        decision = promotion_decision(challenger, None, margin)
+        basis = "first model"
+    else:
+        valid = fitted.evaluation.valid if fitted.evaluation else pd.DataFrame()
+        champion, basis = champion_metrics_on(settings, current, valid,
+                                              str(fitted.valid_cutoff), data_sha)
+        decision = (promotion_decision(challenger, champion, margin) if champion is not None
+                    else PromotionDecision(False, basis, challenger, None))
+    for key, value in {**decision.tags(), "gate_basis": basis,
+                       "gate_champion_version": current or ""}.items():
+        client.set_model_version_tag(name, version, key, value)
+    if decision.promote:
+        set_champion(settings, version, "gate", decision.reason)
+    return decision
+
+
+def promote(settings: Settings, version: str, reason: str) -> None:
+    """A person makes `version` the champion."""
+    try:
+        set_champion(settings, version, "promote", reason)
+    except mlflow.exceptions.MlflowException as error:
+        raise RegistryError(f"cannot promote version {version}: {error.message}") from None
+
+
+def champion_stack(history: list[dict[str, str]]) -> list[str]:
+    """Champions in force, oldest first: promotions push, rollbacks pop."""
+    stack: list[str] = []
+    for entry in history:
+        if entry["how"] == "rollback":
+            stack.pop()
+        else:
+            stack.append(entry["version"])
+    return stack
+
+
+def rollback(settings: Settings) -> str:
+    """Make the champion before the current one the champion again; the version now serving."""
+    stack = champion_stack(champion_history(settings))
+    if len(stack) < 2:
+        raise RegistryError("no earlier champion to roll back to")
+    set_champion(settings, stack[-2], "rollback", f"rolled back from version {stack[-1]}")
+    return stack[-2]

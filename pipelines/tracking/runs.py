@@ -1,0 +1,173 @@
+"""The MLflow edge for training runs: experiment setup and logging everything about a run.
+
+Everything scoring needs to rebuild a model's input (feature list, category levels, horizon,
+calibrator) is logged as `churn_model_meta.json` in the same run as the LightGBM model, so a
+registered version is self-contained. Registry work (gate, promote, rollback, loading) lives in
+`pipelines.tracking.registry`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import mlflow
+import pandas as pd
+from mlflow.data.sources import LocalArtifactDatasetSource
+from mlflow.models import infer_signature
+from mlflow.tracking import MlflowClient
+
+from models.card import lead_over_baselines
+from models.train import FittedChurnModel, TrainParams
+from models.tuning import SearchSpace, TrialResult
+from pipelines.store.settings import Settings
+from pipelines.tracking.connect import configure_mlflow, use_tracking_store
+from pipelines.tracking.figures import training_figures
+from pipelines.tracking.registry import META_ARTIFACT
+
+PIP_REQUIREMENTS = ["lightgbm==4.7.0", "pandas>=3.1,<3.2", "scikit-learn>=1.9,<1.10"]
+
+
+@dataclass(frozen=True)
+class LoggedModel:
+    run_id: str
+    version: str
+    experiment_id: str
+
+
+def _signature_frame(matrix: pd.DataFrame) -> pd.DataFrame:
+    """Categoricals as text: MLflow schemas have no category type."""
+    out = matrix.copy()
+    for column in out.columns:
+        if isinstance(out[column].dtype, pd.CategoricalDtype):
+            out[column] = out[column].astype(object).where(out[column].notna(), None).astype("str")
+    return out
+
+
+def model_meta(fitted: FittedChurnModel) -> dict[str, Any]:
+    return {
+        "features": fitted.features,
+        "category_levels": fitted.levels,
+        "horizon_days": fitted.horizon_days,
+        "best_iteration": fitted.best_iteration,
+        "valid_cutoff": str(fitted.valid_cutoff),
+        "train_cutoffs": [str(c) for c in fitted.train_cutoffs],
+        "validation": fitted.validation,
+        "baseline": fitted.baseline,
+        "baselines": fitted.baselines,
+        "calibrator": fitted.calibrator.to_dict(),
+    }
+
+
+def run_metrics(fitted: FittedChurnModel, extra: dict[str, float]) -> dict[str, float]:
+    """Every number of a run under its MLflow metric name."""
+    metrics = {f"oot_{k}": v for k, v in fitted.validation.items()}
+    metrics |= {f"oot_uncalibrated_{k}": v for k, v in fitted.validation_uncalibrated.items()}
+    for name, values in fitted.baselines.items():
+        metrics |= {f"baseline_{name}_{k}": v for k, v in values.items()}
+    if fitted.evaluation is not None:
+        metrics |= {f"calibration_oof_brier_{k}": v
+                    for k, v in fitted.evaluation.calibration_brier.items()}
+    return metrics | lead_over_baselines(fitted) | extra
+
+
+def log_training_run(
+    settings: Settings,
+    fitted: FittedChurnModel,
+    params: TrainParams,
+    *,
+    model_input: pd.DataFrame,
+    model_input_path: Path,
+    model_input_hash: str,
+    run_params: dict[str, Any],
+    extra_metrics: dict[str, float] | None = None,
+    tables: dict[str, pd.DataFrame] | None = None,
+) -> LoggedModel:
+    """Log params, metrics, tables, figures, the input dataset and the model; register it."""
+    experiment_id = configure_mlflow(settings)
+    sample_frame = model_input.head(200)
+    sample = fitted.matrix(sample_frame)
+    with mlflow.start_run(experiment_id=experiment_id, run_name="train") as run:
+        mlflow.log_params({**params.model_dump(), **run_params,
+                           "calibration_method": fitted.calibrator.method})
+        mlflow.log_metrics(run_metrics(fitted, extra_metrics or {}))
+        mlflow.set_tags({"model_input_sha256": model_input_hash,
+                         "valid_cutoff": str(fitted.valid_cutoff),
+                         "calibration_method": fitted.calibrator.method})
+        dataset = mlflow.data.from_pandas(
+            model_input.head(1000).astype({"churned": "float64"}),
+            source=LocalArtifactDatasetSource(str(model_input_path)),
+            targets="churned", name="model_input", digest=model_input_hash[:32],
+        )
+        mlflow.log_input(dataset, context="training")
+        mlflow.log_text(json.dumps(model_meta(fitted), indent=2, default=str), META_ARTIFACT)
+        mlflow.log_text("\n".join(fitted.features) + "\n", "features.txt")
+        if fitted.evaluation is not None:
+            mlflow.log_table(fitted.evaluation.reliability, "tables/reliability.json")
+        for name, table in (tables or {}).items():
+            if not table.empty:
+                mlflow.log_table(table, f"tables/{name}.json")
+        for path, figure in training_figures(fitted).items():
+            mlflow.log_figure(figure, path)
+            plt.close(figure)
+        signature_input = _signature_frame(sample)
+        mlflow.lightgbm.log_model(
+            fitted.classifier,
+            name="model",
+            signature=infer_signature(signature_input, fitted.predict_probability(sample_frame)),
+            input_example=signature_input.head(5),
+            pip_requirements=PIP_REQUIREMENTS,
+            registered_model_name=settings.registered_model_name,
+            # Serving validation goes through pyfunc, which cannot take category columns; we
+            # never score through pyfunc (see pipelines.tracking.registry), so it would only
+            # mislead.
+            validate_serving_input=False,
+        )
+        run_id = run.info.run_id
+    versions = MlflowClient().search_model_versions(
+        f"name='{settings.registered_model_name}' and run_id='{run_id}'"
+    )
+    version = str(max(int(v.version) for v in versions))
+    return LoggedModel(run_id=run_id, version=version, experiment_id=experiment_id)
+
+
+def log_text_to_run(settings: Settings, run_id: str, text: str, artifact_file: str) -> None:
+    use_tracking_store(settings)
+    MlflowClient().log_text(run_id, text, artifact_file)
+
+
+def log_metrics_to_run(settings: Settings, run_id: str, metrics: dict[str, float]) -> None:
+    use_tracking_store(settings)
+    client = MlflowClient()
+    for key, value in metrics.items():
+        client.log_metric(run_id, key, float(value))
+
+
+def log_tuning_study(
+    settings: Settings, n_trials: int, objective: str,
+    run_study: Callable[[Callable[[TrialResult], None]], tuple[TrainParams, list[TrialResult]]],
+) -> tuple[TrainParams, str]:
+    """Run a search inside a parent MLflow run, each trial a nested run; best params, run id."""
+    experiment_id = configure_mlflow(settings)
+    with mlflow.start_run(experiment_id=experiment_id, run_name="tune") as parent:
+        mlflow.log_params({"n_trials": n_trials, "objective": objective,
+                           **{f"space_{k}": str(v) for k, v in SearchSpace().model_dump().items()}})
+
+        def log_trial(result: TrialResult) -> None:
+            with mlflow.start_run(experiment_id=experiment_id, run_name=f"trial-{result.number}",
+                                  nested=True):
+                mlflow.log_params(result.params)
+                mlflow.log_metric(f"backtest_{objective}_mean", result.value)
+                for step, value in enumerate(result.per_origin):
+                    mlflow.log_metric(f"backtest_{objective}", value, step=step)
+
+        best, trials = run_study(log_trial)
+        values = [t.value for t in trials]
+        mlflow.log_metric(f"best_backtest_{objective}_mean",
+                          max(values) if objective == "pr_auc" else min(values))
+        mlflow.log_params({f"best_{k}": getattr(best, k) for k in SearchSpace.model_fields})
+    return best, parent.info.run_id

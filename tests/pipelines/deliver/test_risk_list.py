@@ -1,0 +1,122 @@
+"""Excel safety of the risk list files: escaping, delimiters, text IDs, workbook layout."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from models.score import RISK_LIST_COLUMNS
+from pipelines.deliver.risk_list import escape_formula, risk_list_csv_text, risk_list_workbook
+
+EVIL = '=HYPERLINK("http://x","y")'
+
+
+def tiny_risk_list() -> pd.DataFrame:
+    rows = [
+        {"customer_id": "00123", "customer_name": EVIL, "segment": "At risk",
+         "risk_tier": "Critical", "churn_probability": 0.8125, "value_at_risk": 1234.5,
+         "reason_1": "-5 days is not a formula", "reason_2": "@mention", "reason_3": "",
+         "suggested_action": "Call today."},
+        {"customer_id": "00456", "customer_name": "Şule Öztürk", "segment": "Champions",
+         "risk_tier": "Safe", "churn_probability": 0.05, "value_at_risk": 10.0,
+         "reason_1": "\tTabbed", "reason_2": "", "reason_3": "", "suggested_action": "+1 call"},
+    ]
+    frame = pd.DataFrame(rows)
+    frame["rank"] = [1, 2]
+    frame["master_segment"] = ["SMB", None]
+    frame["owner"] = ["Deniz", None]
+    frame["annual_revenue"] = [2000.0, 300.0]
+    frame["lifetime_spend"] = [5200.0, 300.0]
+    frame["last_purchase_date"] = pd.to_datetime(["2024-03-05", "2024-06-01"])
+    frame["days_since_last_purchase"] = [90.0, 2.0]
+    frame["usual_interval_days"] = [21.0, None]
+    frame["open_complaints"] = [1.0, 0.0]
+    frame["last_satisfaction"] = [2.0, None]
+    frame["data_as_of"] = pd.Timestamp("2024-06-03")
+    frame["model_version"] = "3"
+    return frame[RISK_LIST_COLUMNS]
+
+
+def test_escape_formula_prefixes_only_dangerous_text():
+    assert escape_formula(EVIL) == "'" + EVIL
+    for start in ("+", "-", "@", "\t", "\r"):
+        assert escape_formula(start + "x") == "'" + start + "x"
+    assert escape_formula("Ayşe") == "Ayşe" and escape_formula(-5.0) == -5.0
+
+
+def test_english_csv_is_comma_separated_with_iso_dates_and_inert_cells():
+    text = risk_list_csv_text(tiny_risk_list(), "en")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == RISK_LIST_COLUMNS
+    first = dict(zip(rows[0], rows[1], strict=True))
+    assert first["customer_id"] == "00123"
+    assert first["customer_name"] == "'" + EVIL
+    assert first["reason_1"] == "'-5 days is not a formula" and first["reason_2"] == "'@mention"
+    assert first["last_purchase_date"] == "2024-03-05" and first["churn_probability"] == "0.8125"
+    second = dict(zip(rows[0], rows[2], strict=True))
+    assert second["reason_1"] == "'\tTabbed" and second["suggested_action"] == "'+1 call"
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+                   for row in rows[1:] for cell in row)
+
+
+@pytest.mark.parametrize("lang, header, tier", [("tr", "Müşteri No", "Kritik"),
+                                                ("nl", "Klantnummer", "Kritiek")])
+def test_turkish_and_dutch_csv_use_semicolons_decimal_commas_and_translations(lang, header, tier):
+    text = risk_list_csv_text(tiny_risk_list(), lang)
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert rows[0][1] == header
+    assert rows[1][1] == "00123" and tier in rows[1]
+    assert "0,8125" in rows[1] and "2024-03-05" in rows[1]
+    overridden = list(csv.reader(io.StringIO(risk_list_csv_text(tiny_risk_list(), lang, ","))))
+    assert "0.8125" in overridden[1]
+
+
+def test_workbook_keeps_the_evil_name_as_text_and_formats_the_sheet(tmp_path):
+    path = risk_list_workbook(tiny_risk_list(), [("Data as of", "2024-06-03"), ("Rows", 2)],
+                              ["Critical", "At risk", "Watch", "Safe"], "en", tmp_path / "r.xlsx")
+    with zipfile.ZipFile(path) as archive:
+        sheet_xml = archive.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet_xml and "<f " not in sheet_xml  # no formula anywhere
+    book = load_workbook(path)
+    sheet = book["Risk list"]
+    header = [c.value for c in sheet[1]]
+    name = sheet.cell(row=2, column=header.index("Customer") + 1)
+    assert name.value == EVIL and name.data_type == "s" and name.quotePrefix
+    ident = sheet.cell(row=2, column=header.index("Customer ID") + 1)
+    assert ident.value == "00123" and ident.number_format == "@"
+    probability = sheet.cell(row=2, column=header.index("Churn probability") + 1)
+    assert probability.value == pytest.approx(0.8125) and probability.number_format == "0.0%"
+    tier = sheet.cell(row=2, column=header.index("Risk tier") + 1)
+    assert tier.fill.fgColor.rgb.endswith("F8B4B4")
+    assert sheet.freeze_panes == "C2" and sheet.auto_filter.ref.startswith("A1:")
+    meta = book["Run metadata"]
+    assert [meta.cell(row=2, column=1).value, meta.cell(row=2, column=2).value] == [
+        "Data as of", "2024-06-03"]
+
+
+def test_turkish_workbook_formats_dates_the_turkish_way(tmp_path):
+    path = risk_list_workbook(tiny_risk_list(), [], ["Critical", "At risk", "Watch", "Safe"],
+                              "tr", tmp_path / "r.xlsx")
+    sheet = load_workbook(path).worksheets[0]
+    header = [c.value for c in sheet[1]]
+    when = sheet.cell(row=2, column=header.index("Son Sipariş Tarihi") + 1)
+    assert when.number_format == "dd.mm.yyyy"
+    assert sheet.cell(row=2, column=header.index("Risk Seviyesi") + 1).value == "Kritik"
+
+
+def test_the_lapsed_tier_is_grey_in_the_workbook(tmp_path):
+    risk = tiny_risk_list()
+    risk.loc[1, "risk_tier"] = "Lapsed"
+    path = risk_list_workbook(risk, [], ["Critical", "At risk", "Watch", "Safe", "Lapsed"],
+                              "nl", tmp_path / "r.xlsx", lapsed="Lapsed")
+    sheet = load_workbook(path).worksheets[0]
+    header = [c.value for c in sheet[1]]
+    tiers = [sheet.cell(row=r, column=header.index("Risiconiveau") + 1) for r in (2, 3)]
+    assert [t.value for t in tiers] == ["Kritiek", "Inactief"]
+    assert tiers[0].fill.fgColor.rgb.endswith("F8B4B4")
+    assert tiers[1].fill.fgColor.rgb.endswith("E2E8F0")

@@ -1,0 +1,156 @@
+"""Atomic writes: a process killed mid-write leaves the previous staged data readable."""
+
+from __future__ import annotations
+
+import datetime as dt
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+
+from pipelines.ingest.run import ingest_raw_exports
+from pipelines.store.settings import Settings
+from pipelines.store.staged import current_staged_version, load_source_tables, staged_versions_dir
+
+NOW = dt.datetime(2024, 6, 1, tzinfo=dt.UTC)
+HEADER = "customer_id,order_id,order_date,amount\n"
+
+# Runs a real ingest whose parquet writer stops halfway through the bytes of the new file
+# and waits to be killed, as a crash or `kill -9` would leave it.
+CHILD = textwrap.dedent("""
+    import sys, time, datetime as dt
+    import pandas as pd
+    from pipelines.ingest.run import ingest_raw_exports
+    from pipelines.store.settings import Settings
+
+    def half_written(self, path, **kwargs):
+        with open(path, "wb") as out:
+            out.write(b"PAR1" + b"\\0" * 4096)
+            out.flush()
+        print("writing", flush=True)
+        time.sleep(60)
+
+    pd.DataFrame.to_parquet = half_written
+    ingest_raw_exports(Settings.from_env(sys.argv[1]),
+                       now=dt.datetime(2024, 6, 1, tzinfo=dt.UTC))
+""")
+
+
+def test_kill_mid_write_keeps_previous_staged_data_and_next_run_completes(tmp_path):
+    settings = Settings.from_env(tmp_path / "data")
+    raw = settings.raw_dir / "purchases"
+    raw.mkdir(parents=True)
+    (raw / "a.csv").write_text(HEADER + "1,A,2024-01-01,1.50\n", encoding="utf-8")
+    ingest_raw_exports(settings, now=NOW)
+    before = load_source_tables(settings).purchases
+    (raw / "b.csv").write_text(HEADER + "2,B,2024-01-02,2.00\n", encoding="utf-8")
+
+    repo = Path(__file__).resolve().parents[3]
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(settings.data_dir)], cwd=repo,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "writing"
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    pd.testing.assert_frame_equal(load_source_tables(settings).purchases, before)
+
+    report = ingest_raw_exports(settings, now=NOW)
+    assert not report.unchanged and report.staged_rows == {"purchases": 2}
+    assert load_source_tables(settings).purchases["order_id"].tolist() == ["A", "B"]
+
+
+# Writes the first staged table of the new version in full, then stops before the next kind.
+BETWEEN_KINDS = textwrap.dedent("""
+    import sys, time, datetime as dt
+    import pandas as pd
+    from pipelines.ingest.run import ingest_raw_exports
+    from pipelines.store.settings import Settings
+
+    original, calls = pd.DataFrame.to_parquet, []
+
+    def first_kind_only(self, path, **kwargs):
+        calls.append(path)
+        if len(calls) == 1:
+            return original(self, path, **kwargs)
+        print("between kinds", flush=True)
+        time.sleep(60)
+
+    pd.DataFrame.to_parquet = first_kind_only
+    ingest_raw_exports(Settings.from_env(sys.argv[1]),
+                       now=dt.datetime(2024, 6, 1, tzinfo=dt.UTC))
+""")
+
+COMPLAINTS = "customer_id,complaint_id,opened_at\n"
+
+
+def _killed_at(child_code: str, line: str, settings: Settings) -> None:
+    repo = Path(__file__).resolve().parents[3]
+    child = subprocess.Popen([sys.executable, "-c", child_code, str(settings.data_dir)],
+                             cwd=repo, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == line
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+
+
+def test_kill_between_kinds_leaves_the_whole_previous_set(tmp_path):
+    settings = Settings.from_env(tmp_path / "data")
+    for kind, text in (("purchases", HEADER + "1,A,2024-01-01,1.50\n"),
+                       ("complaints", COMPLAINTS + "1,T1,2024-01-02\n")):
+        (settings.raw_dir / kind).mkdir(parents=True)
+        (settings.raw_dir / kind / "old.csv").write_text(text, encoding="utf-8")
+    ingest_raw_exports(settings, now=NOW)
+    before = load_source_tables(settings)
+    (settings.raw_dir / "purchases" / "new.csv").write_text(
+        HEADER + "2,B,2024-01-03,2.00\n", encoding="utf-8")
+    (settings.raw_dir / "complaints" / "new.csv").write_text(
+        COMPLAINTS + "2,T2,2024-01-04\n", encoding="utf-8")
+
+    _killed_at(BETWEEN_KINDS, "between kinds", settings)
+    after_kill = load_source_tables(settings)  # new purchases exist, but not readable
+    pd.testing.assert_frame_equal(after_kill.purchases, before.purchases)
+    pd.testing.assert_frame_equal(after_kill.complaints, before.complaints)
+
+    report = ingest_raw_exports(settings, now=NOW)
+    assert not report.unchanged and report.staged_rows == {"purchases": 2, "complaints": 2}
+    tables = load_source_tables(settings)
+    assert sorted(tables.purchases["order_id"]) == ["A", "B"]
+    assert sorted(tables.complaints["complaint_id"]) == ["T1", "T2"]
+
+
+def test_versions_beyond_the_last_two_are_pruned(tmp_path):
+    settings = Settings.from_env(tmp_path / "data")
+    raw = settings.raw_dir / "purchases"
+    raw.mkdir(parents=True)
+    seen = []
+    for order in ("A", "B", "C"):
+        (raw / f"{order}.csv").write_text(HEADER + f"1,{order},2024-01-01,1\n",
+                                         encoding="utf-8")
+        ingest_raw_exports(settings, now=NOW)
+        seen.append(current_staged_version(settings))
+    assert settings.staged_dir.is_symlink() and len(set(seen)) == 3
+    assert sorted(p.name for p in staged_versions_dir(settings).iterdir()) == sorted(seen[1:])
+    assert load_source_tables(settings).purchases["order_id"].tolist() == ["A", "B", "C"]
+
+
+def test_a_staged_directory_from_before_versioning_is_adopted(tmp_path):
+    settings = Settings.from_env(tmp_path / "data")
+    settings.staged_dir.mkdir(parents=True)
+    pd.DataFrame({"customer_id": ["9"], "order_id": ["OLD"],
+                  "order_date": [pd.Timestamp("2024-01-01")], "amount": [3.0],
+                  "status": ["completed"]}).to_parquet(settings.staged_dir / "purchases.parquet")
+    raw = settings.raw_dir / "purchases"
+    raw.mkdir(parents=True)
+    (raw / "a.csv").write_text(HEADER + "1,A,2024-01-01,1\n", encoding="utf-8")
+    ingest_raw_exports(settings, now=NOW)
+    assert settings.staged_dir.is_symlink()
+    assert load_source_tables(settings).purchases["order_id"].tolist() == ["A"]
+    kept = sorted(p.name for p in staged_versions_dir(settings).iterdir())
+    assert len(kept) == 2 and "-unversioned-" in kept[0]  # the old set, until the next run
+    old = pd.read_parquet(staged_versions_dir(settings) / kept[0] / "purchases.parquet")
+    assert old["order_id"].tolist() == ["OLD"]

@@ -1,0 +1,128 @@
+"""Registry edge on a real (temporary) MLflow store: gate, promote, rollback, reload."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pytest
+from mlflow.tracking import MlflowClient
+
+from features.catalog import feature_names
+from models.promotion import PromotionMargin
+from models.train import TrainParams, fit_with_validation
+from pipelines.store.settings import Settings
+from pipelines.tracking.connect import configure_mlflow
+from pipelines.tracking.registry import (
+    CHALLENGER,
+    RegistryError,
+    champion_history,
+    champion_version,
+    gate_new_version,
+    load_champion,
+    promote,
+    rollback,
+)
+from pipelines.tracking.runs import log_training_run
+from tests.models.conftest import SOURCES, synthetic_model_input
+
+PARAMS = TrainParams(horizon_days=60, max_boost_rounds=150, early_stopping_rounds=20,
+                     min_child_samples=20, n_jobs=1)
+NOISE = ["spend_lifetime", "segment", "region"]  # unrelated to churn in the synthetic data
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("MLFLOW_TRACKING_URI", raising=False)
+        patch.setenv("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+        settings = Settings.from_env(tmp_path_factory.mktemp("registry") / "data")
+        configure_mlflow(settings)
+        frame = synthetic_model_input(n_per_cutoff=400, seed=2)
+        path = Path(settings.data_dir) / "model_input.parquet"
+        other = synthetic_model_input(n_per_cutoff=300, seed=4)
+        models = {"weak": fit_with_validation(frame, NOISE, PARAMS),
+                  "strong": fit_with_validation(frame, feature_names(SOURCES), PARAMS),
+                  "weak-other": fit_with_validation(other, NOISE, PARAMS)}
+
+        def train(kind: str, sha: str = "same-data"):
+            fitted = models[kind]
+            logged = log_training_run(settings, fitted, PARAMS,
+                                      model_input=other if kind == "weak-other" else frame,
+                                      model_input_path=path, model_input_hash=sha,
+                                      run_params={"kind": kind})
+            decision = gate_new_version(settings, logged.version, fitted, sha,
+                                        PromotionMargin())
+            return logged, decision
+
+        yield settings, frame, models, train
+
+
+def test_gate_first_better_worse_then_promote_and_rollback(registry):
+    settings, frame, models, train = registry
+    client = MlflowClient()
+    name = settings.registered_model_name
+
+    first, decision = train("weak")
+    assert decision.promote and decision.reason == "no champion yet"
+    assert champion_version(settings) == first.version == "1"
+
+    better, decision = train("strong")
+    assert decision.promote, decision.reason
+    assert champion_version(settings) == better.version
+    tags = client.get_model_version(name, better.version).tags
+    assert tags["promotion_decision"] == "champion"
+    assert tags["gate_basis"].startswith("recorded")
+    assert float(tags["gate_champion_roc_auc"]) == pytest.approx(
+        models["weak"].validation["roc_auc"], abs=1e-6)
+
+    # other customers: the champion is rescored on the challenger's validation rows
+    worse, decision = train("weak-other", sha="other-data")
+    assert not decision.promote and decision.reason.startswith("does not beat champion")
+    assert champion_version(settings) == better.version
+    assert str(client.get_model_version_by_alias(name, CHALLENGER).version) == worse.version
+    assert client.get_model_version(name, worse.version).tags["gate_basis"].startswith(
+        "champion rescored")
+
+    promote(settings, worse.version, "testing a manual promotion")
+    assert champion_version(settings) == worse.version
+    assert rollback(settings) == better.version
+    assert rollback(settings) == first.version
+    with pytest.raises(RegistryError, match="no earlier champion"):
+        rollback(settings)
+    history = champion_history(settings)
+    assert [(h["version"], h["how"]) for h in history] == [
+        ("1", "gate"), ("2", "gate"), ("3", "promote"), ("2", "rollback"), ("1", "rollback")]
+    with pytest.raises(RegistryError, match="cannot promote version 99"):
+        promote(settings, "99", "no such version")
+
+
+def test_reloaded_champion_predicts_identically_with_its_calibrator(registry):
+    settings, frame, models, train = registry
+    if champion_version(settings) is None:
+        train("strong")
+    model, version, run_id = load_champion(settings)
+    original = models["strong"] if set(model.features) != set(NOISE) else models["weak"]
+    assert model.calibrator == original.calibrator
+    np.testing.assert_array_equal(model.predict_probability(frame),
+                                  original.predict_probability(frame))
+    artifacts = {a.path for a in MlflowClient().list_artifacts(run_id)}
+    assert {"figures", "tables", "churn_model_meta.json", "features.txt"} <= artifacts
+    figures = {a.path for a in MlflowClient().list_artifacts(run_id, "figures")}
+    assert {"figures/roc.png", "figures/calibration.png", "figures/shap_beeswarm.png",
+            "figures/lift_gain.png", "figures/precision_recall.png",
+            "figures/feature_importance.png"} <= figures
+    metrics = mlflow.get_run(run_id).data.metrics
+    assert {"oot_ece", "baseline_bgnbd_roc_auc", "baseline_rfm_lightgbm_pr_auc",
+            "lead_over_recency_roc_auc"} <= set(metrics)
+
+
+def test_pointing_at_one_store_does_not_leak_into_the_next_settings(tmp_path, monkeypatch):
+    from pipelines.store.settings import Settings
+    from pipelines.tracking.connect import use_tracking_store
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    use_tracking_store(Settings.from_env(tmp_path / "a"))
+    other = Settings.from_env(tmp_path / "b")
+    assert str(tmp_path / "b") in other.mlflow_tracking_uri
