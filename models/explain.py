@@ -4,8 +4,8 @@ Contributions come from LightGBM's TreeSHAP (`pred_contrib=True`), in log-odds. 
 features are summed into one reason group first, so "recency" and "overdue ratio" never show
 up as two reasons; only groups that *raise* risk by at least `MIN_CONTRIBUTION` are kept.
 Each kept group becomes a `Reason`: a language-neutral template key with the customer's own
-numbers and a comparison (their own history, or the typical customer in the same scoring run),
-rendered into English, Turkish or Dutch by `models.i18n`.
+numbers and a comparison (their own history, or the typical customer in the same scoring run).
+Nothing here is in a language: `pipelines.deliver.wording` renders the keys in en, tr or nl.
 """
 
 from __future__ import annotations
@@ -17,11 +17,10 @@ import numpy as np
 import pandas as pd
 
 from models.reason_rules import SENTENCE_RULES, population_reference
-from pipelines.deliver.catalogs import en
-from pipelines.deliver.i18n import render_reason
 
 MIN_CONTRIBUTION = 0.02  # log-odds; below this a push is noise, not a reason
-NO_CLEAR_REASON = en.REASONS["none"]
+NO_CLEAR_REASON = "none"  # the reason key of a customer with no risk-raising group
+REASONS_SHOWN = 3
 
 REASON_GROUPS: dict[str, tuple[str, ...]] = {
     "overdue": (
@@ -73,9 +72,6 @@ class Reason:
     key: str
     params: dict[str, object] = field(default_factory=dict)
 
-    def text(self, lang: str = "en") -> str:
-        return render_reason(self.key, self.params, lang)
-
 
 def shap_contributions(classifier, matrix: pd.DataFrame) -> pd.DataFrame:
     """TreeSHAP contributions per feature (log-odds) plus `bias`; rows sum to the raw score."""
@@ -105,7 +101,7 @@ def top_reason_groups(grouped: pd.DataFrame, k: int = 3) -> list[list[str]]:
 
 
 def customer_reasons(
-    features: pd.DataFrame, contributions: pd.DataFrame, k: int = 3
+    features: pd.DataFrame, contributions: pd.DataFrame, k: int = REASONS_SHOWN
 ) -> list[list[Reason]]:
     """Up to `k` reasons per row of `features`; `[Reason("none", "none")]` when none qualifies.
 
@@ -116,7 +112,7 @@ def customer_reasons(
     out = []
     for row, chosen in zip(features.to_dict("records"), groups, strict=True):
         reasons = [_reason(g, row, reference) for g in chosen]
-        out.append(reasons or [Reason("none", "none")])
+        out.append(reasons or [Reason(NO_CLEAR_REASON, NO_CLEAR_REASON)])
     return out
 
 
@@ -125,21 +121,22 @@ def _reason(group: str, row: Mapping, reference: Mapping[str, float]) -> Reason:
     return Reason(group, key, params)
 
 
-def reason_sentences(
-    features: pd.DataFrame, contributions: pd.DataFrame, k: int = 3, lang: str = "en"
+def reason_columns(
+    features: pd.DataFrame, contributions: pd.DataFrame, k: int = REASONS_SHOWN
 ) -> pd.DataFrame:
-    """`reason_1..k` sentences in `lang` and `reason_group_1..k` keys, aligned with `features`.
-
-    A customer with no risk-raising group gets `reason_1` saying so and group key "".
+    """Per reason slot i = 1..k: `reason_group_i`, `reason_key_i` and `reason_params_i` (the
+    numbers the sentence quotes, a dict), aligned with `features`; empty slots have group and
+    key "" and no params. A customer with no risk-raising group gets key "none" in slot 1 and
+    group "" (it names no group to act on).
     """
     records = []
     for reasons in customer_reasons(features, contributions, k):
-        record = {}
+        record: dict[str, object] = {}
         for i in range(k):
             reason = reasons[i] if i < len(reasons) else None
-            record[f"reason_{i + 1}"] = reason.text(lang) if reason else ""
             record[f"reason_group_{i + 1}"] = (
-                reason.group if reason and reason.group != "none" else ""
-            )
+                reason.group if reason and reason.group != NO_CLEAR_REASON else "")
+            record[f"reason_key_{i + 1}"] = reason.key if reason else ""
+            record[f"reason_params_{i + 1}"] = dict(reason.params) if reason else {}
         records.append(record)
     return pd.DataFrame(records, index=features.index)

@@ -3,7 +3,8 @@
 The table (`models/playbook.csv`, or `<data-dir>/playbook.csv` when a team keeps its own) has
 columns `reason_group, tier, min_value_at_risk, action`; `*` matches any group or tier, and the
 first matching row wins, so specific rows go above general ones. `action` is a catalog key
-(translated, e.g. `resolve_complaint`) or free text, which is shown as written.
+(e.g. `resolve_complaint`, rendered in the list's language by `pipelines.deliver.wording`) or
+free text, which is shown as written.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ import io
 from importlib import resources
 
 import pandas as pd
-
-from pipelines.deliver.i18n import catalog, render_action
 
 PLAYBOOK_COLUMNS = ("reason_group", "tier", "min_value_at_risk", "action")
 # An action that needs a fact the customer lacks falls back to one that does not.
@@ -86,16 +85,13 @@ def _first_match(rules: list[tuple[str, str, float, str]], group: str, tier: str
     return "no_action"
 
 
-def suggested_actions(
-    playbook: pd.DataFrame, risk: pd.DataFrame, lang: str = "en"
-) -> pd.Series:
-    """The action sentence of each row of `risk`.
+def suggested_actions(playbook: pd.DataFrame, risk: pd.DataFrame) -> pd.DataFrame:
+    """`action_key` and `action_params` (the facts its sentence quotes) per row of `risk`.
 
     Uses `reason_group_1, risk_tier, value_at_risk` and, for complaint actions,
     `open_complaint_id, open_complaint_days` when present.
     """
-    texts = []
-    known = catalog(lang).ACTIONS
+    keys, all_params = [], []
     rules = _rules(playbook)
     used = [c for c in ("reason_group_1", "risk_tier", "value_at_risk", "open_complaint_id",
                         "open_complaint_days") if c in risk.columns]
@@ -107,10 +103,13 @@ def suggested_actions(
         params = {k: v for k, v in params.items() if v is not None and not pd.isna(v)}
         if "days" in params:
             params["days"] = int(params["days"])
-        if key in known and not all(p in params for p in NEEDS.get(key, ())):
+        if not all(p in params for p in NEEDS.get(key, ())):
             key = FALLBACK.get(key, key)
-        texts.append(render_action(key, params, lang))
-    return pd.Series(texts, index=risk.index, dtype="str")
+        keys.append(key)
+        all_params.append(params)
+    return pd.DataFrame({"action_key": pd.Series(keys, index=risk.index, dtype="str"),
+                         "action_params": pd.Series(all_params, index=risk.index,
+                                                    dtype=object)})
 
 
 def oldest_open_complaints(complaints: pd.DataFrame | None, as_of) -> pd.DataFrame:

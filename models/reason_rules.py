@@ -1,19 +1,28 @@
 """Which sentence each reason group says for one customer, and the numbers it quotes.
 
-Each rule returns a template key (see `models/locales/`) and its parameters: the customer's
-own numbers plus a comparison, with their own history where the features hold one (usual
-interval, the previous 90 days) and otherwise with the typical customer of the same scoring
-run (`population_reference`).
+Each rule returns a template key (rendered by `pipelines.deliver.wording`) and its parameters:
+the customer's own numbers plus a comparison, with their own history where the features hold
+one (usual interval, the previous 90 days) and otherwise with the typical customer of the same
+scoring run (`population_reference`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from pipelines.deliver.i18n import Count
+
+@dataclass(frozen=True)
+class Count:
+    """A number followed by its noun ("3 orders", "3 sipariş", "3 bestellingen"); the noun is
+    a catalog key, so each language renders its own singular and plural."""
+
+    n: float
+    noun: str
+
 
 Rule = Callable[[Mapping, Mapping[str, float]], tuple[str, dict[str, object]]]
 

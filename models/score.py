@@ -1,8 +1,10 @@
-"""Scoring: the ranked risk list the retention team works from, one row per eligible customer.
+"""Scoring: the ranked list of every eligible customer, in no language.
 
 Columns (see README, "The risk list"): who the customer is (id, name, RFM segment, CRM
 segment, owner), how risky (tier, probability, value at risk), what we know (12-month revenue,
-last purchase, usual interval, open complaints, last CSAT), why (three reasons) and what to do.
+last purchase, usual interval, open complaints, last CSAT), why (three reason keys with the
+numbers they quote) and what to do (an action key with its facts). `pipelines.deliver.wording`
+turns the keys into the retention team's sentences.
 """
 
 from __future__ import annotations
@@ -13,16 +15,12 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
-from pydantic import BaseModel, Field
 
-from models.explain import REASON_GROUPS, reason_sentences, shap_contributions
+from models.explain import REASON_GROUPS, reason_columns, shap_contributions
 from models.playbook import default_playbook_text, parse_playbook, suggested_actions
 from models.segments import expected_revenue_12m, rfm_scores, rfm_segment, value_at_risk
-from models.tiers import TierPolicy, TierRule
+from models.tiers import TierPolicy
 from models.train import FittedChurnModel
-
-__all__ = ["RISK_LIST_COLUMNS", "RiskList", "ScoreParams", "TierPolicy", "TierRule",
-           "score_customers"]
 
 SortKey = Literal["tier", "value", "probability"]
 # (column, ascending) per sort. "tier" is how a retention team works the list: the most urgent
@@ -37,19 +35,12 @@ SORT_COLUMNS: dict[str, list[tuple[str, bool]]] = {
 }
 
 
-class ScoreParams(BaseModel):
-    """Typed parameters of a scoring run (recorded in its metadata)."""
+class ScoredCustomers(pa.DataFrameModel):
+    """One row per customer eligible at `data_as_of` (key: `customer_id`), ranked.
 
-    tier_policy: TierPolicy = Field(default_factory=TierPolicy)
-    sort: SortKey = "tier"
-    lang: Literal["en", "tr", "nl"] = "en"
-    csv_delimiter: str | None = Field(
-        None, min_length=1, max_length=1,
-        description="CSV delimiter; default ';' for tr/nl and ',' for en.")
-
-
-class RiskList(pa.DataFrameModel):
-    """One row per customer eligible at `data_as_of` (key: `customer_id`), ranked."""
+    The language-neutral columns of the risk list; the reason and action keys travel beside
+    them (see `score_customers`).
+    """
 
     rank: Series[int] = pa.Field(ge=1, unique=True)
     customer_id: Series[str] = pa.Field(unique=True)
@@ -67,10 +58,6 @@ class RiskList(pa.DataFrameModel):
     usual_interval_days: Series[float] = pa.Field(nullable=True)
     open_complaints: Series[float] = pa.Field(nullable=True, ge=0)
     last_satisfaction: Series[float] = pa.Field(nullable=True, ge=1, le=5)
-    reason_1: Series[str]
-    reason_2: Series[str]
-    reason_3: Series[str]
-    suggested_action: Series[str]
     data_as_of: Series[pd.Timestamp]
     model_version: Series[str]
 
@@ -79,7 +66,7 @@ class RiskList(pa.DataFrameModel):
         coerce = True
 
 
-RISK_LIST_COLUMNS = list(RiskList.to_schema().columns)
+SCORED_COLUMNS = list(ScoredCustomers.to_schema().columns)
 
 
 def _master_columns(features: pd.DataFrame, master: pd.DataFrame | None) -> pd.DataFrame:
@@ -110,15 +97,16 @@ def score_customers(
     open_complaints: pd.DataFrame | None = None,
     playbook: pd.DataFrame | None = None,
     sort: SortKey = "tier",
-    lang: str = "en",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The ranked risk list and the per-customer SHAP contributions behind its reasons.
+    """The ranked list and the per-customer SHAP contributions behind its reasons.
 
     `master`: the staged customer master (name, segment, owner); `open_complaints`: the output
     of `models.playbook.oldest_open_complaints` (so actions can quote the complaint number);
     `playbook`: a parsed playbook, the shipped one by default. The returned frame carries the
-    `RISK_LIST_COLUMNS` first, then helper columns (`reason_group_1..3`, RFM scores,
-    `expected_revenue_12m`, `lapsed`, `open_complaint_id`, ...) that exports leave out.
+    `SCORED_COLUMNS` first, then the reasons (`reason_group_i`, `reason_key_i`,
+    `reason_params_i` for i = 1..3, see `models.explain.reason_columns`), the action
+    (`action_key`, `action_params`) and helper columns (RFM scores, `expected_revenue_12m`,
+    `lapsed`, `open_complaint_id`, ...) that exports leave out.
     Lapsed customers (see `TierPolicy.lapsed_after_days`) are ranked after all others, by
     `lifetime_spend`.
     """
@@ -150,11 +138,11 @@ def score_customers(
         "model_version": str(model_version),
         "expected_revenue_12m": expected_revenue_12m(features).round(2),
     }).join(_master_columns(features, master)).join(scores)
-    scored = scored.join(reason_sentences(features, contributions, lang=lang))
+    scored = scored.join(reason_columns(features, contributions))
     if open_complaints is not None and len(open_complaints):
         scored = scored.merge(open_complaints, on="customer_id", how="left").set_index(
             scored.index)
-    scored["suggested_action"] = suggested_actions(playbook, scored, lang)
+    scored = scored.join(suggested_actions(playbook, scored))
     # Lapsed customers (a win-back audience) come after everyone else, whatever the sort.
     scored["lapsed"] = scored["risk_tier"].eq(policy.lapsed_tier) if policy.lapsed_tier \
         else False
@@ -170,6 +158,6 @@ def score_customers(
     contributions = contributions.loc[scored.index]
     contributions.insert(0, "customer_id", scored["customer_id"].to_numpy())
     scored = scored.reset_index(drop=True)
-    checked = RiskList.validate(scored)[RISK_LIST_COLUMNS]
-    extra = [c for c in scored.columns if c not in RISK_LIST_COLUMNS]
+    checked = ScoredCustomers.validate(scored)[SCORED_COLUMNS]
+    extra = [c for c in scored.columns if c not in SCORED_COLUMNS]
     return pd.concat([checked, scored[extra]], axis=1), contributions.reset_index(drop=True)

@@ -332,8 +332,8 @@ def _score_params(sort, lang, csv_delimiter, tier_policy, critical_top, lapsed_a
     """Validated scoring parameters, or one clear error line and exit code 1."""
     from pydantic import ValidationError
 
-    from models.score import ScoreParams
     from models.tiers import TierPolicy
+    from pipelines.deliver.scoring_run import ScoreParams
 
     try:
         if tier_policy is not None and critical_top is not None:

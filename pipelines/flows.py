@@ -11,9 +11,9 @@ from typing import Any
 from prefect import flow, get_run_logger
 
 from models.promotion import PromotionMargin
-from models.score import ScoreParams
 from models.train import TrainParams
 from pipelines import tasks
+from pipelines.deliver.scoring_run import ScoreParams
 
 
 @flow(name="churn-generate", log_prints=True)

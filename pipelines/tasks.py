@@ -26,11 +26,10 @@ from models.backtest import backtest_summary, rolling_origin_backtest, segment_b
 from models.card import model_card
 from models.evaluate import classification_metrics
 from models.promotion import PromotionMargin
-from models.score import ScoreParams
 from models.train import TrainParams, fit_with_validation
 from models.tuning import tune
 from pipelines.deliver.i18n import summary_label
-from pipelines.deliver.scoring_run import run_scoring
+from pipelines.deliver.scoring_run import ScoreParams, run_scoring
 from pipelines.ingest.run import ingest_raw_exports
 from pipelines.sample import generate as sample_data
 from pipelines.store.atomic import write_json_atomic, write_parquet_atomic

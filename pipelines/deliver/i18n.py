@@ -8,22 +8,14 @@ no catalog entry and are shown as written.
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass
 from types import ModuleType
 from typing import Literal
 
+from models.reason_rules import Count
 from pipelines.deliver.catalogs import en, nl, tr
 
 Lang = Literal["en", "tr", "nl"]
 LANGUAGES: dict[str, ModuleType] = {"en": en, "tr": tr, "nl": nl}
-
-
-@dataclass(frozen=True)
-class Count:
-    """A number followed by its noun ("3 orders", "3 sipariş", "3 bestellingen")."""
-
-    n: float
-    noun: str
 
 
 def catalog(lang: str) -> ModuleType:

@@ -16,9 +16,9 @@ from typing import Any
 import pandas as pd
 import xlsxwriter
 
-from models.score import RISK_LIST_COLUMNS
 from pipelines.deliver.charts import tier_colours
 from pipelines.deliver.i18n import catalog, column_label, segment_label, tier_label
+from pipelines.deliver.wording import RISK_LIST_COLUMNS
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 TEXT_COLUMNS = ("customer_id", "customer_name", "segment", "master_segment", "owner",

@@ -15,24 +15,38 @@ from typing import Any
 
 import mlflow
 import pandas as pd
+from pydantic import BaseModel, Field
 
 from features.build import build_customer_features
 from features.labels import CensoredCutoffError
 from models import history
 from models.explain import REASON_GROUPS
 from models.playbook import default_playbook_text, oldest_open_complaints, parse_playbook
-from models.score import score_customers
+from models.score import SortKey, score_customers
 from models.tiers import TierPolicy, tier_changes
-from pipelines.deliver.i18n import column_label, format_number, report_label, tier_label
+from pipelines.deliver.i18n import Lang, column_label, format_number, report_label, tier_label
 from pipelines.deliver.report import ReportInputs, render_report
 from pipelines.deliver.risk_list import risk_list_csv_text, risk_list_workbook
 from pipelines.deliver.summary import summary_markdown
+from pipelines.deliver.wording import worded_risk_list
 from pipelines.store import archive
 from pipelines.store.atomic import write_json_atomic, write_parquet_atomic, write_text_atomic
 from pipelines.store.settings import Settings
 from pipelines.store.staged import load_source_tables
 from pipelines.tracking.connect import configure_mlflow
 from pipelines.tracking.registry import META_ARTIFACT, load_champion
+
+
+class ScoreParams(BaseModel):
+    """Typed parameters of a scoring run (recorded in its metadata)."""
+
+    tier_policy: TierPolicy = Field(default_factory=TierPolicy)
+    sort: SortKey = "tier"
+    lang: Lang = "en"
+    csv_delimiter: str | None = Field(
+        None, min_length=1, max_length=1,
+        description="CSV delimiter; default ';' for tr/nl and ',' for en.")
+
 
 PLAYBOOK_FILE = "playbook.csv"
 RELIABILITY_TABLE = "tables/reliability.json"  # logged by training (pipelines.tracking.runs)
@@ -125,8 +139,9 @@ def run_scoring(
     risk, contributions = score_customers(
         model, features, model_version=version, policy=policy, master=tables.customers,
         open_complaints=oldest_open_complaints(tables.complaints, as_of), playbook=playbook,
-        sort=sort, lang=lang,
+        sort=sort,
     )
+    risk = worded_risk_list(risk, lang)
     previous, previous_run = archive.previous_risk_list(settings.scored_dir)
     changes = {"previous_run": previous_run, **tier_changes(previous, risk, policy)}
     run_id = archive.new_run_id()

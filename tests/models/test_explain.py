@@ -10,7 +10,7 @@ from models.explain import (
     NO_CLEAR_REASON,
     REASON_GROUPS,
     group_contributions,
-    reason_sentences,
+    reason_columns,
     shap_contributions,
 )
 
@@ -44,30 +44,27 @@ def test_reasons_come_only_from_risk_raising_groups_in_order():
         "last_satisfaction": [-0.3, -0.2], "rated_bad_not_recovered": [0.0, 0.0],
         "bias": [-1.0, -1.0],
     })
-    reasons = reason_sentences(features, contributions)
+    reasons = reason_columns(features, contributions)
     first = reasons.iloc[0]
     assert first["reason_group_1"] == "overdue"
-    assert first["reason_1"] == "No purchase for 74 days; usually buys every 21 days."
+    assert first["reason_key_1"] == "overdue.interval"
+    assert first["reason_params_1"] == {"days": 74, "interval": 21}
     assert first["reason_group_2"] == "complaints"
-    assert first["reason_2"] == "2 complaints in the last 90 days; one still open for 12 days."
-    turkish = reason_sentences(features, contributions, lang="tr").iloc[0]
-    assert turkish["reason_1"] == (
-        "Son siparişten bu yana 74 gün geçti; normalde 21 günde bir sipariş veriyor.")
-    dutch = reason_sentences(features, contributions, lang="nl").iloc[0]
-    assert dutch["reason_1"] == "Al 74 dagen geen bestelling; bestelt normaal elke 21 dagen."
-    assert dutch["reason_2"] == (
-        "2 klachten in de afgelopen 90 dagen, waarvan één al 12 dagen openstaat.")
+    assert first["reason_key_2"] == "complaints.recent_open_single"
+    assert first["reason_params_2"]["days"] == 12
     # satisfaction lowers this customer's risk, so it is not a reason
-    assert first["reason_3"] == "" and first["reason_group_3"] == ""
+    assert first["reason_key_3"] == "" and first["reason_group_3"] == ""
+    assert first["reason_params_3"] == {}
     second = reasons.iloc[1]
-    assert second["reason_1"] == NO_CLEAR_REASON and second["reason_2"] == ""
+    assert second["reason_key_1"] == NO_CLEAR_REASON and second["reason_group_1"] == ""
+    assert second["reason_key_2"] == ""
 
 
 def test_reason_groups_agree_with_the_sign_of_their_contribution(fitted, model_input):
     frame = model_input.head(300)
     contributions = shap_contributions(fitted.classifier, fitted.matrix(frame))
     grouped = group_contributions(contributions)
-    reasons = reason_sentences(frame, contributions)
+    reasons = reason_columns(frame, contributions)
     for i in range(len(frame)):
         for k in (1, 2, 3):
             group = reasons.iloc[i][f"reason_group_{k}"]
@@ -89,7 +86,9 @@ def test_reasons_compare_with_the_typical_customer_when_no_own_history():
         "is_one_time_buyer": [0.0, 0.0, 0.0], "return_share": [0.3, 0.0, 0.0],
         "bias": [-1.0, -1.0, -1.0],
     })
-    first = reason_sentences(features, contributions).iloc[0]
+    first = reason_columns(features, contributions).iloc[0]
     # median interval of the scored customers: (20 + 30) / 2 = 25; mean return share 20 %
-    assert first["reason_1"] == "Bought only once, 40 days ago; most customers order again within 25 days."
-    assert first["reason_2"] == "Returned 50% of orders; customers return 20% on average."
+    assert (first["reason_key_1"], first["reason_params_1"]) == (
+        "overdue.one_time", {"days": 40, "typical": 25})
+    assert (first["reason_key_2"], first["reason_params_2"]) == (
+        "returns.share", {"pct": 50, "typical": 20})

@@ -5,7 +5,8 @@ import pytest
 
 from models.explain import REASON_GROUPS
 from models.playbook import default_playbook_text, parse_playbook
-from models.score import RISK_LIST_COLUMNS, TierPolicy, score_customers
+from models.score import SCORED_COLUMNS, score_customers
+from models.tiers import TierPolicy
 
 
 @pytest.fixture(scope="module")
@@ -29,15 +30,17 @@ def scored(fitted, latest, master):
 
 def test_risk_list_columns_and_invariants(scored, latest):
     risk, _ = scored
-    assert RISK_LIST_COLUMNS[:2] == ["rank", "customer_id"]  # full set: tests/pipelines/test_flows.py
-    assert list(risk.columns[: len(RISK_LIST_COLUMNS)]) == RISK_LIST_COLUMNS
+    assert SCORED_COLUMNS[:2] == ["rank", "customer_id"]  # full set: tests/pipelines/test_flows.py
+    assert list(risk.columns[: len(SCORED_COLUMNS)]) == SCORED_COLUMNS
+    # no sentences in any language: keys and their numbers only (pipelines.deliver.wording)
+    assert not {"reason_1", "suggested_action"} & set(risk.columns)
     assert len(risk) == len(latest)
     assert risk["churn_probability"].between(0, 1).all()
     assert risk["rank"].tolist() == list(range(1, len(risk) + 1))
     # default sort: tier, then value at risk (test_default_order_is_tier_then_value_at_risk)
     assert risk["customer_id"].is_unique
     assert (risk["model_version"] == "3").all()
-    assert risk["segment"].notna().all() and (risk["suggested_action"].str.len() > 0).all()
+    assert risk["segment"].notna().all() and (risk["action_key"].str.len() > 0).all()
 
 
 def test_value_at_risk_is_probability_times_expected_revenue(scored):
@@ -81,7 +84,8 @@ def test_top_tier_customers_all_have_a_reason(scored):
     risk, _ = scored
     critical = risk[risk["risk_tier"] == "Critical"]
     assert len(critical) > 0
-    assert (critical["reason_1"].str.len() > 0).all()
+    assert (critical["reason_key_1"].str.len() > 0).all()
+    assert (critical["reason_group_1"].str.len() > 0).all()
 
 
 def test_contributions_are_aligned_with_the_ranked_list(scored):
@@ -93,21 +97,14 @@ def test_actions_follow_leading_reason_and_tier(scored):
     risk, _ = scored
     overdue_critical = risk[(risk["reason_group_1"] == "overdue") & (risk["risk_tier"] == "Critical")]
     assert len(overdue_critical) > 0
-    assert (overdue_critical["suggested_action"] == "Call today with a personal win-back offer.").all()
-
-
-def test_turkish_scoring_translates_reasons_and_actions(fitted, latest):
-    risk, _ = score_customers(fitted, latest.head(50), model_version="3", lang="tr")
-    overdue = risk[risk["reason_group_1"] == "overdue"]
-    assert overdue["reason_1"].str.contains("gün").all()
-    assert not risk["suggested_action"].str.contains("Call").any()
+    assert (overdue_critical["action_key"] == "personal_winback_call").all()
 
 
 def test_custom_playbook_overrides_action(fitted, latest):
     text = "reason_group,tier,action\n*,*,Send the account manager\n"
     book = parse_playbook(text, groups=["overdue"], tiers=TierPolicy().names)
     risk, _ = score_customers(fitted, latest.head(20), model_version="3", playbook=book)
-    assert (risk["suggested_action"] == "Send the account manager").all()
+    assert (risk["action_key"] == "Send the account manager").all()
 
 
 def test_shipped_playbook_parses():
@@ -127,8 +124,8 @@ def test_lapsed_customers_keep_probability_and_reasons_but_rank_after_everyone(f
         assert not (risk.loc[~lapsed, "risk_tier"] == "Lapsed").any()
         assert risk.loc[lapsed, "rank"].min() > risk.loc[~lapsed, "rank"].max()
         assert risk.loc[lapsed, "lifetime_spend"].is_monotonic_decreasing  # win-back order
-        assert (risk.loc[lapsed, "reason_1"].str.len() > 0).all()
-        assert risk.loc[lapsed, "suggested_action"].str.startswith("Win-back audience").all()
+        assert (risk.loc[lapsed, "reason_key_1"].str.len() > 0).all()
+        assert (risk.loc[lapsed, "action_key"] == "winback_campaign").all()
     off, _ = score_customers(fitted, latest, model_version="3", sort="probability",
                              policy=TierPolicy(lapsed_after_days=None))
     same = off.set_index("customer_id")["churn_probability"]

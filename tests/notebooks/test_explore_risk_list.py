@@ -18,9 +18,9 @@ def build_demo_data_dir(data_dir: Path) -> None:
 
     The first run is old enough for its horizon to have ended, so the notebook can grade it.
     """
-    from models.score import ScoreParams
     from models.train import TrainParams
     from pipelines import tasks
+    from pipelines.deliver.scoring_run import ScoreParams
 
     root = str(data_dir)
     tasks.generate_sample_exports.fn(root, 400, 5, None)

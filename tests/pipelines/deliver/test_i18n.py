@@ -3,11 +3,11 @@ from __future__ import annotations
 import pytest
 
 from models.playbook import default_playbook_text
-from models.reason_rules import SENTENCE_RULES
+from models.reason_rules import SENTENCE_RULES, Count
 from models.segments import SEGMENT_NAMES
 from models.tiers import TierPolicy
 from pipelines.deliver.catalogs import en
-from pipelines.deliver.i18n import LANGUAGES, Count, format_number, render_reason, template_fields
+from pipelines.deliver.i18n import LANGUAGES, format_number, render_reason, template_fields
 
 CATALOGS = ("REASONS", "NOUNS", "TIERS", "SEGMENTS", "ACTIONS", "GROUPS", "COLUMNS", "REPORT",
             "SUMMARY", "NUMBER")

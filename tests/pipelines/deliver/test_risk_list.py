@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from models.score import RISK_LIST_COLUMNS
 from pipelines.deliver.risk_list import escape_formula, risk_list_csv_text, risk_list_workbook
+from pipelines.deliver.wording import RISK_LIST_COLUMNS
 
 EVIL = '=HYPERLINK("http://x","y")'
 
