@@ -6,6 +6,7 @@ import base64
 import io
 
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
@@ -14,7 +15,7 @@ PALETTE = ("#d64545", "#ed8936", "#d69e2e", "#38a169", "#a0aec0")
 INK = "#2d3748"
 
 
-def _figure(width: float = 6.0, height: float = 3.2) -> tuple[Figure, object]:
+def _figure(width: float = 6.0, height: float = 3.2) -> tuple[Figure, Axes]:
     figure = Figure(figsize=(width, height), dpi=110)
     axes = figure.add_subplot()
     axes.spines[["top", "right"]].set_visible(False)
@@ -22,7 +23,7 @@ def _figure(width: float = 6.0, height: float = 3.2) -> tuple[Figure, object]:
     return figure, axes
 
 
-def _decimal_ticks(axes, decimal: str, *, x: bool = True, y: bool = True) -> None:
+def _decimal_ticks(axes: Axes, decimal: str, *, x: bool = True, y: bool = True) -> None:
     """Tick labels with the report language's decimal separator (0,2 in tr/nl)."""
     formatter = FuncFormatter(lambda value, _pos: f"{value:g}".replace(".", decimal))
     if x:

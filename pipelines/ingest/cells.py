@@ -149,7 +149,7 @@ def parse_numbers(values: pd.Series, locale: str) -> tuple[pd.Series, pd.Series]
     thousands, decimal = (".", ",") if style == "comma" else (",", ".")
 
     def one(raw: str | None) -> float:
-        if _blank(raw):
+        if raw is None or _blank(raw):
             return np.nan
         body = _SPACES.sub("", _CURRENCY.sub("", raw))
         negative = body.startswith("(") and body.endswith(")")

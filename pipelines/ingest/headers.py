@@ -138,7 +138,7 @@ def header_language(headers: list[str]) -> str | None:
         for _, language in FOLDED.get(fold_header(header), []):
             if language in votes:
                 votes[language] += 1
-    best = max(votes, key=votes.get)
+    best = max(votes, key=votes.__getitem__)
     return best if votes[best] else None
 
 

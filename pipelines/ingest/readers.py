@@ -12,9 +12,10 @@ import csv
 import gzip
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeGuard, cast
 
 import pandas as pd
 
@@ -130,7 +131,7 @@ def sniff_delimiter(lines: list[str]) -> str:
     return best
 
 
-def _header_index(rows: list[list[object]], known: Callable[[str], bool]) -> int:
+def _header_index(rows: Sequence[Sequence[object]], known: Callable[[str], bool]) -> int:
     """Index of the header row: the first of the top rows with the most known header names,
     else the first row filled at least half as wide as the widest row."""
     top = rows[:30]
@@ -144,17 +145,21 @@ def _header_index(rows: list[list[object]], known: Callable[[str], bool]) -> int
     return 0
 
 
-def _filled(row: list[object]) -> int:
+def _filled(row: Sequence[object]) -> int:
     return sum(0 if c is None or str(c).strip() == "" else 1 for c in row)
 
 
-def _nonblank(row: list[object]) -> bool:
-    if all(isinstance(c, str) for c in row):  # CSV rows: one C-level join
+def _all_text(row: Sequence[object]) -> TypeGuard[Sequence[str]]:
+    return all(isinstance(c, str) for c in row)
+
+
+def _nonblank(row: Sequence[object]) -> bool:
+    if _all_text(row):  # CSV rows: one C-level join
         return bool("".join(row).strip())
     return any(c is not None and str(c).strip() for c in row)
 
 
-def _is_footer(row: list[object], width: int) -> bool:
+def _is_footer(row: Sequence[object], width: int) -> bool:
     filled = [c for c in row if c is not None and str(c).strip()]
     if len(filled) <= 1 and width > 2:
         return True
@@ -163,7 +168,8 @@ def _is_footer(row: list[object], width: int) -> bool:
 
 
 def table_from_rows(
-    rows: list[list[object]], lines: list[int], known: Callable[[str], bool], file_type: str
+    rows: Sequence[Sequence[object]], lines: list[int], known: Callable[[str], bool],
+    file_type: str
 ) -> RawTable:
     """Header detection, blank/footer removal and the cell frame, for any row source."""
     skipped: dict[str, int] = {}
@@ -180,7 +186,7 @@ def table_from_rows(
     headers = [h or f"column_{i + 1}" for i, h in enumerate(headers)]
     body = list(zip(rows[start + 1:], lines[start + 1:], strict=True))
     if file_type == "csv":  # every cell is a string: one C-level join per row
-        kept = [pair for pair in body if "".join(pair[0]).strip()]
+        kept = [pair for pair in body if "".join(cast("Sequence[str]", pair[0])).strip()]
     else:
         kept = [pair for pair in body if _nonblank(pair[0])]
     if len(kept) < len(body):

@@ -219,9 +219,11 @@ def combine_kind(kind: str, files: list[StagedFile]) -> StagedKind:
 
 
 def _all_raw_files(raw_dir: Path) -> list[tuple[Path, str | None]]:
-    found = [(p, None) for p in sorted(raw_dir.iterdir()) if _readable(p)] \
-        if raw_dir.is_dir() else []
-    return [(p, kind) for kind in STAGED_KINDS for p in raw_files(raw_dir, kind)] + found
+    found: list[tuple[Path, str | None]] = [
+        (p, None) for p in sorted(raw_dir.iterdir()) if _readable(p)] if raw_dir.is_dir() else []
+    in_folders: list[tuple[Path, str | None]] = [
+        (p, kind) for kind in STAGED_KINDS for p in raw_files(raw_dir, kind)]
+    return in_folders + found
 
 
 def _fingerprint(settings: Settings, files: list[tuple[Path, str | None]],
@@ -305,9 +307,9 @@ def _ingest(settings: Settings, now: dt.datetime | None, *, skip_bad_files: bool
     if problems:
         raise IngestError(problems)
     results = [combine_kind(kind, per_kind[kind]) for kind in STAGED_KINDS if per_kind[kind]]
-    for result in results:
-        report.accounts.extend(result.accounts)
-        report.staged_rows[result.kind] = len(result.staged)
+    for staged_kind in results:
+        report.accounts.extend(staged_kind.accounts)
+        report.staged_rows[staged_kind.kind] = len(staged_kind.staged)
     if explain:
         return report
     _write_outputs(settings, results, report, fingerprint)

@@ -69,9 +69,7 @@ def load_rules(path: Path) -> list[SourceRule]:
         if unknown:
             raise MappingFileError(
                 f"{path.name}: entry {number} has unknown key(s) {', '.join(sorted(unknown))}")
-        rule = SourceRule(**{k: (str(v) if not isinstance(v, dict) else
-                                 {str(a): str(b) for a, b in v.items()})
-                             for k, v in entry.items()})
+        rule = _rule(entry, f"{path.name}: entry {number}")
         if rule.locale is not None and rule.locale not in LOCALES:
             raise MappingFileError(f"{path.name}: entry {number}: locale must be one of "
                                    f"{', '.join(LOCALES)}")
@@ -82,6 +80,33 @@ def load_rules(path: Path) -> list[SourceRule]:
                                    f"{', '.join(DATE_FORMAT_NAMES)}")
         rules.append(rule)
     return rules
+
+
+_MAPPINGS = ("columns", "date_formats", "statuses")  # the keys whose value is a mapping
+
+
+def _rule(entry: dict[object, object], where: str) -> SourceRule:
+    """One entry's values as text (mappings of text for `columns`, `date_formats`, `statuses`);
+    a mapping where one value belongs, or the reverse, is a MappingFileError."""
+    texts: dict[str, str] = {}
+    mappings: dict[str, dict[str, str]] = {}
+    for key, value in entry.items():
+        name = str(key)
+        if name in _MAPPINGS:
+            if not isinstance(value, dict):
+                raise MappingFileError(f"{where}: `{name}` must be a mapping, e.g. "
+                                       f"`{name}: {{a: b}}`")
+            mappings[name] = {str(a): str(b) for a, b in value.items()}
+        elif isinstance(value, dict):
+            raise MappingFileError(f"{where}: `{name}` must be a single value")
+        else:
+            texts[name] = str(value)
+    return SourceRule(
+        pattern=texts["pattern"], kind=texts.get("kind"), preset=texts.get("preset"),
+        encoding=texts.get("encoding"), delimiter=texts.get("delimiter"),
+        locale=texts.get("locale"), timezone=texts.get("timezone"),
+        columns=mappings.get("columns", {}), date_formats=mappings.get("date_formats", {}),
+        statuses=mappings.get("statuses", {}))
 
 
 def rule_for(rules: list[SourceRule], relative: str) -> SourceRule:

@@ -101,6 +101,6 @@ def _adopt_unversioned_dir(settings: Settings) -> None:
         os.rename(link, versions / adopted)
         _point_staged_at(settings, adopted)
     elif not link.exists() and not link.is_symlink() and versions.is_dir():
-        adopted = sorted(p.name for p in versions.iterdir() if "-unversioned-" in p.name)
-        if adopted:
-            _point_staged_at(settings, adopted[-1])
+        leftovers = sorted(p.name for p in versions.iterdir() if "-unversioned-" in p.name)
+        if leftovers:
+            _point_staged_at(settings, leftovers[-1])

@@ -9,21 +9,21 @@ says which columns those are for its systems.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from pipelines.ingest.cells import cell_text, map_unique
 from pipelines.ingest.headers import fold_header
-from pipelines.ingest.staging import SOURCE_LINE
+from pipelines.ingest.staging import SOURCE_LINE, StagingError
 
 
 @dataclass(frozen=True)
 class PresetResult:
     frame: pd.DataFrame  # canonical columns + bookkeeping
     merged: int = 0  # input rows folded into another row (line items of one order)
-    mapping: dict[str, str] | None = None  # source header -> canonical, for --explain
+    mapping: dict[str, str] = field(default_factory=dict)  # header -> canonical, for --explain
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,17 @@ def find_column(frame: pd.DataFrame, *names: str, startswith: str | None = None)
     return None
 
 
+def require_column(frame: pd.DataFrame, *names: str, preset: str, why: str = "") -> str:
+    """`find_column` for a column the preset cannot do without. Its signature guarantees the
+    column when the preset was detected, not when `sources.yaml` names the preset."""
+    column = find_column(frame, *names)
+    if column is None:
+        raise StagingError(f"no {' / '.join(names)} column, which the {preset} preset needs"
+                           f"{why}; rename that header, or set `preset: none` and map the "
+                           "columns under `columns` in sources.yaml")
+    return column
+
+
 def pick_columns(frame: pd.DataFrame, lines: list[int],
                  wanted: dict[str, str | None]) -> PresetResult:
     """Canonical frame from a source header per canonical column (None: leave it out)."""
@@ -55,7 +66,7 @@ def pick_columns(frame: pd.DataFrame, lines: list[int],
     return PresetResult(out, 0, {s: t for t, s in wanted.items() if s})
 
 
-def translated_words(values: pd.Series, words: dict[str, str | None]) -> pd.Series:
+def translated_words(values: pd.Series, words: Mapping[str, str | None]) -> pd.Series:
     """Known words replaced (by folded spelling), anything else kept for staging to judge."""
     return map_unique(cell_text(values),
                       lambda v: words.get(fold_header(v), v) if isinstance(v, str) else None)

@@ -19,7 +19,12 @@ import pandas as pd
 
 from pipelines.ingest.cells import cell_text, map_unique
 from pipelines.ingest.headers import fold_header
-from pipelines.ingest.presets.base import PresetResult, find_column, pick_columns
+from pipelines.ingest.presets.base import (
+    PresetResult,
+    find_column,
+    pick_columns,
+    require_column,
+)
 from pipelines.ingest.staging import PRESET_REASON, SOURCE_LINE, UPDATED_AT
 
 # folded HubSpot activity type -> (channel, type); None: not an interaction
@@ -38,13 +43,17 @@ _HUBSPOT_DIRECTIONS = {
 
 def hubspot_engagements(frame: pd.DataFrame, lines: list[int], locale: str) -> PresetResult:
     """Emails, calls, meetings and notes as interactions, with direction where exported."""
-    activity_col = find_column(frame, "Activity type", "Engagement type")
+    activity_col = require_column(frame, "Activity type", "Engagement type",
+                                  preset="hubspot-engagements")
+    record_col = require_column(frame, "Record ID", "Activity ID", preset="hubspot-engagements")
+    date_col = require_column(frame, "Activity date", "Timestamp", preset="hubspot-engagements")
     contacts_col = find_column(frame, "Associated Contact IDs", "Associated Contact ID",
                            "Contact ID")
     activity = map_unique(cell_text(frame[activity_col]).fillna(""), fold_header)
     known = activity.map(lambda a: _HUBSPOT_ACTIVITIES.get(a, ("?", "?")))
-    direction = pd.Series(np.where(activity == "incomingemail", "inbound",
-                                   np.where(activity.str.endswith("email"), "outbound", None)),
+    # numpy's stubs take no None among np.where's choices; at runtime it is an object cell
+    sent = np.where(activity.str.endswith("email"), "outbound", None)  # type: ignore[call-overload]
+    direction = pd.Series(np.where(activity == "incomingemail", "inbound", sent),
                           index=frame.index, dtype=object)
     for name in ("Call direction", "Email direction", "Direction"):
         column = find_column(frame, name)
@@ -54,9 +63,9 @@ def hubspot_engagements(frame: pd.DataFrame, lines: list[int], locale: str) -> P
             direction = words.where(said.notna(), direction)
     contacts = cell_text(frame[contacts_col]) if contacts_col else pd.Series(None, frame.index)
     out = pd.DataFrame({
-        "interaction_id": cell_text(frame[find_column(frame, "Record ID", "Activity ID")]),
+        "interaction_id": cell_text(frame[record_col]),
         "customer_id": contacts.str.split(";").str[0].str.strip(),
-        "occurred_at": frame[find_column(frame, "Activity date", "Timestamp")],
+        "occurred_at": frame[date_col],
         "channel": known.map(lambda k: k[0] if k else None),
         "type": known.map(lambda k: k[1] if k else None),
         "direction": direction,
@@ -68,11 +77,11 @@ def hubspot_engagements(frame: pd.DataFrame, lines: list[int], locale: str) -> P
     unknown = known == ("?", "?")
     out[PRESET_REASON] = np.where(
         known.isna(), "HubSpot task (an internal to-do, not an interaction)",
-        np.where(unknown, "unknown HubSpot activity type", None))
+        # numpy's stubs take no None among np.where's choices; at runtime it is an object cell
+        np.where(unknown, "unknown HubSpot activity type", None))  # type: ignore[call-overload]
     out.loc[unknown, ["channel", "type"]] = None
-    mapping = {find_column(frame, "Record ID", "Activity ID"): "interaction_id",
-               contacts_col: "customer_id", activity_col: "channel, type",
-               find_column(frame, "Activity date", "Timestamp"): "occurred_at"}
+    mapping = {record_col: "interaction_id", contacts_col: "customer_id",
+               activity_col: "channel, type", date_col: "occurred_at"}
     return PresetResult(out, 0, {k: v for k, v in mapping.items() if k})
 
 

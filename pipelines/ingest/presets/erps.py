@@ -20,7 +20,12 @@ import pandas as pd
 
 from pipelines.ingest.cells import cell_text, map_unique, parse_numbers
 from pipelines.ingest.headers import fold_header
-from pipelines.ingest.presets.base import PresetResult, find_column, pick_columns
+from pipelines.ingest.presets.base import (
+    PresetResult,
+    find_column,
+    pick_columns,
+    require_column,
+)
 from pipelines.ingest.staging import PRESET_REASON
 
 
@@ -38,20 +43,25 @@ def logo_invoices(frame: pd.DataFrame, lines: list[int], locale: str) -> PresetR
     result = pick_columns(frame, lines, wanted)
     out = result.frame
     if amount is None:  # quantity x unit price + VAT
-        quantity = parse_numbers(frame[wanted["quantity"]], locale)[0]
-        price = parse_numbers(frame[find_column(frame, "Birim Fiyat")], locale)[0]
-        vat = parse_numbers(frame[find_column(frame, "KDV Tutar")], locale)[0].fillna(0.0)
+        why = " to compute the amount (no Toplam Tutar, Net Tutar or Tutar column)"
+        quantity_col = require_column(frame, "Miktar", preset="logo", why=why)
+        price_col = require_column(frame, "Birim Fiyat", preset="logo", why=why)
+        vat_col = require_column(frame, "KDV Tutar", preset="logo", why=why)
+        quantity = parse_numbers(frame[quantity_col], locale)[0]
+        price = parse_numbers(frame[price_col], locale)[0]
+        vat = parse_numbers(frame[vat_col], locale)[0].fillna(0.0)
         out["amount"] = (quantity * price + vat).round(2)
-    kind = map_unique(cell_text(frame[find_column(frame, "Fatura Tipi", "Fiş Türü")]).fillna(""),
-                      fold_header)
+    kind_col = require_column(frame, "Fatura Tipi", "Fiş Türü", preset="logo")
+    kind = map_unique(cell_text(frame[kind_col]).fillna(""), fold_header)
     cancelled_col = find_column(frame, "İptal", "İptal Edildi")
     cancelled = (map_unique(cell_text(frame[cancelled_col]).fillna(""), fold_header)
                  .isin(["evet", "e", "1", "true", "iptal"]) if cancelled_col
                  else pd.Series(False, index=frame.index))
     out["status"] = np.where(cancelled, "cancelled",
                              np.where(kind.str.contains("iade"), "returned", "completed"))
-    out[PRESET_REASON] = np.where(kind.str.contains("proforma"), "proforma invoice (not a sale)",
-                                  None)
+    # numpy's stubs take no None among np.where's choices; at runtime it is an object cell
+    out[PRESET_REASON] = np.where(kind.str.contains("proforma"),  # type: ignore[call-overload]
+                                  "proforma invoice (not a sale)", None)
     link = find_column(frame, "İade Edilen Fiş No", "İlgili Fiş No", "Kaynak Fiş No")
     if link is None:
         return PresetResult(out, 0, result.mapping)
@@ -59,7 +69,7 @@ def logo_invoices(frame: pd.DataFrame, lines: list[int], locale: str) -> PresetR
 
 
 def _net_linked_returns(out: pd.DataFrame, link: pd.Series, locale: str,
-                        mapping: dict[str, str] | None) -> PresetResult:
+                        mapping: dict[str, str]) -> PresetResult:
     """Return invoices naming their sale in the same file are folded into it: a full return
     marks the sale `returned` (gross amount), a partial one lowers its amount."""
     amount = parse_numbers(out["amount"], locale)[0]
@@ -80,7 +90,8 @@ def _net_linked_returns(out: pd.DataFrame, link: pd.Series, locale: str,
 
 def netsis_ledger(frame: pd.DataFrame, lines: list[int], locale: str) -> PresetResult:
     """Debit (BORC) rows as sales; credits (payments, returns) and carried balances set aside."""
-    debit_col, credit_col = find_column(frame, "BORC"), find_column(frame, "ALACAK")
+    debit_col = require_column(frame, "BORC", preset="netsis")
+    credit_col = require_column(frame, "ALACAK", preset="netsis")
     debit_text = cell_text(frame[debit_col])
     debit = parse_numbers(debit_text, locale)[0]
     credit = parse_numbers(frame[credit_col], locale)[0]
@@ -100,7 +111,8 @@ def netsis_ledger(frame: pd.DataFrame, lines: list[int], locale: str) -> PresetR
         cell_text(out["order_id"]).fillna(""), fold_header).str.startswith("devir")
     out[PRESET_REASON] = np.where(
         carried, "balance carried over (DEVİR), not a sale",
-        np.where(sale, None, np.where(
+        # numpy's stubs take no None among np.where's choices; at runtime it is an object cell
+        np.where(sale, None, np.where(  # type: ignore[call-overload]
             credit > 0, "ledger credit (ALACAK): a payment or return, not a purchase",
             "ledger row with neither BORC nor ALACAK")))
     result.mapping.update({debit_col: "amount (debits only)"})

@@ -89,6 +89,7 @@ def salesforce_cases(frame: pd.DataFrame, lines: list[int], locale: str) -> Pres
     master = find_column(frame, "MasterRecordId", "Master Record ID")
     merged = (cell_text(frame[master]).notna() if master
               else pd.Series(False, index=frame.index))
-    result.frame[PRESET_REASON] = np.where(merged, "case merged into another (MasterRecordId)",
-                                           None)
+    # numpy's stubs take no None among np.where's choices; at runtime it is an object cell
+    result.frame[PRESET_REASON] = np.where(  # type: ignore[call-overload]
+        merged, "case merged into another (MasterRecordId)", None)
     return result

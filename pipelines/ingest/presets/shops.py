@@ -16,22 +16,26 @@ import pandas as pd
 
 from pipelines.ingest.cells import cell_text, map_unique, parse_numbers
 from pipelines.ingest.headers import fold_header
-from pipelines.ingest.presets.base import PresetResult, find_column
+from pipelines.ingest.presets.base import PresetResult, find_column, require_column
 from pipelines.ingest.staging import PRESET_REASON, SOURCE_LINE
 
 
 def shopify_orders(frame: pd.DataFrame, lines: list[int], locale: str) -> PresetResult:
     """One row per order from one row per line item; money from the order's first row."""
-    name = find_column(frame, "Name")
+    name = require_column(frame, "Name", preset="shopify")
+    email_col = require_column(frame, "Email", preset="shopify")
+    created_col = require_column(frame, "Created at", preset="shopify")
+    total_col = require_column(frame, "Total", preset="shopify")
+    financial_col = require_column(frame, "Financial Status", preset="shopify")
     first = ~cell_text(frame[name]).duplicated() | cell_text(frame[name]).isna()
     quantity_col = find_column(frame, "Lineitem quantity")
     quantity = parse_numbers(frame[quantity_col], locale)[0] if quantity_col else None
     orders = frame.loc[first].copy()
-    total = parse_numbers(orders[find_column(frame, "Total")], locale)[0]
+    total = parse_numbers(orders[total_col], locale)[0]
     refunded_col = find_column(frame, "Refunded Amount")
     refunded = (parse_numbers(orders[refunded_col], locale)[0].fillna(0.0) if refunded_col
                 else pd.Series(0.0, index=orders.index))
-    financial = cell_text(orders[find_column(frame, "Financial Status")]).fillna("").str.lower()
+    financial = cell_text(orders[financial_col]).fillna("").str.lower()
     cancelled_col = find_column(frame, "Cancelled at")
     cancelled = (cell_text(orders[cancelled_col]).notna() if cancelled_col
                  else pd.Series(False, index=orders.index))
@@ -40,10 +44,10 @@ def shopify_orders(frame: pd.DataFrame, lines: list[int], locale: str) -> Preset
     amount = total.where(fully_refunded | cancelled, total - refunded)
     keys = cell_text(frame[name])
     out = pd.DataFrame({
-        "customer_id": cell_text(orders[find_column(frame, "Email")]).str.lower(),
+        "customer_id": cell_text(orders[email_col]).str.lower(),
         "order_id": cell_text(orders[name]),
-        "order_date": orders[find_column(frame, "Created at")],
-        "amount": amount.where(total.notna(), orders[find_column(frame, "Total")]),
+        "order_date": orders[created_col],
+        "amount": amount.where(total.notna(), orders[total_col]),
         "status": status,
     }, index=orders.index)
     if quantity is not None:
@@ -59,10 +63,10 @@ def shopify_orders(frame: pd.DataFrame, lines: list[int], locale: str) -> Preset
         test |= cell_text(orders[gateway]).fillna("").str.lower().str.contains("bogus")
     if tags:
         test |= cell_text(orders[tags]).fillna("").str.lower().str.contains(r"\btest\b")
-    out[PRESET_REASON] = np.where(test, "test order", None)
-    mapping = {name: "order_id", find_column(frame, "Email"): "customer_id",
-               find_column(frame, "Created at"): "order_date",
-               find_column(frame, "Total"): "amount"}
+    # numpy's stubs take no None among np.where's choices; at runtime it is an object cell
+    out[PRESET_REASON] = np.where(test, "test order", None)  # type: ignore[call-overload]
+    mapping = {name: "order_id", email_col: "customer_id", created_col: "order_date",
+               total_col: "amount"}
     return PresetResult(out, int((~first).sum()), mapping)
 
 
@@ -74,27 +78,31 @@ _WOO_STATUS = {"completed": "completed", "processing": "completed", "refunded": 
 def woocommerce_orders(frame: pd.DataFrame, lines: list[int], locale: str) -> PresetResult:
     """Orders keyed by customer id, guests (id 0) by e-mail; refund records (negative totals
     pointing at a parent order) are netted into that order, unless it is already refunded."""
-    total_col, parent_col = find_column(frame, "order_total"), find_column(frame, "parent_id",
-                                                                   "parent_order_id")
+    total_col = require_column(frame, "order_total", preset="woocommerce")
+    parent_col = find_column(frame, "parent_id", "parent_order_id")
+    customer_col = require_column(frame, "customer_id", preset="woocommerce")
+    status_col = require_column(frame, "status", preset="woocommerce")
+    order_col = require_column(frame, "order_id", preset="woocommerce")
+    date_col = require_column(frame, "order_date", preset="woocommerce")
     total = parse_numbers(frame[total_col], locale)[0]
     parent = cell_text(frame[parent_col]) if parent_col else pd.Series(None, index=frame.index)
     refund = (total < 0) & parent.notna() & (parent != "0")
     orders = frame.loc[~refund]
-    customer = cell_text(orders[find_column(frame, "customer_id")])
+    customer = cell_text(orders[customer_col])
     email_col = find_column(frame, "customer_email", "billing_email")
     email = cell_text(orders[email_col]).str.lower() if email_col else None
     guest = customer.isna() | (customer == "0")
-    status_text = cell_text(orders[find_column(frame, "status")]).fillna("")
+    status_text = cell_text(orders[status_col]).fillna("")
     status = map_unique(status_text,
                         lambda v: _WOO_STATUS.get(fold_header((v or "").removeprefix("wc-")), v))
-    order_id = cell_text(orders[find_column(frame, "order_id")])
+    order_id = cell_text(orders[order_col])
     amount = total[~refund].copy()
     net = total[refund].groupby(parent[refund]).sum()
     open_orders = order_id.isin(net.index) & (status != "returned")
     amount[open_orders] += order_id[open_orders].map(net).to_numpy()
     out = pd.DataFrame({
         "customer_id": customer.where(~guest, email if email is not None else None),
-        "order_id": order_id, "order_date": orders[find_column(frame, "order_date")],
+        "order_id": order_id, "order_date": orders[date_col],
         "amount": amount.where(amount.notna(), orders[total_col]), "status": status,
     }, index=orders.index)
     out[SOURCE_LINE] = [line for line, keep in zip(lines, ~refund, strict=True) if keep]
@@ -102,12 +110,12 @@ def woocommerce_orders(frame: pd.DataFrame, lines: list[int], locale: str) -> Pr
     if orphans.any():  # a refund whose order is not in this file cannot be netted
         rows = frame.loc[orphans]
         extra = pd.DataFrame({
-            "customer_id": cell_text(rows[find_column(frame, "customer_id")]),
-            "order_id": cell_text(rows[find_column(frame, "order_id")]),
-            "order_date": rows[find_column(frame, "order_date")], "amount": rows[total_col],
+            "customer_id": cell_text(rows[customer_col]),
+            "order_id": cell_text(rows[order_col]),
+            "order_date": rows[date_col], "amount": rows[total_col],
             PRESET_REASON: "refund record without its order in this file"}, index=rows.index)
         extra[SOURCE_LINE] = [line for line, o in zip(lines, orphans, strict=True) if o]
         out = pd.concat([out, extra])
-    mapping = {find_column(frame, "order_id"): "order_id", find_column(frame, "customer_id"):
-               "customer_id", total_col: "amount", find_column(frame, "order_date"): "order_date"}
+    mapping = {order_col: "order_id", customer_col: "customer_id", total_col: "amount",
+               date_col: "order_date"}
     return PresetResult(out, int((refund & ~orphans).sum()), mapping)
