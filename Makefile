@@ -10,7 +10,7 @@ CUSTOMERS ?= 5000
 help:
 	@echo "make demo    - set up .venv, generate sample exports, ingest -> train -> score"
 	@echo "make test    - run the test suite (what CI runs)"
-	@echo "make lint    - ruff, and mypy on the pure core (features/, models/)"
+	@echo "make lint    - ruff, and mypy on every package (features/, models/, pipelines/)"
 	@echo "make bench   - benchmarks; figures printed and written to bench/results/"
 	@echo "make clean   - remove .venv and everything under data/ except its README"
 
@@ -27,12 +27,12 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check pipelines features models tests bench
-	$(BIN)/mypy features models
+	$(BIN)/mypy features models pipelines
 	$(BIN)/python -m pytest -q --durations=8
 
 lint: $(STAMP)
 	$(BIN)/ruff check pipelines features models tests bench
-	$(BIN)/mypy features models
+	$(BIN)/mypy features models pipelines
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

@@ -7,6 +7,7 @@ reasons) is HTML-escaped.
 from __future__ import annotations
 
 import html
+from collections.abc import Container
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,7 +73,8 @@ def _esc(value: object) -> str:
                        else str(value))
 
 
-def _table(header: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> str:
+def _table(header: list[str], rows: list[list[str]],
+           numeric: Container[int] = frozenset()) -> str:
     head = "".join(f"<th>{_esc(h)}</th>" for h in header)
     body = "".join(
         "<tr>" + "".join(f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>"

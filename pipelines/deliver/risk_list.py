@@ -127,7 +127,8 @@ class _Styles:
     """One xlsxwriter format per distinct set of properties (a workbook holds few)."""
 
     def __init__(self, workbook: xlsxwriter.Workbook):
-        self._workbook, self._made = workbook, {}
+        self._workbook = workbook
+        self._made: dict[tuple[tuple[str, Any], ...], Any] = {}
 
     def of(self, **properties: Any):
         key = tuple(sorted(properties.items()))

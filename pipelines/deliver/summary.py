@@ -7,6 +7,7 @@ language's separators (pipelines.deliver.i18n.format_number), dates stay ISO as 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from pipelines.deliver.i18n import (
@@ -81,7 +82,7 @@ def run_summary_lines(result: dict[str, Any], lang: str) -> list[str]:
             *changes_lines(result.get("changes") or {}, lang, policy_order=list(result["tiers"]))]
 
 
-def _md_row(cells: list[object]) -> str:
+def _md_row(cells: Sequence[object]) -> str:
     return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
 
 

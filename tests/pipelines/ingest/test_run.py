@@ -163,3 +163,41 @@ def test_a_second_ingest_waits_for_the_first_and_says_so_when_it_gives_up(settin
     report = ingest_raw_exports(settings, now=NOW, wait_seconds=0.2)  # free again
     assert report.staged_rows == {"purchases": 1}
     assert len(load_source_tables(settings).purchases) == 1
+
+
+def test_a_preset_forced_on_a_file_without_its_columns_is_one_clear_problem(settings):
+    # sources.yaml names the preset, so its header signature was never checked
+    (settings.data_dir).mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / "sources.yaml").write_text(
+        'files:\n  - pattern: "purchases/*"\n    preset: shopify\n', encoding="utf-8")
+    write(settings, "purchases", "orders.csv",
+          "Name,Email,Total,Created at\n#1,a@example.com,10.00,2024-01-05 10:00:00 +0000\n")
+    with pytest.raises(IngestError) as failed:
+        ingest_raw_exports(settings, now=NOW)
+    [problem] = failed.value.problems
+    assert problem.startswith("purchases/orders.csv: no Financial Status column")
+    assert "shopify preset" in problem
+
+
+def test_a_logo_report_with_no_amount_and_no_price_columns_is_one_clear_problem(settings):
+    write(settings, "purchases", "logo.csv",
+          "Tarih;Cari Kod;Fiş No;Fatura Tipi\n01.05.2024;C1;F1;Satış Faturası\n")
+    with pytest.raises(IngestError) as failed:
+        ingest_raw_exports(settings, now=NOW)
+    [problem] = failed.value.problems
+    assert problem.startswith("purchases/logo.csv: no ") and "logo preset" in problem
+
+
+@pytest.mark.parametrize("entry, message", [
+    ("date_formats: dd.MM.yyyy", "`date_formats` must be a mapping"),
+    ("columns: foo", "`columns` must be a mapping"),
+    ("timezone: {a: b}", "`timezone` must be a single value"),
+])
+def test_sources_yaml_values_of_the_wrong_shape_are_one_clear_problem(settings, entry, message):
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / "sources.yaml").write_text(
+        f'files:\n  - pattern: "purchases/*"\n    {entry}\n', encoding="utf-8")
+    write(settings, "purchases", "a.csv", "customer_id,order_id,order_date,amount\n1,A,2024-01-05,1\n")
+    with pytest.raises(IngestError) as failed:
+        ingest_raw_exports(settings, now=NOW)
+    assert message in " ".join(failed.value.problems)
