@@ -113,7 +113,7 @@ def features_query(as_of: dt.date, available: tuple[str, ...]) -> str:
 
 
 def customer_features_from_duckdb(
-    con: duckdb.DuckDBPyConnection, as_of: dt.date | str, available: tuple[str, ...]
+    con: duckdb.DuckDBPyConnection, as_of: dt.date, available: tuple[str, ...]
 ) -> pd.DataFrame:
     """The feature table at `as_of` from tables already in `con`.
 
@@ -121,7 +121,6 @@ def customer_features_from_duckdb(
     `complaints`, `interactions`, `customers`), with the staged columns and naive UTC
     `TIMESTAMP` columns. Used directly for parquet-scale inputs (the caller creates the views).
     """
-    as_of = as_date(as_of)
     names = feature_names(available)
     typed = [c if c in CATEGORICAL_FEATURES else f"CAST({c} AS DOUBLE) AS {c}" for c in names]
     # Rows in customer order, so the same history always gives the same table (and snapshot
@@ -139,7 +138,7 @@ def customer_features_from_duckdb(
 
 
 def build_customer_features(
-    tables: SourceTables, as_of: dt.date | str, *, validate: bool = True
+    tables: SourceTables, as_of: dt.date, *, validate: bool = True
 ) -> pd.DataFrame:
     """One row per customer eligible at `as_of`: the catalog features from available sources.
 

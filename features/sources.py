@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from features.contracts import STAGED_SCHEMAS
+
+# The timestamps that date an event, per source: the data ends on the latest of them.
+EVENT_TIMESTAMPS: dict[str, tuple[str, ...]] = {
+    "purchases": ("order_date",),
+    "complaints": ("opened_at", "resolved_at"),
+    "interactions": ("occurred_at",),
+}
 
 
 @dataclass(frozen=True)
@@ -17,14 +24,20 @@ class SourceTables:
     complaints: pd.DataFrame | None = None
     interactions: pd.DataFrame | None = None
     customers: pd.DataFrame | None = None
+    # True once the tables passed their contracts: a bundle is checked once where it is
+    # loaded, not again by every function it travels through.
+    checked: bool = field(default=False, compare=False, repr=False)
 
     def validated(self) -> SourceTables:
-        """The same tables checked against their contracts (coerced dtypes, known columns)."""
+        """The tables checked against their contracts (coerced dtypes, known columns); the
+        same bundle when it already was."""
+        if self.checked:
+            return self
         checked = {
             kind: None if frame is None else STAGED_SCHEMAS[kind].validate(frame)
             for kind, frame in self.as_dict().items()
         }
-        return SourceTables(**checked)
+        return SourceTables(**checked, checked=True)
 
     def as_dict(self) -> dict[str, pd.DataFrame | None]:
         return {
@@ -39,13 +52,14 @@ class SourceTables:
         return tuple(kind for kind, frame in self.as_dict().items() if frame is not None)
 
     def last_event_date(self) -> pd.Timestamp:
-        """The calendar date (UTC) of the latest dated event in any source."""
-        stamps = [self.purchases["order_date"].max()]
-        if self.complaints is not None and len(self.complaints):
-            stamps.append(self.complaints["opened_at"].max())
-            stamps.append(self.complaints["resolved_at"].max())
-        if self.interactions is not None and len(self.interactions):
-            stamps.append(self.interactions["occurred_at"].max())
+        """The calendar date (UTC) of the latest dated event in any source.
+
+        Reads only the `EVENT_TIMESTAMPS` columns, so a bundle of just those answers too.
+        """
+        stamps = []
+        for kind, frame in self.as_dict().items():
+            if frame is not None and len(frame):
+                stamps += [frame[column].max() for column in EVENT_TIMESTAMPS.get(kind, ())]
         stamps = [s for s in stamps if pd.notna(s)]
         if not stamps:
             raise ValueError("The staged data holds no dated events; ingest some purchases first.")

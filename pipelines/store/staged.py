@@ -21,8 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from features.contracts import STAGED_SCHEMAS
-from features.sources import SourceTables
+from features.sources import EVENT_TIMESTAMPS, SourceTables
 from pipelines.store.settings import Settings
 
 STAGED_KINDS = ("purchases", "complaints", "interactions", "customers")
@@ -33,20 +32,38 @@ def staged_path(settings: Settings, kind: str) -> Path:
     return settings.staged_dir / f"{kind}.parquet"
 
 
-def load_source_tables(settings: Settings) -> SourceTables:
-    """The staged tables that exist; purchases are required."""
+def _read_staged(settings: Settings, columns: dict[str, tuple[str, ...]] | None = None
+                 ) -> dict[str, pd.DataFrame | None]:
+    """Each staged table that exists (only `columns[kind]` where given); purchases required."""
     tables: dict[str, pd.DataFrame | None] = {}
     for kind in STAGED_KINDS:
         path = staged_path(settings, kind)
-        tables[kind] = (
-            STAGED_SCHEMAS[kind].validate(pd.read_parquet(path)) if path.exists() else None
-        )
+        wanted = None if columns is None else list(columns.get(kind, ()))
+        tables[kind] = pd.read_parquet(path, columns=wanted) if path.exists() else None
     if tables["purchases"] is None:
         raise FileNotFoundError(
             f"no staged purchases at {staged_path(settings, 'purchases')}; "
             "run `churn ingest` first (or `churn demo` for sample data)"
         )
-    return SourceTables(**tables)
+    return tables
+
+
+def load_source_tables(settings: Settings) -> SourceTables:
+    """The staged tables that exist, checked against their contracts once, here."""
+    return _bundle(_read_staged(settings)).validated()
+
+
+def staged_data_end(settings: Settings) -> dt.date:
+    """The last calendar day (UTC) the staged data covers, from its event timestamps alone
+    (cheap: a flow resolves its dates with this before any task loads the tables)."""
+    return _bundle(_read_staged(settings, EVENT_TIMESTAMPS)).last_event_date().date()
+
+
+def _bundle(frames: dict[str, pd.DataFrame | None]) -> SourceTables:
+    purchases = frames["purchases"]
+    assert purchases is not None  # _read_staged refuses a data dir without purchases
+    return SourceTables(purchases, complaints=frames["complaints"],
+                        interactions=frames["interactions"], customers=frames["customers"])
 
 
 def staged_versions_dir(settings: Settings) -> Path:

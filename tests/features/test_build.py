@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import pandas as pd
@@ -11,7 +12,7 @@ from features.build import build_customer_features
 from features.catalog import FEATURES, feature_names
 from tests import factories as f
 
-AS_OF = "2024-03-31"
+AS_OF = dt.date(2024, 3, 31)
 
 
 def one(frame: pd.DataFrame, customer: str) -> pd.Series:

@@ -154,3 +154,20 @@ def test_a_staged_directory_from_before_versioning_is_adopted(tmp_path):
     assert len(kept) == 2 and "-unversioned-" in kept[0]  # the old set, until the next run
     old = pd.read_parquet(staged_versions_dir(settings) / kept[0] / "purchases.parquet")
     assert old["order_id"].tolist() == ["OLD"]
+
+
+def test_data_end_from_timestamps_alone_equals_the_loaded_tables_and_loads_check_once(tmp_path):
+    settings = Settings.from_env(tmp_path / "data")
+    for kind, text in {
+        "purchases": HEADER + "1,A,2024-01-01,1.50\n1,B,2024-02-03T23:30:00+01:00,2\n",
+        "complaints": "customer_id,complaint_id,opened_at,resolved_at\n1,T1,2024-01-05,2024-02-10\n",
+    }.items():
+        (settings.raw_dir / kind).mkdir(parents=True)
+        (settings.raw_dir / kind / "a.csv").write_text(text, encoding="utf-8")
+    ingest_raw_exports(settings, now=NOW)
+    from pipelines.store.staged import staged_data_end
+
+    tables = load_source_tables(settings)
+    assert staged_data_end(settings) == tables.last_event_date().date() == dt.date(2024, 2, 10)
+    # the bundle was checked where it was loaded; checking it again is a no-op
+    assert tables.checked and tables.validated() is tables
