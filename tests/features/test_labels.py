@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from features.labels import CensoredCutoffError, churn_labels
+from features.labels import CensoredCutoffError, LabelSpec, churn_labels
 from tests import factories as f
 
 CUTOFF = "2024-03-31"
@@ -13,8 +13,8 @@ CUTOFF = "2024-03-31"
 
 def labels_for(purchases, customers=None, horizon=30, gap=0, data_end="2024-12-31"):
     eligible = pd.Series(sorted(set(purchases["customer_id"])))
-    out = churn_labels(eligible, purchases, CUTOFF, horizon, data_end=data_end,
-                       customers=customers, gap_days=gap)
+    out = churn_labels(eligible, purchases, CUTOFF, LabelSpec(horizon_days=horizon, gap_days=gap),
+                       data_end=data_end, customers=customers)
     return dict(zip(out["customer_id"], out["churned"], strict=True))
 
 
@@ -65,19 +65,20 @@ def test_contractual_definition_counts_only_cancellations():
                           ("B", "2023-01-01", "SMB", "2024-05-01"),        # day after: no
                           ("C", "2023-01-01", "SMB", "2024-04-20")])       # bought, cancelled
     eligible = pd.Series(["A", "B", "C"])
-    out = churn_labels(eligible, purchases, CUTOFF, 30, data_end="2024-12-31",
-                       customers=master, definition="cancellation")
+    out = churn_labels(eligible, purchases, CUTOFF,
+                       LabelSpec(definition="cancellation", horizon_days=30),
+                       data_end="2024-12-31", customers=master)
     assert out["churned"].tolist() == [1, 0, 1]
 
 
 def test_contractual_definition_needs_a_customer_master():
     purchases = f.purchases([("A", "2024-03-01", 1)])
     with pytest.raises(ValueError, match="needs a customer master"):
-        churn_labels(pd.Series(["A"]), purchases, CUTOFF, 30, data_end="2024-12-31",
-                     definition="cancellation")
-    with pytest.raises(ValueError, match="unknown churn definition"):
-        churn_labels(pd.Series(["A"]), purchases, CUTOFF, 30, data_end="2024-12-31",
-                     definition="lapsed")
+        churn_labels(pd.Series(["A"]), purchases, CUTOFF,
+                     LabelSpec(definition="cancellation", horizon_days=30),
+                     data_end="2024-12-31")
+    with pytest.raises(ValueError, match="'no_purchase' or 'cancellation'"):
+        LabelSpec(definition="lapsed", horizon_days=30)
 
 
 def test_gap_also_delays_censoring():

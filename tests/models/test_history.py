@@ -5,6 +5,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from features.labels import LabelSpec
 from models.history import (
     calibration_table,
     churn_rate_over_time,
@@ -22,7 +23,8 @@ def test_churn_rate_over_time_counts_active_customers_who_did_not_return():
         ("c", "2023-01-01", 10),                            # not active in the 365 days
         ("d", "2024-04-01", 10, "cancelled"),               # not a completed purchase
     ])
-    frame = churn_rate_over_time(purchases, 60, dt.date(2024, 6, 29), n_cutoffs=1)
+    frame = churn_rate_over_time(purchases, LabelSpec(horizon_days=60), dt.date(2024, 6, 29),
+                                 n_cutoffs=1)
     assert frame["cutoff"].tolist() == [pd.Timestamp("2024-04-30")]
     assert frame[["active", "churned"]].iloc[0].tolist() == [2, 1]
     assert frame["churn_rate"].iloc[0] == 0.5

@@ -10,6 +10,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from features.catalog import feature_names
+from features.labels import LabelSpec
 from models.promotion import PromotionMargin
 from models.train import TrainParams, fit_with_validation
 from pipelines.store.settings import Settings
@@ -27,8 +28,8 @@ from pipelines.tracking.registry import (
 from pipelines.tracking.runs import log_training_run
 from tests.models.conftest import SOURCES, synthetic_model_input
 
-PARAMS = TrainParams(horizon_days=60, max_boost_rounds=150, early_stopping_rounds=20,
-                     min_child_samples=20, n_jobs=1)
+PARAMS = TrainParams(label=LabelSpec(horizon_days=60), max_boost_rounds=150,
+                     early_stopping_rounds=20, min_child_samples=20, n_jobs=1)
 NOISE = ["spend_lifetime", "segment", "region"]  # unrelated to churn in the synthetic data
 
 
