@@ -43,7 +43,8 @@ def churn_rate_over_time(
     if master is not None:
         cancel_code = ids.get_indexer(master["customer_id"])
         cancel_day = to_naive_utc(master["cancelled_at"]).dt.normalize()
-        known = (cancel_code >= 0) & cancel_day.notna().to_numpy()  # others are never active
+        # customers who never bought are never active; NaT: never cancelled
+        known = (cancel_code >= 0) & cancel_day.notna().to_numpy()
         cancel_code, cancel_day = cancel_code[known], cancel_day[known]
     rows = []
     last_cutoff = pd.Timestamp(spec.last_labelled_cutoff(data_end))

@@ -181,7 +181,7 @@ def train(
     data_dir: DataDir = None,
     as_of: AsOf = None,
     horizon_days: Annotated[
-        int, typer.Option(min=7, help="Churn = no purchase in this many days after a cutoff.")
+        int, typer.Option(min=7, help="Days of the label window after a cutoff (and its gap).")
     ] = LABEL_DEFAULTS["horizon_days"],
     n_cutoffs: Annotated[
         int, typer.Option(min=2, help="Monthly cutoffs in the training snapshots.")

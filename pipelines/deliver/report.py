@@ -100,10 +100,11 @@ def label_text(key: str, spec: LabelSpec, lang: str) -> str:
     every spec) is used as it is. Every template gets `horizon`, `gap` and `span` (gap +
     horizon) and uses the ones it needs.
     """
+    variant = key + ("_cancellation" if spec.definition == "cancellation" else "") + (
+        "_gap" if spec.gap_days else "")
     suffixes = ("_gap", "_cancellation", "_cancellation_gap")
     has_variants = any(key + suffix in catalog(lang).REPORT for suffix in suffixes)
-    chosen = key + ("_cancellation" if spec.definition == "cancellation" else "") + (
-        "_gap" if spec.gap_days else "") if has_variants else key
+    chosen = variant if has_variants else key
     return report_label(chosen, lang, horizon=spec.horizon_days, gap=spec.gap_days,
                         span=spec.span_days)
 

@@ -17,7 +17,7 @@ import mlflow
 import pandas as pd
 
 from features.build import build_customer_features
-from features.labels import LabelSpec
+from features.labels import CensoredCutoffError, LabelSpec
 from models import history
 from models.explain import REASON_GROUPS
 from models.playbook import default_playbook_text, oldest_open_complaints, parse_playbook
@@ -114,12 +114,14 @@ def _backtest(
         past_as_of = dt.date.fromisoformat(path.parent.parent.name)
         if past_as_of >= as_of:
             continue
-        past = pd.read_parquet(path, columns=["customer_id", "churn_probability"])
         past_label = _past_label(path.parent, label)
+        if past_label.definition == "cancellation" and tables.customers is None:
+            continue  # no customer master now: its cancellations cannot be seen
+        past = pd.read_parquet(path, columns=["customer_id", "churn_probability"])
         try:
             joined = history.realized_outcomes(past, tables.purchases, past_as_of, past_label,
                                                data_end, tables.customers)
-        except ValueError:  # a CensoredCutoffError, or no customer master for cancellations
+        except CensoredCutoffError:
             continue
         return joined, f"{path.parent.parent.name}/{path.parent.name}"
     return None
