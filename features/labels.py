@@ -9,71 +9,135 @@ H is the horizon and g an optional gap (days between cutoff and label window, e.
 retention action needs).
 Eligible at c: at least one completed purchase on or before c and not cancelled by then.
 The label window's last day is included; the cutoff day itself belongs to the features.
+
+`LabelSpec` holds the definition, H and g as one typed value: it travels with the model (the
+training parameters, the registered model's metadata, the scoring run) so that everything
+which states or uses the definition reads the same thing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, Literal, TypeAlias, get_args
 
-import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
 
-from features.build import as_date, to_naive_utc
+if TYPE_CHECKING:  # pandas is imported where labels are computed: the CLI reads LabelSpec's
+    import pandas as pd  # defaults at import time, and `churn --help` stays instant
 
-CHURN_DEFINITIONS = ("no_purchase", "cancellation")
+ChurnDefinition = Literal["no_purchase", "cancellation"]
+CHURN_DEFINITIONS: tuple[str, ...] = get_args(ChurnDefinition)
+
+DateLike: TypeAlias = dt.date | str  # a pd.Timestamp is a dt.date too
+
+
+def as_day(value: DateLike) -> dt.date:
+    """The calendar date of a date, a datetime (pd.Timestamp included) or an ISO string."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value.date() if isinstance(value, dt.datetime) else value
 
 
 class CensoredCutoffError(ValueError):
     """The label window of a cutoff runs past the end of the data, so its labels are unknown."""
 
 
-def label_window_end(as_of: dt.date, horizon_days: int, gap_days: int = 0) -> dt.date:
-    """Last calendar day of the label window of cutoff `as_of`."""
-    return as_date(as_of) + dt.timedelta(days=gap_days + horizon_days)
+class LabelSpec(BaseModel):
+    """What "churned" means for a model: the definition and its window (see the module doc).
+
+    The only place the defaults are declared (no_purchase, 90-day horizon, no gap).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    definition: ChurnDefinition = Field(
+        "no_purchase",
+        description="no_purchase: no completed order in the window (or a cancellation); "
+        "cancellation: contractual churn, a cancellation in the window only.",
+    )
+    horizon_days: int = Field(90, ge=7, description="Days of the label window.")
+    gap_days: int = Field(0, ge=0, description="Days between a cutoff and its label window.")
+
+    @property
+    def span_days(self) -> int:
+        """Days from a cutoff to the last day of its label window (gap + horizon)."""
+        return self.gap_days + self.horizon_days
+
+    def window_start(self, cutoff: DateLike) -> dt.date:
+        """First calendar day whose purchases count for the label of `cutoff`: c + g + 1."""
+        return as_day(cutoff) + dt.timedelta(days=self.gap_days + 1)
+
+    def window_end(self, cutoff: DateLike) -> dt.date:
+        """Last calendar day of the label window of `cutoff` (included): c + g + H."""
+        return as_day(cutoff) + dt.timedelta(days=self.span_days)
+
+    def cancellation_start(self, cutoff: DateLike) -> dt.date:
+        """First calendar day whose cancellations count: c + 1, whatever the gap (a customer
+        who cancels during the gap is lost all the same)."""
+        return as_day(cutoff) + dt.timedelta(days=1)
+
+    def last_labelled_cutoff(self, data_end: DateLike) -> dt.date:
+        """The latest cutoff whose label window ends by `data_end`: data_end - g - H."""
+        return as_day(data_end) - dt.timedelta(days=self.span_days)
+
+    def is_labelled(self, cutoff: DateLike, data_end: DateLike) -> bool:
+        """Whether the label window of `cutoff` has ended by `data_end` (no censoring)."""
+        return self.window_end(cutoff) <= as_day(data_end)
+
+    @property
+    def file_tag(self) -> str:
+        """Model-input snapshot name part: `h90`, `h90_g30`, `h60_cancellation`, ...
+
+        Snapshots of different label settings must not overwrite each other.
+        """
+        return (f"h{self.horizon_days}" + (f"_g{self.gap_days}" if self.gap_days else "")
+                + ("_cancellation" if self.definition == "cancellation" else ""))
 
 
 def churn_labels(
     eligible_customers: pd.Series,
     purchases: pd.DataFrame,
-    as_of: dt.date | str,
-    horizon_days: int,
+    as_of: DateLike,
+    spec: LabelSpec,
     *,
-    data_end: dt.date | str,
+    data_end: DateLike,
     customers: pd.DataFrame | None = None,
-    gap_days: int = 0,
-    definition: str = "no_purchase",
 ) -> pd.DataFrame:
     """`customer_id, churned` (0/1) for the given eligible customers at `as_of`.
 
     Raises `CensoredCutoffError` when the window ends after `data_end`, the last day the data
     covers: an unseen future must never be read as "no purchase".
     """
-    if definition not in CHURN_DEFINITIONS:
-        raise ValueError(f"unknown churn definition {definition!r}; use one of {CHURN_DEFINITIONS}")
+    import pandas as pd
+
+    from features.build import as_date, to_naive_utc
+
     has_master = customers is not None and "cancelled_at" in customers
-    if definition == "cancellation" and not has_master:
+    if spec.definition == "cancellation" and not has_master:
         raise ValueError(
             "the 'cancellation' churn definition needs a customer master with cancelled_at; "
             "supply a customers export or use the 'no_purchase' definition"
         )
     as_of = as_date(as_of)
-    window_end = label_window_end(as_of, horizon_days, gap_days)
-    if window_end > as_date(data_end):
+    window_end = spec.window_end(as_of)
+    if not spec.is_labelled(as_of, data_end):
+        gap = f" after a {spec.gap_days}-day gap" if spec.gap_days else ""
         raise CensoredCutoffError(
-            f"cutoff {as_of} needs data up to {window_end} for a {horizon_days}-day label, "
-            f"but the data ends on {as_date(data_end)}"
+            f"cutoff {as_of} needs data up to {window_end} for a {spec.horizon_days}-day "
+            f"label{gap}, but the data ends on {as_date(data_end)}"
         )
-    start = pd.Timestamp(as_of + dt.timedelta(days=gap_days + 1))
+    start = pd.Timestamp(spec.window_start(as_of))
     stop = pd.Timestamp(window_end + dt.timedelta(days=1))
     order_day = to_naive_utc(purchases["order_date"])
     in_window = (order_day >= start) & (order_day < stop) & (purchases["status"] == "completed")
     bought = set(purchases.loc[in_window, "customer_id"])
-    if definition == "cancellation":
+    if spec.definition == "cancellation":
         churned = pd.Series(False, index=eligible_customers.index)
     else:
         churned = ~eligible_customers.isin(bought)
     if customers is not None and has_master and len(customers):
         cancel_day = to_naive_utc(customers["cancelled_at"])
-        after = pd.Timestamp(as_of + dt.timedelta(days=1))
+        after = pd.Timestamp(spec.cancellation_start(as_of))
         cancelled = customers.loc[(cancel_day >= after) & (cancel_day < stop), "customer_id"]
         churned |= eligible_customers.isin(set(cancelled))
     return pd.DataFrame(

@@ -10,7 +10,7 @@ import pandas as pd
 
 from features.build import as_date, build_customer_features
 from features.catalog import FEATURE_WINDOWS_DAYS, feature_names
-from features.labels import churn_labels
+from features.labels import LabelSpec, churn_labels
 from features.sources import SourceTables
 
 SNAPSHOT_METADATA_KEY = "churn_snapshot"
@@ -20,12 +20,10 @@ SNAPSHOT_METADATA_KEY = "churn_snapshot"
 class SnapshotSettings:
     """Everything that decides the content of a model-input snapshot."""
 
-    horizon_days: int
+    label: LabelSpec
     cutoffs: list[str]
     data_start: str
     data_end: str
-    gap_days: int = 0
-    definition: str = "no_purchase"
     sources: list[str] = field(default_factory=list)
     windows_days: list[int] = field(default_factory=lambda: list(FEATURE_WINDOWS_DAYS))
 
@@ -38,6 +36,7 @@ def snapshot_manifest(frame: pd.DataFrame, settings: SnapshotSettings) -> dict:
     rates = frame.groupby("cutoff")["churned"].agg(["size", "mean"])
     return {
         **asdict(settings),
+        "label": settings.label.model_dump(),  # a plain dict, so the manifest is JSON
         "features": feature_names(settings.sources),
         "rows": len(frame),
         "sha256": frame_content_hash(frame),
@@ -55,23 +54,20 @@ def monthly_cutoffs(last_cutoff: dt.date, count: int, step_days: int = 30) -> li
 
 
 def labelled_cutoffs(
-    data_end: dt.date, horizon_days: int, count: int, *, earliest: dt.date, step_days: int = 30,
-    gap_days: int = 0,
+    data_end: dt.date, spec: LabelSpec, count: int, *, earliest: dt.date, step_days: int = 30,
 ) -> list[dt.date]:
     """The latest `count` cutoffs whose label window (gap included) fits in the data and that
     start after `earliest` (so features have history behind them), oldest first."""
-    last = as_date(data_end) - dt.timedelta(days=horizon_days + gap_days)
+    last = spec.last_labelled_cutoff(data_end)
     return [c for c in monthly_cutoffs(last, count, step_days) if c >= as_date(earliest)]
 
 
 def build_model_input(
     tables: SourceTables,
     cutoffs: list[dt.date],
-    horizon_days: int,
+    spec: LabelSpec,
     *,
     data_end: dt.date,
-    gap_days: int = 0,
-    definition: str = "no_purchase",
 ) -> pd.DataFrame:
     """`customer_id, cutoff, features…, churned`: one row per customer eligible at each cutoff."""
     tables = tables.validated()
@@ -79,9 +75,8 @@ def build_model_input(
     for cutoff in cutoffs:
         features = build_customer_features(tables, cutoff, validate=False)
         labels = churn_labels(
-            features["customer_id"], tables.purchases, cutoff, horizon_days,
-            data_end=data_end, customers=tables.customers, gap_days=gap_days,
-            definition=definition,
+            features["customer_id"], tables.purchases, cutoff, spec,
+            data_end=data_end, customers=tables.customers,
         )
         snapshot = features.merge(labels, on="customer_id", how="left", validate="one_to_one")
         snapshot.insert(1, "cutoff", pd.Timestamp(cutoff))

@@ -36,8 +36,7 @@ def origin_probes(
     model_input: pd.DataFrame, features: list[str], params: TrainParams
 ) -> Iterator[tuple[dt.date, ProbeFit]]:
     """Per backtest origin, the early-stopped probe trained on cutoffs labelled by it."""
-    for origin in backtest_origins(model_input, params.gap_days + params.horizon_days,
-                                  params.backtest_origins):
+    for origin in backtest_origins(model_input, params.label.span_days, params.backtest_origins):
         try:
             yield origin, fit_probe(model_input, features, params, valid_cutoff=origin)
         except TemporalSplitError:

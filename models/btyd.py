@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
-from scipy.special import betaln, gammaln
+from scipy.special import betaln, gammaln, hyp2f1
 
 DAYS_PER_UNIT = 7.0  # weeks keep the rate parameters near 1, which helps the optimiser
 
@@ -81,3 +81,33 @@ def probability_no_purchase(params: BgNbdParams, summary: pd.DataFrame,
     alive_now, dead = _terms(params, x, t_x, big_t)
     alive_later, _ = _terms(params, x, t_x, big_t + horizon_days / DAYS_PER_UNIT)
     return np.exp(np.logaddexp(alive_later, dead) - np.logaddexp(alive_now, dead))
+
+
+def probability_no_purchase_after_gap(params: BgNbdParams, summary: pd.DataFrame,
+                                      gap_days: float, horizon_days: float) -> np.ndarray:
+    """P(no purchase in (T + gap, T + gap + horizon] | x, t_x, T); purchases in the gap allowed.
+
+    Alive at T with rate lambda and drop-out p, a customer is still alive after the gap with
+    probability exp(-lambda p g) (each gap purchase is a drop-out chance: a thinned Poisson
+    process), and then buys nothing for H with probability exp(-lambda H). So
+    P(none | alive at T) = 1 - E[exp(-lambda p g)] + E[exp(-lambda (p g + H))], under the
+    posterior lambda ~ Gamma(r + x, alpha + T), p ~ Beta(a, b + x). Integrating lambda out
+    leaves E_p[(1 + p s)^-(r + x)], a Gauss hypergeometric function (Euler's integral), taken
+    through Pfaff's transformation so that its argument stays in [0, 1). With gap 0 this is
+    `probability_no_purchase`.
+    """
+    x, t_x, big_t = (summary[c].to_numpy() for c in ("x", "t_x", "T"))
+    alive, dead = _terms(params, x, t_x, big_t)
+    gap, horizon = gap_days / DAYS_PER_UNIT, horizon_days / DAYS_PER_UNIT
+    shape, rate = params.r + x, params.alpha + big_t
+
+    def mean_beta_power(s: np.ndarray) -> np.ndarray:
+        # E[(1 + p s)^-shape] for p ~ Beta(a, b + x): 2F1(shape, a; a + b + x; -s), Pfaff form
+        w = s / (1 + s)
+        return (1 + s) ** -params.a * hyp2f1(params.a + params.b - params.r, params.a,
+                                             params.a + params.b + x, w)
+
+    still_alive = mean_beta_power(gap / rate)
+    alive_and_silent = (rate / (rate + horizon)) ** shape * mean_beta_power(gap / (rate + horizon))
+    p_alive = np.exp(alive - np.logaddexp(alive, dead))
+    return (1 - p_alive) + p_alive * (1 - still_alive + alive_and_silent)

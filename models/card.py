@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+from features.labels import LabelSpec
 from models.backtest import BACKTEST_METRICS
 from models.train import FittedChurnModel, TrainParams
 
@@ -37,6 +38,24 @@ def lead_over_baselines(fitted: FittedChurnModel) -> dict[str, float]:
     return lead
 
 
+def definition_of_churn(spec: LabelSpec) -> str:
+    """The churn definition of `spec` as one English sentence (the card is English only)."""
+    h, g, span = spec.horizon_days, spec.gap_days, spec.span_days
+    if spec.definition == "cancellation":
+        if g:
+            return (f"A cancellation in the customer master in the {span} days after the cutoff "
+                    f"(a {g}-day gap, then a {h}-day window; a cancellation during the gap "
+                    "counts too); purchases do not matter.")
+        return (f"A cancellation in the customer master in the {h} days after the cutoff; "
+                "purchases do not matter.")
+    if g:
+        return (f"No completed purchase in the {h} days that start {g} days after the cutoff "
+                f"(days {g + 1} to {span}; the {g}-day gap is left out), or a cancellation in "
+                f"the {span} days after the cutoff.")
+    return (f"No completed purchase in the {h} days after the cutoff, or a cancellation in that "
+            "window.")
+
+
 def model_card(
     fitted: FittedChurnModel, params: TrainParams, data: dict[str, Any],
     backtest: pd.DataFrame, segments: pd.DataFrame, decision: str,
@@ -53,9 +72,8 @@ def model_card(
         f"for validation, refitted on all; validated out of time on {fitted.valid_cutoff}.",
         f"- {len(fitted.features)} features: {', '.join(fitted.features)}.", "",
         "## Definition of churn",
-        f"- No completed purchase in the {fitted.horizon_days} days after the cutoff, or a "
-        "cancellation in that window. Features see only events up to the end of the cutoff "
-        "day (UTC).", "",
+        f"- {definition_of_churn(fitted.label)} Features see only events up to the end of the "
+        "cutoff day (UTC).", "",
         "## Model",
         f"- LightGBM, {fitted.best_iteration} trees (early-stopped on the out-of-time cutoff), "
         f"learning rate {params.learning_rate}, {params.num_leaves} leaves; classes not "

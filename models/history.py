@@ -11,56 +11,81 @@ import numpy as np
 import pandas as pd
 
 from features.build import to_naive_utc
-from features.labels import churn_labels
+from features.labels import LabelSpec, churn_labels
 
 ACTIVE_WINDOW_DAYS = 365
 
 
 def churn_rate_over_time(
-    purchases: pd.DataFrame, horizon_days: int, data_end: dt.date, *,
-    step_days: int = 30, n_cutoffs: int = 12,
+    purchases: pd.DataFrame, spec: LabelSpec, data_end: dt.date, *,
+    customers: pd.DataFrame | None = None, step_days: int = 30, n_cutoffs: int = 12,
 ) -> pd.DataFrame:
-    """`cutoff, active, churned, churn_rate` at monthly cutoffs whose window has ended.
+    """`cutoff, active, churned, churn_rate` at monthly cutoffs whose label window has ended.
 
-    Active at c: a completed purchase in the 365 days up to c. Churned: no completed purchase
-    in (c, c + horizon]. Only cutoffs with c + horizon <= data_end are shown (no censoring).
+    Active at c: a completed purchase in the 365 days up to c and, with a customer master, not
+    cancelled by c. Churned, as `churn_labels` decides it: for `no_purchase`, no completed
+    purchase in (c + g, c + g + H] or (with a master) a cancellation in (c, c + g + H]; for
+    `cancellation`, a cancellation in (c, c + g + H], which needs a master with `cancelled_at`
+    (without one the frame is empty). Only cutoffs with c + g + H <= data_end are shown (no
+    censoring).
     """
+    columns = ["cutoff", "active", "churned", "churn_rate"]
+    master = (customers if customers is not None and "cancelled_at" in customers
+              and len(customers) else None)
+    if spec.definition == "cancellation" and master is None:
+        return pd.DataFrame(columns=columns)
     done = purchases[purchases["status"] == "completed"]
     day = to_naive_utc(done["order_date"]).dt.normalize()
     first = day.min()
-    # customers as integer codes: per cutoff, two boolean masks over the customers (Python
-    # sets of IDs took seconds per report at tens of thousands of customers)
-    codes, customers = pd.factorize(done["customer_id"])
+    # customers as integer codes: per cutoff, boolean masks over the customers (Python sets
+    # of IDs took seconds per report at tens of thousands of customers)
+    codes, ids = pd.factorize(done["customer_id"])
+    if master is not None:
+        cancel_code = ids.get_indexer(master["customer_id"])
+        cancel_day = to_naive_utc(master["cancelled_at"]).dt.normalize()
+        # customers who never bought are never active; NaT: never cancelled
+        known = (cancel_code >= 0) & cancel_day.notna().to_numpy()
+        cancel_code, cancel_day = cancel_code[known], cancel_day[known]
     rows = []
-    last_cutoff = pd.Timestamp(data_end) - pd.Timedelta(days=horizon_days)
+    last_cutoff = pd.Timestamp(spec.last_labelled_cutoff(data_end))
+    gap, span = pd.Timedelta(days=spec.gap_days), pd.Timedelta(days=spec.span_days)
     for k in range(n_cutoffs):
         cutoff = last_cutoff - pd.Timedelta(days=k * step_days)
         if pd.isna(first) or cutoff < first + pd.Timedelta(days=ACTIVE_WINDOW_DAYS // 4):
             break
         window = (day > cutoff - pd.Timedelta(days=ACTIVE_WINDOW_DAYS)) & (day <= cutoff)
-        later = (day > cutoff) & (day <= cutoff + pd.Timedelta(days=horizon_days))
-        active = np.zeros(len(customers), bool)
+        active = np.zeros(len(ids), bool)
         active[codes[window.to_numpy()]] = True
+        churned = np.zeros(len(ids), bool)
+        if master is not None:
+            gone_before = np.zeros(len(ids), bool)
+            gone_before[cancel_code[(cancel_day <= cutoff).to_numpy()]] = True
+            active &= ~gone_before  # not a customer any more at c (not eligible for a label)
+            in_window = ((cancel_day > cutoff) & (cancel_day <= cutoff + span)).to_numpy()
+            churned[cancel_code[in_window]] = True
         if not active.any():
             continue
-        bought = np.zeros(len(customers), bool)
-        bought[codes[later.to_numpy()]] = True
-        churned = int((active & ~bought).sum())
-        rows.append({"cutoff": cutoff, "active": int(active.sum()), "churned": churned,
-                     "churn_rate": churned / int(active.sum())})
-    frame = pd.DataFrame(rows, columns=["cutoff", "active", "churned", "churn_rate"])
+        if spec.definition == "no_purchase":
+            later = (day > cutoff + gap) & (day <= cutoff + span)
+            bought = np.zeros(len(ids), bool)
+            bought[codes[later.to_numpy()]] = True
+            churned |= ~bought
+        count = int((active & churned).sum())
+        rows.append({"cutoff": cutoff, "active": int(active.sum()), "churned": count,
+                     "churn_rate": count / int(active.sum())})
+    frame = pd.DataFrame(rows, columns=columns)
     return frame.sort_values("cutoff").reset_index(drop=True)
 
 
 def realized_outcomes(
-    past_list: pd.DataFrame, purchases: pd.DataFrame, as_of: dt.date, horizon_days: int,
+    past_list: pd.DataFrame, purchases: pd.DataFrame, as_of: dt.date, spec: LabelSpec,
     data_end: dt.date, customers: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """A past risk list joined with what happened: `churned` (0/1) per customer.
+    """A past risk list joined with what happened under `spec`: `churned` (0/1) per customer.
 
-    Raises `CensoredCutoffError` when the list's horizon has not ended by `data_end`.
+    Raises `CensoredCutoffError` when the list's label window has not ended by `data_end`.
     """
-    labels = churn_labels(past_list["customer_id"].astype(str), purchases, as_of, horizon_days,
+    labels = churn_labels(past_list["customer_id"].astype(str), purchases, as_of, spec,
                           data_end=data_end, customers=customers)
     return past_list.merge(labels, on="customer_id", how="inner", validate="one_to_one")
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
+from features.labels import LabelSpec
 from models.baselines import baseline_probabilities
 from models.calibration import Calibrator, choose_calibrator, reliability_table
 from models.evaluate import RetentionAssumptions, classification_metrics
@@ -31,17 +32,12 @@ class TrainParams(BaseModel):
     and the retained-value metric rely on; ranking metrics (PR-AUC, lift) handle imbalance.
     """
 
-    horizon_days: int = Field(90, ge=7, description="Days after the cutoff the label looks at.")
+    label: LabelSpec = Field(default_factory=LabelSpec,
+                             description="The churn definition and its label window.")
     n_cutoffs: int = Field(8, ge=2, description="Monthly cutoffs in the model input.")
     cutoff_step_days: int = Field(30, ge=7)
     min_history_days: int = Field(
         180, ge=0, description="Cutoffs start this long after the first purchase in the data."
-    )
-    gap_days: int = Field(0, ge=0, description="Days between a cutoff and its label window.")
-    churn_definition: Literal["no_purchase", "cancellation"] = Field(
-        "no_purchase",
-        description="no_purchase: no completed order in the window (or a cancellation); "
-        "cancellation: contractual churn, a cancellation in the window only.",
     )
     min_positives: int = Field(100, ge=1, description="Refuse to train with fewer churners.")
     min_negatives: int = Field(100, ge=1, description="Refuse to train with fewer stayers.")
@@ -93,8 +89,8 @@ class TemporalSplit:
     valid_cutoff: dt.date
 
 
-def temporal_split(model_input: pd.DataFrame, horizon_days: int,
-                   valid_cutoff: dt.date | None = None, gap_days: int = 0) -> TemporalSplit:
+def temporal_split(model_input: pd.DataFrame, spec: LabelSpec,
+                   valid_cutoff: dt.date | None = None) -> TemporalSplit:
     """Validate on `valid_cutoff` (default the latest); train only on cutoffs whose label
     window (gap + horizon) has ended by it.
 
@@ -103,12 +99,12 @@ def temporal_split(model_input: pd.DataFrame, horizon_days: int,
     """
     cutoffs = pd.to_datetime(model_input["cutoff"])
     chosen = pd.Timestamp(valid_cutoff) if valid_cutoff else cutoffs.max()
-    latest_train = chosen - pd.Timedelta(days=gap_days + horizon_days)
+    latest_train = pd.Timestamp(spec.last_labelled_cutoff(chosen))
     train = model_input[cutoffs <= latest_train]
     valid = model_input[cutoffs == chosen]
     if train.empty:
         raise TemporalSplitError(
-            f"no cutoff ends its {horizon_days}-day label window by the validation cutoff "
+            f"no cutoff ends its {spec.span_days}-day label window by the validation cutoff "
             f"{chosen.date()}; use more cutoffs (--n-cutoffs) or a shorter horizon"
         )
     return TemporalSplit(train.reset_index(drop=True), valid.reset_index(drop=True),
@@ -138,7 +134,7 @@ class FittedChurnModel:
     classifier: lgb.LGBMClassifier
     features: list[str]
     levels: dict[str, list[str]]
-    horizon_days: int
+    label: LabelSpec
     best_iteration: int
     validation: dict[str, float] = field(default_factory=dict)
     baseline: dict[str, float] = field(default_factory=dict)  # the recency baseline
@@ -172,7 +168,7 @@ class ProbeFit:
 
 def fit_probe(model_input: pd.DataFrame, features: list[str], params: TrainParams,
               valid_cutoff: dt.date | None = None) -> ProbeFit:
-    split = temporal_split(model_input, params.horizon_days, valid_cutoff, params.gap_days)
+    split = temporal_split(model_input, params.label, valid_cutoff)
     _require_both_classes(split.train, "training")
     _require_both_classes(split.valid, "validation")
     levels = category_levels(split.train, features)
@@ -211,8 +207,7 @@ def fit_with_validation(
     value, retention = customer_value(split.valid), params.retention()
     baseline_probability = baseline_probabilities(
         split.train, split.valid, features, params.lightgbm_params(len(split.train)),
-        probe.best_iteration,
-        params.horizon_days, LABEL,
+        probe.best_iteration, params.label, LABEL,
     )
     baselines = {name: classification_metrics(outcome, p, value, retention)
                  for name, p in baseline_probability.items()}
@@ -222,7 +217,7 @@ def fit_with_validation(
     final.fit(model_matrix(model_input, features, levels_all), model_input[LABEL])
     return FittedChurnModel(
         classifier=final, features=list(features), levels=levels_all,
-        horizon_days=params.horizon_days, best_iteration=probe.best_iteration,
+        label=params.label, best_iteration=probe.best_iteration,
         validation=classification_metrics(outcome, choice.oof_probability, value, retention),
         validation_uncalibrated=classification_metrics(outcome, probe.raw_probability, value,
                                                        retention),

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from features.labels import CHURN_DEFINITIONS, LabelSpec
 from pipelines.console import (
     console,
     err,
@@ -46,6 +47,10 @@ AsOf = Annotated[
     ),
 ]
 
+
+# The churn definition's defaults are declared once, on LabelSpec; the options show them.
+LABEL_DEFAULTS: dict[str, Any] = {name: info.default
+                                  for name, info in LabelSpec.model_fields.items()}
 
 VERBOSE = {"on": False}
 
@@ -175,19 +180,19 @@ def train(
     data_dir: DataDir = None,
     as_of: AsOf = None,
     horizon_days: Annotated[
-        int, typer.Option(min=7, help="Churn = no purchase in this many days after a cutoff.")
-    ] = 90,
+        int, typer.Option(min=7, help="Days of the label window after a cutoff (and its gap).")
+    ] = LABEL_DEFAULTS["horizon_days"],
     n_cutoffs: Annotated[
         int, typer.Option(min=2, help="Monthly cutoffs in the training snapshots.")
     ] = 8,
     gap_days: Annotated[
         int, typer.Option(min=0, help="Days between a cutoff and its label window (time the "
                           "retention team needs to act).")
-    ] = 0,
+    ] = LABEL_DEFAULTS["gap_days"],
     churn_definition: Annotated[
         str, typer.Option(help="no_purchase (no completed order in the window, or a "
                           "cancellation) or cancellation (contractual: cancellations only).")
-    ] = "no_purchase",
+    ] = LABEL_DEFAULTS["definition"],
     min_positives: Annotated[
         int, typer.Option(min=1, help="Refuse to train with fewer churners in the snapshots.")
     ] = 100,
@@ -221,14 +226,13 @@ def train(
     from models.train import TrainParams
     from pipelines.flows import train_flow
 
-    if churn_definition not in ("no_purchase", "cancellation"):
-        err.print(f"[red]train failed[/red]: --churn-definition must be no_purchase or "
-                  f"cancellation, not {churn_definition!r}")
+    if churn_definition not in CHURN_DEFINITIONS:
+        err.print(f"[red]train failed[/red]: --churn-definition must be "
+                  f"{' or '.join(CHURN_DEFINITIONS)}, not {churn_definition!r}")
         raise typer.Exit(1)
-    params = TrainParams(horizon_days=horizon_days, n_cutoffs=n_cutoffs,
-                         backtest_origins=backtest_origins, gap_days=gap_days,
-                         churn_definition=churn_definition, min_positives=min_positives,
-                         min_negatives=min_negatives)
+    label = LabelSpec(definition=churn_definition, horizon_days=horizon_days, gap_days=gap_days)
+    params = TrainParams(label=label, n_cutoffs=n_cutoffs, backtest_origins=backtest_origins,
+                         min_positives=min_positives, min_negatives=min_negatives)
     margin = PromotionMargin(min_roc_auc_gain=min_roc_auc_gain, max_pr_auc_loss=max_pr_auc_loss)
     if tune_objective not in ("pr_auc", "log_loss"):
         err.print(f"[red]train failed[/red]: --tune-objective must be pr_auc or log_loss, "

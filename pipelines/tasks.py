@@ -109,22 +109,19 @@ def write_model_input(
     tables = load_source_tables(settings)
     data_end = _resolve_as_of(tables, as_of)
     first_purchase = tables.purchases["order_date"].min().date()
-    # Snapshot options; TrainParams may not carry them yet, so they default here.
-    gap_days, definition = params.gap_days, params.churn_definition
+    spec = params.label
     cutoffs = labelled_cutoffs(
-        data_end, params.horizon_days, params.n_cutoffs, step_days=params.cutoff_step_days,
-        earliest=first_purchase + dt.timedelta(days=params.min_history_days), gap_days=gap_days,
+        data_end, spec, params.n_cutoffs, step_days=params.cutoff_step_days,
+        earliest=first_purchase + dt.timedelta(days=params.min_history_days),
     )
     if len(cutoffs) < 2:
+        gap = f" - {spec.gap_days} days gap" if spec.gap_days else ""
         raise ValueError(
             f"only {len(cutoffs)} cutoff(s) between {first_purchase} + "
-            f"{params.min_history_days} days and {data_end} - {params.horizon_days} days; "
+            f"{params.min_history_days} days and {data_end} - {spec.horizon_days} days{gap}; "
             "training needs at least 2: supply more history or lower --horizon-days"
         )
-    frame = build_model_input(
-        tables, cutoffs, params.horizon_days, data_end=data_end, gap_days=gap_days,
-        definition=definition,
-    )
+    frame = build_model_input(tables, cutoffs, spec, data_end=data_end)
     features = feature_names(tables.available)
     require_enough_examples(
         frame, min_positives=params.min_positives, min_negatives=params.min_negatives,
@@ -132,14 +129,11 @@ def write_model_input(
     for warning in snapshot_warnings(frame, features):
         _logger().warning("model input: %s", warning)
     manifest = snapshot_manifest(frame, SnapshotSettings(
-        horizon_days=params.horizon_days, gap_days=gap_days, definition=definition,
-        cutoffs=[str(c) for c in cutoffs], data_start=str(first_purchase),
+        label=spec, cutoffs=[str(c) for c in cutoffs], data_start=str(first_purchase),
         data_end=str(data_end), sources=list(tables.available),
     ))
     # Snapshots of different label settings must not overwrite each other.
-    variant = (f"_g{gap_days}" if gap_days else "") + (
-        "_cancellation" if definition == "cancellation" else "")
-    path = settings.model_input_dir / f"{data_end}_h{params.horizon_days}{variant}.parquet"
+    path = settings.model_input_dir / f"{data_end}_{spec.file_tag}.parquet"
     frame.attrs[SNAPSHOT_METADATA_KEY] = manifest
     write_parquet_atomic(frame, path)
     write_json_atomic(manifest, path.with_suffix(".json"))

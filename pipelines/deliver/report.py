@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from features.labels import LabelSpec
 from pipelines.deliver import charts
 from pipelines.deliver.i18n import (
     catalog,
@@ -56,6 +57,7 @@ class ReportInputs:
     lapsed_tier: str | None = None  # the policy's win-back tier, kept out of the headline
     lapsed_after_days: int | None = None
     history: pd.DataFrame | None = None
+    label: LabelSpec = field(default_factory=LabelSpec)  # the model's: the history's window
     validation: dict[str, float] = field(default_factory=dict)
     baseline: dict[str, float] = field(default_factory=dict)
     calibration: pd.DataFrame | None = None
@@ -90,6 +92,23 @@ def _section(anchor: str, title: str, content: str) -> str:
 
 def _img(uri: str, alt: str) -> str:
     return f'<img src="{uri}" alt="{_esc(alt)}">'
+
+
+def label_text(key: str, spec: LabelSpec, lang: str) -> str:
+    """The REPORT template `key` for `spec`'s definition and gap, rendered in `lang`.
+
+    A key that depends on the definition has the variants `<key>` (no_purchase), `<key>_gap`,
+    `<key>_cancellation` and `<key>_cancellation_gap`; a key without variants (one sentence fits
+    every spec) is used as it is. Every template gets `horizon`, `gap` and `span` (gap +
+    horizon) and uses the ones it needs.
+    """
+    variant = key + ("_cancellation" if spec.definition == "cancellation" else "") + (
+        "_gap" if spec.gap_days else "")
+    suffixes = ("_gap", "_cancellation", "_cancellation_gap")
+    has_variants = any(key + suffix in catalog(lang).REPORT for suffix in suffixes)
+    chosen = variant if has_variants else key
+    return report_label(chosen, lang, horizon=spec.horizon_days, gap=spec.gap_days,
+                        span=spec.span_days)
 
 
 def render_report(inputs: ReportInputs) -> str:
@@ -171,7 +190,7 @@ def _history(inputs: ReportInputs, label) -> str:
     if history is None or len(history) < 2:
         return _section("churn-over-time", label("churn_over_time"),
                         f'<p class="note">{_esc(inputs.notes.get("history", ""))}</p>')
-    note = label("history_note", horizon=inputs.metadata.get("horizon_days", ""))
+    note = label_text("history_note", inputs.label, inputs.lang)
     return _section("churn-over-time", label("churn_over_time"), _img(charts.line(
         history["cutoff"], history["churn_rate"], label("cutoff"), label("churn_rate"),
         decimal=_decimal(inputs.lang)),

@@ -18,14 +18,14 @@ import pandas as pd
 from pydantic import BaseModel, Field
 
 from features.build import build_customer_features
-from features.labels import CensoredCutoffError
+from features.labels import CensoredCutoffError, LabelSpec
 from models import history
 from models.explain import REASON_GROUPS
 from models.playbook import default_playbook_text, oldest_open_complaints, parse_playbook
 from models.score import SortKey, score_customers
 from models.tiers import TierPolicy, tier_changes
 from pipelines.deliver.i18n import Lang, column_label, format_number, report_label, tier_label
-from pipelines.deliver.report import ReportInputs, render_report
+from pipelines.deliver.report import ReportInputs, label_text, render_report
 from pipelines.deliver.risk_list import risk_list_csv_text, risk_list_workbook
 from pipelines.deliver.summary import summary_markdown
 from pipelines.deliver.wording import worded_risk_list
@@ -107,19 +107,33 @@ def _training_reliability(run_id: str) -> pd.DataFrame | None:
                          "observed": used["observed_rate"].to_numpy()})
 
 
+def _past_label(run_dir: Path, fallback: LabelSpec) -> LabelSpec:
+    """The label spec an archived run's probabilities were made under (its metadata.json);
+    `fallback` for runs archived before scoring recorded it."""
+    try:
+        recorded = json.loads((run_dir / "metadata.json").read_text()).get("label")
+        return LabelSpec.model_validate(recorded) if recorded else fallback
+    except (OSError, ValueError):
+        return fallback
+
+
 def _backtest(
-    settings: Settings, tables, as_of: dt.date, horizon: int
+    settings: Settings, tables, as_of: dt.date, label: LabelSpec
 ) -> tuple[pd.DataFrame, str] | None:
-    """The newest archived run whose horizon has ended, joined with what really happened."""
+    """The newest archived run whose label window has ended, joined with what really happened
+    under the definition its probabilities were made for."""
     data_end = tables.last_event_date().date()
     runs = sorted(settings.scored_dir.glob("*/*/risk_list.parquet"), key=lambda p: p.parent.name)
     for path in reversed(runs):
         past_as_of = dt.date.fromisoformat(path.parent.parent.name)
         if past_as_of >= as_of:
             continue
+        past_label = _past_label(path.parent, label)
+        if past_label.definition == "cancellation" and tables.customers is None:
+            continue  # no customer master now: its cancellations cannot be seen
         past = pd.read_parquet(path, columns=["customer_id", "churn_probability"])
         try:
-            joined = history.realized_outcomes(past, tables.purchases, past_as_of, horizon,
+            joined = history.realized_outcomes(past, tables.purchases, past_as_of, past_label,
                                                data_end, tables.customers)
         except CensoredCutoffError:
             continue
@@ -152,9 +166,8 @@ def run_scoring(
         "as_of": str(as_of), "run_id": run_id, "model_version": version,
         "model_run_id": model_run_id, "customers_scored": len(risk), "tiers": tiers,
         "tier_policy": policy.record(), "sort": sort, "language": lang,
-        "horizon_days": model.horizon_days,
-        "churn_definition": report_label("churn_definition_text", lang,
-                                         horizon=model.horizon_days),
+        "label": model.label.model_dump(), "horizon_days": model.label.horizon_days,
+        "churn_definition": label_text("churn_definition_text", model.label, lang),
         "model_validation": model.validation, "model_baseline_recency": model.baseline,
         "model_valid_cutoff": meta.get("valid_cutoff"), "playbook": playbook_source,
         "value_at_risk_total": round(float(risk["value_at_risk"].sum()), 2),
@@ -229,11 +242,12 @@ def report_inputs(settings, tables, features, risk, contributions, metadata, pol
         return report_label("not_available", lang, what=report_label(what, lang))
 
     notes: dict[str, str] = {}
-    churn_history = history.churn_rate_over_time(tables.purchases, model.horizon_days, as_of)
+    churn_history = history.churn_rate_over_time(tables.purchases, model.label, as_of,
+                                                 customers=tables.customers)
     if len(churn_history) < 2:
         notes["history"] = missing("churn_over_time")
     calibration = lift = None
-    backtest = _backtest(settings, tables, as_of, model.horizon_days)
+    backtest = _backtest(settings, tables, as_of, model.label)
     if backtest is not None:
         joined, run = backtest
         calibration = history.calibration_table(joined["churn_probability"], joined["churned"])
@@ -244,7 +258,7 @@ def report_inputs(settings, tables, features, risk, contributions, metadata, pol
         notes["calibration"] = report_label("calibration_oot", lang,
                                             cutoff=str(meta.get("valid_cutoff", "")))
     else:
-        notes["calibration"] = report_label("calibration_note", lang, horizon=model.horizon_days)
+        notes["calibration"] = label_text("calibration_note", model.label, lang)
     drift = None
     training = _training_features(settings, model_run_id)
     if training is not None:
@@ -254,6 +268,7 @@ def report_inputs(settings, tables, features, risk, contributions, metadata, pol
     return ReportInputs(
         risk=risk, metadata=metadata, tiers=policy.names, top_tiers=policy.top_tiers, lang=lang,
         lapsed_tier=policy.lapsed_tier, lapsed_after_days=policy.lapsed_after_days,
-        history=churn_history, validation=model.validation, baseline=model.baseline,
+        history=churn_history, label=model.label, validation=model.validation,
+        baseline=model.baseline,
         calibration=calibration, lift=lift, drift=drift, notes=notes,
     )

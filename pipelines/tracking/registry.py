@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
+from features.labels import LabelSpec
 from models.calibration import Calibrator
 from models.evaluate import classification_metrics
 from models.promotion import PromotionDecision, PromotionMargin, promotion_decision
@@ -28,6 +29,10 @@ CHALLENGER = "challenger"
 META_ARTIFACT = "churn_model_meta.json"
 HISTORY_TAG = "champion_history"
 HISTORY_KEEP = 200
+# The label spec's fields under the MLflow param names runs have always used (flat, so runs
+# stay comparable in the MLflow UI across versions).
+LABEL_PARAMS = {"definition": "churn_definition", "horizon_days": "horizon_days",
+                "gap_days": "gap_days"}
 
 
 class NoChampionError(LookupError):
@@ -42,6 +47,17 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+def label_params(spec: LabelSpec) -> dict[str, object]:
+    """The label spec as flat MLflow params: `churn_definition`, `horizon_days`, `gap_days`."""
+    return {param: getattr(spec, name) for name, param in LABEL_PARAMS.items()}
+
+
+def label_from_params(params: dict[str, str]) -> LabelSpec:
+    """The label spec a training run logged as params (a missing one takes its default)."""
+    return LabelSpec.model_validate(
+        {name: params[param] for name, param in LABEL_PARAMS.items() if param in params})
+
+
 def load_model_version(settings: Settings, version: str) -> tuple[FittedChurnModel, str]:
     """A registered version rebuilt with its metadata and calibrator; its run id."""
     client = MlflowClient()
@@ -52,9 +68,12 @@ def load_model_version(settings: Settings, version: str) -> tuple[FittedChurnMod
         path = mlflow.artifacts.download_artifacts(
             run_id=info.run_id, artifact_path=META_ARTIFACT, dst_path=folder)
         meta = json.loads(Path(path).read_text())
+    # A meta written before the label spec holds only the horizon: read it as the default
+    # definition without a gap, which is what scoring assumed for such a model.
+    label = LabelSpec.model_validate(meta.get("label") or {"horizon_days": meta["horizon_days"]})
     fitted = FittedChurnModel(
         classifier=classifier, features=meta["features"], levels=meta["category_levels"],
-        horizon_days=int(meta["horizon_days"]), best_iteration=int(meta["best_iteration"]),
+        label=label, best_iteration=int(meta["best_iteration"]),
         validation=meta.get("validation", {}), baseline=meta.get("baseline", {}),
         calibrator=Calibrator.from_dict(meta.get("calibrator")),
     )
@@ -100,26 +119,32 @@ def set_champion(settings: Settings, version: str, how: str, reason: str) -> Non
 
 
 def champion_metrics_on(
-    settings: Settings, champion: str, valid: pd.DataFrame, valid_cutoff: str, data_sha: str
+    settings: Settings, champion: str, valid: pd.DataFrame, valid_cutoff: str, data_sha: str,
+    label: LabelSpec,
 ) -> tuple[dict[str, float] | None, str]:
-    """The champion's ROC-AUC and PR-AUC on the challenger's out-of-time customers.
+    """The champion's ROC-AUC and PR-AUC on the challenger's out-of-time customers, judged
+    against the challenger's labels (`valid`, made under `label`).
 
-    When the champion was validated on the same cutoff with the same number of customers, its
-    recorded out-of-time numbers are that comparison, and a fair one: its validation model never
-    saw those labels (its registered refit did). Otherwise the registered champion scores the
-    rows now; if it was trained on that cutoff's labels the basis says so, since the comparison
-    then favours the champion and only makes the gate stricter.
+    When the champion was validated on the same cutoff with the same number of customers and
+    the same churn definition and window, its recorded out-of-time numbers are that comparison,
+    and a fair one: its validation model never saw those labels (its registered refit did).
+    Otherwise (a different definition means different labels: its recorded numbers answer
+    another question) the registered champion scores the rows now; if it was trained on that
+    cutoff the basis says so, since the comparison then favours the champion and only makes the
+    gate stricter.
     """
     client = MlflowClient()
     run = client.get_run(client.get_model_version(settings.registered_model_name,
                                                   champion).run_id)
     tags, metrics, params = run.data.tags, run.data.metrics, run.data.params
-    if (tags.get("valid_cutoff") == valid_cutoff and metrics.get("oot_n") == len(valid)
-            and "oot_roc_auc" in metrics):
+    champion_label = label_from_params(params)
+    same_label = champion_label == label
+    if (same_label and tags.get("valid_cutoff") == valid_cutoff
+            and metrics.get("oot_n") == len(valid) and "oot_roc_auc" in metrics):
         same = "same" if tags.get("model_input_sha256") == data_sha else "different"
         return ({"roc_auc": metrics["oot_roc_auc"], "pr_auc": metrics["oot_pr_auc"]},
-                f"recorded out-of-time metrics on the same cutoff and {len(valid)} customers "
-                f"({same} model-input hash)")
+                f"recorded out-of-time metrics on the same cutoff, churn definition and "
+                f"{len(valid)} customers ({same} model-input hash)")
     model, _ = load_model_version(settings, champion)
     try:
         probability = model.predict_probability(valid)
@@ -127,9 +152,18 @@ def champion_metrics_on(
         return None, f"champion cannot score these customers ({error})"
     scored = classification_metrics(valid[LABEL].to_numpy(int), np.asarray(probability))
     seen = valid_cutoff in params.get("cutoffs", "").split(",")
+    other = "" if same_label else (
+        f" against this model's churn definition ({_label_text(label)}; the champion's is "
+        f"{_label_text(champion_label)})")
     return ({k: scored[k] for k in ("roc_auc", "pr_auc")},
-            f"champion rescored on cutoff {valid_cutoff}"
-            + (" (it was trained on these labels, which favours it)" if seen else ""))
+            f"champion rescored on cutoff {valid_cutoff}{other}"
+            + (f" (it was trained on {'these labels' if same_label else 'this cutoff'}, which "
+               "favours it)" if seen else ""))
+
+
+def _label_text(spec: LabelSpec) -> str:
+    return (f"{spec.definition}, {spec.horizon_days}-day horizon"
+            + (f", {spec.gap_days}-day gap" if spec.gap_days else ""))
 
 
 def gate_new_version(
@@ -147,7 +181,7 @@ def gate_new_version(
     else:
         valid = fitted.evaluation.valid if fitted.evaluation else pd.DataFrame()
         champion, basis = champion_metrics_on(settings, current, valid,
-                                              str(fitted.valid_cutoff), data_sha)
+                                              str(fitted.valid_cutoff), data_sha, fitted.label)
         decision = (promotion_decision(challenger, champion, margin) if champion is not None
                     else PromotionDecision(False, basis, challenger, None))
     for key, value in {**decision.tags(), "gate_basis": basis,

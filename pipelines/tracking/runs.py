@@ -1,9 +1,9 @@
 """The MLflow edge for training runs: experiment setup and logging everything about a run.
 
-Everything scoring needs to rebuild a model's input (feature list, category levels, horizon,
-calibrator) is logged as `churn_model_meta.json` in the same run as the LightGBM model, so a
-registered version is self-contained. Registry work (gate, promote, rollback, loading) lives in
-`pipelines.tracking.registry`.
+Everything scoring needs to rebuild a model's input and state what it predicts (feature list,
+category levels, label spec, calibrator) is logged as `churn_model_meta.json` in the same run
+as the LightGBM model, so a registered version is self-contained. Registry work (gate, promote,
+rollback, loading) lives in `pipelines.tracking.registry`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from models.tuning import SearchSpace, TrialResult
 from pipelines.store.settings import Settings
 from pipelines.tracking.connect import configure_mlflow, use_tracking_store
 from pipelines.tracking.figures import training_figures
-from pipelines.tracking.registry import META_ARTIFACT
+from pipelines.tracking.registry import META_ARTIFACT, label_params
 
 PIP_REQUIREMENTS = ["lightgbm==4.7.0", "pandas>=3.1,<3.2", "scikit-learn>=1.9,<1.10"]
 
@@ -52,7 +52,8 @@ def model_meta(fitted: FittedChurnModel) -> dict[str, Any]:
     return {
         "features": fitted.features,
         "category_levels": fitted.levels,
-        "horizon_days": fitted.horizon_days,
+        "label": fitted.label.model_dump(),
+        "horizon_days": fitted.label.horizon_days,  # for readers older than the label spec
         "best_iteration": fitted.best_iteration,
         "valid_cutoff": str(fitted.valid_cutoff),
         "train_cutoffs": [str(c) for c in fitted.train_cutoffs],
@@ -92,7 +93,8 @@ def log_training_run(
     sample_frame = model_input.head(200)
     sample = fitted.matrix(sample_frame)
     with mlflow.start_run(experiment_id=experiment_id, run_name="train") as run:
-        mlflow.log_params({**params.model_dump(), **run_params,
+        mlflow.log_params({**params.model_dump(exclude={"label"}), **label_params(params.label),
+                           **run_params,
                            "calibration_method": fitted.calibrator.method})
         mlflow.log_metrics(run_metrics(fitted, extra_metrics or {}))
         mlflow.set_tags({"model_input_sha256": model_input_hash,

@@ -1,11 +1,14 @@
-"""Label windows: (c, c + H], eligibility, cancellation and censoring."""
+"""Label windows: (c + g, c + g + H], eligibility, cancellation, censoring, and LabelSpec."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 
-from features.labels import CensoredCutoffError, churn_labels
+from features.labels import CensoredCutoffError, LabelSpec, churn_labels
 from tests import factories as f
 
 CUTOFF = "2024-03-31"
@@ -13,8 +16,8 @@ CUTOFF = "2024-03-31"
 
 def labels_for(purchases, customers=None, horizon=30, gap=0, data_end="2024-12-31"):
     eligible = pd.Series(sorted(set(purchases["customer_id"])))
-    out = churn_labels(eligible, purchases, CUTOFF, horizon, data_end=data_end,
-                       customers=customers, gap_days=gap)
+    out = churn_labels(eligible, purchases, CUTOFF, LabelSpec(horizon_days=horizon, gap_days=gap),
+                       data_end=data_end, customers=customers)
     return dict(zip(out["customer_id"], out["churned"], strict=True))
 
 
@@ -65,22 +68,75 @@ def test_contractual_definition_counts_only_cancellations():
                           ("B", "2023-01-01", "SMB", "2024-05-01"),        # day after: no
                           ("C", "2023-01-01", "SMB", "2024-04-20")])       # bought, cancelled
     eligible = pd.Series(["A", "B", "C"])
-    out = churn_labels(eligible, purchases, CUTOFF, 30, data_end="2024-12-31",
-                       customers=master, definition="cancellation")
+    out = churn_labels(eligible, purchases, CUTOFF,
+                       LabelSpec(definition="cancellation", horizon_days=30),
+                       data_end="2024-12-31", customers=master)
     assert out["churned"].tolist() == [1, 0, 1]
 
 
 def test_contractual_definition_needs_a_customer_master():
     purchases = f.purchases([("A", "2024-03-01", 1)])
     with pytest.raises(ValueError, match="needs a customer master"):
-        churn_labels(pd.Series(["A"]), purchases, CUTOFF, 30, data_end="2024-12-31",
-                     definition="cancellation")
-    with pytest.raises(ValueError, match="unknown churn definition"):
-        churn_labels(pd.Series(["A"]), purchases, CUTOFF, 30, data_end="2024-12-31",
-                     definition="lapsed")
+        churn_labels(pd.Series(["A"]), purchases, CUTOFF,
+                     LabelSpec(definition="cancellation", horizon_days=30),
+                     data_end="2024-12-31")
+    with pytest.raises(ValueError, match="'no_purchase' or 'cancellation'"):
+        LabelSpec(definition="lapsed", horizon_days=30)
 
 
 def test_gap_also_delays_censoring():
     purchases = f.purchases([("A", "2024-03-01", 1)])
     with pytest.raises(CensoredCutoffError, match="needs data up to 2024-05-07"):
         labels_for(purchases, gap=7, data_end="2024-05-06")
+
+
+def test_a_cancellation_during_the_gap_is_churn_under_both_definitions():
+    purchases = f.purchases([("A", "2024-03-01", 1), ("A", "2024-04-20", 1)])  # bought in window
+    master = f.customers([("A", "2023-01-01", "SMB", "2024-04-03")])  # cancelled in the gap
+    assert labels_for(purchases, customers=master, gap=7) == {"A": 1}
+    out = churn_labels(pd.Series(["A"]), purchases, CUTOFF,
+                       LabelSpec(definition="cancellation", horizon_days=30, gap_days=7),
+                       data_end="2024-12-31", customers=master)
+    assert out["churned"].tolist() == [1]
+
+
+def test_label_spec_defaults_are_the_retail_definition():
+    spec = LabelSpec()
+    assert (spec.definition, spec.horizon_days, spec.gap_days) == ("no_purchase", 90, 0)
+    assert spec.span_days == 90 and spec.file_tag == "h90"
+
+
+def test_label_spec_window_arithmetic():
+    spec = LabelSpec(horizon_days=30, gap_days=7)
+    cutoff = dt.date(2024, 3, 31)
+    assert spec.span_days == 37
+    assert spec.window_start(cutoff) == dt.date(2024, 4, 8)  # c + g + 1: first counted day
+    assert spec.window_end(cutoff) == dt.date(2024, 5, 7)  # c + g + H: last counted day
+    assert spec.cancellation_start(cutoff) == dt.date(2024, 4, 1)  # c + 1, gap or not
+    assert spec.last_labelled_cutoff("2024-05-07") == cutoff
+    assert spec.is_labelled(cutoff, dt.date(2024, 5, 7))
+    assert not spec.is_labelled(cutoff, "2024-05-06")
+    # a timestamp or a datetime string means its calendar day
+    assert spec.window_end(pd.Timestamp("2024-03-31 18:00", tz="UTC")) == dt.date(2024, 5, 7)
+    assert spec.window_start("2024-03-31 23:59") == dt.date(2024, 4, 8)
+    assert LabelSpec(horizon_days=30).window_start(cutoff) == dt.date(2024, 4, 1)
+
+
+def test_label_spec_file_tag_keeps_the_snapshot_names():
+    assert LabelSpec(horizon_days=60).file_tag == "h60"
+    assert LabelSpec(gap_days=30).file_tag == "h90_g30"
+    assert LabelSpec(definition="cancellation", horizon_days=60).file_tag == "h60_cancellation"
+    assert LabelSpec(definition="cancellation", gap_days=14).file_tag == "h90_g14_cancellation"
+
+
+def test_label_spec_is_validated_frozen_and_equal_by_value():
+    for bad in ({"horizon_days": 6}, {"gap_days": -1}, {"horizon": 90}, {"definition": ""}):
+        with pytest.raises(ValidationError):
+            LabelSpec(**bad)
+    spec = LabelSpec(definition="cancellation", gap_days=30)
+    with pytest.raises(ValidationError):
+        spec.gap_days = 0
+    assert spec.model_dump() == {"definition": "cancellation", "horizon_days": 90, "gap_days": 30}
+    again = LabelSpec.model_validate(spec.model_dump())
+    assert again == spec and hash(again) == hash(spec)
+    assert spec != LabelSpec(gap_days=30)

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from features.build import build_customer_features
-from features.labels import churn_labels
+from features.labels import LabelSpec, churn_labels
 from tests import factories as f
 
 AS_OF = dt.date(2024, 6, 30)
@@ -100,9 +100,11 @@ def test_moving_one_purchase_past_the_cutoff_changes_only_its_customer(history, 
 def test_labels_depend_only_on_purchases_inside_the_window(inside, outside):
     eligible = pd.Series(CUSTOMERS)
     base = [(c, "2024-01-01", 1) for c in CUSTOMERS]
-    with_outside = churn_labels(eligible, f.purchases(base + inside + outside), AS_OF, 90,
+    spec = LabelSpec(horizon_days=90)
+    with_outside = churn_labels(eligible, f.purchases(base + inside + outside), AS_OF, spec,
                                 data_end="2025-12-31")
-    without = churn_labels(eligible, f.purchases(base + inside), AS_OF, 90, data_end="2025-12-31")
+    without = churn_labels(eligible, f.purchases(base + inside), AS_OF, spec,
+                           data_end="2025-12-31")
     pd.testing.assert_frame_equal(with_outside, without)
     bought = {c for c, _, _ in inside}
     expected = [0 if c in bought else 1 for c in CUSTOMERS]

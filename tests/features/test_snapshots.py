@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pandas as pd
 
+from features.labels import LabelSpec
 from features.snapshots import (
     SnapshotSettings,
     build_model_input,
@@ -27,7 +29,8 @@ def small_tables():
 
 def test_model_input_has_one_row_per_eligible_customer_per_cutoff_with_labels():
     cutoffs = [dt.date(2024, 1, 31), dt.date(2024, 2, 29)]
-    frame = build_model_input(small_tables(), cutoffs, 30, data_end=dt.date(2024, 4, 30))
+    frame = build_model_input(small_tables(), cutoffs, LabelSpec(horizon_days=30),
+                              data_end=dt.date(2024, 4, 30))
     got = {(pd.Timestamp(c).date().isoformat(), k): y
            for c, k, y in frame[["cutoff", "customer_id", "churned"]].itertuples(index=False)}
     # Jan 31: A buys 02-10, B never again. Feb 29: A buys 03-20, C's next order is 04-15 (>30d)
@@ -36,23 +39,24 @@ def test_model_input_has_one_row_per_eligible_customer_per_cutoff_with_labels():
 
 
 def test_gap_pulls_the_last_labelled_cutoff_back():
-    no_gap = labelled_cutoffs(dt.date(2024, 12, 31), 90, 2, earliest=dt.date(2024, 1, 1))
-    gap = labelled_cutoffs(dt.date(2024, 12, 31), 90, 2, earliest=dt.date(2024, 1, 1),
-                           gap_days=14)
+    no_gap = labelled_cutoffs(dt.date(2024, 12, 31), LabelSpec(horizon_days=90), 2,
+                              earliest=dt.date(2024, 1, 1))
+    gap = labelled_cutoffs(dt.date(2024, 12, 31), LabelSpec(horizon_days=90, gap_days=14), 2,
+                           earliest=dt.date(2024, 1, 1))
     assert no_gap[-1] == dt.date(2024, 10, 2) and gap[-1] == dt.date(2024, 9, 18)
 
 
 def test_manifest_records_settings_hash_and_label_rates():
     cutoffs = [dt.date(2024, 1, 31), dt.date(2024, 2, 29)]
-    frame = build_model_input(small_tables(), cutoffs, 30, data_end=dt.date(2024, 4, 30),
-                              gap_days=0)
-    settings = SnapshotSettings(horizon_days=30, cutoffs=[str(c) for c in cutoffs],
+    spec = LabelSpec(horizon_days=30)
+    frame = build_model_input(small_tables(), cutoffs, spec, data_end=dt.date(2024, 4, 30))
+    settings = SnapshotSettings(label=spec, cutoffs=[str(c) for c in cutoffs],
                                 data_start="2024-01-05", data_end="2024-04-30",
                                 sources=["purchases"])
     manifest = snapshot_manifest(frame, settings)
     assert manifest["sha256"] == frame_content_hash(frame)
-    assert (manifest["horizon_days"], manifest["gap_days"], manifest["definition"]) == (
-        30, 0, "no_purchase")
+    assert manifest["label"] == {"definition": "no_purchase", "horizon_days": 30, "gap_days": 0}
+    json.dumps(manifest)  # written beside the parquet as JSON
     assert manifest["windows_days"] == [30, 90, 180, 365]
     assert manifest["label_rate_by_cutoff"]["2024-01-31"] == {"rows": 2, "churn_rate": 0.5}
     assert manifest["rows"] == 5 and "recency_days" in manifest["features"]

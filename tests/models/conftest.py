@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from features.catalog import feature_names
+from features.labels import LabelSpec
 from models.train import TrainParams, fit_with_validation
 
 SOURCES = ["purchases", "complaints", "interactions", "customers"]
@@ -45,6 +46,6 @@ def model_input() -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def fitted(model_input):
-    params = TrainParams(horizon_days=60, max_boost_rounds=200, early_stopping_rounds=20,
-                         min_child_samples=20, n_jobs=1)
+    params = TrainParams(label=LabelSpec(horizon_days=60), max_boost_rounds=200,
+                         early_stopping_rounds=20, min_child_samples=20, n_jobs=1)
     return fit_with_validation(model_input, feature_names(SOURCES), params)

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 
 from features.catalog import feature_names
+from features.labels import LabelSpec
 from models.backtest import (
     backtest_origins,
     backtest_summary,
@@ -25,8 +26,8 @@ def test_origins_are_the_latest_cutoffs_with_a_labelled_history(model_input):
 
 
 def test_backtest_gives_one_row_per_origin_and_a_spread(model_input):
-    params = TrainParams(horizon_days=60, max_boost_rounds=60, early_stopping_rounds=10,
-                         min_child_samples=20, backtest_origins=2, n_jobs=1)
+    params = TrainParams(label=LabelSpec(horizon_days=60), max_boost_rounds=60,
+                         early_stopping_rounds=10, min_child_samples=20, backtest_origins=2, n_jobs=1)
     table = rolling_origin_backtest(model_input, feature_names(SOURCES), params)
     assert table["origin"].tolist() == ["2024-04-30", "2024-05-30"]
     # the earlier origin trains on fewer cutoffs: only those labelled by it

@@ -3,6 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.integrate import quad
+from scipy.special import betaln
 
 from models.btyd import (
     DAYS_PER_UNIT,
@@ -10,6 +12,7 @@ from models.btyd import (
     fit_bgnbd,
     probability_alive,
     probability_no_purchase,
+    probability_no_purchase_after_gap,
     summary_from_features,
 )
 
@@ -75,3 +78,43 @@ def test_summary_from_rfm_features():
     assert summary["x"].tolist() == [0.0, 3.0]
     assert summary["T"].tolist() == [2.0, 10.0]
     assert summary["t_x"].tolist() == [0.0, 9.0]
+
+
+GAP_PARAMS = BgNbdParams(r=0.7, alpha=2.0, a=0.8, b=2.5)
+GAP_SUMMARY = pd.DataFrame({"x": [0.0, 3.0, 10.0], "t_x": [0.0, 20.0, 50.0],
+                            "T": [0.5, 52.0, 52.0]})
+
+
+def test_no_purchase_after_a_gap_of_zero_is_the_plain_probability():
+    np.testing.assert_allclose(
+        probability_no_purchase_after_gap(GAP_PARAMS, GAP_SUMMARY, 0, 90),
+        probability_no_purchase(GAP_PARAMS, GAP_SUMMARY, 90), rtol=1e-12)
+
+
+def test_no_purchase_after_a_gap_matches_a_simulation():
+    # x = 0: alive for sure, with lambda ~ Gamma(r, alpha + T) and p ~ Beta(a, b); each gap
+    # purchase is a drop-out chance, then the window must stay empty
+    rng, n = np.random.default_rng(0), 400_000
+    rate = rng.gamma(GAP_PARAMS.r, 1 / (GAP_PARAMS.alpha + 0.5), n)
+    drop = rng.beta(GAP_PARAMS.a, GAP_PARAMS.b, n)
+    gap, horizon = 30 / DAYS_PER_UNIT, 90 / DAYS_PER_UNIT
+    alive = rng.random(n) < (1 - drop) ** rng.poisson(rate * gap)
+    none = ~alive | (rng.poisson(rate * horizon) == 0)
+    got = probability_no_purchase_after_gap(GAP_PARAMS, GAP_SUMMARY, 30, 90)
+    assert got[0] == pytest.approx(none.mean(), abs=0.004)
+
+
+def test_no_purchase_after_a_gap_matches_the_integral_over_the_drop_out_probability():
+    params, (x, _, big_t) = GAP_PARAMS, GAP_SUMMARY.iloc[1]
+    gap, horizon = 30 / DAYS_PER_UNIT, 90 / DAYS_PER_UNIT
+    shape, rate = params.r + x, params.alpha + big_t
+    density = lambda p: np.exp((params.a - 1) * np.log(p) + (params.b + x - 1) * np.log1p(-p)  # noqa: E731
+                               - betaln(params.a, params.b + x))
+    survives = quad(lambda p: density(p) * (rate / (rate + p * gap)) ** shape, 0, 1)[0]
+    silent = quad(lambda p: density(p) * (rate / (rate + p * gap + horizon)) ** shape, 0, 1)[0]
+    alive = probability_alive(params, GAP_SUMMARY.iloc[[1]])[0]
+    expected = (1 - alive) + alive * (1 - survives + silent)
+    got = probability_no_purchase_after_gap(params, GAP_SUMMARY, 30, 90)
+    assert got[1] == pytest.approx(expected, rel=1e-8)
+    # a gap only adds chances to drop out before the window
+    assert (got > probability_no_purchase(params, GAP_SUMMARY, 90)).all()

@@ -5,6 +5,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from features.labels import LabelSpec
 from models.history import (
     calibration_table,
     churn_rate_over_time,
@@ -22,10 +23,71 @@ def test_churn_rate_over_time_counts_active_customers_who_did_not_return():
         ("c", "2023-01-01", 10),                            # not active in the 365 days
         ("d", "2024-04-01", 10, "cancelled"),               # not a completed purchase
     ])
-    frame = churn_rate_over_time(purchases, 60, dt.date(2024, 6, 29), n_cutoffs=1)
+    frame = churn_rate_over_time(purchases, LabelSpec(horizon_days=60), dt.date(2024, 6, 29),
+                                 n_cutoffs=1)
     assert frame["cutoff"].tolist() == [pd.Timestamp("2024-04-30")]
     assert frame[["active", "churned"]].iloc[0].tolist() == [2, 1]
     assert frame["churn_rate"].iloc[0] == 0.5
+
+
+def _history_data():
+    """Cutoff 2024-04-30; with a 30-day gap and a 30-day horizon the purchase window is
+    (05-30, 06-29] and cancellations count in (04-30, 06-29]."""
+    purchases = f.purchases([
+        ("a", "2024-01-10", 10), ("a", "2024-05-15", 10),  # came back in the gap only
+        ("b", "2024-02-01", 10), ("b", "2024-06-10", 10),  # came back in the window
+        ("c", "2024-03-01", 10), ("c", "2024-06-20", 10),  # bought in the window, cancelled
+        ("d", "2024-03-01", 10),                            # cancelled before the cutoff
+        ("e", "2023-01-01", 10),                            # not active in the 365 days
+        ("g", "2024-04-01", 10), ("g", "2024-06-29", 10),  # bought on the window's last day
+        ("h", "2024-04-20", 10),                            # gone; cancelled the day after
+    ])
+    customers = f.customers([
+        ("a", "2023-01-01", "SMB"), ("b", "2023-01-01", "SMB"),
+        ("c", "2023-01-01", "SMB", "2024-05-10"), ("d", "2023-01-01", "SMB", "2024-04-15"),
+        ("e", "2023-01-01", "SMB"), ("g", "2023-01-01", "SMB"),
+        ("h", "2023-01-01", "SMB", "2024-06-30"),
+    ])
+    return purchases, customers
+
+
+def _counts(frame: pd.DataFrame) -> list[int]:
+    assert frame["cutoff"].tolist() == [pd.Timestamp("2024-04-30")]
+    return frame[["active", "churned"]].iloc[0].tolist()
+
+
+def test_churn_rate_over_time_follows_the_gap_and_counts_cancellations():
+    purchases, customers = _history_data()
+    end = dt.date(2024, 6, 29)
+    gap = LabelSpec(horizon_days=30, gap_days=30)
+    # active: a, b, c, g, h (d had cancelled by the cutoff); churned: a (only bought in the
+    # gap), c (cancelled in the window although it bought), h (nothing in the window)
+    frame = churn_rate_over_time(purchases, gap, end, customers=customers, n_cutoffs=1)
+    assert _counts(frame) == [5, 3] and frame["churn_rate"].iloc[0] == 0.6
+    # without the gap a's purchase on 05-15 counts: churned are c and h
+    plain = churn_rate_over_time(purchases, LabelSpec(horizon_days=60), end,
+                                 customers=customers, n_cutoffs=1)
+    assert _counts(plain) == [5, 2]
+    # without a customer master: d is active and churned, c is not churned
+    alone = churn_rate_over_time(purchases, gap, end, n_cutoffs=1)
+    assert _counts(alone) == [6, 3]
+
+
+def test_contractual_churn_rate_counts_cancellations_only():
+    purchases, customers = _history_data()
+    end = dt.date(2024, 6, 29)
+    spec = LabelSpec(definition="cancellation", horizon_days=30, gap_days=30)
+    # of a, b, c, g, h only c cancelled in (04-30, 06-29]; h cancelled a day too late
+    frame = churn_rate_over_time(purchases, spec, end, customers=customers, n_cutoffs=1)
+    assert _counts(frame) == [5, 1] and frame["churn_rate"].iloc[0] == 0.2
+    # a cancellation in the gap counts too: with a 10-day window c still churns
+    late = LabelSpec(definition="cancellation", horizon_days=10, gap_days=30)
+    shorter = churn_rate_over_time(purchases, late, dt.date(2024, 6, 9), customers=customers,
+                                   n_cutoffs=1)
+    assert _counts(shorter) == [5, 1]
+    # no customer master, no cancellations to count: nothing to show
+    empty = churn_rate_over_time(purchases, spec, end, n_cutoffs=1)
+    assert empty.empty and list(empty.columns) == ["cutoff", "active", "churned", "churn_rate"]
 
 
 def test_calibration_and_lift_tables():

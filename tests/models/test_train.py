@@ -4,11 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from features.labels import LabelSpec
 from models.train import TemporalSplitError, temporal_split
 
 
 def test_temporal_split_never_trains_on_a_window_overlapping_validation(model_input):
-    split = temporal_split(model_input, horizon_days=60)
+    split = temporal_split(model_input, LabelSpec(horizon_days=60))
     valid_cutoff = pd.Timestamp(split.valid_cutoff)
     assert set(split.valid["cutoff"]) == {valid_cutoff}
     train_cutoffs = pd.to_datetime(split.train["cutoff"])
@@ -21,7 +22,7 @@ def test_temporal_split_never_trains_on_a_window_overlapping_validation(model_in
 
 def test_temporal_split_refuses_when_no_cutoff_fits(model_input):
     with pytest.raises(TemporalSplitError, match="shorter horizon"):
-        temporal_split(model_input, horizon_days=400)
+        temporal_split(model_input, LabelSpec(horizon_days=400))
 
 
 def test_model_beats_the_recency_baseline_on_synthetic_signal(fitted):
@@ -40,7 +41,8 @@ def test_category_levels_are_fixed_at_training(fitted, model_input):
 
 def test_explicit_validation_cutoff_never_leaks_a_later_cutoff(model_input):
     cutoffs = sorted(pd.to_datetime(model_input["cutoff"]).unique())
-    split = temporal_split(model_input, horizon_days=60, valid_cutoff=cutoffs[-2].date())
+    split = temporal_split(model_input, LabelSpec(horizon_days=60),
+                           valid_cutoff=cutoffs[-2].date())
     assert pd.to_datetime(split.train["cutoff"]).max() + pd.Timedelta(days=60) <= cutoffs[-2]
     assert cutoffs[-1] not in set(pd.to_datetime(split.train["cutoff"]))
 
@@ -65,7 +67,7 @@ def test_every_baseline_is_judged_on_the_same_customers(fitted):
 
 def test_a_gap_pushes_training_cutoffs_further_back(model_input):
     """With a gap, a training window (c + gap, c + gap + H] must still end by validation."""
-    split = temporal_split(model_input, horizon_days=30, gap_days=30)
+    split = temporal_split(model_input, LabelSpec(horizon_days=30, gap_days=30))
     valid_cutoff = pd.Timestamp(split.valid_cutoff)
     train_cutoffs = pd.to_datetime(split.train["cutoff"])
     assert (train_cutoffs + pd.Timedelta(days=60) <= valid_cutoff).all()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,7 @@ def build_demo_data_dir(data_dir: Path) -> None:
     model_input = tasks.write_model_input.fn(root, None, params)
     tasks.fit_and_register.fn(root, model_input, params)
     data_end = dt.date.fromisoformat(model_input["data_end"])
-    tasks.score_and_archive.fn(root, data_end - dt.timedelta(days=params.horizon_days + 5),
+    tasks.score_and_archive.fn(root, data_end - dt.timedelta(days=params.label.span_days + 5),
                                ScoreParams())
     tasks.score_and_archive.fn(root, None, ScoreParams(lang="nl"))
 
@@ -40,6 +41,11 @@ def test_explore_notebook_runs_on_demo_data(tmp_path, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{data_dir / 'mlflow' / 'mlflow.db'}")
     build_demo_data_dir(data_dir)
     monkeypatch.setenv("CHURN_DATA_DIR", str(data_dir))
+    # The kernel runs in notebooks/: put this checkout first on its path, so the notebook runs
+    # against the code under test and not whichever checkout the environment has installed.
+    root = str(NOTEBOOK.parents[1])
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [root, os.environ.get(
+        "PYTHONPATH")])))
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     client = nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3",
                                      resources={"metadata": {"path": str(NOTEBOOK.parent)}})

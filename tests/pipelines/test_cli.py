@@ -57,3 +57,13 @@ def test_score_without_a_model_says_what_to_do(prefect_api, tmp_path, monkeypatc
     result = runner.invoke(app, ["score", "--data-dir", str(tmp_path / "data")])
     assert result.exit_code == 1
     assert "run `churn train` first" in " ".join(result.output.split())
+
+
+def test_train_refuses_an_unknown_churn_definition_and_shows_the_label_defaults(tmp_path):
+    result = runner.invoke(app, ["train", "--data-dir", str(tmp_path / "data"),
+                                 "--churn-definition", "lapsed"])
+    assert result.exit_code == 1
+    assert "--churn-definition must be no_purchase or cancellation, not 'lapsed'" in " ".join(
+        result.output.split())
+    shown = " ".join(runner.invoke(app, ["train", "--help"]).output.split())
+    assert "[default: 90]" in shown and "[default: no_purchase]" in shown

@@ -152,3 +152,76 @@ def test_an_order_history_alone_still_gives_a_risk_list(demo, tmp_path):
     assert len(risk) > 0 and risk["churn_probability"].between(0, 1).all()
     groups = set(risk[["reason_group_1", "reason_group_2", "reason_group_3"]].stack()) - {""}
     assert groups <= {"overdue", "purchases_falling", "returns"}
+
+
+@pytest.fixture(scope="module")
+def contractual(demo, tmp_path_factory):
+    """The demo's exports trained with the contractual definition and a 30-day gap, then scored
+    (its own data dir and MLflow store)."""
+    import shutil
+
+    from features.labels import LabelSpec
+    from models.train import TrainParams
+    from pipelines.flows import ingest_flow, score_flow, train_flow
+
+    source_dir, _ = demo
+    data_dir = tmp_path_factory.mktemp("contractual") / "data"
+    shutil.copytree(source_dir / "raw", data_dir / "raw")
+    ingest_flow(str(data_dir))
+    spec = LabelSpec(definition="cancellation", gap_days=30)
+    # cancellations are rarer than lapses: fewer churners than the default guard asks for
+    params = TrainParams(label=spec, n_cutoffs=6, max_boost_rounds=300, min_positives=30,
+                         min_negatives=30)
+    trained = train_flow(str(data_dir), None, params)
+    scored = score_flow(str(data_dir), None)
+    return data_dir, spec, trained, scored
+
+
+def test_a_contractual_gap_definition_is_stated_and_used_everywhere(contractual):
+    data_dir, spec, trained, scored = contractual
+    from features.build import to_naive_utc
+    from pipelines.store.staged import load_source_tables
+    from pipelines.tracking.registry import META_ARTIFACT, load_champion
+
+    settings = Settings.from_env(data_dir)
+    # the training snapshot: its own file name, the spec in its manifest, cancellation labels
+    data_end = pd.Timestamp(trained["valid_cutoff"]) + pd.Timedelta(days=spec.span_days)
+    snapshot = settings.model_input_dir / f"{data_end.date()}_h90_g30_cancellation.parquet"
+    assert snapshot.exists(), sorted(p.name for p in settings.model_input_dir.iterdir())
+    manifest = json.loads(snapshot.with_suffix(".json").read_text())
+    assert manifest["label"] == {"definition": "cancellation", "horizon_days": 90, "gap_days": 30}
+    frame = pd.read_parquet(snapshot)
+    last = frame[frame["cutoff"] == frame["cutoff"].max()]
+    master = load_source_tables(settings).customers.set_index("customer_id")
+    cancel = to_naive_utc(master["cancelled_at"]).reindex(last["customer_id"]).to_numpy()
+    cutoff = last["cutoff"].iloc[0]
+    within = (cancel >= cutoff + pd.Timedelta(days=1)) & (cancel < cutoff + pd.Timedelta(days=121))
+    assert last["churned"].tolist() == within.astype(int).tolist()  # cancelled in (c, c + 120]
+    assert 0 < last["churned"].sum() < len(last)
+
+    # MLflow: the flat params, the model meta, the reloaded champion and the model card
+    run = mlflow.get_run(trained["run_id"])
+    assert (run.data.params["churn_definition"], run.data.params["gap_days"],
+            run.data.params["horizon_days"]) == ("cancellation", "30", "90")
+    assert run.data.params["model_input_file"] == snapshot.name
+    meta = json.loads(mlflow.artifacts.load_text(f"runs:/{trained['run_id']}/{META_ARTIFACT}"))
+    assert meta["label"] == spec.model_dump()
+    model, _, _ = load_champion(settings)
+    assert model.label == spec
+    card = mlflow.artifacts.load_text(f"runs:/{trained['run_id']}/model_card.md")
+    assert ("A cancellation in the customer master in the 120 days after the cutoff (a 30-day "
+            "gap, then a 90-day window") in card
+    assert "No completed purchase" not in card
+
+    # the scoring run: metadata, report.md and report.html state the same definition
+    run_dir = Path(scored["run_dir"])
+    metadata = json.loads((run_dir / "metadata.json").read_text())
+    assert metadata["label"] == spec.model_dump() and metadata["horizon_days"] == 90
+    definition = metadata["churn_definition"]
+    assert "cancellation" in definition and "30-day gap" in definition
+    assert "purchase in the 90 days" not in definition
+    assert definition in (run_dir / "report.md").read_text(encoding="utf-8")
+    page = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert definition in page
+    # the churn-rate history is the contractual rate, over the spec's window
+    assert "who cancelled in the next 120 days (a 30-day gap plus a 90-day window)" in page

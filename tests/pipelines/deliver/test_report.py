@@ -11,8 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from features.labels import LabelSpec
 from models.history import calibration_table, lift_table
-from pipelines.deliver.report import ReportInputs, render_report
+from pipelines.deliver.i18n import LANGUAGES
+from pipelines.deliver.report import ReportInputs, label_text, render_report
 
 CHROMIUM = shutil.which("chromium") or (
     "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
@@ -118,3 +120,35 @@ def test_lapsed_customers_have_their_own_card_and_stay_out_of_the_top_tier_figur
     by_tier = page.split('id="by-tier"')[1].split("</section>")[0]
     assert by_tier.index(">Safe<") < by_tier.index(">Lapsed<")  # listed after every tier
     assert "background:#a0aec0\">Lapsed" in by_tier
+
+
+SPECS = [LabelSpec(), LabelSpec(gap_days=30), LabelSpec(definition="cancellation"),
+         LabelSpec(definition="cancellation", horizon_days=60, gap_days=14)]
+
+
+@pytest.mark.parametrize("lang", list(LANGUAGES))
+def test_definition_and_history_texts_follow_the_label_spec(lang):
+    for key in ("churn_definition_text", "history_note"):
+        texts = [label_text(key, spec, lang) for spec in SPECS]
+        assert len(set(texts)) == len(SPECS), key  # one sentence per definition and gap
+        assert "{" not in "".join(texts)
+        assert "30" in texts[1] and "60" in texts[3] and "14" in texts[3] and "74" in texts[3]
+    # a key without variants fits every spec
+    assert "74" in label_text("calibration_note", SPECS[3], lang)
+
+
+def test_definition_texts_in_english():
+    assert label_text("churn_definition_text", LabelSpec(), "en") == (
+        "No completed purchase in the 90 days after the data date, or a cancellation in that "
+        "window.")
+    assert label_text("churn_definition_text", SPECS[3], "en") == (
+        "A cancellation in the 74 days after the data date (a 14-day gap, then a 60-day window; "
+        "a cancellation during the gap counts too); purchases do not count.")
+
+
+def test_history_note_states_the_models_definition():
+    inputs = report_inputs()
+    inputs.label = LabelSpec(definition="cancellation", gap_days=30)
+    page = render_report(inputs)
+    assert ("who cancelled in the next 120 days (a 30-day gap plus a 90-day window)." in page)
+    assert "made no purchase" not in page

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 
 import mlflow
@@ -10,25 +12,30 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from features.catalog import feature_names
+from features.labels import LabelSpec
 from models.promotion import PromotionMargin
 from models.train import TrainParams, fit_with_validation
 from pipelines.store.settings import Settings
 from pipelines.tracking.connect import configure_mlflow
 from pipelines.tracking.registry import (
     CHALLENGER,
+    META_ARTIFACT,
     RegistryError,
     champion_history,
     champion_version,
     gate_new_version,
+    label_from_params,
+    label_params,
     load_champion,
+    load_model_version,
     promote,
     rollback,
 )
 from pipelines.tracking.runs import log_training_run
 from tests.models.conftest import SOURCES, synthetic_model_input
 
-PARAMS = TrainParams(horizon_days=60, max_boost_rounds=150, early_stopping_rounds=20,
-                     min_child_samples=20, n_jobs=1)
+PARAMS = TrainParams(label=LabelSpec(horizon_days=60), max_boost_rounds=150,
+                     early_stopping_rounds=20, min_child_samples=20, n_jobs=1)
 NOISE = ["spend_lifetime", "segment", "region"]  # unrelated to churn in the synthetic data
 
 
@@ -126,3 +133,49 @@ def test_pointing_at_one_store_does_not_leak_into_the_next_settings(tmp_path, mo
     use_tracking_store(Settings.from_env(tmp_path / "a"))
     other = Settings.from_env(tmp_path / "b")
     assert str(tmp_path / "b") in other.mlflow_tracking_uri
+
+
+def test_label_spec_round_trips_through_flat_params():
+    spec = LabelSpec(definition="cancellation", horizon_days=60, gap_days=30)
+    flat = label_params(spec)
+    assert flat == {"churn_definition": "cancellation", "horizon_days": 60, "gap_days": 30}
+    assert label_from_params({k: str(v) for k, v in flat.items()} | {"seed": "7"}) == spec
+    assert label_from_params({"horizon_days": "60"}) == LabelSpec(horizon_days=60)
+
+
+def test_a_champion_with_another_definition_is_rescored_not_taken_from_its_record(registry):
+    """Same cutoff, same customers, but other labels: its recorded metrics answer another
+    question, so the champion is scored on the challenger's labels."""
+    settings, frame, models, train = registry
+    if champion_version(settings) is None:
+        train("weak")
+    spec = LabelSpec(horizon_days=60, gap_days=30)
+    fitted = dataclasses.replace(models["strong"], label=spec)
+    logged = log_training_run(settings, fitted, PARAMS.model_copy(update={"label": spec}),
+                              model_input=frame, model_input_path=Path(settings.data_dir) / "x",
+                              model_input_hash="same-data", run_params={"kind": "gap"})
+    gate_new_version(settings, logged.version, fitted, "same-data", PromotionMargin())
+    basis = MlflowClient().get_model_version(settings.registered_model_name,
+                                             logged.version).tags["gate_basis"]
+    assert basis.startswith("champion rescored on cutoff"), basis
+    assert "against this model's churn definition (no_purchase, 60-day horizon, 30-day gap; " \
+           "the champion's is no_purchase, 60-day horizon)" in basis
+    params = mlflow.get_run(logged.run_id).data.params
+    assert (params["churn_definition"], params["horizon_days"], params["gap_days"]) == (
+        "no_purchase", "60", "30")
+    assert "label" not in params
+    assert load_model_version(settings, logged.version)[0].label == spec
+
+
+def test_a_meta_from_before_the_label_spec_reads_as_the_default_definition(registry):
+    settings, frame, models, _ = registry
+    logged = log_training_run(settings, models["weak"], PARAMS, model_input=frame,
+                              model_input_path=Path(settings.data_dir) / "x",
+                              model_input_hash="old", run_params={"kind": "old"})
+    client = MlflowClient()
+    meta = json.loads(mlflow.artifacts.load_text(f"runs:/{logged.run_id}/{META_ARTIFACT}"))
+    assert meta["label"] == {"definition": "no_purchase", "horizon_days": 60, "gap_days": 0}
+    old = {k: v for k, v in meta.items() if k != "label"}  # as written before: horizon only
+    client.log_text(logged.run_id, json.dumps(old), META_ARTIFACT)
+    model, _ = load_model_version(settings, logged.version)
+    assert model.label == LabelSpec(horizon_days=60)
