@@ -13,7 +13,8 @@ import sys
 import pandas as pd
 
 from features.catalog import FEATURES
-from models.train import TrainParams, fit_with_validation
+from models.params import TrainParams
+from models.train import fit_with_validation
 
 SETS: dict[str, tuple[str, ...]] = {
     "rfm": ("rfm",),

@@ -28,7 +28,8 @@ from models.btyd import (
     probability_no_purchase,
     summary_from_features,
 )
-from models.train import LABEL, TrainParams, fit_probe
+from models.params import TrainParams
+from models.train import LABEL, fit_probe
 
 BTYD = ["bgnbd_p_alive", "bgnbd_p_none_90d", "bgnbd_rate_per_week", "bgnbd_expected_90d"]
 

@@ -25,8 +25,10 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from features.catalog import FEATURES
-from models.train import LABEL, TrainParams, fit_probe
+from models.params import TrainParams
+from models.train import LABEL, fit_probe
 from pipelines.sample import simulator as sim
+from pipelines.sample.config import SimulationConfig
 
 ORACLE_STATE = ["oracle_state", "oracle_weeks_in_state"]
 ORACLE_TRAITS = ["oracle_order_rate", "oracle_engage_rate", "oracle_frailty"]
@@ -56,8 +58,8 @@ def _recording(n: int, weeks: dict[int, np.ndarray]):
 
 
 def hidden_history(customers: int, seed: int) -> tuple[pd.DataFrame, dict[int, np.ndarray],
-                                                       sim.SimulationConfig]:
-    config = sim.SimulationConfig(customers=customers, seed=seed, truth_replicates=2)
+                                                       SimulationConfig]:
+    config = SimulationConfig(customers=customers, seed=seed, truth_replicates=2)
     weeks: dict[int, np.ndarray] = {}
     traits = {}
     draw = sim._draw_traits

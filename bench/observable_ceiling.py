@@ -34,6 +34,7 @@ from sklearn.metrics import roc_auc_score
 
 from models.evaluate import classification_metrics
 from pipelines.sample import simulator as sim
+from pipelines.sample.config import SimulationConfig
 
 GRID_RATE, GRID_FRAILTY, GRID_ENGAGE = 16, 6, 6
 CHUNK = 1500
@@ -58,7 +59,7 @@ def trait_grid() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return r.ravel(), engage.ravel(), f.ravel()
 
 
-def weekly_observations(business: sim.SimulatedBusiness, config: sim.SimulationConfig,
+def weekly_observations(business: sim.SimulatedBusiness, config: SimulationConfig,
                         customers: pd.Index) -> dict[str, np.ndarray]:
     """Per eligible customer and weekly step: orders, interactions, unsubscribe, complaint
     windows on at the week start (unresolved > 14 days, repeat, bad rating)."""
@@ -192,7 +193,7 @@ def _transition_back(v: np.ndarray, p_risk: np.ndarray) -> np.ndarray:
 def main(truth_path: str, risk_path: str, customers: int, seed: int) -> dict:
     truth = pd.read_csv(truth_path, dtype={"customer_id": str})
     risk = pd.read_parquet(risk_path)[["customer_id", "churn_probability"]]
-    config = sim.SimulationConfig(customers=customers, seed=seed, truth_replicates=2)
+    config = SimulationConfig(customers=customers, seed=seed, truth_replicates=2)
     business = sim.simulate_business(config)
     ids = pd.Index(truth["customer_id"])
     probability = filtered_probability(weekly_observations(business, config, ids))

@@ -61,21 +61,24 @@ def main(step: str, data_dir: str, customers: int) -> dict:
         facts["compute_seconds"] = round(time.perf_counter() - start, 3)
         facts["purchases"] = len(tables.purchases)
     elif step == "train":
-        from models.train import TrainParams
-        from pipelines.tasks import fit_and_register, write_model_input
+        from models.params import TrainParams
+        from models.promotion import PromotionMargin
+        from pipelines.tasks import fit_and_register, resolve_cutoff, write_model_input
 
         params = TrainParams()
-        model_input = write_model_input.fn(data_dir, None, params)
-        trained = fit_and_register.fn(data_dir, model_input, params)
+        data_end = resolve_cutoff.fn(settings, None)
+        model_input = write_model_input.fn(settings, data_end, params)
+        trained = fit_and_register.fn(settings, model_input, params, PromotionMargin())
         facts = {"rows": int(pd.read_parquet(model_input["path"]).shape[0]),
                  "oot_roc_auc": round(trained["validation"]["roc_auc"], 4),
                  "baseline_recency_roc_auc": round(trained["baseline_recency"]["roc_auc"], 4),
                  "best_iteration": trained["best_iteration"]}
     elif step == "score":
-        from pipelines.tasks import grade_against_ground_truth, score_and_archive
+        from pipelines.deliver.params import ScoreParams
+        from pipelines.tasks import grade_against_ground_truth, resolve_cutoff, score_and_archive
 
-        scored = score_and_archive.fn(data_dir, None)
-        graded = grade_against_ground_truth.fn(data_dir, scored, {"run_id": _last_run(settings)})
+        scored = score_and_archive.fn(settings, resolve_cutoff.fn(settings, None), ScoreParams())
+        graded = grade_against_ground_truth.fn(settings, scored, {"run_id": _last_run(settings)})
         facts = {"customers_scored": scored["customers_scored"],
                  **{k: round(v, 4) for k, v in graded.items()}}
     else:

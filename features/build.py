@@ -33,10 +33,6 @@ def to_naive_utc(series: pd.Series) -> pd.Series:
     return pd.to_datetime(series)
 
 
-def as_date(value: dt.date | str | pd.Timestamp) -> dt.date:
-    return pd.Timestamp(value).date()
-
-
 def _frame_for_duckdb(frame: pd.DataFrame, ts_columns: tuple[str, ...]) -> pd.DataFrame:
     out = frame.copy()
     for column in ts_columns:

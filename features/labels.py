@@ -18,7 +18,7 @@ which states or uses the definition reads the same thing.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Literal, TypeAlias, get_args
+from typing import TYPE_CHECKING, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,16 +27,6 @@ if TYPE_CHECKING:  # pandas is imported where labels are computed: the CLI reads
 
 ChurnDefinition = Literal["no_purchase", "cancellation"]
 CHURN_DEFINITIONS: tuple[str, ...] = get_args(ChurnDefinition)
-
-DateLike: TypeAlias = dt.date | str  # a pd.Timestamp is a dt.date too
-
-
-def as_day(value: DateLike) -> dt.date:
-    """The calendar date of a date, a datetime (pd.Timestamp included) or an ISO string."""
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value.date() if isinstance(value, dt.datetime) else value
-
 
 class CensoredCutoffError(ValueError):
     """The label window of a cutoff runs past the end of the data, so its labels are unknown."""
@@ -63,26 +53,26 @@ class LabelSpec(BaseModel):
         """Days from a cutoff to the last day of its label window (gap + horizon)."""
         return self.gap_days + self.horizon_days
 
-    def window_start(self, cutoff: DateLike) -> dt.date:
+    def window_start(self, cutoff: dt.date) -> dt.date:
         """First calendar day whose purchases count for the label of `cutoff`: c + g + 1."""
-        return as_day(cutoff) + dt.timedelta(days=self.gap_days + 1)
+        return cutoff + dt.timedelta(days=self.gap_days + 1)
 
-    def window_end(self, cutoff: DateLike) -> dt.date:
+    def window_end(self, cutoff: dt.date) -> dt.date:
         """Last calendar day of the label window of `cutoff` (included): c + g + H."""
-        return as_day(cutoff) + dt.timedelta(days=self.span_days)
+        return cutoff + dt.timedelta(days=self.span_days)
 
-    def cancellation_start(self, cutoff: DateLike) -> dt.date:
+    def cancellation_start(self, cutoff: dt.date) -> dt.date:
         """First calendar day whose cancellations count: c + 1, whatever the gap (a customer
         who cancels during the gap is lost all the same)."""
-        return as_day(cutoff) + dt.timedelta(days=1)
+        return cutoff + dt.timedelta(days=1)
 
-    def last_labelled_cutoff(self, data_end: DateLike) -> dt.date:
+    def last_labelled_cutoff(self, data_end: dt.date) -> dt.date:
         """The latest cutoff whose label window ends by `data_end`: data_end - g - H."""
-        return as_day(data_end) - dt.timedelta(days=self.span_days)
+        return data_end - dt.timedelta(days=self.span_days)
 
-    def is_labelled(self, cutoff: DateLike, data_end: DateLike) -> bool:
+    def is_labelled(self, cutoff: dt.date, data_end: dt.date) -> bool:
         """Whether the label window of `cutoff` has ended by `data_end` (no censoring)."""
-        return self.window_end(cutoff) <= as_day(data_end)
+        return self.window_end(cutoff) <= data_end
 
     @property
     def file_tag(self) -> str:
@@ -97,10 +87,10 @@ class LabelSpec(BaseModel):
 def churn_labels(
     eligible_customers: pd.Series,
     purchases: pd.DataFrame,
-    as_of: DateLike,
+    as_of: dt.date,
     spec: LabelSpec,
     *,
-    data_end: DateLike,
+    data_end: dt.date,
     customers: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """`customer_id, churned` (0/1) for the given eligible customers at `as_of`.
@@ -110,7 +100,7 @@ def churn_labels(
     """
     import pandas as pd
 
-    from features.build import as_date, to_naive_utc
+    from features.build import to_naive_utc
 
     has_master = customers is not None and "cancelled_at" in customers
     if spec.definition == "cancellation" and not has_master:
@@ -118,13 +108,12 @@ def churn_labels(
             "the 'cancellation' churn definition needs a customer master with cancelled_at; "
             "supply a customers export or use the 'no_purchase' definition"
         )
-    as_of = as_date(as_of)
     window_end = spec.window_end(as_of)
     if not spec.is_labelled(as_of, data_end):
         gap = f" after a {spec.gap_days}-day gap" if spec.gap_days else ""
         raise CensoredCutoffError(
             f"cutoff {as_of} needs data up to {window_end} for a {spec.horizon_days}-day "
-            f"label{gap}, but the data ends on {as_date(data_end)}"
+            f"label{gap}, but the data ends on {data_end}"
         )
     start = pd.Timestamp(spec.window_start(as_of))
     stop = pd.Timestamp(window_end + dt.timedelta(days=1))

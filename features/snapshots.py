@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
-from features.build import as_date, build_customer_features
+from features.build import build_customer_features
 from features.catalog import FEATURE_WINDOWS_DAYS, feature_names
 from features.labels import LabelSpec, churn_labels
 from features.sources import SourceTables
@@ -49,7 +49,6 @@ def snapshot_manifest(frame: pd.DataFrame, settings: SnapshotSettings) -> dict:
 
 def monthly_cutoffs(last_cutoff: dt.date, count: int, step_days: int = 30) -> list[dt.date]:
     """`count` cutoffs ending at `last_cutoff`, `step_days` apart, oldest first."""
-    last_cutoff = as_date(last_cutoff)
     return [last_cutoff - dt.timedelta(days=step_days * k) for k in range(count - 1, -1, -1)]
 
 
@@ -59,7 +58,7 @@ def labelled_cutoffs(
     """The latest `count` cutoffs whose label window (gap included) fits in the data and that
     start after `earliest` (so features have history behind them), oldest first."""
     last = spec.last_labelled_cutoff(data_end)
-    return [c for c in monthly_cutoffs(last, count, step_days) if c >= as_date(earliest)]
+    return [c for c in monthly_cutoffs(last, count, step_days) if c >= earliest]
 
 
 def build_model_input(

@@ -10,14 +10,8 @@ import pandas as pd
 
 from models.calibration import choose_calibrator
 from models.evaluate import classification_metrics
-from models.train import (
-    LABEL,
-    ProbeFit,
-    TemporalSplitError,
-    TrainParams,
-    customer_value,
-    fit_probe,
-)
+from models.params import TrainParams
+from models.train import LABEL, ProbeFit, TemporalSplitError, customer_value, fit_probe
 
 BACKTEST_METRICS = ("roc_auc", "pr_auc", "brier", "log_loss", "ece", "top_decile_lift")
 TENURE_BANDS = ((0, 180, "tenure <6m"), (180, 365, "tenure 6-12m"),

@@ -8,7 +8,8 @@ import pandas as pd
 
 from features.labels import LabelSpec
 from models.backtest import BACKTEST_METRICS
-from models.train import FittedChurnModel, TrainParams
+from models.params import TrainParams
+from models.train import FittedChurnModel
 
 HEADLINE = ("roc_auc", "pr_auc", "brier", "log_loss", "ece", "top_decile_lift",
             "precision_top10", "recall_top10", "retained_value_top_decile")

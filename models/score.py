@@ -9,20 +9,18 @@ turns the keys into the retention team's sentences.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
 from models.explain import REASON_GROUPS, reason_columns, shap_contributions
+from models.params import SortKey
 from models.playbook import default_playbook_text, parse_playbook, suggested_actions
 from models.segments import expected_revenue_12m, rfm_scores, rfm_segment, value_at_risk
 from models.tiers import TierPolicy
 from models.train import FittedChurnModel
 
-SortKey = Literal["tier", "value", "probability"]
 # (column, ascending) per sort. "tier" is how a retention team works the list: the most urgent
 # tier first, the largest value at risk first within it. "value" alone would put a large but
 # safe customer above a Critical one.

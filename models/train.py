@@ -7,75 +7,20 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, Field
 
 from features.labels import LabelSpec
 from models.baselines import baseline_probabilities
 from models.calibration import Calibrator, choose_calibrator, reliability_table
-from models.evaluate import RetentionAssumptions, classification_metrics
+from models.evaluate import classification_metrics
 from models.matrix import category_levels, model_matrix
+from models.params import TrainParams
 
 LABEL = "churned"
 VALUE_COLUMN = "spend_365d"
-SMALL_DATA_ROWS = 100_000
-
-
-class TrainParams(BaseModel):
-    """Business and model parameters of a training run (typed flow parameters).
-
-    Classes are not re-weighted: weighting would distort the probabilities that calibration
-    and the retained-value metric rely on; ranking metrics (PR-AUC, lift) handle imbalance.
-    """
-
-    label: LabelSpec = Field(default_factory=LabelSpec,
-                             description="The churn definition and its label window.")
-    n_cutoffs: int = Field(8, ge=2, description="Monthly cutoffs in the model input.")
-    cutoff_step_days: int = Field(30, ge=7)
-    min_history_days: int = Field(
-        180, ge=0, description="Cutoffs start this long after the first purchase in the data."
-    )
-    min_positives: int = Field(100, ge=1, description="Refuse to train with fewer churners.")
-    min_negatives: int = Field(100, ge=1, description="Refuse to train with fewer stayers.")
-    learning_rate: float = 0.03
-    num_leaves: int = 15
-    min_child_samples: int = 50
-    feature_fraction: float = 0.8
-    bagging_fraction: float = 0.8
-    lambda_l2: float = 1.0
-    max_boost_rounds: int = 2000
-    early_stopping_rounds: int = 100
-    seed: int = 7
-    n_jobs: int = Field(
-        0, description="LightGBM threads; -1 all cores; 0 auto: 1 below 100k rows (threads "
-        "cost more than they save on small data, especially on shared cores), else all.")
-    calibration_folds: int = Field(5, ge=2, description="Folds for out-of-fold calibration.")
-    backtest_origins: int = Field(3, ge=1, description="Latest cutoffs used as backtest origins.")
-    save_rate: float = Field(0.2, ge=0, le=1, description="Share of contacted churners kept.")
-    contact_cost: float = Field(0.0, ge=0, description="Cost of one contact, in spend units.")
-
-    def lightgbm_params(self, rows: int | None = None) -> dict[str, Any]:
-        threads = self.n_jobs or (1 if rows is not None and rows < SMALL_DATA_ROWS else -1)
-        return {
-            "objective": "binary",
-            "learning_rate": self.learning_rate,
-            "num_leaves": self.num_leaves,
-            "min_child_samples": self.min_child_samples,
-            "colsample_bytree": self.feature_fraction,
-            "subsample": self.bagging_fraction,
-            "subsample_freq": 1,
-            "reg_lambda": self.lambda_l2,
-            "random_state": self.seed,
-            "n_jobs": threads,
-            "verbose": -1,
-        }
-
-    def retention(self) -> RetentionAssumptions:
-        return RetentionAssumptions(save_rate=self.save_rate, contact_cost=self.contact_cost)
 
 
 class TemporalSplitError(ValueError):

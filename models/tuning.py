@@ -17,7 +17,8 @@ from pydantic import BaseModel
 from sklearn.metrics import average_precision_score, log_loss
 
 from models.backtest import origin_probes
-from models.train import LABEL, TrainParams
+from models.params import TrainParams
+from models.train import LABEL
 
 Objective = Literal["pr_auc", "log_loss"]
 

@@ -1,7 +1,8 @@
 """`churn`: the command line. Each command runs the matching Prefect flow.
 
 Prefect and MLflow are imported only inside commands, so `churn --help` is instant and the
-environment defaults below are in place before Prefect reads its settings.
+environment defaults below are in place before Prefect reads its settings. Option defaults
+are read from the typed parameter models (declared once there), never repeated here.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import BaseModel
 
 from features.labels import CHURN_DEFINITIONS, LabelSpec
+from models.params import TrainParams, TuningParams
+from models.promotion import PromotionMargin
 from pipelines.console import (
     console,
     err,
@@ -24,6 +28,9 @@ from pipelines.console import (
     print_scoring,
     print_training,
 )
+from pipelines.deliver.params import ScoreParams
+from pipelines.sample.config import SimulationConfig
+from pipelines.store.settings import data_directory
 
 app = typer.Typer(
     help="Churn-risk pipeline: CRM exports in, a ranked risk list with reasons out.",
@@ -43,14 +50,27 @@ AsOf = Annotated[
     dt.datetime | None,
     typer.Option(
         "--as-of", formats=["%Y-%m-%d"],
-        help="Cutoff date YYYY-MM-DD (UTC). Default: the last event date in the staged data.",
+        help="Cutoff date YYYY-MM-DD (UTC): features see events up to the end of this day. "
+             "Default: the last event date in the staged data.",
+    ),
+]
+DataEnd = Annotated[
+    dt.datetime | None,
+    typer.Option(
+        "--data-end", "--as-of", formats=["%Y-%m-%d"],
+        help="Last day YYYY-MM-DD (UTC) the labels may look at: snapshots are taken at cutoffs "
+             "whose label windows end by it. Default: the last event date in the staged "
+             "data. (--as-of is an older name for this option.)",
     ),
 ]
 
 
-# The churn definition's defaults are declared once, on LabelSpec; the options show them.
-LABEL_DEFAULTS: dict[str, Any] = {name: info.default
-                                  for name, info in LabelSpec.model_fields.items()}
+def default(model: type[BaseModel], field: str) -> Any:
+    """A typed parameter model's default for `field`: declared there, only shown here."""
+    return model.model_fields[field].get_default(call_default_factory=True)
+
+
+SAMPLE = SimulationConfig()
 
 VERBOSE = {"on": False}
 
@@ -66,7 +86,7 @@ def _options(
 
 def prepare_environment(data_dir: Path | None) -> str:
     """Embedded-default settings for Prefect, unless the user set them; the data dir to use."""
-    root = Path(data_dir or os.environ.get("CHURN_DATA_DIR") or "data").expanduser().resolve()
+    root = data_directory(data_dir)
     # A cold ephemeral server on 2 cores needs more than Prefect's 20 s default to start.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -116,8 +136,9 @@ class Dialect(StrEnum):
 @app.command()
 def generate(
     data_dir: DataDir = None,
-    customers: Annotated[int, typer.Option(min=50, help="Customers to simulate.")] = 5_000,
-    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 42,
+    customers: Annotated[int, typer.Option(min=50, help="Customers to simulate.")
+                         ] = SAMPLE.customers,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = SAMPLE.seed,
     dialect: Annotated[Dialect, typer.Option(
         help="How the exports look: canonical CSVs, tr (Logo ERP, cp1254, `;`, 1.234,56), "
              "nl (Dutch Excel CSVs), shopify (orders export), zendesk (overlapping ticket "
@@ -178,104 +199,69 @@ def features(data_dir: DataDir = None, as_of: AsOf = None) -> None:
 @app.command()
 def train(
     data_dir: DataDir = None,
-    as_of: AsOf = None,
+    data_end: DataEnd = None,
     horizon_days: Annotated[
         int, typer.Option(min=7, help="Days of the label window after a cutoff (and its gap).")
-    ] = LABEL_DEFAULTS["horizon_days"],
+    ] = default(LabelSpec, "horizon_days"),
     n_cutoffs: Annotated[
         int, typer.Option(min=2, help="Monthly cutoffs in the training snapshots.")
-    ] = 8,
+    ] = default(TrainParams, "n_cutoffs"),
     gap_days: Annotated[
         int, typer.Option(min=0, help="Days between a cutoff and its label window (time the "
                           "retention team needs to act).")
-    ] = LABEL_DEFAULTS["gap_days"],
+    ] = default(LabelSpec, "gap_days"),
     churn_definition: Annotated[
         str, typer.Option(help="no_purchase (no completed order in the window, or a "
                           "cancellation) or cancellation (contractual: cancellations only).")
-    ] = LABEL_DEFAULTS["definition"],
+    ] = default(LabelSpec, "definition"),
     min_positives: Annotated[
         int, typer.Option(min=1, help="Refuse to train with fewer churners in the snapshots.")
-    ] = 100,
+    ] = default(TrainParams, "min_positives"),
     min_negatives: Annotated[
         int, typer.Option(min=1, help="Refuse to train with fewer stayers in the snapshots.")
-    ] = 100,
+    ] = default(TrainParams, "min_negatives"),
     min_roc_auc_gain: Annotated[
         float, typer.Option(help="Promotion gate: ROC-AUC the new model must add over the "
                             "champion on the same out-of-time cutoff.")
-    ] = 0.002,
+    ] = default(PromotionMargin, "min_roc_auc_gain"),
     max_pr_auc_loss: Annotated[
         float, typer.Option(min=0, help="Promotion gate: PR-AUC the new model may lose.")
-    ] = 0.0,
+    ] = default(PromotionMargin, "max_pr_auc_loss"),
     backtest_origins: Annotated[
         int, typer.Option(min=1, help="Latest cutoffs used as rolling-origin backtest origins.")
-    ] = 3,
+    ] = default(TrainParams, "backtest_origins"),
     tune: Annotated[
         int, typer.Option("--tune", min=0, help="Run N Optuna trials on the temporal backtest "
                           "first (each a nested MLflow run); 0 = use the default parameters.")
-    ] = 0,
+    ] = default(TuningParams, "trials"),
     tune_objective: Annotated[
         str, typer.Option(help="What tuning optimises: pr_auc (out-of-time PR-AUC, maximised) "
                           "or log_loss (minimised).")
-    ] = "pr_auc",
+    ] = default(TuningParams, "objective"),
 ) -> None:
-    """Train LightGBM on snapshots whose label windows end by --as-of, calibrate it out of time,
-    log it to MLflow and register a version; it becomes champion only if it beats the current
-    champion on the same out-of-time cutoff (or there is none)."""
+    """Train LightGBM on snapshots whose label windows end by --data-end, calibrate it out of
+    time, log it to MLflow and register a version; it becomes champion only if it beats the
+    current champion on the same out-of-time cutoff (or there is none)."""
     root = prepare_environment(data_dir)
-    from models.promotion import PromotionMargin
-    from models.train import TrainParams
     from pipelines.flows import train_flow
 
     if churn_definition not in CHURN_DEFINITIONS:
         err.print(f"[red]train failed[/red]: --churn-definition must be "
                   f"{' or '.join(CHURN_DEFINITIONS)}, not {churn_definition!r}")
         raise typer.Exit(1)
-    label = LabelSpec(definition=churn_definition, horizon_days=horizon_days, gap_days=gap_days)
-    params = TrainParams(label=label, n_cutoffs=n_cutoffs, backtest_origins=backtest_origins,
-                         min_positives=min_positives, min_negatives=min_negatives)
-    margin = PromotionMargin(min_roc_auc_gain=min_roc_auc_gain, max_pr_auc_loss=max_pr_auc_loss)
     if tune_objective not in ("pr_auc", "log_loss"):
         err.print(f"[red]train failed[/red]: --tune-objective must be pr_auc or log_loss, "
                   f"not {tune_objective!r}")
         raise typer.Exit(1)
-    result = _run("train", lambda: train_flow(root, as_of.date() if as_of else None, params,
-                                              margin, tune, tune_objective))
+    label = LabelSpec.model_validate({"definition": churn_definition,
+                                      "horizon_days": horizon_days, "gap_days": gap_days})
+    params = TrainParams(label=label, n_cutoffs=n_cutoffs, backtest_origins=backtest_origins,
+                         min_positives=min_positives, min_negatives=min_negatives)
+    margin = PromotionMargin(min_roc_auc_gain=min_roc_auc_gain, max_pr_auc_loss=max_pr_auc_loss)
+    tuning = TuningParams.model_validate({"trials": tune, "objective": tune_objective})
+    end = data_end.date() if data_end else None
+    result = _run("train", lambda: train_flow(root, end, params, margin, tuning))
     print_training(result)
-
-
-@app.command()
-def promote(
-    version: Annotated[str, typer.Argument(help="Registered version of churn-model to serve.")],
-    data_dir: DataDir = None,
-    reason: Annotated[str, typer.Option(help="Why (kept in the champion history).")] = "manual",
-) -> None:
-    """Make VERSION the champion (scoring uses it from now on); recorded in the history."""
-    root = prepare_environment(data_dir)
-    from pipelines.store.settings import Settings
-    from pipelines.tracking.connect import configure_mlflow
-    from pipelines.tracking.registry import champion_history
-    from pipelines.tracking.registry import promote as promote_version
-
-    settings = Settings.from_env(root)
-    configure_mlflow(settings)
-    _run("promote", lambda: promote_version(settings, version, reason))
-    print_history(champion_history(settings))
-
-
-@app.command()
-def rollback(data_dir: DataDir = None) -> None:
-    """Make the previous champion the champion again; recorded in the history."""
-    root = prepare_environment(data_dir)
-    from pipelines.store.settings import Settings
-    from pipelines.tracking.connect import configure_mlflow
-    from pipelines.tracking.registry import champion_history
-    from pipelines.tracking.registry import rollback as rollback_champion
-
-    settings = Settings.from_env(root)
-    configure_mlflow(settings)
-    version = _run("rollback", lambda: rollback_champion(settings))
-    console.print(f"champion is now version {version}")
-    print_history(champion_history(settings))
 
 
 def _registry_settings(data_dir: Path | None):
@@ -289,6 +275,33 @@ def _registry_settings(data_dir: Path | None):
 
 
 @app.command()
+def promote(
+    version: Annotated[str, typer.Argument(help="Registered version of churn-model to serve.")],
+    data_dir: DataDir = None,
+    reason: Annotated[str, typer.Option(help="Why (kept in the champion history).")] = "manual",
+) -> None:
+    """Make VERSION the champion (scoring uses it from now on); recorded in the history."""
+    from pipelines.tracking.registry import champion_history
+    from pipelines.tracking.registry import promote as promote_version
+
+    settings = _registry_settings(data_dir)
+    _run("promote", lambda: promote_version(settings, version, reason))
+    print_history(champion_history(settings))
+
+
+@app.command()
+def rollback(data_dir: DataDir = None) -> None:
+    """Make the previous champion the champion again; recorded in the history."""
+    from pipelines.tracking.registry import champion_history
+    from pipelines.tracking.registry import rollback as rollback_champion
+
+    settings = _registry_settings(data_dir)
+    version = _run("rollback", lambda: rollback_champion(settings))
+    console.print(f"champion is now version {version}")
+    print_history(champion_history(settings))
+
+
+@app.command()
 def score(
     data_dir: DataDir = None,
     as_of: AsOf = None,
@@ -296,11 +309,11 @@ def score(
         str, typer.Option(help="Rank by 'tier' (the most urgent tier first, largest value at "
                                "risk first within it), 'value' (value at risk alone) or "
                                "'probability'.")
-    ] = "tier",
+    ] = default(ScoreParams, "sort"),
     lang: Annotated[
         str, typer.Option(help="Language of reasons, tiers, segments, actions and headers: "
                                "en, tr or nl.")
-    ] = "en",
+    ] = default(ScoreParams, "lang"),
     csv_delimiter: Annotated[
         str | None, typer.Option(help="CSV delimiter. Default: ';' for tr/nl, ',' for en.")
     ] = None,
@@ -336,7 +349,6 @@ def _score_params(sort, lang, csv_delimiter, tier_policy, critical_top, lapsed_a
     from pydantic import ValidationError
 
     from models.tiers import TierPolicy
-    from pipelines.deliver.scoring_run import ScoreParams
 
     try:
         if tier_policy is not None and critical_top is not None:
@@ -359,14 +371,16 @@ def _score_params(sort, lang, csv_delimiter, tier_policy, critical_top, lapsed_a
 @app.command()
 def demo(
     data_dir: DataDir = None,
-    customers: Annotated[int, typer.Option(min=500, help="Customers to simulate.")] = 5_000,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    customers: Annotated[int, typer.Option(min=500, help="Customers to simulate.")
+                         ] = SAMPLE.customers,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = SAMPLE.seed,
     lang: Annotated[str, typer.Option(help="Language of the risk list, report and summary: "
-                                           "en, tr or nl.")] = "en",
+                                           "en, tr or nl.")] = default(ScoreParams, "lang"),
 ) -> None:
     """Generate sample exports, then ingest → train → score, and show the riskiest customers."""
     root = prepare_environment(data_dir)
-    score_params = _score_params("tier", lang, None, None, None, step="demo")
+    score_params = _score_params(default(ScoreParams, "sort"), lang, None, None, None,
+                                 step="demo")
     from pipelines.flows import demo_flow
 
     result = _run("demo", lambda: demo_flow(root, customers, seed, score_params=score_params))
@@ -386,8 +400,6 @@ def demo(
     if tracking.startswith("sqlite:///"):
         console.print(f"  open it with: mlflow ui --backend-store-uri {tracking} --workers 1",
                       soft_wrap=True)
-
-
 
 
 def main() -> None:

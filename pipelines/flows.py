@@ -1,6 +1,10 @@
 """Prefect flows: the wiring between IO tasks and the pure `features` / `models` code.
 
-Flows read like a table of contents; tasks do the IO and pass paths, not frames.
+Flows read like a table of contents. Each builds the `Settings` of its data dir once at its
+entry and resolves its dates once (`tasks.resolve_cutoff`); tasks get both, pass paths
+rather than frames, and never read the environment or the clock. Every parameter's default
+is declared once, in its typed model (`TrainParams`, `TuningParams`, `PromotionMargin`,
+`ScoreParams`, `SimulationConfig`); `prefect.yaml` overrides only what it changes.
 """
 
 from __future__ import annotations
@@ -10,19 +14,24 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
+from models.params import TrainParams, TuningParams
 from models.promotion import PromotionMargin
-from models.train import TrainParams
 from pipelines import tasks
-from pipelines.deliver.scoring_run import ScoreParams
+from pipelines.deliver.params import ScoreParams
+from pipelines.sample.config import SimulationConfig
+from pipelines.store.settings import Settings
+
+SAMPLE = SimulationConfig()
 
 
 @flow(name="churn-generate", log_prints=True)
 def generate_flow(
-    data_dir: str | None = None, customers: int = 5_000, seed: int = 42,
+    data_dir: str | None = None, customers: int = SAMPLE.customers, seed: int = SAMPLE.seed,
     end: dt.date | None = None, dialect: str = "canonical",
 ) -> dict[str, Any]:
     """Write a simulated retail business's CRM exports into `<data-dir>/raw/` as `dialect`."""
-    return tasks.generate_sample_exports(data_dir, customers, seed, end, dialect)
+    settings = Settings.from_env(data_dir)
+    return tasks.generate_sample_exports(settings, customers, seed, end, dialect)
 
 
 @flow(name="churn-ingest", log_prints=True)
@@ -30,34 +39,39 @@ def ingest_flow(
     data_dir: str | None = None, skip_bad_files: bool = False, explain: bool = False
 ) -> dict[str, Any]:
     """Stage every raw export as typed parquet; quarantine what cannot be used."""
-    return tasks.stage_raw_exports(data_dir, skip_bad_files, explain)
+    settings = Settings.from_env(data_dir)
+    return tasks.stage_raw_exports(settings, skip_bad_files, explain)
 
 
 @flow(name="churn-features", log_prints=True)
 def features_flow(data_dir: str | None = None, as_of: dt.date | None = None) -> str:
     """Write the feature table of every eligible customer at `as_of` (default: data end)."""
-    return tasks.write_feature_table(data_dir, as_of)
+    settings = Settings.from_env(data_dir)
+    cutoff = tasks.resolve_cutoff(settings, as_of)
+    return tasks.write_feature_table(settings, cutoff)
 
 
 @flow(name="churn-train", log_prints=True)
 def train_flow(
     data_dir: str | None = None,
-    as_of: dt.date | None = None,
+    data_end: dt.date | None = None,
     params: TrainParams | None = None,
     margin: PromotionMargin | None = None,
-    tune_trials: int = 0,
-    tune_objective: str = "pr_auc",
+    tuning: TuningParams | None = None,
 ) -> dict[str, Any]:
-    """Fit on monthly snapshots whose label windows end by `as_of`; register a version and
-    make it champion if it beats the current one on the same out-of-time cutoff. With
-    `tune_trials`, first search LightGBM parameters on the temporal backtest."""
-    params = params or TrainParams()
-    model_input = tasks.write_model_input(data_dir, as_of, params)
+    """Fit on monthly snapshots whose label windows end by `data_end` (default: the last
+    event date); register a version and make it champion if it beats the current one on the
+    same out-of-time cutoff. With `tuning.trials`, first search LightGBM parameters on the
+    temporal backtest."""
+    settings = Settings.from_env(data_dir)
+    params, margin, tuning = params or TrainParams(), margin or PromotionMargin(), \
+        tuning or TuningParams()
+    end = tasks.resolve_cutoff(settings, data_end)
+    model_input = tasks.write_model_input(settings, end, params)
     tuning_run_id = ""
-    if tune_trials > 0:
-        params, tuning_run_id = tasks.tune_hyperparameters(data_dir, model_input, params,
-                                                           tune_trials, tune_objective)
-    return tasks.fit_and_register(data_dir, model_input, params, margin, tuning_run_id)
+    if tuning.trials > 0:
+        params, tuning_run_id = tasks.tune_hyperparameters(settings, model_input, params, tuning)
+    return tasks.fit_and_register(settings, model_input, params, margin, tuning_run_id)
 
 
 @flow(name="churn-score", log_prints=True)
@@ -67,7 +81,9 @@ def score_flow(
     params: ScoreParams | None = None,
 ) -> dict[str, Any]:
     """Score every eligible customer at `as_of`; archive list, workbook and report; publish."""
-    scored = tasks.score_and_archive(data_dir, as_of, params or ScoreParams())
+    settings = Settings.from_env(data_dir)
+    cutoff = tasks.resolve_cutoff(settings, as_of)
+    scored = tasks.score_and_archive(settings, cutoff, params or ScoreParams())
     tasks.publish_scoring_artifacts(scored)
     return scored
 
@@ -75,18 +91,20 @@ def score_flow(
 @flow(name="churn-demo", log_prints=True)
 def demo_flow(
     data_dir: str | None = None,
-    customers: int = 5_000,
-    seed: int = 42,
+    customers: int = SAMPLE.customers,
+    seed: int = SAMPLE.seed,
     params: TrainParams | None = None,
     score_params: ScoreParams | None = None,
 ) -> dict[str, Any]:
     """Generate sample exports, then ingest → train → score, and grade against the truth."""
     logger = get_run_logger()
-    generated = generate_flow(data_dir, customers, seed, dialect="mixed")
-    ingested = ingest_flow(data_dir)
-    trained = train_flow(data_dir, None, params)
-    scored = score_flow(data_dir, None, score_params)
-    graded = tasks.grade_against_ground_truth(data_dir, scored, trained)
+    settings = Settings.from_env(data_dir)
+    root = str(settings.data_dir)  # every step works on the same, resolved data dir
+    generated = generate_flow(root, customers, seed, dialect="mixed")
+    ingested = ingest_flow(root)
+    trained = train_flow(root, None, params)
+    scored = score_flow(root, None, score_params)
+    graded = tasks.grade_against_ground_truth(settings, scored, trained)
     logger.info("demo finished: %s", scored["risk_list_csv"])
     return {"generated": generated, "ingested": ingested, "trained": trained,
             "scored": scored, "graded": graded}

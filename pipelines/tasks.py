@@ -1,4 +1,8 @@
-"""Prefect tasks: every read and write of the pipeline, calling pure code in between."""
+"""Prefect tasks: every read and write of the pipeline, calling pure code in between.
+
+Each task takes the command's `Settings` (built once, at the flow's entry) and dates already
+resolved to `datetime.date` (`resolve_cutoff`); none reads the environment or the clock.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import pandas as pd
 from prefect import get_run_logger, task
 from prefect.exceptions import MissingContextError
 
-from features.build import as_date, build_customer_features
+from features.build import build_customer_features
 from features.catalog import feature_names, feature_table_schema
 from features.guards import require_enough_examples, snapshot_warnings
 from features.snapshots import (
@@ -25,17 +29,20 @@ from features.snapshots import (
 from models.backtest import backtest_summary, rolling_origin_backtest, segment_breakdown
 from models.card import model_card
 from models.evaluate import classification_metrics
+from models.params import TrainParams, TuningParams
 from models.promotion import PromotionMargin
-from models.train import TrainParams, fit_with_validation
+from models.train import fit_with_validation
 from models.tuning import tune
 from pipelines.deliver.i18n import summary_label
-from pipelines.deliver.scoring_run import ScoreParams, run_scoring
+from pipelines.deliver.params import ScoreParams
+from pipelines.deliver.scoring_run import run_scoring
 from pipelines.ingest.run import ingest_raw_exports
 from pipelines.sample import generate as sample_data
 from pipelines.store.atomic import write_json_atomic, write_parquet_atomic
 from pipelines.store.settings import Settings
-from pipelines.store.staged import load_source_tables
-from pipelines.tracking.registry import gate_new_version
+from pipelines.store.staged import load_source_tables, staged_data_end
+from pipelines.tracking.connect import configure_mlflow
+from pipelines.tracking.registry import gate_new_version, load_champion
 from pipelines.tracking.runs import (
     log_metrics_to_run,
     log_text_to_run,
@@ -52,17 +59,20 @@ def _logger() -> logging.Logger | logging.LoggerAdapter:
         return logging.getLogger("churn")
 
 
-def _resolve_as_of(tables, as_of: dt.date | str | None) -> dt.date:
-    """An explicit cutoff, else the last event date in the staged data."""
-    return as_date(as_of) if as_of is not None else tables.last_event_date().date()
+@task(name="resolve-cutoff")
+def resolve_cutoff(settings: Settings, requested: dt.date | None) -> dt.date:
+    """The date a run treats as "now": `requested`, else the last day the staged data covers
+    (from the event timestamps alone; the tables are loaded by the task that needs them)."""
+    cutoff = requested if requested is not None else staged_data_end(settings)
+    _logger().info("cutoff %s%s", cutoff, "" if requested else " (the last event date)")
+    return cutoff
 
 
 @task(name="generate-sample-exports")
 def generate_sample_exports(
-    data_dir: str | None, customers: int, seed: int, end: dt.date | None = None,
+    settings: Settings, customers: int, seed: int, end: dt.date | None = None,
     dialect: str = "canonical",
 ) -> dict[str, Any]:
-    settings = Settings.from_env(data_dir)
     written = sample_data.generate_and_write(settings, customers=customers, seed=seed, end=end,
                                              dialect=dialect)
     _logger().info("wrote %s", {k: str(v) for k, v in written.items()})
@@ -71,9 +81,8 @@ def generate_sample_exports(
 
 @task(name="stage-raw-exports")
 def stage_raw_exports(
-    data_dir: str | None, skip_bad_files: bool = False, explain: bool = False
+    settings: Settings, skip_bad_files: bool = False, explain: bool = False
 ) -> dict[str, Any]:
-    settings = Settings.from_env(data_dir)
     report = ingest_raw_exports(settings, skip_bad_files=skip_bad_files, explain=explain)
     logger = _logger()
     if report.unchanged:
@@ -90,24 +99,21 @@ def stage_raw_exports(
 
 
 @task(name="write-feature-table")
-def write_feature_table(data_dir: str | None, as_of: dt.date | None) -> str:
-    settings = Settings.from_env(data_dir)
+def write_feature_table(settings: Settings, as_of: dt.date) -> str:
     tables = load_source_tables(settings)
-    cutoff = _resolve_as_of(tables, as_of)
-    features = build_customer_features(tables, cutoff)
+    features = build_customer_features(tables, as_of)
     feature_table_schema(feature_names(tables.available)).validate(features)
-    path = write_parquet_atomic(features, settings.features_dir / f"{cutoff}.parquet")
-    _logger().info("features for %d customers at %s -> %s", len(features), cutoff, path)
+    path = write_parquet_atomic(features, settings.features_dir / f"{as_of}.parquet")
+    _logger().info("features for %d customers at %s -> %s", len(features), as_of, path)
     return str(path)
 
 
 @task(name="write-model-input")
 def write_model_input(
-    data_dir: str | None, as_of: dt.date | None, params: TrainParams
+    settings: Settings, data_end: dt.date, params: TrainParams
 ) -> dict[str, Any]:
-    settings = Settings.from_env(data_dir)
+    """Snapshots at the monthly cutoffs whose label windows end by `data_end`."""
     tables = load_source_tables(settings)
-    data_end = _resolve_as_of(tables, as_of)
     first_purchase = tables.purchases["order_date"].min().date()
     spec = params.label
     cutoffs = labelled_cutoffs(
@@ -150,15 +156,15 @@ def write_model_input(
 
 @task(name="fit-and-register")
 def fit_and_register(
-    data_dir: str | None, model_input: dict[str, Any], params: TrainParams,
-    margin: PromotionMargin | None = None, tuning_run_id: str = "",
+    settings: Settings, model_input: dict[str, Any], params: TrainParams,
+    margin: PromotionMargin, tuning_run_id: str = "",
 ) -> dict[str, Any]:
     """Fit, backtest, log everything to MLflow, register a version and run the promotion gate."""
-    settings = Settings.from_env(data_dir)
     frame = pd.read_parquet(model_input["path"])
     features = model_input["features"]
     fitted = fit_with_validation(frame, features, params)
     backtest = rolling_origin_backtest(frame, features, params)
+    assert fitted.evaluation is not None  # fit_with_validation always evaluates out of time
     segments = segment_breakdown(fitted.evaluation.valid, fitted.evaluation.probability)
     logged = log_training_run(
         settings, fitted, params,
@@ -171,13 +177,12 @@ def fit_and_register(
             "train_cutoffs": ",".join(str(c) for c in fitted.train_cutoffs),
             "n_rows": len(frame), "tuning_run_id": tuning_run_id or "none",
             "model_input_file": Path(model_input["path"]).name,
-            **(margin or PromotionMargin()).model_dump(),
+            **margin.model_dump(),
         },
         extra_metrics=backtest_summary(backtest),
         tables={"backtest": backtest, "segments": segments},
     )
-    decision = gate_new_version(settings, logged.version, fitted, model_input["sha256"],
-                                margin or PromotionMargin())
+    decision = gate_new_version(settings, logged.version, fitted, model_input["sha256"], margin)
     card = model_card(fitted, params, model_input, backtest, segments,
                       f"version {logged.version}: {decision.reason}")
     log_text_to_run(settings, logged.run_id, card, "model_card.md")
@@ -198,31 +203,25 @@ def fit_and_register(
 
 @task(name="tune-hyperparameters")
 def tune_hyperparameters(
-    data_dir: str | None, model_input: dict[str, Any], params: TrainParams, n_trials: int,
-    objective: str,
+    settings: Settings, model_input: dict[str, Any], params: TrainParams, tuning: TuningParams,
 ) -> tuple[TrainParams, str]:
     """Optuna search on the temporal backtest, logged as nested MLflow runs; best params."""
-    settings = Settings.from_env(data_dir)
     frame = pd.read_parquet(model_input["path"])
     best, run_id = log_tuning_study(
-        settings, n_trials, objective,
-        lambda on_trial: tune(frame, model_input["features"], params, n_trials, objective,
-                              on_trial=on_trial),
+        settings, tuning.trials, tuning.objective,
+        lambda on_trial: tune(frame, model_input["features"], params, tuning.trials,
+                              tuning.objective, on_trial=on_trial),
     )
     _logger().info("tuning run %s: best parameters %s", run_id, best.model_dump())
     return best, run_id
 
 
 @task(name="score-and-archive")
-def score_and_archive(
-    data_dir: str | None, as_of: dt.date | None, params: ScoreParams | None = None
-) -> dict[str, Any]:
+def score_and_archive(settings: Settings, as_of: dt.date, params: ScoreParams) -> dict[str, Any]:
     """Score with the champion; archive list, workbook, report and metadata as a new run."""
-    settings = Settings.from_env(data_dir)
-    params = params or ScoreParams()
-    cutoff = _resolve_as_of(load_source_tables(settings), as_of)
-    result = run_scoring(settings, cutoff, policy=params.tier_policy, sort=params.sort,
-                         lang=params.lang, csv_delimiter=params.csv_delimiter)
+    configure_mlflow(settings)  # this data dir's store, not whatever the process used last
+    champion = load_champion(settings)
+    result = run_scoring(settings, load_source_tables(settings), as_of, champion, params)
     _logger().info("scored %d customers -> %s", result["customers_scored"], result["run_dir"])
     return result
 
@@ -250,14 +249,13 @@ def publish_scoring_artifacts(scored: dict[str, Any], top_n: int = 25) -> None:
 
 @task(name="grade-against-ground-truth")
 def grade_against_ground_truth(
-    data_dir: str | None, scored: dict[str, Any], trained: dict[str, Any]
+    settings: Settings, scored: dict[str, Any], trained: dict[str, Any]
 ) -> dict[str, float]:
     """Sample data only: compare the risk list with the simulator's true probabilities.
 
     The simulator knows each customer's true churn probability after the final cutoff and
     what really happened; the AUC of the true probabilities is the best any model could do.
     """
-    settings = Settings.from_env(data_dir)
     truth_path = sample_data.ground_truth_path(settings)
     if not truth_path.exists():
         return {}

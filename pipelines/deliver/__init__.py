@@ -7,6 +7,7 @@
 - `report` and `charts`: the one-page HTML report; a new report chart goes in `charts` and
   one section of `report`;
 - `summary`: the run summary (terminal and `report.md`);
+- `params`: the typed parameters of a scoring run (`ScoreParams`);
 - `scoring_run`: one scoring run's folder, assembled and archived.
 
 May import `features`, `models`, `pipelines.store` and `pipelines.tracking`.

@@ -9,22 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import tempfile
 from pathlib import Path
 from typing import Any
 
-import mlflow
 import pandas as pd
-from pydantic import BaseModel, Field
 
 from features.build import build_customer_features
 from features.labels import CensoredCutoffError, LabelSpec
+from features.sources import SourceTables
 from models import history
 from models.explain import REASON_GROUPS
 from models.playbook import default_playbook_text, oldest_open_complaints, parse_playbook
-from models.score import SortKey, score_customers
+from models.score import score_customers
 from models.tiers import TierPolicy, tier_changes
-from pipelines.deliver.i18n import Lang, column_label, format_number, report_label, tier_label
+from pipelines.deliver.i18n import column_label, format_number, report_label, tier_label
+from pipelines.deliver.params import ScoreParams
 from pipelines.deliver.report import ReportInputs, label_text, render_report
 from pipelines.deliver.risk_list import risk_list_csv_text, risk_list_workbook
 from pipelines.deliver.summary import summary_markdown
@@ -32,24 +31,9 @@ from pipelines.deliver.wording import worded_risk_list
 from pipelines.store import archive
 from pipelines.store.atomic import write_json_atomic, write_parquet_atomic, write_text_atomic
 from pipelines.store.settings import Settings
-from pipelines.store.staged import load_source_tables
-from pipelines.tracking.connect import configure_mlflow
-from pipelines.tracking.registry import META_ARTIFACT, load_champion
-
-
-class ScoreParams(BaseModel):
-    """Typed parameters of a scoring run (recorded in its metadata)."""
-
-    tier_policy: TierPolicy = Field(default_factory=TierPolicy)
-    sort: SortKey = "tier"
-    lang: Lang = "en"
-    csv_delimiter: str | None = Field(
-        None, min_length=1, max_length=1,
-        description="CSV delimiter; default ';' for tr/nl and ',' for en.")
-
+from pipelines.tracking.registry import RegisteredModel, training_reliability, training_snapshot
 
 PLAYBOOK_FILE = "playbook.csv"
-RELIABILITY_TABLE = "tables/reliability.json"  # logged by training (pipelines.tracking.runs)
 # What the workbook's metadata sheet says the list is sorted by (columns, in the list's language).
 SORT_COLUMNS_SHOWN = {"tier": ("risk_tier", "value_at_risk"), "value": ("value_at_risk",),
                       "probability": ("churn_probability",)}
@@ -66,47 +50,6 @@ def load_playbook(settings: Settings, policy: TierPolicy) -> tuple[pd.DataFrame,
                           drop_unknown_tiers=True), "shipped default (models/playbook.csv)"
 
 
-def _model_meta(run_id: str) -> dict[str, Any]:
-    """The champion's `churn_model_meta.json` (empty when it cannot be read)."""
-    try:
-        with tempfile.TemporaryDirectory() as folder:
-            path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=META_ARTIFACT,
-                                                       dst_path=folder)
-            return json.loads(Path(path).read_text())
-    except (mlflow.exceptions.MlflowException, OSError, ValueError):
-        return {}
-
-
-def _training_features(settings: Settings, run_id: str) -> pd.DataFrame | None:
-    """The model-input snapshots the champion was trained on, when still in the data dir."""
-    try:
-        params = mlflow.get_run(run_id).data.params
-    except mlflow.exceptions.MlflowException:
-        return None
-    name = params.get("model_input_file") or (
-        f"{params.get('data_end')}_h{params.get('horizon_days')}.parquet")  # older runs
-    path = settings.model_input_dir / name
-    return pd.read_parquet(path) if path.exists() else None
-
-
-def _training_reliability(run_id: str) -> pd.DataFrame | None:
-    """`predicted, observed` per bin of the champion's out-of-time reliability table."""
-    try:
-        with tempfile.TemporaryDirectory() as folder:
-            path = mlflow.artifacts.download_artifacts(
-                run_id=run_id, artifact_path=RELIABILITY_TABLE, dst_path=folder)
-            payload = json.loads(Path(path).read_text())
-        table = pd.DataFrame(payload["data"], columns=payload["columns"])
-    except (mlflow.exceptions.MlflowException, OSError, ValueError, KeyError, TypeError):
-        return None
-    needed = {"mean_predicted", "observed_rate", "customers"}
-    if table is None or table.empty or not needed <= set(table.columns):
-        return None
-    used = table[table["customers"] > 0]
-    return pd.DataFrame({"predicted": used["mean_predicted"].to_numpy(),
-                         "observed": used["observed_rate"].to_numpy()})
-
-
 def _past_label(run_dir: Path, fallback: LabelSpec) -> LabelSpec:
     """The label spec an archived run's probabilities were made under (its metadata.json);
     `fallback` for runs archived before scoring recorded it."""
@@ -118,11 +61,14 @@ def _past_label(run_dir: Path, fallback: LabelSpec) -> LabelSpec:
 
 
 def _backtest(
-    settings: Settings, tables, as_of: dt.date, label: LabelSpec
+    settings: Settings, tables: SourceTables, as_of: dt.date, label: LabelSpec
 ) -> tuple[pd.DataFrame, str] | None:
-    """The newest archived run whose label window has ended, joined with what really happened
-    under the definition its probabilities were made for."""
-    data_end = tables.last_event_date().date()
+    """The newest archived run whose label window has ended by `as_of`, joined with what
+    really happened under the definition its probabilities were made for.
+
+    What happened is read up to `as_of` only: a run scored at an earlier date reports what
+    was known then, never outcomes from after it.
+    """
     runs = sorted(settings.scored_dir.glob("*/*/risk_list.parquet"), key=lambda p: p.parent.name)
     for path in reversed(runs):
         past_as_of = dt.date.fromisoformat(path.parent.parent.name)
@@ -134,7 +80,7 @@ def _backtest(
         past = pd.read_parquet(path, columns=["customer_id", "churn_probability"])
         try:
             joined = history.realized_outcomes(past, tables.purchases, past_as_of, past_label,
-                                               data_end, tables.customers)
+                                               as_of, tables.customers)
         except CensoredCutoffError:
             continue
         return joined, f"{path.parent.parent.name}/{path.parent.name}"
@@ -142,12 +88,14 @@ def _backtest(
 
 
 def run_scoring(
-    settings: Settings, as_of: dt.date, *, policy: TierPolicy, sort: str, lang: str,
-    csv_delimiter: str | None,
+    settings: Settings, tables: SourceTables, as_of: dt.date, champion: RegisteredModel,
+    params: ScoreParams,
 ) -> dict[str, Any]:
-    tables = load_source_tables(settings)
-    configure_mlflow(settings)  # this data dir's store, not whatever the process used last
-    model, version, model_run_id = load_champion(settings)
+    """Score every customer eligible at `as_of` with `champion`; write and archive the run
+    folder (lists, workbook, report, metadata) and point `scored/latest` at it."""
+    model, version, model_run_id, meta = (champion.model, champion.version, champion.run_id,
+                                          champion.meta)
+    policy, sort, lang = params.tier_policy, params.sort, params.lang
     playbook, playbook_source = load_playbook(settings, policy)
     features = build_customer_features(tables, as_of)
     risk, contributions = score_customers(
@@ -160,7 +108,6 @@ def run_scoring(
     changes = {"previous_run": previous_run, **tier_changes(previous, risk, policy)}
     run_id = archive.new_run_id()
     run_dir = archive.create_run_dir(settings.scored_dir, as_of, run_id)
-    meta = _model_meta(model_run_id)
     tiers = risk["risk_tier"].value_counts().reindex(policy.names, fill_value=0).to_dict()
     metadata = {
         "as_of": str(as_of), "run_id": run_id, "model_version": version,
@@ -175,7 +122,7 @@ def run_scoring(
         "changes": changes, "tracking_uri": settings.mlflow_tracking_uri,
     }
     csv_path = run_dir / "risk_list.csv"
-    write_text_atomic(risk_list_csv_text(risk, lang, csv_delimiter), csv_path,
+    write_text_atomic(risk_list_csv_text(risk, lang, params.csv_delimiter), csv_path,
                       encoding="utf-8-sig")
     xlsx_path = risk_list_workbook(risk, workbook_metadata(metadata, len(features)),
                                    policy.names, lang, run_dir / "risk_list.xlsx",
@@ -253,14 +200,14 @@ def report_inputs(settings, tables, features, risk, contributions, metadata, pol
         calibration = history.calibration_table(joined["churn_probability"], joined["churned"])
         lift = history.lift_table(joined["churn_probability"], joined["churned"])
         notes["calibration"] = f"{report_label('run_id', lang)}: {run}"
-    elif (reliability := _training_reliability(model_run_id)) is not None:
+    elif (reliability := training_reliability(model_run_id)) is not None:
         calibration = reliability
         notes["calibration"] = report_label("calibration_oot", lang,
                                             cutoff=str(meta.get("valid_cutoff", "")))
     else:
         notes["calibration"] = label_text("calibration_note", model.label, lang)
     drift = None
-    training = _training_features(settings, model_run_id)
+    training = training_snapshot(settings, model_run_id)
     if training is not None:
         drift = history.feature_drift(training, features, history.main_features(contributions))
     else:

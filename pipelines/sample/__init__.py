@@ -1,5 +1,6 @@
 """Sample data: a simulated business and the vendor-shaped exports it is written as.
 
+- `config`: what the simulator is asked for (size, seed, dates);
 - `simulator`: the business (customers, orders, tickets, interactions, hidden state and the
   true churn probability);
 - `names`: names and places, cosmetics only;

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipelines.sample.config import SimulationConfig
 from pipelines.sample.dialects import DIALECTS, SAMPLE_FILE_NAMES, SOURCES_MARKER, write_dialect
-from pipelines.sample.simulator import SimulatedBusiness, SimulationConfig, simulate_business
+from pipelines.sample.simulator import SimulatedBusiness, simulate_business
 from pipelines.store.atomic import write_text_atomic
 from pipelines.store.settings import Settings
 

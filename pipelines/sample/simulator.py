@@ -32,7 +32,6 @@ the horizon covers the calendar days end+1 ... end+horizon_days. Timestamps are 
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -40,6 +39,7 @@ import pandas as pd
 import pyarrow as pa
 
 from pipelines.sample import names as nm
+from pipelines.sample.config import SimulationConfig
 
 ACTIVE, AT_RISK, CHURNED = 0, 1, 2
 _STATE_NAMES = ("active", "at_risk", "churned")
@@ -65,16 +65,6 @@ _SIGNUP_SHAPE = 0.6  # later signups: density grows linearly over time (a growin
 _INTERVAL_SIGMA = 0.85  # spread of the mean inter-purchase interval (median 30 days)
 _HOUR_P = np.array([1, 1, 1, 1, 1, 1, 2, 3, 5, 7, 8, 8, 9, 8, 7, 7, 7, 8, 9, 10, 10, 8, 5, 2.0])
 _HOUR_P /= _HOUR_P.sum()
-
-
-@dataclass(frozen=True)
-class SimulationConfig:
-    customers: int = 5_000
-    seed: int = 42
-    start: dt.date = dt.date(2024, 11, 1)  # first day of recorded history
-    end: dt.date = dt.date(2026, 10, 31)  # last day of exported data (inclusive)
-    horizon_days: int = 90  # horizon of the ground truth after `end`
-    truth_replicates: int = 200  # Monte Carlo replicates for the true probability
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,13 @@ REGISTERED_MODEL_NAME = "churn-model"
 EXPERIMENT_NAME = "churn"
 
 
+def data_directory(data_dir: str | Path | None = None) -> Path:
+    """The data dir a command works on: the one given, else `$CHURN_DATA_DIR`, else `./data`
+    (absolute, so every step of the command sees the same folder)."""
+    root = Path(data_dir or os.environ.get("CHURN_DATA_DIR") or DEFAULT_DATA_DIR)
+    return root.expanduser().resolve()
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where the data, the MLflow store and the Prefect home live."""
@@ -32,8 +39,7 @@ class Settings:
         `MLFLOW_TRACKING_URI` wins when set; otherwise the embedded default is a SQLite store
         inside the data dir (absolute, because MLflow resolves relative URIs against the cwd).
         """
-        root = Path(data_dir or os.environ.get("CHURN_DATA_DIR") or DEFAULT_DATA_DIR)
-        root = root.expanduser().resolve()
+        root = data_directory(data_dir)
         uri = os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{root / 'mlflow' / 'mlflow.db'}"
         return cls(
             data_dir=root,

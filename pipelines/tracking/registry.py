@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import mlflow
 import numpy as np
@@ -27,6 +29,7 @@ from pipelines.store.settings import Settings
 CHAMPION = "champion"
 CHALLENGER = "challenger"
 META_ARTIFACT = "churn_model_meta.json"
+RELIABILITY_TABLE = "tables/reliability.json"  # logged by pipelines.tracking.runs
 HISTORY_TAG = "champion_history"
 HISTORY_KEEP = 200
 # The label spec's fields under the MLflow param names runs have always used (flat, so runs
@@ -58,8 +61,18 @@ def label_from_params(params: dict[str, str]) -> LabelSpec:
         {name: params[param] for name, param in LABEL_PARAMS.items() if param in params})
 
 
-def load_model_version(settings: Settings, version: str) -> tuple[FittedChurnModel, str]:
-    """A registered version rebuilt with its metadata and calibrator; its run id."""
+@dataclass(frozen=True)
+class RegisteredModel:
+    """A registered version rebuilt for scoring, with what its training run recorded."""
+
+    model: FittedChurnModel
+    version: str
+    run_id: str
+    meta: dict[str, Any]  # the run's churn_model_meta.json (valid cutoff, baselines, ...)
+
+
+def load_model_version(settings: Settings, version: str) -> RegisteredModel:
+    """A registered version rebuilt with its metadata and calibrator."""
     client = MlflowClient()
     info = client.get_model_version(settings.registered_model_name, version)
     classifier = mlflow.lightgbm.load_model(
@@ -77,7 +90,7 @@ def load_model_version(settings: Settings, version: str) -> tuple[FittedChurnMod
         validation=meta.get("validation", {}), baseline=meta.get("baseline", {}),
         calibrator=Calibrator.from_dict(meta.get("calibrator")),
     )
-    return fitted, info.run_id
+    return RegisteredModel(fitted, str(version), str(info.run_id), meta)
 
 
 def champion_version(settings: Settings) -> str | None:
@@ -88,16 +101,15 @@ def champion_version(settings: Settings) -> str | None:
         return None
 
 
-def load_champion(settings: Settings) -> tuple[FittedChurnModel, str, str]:
-    """The champion model rebuilt with its training metadata, its version and run id."""
+def load_champion(settings: Settings) -> RegisteredModel:
+    """The version carrying the champion alias, rebuilt with its training metadata."""
     version = champion_version(settings)
     if version is None:
         raise NoChampionError(
             f"no '{CHAMPION}' version of '{settings.registered_model_name}' in "
             f"{settings.mlflow_tracking_uri}; run `churn train` first"
         )
-    fitted, run_id = load_model_version(settings, version)
-    return fitted, version, run_id
+    return load_model_version(settings, version)
 
 
 def champion_history(settings: Settings) -> list[dict[str, str]]:
@@ -134,8 +146,10 @@ def champion_metrics_on(
     gate stricter.
     """
     client = MlflowClient()
-    run = client.get_run(client.get_model_version(settings.registered_model_name,
-                                                  champion).run_id)
+    run_id = client.get_model_version(settings.registered_model_name, champion).run_id
+    if run_id is None:  # a version registered from outside a run: nothing recorded to compare
+        return None, f"champion version {champion} has no training run to compare with"
+    run = client.get_run(run_id)
     tags, metrics, params = run.data.tags, run.data.metrics, run.data.params
     champion_label = label_from_params(params)
     same_label = champion_label == label
@@ -145,7 +159,7 @@ def champion_metrics_on(
         return ({"roc_auc": metrics["oot_roc_auc"], "pr_auc": metrics["oot_pr_auc"]},
                 f"recorded out-of-time metrics on the same cutoff, churn definition and "
                 f"{len(valid)} customers ({same} model-input hash)")
-    model, _ = load_model_version(settings, champion)
+    model = load_model_version(settings, champion).model
     try:
         probability = model.predict_probability(valid)
     except KeyError as error:
@@ -218,3 +232,33 @@ def rollback(settings: Settings) -> str:
         raise RegistryError("no earlier champion to roll back to")
     set_champion(settings, stack[-2], "rollback", f"rolled back from version {stack[-1]}")
     return stack[-2]
+
+
+def training_reliability(run_id: str) -> pd.DataFrame | None:
+    """`predicted, observed` per bin of a training run's out-of-time reliability table
+    (None when the run has none)."""
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            path = mlflow.artifacts.download_artifacts(
+                run_id=run_id, artifact_path=RELIABILITY_TABLE, dst_path=folder)
+            payload = json.loads(Path(path).read_text())
+        table = pd.DataFrame(payload["data"], columns=payload["columns"])
+    except (mlflow.exceptions.MlflowException, OSError, ValueError, KeyError, TypeError):
+        return None
+    needed = {"mean_predicted", "observed_rate", "customers"}
+    if table.empty or not needed <= set(table.columns):
+        return None
+    used = table[table["customers"] > 0]
+    return pd.DataFrame({"predicted": used["mean_predicted"].to_numpy(),
+                         "observed": used["observed_rate"].to_numpy()})
+
+
+def training_snapshot(settings: Settings, run_id: str) -> pd.DataFrame | None:
+    """The model-input snapshot a training run was fitted on, while it is still in the data
+    dir (None once it was removed, or for a run that did not record its file)."""
+    try:
+        name = mlflow.get_run(run_id).data.params.get("model_input_file")
+    except mlflow.exceptions.MlflowException:
+        return None
+    path = settings.model_input_dir / name if name else None
+    return pd.read_parquet(path) if path is not None and path.exists() else None

@@ -17,17 +17,21 @@ from typing import Any
 import matplotlib.pyplot as plt
 import mlflow
 import pandas as pd
-from mlflow.data.sources import LocalArtifactDatasetSource
+
+# mlflow builds these at import time (registered dataset sources, lazily bound loaders), so
+# mypy cannot see them in its stubs
+from mlflow.data.sources import LocalArtifactDatasetSource  # type: ignore[attr-defined]
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 
 from models.card import lead_over_baselines
-from models.train import FittedChurnModel, TrainParams
+from models.params import TrainParams
+from models.train import FittedChurnModel
 from models.tuning import SearchSpace, TrialResult
 from pipelines.store.settings import Settings
 from pipelines.tracking.connect import configure_mlflow, use_tracking_store
 from pipelines.tracking.figures import training_figures
-from pipelines.tracking.registry import META_ARTIFACT, label_params
+from pipelines.tracking.registry import META_ARTIFACT, RELIABILITY_TABLE, label_params
 
 PIP_REQUIREMENTS = ["lightgbm==4.7.0", "pandas>=3.1,<3.2", "scikit-learn>=1.9,<1.10"]
 
@@ -100,7 +104,7 @@ def log_training_run(
         mlflow.set_tags({"model_input_sha256": model_input_hash,
                          "valid_cutoff": str(fitted.valid_cutoff),
                          "calibration_method": fitted.calibrator.method})
-        dataset = mlflow.data.from_pandas(
+        dataset = mlflow.data.from_pandas(  # type: ignore[attr-defined]
             model_input.head(1000).astype({"churned": "float64"}),
             source=LocalArtifactDatasetSource(str(model_input_path)),
             targets="churned", name="model_input", digest=model_input_hash[:32],
@@ -109,7 +113,7 @@ def log_training_run(
         mlflow.log_text(json.dumps(model_meta(fitted), indent=2, default=str), META_ARTIFACT)
         mlflow.log_text("\n".join(fitted.features) + "\n", "features.txt")
         if fitted.evaluation is not None:
-            mlflow.log_table(fitted.evaluation.reliability, "tables/reliability.json")
+            mlflow.log_table(fitted.evaluation.reliability, RELIABILITY_TABLE)
         for name, table in (tables or {}).items():
             if not table.empty:
                 mlflow.log_table(table, f"tables/{name}.json")

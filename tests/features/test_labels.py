@@ -11,10 +11,10 @@ from pydantic import ValidationError
 from features.labels import CensoredCutoffError, LabelSpec, churn_labels
 from tests import factories as f
 
-CUTOFF = "2024-03-31"
+CUTOFF = dt.date(2024, 3, 31)
 
 
-def labels_for(purchases, customers=None, horizon=30, gap=0, data_end="2024-12-31"):
+def labels_for(purchases, customers=None, horizon=30, gap=0, data_end=dt.date(2024, 12, 31)):
     eligible = pd.Series(sorted(set(purchases["customer_id"])))
     out = churn_labels(eligible, purchases, CUTOFF, LabelSpec(horizon_days=horizon, gap_days=gap),
                        data_end=data_end, customers=customers)
@@ -57,8 +57,8 @@ def test_gap_moves_the_window():
 def test_window_past_the_data_end_is_censored():
     purchases = f.purchases([("A", "2024-03-01", 1)])
     with pytest.raises(CensoredCutoffError, match="data ends on 2024-04-29"):
-        labels_for(purchases, data_end="2024-04-29")
-    assert labels_for(purchases, data_end="2024-04-30") == {"A": 1}
+        labels_for(purchases, data_end=dt.date(2024, 4, 29))
+    assert labels_for(purchases, data_end=dt.date(2024, 4, 30)) == {"A": 1}
 
 
 def test_contractual_definition_counts_only_cancellations():
@@ -70,7 +70,7 @@ def test_contractual_definition_counts_only_cancellations():
     eligible = pd.Series(["A", "B", "C"])
     out = churn_labels(eligible, purchases, CUTOFF,
                        LabelSpec(definition="cancellation", horizon_days=30),
-                       data_end="2024-12-31", customers=master)
+                       data_end=dt.date(2024, 12, 31), customers=master)
     assert out["churned"].tolist() == [1, 0, 1]
 
 
@@ -79,7 +79,7 @@ def test_contractual_definition_needs_a_customer_master():
     with pytest.raises(ValueError, match="needs a customer master"):
         churn_labels(pd.Series(["A"]), purchases, CUTOFF,
                      LabelSpec(definition="cancellation", horizon_days=30),
-                     data_end="2024-12-31")
+                     data_end=dt.date(2024, 12, 31))
     with pytest.raises(ValueError, match="'no_purchase' or 'cancellation'"):
         LabelSpec(definition="lapsed", horizon_days=30)
 
@@ -87,7 +87,7 @@ def test_contractual_definition_needs_a_customer_master():
 def test_gap_also_delays_censoring():
     purchases = f.purchases([("A", "2024-03-01", 1)])
     with pytest.raises(CensoredCutoffError, match="needs data up to 2024-05-07"):
-        labels_for(purchases, gap=7, data_end="2024-05-06")
+        labels_for(purchases, gap=7, data_end=dt.date(2024, 5, 6))
 
 
 def test_a_cancellation_during_the_gap_is_churn_under_both_definitions():
@@ -96,7 +96,7 @@ def test_a_cancellation_during_the_gap_is_churn_under_both_definitions():
     assert labels_for(purchases, customers=master, gap=7) == {"A": 1}
     out = churn_labels(pd.Series(["A"]), purchases, CUTOFF,
                        LabelSpec(definition="cancellation", horizon_days=30, gap_days=7),
-                       data_end="2024-12-31", customers=master)
+                       data_end=dt.date(2024, 12, 31), customers=master)
     assert out["churned"].tolist() == [1]
 
 
@@ -113,12 +113,9 @@ def test_label_spec_window_arithmetic():
     assert spec.window_start(cutoff) == dt.date(2024, 4, 8)  # c + g + 1: first counted day
     assert spec.window_end(cutoff) == dt.date(2024, 5, 7)  # c + g + H: last counted day
     assert spec.cancellation_start(cutoff) == dt.date(2024, 4, 1)  # c + 1, gap or not
-    assert spec.last_labelled_cutoff("2024-05-07") == cutoff
+    assert spec.last_labelled_cutoff(dt.date(2024, 5, 7)) == cutoff
     assert spec.is_labelled(cutoff, dt.date(2024, 5, 7))
-    assert not spec.is_labelled(cutoff, "2024-05-06")
-    # a timestamp or a datetime string means its calendar day
-    assert spec.window_end(pd.Timestamp("2024-03-31 18:00", tz="UTC")) == dt.date(2024, 5, 7)
-    assert spec.window_start("2024-03-31 23:59") == dt.date(2024, 4, 8)
+    assert not spec.is_labelled(cutoff, dt.date(2024, 5, 6))
     assert LabelSpec(horizon_days=30).window_start(cutoff) == dt.date(2024, 4, 1)
 
 

@@ -102,9 +102,9 @@ def test_labels_depend_only_on_purchases_inside_the_window(inside, outside):
     base = [(c, "2024-01-01", 1) for c in CUSTOMERS]
     spec = LabelSpec(horizon_days=90)
     with_outside = churn_labels(eligible, f.purchases(base + inside + outside), AS_OF, spec,
-                                data_end="2025-12-31")
+                                data_end=dt.date(2025, 12, 31))
     without = churn_labels(eligible, f.purchases(base + inside), AS_OF, spec,
-                           data_end="2025-12-31")
+                           data_end=dt.date(2025, 12, 31))
     pd.testing.assert_frame_equal(with_outside, without)
     bought = {c for c, _, _ in inside}
     expected = [0 if c in bought else 1 for c in CUSTOMERS]

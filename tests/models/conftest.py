@@ -8,7 +8,8 @@ import pytest
 
 from features.catalog import feature_names
 from features.labels import LabelSpec
-from models.train import TrainParams, fit_with_validation
+from models.params import TrainParams
+from models.train import fit_with_validation
 
 SOURCES = ["purchases", "complaints", "interactions", "customers"]
 

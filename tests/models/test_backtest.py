@@ -12,7 +12,7 @@ from models.backtest import (
     segment_breakdown,
     tenure_band,
 )
-from models.train import TrainParams
+from models.params import TrainParams
 from tests.models.conftest import SOURCES
 
 

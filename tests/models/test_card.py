@@ -6,7 +6,7 @@ import pandas as pd
 
 from features.labels import LabelSpec
 from models.card import definition_of_churn, lead_over_baselines, model_card
-from models.train import TrainParams
+from models.params import TrainParams
 
 
 def test_model_card_states_data_definition_baselines_and_decision(fitted):

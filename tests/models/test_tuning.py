@@ -4,7 +4,7 @@ import pytest
 
 from features.catalog import feature_names
 from features.labels import LabelSpec
-from models.train import TrainParams
+from models.params import TrainParams
 from models.tuning import SearchSpace, backtest_objective, tune
 from tests.models.conftest import SOURCES
 

@@ -19,20 +19,22 @@ def build_demo_data_dir(data_dir: Path) -> None:
 
     The first run is old enough for its horizon to have ended, so the notebook can grade it.
     """
-    from models.train import TrainParams
+    from models.params import TrainParams
+    from models.promotion import PromotionMargin
     from pipelines import tasks
-    from pipelines.deliver.scoring_run import ScoreParams
+    from pipelines.deliver.params import ScoreParams
+    from pipelines.store.settings import Settings
 
-    root = str(data_dir)
-    tasks.generate_sample_exports.fn(root, 400, 5, None)
-    tasks.stage_raw_exports.fn(root)
+    settings = Settings.from_env(data_dir)
+    tasks.generate_sample_exports.fn(settings, 400, 5, None)
+    tasks.stage_raw_exports.fn(settings)
     params = TrainParams(n_cutoffs=4, max_boost_rounds=120, early_stopping_rounds=20)
-    model_input = tasks.write_model_input.fn(root, None, params)
-    tasks.fit_and_register.fn(root, model_input, params)
-    data_end = dt.date.fromisoformat(model_input["data_end"])
-    tasks.score_and_archive.fn(root, data_end - dt.timedelta(days=params.label.span_days + 5),
-                               ScoreParams())
-    tasks.score_and_archive.fn(root, None, ScoreParams(lang="nl"))
+    data_end = tasks.resolve_cutoff.fn(settings, None)
+    model_input = tasks.write_model_input.fn(settings, data_end, params)
+    tasks.fit_and_register.fn(settings, model_input, params, PromotionMargin())
+    tasks.score_and_archive.fn(
+        settings, data_end - dt.timedelta(days=params.label.span_days + 5), ScoreParams())
+    tasks.score_and_archive.fn(settings, data_end, ScoreParams(lang="nl"))
 
 
 def test_explore_notebook_runs_on_demo_data(tmp_path, monkeypatch):

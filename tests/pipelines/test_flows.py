@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -25,7 +26,7 @@ CSV_COLUMNS = [
 @pytest.fixture(scope="module")
 def demo(prefect_api, tmp_path_factory, monkeypatch_module):
     monkeypatch_module.delenv("MLFLOW_TRACKING_URI", raising=False)
-    from models.train import TrainParams
+    from models.params import TrainParams
     from pipelines.flows import demo_flow
 
     data_dir = tmp_path_factory.mktemp("demo") / "data"
@@ -89,10 +90,12 @@ def test_registered_champion_reloads_with_identical_predictions(demo):
     from pipelines.tracking.registry import load_champion
 
     settings = Settings.from_env(data_dir)
-    model, version, run_id = load_champion(settings)
+    champion = load_champion(settings)
+    model, version, run_id = champion.model, champion.version, champion.run_id
     assert version == result["trained"]["model_version"] == "1"
     assert run_id == result["trained"]["run_id"]
-    features = build_customer_features(load_source_tables(settings), result["scored"]["as_of"])
+    as_of = dt.date.fromisoformat(result["scored"]["as_of"])
+    features = build_customer_features(load_source_tables(settings), as_of)
     risk = pd.read_parquet(result["scored"]["risk_list_parquet"]).set_index("customer_id")
     again = pd.Series(model.predict_probability(features), index=features["customer_id"])
     np.testing.assert_allclose(again.loc[risk.index].round(6), risk["churn_probability"])
@@ -137,7 +140,7 @@ def test_an_order_history_alone_still_gives_a_risk_list(demo, tmp_path):
     """Only purchases are mandatory: no tickets, interactions or customer master."""
     import shutil
 
-    from models.train import TrainParams
+    from models.params import TrainParams
     from pipelines.flows import ingest_flow, score_flow, train_flow
 
     source_dir, _ = demo
@@ -161,7 +164,7 @@ def contractual(demo, tmp_path_factory):
     import shutil
 
     from features.labels import LabelSpec
-    from models.train import TrainParams
+    from models.params import TrainParams
     from pipelines.flows import ingest_flow, score_flow, train_flow
 
     source_dir, _ = demo
@@ -206,7 +209,7 @@ def test_a_contractual_gap_definition_is_stated_and_used_everywhere(contractual)
     assert run.data.params["model_input_file"] == snapshot.name
     meta = json.loads(mlflow.artifacts.load_text(f"runs:/{trained['run_id']}/{META_ARTIFACT}"))
     assert meta["label"] == spec.model_dump()
-    model, _, _ = load_champion(settings)
+    model = load_champion(settings).model
     assert model.label == spec
     card = mlflow.artifacts.load_text(f"runs:/{trained['run_id']}/model_card.md")
     assert ("A cancellation in the customer master in the 120 days after the cutoff (a 30-day "

@@ -36,3 +36,52 @@ def test_schedules_are_valid_crons(deployment):
 def test_every_scheduled_job_is_deployed():
     names = {d["name"] for d in DEPLOYMENTS}
     assert names == {"nightly-ingest", "monthly-training", "weekly-scoring"}
+
+
+def _defaults(flow: Flow) -> dict:
+    """Every default of a flow's parameters, typed parameter models expanded to their fields."""
+    from pydantic import BaseModel
+
+    out = {}
+    for name, parameter in inspect.signature(flow.fn).parameters.items():
+        annotation = flow.fn.__annotations__.get(name, "")
+        model = next((m for m in _parameter_models() if m.__name__ in str(annotation)), None)
+        out[name] = model().model_dump() if model is not None and issubclass(model, BaseModel) \
+            else parameter.default
+    return out
+
+
+def _parameter_models():
+    from models.params import TrainParams, TuningParams
+    from models.promotion import PromotionMargin
+    from pipelines.deliver.params import ScoreParams
+
+    return [TrainParams, TuningParams, PromotionMargin, ScoreParams]
+
+
+def _restated(given, default) -> list:
+    """The leaves of `given` equal to the default they would get anyway."""
+    if isinstance(given, dict) and isinstance(default, dict):
+        return [k for key, value in given.items()
+                for k in (f"{key}.{leaf}" for leaf in _restated(value, default.get(key)))]
+    return [""] if given == default and given is not None else []
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS, ids=lambda d: d["name"])
+def test_deployments_override_only_what_differs_from_the_typed_defaults(deployment):
+    """Defaults are declared once, in the typed parameter models; a deployment that restated
+    one would silently keep an old value when the model's default changes."""
+    path, name = deployment["entrypoint"].split(":")
+    flow = getattr(importlib.import_module(path.removesuffix(".py").replace("/", ".")), name)
+    defaults = _defaults(flow)
+    restated = [f"{key}{('.' + leaf) if leaf else ''}".rstrip(".")
+                for key, value in deployment["parameters"].items()
+                for leaf in _restated(value, defaults.get(key))]
+    assert restated == []
+
+
+def test_a_stale_parameter_name_is_refused_not_ignored():
+    from pipelines.flows import train_flow
+
+    with pytest.raises(Exception, match="horizon_days"):
+        train_flow.validate_parameters({"params": {"horizon_days": 60}})

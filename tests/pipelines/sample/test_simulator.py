@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.sample.simulator import SimulatedBusiness, SimulationConfig, simulate_business
+from pipelines.sample.config import SimulationConfig
+from pipelines.sample.simulator import SimulatedBusiness, simulate_business
 
 SMALL = SimulationConfig(customers=800, seed=7, truth_replicates=40)
 END_EXCL = pd.Timestamp(SMALL.end) + pd.Timedelta(days=1)  # events lie on calendar days <= end

@@ -13,8 +13,9 @@ from mlflow.tracking import MlflowClient
 
 from features.catalog import feature_names
 from features.labels import LabelSpec
+from models.params import TrainParams
 from models.promotion import PromotionMargin
-from models.train import TrainParams, fit_with_validation
+from models.train import fit_with_validation
 from pipelines.store.settings import Settings
 from pipelines.tracking.connect import configure_mlflow
 from pipelines.tracking.registry import (
@@ -109,7 +110,8 @@ def test_reloaded_champion_predicts_identically_with_its_calibrator(registry):
     settings, frame, models, train = registry
     if champion_version(settings) is None:
         train("strong")
-    model, version, run_id = load_champion(settings)
+    champion = load_champion(settings)
+    model, run_id = champion.model, champion.run_id
     original = models["strong"] if set(model.features) != set(NOISE) else models["weak"]
     assert model.calibrator == original.calibrator
     np.testing.assert_array_equal(model.predict_probability(frame),
@@ -164,7 +166,7 @@ def test_a_champion_with_another_definition_is_rescored_not_taken_from_its_recor
     assert (params["churn_definition"], params["horizon_days"], params["gap_days"]) == (
         "no_purchase", "60", "30")
     assert "label" not in params
-    assert load_model_version(settings, logged.version)[0].label == spec
+    assert load_model_version(settings, logged.version).model.label == spec
 
 
 def test_a_meta_from_before_the_label_spec_reads_as_the_default_definition(registry):
@@ -177,5 +179,5 @@ def test_a_meta_from_before_the_label_spec_reads_as_the_default_definition(regis
     assert meta["label"] == {"definition": "no_purchase", "horizon_days": 60, "gap_days": 0}
     old = {k: v for k, v in meta.items() if k != "label"}  # as written before: horizon only
     client.log_text(logged.run_id, json.dumps(old), META_ARTIFACT)
-    model, _ = load_model_version(settings, logged.version)
+    model = load_model_version(settings, logged.version).model
     assert model.label == LabelSpec(horizon_days=60)

@@ -1,0 +1,25 @@
+"""The typed parameters of a scoring run, with every default declared once.
+
+Light on purpose: the CLI takes its option defaults from here at import time.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from models.params import SortKey
+from models.tiers import TierPolicy
+from pipelines.deliver.i18n import Lang
+
+
+class ScoreParams(BaseModel):
+    """Typed parameters of a scoring run (recorded in its metadata)."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt parameter is an error
+
+    tier_policy: TierPolicy = Field(default_factory=TierPolicy)
+    sort: SortKey = "tier"
+    lang: Lang = "en"
+    csv_delimiter: str | None = Field(
+        None, min_length=1, max_length=1,
+        description="CSV delimiter; default ';' for tr/nl and ',' for en.")
