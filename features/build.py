@@ -133,17 +133,16 @@ def customer_features_from_duckdb(
     return _with_numeric_dtypes(frame)
 
 
-def build_customer_features(
-    tables: SourceTables, as_of: dt.date, *, validate: bool = True
-) -> pd.DataFrame:
+def build_customer_features(tables: SourceTables, as_of: dt.date) -> pd.DataFrame:
     """One row per customer eligible at `as_of`: the catalog features from available sources.
 
     Key: `customer_id`. Also carries `as_of` and `last_purchase_date` (not model features).
     Eligible: a completed purchase on or before `as_of` and not cancelled by then.
     Missing sources drop their feature groups; counts default to 0, "days since" stay empty.
+    The tables are checked against their contracts unless they already were (see
+    `SourceTables.checked`).
     """
-    if validate:
-        tables = tables.validated()
+    tables = tables.validated()
     con = duckdb.connect()
     try:
         for kind, frame in tables.as_dict().items():

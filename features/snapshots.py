@@ -72,7 +72,7 @@ def build_model_input(
     tables = tables.validated()
     parts = []
     for cutoff in cutoffs:
-        features = build_customer_features(tables, cutoff, validate=False)
+        features = build_customer_features(tables, cutoff)
         labels = churn_labels(
             features["customer_id"], tables.purchases, cutoff, spec,
             data_end=data_end, customers=tables.customers,

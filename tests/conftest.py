@@ -1,10 +1,18 @@
-"""Shared fixtures. Prefect runs against one temporary API for the whole session."""
+"""Shared fixtures: one temporary Prefect API for the whole session, and a small model trained
+on synthetic snapshots (`model_input`, `fitted`) for the model, tracking and deliver tests."""
 
 from __future__ import annotations
 
 import os
 
+import pandas as pd
 import pytest
+
+from features.catalog import feature_names
+from features.labels import LabelSpec
+from models.params import TrainParams
+from models.train import fit_with_validation
+from tests import factories as f
 
 
 @pytest.fixture(scope="session")
@@ -16,3 +24,15 @@ def prefect_api(tmp_path_factory):
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(scope="session")
+def model_input() -> pd.DataFrame:
+    return f.synthetic_model_input()
+
+
+@pytest.fixture(scope="session")
+def fitted(model_input):
+    params = TrainParams(label=LabelSpec(horizon_days=60), max_boost_rounds=200,
+                         early_stopping_rounds=20, min_child_samples=20, n_jobs=1)
+    return fit_with_validation(model_input, feature_names(f.MODEL_SOURCES), params)

@@ -46,7 +46,7 @@ def escape_formula(value: object) -> object:
     return value
 
 
-def localized_list(risk: pd.DataFrame, lang: str) -> pd.DataFrame:
+def localised_list(risk: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The export columns with tier and segment names in `lang` (reasons already are)."""
     out = risk[RISK_LIST_COLUMNS].copy()
     for column in WHOLE_NUMBERS:
@@ -61,7 +61,7 @@ def risk_list_csv_text(risk: pd.DataFrame, lang: str = "en", delimiter: str | No
     """CSV text: headers in `lang` (snake_case names in English), ISO dates, IDs as text."""
     number = catalog(lang).NUMBER
     delimiter = delimiter or number["csv_delimiter"]
-    out = localized_list(risk, lang)
+    out = localised_list(risk, lang)
     for column in DATE_COLUMNS:
         out[column] = pd.to_datetime(out[column]).dt.strftime("%Y-%m-%d")
     for column in TEXT_COLUMNS:
@@ -85,7 +85,7 @@ def risk_list_workbook(
     stream to the file in order, so tens of thousands of customers take seconds, not minutes.
     """
     words = catalog(lang).REPORT
-    out = localized_list(risk, lang)
+    out = localised_list(risk, lang)
     header = [column_label(c, lang) for c in out.columns]
     path.parent.mkdir(parents=True, exist_ok=True)
     workbook = xlsxwriter.Workbook(str(path), {

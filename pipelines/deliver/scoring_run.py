@@ -112,7 +112,7 @@ def run_scoring(
     metadata = {
         "as_of": str(as_of), "run_id": run_id, "model_version": version,
         "model_run_id": model_run_id, "customers_scored": len(risk), "tiers": tiers,
-        "tier_policy": policy.record(), "sort": sort, "language": lang,
+        "tier_policy": policy.record(), "sort": sort, "lang": lang,
         "label": model.label.model_dump(), "horizon_days": model.label.horizon_days,
         "churn_definition": label_text("churn_definition_text", model.label, lang),
         "model_validation": model.validation, "model_baseline_recency": model.baseline,
@@ -148,7 +148,7 @@ def run_scoring(
 
 
 def workbook_metadata(metadata: dict[str, Any], rows: int) -> list[tuple[str, Any]]:
-    lang = metadata["language"]
+    lang = metadata["lang"]
     label = lambda key: report_label(key, lang)  # noqa: E731
     validation = metadata["model_validation"]
     policy = metadata["tier_policy"]
@@ -184,7 +184,7 @@ def workbook_metadata(metadata: dict[str, Any], rows: int) -> list[tuple[str, An
 def report_inputs(settings, tables, features, risk, contributions, metadata, policy, model,
                   model_run_id, meta) -> ReportInputs:
     """Everything the HTML report shows; what cannot be computed gets a note instead."""
-    lang, as_of = metadata["language"], dt.date.fromisoformat(metadata["as_of"])
+    lang, as_of = metadata["lang"], dt.date.fromisoformat(metadata["as_of"])
     def missing(what: str) -> str:
         return report_label("not_available", lang, what=report_label(what, lang))
 

@@ -88,7 +88,7 @@ def _md_row(cells: Sequence[object]) -> str:
 
 def summary_markdown(risk: pd.DataFrame, metadata: dict[str, Any], top_n: int = 10) -> str:
     """A short human-readable summary of one scoring run in its language (report.md)."""
-    lang = metadata.get("language", "en")
+    lang = metadata.get("lang", "en")
     validation = metadata.get("model_validation", {})
     lines = [
         f"# {summary_label('title', lang, as_of=metadata['as_of'])}",

@@ -103,23 +103,23 @@ def _write_zendesk(business: SimulatedBusiness, raw_dir: Path) -> Path:
     return write_text_atomic(final, raw_dir / "complaints" / "zendesk_export_2.csv")
 
 
-def _write_localised(language: str, business: SimulatedBusiness, raw_dir: Path,
+def _write_localised(lang: str, business: SimulatedBusiness, raw_dir: Path,
                      data_dir: Path) -> dict[str, Path]:
     """Turkish (a Logo invoice report) or Dutch Excel CSVs, times in the country's zone."""
     written: dict[str, Path] = {}
     frames = {"complaints": business.complaints, "interactions": business.interactions,
               "customers": business.customers}
     for kind, frame in frames.items():
-        written[kind] = write_bytes_atomic(localised_excel_csv(frame, language),
-                                           raw_dir / kind / f"{kind}_{language}.csv")
-    if language == "tr":
+        written[kind] = write_bytes_atomic(localised_excel_csv(frame, lang),
+                                           raw_dir / kind / f"{kind}_{lang}.csv")
+    if lang == "tr":
         written["purchases"] = write_bytes_atomic(
             logo_invoice_report_text(business.purchases, business.customers).encode("cp1254"),
             raw_dir / "purchases" / "logo_fatura_listesi.csv")
     else:
         written["purchases"] = write_bytes_atomic(
             localised_excel_csv(business.purchases, "nl"), raw_dir / "purchases" / "orders_nl.csv")
-    zone = ISTANBUL if language == "tr" else AMSTERDAM
+    zone = ISTANBUL if lang == "tr" else AMSTERDAM
     written["sources"] = write_text_atomic(
         SOURCES_MARKER + f'files:\n  - pattern: "*"\n    timezone: {zone}\n',
         data_dir / "sources.yaml")

@@ -136,20 +136,20 @@ _NL_STATUS = {"completed": "Voltooid", "cancelled": "Geannuleerd", "returned": "
 _TIMES = ("order_date", "opened_at", "resolved_at", "occurred_at", "signup_date", "cancelled_at")
 
 
-def localised_excel_csv(frame: pd.DataFrame, language: str) -> bytes:
+def localised_excel_csv(frame: pd.DataFrame, lang: str) -> bytes:
     """A business frame as that country's Excel CSV: `;`, local headers, times and money."""
-    zone, fmt, encoding = _DATES[language]
+    zone, fmt, encoding = _DATES[lang]
     out = frame.copy()
     for column in _TIMES:
         if column in out:
             out[column] = _local(out[column], zone, fmt)
     if "amount" in out:
-        out["amount"] = "€ " + _money(out["amount"]) if language == "nl" else _money(out["amount"])
+        out["amount"] = "€ " + _money(out["amount"]) if lang == "nl" else _money(out["amount"])
     if "satisfaction" in out:
         out["satisfaction"] = out["satisfaction"].map(lambda v: "" if pd.isna(v) else str(int(v)))
-    if language == "nl" and "status" in out and "order_id" in out:
+    if lang == "nl" and "status" in out and "order_id" in out:
         out["status"] = out["status"].map(_NL_STATUS)
-    out = out.rename(columns=_HEADERS[language])
+    out = out.rename(columns=_HEADERS[lang])
     # Excel writes `?` for letters its code page lacks (Turkish names in a Dutch file).
     return out.to_csv(sep=";", index=False, lineterminator="\r\n").encode(encoding, "replace")
 

@@ -13,7 +13,7 @@ from models.backtest import (
     tenure_band,
 )
 from models.params import TrainParams
-from tests.models.conftest import SOURCES
+from tests.factories import MODEL_SOURCES as SOURCES
 
 
 def test_origins_are_the_latest_cutoffs_with_a_labelled_history(model_input):

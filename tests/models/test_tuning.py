@@ -6,7 +6,7 @@ from features.catalog import feature_names
 from features.labels import LabelSpec
 from models.params import TrainParams
 from models.tuning import SearchSpace, backtest_objective, tune
-from tests.models.conftest import SOURCES
+from tests.factories import MODEL_SOURCES as SOURCES
 
 optuna = pytest.importorskip("optuna")
 

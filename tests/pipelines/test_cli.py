@@ -67,3 +67,17 @@ def test_train_refuses_an_unknown_churn_definition_and_shows_the_label_defaults(
         result.output.split())
     shown = " ".join(runner.invoke(app, ["train", "--help"]).output.split())
     assert "[default: 90]" in shown and "[default: no_purchase]" in shown
+
+
+def test_option_defaults_are_the_typed_models_defaults():
+    from models.params import TrainParams, TuningParams
+    from models.promotion import PromotionMargin
+    from pipelines.deliver.params import ScoreParams
+
+    train = " ".join(runner.invoke(app, ["train", "--help"], terminal_width=200).output.split())
+    for shown in (TrainParams().n_cutoffs, TrainParams().min_positives,
+                  PromotionMargin().min_roc_auc_gain, TuningParams().objective):
+        assert f"[default: {shown}]" in train
+    assert "--data-end" in train and "--as-of" in train  # the old name still works
+    score = " ".join(runner.invoke(app, ["score", "--help"], terminal_width=200).output.split())
+    assert f"[default: {ScoreParams().sort}]" in score and "[default: en]" in score

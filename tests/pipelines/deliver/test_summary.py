@@ -20,7 +20,7 @@ def risk_list() -> pd.DataFrame:
 
 def metadata(lang: str, previous_run: str | None = None) -> dict:
     return {
-        "as_of": "2024-06-30", "language": lang, "model_version": "3",
+        "as_of": "2024-06-30", "lang": lang, "model_version": "3",
         "model_run_id": "abc123", "churn_definition": "(text in the language)",
         "customers_scored": 1201, "value_at_risk_total": 12355.6,
         "tiers": {"Critical": 1, "Safe": 1200},

@@ -11,7 +11,6 @@ from models.playbook import default_playbook_text, parse_playbook, suggested_act
 from models.score import SCORED_COLUMNS, score_customers
 from models.tiers import TierPolicy
 from pipelines.deliver.wording import RISK_LIST_COLUMNS, worded_risk_list
-from tests.models.conftest import fitted, model_input  # noqa: F401  (shared session fixtures)
 
 FEATURES = pd.DataFrame({
     "recency_days": [74.0, 5.0], "median_interval_days": [21.0, 20.0],
@@ -92,7 +91,7 @@ def test_actions_quote_their_facts_fall_back_and_keep_free_text():
     assert len({en[3], tr[3], nl[3]}) == 3
 
 
-def test_one_scored_list_is_written_in_several_languages(fitted, model_input):  # noqa: F811
+def test_one_scored_list_is_written_in_several_languages(fitted, model_input):
     latest = model_input[model_input["cutoff"] == model_input["cutoff"].max()].head(60)
     latest = latest.assign(as_of=latest["cutoff"]).reset_index(drop=True)
     book = parse_playbook(default_playbook_text(), groups=list(REASON_GROUPS),

@@ -33,7 +33,8 @@ from pipelines.tracking.registry import (
     rollback,
 )
 from pipelines.tracking.runs import log_training_run
-from tests.models.conftest import SOURCES, synthetic_model_input
+from tests.factories import MODEL_SOURCES as SOURCES
+from tests.factories import synthetic_model_input
 
 PARAMS = TrainParams(label=LabelSpec(horizon_days=60), max_boost_rounds=150,
                      early_stopping_rounds=20, min_child_samples=20, n_jobs=1)
