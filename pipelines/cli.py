@@ -23,6 +23,7 @@ from pipelines.console import (
     console,
     err,
     print_accounts,
+    print_grading,
     print_history,
     print_readings,
     print_scoring,
@@ -386,20 +387,7 @@ def demo(
     result = _run("demo", lambda: demo_flow(root, customers, seed, score_params=score_params))
     print_training(result["trained"])
     print_scoring(result["scored"])
-    graded = result["graded"]
-    if graded:
-        console.print(
-            "[bold]Against the simulator's ground truth[/bold] (final horizon, "
-            f"{int(graded['truth_customers'])} customers): model ROC-AUC "
-            f"{graded['truth_model_roc_auc']:.3f}, "
-            f"recency-only {graded['truth_recency_roc_auc']:.3f}, "
-            f"ceiling (true probabilities) {graded['truth_ceiling_roc_auc']:.3f}"
-        )
-    tracking = result["trained"]["tracking_uri"]
-    console.print(f"MLflow store: {tracking}", soft_wrap=True)  # paths and commands stay whole
-    if tracking.startswith("sqlite:///"):
-        console.print(f"  open it with: mlflow ui --backend-store-uri {tracking} --workers 1",
-                      soft_wrap=True)
+    print_grading(result["graded"], result["trained"]["tracking_uri"])
 
 
 def main() -> None:

@@ -57,6 +57,22 @@ def print_readings(readings: list[dict[str, Any]]) -> None:
             console.print("  formats: " + ", ".join(f"{c}: {f}" for c, f in r["formats"].items()))
 
 
+def print_grading(graded: dict[str, float], tracking_uri: str) -> None:
+    """The demo's grade against the simulator's ground truth, and where its MLflow store is."""
+    if graded:
+        console.print(
+            "[bold]Against the simulator's ground truth[/bold] (final horizon, "
+            f"{int(graded['truth_customers'])} customers): model ROC-AUC "
+            f"{graded['truth_model_roc_auc']:.3f}, "
+            f"recency-only {graded['truth_recency_roc_auc']:.3f}, "
+            f"ceiling (true probabilities) {graded['truth_ceiling_roc_auc']:.3f}"
+        )
+    console.print(f"MLflow store: {tracking_uri}", soft_wrap=True)  # paths stay whole
+    if tracking_uri.startswith("sqlite:///"):
+        console.print(f"  open it with: mlflow ui --backend-store-uri {tracking_uri} --workers 1",
+                      soft_wrap=True)
+
+
 def print_history(history: list[dict[str, str]]) -> None:
     table = Table("since (UTC)", "version", "how", "reason", title="Champion history")
     for entry in history[-10:]:

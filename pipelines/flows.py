@@ -47,8 +47,8 @@ def ingest_flow(
 def features_flow(data_dir: str | None = None, as_of: dt.date | None = None) -> str:
     """Write the feature table of every eligible customer at `as_of` (default: data end)."""
     settings = Settings.from_env(data_dir)
-    cutoff = tasks.resolve_cutoff(settings, as_of)
-    return tasks.write_feature_table(settings, cutoff)
+    as_of = tasks.resolve_cutoff(settings, as_of)
+    return tasks.write_feature_table(settings, as_of)
 
 
 @flow(name="churn-train", log_prints=True)
@@ -66,8 +66,8 @@ def train_flow(
     settings = Settings.from_env(data_dir)
     params, margin, tuning = params or TrainParams(), margin or PromotionMargin(), \
         tuning or TuningParams()
-    end = tasks.resolve_cutoff(settings, data_end)
-    model_input = tasks.write_model_input(settings, end, params)
+    data_end = tasks.resolve_cutoff(settings, data_end)
+    model_input = tasks.write_model_input(settings, data_end, params)
     tuning_run_id = ""
     if tuning.trials > 0:
         params, tuning_run_id = tasks.tune_hyperparameters(settings, model_input, params, tuning)
@@ -82,8 +82,8 @@ def score_flow(
 ) -> dict[str, Any]:
     """Score every eligible customer at `as_of`; archive list, workbook and report; publish."""
     settings = Settings.from_env(data_dir)
-    cutoff = tasks.resolve_cutoff(settings, as_of)
-    scored = tasks.score_and_archive(settings, cutoff, params or ScoreParams())
+    as_of = tasks.resolve_cutoff(settings, as_of)
+    scored = tasks.score_and_archive(settings, as_of, params or ScoreParams())
     tasks.publish_scoring_artifacts(scored)
     return scored
 
