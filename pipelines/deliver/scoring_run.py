@@ -113,7 +113,7 @@ def run_scoring(
         "as_of": str(as_of), "run_id": run_id, "model_version": version,
         "model_run_id": model_run_id, "customers_scored": len(risk), "tiers": tiers,
         "tier_policy": policy.record(), "sort": sort, "lang": lang,
-        "label": model.label.model_dump(), "horizon_days": model.label.horizon_days,
+        "label": model.label.model_dump(),
         "churn_definition": label_text("churn_definition_text", model.label, lang),
         "model_validation": model.validation, "model_baseline_recency": model.baseline,
         "model_valid_cutoff": meta.get("valid_cutoff"), "playbook": playbook_source,

@@ -57,7 +57,6 @@ def model_meta(fitted: FittedChurnModel) -> dict[str, Any]:
         "features": fitted.features,
         "category_levels": fitted.levels,
         "label": fitted.label.model_dump(),
-        "horizon_days": fitted.label.horizon_days,  # for readers older than the label spec
         "best_iteration": fitted.best_iteration,
         "valid_cutoff": str(fitted.valid_cutoff),
         "train_cutoffs": [str(c) for c in fitted.train_cutoffs],
