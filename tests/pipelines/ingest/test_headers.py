@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from pipelines.ingest.headers import SYNONYMS, fold_header, header_language, map_headers
-from pipelines.ingest.sources_file import MappingFileError, load_rules, rule_for
 
 PURCHASE_COLUMNS = {"customer_id", "order_id", "order_date", "amount", "status", "quantity",
                     "channel"}
@@ -35,14 +34,3 @@ def test_exact_names_and_pins_win_and_each_target_is_used_once():
     mapping = map_headers(["Date", "order_date", "Customer", "Klant"], PURCHASE_COLUMNS,
                           pinned={"Klant": "customer_id"})
     assert mapping == {"Klant": "customer_id", "order_date": "order_date"}
-
-
-def test_rules_match_by_pattern_and_reject_unknown_keys(tmp_path):
-    path = tmp_path / "sources.yaml"
-    path.write_text("files:\n  - pattern: 'purchases/logo_*'\n    locale: tr\n", encoding="utf-8")
-    rules = load_rules(path)
-    assert rule_for(rules, "purchases/logo_2024.csv").locale == "tr"
-    assert rule_for(rules, "purchases/other.csv").locale is None
-    path.write_text("files:\n  - pattern: '*'\n    delimeter: ';'\n", encoding="utf-8")
-    with pytest.raises(MappingFileError, match="unknown key"):
-        load_rules(path)
