@@ -24,7 +24,6 @@ _SPACES = re.compile(r"[\s\u00a0\u202f']")
 _COMMA_DECIMAL = re.compile(r"^\d{1,3}(?:\.\d{3})+,\d+$|^\d+,\d+$|^\d{1,3}(?:\.\d{3}){2,}$")
 _POINT_DECIMAL = re.compile(r"^\d{1,3}(?:,\d{3})+\.\d+$|^\d+\.\d+$|^\d{1,3}(?:,\d{3}){2,}$")
 _AMBIGUOUS_GROUP = re.compile(r"^\d{1,3}[.,]\d{3}$")  # 1.234 / 1,234: thousands or decimals
-_PLAIN = re.compile(r"^\d+$")
 
 _TIME = (r"(?:[T ]+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,](?P<frac>\d+))?)?"
          r"\s*(?P<ampm>[AaPp][Mm])?)?\s*(?P<offset>Z|[+-]\d{2}:?\d{2}|[+-]\d{2})?$")
