@@ -178,7 +178,8 @@ def test_a_meta_from_before_the_label_spec_reads_as_the_default_definition(regis
     client = MlflowClient()
     meta = json.loads(mlflow.artifacts.load_text(f"runs:/{logged.run_id}/{META_ARTIFACT}"))
     assert meta["label"] == {"definition": "no_purchase", "horizon_days": 60, "gap_days": 0}
-    old = {k: v for k, v in meta.items() if k != "label"}  # as written before: horizon only
+    # as written before the label spec: the horizon only, at the top level
+    old = {**{k: v for k, v in meta.items() if k != "label"}, "horizon_days": 60}
     client.log_text(logged.run_id, json.dumps(old), META_ARTIFACT)
     model = load_model_version(settings, logged.version).model
     assert model.label == LabelSpec(horizon_days=60)
