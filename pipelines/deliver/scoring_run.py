@@ -1,8 +1,9 @@
-"""Everything a scoring run reads and writes around the pure scoring code.
+"""One scoring run's folder, around the pure scoring code.
 
-`run_scoring` loads the champion and the staged data, scores, compares with the previous run,
-and archives the deliverable under `scored/<as-of>/<run-id>/`: risk_list.{csv,xlsx,parquet},
-shap_contributions.parquet, metadata.json, report.html and report.md.
+`run_scoring` takes the staged tables and the champion its task loaded, scores, renders the
+list in the run's language, compares it with the previous run, and archives the deliverable
+under `scored/<as-of>/<run-id>/`: risk_list.{csv,xlsx,parquet}, shap_contributions.parquet,
+metadata.json, report.html and report.md.
 """
 
 from __future__ import annotations
