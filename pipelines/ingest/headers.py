@@ -184,12 +184,17 @@ def split_header(name: str) -> tuple[str, list[str]]:
     `, `, `: `), a tax phrase (`incl. btw`), numbering (`1. Date`, `Date 2`) and repeated
     whitespace; `notes` are the removed parts, in order (numbering is not kept)."""
     notes: list[str] = []
+
+    def taken(match: re.Match[str], group: int = 0) -> str:
+        notes.append(match.group(group).strip())
+        return " "
+
     text = " ".join(name.split())
-    text = _BRACKETS.sub(lambda m: notes.append(m.group(1).strip()) or " ", text)
+    text = _BRACKETS.sub(lambda m: taken(m, 1), text)
     parts = [p for p in _SEPARATOR.split(text) if p and p.strip()]
     text = parts[0] if parts else text
     notes.extend(p.strip() for p in parts[1:])
-    text = _TAX_PHRASE.sub(lambda m: notes.append(m.group(0).strip()) or " ", text)
+    text = _TAX_PHRASE.sub(taken, text)
     text = _NUMBER_PREFIX.sub("", text)
     text = _NUMBER_SUFFIX.sub("", " ".join(text.split()))
     core = " ".join(text.split()).strip(" -:,.")
