@@ -135,7 +135,8 @@ def write_suggested_mapping(data_dir: Path) -> Path:
             result = run.read_export(path, kind, rule_for(rules, label), settings.timezone, now)
         except MissingColumnsError as error:
             closest = closest_for_missing(error.headers, error.missing, error.mapping)
-            entry |= {"kind": error.kind, "columns": error.mapping, "problem": str(error),
+            entry |= {"kind": error.kind, "columns": error.mapping,
+                      "problem": f"missing required column(s) {', '.join(error.missing)}",
                       "suggested": suggested_columns(closest),
                       "notes": {h: header_notes(h) for h in error.mapping if header_notes(h)}}
         except StagingError as error:
