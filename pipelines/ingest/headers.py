@@ -33,25 +33,40 @@ def fold_header(name: str) -> str:
 SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
     "customer_id": {
         "en": ("Customer ID", "Customer", "Client ID", "Customer Number", "Customer No",
-               "Account ID", "AccountId", "Requester ID", "Record ID", "Contact ID"),
+               "Account ID", "AccountId", "Requester ID", "Record ID", "Contact ID",
+               "Customer Code", "Client Number", "Customer Reference", "Member ID",
+               "Requester external ID", "Ordered By"),
         "tr": ("Cari Kod", "Cari Kodu", "Müşteri No", "Müşteri Kodu", "Müşteri ID",
-               "Müşteri Numarası", "CARI_KOD"),
-        "nl": ("Klantnummer", "Klant ID", "Debiteurnummer", "Debiteur", "Relatienummer"),
+               "Müşteri Numarası", "CARI_KOD", "Cari Hesap Kodu", "Cari No", "cha_kod"),
+        "nl": ("Klantnummer", "Klant ID", "Debiteurnummer", "Debiteur", "Relatienummer",
+               "Klantnr", "Klant nr", "Debiteurnr", "Debiteurcode", "Relatiecode"),
     },
     "order_id": {
-        "en": ("Order ID", "Order Number", "Order No", "Invoice Number", "Invoice No"),
-        "tr": ("Fiş No", "Sipariş No", "Sipariş Numarası", "Fatura No", "Belge No", "BELGE_NO"),
-        "nl": ("Ordernummer", "Bestelnummer", "Factuurnummer"),
+        "en": ("Order ID", "Order Number", "Order No", "Invoice Number", "Invoice No",
+               "Invoice ID", "Order Reference", "Receipt Number", "Document Number"),
+        "tr": ("Fiş No", "Sipariş No", "Sipariş Numarası", "Fatura No", "Belge No", "BELGE_NO",
+               "Fatura Numarası", "Fiş Numarası", "Belge Numarası", "Evrak No", "FATIRS_NO",
+               "cha_belge_no"),
+        "nl": ("Ordernummer", "Bestelnummer", "Factuurnummer", "Ordernr", "Order nr",
+               "Bestelnr", "Factuurnr"),
     },
     "order_date": {
-        "en": ("Order Date", "Date", "Invoice Date", "Purchase Date"),
-        "tr": ("Tarih", "Sipariş Tarihi", "Fatura Tarihi", "İşlem Tarihi", "TARIH"),
-        "nl": ("Orderdatum", "Besteldatum", "Factuurdatum", "Datum"),
+        "en": ("Order Date", "Date", "Invoice Date", "Purchase Date", "Issue Date",
+               "Transaction Date", "Sale Date", "Document Date"),
+        "tr": ("Tarih", "Sipariş Tarihi", "Fatura Tarihi", "İşlem Tarihi", "TARIH",
+               "Fiş Tarihi", "Belge Tarihi", "Evrak Tarihi", "cha_tarihi"),
+        "nl": ("Orderdatum", "Besteldatum", "Factuurdatum", "Datum", "Verkoopdatum",
+               "Boekdatum"),
     },
     "amount": {
-        "en": ("Amount", "Total", "Order Total", "Net Amount", "Revenue"),
-        "tr": ("Tutar", "Toplam Tutar", "Net Tutar", "Toplam", "Fatura Tutarı"),
-        "nl": ("Bedrag", "Totaalbedrag", "Bedrag incl. btw", "Bedrag excl. btw", "Omzet"),
+        "en": ("Amount", "Total", "Order Total", "Net Amount", "Revenue", "Gross Amount",
+               "Gross Total", "Grand Total", "Order Total Amount", "Total Amount", "Net Total",
+               "Amount Paid", "Invoice Total", "Invoice Amount", "Order Amount", "AmountDC"),
+        "tr": ("Tutar", "Toplam Tutar", "Net Tutar", "Toplam", "Fatura Tutarı",
+               "Sipariş Tutarı", "Faturalanacak Tutar", "Satış Tutarı", "Genel Toplam",
+               "cha_meblag"),
+        "nl": ("Bedrag", "Totaalbedrag", "Bedrag incl. btw", "Bedrag excl. btw", "Omzet",
+               "Totaal", "Totaalprijs", "Factuurbedrag", "Orderbedrag"),
     },
     "status": {
         "en": ("Status", "Order Status", "State"),
@@ -69,20 +84,23 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "nl": ("Kanaal", "Verkoopkanaal"),
     },
     "complaint_id": {
-        "en": ("Complaint ID", "Ticket ID", "Ticket Number", "Case Number", "CaseNumber"),
-        "tr": ("Şikayet No", "Talep No", "Kayıt No"),
-        "nl": ("Klachtnummer", "Ticketnummer"),
+        "en": ("Complaint ID", "Ticket ID", "Ticket Number", "Case Number", "CaseNumber",
+               "Ticket No", "Ticket #", "Case ID", "Conversation ID", "Request ID",
+               "conversation_id"),
+        "tr": ("Şikayet No", "Talep No", "Kayıt No", "Talep Numarası", "Destek No"),
+        "nl": ("Klachtnummer", "Ticketnummer", "Ticketnr", "Zaaknummer"),
     },
     "opened_at": {
         "en": ("Opened At", "Created At", "Created Time", "Created Date", "CreatedDate",
-               "Opened"),
-        "tr": ("Açılış Tarihi", "Oluşturma Tarihi", "Şikayet Tarihi"),
-        "nl": ("Aangemaakt op", "Geopend op", "Klachtdatum"),
+               "Opened", "Created On", "Date Opened", "conversation_created_at"),
+        "tr": ("Açılış Tarihi", "Oluşturma Tarihi", "Şikayet Tarihi", "Talep Tarihi"),
+        "nl": ("Aangemaakt op", "Geopend op", "Klachtdatum", "Datum aangemaakt"),
     },
     "resolved_at": {
-        "en": ("Resolved At", "Solved At", "Resolved Time", "Closed Date", "ClosedDate"),
-        "tr": ("Çözüm Tarihi", "Kapanış Tarihi"),
-        "nl": ("Opgelost op", "Gesloten op"),
+        "en": ("Resolved At", "Solved At", "Resolved Time", "Closed Date", "ClosedDate",
+               "Resolved", "Closed On", "Date Closed", "conversation_closed_at"),
+        "tr": ("Çözüm Tarihi", "Kapanış Tarihi", "Kapanma Tarihi"),
+        "nl": ("Opgelost op", "Gesloten op", "Afgesloten op"),
     },
     "category": {
         "en": ("Category", "Ticket Category", "Reason", "Type"),
@@ -134,14 +152,11 @@ FALLBACKS: dict[str, tuple[str, ...]] = {
     "customer_id": ("Email", "E-mail", "Email Address", "Requester email", "Customer Email",
                     "Contact email", "Billing Email", "E-posta", "Alıcı Mail Adresi",
                     "Müşteri E-posta", "E-mailadres", "Emailadres"),
-    "complaint_id": ("ID", "Id", "Ticket", "Case ID", "Case", "Kayıt", "Ticket nr"),
+    "complaint_id": ("ID", "Id", "Ticket", "Case", "Kayıt"),
+    "order_id": ("Number", "Nummer", "Numara", "Reference", "Referentie"),
     "interaction_id": ("ID", "Id"),
     "order_date": ("Created at", "Created", "Date created", "Paid at", "Payment Date",
                    "Oluşturma Tarihi", "Ödeme Tarihi", "Aangemaakt op", "Betaaldatum"),
-    "amount": ("Sipariş Tutarı", "Faturalanacak Tutar", "Genel Toplam", "Brüt Tutar",
-               "Gross Amount", "Gross Total", "Grand Total", "Order Total Amount",
-               "Total Amount", "Net Total", "Amount Paid", "Totaal", "Totaalprijs",
-               "Bedrag incl btw", "Factuurbedrag"),
     "opened_at": ("Requested", "Created", "Date Created", "Date/Time Opened", "Submitted at"),
     "resolved_at": ("Closed time", "Closed at", "Date/Time Closed", "Solved"),
 }
@@ -244,7 +259,8 @@ def header_language(headers: list[str]) -> str | None:
 #: go to the header further left). Every column: a pinned `sources.yaml` mapping, then the
 #: canonical name itself, then a synonym (tiers below), then a fallback spelling.
 PRIORITIES: dict[str, str] = {
-    "amount": "incl. VAT / gross (`Bedrag incl. btw`, `Toplam Tutar - KDV Dahil`, `Gross Total`)"
+    "amount": "incl. VAT / gross / grand or invoiced total (`Bedrag incl. btw`, `Toplam Tutar -"
+              " KDV Dahil`, `Gross Total`, `Genel Toplam`, `Faturalanacak Tutar`)"
               " > total or plain amount (`Total`, `Tutar (TL)`) > net / excl. VAT (`Net Amount`,"
               " `Bedrag excl. btw`); a VAT-only column (`Tutar (KDV)`) never fills it",
     "order_date": "order / invoice date > plain date (`Date`, `Tarih`) > created > paid; an"
@@ -273,7 +289,8 @@ def _tier(target: str, header: str, core: str, notes: list[str]) -> int | None:
     if target == "amount":
         if "VAT only" in described:
             return None
-        if "incl. VAT" in described or _INCL.search(core):
+        if ("incl. VAT" in described or _INCL.search(core)
+                or re.search(r"(grandtotal|geneltoplam|faturalan|invoiced|billed)", folded)):
             return 1
         if "excl. VAT" in described or _EXCL.search(core):
             return 3
