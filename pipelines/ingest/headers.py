@@ -289,10 +289,11 @@ def _tier(target: str, header: str, core: str, notes: list[str]) -> int | None:
     if target == "amount":
         if "VAT only" in described:
             return None
-        if ("incl. VAT" in described or _INCL.search(core)
+        words = core.replace("_", " ")  # snake_case API names: gross_total, net_total
+        if ("incl. VAT" in described or _INCL.search(words)
                 or re.search(r"(grandtotal|geneltoplam|faturalan|invoiced|billed)", folded)):
             return 1
-        if "excl. VAT" in described or _EXCL.search(core):
+        if "excl. VAT" in described or _EXCL.search(words):
             return 3
         return 2
     if target == "order_date":
