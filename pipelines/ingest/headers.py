@@ -262,7 +262,8 @@ PRIORITIES: dict[str, str] = {
     "amount": "incl. VAT / gross / grand or invoiced total (`Bedrag incl. btw`, `Toplam Tutar -"
               " KDV Dahil`, `Gross Total`, `Genel Toplam`, `Faturalanacak Tutar`)"
               " > total or plain amount (`Total`, `Tutar (TL)`) > net / excl. VAT (`Net Amount`,"
-              " `Bedrag excl. btw`); a VAT-only column (`Tutar (KDV)`) never fills it",
+              " `Bedrag excl. btw`); a VAT-only column (`Tutar (KDV)`) or one noted as a"
+              " refund, discount, fee or shipping (`Tutar - İade`) never fills it",
     "order_date": "order / invoice date > plain date (`Date`, `Tarih`) > created > paid; an"
                   " updated / modified time never fills it",
     "opened_at": "opened / created > requested; never an updated time",
@@ -272,6 +273,8 @@ PRIORITIES: dict[str, str] = {
     "complaint_id": "ticket / case / complaint number > a bare `ID`",
 }
 
+_OTHER_MONEY = re.compile(r"(refund|iade|indirim|discount|korting|komisyon|commission|kargo|"
+                          r"shipping|verzend|fee|kesinti|ceza|stopaj)")
 _NAME_WORDS = re.compile(r"(name|naam|isim|unvan|adi$|ad$|fullname|voornaam|achternaam)")
 _UPDATED_WORDS = re.compile(r"(updated|modified|lastupdate|guncelleme|gewijzigd|bijgewerkt)")
 _IDS = {"customer_id", "order_id", "complaint_id", "interaction_id"}
@@ -287,8 +290,9 @@ def _tier(target: str, header: str, core: str, notes: list[str]) -> int | None:
     if target in _DATES and _UPDATED_WORDS.search(folded):
         return None
     if target == "amount":
-        if "VAT only" in described:
-            return None
+        if "VAT only" in described or any(_OTHER_MONEY.search(fold_header(n)) for n in notes
+                                           if not re.match(r"\s*(-|minus|w/o|excl)", n, re.I)):
+            return None  # `Tutar - İade`, `Amount (discount)`: another amount, not the sale
         words = core.replace("_", " ")  # snake_case API names: gross_total, net_total
         if ("incl. VAT" in described or _INCL.search(words)
                 or re.search(r"(grandtotal|geneltoplam|faturalan|invoiced|billed)", folded)):
@@ -318,11 +322,6 @@ class Candidate:
     header: str
     target: str
     rank: int  # 0 pinned/canonical, 1-4 synonym tiers, 5-8 fallback tiers
-
-    @property
-    def why(self) -> str:
-        return ("pinned or canonical name" if self.rank == 0 else
-                f"synonym tier {self.rank}" if self.rank < 5 else f"fallback tier {self.rank - 4}")
 
 
 @dataclass

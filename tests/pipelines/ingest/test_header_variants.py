@@ -135,6 +135,14 @@ def test_an_updated_time_or_a_vat_amount_never_fills_a_column():
                          PURCHASES).mapping == {}
 
 
+def test_an_amount_noted_as_a_refund_discount_or_fee_is_not_the_sale():
+    assert match_headers(["Tutar - İade", "Amount (discount)", "Bedrag [verzendkosten]",
+                          "Total, fee"], PURCHASES).mapping == {}
+    # "minus the refund" is still the sale's amount
+    assert match_headers(["Order Total Amount (- Refund)"], PURCHASES).mapping == {
+        "Order Total Amount (- Refund)": "amount"}
+
+
 def test_customer_key_id_beats_email_and_a_name_never_fills_an_id():
     match = match_headers(["Requester", "Requester email", "Requester ID"], COMPLAINTS)
     assert match.mapping == {"Requester ID": "customer_id"}
