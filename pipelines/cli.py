@@ -114,8 +114,8 @@ def _run(step: str, call) -> Any:
             return call()
     except IngestError as error:
         err.print(f"[red]ingest failed[/red]: {len(error.problems)} problem(s)")
-        for problem in error.problems:
-            err.print(f"  - {problem}")
+        for problem in error.problems:  # headers such as `Bedrag [€]` are not markup
+            err.print(f"  - {problem}", markup=False, highlight=False)
         raise typer.Exit(1) from None
     except (FileNotFoundError, NoChampionError, TemporalSplitError, CensoredCutoffError,
             ValueError) as error:
@@ -167,12 +167,27 @@ def ingest(
     skip_bad_files: Annotated[bool, typer.Option(
         "--skip-bad-files", help="Stage the readable files and list the unreadable ones "
                                  "instead of failing the whole run.")] = False,
+    write_mapping: Annotated[bool, typer.Option(
+        "--write-mapping", help="Write <data-dir>/sources.yaml.suggested with the detected "
+                                "and suggested column mapping of every file, commented, and "
+                                "stage nothing (sources.yaml itself is never written).")] = False,
 ) -> None:
     """Stage raw/ exports (CSV, gzip, xlsx, parquet) as parquet, with a row account.
 
     Files under raw/<kind>/ or directly under raw/ (kind from a preset or sources.yaml).
     """
     root = prepare_environment(data_dir)
+    if write_mapping:
+        from pipelines.ingest.suggest import write_suggested_mapping
+
+        try:
+            written = write_suggested_mapping(Path(root))
+        except ValueError as error:  # sources.yaml that cannot be read
+            err.print(f"ingest --write-mapping failed: {error}", markup=False)
+            raise typer.Exit(1) from None
+        console.print(f"suggested mapping: {written} (check it, then copy what you need into "
+                      "sources.yaml)", soft_wrap=True)
+        return
     from pipelines.flows import ingest_flow
 
     report = _run("ingest", lambda: ingest_flow(root, skip_bad_files, explain))

@@ -53,6 +53,15 @@ def print_readings(readings: list[dict[str, Any]]) -> None:
                       + "".join(f", {n} {what}" for what, n in r["skipped_lines"].items()))
         console.print("  columns: " + escape(", ".join(f"{s} -> {t}"
                                                        for s, t in r["columns"].items())))
+        notes = r.get("notes") or {}
+        if notes:
+            console.print("  units/notes: " + escape("; ".join(
+                f"{h}: {', '.join(n)}" for h, n in notes.items())))
+        by_column = {t: s for s, t in r["columns"].items()}
+        for column, others in (r.get("runners_up") or {}).items():
+            console.print(f"  chose {escape(by_column.get(column, '?'))} for {column} over "
+                          + escape(", ".join(others)) + " (see PRIORITIES in "
+                          "pipelines/ingest/headers.py)")
         if r["formats"]:
             console.print("  formats: " + ", ".join(f"{c}: {f}" for c, f in r["formats"].items()))
 

@@ -20,7 +20,7 @@ import pandas as pd
 from filelock import FileLock, Timeout
 
 from features.contracts import REQUIRED_COLUMNS, STAGED_SCHEMAS, empty_staged
-from pipelines.ingest.headers import header_language, is_known_header, map_headers
+from pipelines.ingest.headers import header_language, header_notes, is_known_header, match_headers
 from pipelines.ingest.presets.registry import PRESET_NAMES, detect_preset, is_preset_header
 from pipelines.ingest.readers import READABLE_SUFFIXES, RawTable, read_cells
 from pipelines.ingest.sources_file import MappingFileError, SourceRule, load_rules, rule_for
@@ -36,6 +36,7 @@ from pipelines.ingest.staging import (
     stage_rows,
     validate_staged,
 )
+from pipelines.ingest.suggest import MissingColumnsError, missing_columns_help
 from pipelines.store.atomic import write_json_atomic, write_text_atomic
 from pipelines.store.settings import Settings
 from pipelines.store.staged import STAGED_KINDS, publish_staged, staged_path
@@ -73,6 +74,8 @@ class FileReading:
     formats: dict[str, str] = field(default_factory=dict)
     rows: int = 0
     skipped_lines: dict[str, int] = field(default_factory=dict)
+    notes: dict[str, list[str]] = field(default_factory=dict)  # header -> units taken off it
+    runners_up: dict[str, list[str]] = field(default_factory=dict)  # column -> other headers
 
 
 @dataclass
@@ -139,23 +142,28 @@ def read_export(path: Path, kind: str | None, rule: SourceRule, timezone: str,
         raise StagingError(
             f"looks like a {preset.name} export of {preset.kind}, but is read as {kind}; move "
             f"it to raw/{preset.kind}/ or set `preset: none` and `columns` in {MAPPING_FILE}")
+    runners_up: dict[str, list[str]] = {}
     if preset is not None and preset.kind == kind:
         converted = preset.convert(table.frame, table.lines, locale)
         raw, merged, columns = converted.frame, converted.merged, converted.mapping or {}
+        notes = {h: header_notes(h) for h in columns if header_notes(h)}
     else:
         allowed = set(STAGED_SCHEMAS[kind].to_schema().columns)
-        columns = map_headers(table.headers, allowed, rule.columns)
+        matched = match_headers(table.headers, allowed, rule.columns)
+        columns, notes, runners_up = matched.mapping, matched.notes, matched.runners_up
         raw = table.frame[list(columns)].rename(columns=columns)
         raw[SOURCE_LINE] = table.lines
         merged, preset = 0, None
     raw[SOURCE_FILE] = relative
     missing = [c for c in REQUIRED_COLUMNS[kind] if c not in raw.columns]
     if missing:
-        raise StagingError(
+        raise MissingColumnsError(
             f"missing required column(s) {', '.join(missing)} (found: "
             f"{', '.join(table.headers)}); rename the headers to "
             f"{', '.join(REQUIRED_COLUMNS[kind])} or a known synonym, or map them under "
-            f"`columns` in {MAPPING_FILE}")
+            f"`columns` in {MAPPING_FILE}; "
+            + missing_columns_help(relative, kind, table.headers, columns, missing),
+            kind, table.headers, columns, missing)
     if table.row_problems:
         flagged = raw[SOURCE_LINE].map(table.row_problems)
         earlier = raw[PRESET_REASON] if PRESET_REASON in raw else pd.Series(None, index=raw.index)
@@ -174,7 +182,8 @@ def read_export(path: Path, kind: str | None, rule: SourceRule, timezone: str,
     account.reasons = quarantined["reason"].value_counts().to_dict() if len(quarantined) else {}
     reading = FileReading(relative, kind, preset.name if preset else None, table.file_type,
                           table.encoding, table.delimiter, locale, rules.timezone,
-                          table.header_line, columns, formats, len(table.frame), table.skipped)
+                          table.header_line, columns, formats, len(table.frame), table.skipped,
+                          notes, runners_up)
     return StagedFile(staged, quarantined, account, reading)
 
 

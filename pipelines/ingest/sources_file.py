@@ -15,7 +15,8 @@
         date_formats: {order_date: dd.MM.yyyy}  # pins the one accepted shape
         statuses: {Bezorgd: completed}  # extra order status words
 
-The first matching entry wins; keys left out are detected.
+The first matching entry wins; keys left out are detected. `churn ingest --write-mapping`
+writes a commented starting point, `sources.yaml.suggested`, next to it (never this file).
 """
 
 from __future__ import annotations

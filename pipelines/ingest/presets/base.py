@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from pipelines.ingest.cells import cell_text, map_unique
-from pipelines.ingest.headers import fold_header
+from pipelines.ingest.headers import fold_header, split_header
 from pipelines.ingest.staging import SOURCE_LINE, StagingError
 
 
@@ -28,19 +28,43 @@ class PresetResult:
 
 @dataclass(frozen=True)
 class Preset:
+    """One system's export. It is recognised when the file carries every `signature` entry
+    and at least `min_optional` of the `optional` ones (export views differ per account and
+    plan, so a sufficient subset is enough). Entries are folded headers; `a|b` accepts either
+    spelling. Headers count both whole and without their units/notes (`Total (EUR)`)."""
+
     name: str
     kind: str
-    signature: frozenset[str]  # folded headers that must all be present
+    signature: frozenset[str]  # folded headers that must all be present (`a|b`: either)
     locale: str | None
     convert: Callable[[pd.DataFrame, list[int], str], PresetResult]
+    optional: frozenset[str] = frozenset()  # folded headers of which `min_optional` suffice
+    min_optional: int = 0
+
+    def matches(self, folded: set[str]) -> bool:
+        def present(entry: str) -> bool:
+            return any(option in folded for option in entry.split("|"))
+        return (all(present(e) for e in self.signature)
+                and sum(present(e) for e in self.optional) >= self.min_optional)
+
+    def headers(self) -> set[str]:
+        """Every folded spelling the signature names (for header-row detection)."""
+        return {o for e in self.signature | self.optional for o in e.split("|")}
 
 
 def find_column(frame: pd.DataFrame, *names: str, startswith: str | None = None) -> str | None:
-    """The first header of `frame` whose folded form is one of `names` (or starts with)."""
+    """The first header of `frame` whose folded form is one of `names` (or starts with); a
+    header matches whole first, then without its units/notes (`Created at (UTC)`)."""
     folded = {fold_header(h): h for h in frame.columns}
     for name in names:
         if fold_header(name) in folded:
             return folded[fold_header(name)]
+    cores: dict[str, str] = {}
+    for header in frame.columns:
+        cores.setdefault(fold_header(split_header(str(header))[0]), header)
+    for name in names:
+        if fold_header(name) in cores:
+            return cores[fold_header(name)]
     if startswith:
         return next((h for f, h in folded.items() if f.startswith(startswith)), None)
     return None

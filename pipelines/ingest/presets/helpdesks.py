@@ -1,9 +1,11 @@
 """Helpdesk ticket exports as complaints: Zendesk, Freshdesk and Salesforce cases.
 
-- Zendesk / Freshdesk: `Status` is kept as the export-time status for display only; opened and
-  resolved times come from `Created at` / `Solved at` (Freshdesk: `Resolved time`, else
-  `Closed time`). Satisfaction (export-time) is only ever used from `resolved_at` on (see the
-  complaints contract). `Tags` are not read.
+- Zendesk / Freshdesk: `Status` is kept as the export-time status for display only; opened
+  and resolved times come from `Created at` (a Zendesk view: `Requested`) / `Solved at`
+  (Freshdesk: `Resolved time`, else `Closed time`). Zendesk's customer is the requester's
+  (external) id, else (a view showing only the requester's name and e-mail) the lower-cased
+  `Requester email`; the requester's name never is. Satisfaction (export-time)
+  is only ever used from `resolved_at` on (see the complaints contract). `Tags` are not read.
 - Salesforce cases: see `salesforce_cases`.
 """
 
@@ -25,15 +27,19 @@ def zendesk_tickets(frame: pd.DataFrame, lines: list[int], locale: str) -> Prese
     csat = find_column(frame, startswith="csat")
     result = pick_columns(frame, lines, {
         "complaint_id": find_column(frame, "ID"),
-        "customer_id": find_column(frame, "Requester external ID", "Requester ID"),
-        "opened_at": find_column(frame, "Created at"),
+        "customer_id": find_column(frame, "Requester external ID", "Requester ID")
+        or find_column(frame, "Requester email"),  # a view without the requester's id
+        "opened_at": find_column(frame, "Created at", "Requested"),
         "resolved_at": find_column(frame, "Solved at"),
         "status": find_column(frame, "Status"),
         "category": (find_column(frame, startswith="ticketcategory")
                      or find_column(frame, "Ticket type")),
         "satisfaction": csat or find_column(frame, "Satisfaction Score"),
-        UPDATED_AT: find_column(frame, "Updated at"),
+        UPDATED_AT: find_column(frame, "Updated at", "Updated"),
     })
+    if "customer_id" in result.frame and not find_column(frame, "Requester external ID",
+                                                         "Requester ID"):
+        result.frame["customer_id"] = cell_text(result.frame["customer_id"]).str.lower()
     if not csat and "satisfaction" in result.frame:
         result.frame["satisfaction"] = translated_words(result.frame["satisfaction"],
                                                    _ZENDESK_SATISFACTION)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipelines.ingest.headers import fold_header
+from pipelines.ingest.headers import fold_header, split_header
 from pipelines.ingest.presets.base import Preset
 from pipelines.ingest.presets.crms import hubspot_contacts, hubspot_engagements
 from pipelines.ingest.presets.erps import logo_invoices, netsis_ledger
@@ -10,15 +10,43 @@ from pipelines.ingest.presets.helpdesks import freshdesk_tickets, salesforce_cas
 from pipelines.ingest.presets.shops import shopify_orders, woocommerce_orders
 
 # Order matters where signatures overlap: the first match wins (engagement exports also
-# carry `Record ID`, so they come before contacts).
+# carry `Record ID`, so they come before contacts). A preset matches when the file has every
+# `signature` header (`a|b`: either) and `min_optional` of its `optional` ones; what each
+# preset needs and why:
+# - shopify: the five columns its conversion reads + 1 other order-export column
+#   (line items, money, fulfilment, tags...), so a view without `Lineitem quantity` matches.
+# - zendesk: `Id` and `Created at` (a view's `Requested`) + 2 ticket columns (requester id,
+#   name or e-mail, `Solved at`, `Updated at`, `Subject`, `Via`...): views list what they show.
+# - freshdesk: `Ticket ID`, `Created time` + 1 of its ticket/contact fields.
+# - salesforce-cases: `CaseNumber`, `CreatedDate` and the account or the contact id.
+# - hubspot-contacts: `Record ID` + 3 contact properties (a deals export has 1 at most).
+# - logo, netsis, woocommerce, hubspot-engagements: every column their conversion needs.
+_SHOPIFY_OPTIONAL = frozenset({
+    "lineitemquantity", "lineitemname", "lineitemprice", "lineitemsku", "paidat", "currency",
+    "subtotal", "shipping", "taxes", "cancelledat", "refundedamount", "fulfillmentstatus",
+    "fulfilledat", "discountcode", "discountamount", "acceptsmarketing", "shippingmethod",
+    "billingname", "shippingname", "tags", "paymentmethod", "vendor", "outstandingbalance"})
+_ZENDESK_OPTIONAL = frozenset({
+    "requester", "requesterid", "requesterexternalid", "requesteremail", "requesterdomain",
+    "solvedat", "updatedat", "updated", "subject", "assignee", "submitter", "via", "tickettype",
+    "satisfactionscore", "assignedat", "initiallyassignedat", "reopens", "replies",
+    "nextslabreach"})
+_FRESHDESK_OPTIONAL = frozenset({
+    "status", "subject", "priority", "source", "type", "agent", "group", "resolvedtime",
+    "closedtime", "lastupdatetime", "lastupdatedtime", "duebytime", "surveyresults",
+    "contactid", "fullname", "resolutionstatus", "firstresponsetimeinhrs"})
+_HUBSPOT_CONTACT_OPTIONAL = frozenset({
+    "email", "createdate", "firstname", "lastname", "phonenumber", "jobtitle", "lifecyclestage",
+    "leadstatus", "contactowner"})
+
 PRESETS: tuple[Preset, ...] = (
-    Preset("shopify", "purchases", frozenset({"name", "email", "financialstatus",
-                                              "lineitemquantity", "total", "createdat"}),
-           "en", shopify_orders),
-    Preset("zendesk", "complaints", frozenset({"id", "requesterid", "createdat", "solvedat"}),
-           None, zendesk_tickets),
-    Preset("freshdesk", "complaints", frozenset({"ticketid", "createdtime", "status"}),
-           None, freshdesk_tickets),
+    Preset("shopify", "purchases", frozenset({"name", "email", "financialstatus", "total",
+                                              "createdat"}),
+           "en", shopify_orders, _SHOPIFY_OPTIONAL, 1),
+    Preset("zendesk", "complaints", frozenset({"id", "createdat|requested"}),
+           None, zendesk_tickets, _ZENDESK_OPTIONAL, 2),
+    Preset("freshdesk", "complaints", frozenset({"ticketid", "createdtime"}),
+           None, freshdesk_tickets, _FRESHDESK_OPTIONAL, 1),
     Preset("logo", "purchases", frozenset({"tarih", "carikod", "fisno", "faturatipi"}),
            "tr", logo_invoices),
     Preset("netsis", "purchases", frozenset({"carikod", "tarih", "borc", "alacak", "belgeno"}),
@@ -27,24 +55,38 @@ PRESETS: tuple[Preset, ...] = (
                                                   "customerid", "status"}),
            None, woocommerce_orders),
     Preset("salesforce-cases", "complaints",
-           frozenset({"casenumber", "accountid", "createddate"}), None, salesforce_cases),
+           frozenset({"casenumber", "accountid|contactid", "createddate"}), None,
+           salesforce_cases),
     Preset("hubspot-engagements", "interactions",
            frozenset({"recordid", "activitytype", "activitydate"}), None, hubspot_engagements),
-    Preset("hubspot-contacts", "customers",
-           frozenset({"recordid", "email", "createdate", "firstname"}), None, hubspot_contacts),
+    Preset("hubspot-contacts", "customers", frozenset({"recordid"}), None, hubspot_contacts,
+           _HUBSPOT_CONTACT_OPTIONAL, 3),
 )
 PRESET_NAMES = tuple(p.name for p in PRESETS)
 
 
+def folded_headers(headers: list[str]) -> set[str]:
+    """Each header folded whole and without its units/notes (`Total (EUR)` -> total)."""
+    return {fold_header(h) for h in headers} | {fold_header(split_header(h)[0]) for h in headers}
+
+
+def matching_presets(headers: list[str]) -> list[Preset]:
+    """Every preset whose signature the headers carry, in priority (`PRESETS`) order."""
+    folded = folded_headers(headers)
+    return [p for p in PRESETS if p.matches(folded)]
+
+
 def detect_preset(headers: list[str], name: str | None = None) -> Preset | None:
-    """The preset named in sources.yaml, else the first whose signature the headers carry."""
+    """The preset named in sources.yaml, else the first (in `PRESETS` order) whose
+    signature the headers carry: all of `signature`, `min_optional` of `optional`."""
     if name is not None:
         return next((p for p in PRESETS if p.name == name), None)
-    folded = {fold_header(h) for h in headers}
-    return next((p for p in PRESETS if p.signature <= folded), None)
+    return next(iter(matching_presets(headers)), None)
+
+
+_PRESET_HEADERS = frozenset(o for p in PRESETS for e in p.signature for o in e.split("|"))
 
 
 def is_preset_header(text: str) -> bool:
     """True for headers that belong to a preset's signature (for header-row detection)."""
-    folded = fold_header(text)
-    return any(folded in p.signature for p in PRESETS)
+    return fold_header(text) in _PRESET_HEADERS

@@ -1,0 +1,105 @@
+"""Recognising presets from a sufficient subset of their columns, without ambiguity."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipelines.ingest.presets.registry import PRESETS, detect_preset, matching_presets
+from pipelines.ingest.readers import read_cells
+from pipelines.ingest.run import _known, read_export
+from pipelines.ingest.sources_file import SourceRule
+from tests.fixtures.make_corpus import GOOD
+
+from .conftest import NOW, staged
+
+# what every corpus file was recognised as before presets matched on subsets
+CORPUS_PRESETS = {
+    "complaints/freshdesk.csv": "freshdesk",
+    "complaints/salesforce_cases.csv": "salesforce-cases",
+    "complaints/zendesk_1.csv": "zendesk",
+    "complaints/zendesk_2.csv": "zendesk",
+    "customers/hubspot_contacts.csv": "hubspot-contacts",
+    "interactions/hubspot_activities.csv": "hubspot-engagements",
+    "purchases/logo_invoices.csv": "logo",
+    "purchases/logo_linked_returns.csv": "logo",
+    "purchases/netsis_ledger.csv": "netsis",
+    "purchases/shopify_orders.csv": "shopify",
+    "purchases/woocommerce_orders.csv": "woocommerce",
+}
+
+
+@pytest.mark.parametrize("relative", sorted(GOOD))
+def test_every_corpus_file_keeps_its_preset_and_matches_only_that_one(raw, relative):
+    headers = read_cells(raw / relative, _known).headers
+    expected = CORPUS_PRESETS.get(relative)
+    assert staged(raw, relative).reading.preset == expected
+    assert [p.name for p in matching_presets(headers)] == ([expected] if expected else [])
+
+
+@pytest.mark.parametrize("preset", PRESETS, ids=lambda p: p.name)
+def test_each_preset_s_own_columns_match_that_preset_alone(preset):
+    for headers in ([o.split("|")[0] for o in preset.signature | preset.optional],
+                    [o.split("|")[0] for o in preset.signature]
+                    + sorted(preset.optional)[:preset.min_optional]):
+        assert [p.name for p in matching_presets(headers)] == [preset.name], headers
+
+
+@pytest.mark.parametrize("headers, preset", [
+    # Zendesk: a view of ID, requester name and e-mail, requested/updated times
+    (["ID", "Subject", "Requester", "Requester email", "Requested", "Updated", "Status"],
+     "zendesk"),
+    (["Id", "Requester email", "Created at", "Solved at"], "zendesk"),
+    (["ID", "Requester", "Created at (UTC)", "Updated at (UTC)"], "zendesk"),
+    # Shopify: no line-item columns, money with its currency
+    (["Name", "Email", "Financial Status", "Total (EUR)", "Created at", "Currency"],
+     "shopify"),
+    (["Name", "Email", "Financial Status", "Total", "Created at", "Tags"], "shopify"),
+    # Freshdesk without Status; Salesforce with the contact instead of the account
+    (["Ticket ID", "Subject", "Created time", "Resolved time", "Email"], "freshdesk"),
+    (["CaseNumber", "ContactId", "CreatedDate", "ClosedDate"], "salesforce-cases"),
+    # HubSpot contacts without First Name
+    (["Record ID", "Email", "Create Date", "Lifecycle Stage"], "hubspot-contacts"),
+])
+def test_reduced_export_views_are_recognised(headers, preset):
+    assert [p.name for p in matching_presets(headers)] == [preset]
+    assert detect_preset(headers).name == preset
+
+
+@pytest.mark.parametrize("headers", [
+    ["ID", "Created at", "Amount", "Status"],  # one Zendesk-only column is not enough
+    ["ID", "Date", "Amount", "Currency", "Status", "Description", "Consumer name"],  # Mollie
+    ["Name", "Email", "Total", "Created at"],  # Shopify without Financial Status
+    ["Record ID", "Deal Name", "Amount", "Close Date", "Create Date", "Deal owner"],  # deals
+    ["Ticket ID", "Created time"],  # Freshdesk needs one more ticket column
+    ["CaseNumber", "CreatedDate", "Status"],  # a case without account or contact
+])
+def test_too_small_a_subset_is_not_a_preset(headers):
+    assert detect_preset(headers) is None
+
+
+def test_a_reduced_zendesk_view_stages_through_the_preset(tmp_path):
+    path = tmp_path / "complaints" / "view.csv"
+    path.parent.mkdir()
+    path.write_text("ID,Subject,Requester,Requester email,Requested,Updated\n"
+                    "5,Broken,Ann,ANN@x.nl,2024-02-01 09:00:00,2024-02-02 09:00:00\n",
+                    encoding="utf-8")
+    result = read_export(path, "complaints", SourceRule(), "UTC", NOW)
+    assert result.reading.preset == "zendesk"
+    assert result.reading.columns == {"ID": "complaint_id", "Requester email": "customer_id",
+                                      "Requested": "opened_at", "Updated": "_updated_at"}
+    assert result.staged[["complaint_id", "customer_id"]].values.tolist() == [["5",
+                                                                              "ann@x.nl"]]
+    assert str(result.staged["opened_at"].iloc[0]) == "2024-02-01 09:00:00+00:00"
+
+
+def test_a_reduced_shopify_view_stages_through_the_preset(tmp_path):
+    path = tmp_path / "purchases" / "orders.csv"
+    path.parent.mkdir()
+    path.write_text("Name,Email,Financial Status,Total (EUR),Created at,Currency\n"
+                    "#1001,A@B.nl,paid,19.90,2024-01-01 10:00:00 +0100,EUR\n",
+                    encoding="utf-8")
+    result = read_export(path, "purchases", SourceRule(), "UTC", NOW)
+    assert result.reading.preset == "shopify"
+    assert result.reading.notes == {"Total (EUR)": ["currency EUR"]}
+    assert result.staged[["customer_id", "order_id", "amount"]].values.tolist() == [
+        ["a@b.nl", "#1001", 19.9]]
