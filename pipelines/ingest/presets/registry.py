@@ -7,6 +7,7 @@ from pipelines.ingest.presets.base import Preset
 from pipelines.ingest.presets.crms import hubspot_contacts, hubspot_engagements
 from pipelines.ingest.presets.erps import logo_invoices, netsis_ledger
 from pipelines.ingest.presets.helpdesks import freshdesk_tickets, salesforce_cases, zendesk_tickets
+from pipelines.ingest.presets.marketplaces import bol_orders, hepsiburada_orders, trendyol_orders
 from pipelines.ingest.presets.shops import shopify_orders, woocommerce_orders
 
 # Order matters where signatures overlap: the first match wins (engagement exports also
@@ -32,6 +33,14 @@ PRESETS: tuple[Preset, ...] = (
            frozenset({"recordid", "activitytype", "activitydate"}), None, hubspot_engagements),
     Preset("hubspot-contacts", "customers",
            frozenset({"recordid", "email", "createdate", "firstname"}), None, hubspot_contacts),
+    # Added after every earlier preset: no earlier file carries these headers.
+    Preset("trendyol", "purchases", frozenset({"siparisnumarasi", "paketno", "siparistarihi",
+                                               "siparisstatusu"}), "tr", trendyol_orders),
+    Preset("hepsiburada", "purchases", frozenset({"siparisnumarasi", "paketnumarasi",
+                                                  "kalemnumarasi", "siparistarihi"}),
+           "tr", hepsiburada_orders),
+    Preset("bol", "purchases", frozenset({"bestelnummer", "besteldatum", "prijs"}), "nl",
+           bol_orders),
 )
 PRESET_NAMES = tuple(p.name for p in PRESETS)
 
