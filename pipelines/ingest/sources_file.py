@@ -7,7 +7,7 @@
         kind: purchases          # where the file's rows go (default: its folder)
         preset: logo             # or shopify, zendesk, freshdesk, netsis, woocommerce,
                                  # hubspot-engagements, hubspot-contacts, trendyol,
-                                 # hepsiburada, bol, none
+                                 # hepsiburada, bol, mollie, none
         encoding: cp1254         # wins over detection
         delimiter: ";"
         locale: tr               # en, tr or nl: decimal comma and day-first dates for tr/nl

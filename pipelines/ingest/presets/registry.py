@@ -8,6 +8,7 @@ from pipelines.ingest.presets.crms import hubspot_contacts, hubspot_engagements
 from pipelines.ingest.presets.erps import logo_invoices, netsis_ledger
 from pipelines.ingest.presets.helpdesks import freshdesk_tickets, salesforce_cases, zendesk_tickets
 from pipelines.ingest.presets.marketplaces import bol_orders, hepsiburada_orders, trendyol_orders
+from pipelines.ingest.presets.payments import mollie_payments
 from pipelines.ingest.presets.shops import shopify_orders, woocommerce_orders
 
 # Order matters where signatures overlap: the first match wins (engagement exports also
@@ -41,6 +42,8 @@ PRESETS: tuple[Preset, ...] = (
            "tr", hepsiburada_orders),
     Preset("bol", "purchases", frozenset({"bestelnummer", "besteldatum", "prijs"}), "nl",
            bol_orders),
+    Preset("mollie", "purchases", frozenset({"id", "date", "amount", "currency", "status",
+                                             "amountrefunded"}), None, mollie_payments),
 )
 PRESET_NAMES = tuple(p.name for p in PRESETS)
 

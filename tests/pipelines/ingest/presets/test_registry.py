@@ -22,6 +22,7 @@ PRESET_OF = {
     "purchases/hepsiburada_siparisler.csv": "hepsiburada",
     "purchases/bol_bestellingen.csv": "bol",
     "purchases/trendyol_siparisler.xlsx": "trendyol",
+    "purchases/mollie_payments.csv": "mollie",
 }
 
 
