@@ -9,7 +9,11 @@ from pipelines.ingest.presets.erps import logo_invoices, netsis_ledger
 from pipelines.ingest.presets.helpdesks import freshdesk_tickets, salesforce_cases, zendesk_tickets
 from pipelines.ingest.presets.marketplaces import bol_orders, hepsiburada_orders, trendyol_orders
 from pipelines.ingest.presets.payments import mollie_payments
-from pipelines.ingest.presets.shops import shopify_orders, woocommerce_orders
+from pipelines.ingest.presets.shops import (
+    shopify_customers,
+    shopify_orders,
+    woocommerce_orders,
+)
 
 # Order matters where signatures overlap: the first match wins (engagement exports also
 # carry `Record ID`, so they come before contacts).
@@ -44,6 +48,9 @@ PRESETS: tuple[Preset, ...] = (
            bol_orders),
     Preset("mollie", "purchases", frozenset({"id", "date", "amount", "currency", "status",
                                              "amountrefunded"}), None, mollie_payments),
+    Preset("shopify-customers", "customers", frozenset({"customerid", "firstname", "lastname",
+                                                        "email", "totalspent"}),
+           None, shopify_customers),
 )
 PRESET_NAMES = tuple(p.name for p in PRESETS)
 

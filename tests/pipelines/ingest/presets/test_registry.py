@@ -23,6 +23,7 @@ PRESET_OF = {
     "purchases/bol_bestellingen.csv": "bol",
     "purchases/trendyol_siparisler.xlsx": "trendyol",
     "purchases/mollie_payments.csv": "mollie",
+    "customers/shopify_customers.csv": "shopify-customers",
 }
 
 
