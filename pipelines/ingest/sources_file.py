@@ -7,7 +7,8 @@
         kind: purchases          # where the file's rows go (default: its folder)
         preset: logo             # or shopify, zendesk, freshdesk, netsis, woocommerce,
                                  # hubspot-engagements, hubspot-contacts, trendyol,
-                                 # hepsiburada, bol, mollie, shopify-customers, none
+                                 # hepsiburada, bol, mollie, shopify-customers,
+                                 # mailchimp, none
         encoding: cp1254         # wins over detection
         delimiter: ";"
         locale: tr               # en, tr or nl: decimal comma and day-first dates for tr/nl

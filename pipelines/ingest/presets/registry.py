@@ -8,6 +8,7 @@ from pipelines.ingest.presets.crms import hubspot_contacts, hubspot_engagements
 from pipelines.ingest.presets.erps import logo_invoices, netsis_ledger
 from pipelines.ingest.presets.helpdesks import freshdesk_tickets, salesforce_cases, zendesk_tickets
 from pipelines.ingest.presets.marketplaces import bol_orders, hepsiburada_orders, trendyol_orders
+from pipelines.ingest.presets.newsletters import mailchimp_audience
 from pipelines.ingest.presets.payments import mollie_payments
 from pipelines.ingest.presets.shops import (
     shopify_customers,
@@ -51,6 +52,8 @@ PRESETS: tuple[Preset, ...] = (
     Preset("shopify-customers", "customers", frozenset({"customerid", "firstname", "lastname",
                                                         "email", "totalspent"}),
            None, shopify_customers),
+    Preset("mailchimp", "interactions", frozenset({"emailaddress", "memberrating", "optintime",
+                                                   "confirmtime"}), None, mailchimp_audience),
 )
 PRESET_NAMES = tuple(p.name for p in PRESETS)
 

@@ -24,6 +24,9 @@ PRESET_OF = {
     "purchases/trendyol_siparisler.xlsx": "trendyol",
     "purchases/mollie_payments.csv": "mollie",
     "customers/shopify_customers.csv": "shopify-customers",
+    "interactions/mailchimp_subscribed.csv": "mailchimp",
+    "interactions/mailchimp_unsubscribed.csv": "mailchimp",
+    "interactions/mailchimp_cleaned.csv": "mailchimp",
 }
 
 
