@@ -8,7 +8,7 @@
         preset: logo             # or shopify, zendesk, freshdesk, netsis, woocommerce,
                                  # hubspot-engagements, hubspot-contacts, trendyol,
                                  # hepsiburada, bol, mollie, shopify-customers,
-                                 # mailchimp, none
+                                 # mailchimp, mikro, exact, none
         encoding: cp1254         # wins over detection
         delimiter: ";"
         locale: tr               # en, tr or nl: decimal comma and day-first dates for tr/nl

@@ -5,7 +5,12 @@ from __future__ import annotations
 from pipelines.ingest.headers import fold_header
 from pipelines.ingest.presets.base import Preset
 from pipelines.ingest.presets.crms import hubspot_contacts, hubspot_engagements
-from pipelines.ingest.presets.erps import logo_invoices, netsis_ledger
+from pipelines.ingest.presets.erps import (
+    exact_invoices,
+    logo_invoices,
+    mikro_movements,
+    netsis_ledger,
+)
 from pipelines.ingest.presets.helpdesks import freshdesk_tickets, salesforce_cases, zendesk_tickets
 from pipelines.ingest.presets.marketplaces import bol_orders, hepsiburada_orders, trendyol_orders
 from pipelines.ingest.presets.newsletters import mailchimp_audience
@@ -54,6 +59,10 @@ PRESETS: tuple[Preset, ...] = (
            None, shopify_customers),
     Preset("mailchimp", "interactions", frozenset({"emailaddress", "memberrating", "optintime",
                                                    "confirmtime"}), None, mailchimp_audience),
+    Preset("mikro", "purchases", frozenset({"chaevraktip", "chanormaliade", "chakod",
+                                            "chatarihi", "chameblag"}), "tr", mikro_movements),
+    Preset("exact", "purchases", frozenset({"invoicenumber", "invoicedate", "orderedby",
+                                            "amountdc", "type"}), None, exact_invoices),
 )
 PRESET_NAMES = tuple(p.name for p in PRESETS)
 

@@ -27,6 +27,8 @@ PRESET_OF = {
     "interactions/mailchimp_subscribed.csv": "mailchimp",
     "interactions/mailchimp_unsubscribed.csv": "mailchimp",
     "interactions/mailchimp_cleaned.csv": "mailchimp",
+    "purchases/mikro_cari_hareketleri.csv": "mikro",
+    "purchases/exact_verkoopfacturen.csv": "exact",
 }
 
 

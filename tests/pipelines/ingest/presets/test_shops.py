@@ -1,4 +1,4 @@
-"""Shopify customers export on the fixture corpus (orders: tests/pipelines/ingest/test_corpus.py)."""
+"""Shopify customers export on the fixture corpus (orders: test_corpus.py)."""
 
 from __future__ import annotations
 
