@@ -96,10 +96,11 @@ def fold_order_lines(frame: pd.DataFrame, lines: list[int], locale: str, *, orde
         return mask.groupby(by_key).transform("any")
 
     first_unknown = status.where(~known).groupby(by_key).transform("first")
+    has_unknown = any_of(~known)
     order_status = pd.Series(np.select(
-        [any_of(~known), any_of(status == "completed"), any_of(status == "returned")],
+        [has_unknown, any_of(status == "completed"), any_of(status == "returned")],
         [first_unknown, "completed", "returned"], "cancelled"), index=frame.index, dtype=object)
-    counted = ~known | (order_status == "cancelled") | (status == order_status)
+    counted = has_unknown | (order_status == "cancelled") | (status == order_status)
     amount = parse_numbers(frame[amount_col], locale)[0]
     amount_text = cell_text(frame[amount_col])
     unreadable = counted & amount.isna()

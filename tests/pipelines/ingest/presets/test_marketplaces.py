@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
+from pipelines.ingest.presets.marketplaces import trendyol_orders
 from tests.pipelines.ingest.presets.conftest import staged, utc
 
 
@@ -77,3 +80,19 @@ def test_bol_order_lines_fold_per_bestelnummer(raw):
     account = result.account
     assert (account.rows_read, account.staged, account.merged, account.quarantined) == (
         4, 2, 1, 1)
+
+
+def test_unknown_package_status_and_unreadable_amounts_reach_staging_unguessed():
+    frame = pd.DataFrame({
+        "Sipariş Numarası": ["1", "1", "2", "3"], "Paket No": ["a", "b", "c", "d"],
+        "Sipariş Tarihi": ["05.03.2024 10:00"] * 4,
+        "Sipariş Statüsü": ["Delivered", "Bilinmeyen", "İptal", "Shipped"],
+        "E-Posta": ["x@y.tr", "x@y.tr", "z@y.tr", "q@y.tr"],
+        "Faturalanacak Tutar": ["10,00", "5,00", "", "yok"]})
+    result = trendyol_orders(frame, [2, 3, 4, 5], "tr")
+    out = result.frame.set_index("order_id")
+    # the unknown word is kept (staging quarantines "unknown order status"), over all lines
+    assert out.loc["1", "status"] == "Bilinmeyen" and out.loc["1", "amount"] == 15.0
+    assert out.loc["2", "_reason"] == "no amount (Faturalanacak Tutar is empty)"
+    assert out.loc["3", "amount"] == "yok"  # staging: "amount is not a number"
+    assert result.merged == 1
