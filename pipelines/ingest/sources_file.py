@@ -6,7 +6,9 @@
       - pattern: "purchases/logo_*.csv"
         kind: purchases          # where the file's rows go (default: its folder)
         preset: logo             # or shopify, zendesk, freshdesk, netsis, woocommerce,
-                                 # hubspot-engagements, hubspot-contacts, none
+                                 # hubspot-engagements, hubspot-contacts, trendyol,
+                                 # hepsiburada, bol, mollie, shopify-customers,
+                                 # mailchimp, mikro, exact, none
         encoding: cp1254         # wins over detection
         delimiter: ";"
         locale: tr               # en, tr or nl: decimal comma and day-first dates for tr/nl

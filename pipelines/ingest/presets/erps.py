@@ -1,4 +1,5 @@
-"""Turkish ERP exports: Logo invoice reports and Netsis customer ledgers.
+"""ERP exports: Logo invoice reports, Netsis customer ledgers, Mikro customer movements and
+Exact Online sales invoices.
 
 - Logo invoice reports: every row is a document with its own date; a return invoice (`İade`)
   that names its sale in the same file (`İade Edilen Fiş No`, `İlgili Fiş No`) is netted into
@@ -11,6 +12,22 @@
   reason, so spend from a ledger is gross of returns. A `DEVİR` row is the balance carried
   over from an earlier period, not a sale. Text garbled by an earlier cp1254-as-Latin-1 read
   (`DEVÝR`, `ÞÜKRÜ`) is repaired by the reader before any of this.
+- Mikro `CARI_HESAP_HAREKETLERI` (customer account movements, one row per document): key
+  `cha_kod` (the cari code, kept as text); date `cha_tarihi`; amount `cha_meblag`; document
+  number `cha_evrakno_seri` + `cha_evrakno_sira` (`A-1001`; else `cha_belge_no`). A sales
+  invoice is `cha_evrak_tip = 63` with `cha_normal_Iade = 0`; a sales return is
+  `cha_evrak_tip = 0` (the purchase type) with `cha_normal_Iade = 1`, staged as its own
+  `returned` row (id prefixed `İADE-`, so it never collides with a sale's number) that never
+  counts as spend; `cha_iptal = 1` → `cancelled`. Every other movement (purchases, purchase
+  returns, receipts and payments) is set aside as "not a sale or sales return". Some installs
+  use 63 for receipts: check a file before trusting it. No export-time columns.
+- Exact Online sales invoices (API field names: `InvoiceNumber, InvoiceDate, OrderedBy,
+  AmountDC, Type`): key `OrderedBy` (the account GUID); amount `AmountDC` (incl. btw, in the
+  division currency; `AmountFC` is not read); `Type` 8020 (invoice) → completed, 8021 (credit
+  note) → its own `returned` row at the positive amount, which never counts as spend; any
+  other type is set aside. OData dates (`/Date(1709596800000)/`, milliseconds since the epoch
+  in UTC) are rewritten as ISO UTC times; other dates are read as delivered. `Status`
+  (20 open / 50 processed) is export-time and never read.
 """
 
 from __future__ import annotations
@@ -117,3 +134,84 @@ def netsis_ledger(frame: pd.DataFrame, lines: list[int], locale: str) -> PresetR
             "ledger row with neither BORC nor ALACAK")))
     result.mapping.update({debit_col: "amount (debits only)"})
     return PresetResult(out, 0, result.mapping)
+
+
+def _flag(values: pd.Series) -> pd.Series:
+    """1/true/evet cells of a Mikro flag column (anything else, blanks included: false)."""
+    folded = map_unique(cell_text(values).fillna("0"), fold_header)
+    return folded.isin(["1", "true", "evet", "e"])
+
+
+def mikro_movements(frame: pd.DataFrame, lines: list[int], locale: str) -> PresetResult:
+    """Sales invoices (63) and sales returns (0 + iade) as purchases; other movements aside."""
+    kind_col = require_column(frame, "cha_evrak_tip", preset="mikro")
+    kind = cell_text(frame[kind_col]).fillna("")
+    refund_col = find_column(frame, "cha_normal_Iade")
+    is_return = (_flag(frame[refund_col]) if refund_col
+                 else pd.Series(False, index=frame.index))
+    cancelled_col = find_column(frame, "cha_iptal")
+    cancelled = (_flag(frame[cancelled_col]) if cancelled_col
+                 else pd.Series(False, index=frame.index))
+    sale = (kind == "63") & ~is_return
+    sales_return = (kind == "0") & is_return
+    seri_col = find_column(frame, "cha_evrakno_seri")
+    sira_col = find_column(frame, "cha_evrakno_sira")
+    if sira_col:
+        seri = cell_text(frame[seri_col]).fillna("") if seri_col else pd.Series("", frame.index)
+        sira = cell_text(frame[sira_col])
+        number = (seri + "-").where(seri != "", "") + sira
+        order_id = number.where(sira.notna(), None)
+        mapping = {sira_col: "order_id"} | ({seri_col: "order_id"} if seri_col else {})
+    else:
+        belge = require_column(frame, "cha_belge_no", preset="mikro",
+                               why=" for the document number (no cha_evrakno_sira column)")
+        order_id, mapping = cell_text(frame[belge]), {belge: "order_id"}
+    result = pick_columns(frame, lines, {
+        "customer_id": require_column(frame, "cha_kod", preset="mikro"),
+        "order_date": require_column(frame, "cha_tarihi", preset="mikro"),
+        "amount": require_column(frame, "cha_meblag", preset="mikro"),
+    })
+    out = result.frame
+    out["order_id"] = order_id.where(~sales_return, "İADE-" + order_id)
+    out["status"] = np.where(cancelled, "cancelled",
+                             np.where(sales_return, "returned", "completed"))
+    reason = pd.Series(None, index=frame.index, dtype=object)
+    reason[~(sale | sales_return)] = "not a sale or sales return (cha_evrak_tip / cha_normal_Iade)"
+    out[PRESET_REASON] = reason
+    result.mapping.update(mapping | {kind_col: "status", **(
+        {refund_col: "status"} if refund_col else {}), **(
+        {cancelled_col: "status"} if cancelled_col else {})})
+    return result
+
+
+_ODATA_DATE = r"^/Date\((-?\d+)([+-]\d{4})?\)/$"
+
+
+def exact_invoices(frame: pd.DataFrame, lines: list[int], locale: str) -> PresetResult:
+    """Invoices (8020) as sales, credit notes (8021) as returned rows; other types aside."""
+    date_col = require_column(frame, "InvoiceDate", preset="exact")
+    amount_col = require_column(frame, "AmountDC", preset="exact")
+    type_col = require_column(frame, "Type", preset="exact")
+    result = pick_columns(frame, lines, {
+        "customer_id": require_column(frame, "OrderedBy", preset="exact"),
+        "order_id": find_column(frame, "InvoiceNumber") or require_column(
+            frame, "InvoiceID", preset="exact"),
+    })
+    out = result.frame
+    dates = cell_text(frame[date_col])
+    millis = dates.str.extract(_ODATA_DATE)[0]
+    odata = pd.to_datetime(pd.to_numeric(millis), unit="ms", utc=True)
+    out["order_date"] = frame[date_col].where(millis.isna(), odata.dt.strftime(
+        "%Y-%m-%dT%H:%M:%S+00:00"))
+    kind = cell_text(frame[type_col]).fillna("")
+    amount = parse_numbers(frame[amount_col], locale)[0]
+    credit = kind == "8021"
+    out["amount"] = frame[amount_col].where(~(credit & amount.notna()), amount.abs())
+    out["status"] = np.where(credit, "returned", "completed")
+    reason = pd.Series(None, index=frame.index, dtype=object)
+    reason[~kind.isin(["8020", "8021"])] = ("Exact invoice Type is neither 8020 (invoice) nor "
+                                            "8021 (credit note)")
+    out[PRESET_REASON] = reason
+    result.mapping.update({date_col: "order_date", amount_col: "amount",
+                           type_col: "status (8021: credit note, returned)"})
+    return result

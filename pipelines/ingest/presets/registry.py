@@ -5,9 +5,21 @@ from __future__ import annotations
 from pipelines.ingest.headers import fold_header, split_header
 from pipelines.ingest.presets.base import Preset
 from pipelines.ingest.presets.crms import hubspot_contacts, hubspot_engagements
-from pipelines.ingest.presets.erps import logo_invoices, netsis_ledger
+from pipelines.ingest.presets.erps import (
+    exact_invoices,
+    logo_invoices,
+    mikro_movements,
+    netsis_ledger,
+)
 from pipelines.ingest.presets.helpdesks import freshdesk_tickets, salesforce_cases, zendesk_tickets
-from pipelines.ingest.presets.shops import shopify_orders, woocommerce_orders
+from pipelines.ingest.presets.marketplaces import bol_orders, hepsiburada_orders, trendyol_orders
+from pipelines.ingest.presets.newsletters import mailchimp_audience
+from pipelines.ingest.presets.payments import mollie_payments
+from pipelines.ingest.presets.shops import (
+    shopify_customers,
+    shopify_orders,
+    woocommerce_orders,
+)
 
 # Order matters where signatures overlap: the first match wins (engagement exports also
 # carry `Record ID`, so they come before contacts). A preset matches when the file has every
@@ -61,6 +73,25 @@ PRESETS: tuple[Preset, ...] = (
            frozenset({"recordid", "activitytype", "activitydate"}), None, hubspot_engagements),
     Preset("hubspot-contacts", "customers", frozenset({"recordid"}), None, hubspot_contacts,
            _HUBSPOT_CONTACT_OPTIONAL, 3),
+    # Added after every earlier preset: no earlier file carries these headers.
+    Preset("trendyol", "purchases", frozenset({"siparisnumarasi", "paketno", "siparistarihi",
+                                               "siparisstatusu"}), "tr", trendyol_orders),
+    Preset("hepsiburada", "purchases", frozenset({"siparisnumarasi", "paketnumarasi",
+                                                  "kalemnumarasi", "siparistarihi"}),
+           "tr", hepsiburada_orders),
+    Preset("bol", "purchases", frozenset({"bestelnummer", "besteldatum", "prijs"}), "nl",
+           bol_orders),
+    Preset("mollie", "purchases", frozenset({"id", "date", "amount", "currency", "status",
+                                             "amountrefunded"}), None, mollie_payments),
+    Preset("shopify-customers", "customers", frozenset({"customerid", "firstname", "lastname",
+                                                        "email", "totalspent"}),
+           None, shopify_customers),
+    Preset("mailchimp", "interactions", frozenset({"emailaddress", "memberrating", "optintime",
+                                                   "confirmtime"}), None, mailchimp_audience),
+    Preset("mikro", "purchases", frozenset({"chaevraktip", "chanormaliade", "chakod",
+                                            "chatarihi", "chameblag"}), "tr", mikro_movements),
+    Preset("exact", "purchases", frozenset({"invoicenumber", "invoicedate", "orderedby",
+                                            "amountdc", "type"}), None, exact_invoices),
 )
 PRESET_NAMES = tuple(p.name for p in PRESETS)
 

@@ -7,6 +7,12 @@
 - WooCommerce: `status` is the order's state at export time; `refunded` orders are staged as
   `returned` and their refund records are not subtracted a second time; partial refund
   records (negative totals with a parent id) are netted into their order.
+- Shopify customers export (the customer master): `Customer ID` (Excel-protected with a leading
+  apostrophe, `'595909214328`, which staging strips), name from `First Name` + `Last Name`,
+  `Email` lower-cased, region from `Default Address City` (older files: `City`). The export has
+  no sign-up date. `Total Spent`, `Total Orders`, `Tags`, `Note` and the consent columns
+  (`Accepts Email Marketing`, `Accepts SMS Marketing`, older `Accepts Marketing`) describe the
+  customer at export time and are never read.
 """
 
 from __future__ import annotations
@@ -119,3 +125,26 @@ def woocommerce_orders(frame: pd.DataFrame, lines: list[int], locale: str) -> Pr
     mapping = {order_col: "order_id", customer_col: "customer_id", total_col: "amount",
                date_col: "order_date"}
     return PresetResult(out, int((refund & ~orphans).sum()), mapping)
+
+
+def shopify_customers(frame: pd.DataFrame, lines: list[int], locale: str) -> PresetResult:
+    """Customers as the master; export-time totals, tags and consent are not read."""
+    id_col = require_column(frame, "Customer ID", preset="shopify-customers")
+    email_col = find_column(frame, "Email")
+    city_col = find_column(frame, "Default Address City", "City")
+    out = pd.DataFrame({"customer_id": cell_text(frame[id_col])}, index=frame.index)
+    mapping = {id_col: "customer_id"}
+    first, last = find_column(frame, "First Name"), find_column(frame, "Last Name")
+    if first or last:
+        parts = [cell_text(frame[c]).fillna("") for c in (first, last) if c]
+        name = parts[0].str.cat(parts[1:], sep=" ").str.strip()
+        out["name"] = name.where(name != "", None)
+        mapping.update({c: "name" for c in (first, last) if c})
+    if email_col:
+        out["email"] = cell_text(frame[email_col]).str.lower()
+        mapping[email_col] = "email"
+    if city_col:
+        out["region"] = frame[city_col]
+        mapping[city_col] = "region"
+    out[SOURCE_LINE] = lines
+    return PresetResult(out, 0, mapping)

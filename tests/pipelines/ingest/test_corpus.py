@@ -39,7 +39,7 @@ def staged(corpus, relative: str, rule: SourceRule = ISTANBUL):
 
 def test_corpus_has_at_least_twenty_files(corpus):
     _, written = corpus
-    assert len(written) >= 20 and len(GOOD) + len(BAD) + 2 == len(written)
+    assert len(written) >= 20 and len(GOOD) + len(BAD) + 3 == len(written)
 
 
 @pytest.mark.parametrize("relative, encoding, delimiter", [
