@@ -372,6 +372,8 @@ def _ingest(settings: Settings, now: dt.datetime | None, *, skip_bad_files: bool
     files = _all_raw_files(settings.raw_dir, refused)
     manifest_path = settings.staged_dir / MANIFEST
     fingerprint = _fingerprint(settings, files, now_ts)
+    if refused:  # never read, so not hashed: named, so an unchanged manifest cannot hide them
+        fingerprint["refused"] = "\n".join(refused)
     if not explain and _unchanged(manifest_path, fingerprint):
         previous = json.loads((settings.reports_dir / "ingest_report.json").read_text())
         report = IngestReport(unchanged=True, staged_rows=previous["staged_rows"],

@@ -103,3 +103,15 @@ def _no_wrong_values(settings: Settings, case: BadInput) -> None:
         frame = tables.customers if column == "name" else tables.purchases
         assert frame is not None
         assert set(expected) <= set(frame[column]), frame[column].tolist()
+
+
+def test_a_refused_file_added_after_a_good_run_is_not_hidden_by_the_manifest(tmp_path):
+    settings = Settings.from_env(tmp_path / "data")
+    case = next(c for c in CASES if c.name == "header only")
+    write_case(case, settings.data_dir, tmp_path / "outside")
+    ingest_raw_exports(settings, now=NOW)
+    (settings.raw_dir / "purchases" / "orders.xls").write_bytes(b"\xd0\xcf\x11\xe0")
+    with pytest.raises(IngestError, match=r"purchases/orders\.xls: is an old Excel"):
+        ingest_raw_exports(settings, now=NOW)
+    report = ingest_raw_exports(settings, now=NOW, skip_bad_files=True)
+    assert [p.split(":")[0] for p in report.skipped_files] == ["purchases/orders.xls"]
