@@ -125,6 +125,13 @@ def _mixed_lines(data: bytes) -> tuple[str, str] | None:
     """Files pasted together from a UTF-8 and a cp1254/cp1252 export: each line decoded on
     its own (a non-ASCII line that is valid UTF-8 is UTF-8: single-byte text almost never
     is). None when the file is not such a mix."""
+    if not re.search(rb"[\xc2-\xf4][\x80-\xbf]", data):  # no UTF-8 sequence at all
+        return None
+    try:
+        data.decode("utf-8")
+        return None  # all of it is UTF-8
+    except UnicodeDecodeError:
+        pass
     lines = data.splitlines(keepends=True)
     utf8, other = [], []
     for number, line in enumerate(lines):
@@ -249,11 +256,11 @@ def table_from_rows(
         raise StagingError("no header row with at least two columns found")
     headers = _unique_headers([h or f"column_{i + 1}" for i, h in enumerate(headers)], known)
     body = list(zip(rows[start + 1:], lines[start + 1:], strict=True))
-    repeated = [pair for pair in body if [str(c).strip() for c in pair[0][:len(headers)]]
-                == [str(c).strip() for c in rows[start][:len(headers)]]]
+    header_cells = list(rows[start][:len(headers)])
+    repeated = {i for i, (row, _) in enumerate(body) if list(row[:len(headers)]) == header_cells}
     if repeated:  # exports pasted together: their header lines again
         skipped["repeated header lines"] = len(repeated)
-        body = [pair for pair in body if pair not in repeated]
+        body = [pair for i, pair in enumerate(body) if i not in repeated]
     if file_type == "csv":  # every cell is a string: one C-level join per row
         kept = [pair for pair in body if "".join(cast("Sequence[str]", pair[0])).strip()]
     else:
@@ -327,6 +334,8 @@ def _cut_long_cells(rows: list[list[str]], lines: list[int]) -> dict[int, str]:
     limit = max_cell_chars()
     flagged: dict[int, str] = {}
     for row, line in zip(rows, lines, strict=True):
+        if max(map(len, row), default=0) <= limit:
+            continue
         for index, cell in enumerate(row):
             if len(cell) > limit:
                 flagged[line] = (f"a cell of {len(cell):,} characters (more than {limit:,}, "
@@ -429,6 +438,10 @@ def read_cells(path: Path, known: Callable[[str], bool], encoding: str | None = 
                delimiter: str | None = None) -> RawTable:
     """Any supported export file as a `RawTable`; StagingError with the reason otherwise."""
     name = path.name.lower()
+    limit = max_unpacked_bytes()
+    if path.stat().st_size > limit:
+        raise StagingError(f"is larger than {limit // 2**20:,} MB (CHURN_MAX_UNPACKED_MB); "
+                           "split the export or raise the bound")
     if name.endswith(".xlsx"):
         return read_xlsx_cells(path, known)
     if name.endswith(".parquet"):
@@ -437,10 +450,6 @@ def read_cells(path: Path, known: Callable[[str], bool], encoding: str | None = 
         except Exception:  # pyarrow raises many types for a damaged file
             raise StagingError("is not a readable parquet file (damaged or cut short); write "
                                "it again or export it as CSV") from None
-    limit = max_unpacked_bytes()
-    if path.stat().st_size > limit:
-        raise StagingError(f"is larger than {limit // 2**20:,} MB (CHURN_MAX_UNPACKED_MB); "
-                           "split the export or raise the bound")
     data = path.read_bytes()
     if data[:2] == b"\x1f\x8b":
         data = gunzip_bounded(data, limit)
