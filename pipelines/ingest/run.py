@@ -59,8 +59,19 @@ class IngestError(RuntimeError):
     """One or more raw files cannot be staged; `problems` holds one line per file."""
 
     def __init__(self, problems: list[str]):
+        problems = [one_line(p) for p in problems]
         super().__init__("\n".join(problems))
         self.problems = problems
+
+
+MAX_PROBLEM_CHARS = 600
+
+
+def one_line(text: str) -> str:
+    """A problem as one printable line of bounded length: line breaks and control characters
+    from file names or header cells become spaces, a long echo of a header is cut."""
+    flat = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    return flat if len(flat) <= MAX_PROBLEM_CHARS else flat[:MAX_PROBLEM_CHARS - 1] + "…"
 
 
 @dataclass

@@ -214,7 +214,7 @@ def stage_rows(
 PLACEHOLDER_IDS = frozenset({"null", "n/a", "#n/a", "na", "-", "—", "–", "nan", "none", "nil",
                              "#ref!", "#value!", "?", "undefined"})
 _EXCEL_NUMBER_ID = r"(?i)^\d+(?:[.,]\d+)?E\+?\d+$"  # 1.70E+1: an id Excel read as a number
-_CONTROL_CHARACTERS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+_CONTROL_CHARACTERS = r"[\x00-\x1f\x7f]"  # also tabs and line breaks: never in an id
 
 
 def _flag_bad_ids(ids: pd.Series, column: str, flag) -> None:
@@ -226,7 +226,7 @@ def _flag_bad_ids(ids: pd.Series, column: str, flag) -> None:
          f"{column} was turned into a number by Excel (like 1.70E+1); format the column as "
          "text before exporting")
     flag(text.str.contains(_CONTROL_CHARACTERS, regex=True).fillna(False).astype(bool),
-         f"control character (NUL?) in {column}")
+         f"control character (NUL, tab or line break) in {column}")
 
 
 def _flag_out_of_bounds(frame: pd.DataFrame, kind: str, column: str, flag) -> None:
