@@ -308,7 +308,8 @@ def read_csv_cells(data: bytes, known: Callable[[str], bool], encoding: str | No
             lines.append(previous_end + 1)
             previous_end = reader.line_num
         _refuse_runaway_quote(rows, lines, delimiter)
-    long_cells = _cut_long_cells(rows, lines)
+    long_cells = _cut_long_cells(rows, lines) if max(map(len, physical), default=0) > \
+        max_cell_chars() or len(rows) != len(physical) else {}
     table = table_from_rows(rows, lines, known, "csv")
     table.encoding, table.delimiter = used, delimiter
     for line, why in long_cells.items():

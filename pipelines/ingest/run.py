@@ -435,16 +435,20 @@ def _unmatched_id_warnings(per_kind: dict[str, list[StagedFile]]) -> list[str]:
     """Customer ids of tickets, interactions or the customer master that match no purchase
     customer but would with the leading zeros back (`123` for `00123`: a spreadsheet read
     the column as numbers). Staged as they are; the warning says what to fix."""
-    known = {str(c) for f in per_kind["purchases"] for c in f.staged["customer_id"]}
-    padded = {c.lstrip("0"): c for c in known if c.startswith("0")}
+    frames = [f.staged["customer_id"] for f in per_kind["purchases"]]
+    if not frames:
+        return []
+    known = pd.Index(pd.concat(frames).dropna().astype(object).unique())
+    zeros = known[known.str.startswith("0")]
+    padded = dict(zip(zeros.str.lstrip("0"), zeros, strict=True))
     warnings = []
     for kind in STAGED_KINDS:
         if kind == "purchases" or not padded:
             continue
         for result in per_kind[kind]:
-            ids = result.staged["customer_id"].dropna().astype(str)
+            ids = result.staged["customer_id"].dropna().astype(object)
             unmatched = ids[~ids.isin(known)]
-            lost = unmatched[unmatched.isin(list(padded))]
+            lost = unmatched[unmatched.isin(pd.Index(list(padded)))]
             if len(lost):
                 example = lost.iloc[0]
                 warnings.append(
