@@ -372,6 +372,7 @@ def read_xlsx_cells(path: Path, known: Callable[[str], bool]) -> RawTable:
     if magic == OLE_MAGIC:  # an encrypted workbook is an OLE container, as old .xls files are
         raise StagingError("is password-protected (or an old .xls saved as .xlsx); remove the "
                            "password in Excel and save it as .xlsx, or export it as CSV")
+    _refuse_xlsx_bomb(path)
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception:  # openpyxl raises many types for a broken or non-xlsx file
@@ -390,6 +391,21 @@ def read_xlsx_cells(path: Path, known: Callable[[str], bool]) -> RawTable:
         table.row_problems.setdefault(line, "a formula without a stored value (the file was "
                                       "not saved by Excel); open and save it in Excel")
     return table
+
+
+def _refuse_xlsx_bomb(path: Path) -> None:
+    """An xlsx is a zip: refused before it is opened when its parts unpack past the bound."""
+    import zipfile
+
+    limit = max_unpacked_bytes()
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (OSError, zipfile.BadZipFile):
+        return  # not a zip: openpyxl's refusal says so
+    if unpacked > limit:
+        raise StagingError(f"unpacks to more than {limit // 2**20:,} MB "
+                           "(CHURN_MAX_UNPACKED_MB); split the workbook or raise the bound")
 
 
 def _has_formulas(path: Path) -> bool:
