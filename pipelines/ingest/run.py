@@ -331,9 +331,18 @@ def _fingerprint(settings: Settings, files: list[tuple[Path, str | None]],
                  now: pd.Timestamp) -> dict[str, str]:
     """Hashes of every input; the day is included because "in the future" depends on it."""
     paths = [p for p, _ in files] + [settings.data_dir / MAPPING_FILE]
-    return {str(p.relative_to(settings.data_dir)): hashlib.sha256(p.read_bytes()).hexdigest()
+    return {str(p.relative_to(settings.data_dir)): _sha256(p)
             for p in paths if p.exists()} | {"timezone": settings.timezone,
                                              "day": str(now.date())}
+
+
+def _sha256(path: Path) -> str:
+    """The file's hash, read in chunks: memory stays bounded however large the file."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def ingest_raw_exports(settings: Settings, now: dt.datetime | None = None, *,
