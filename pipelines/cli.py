@@ -198,6 +198,8 @@ def ingest(
     print_accounts(report["files"])
     for problem in report["skipped_files"]:
         err.print(f"[yellow]skipped[/yellow] {problem}")
+    for warning in report.get("warnings", []):
+        err.print(f"[yellow]warning[/yellow] {warning}")
     if not explain:
         console.print(f"report: {Path(root) / 'reports' / 'ingest_report.json'}")
 

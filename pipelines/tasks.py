@@ -89,6 +89,8 @@ def stage_raw_exports(
         logger.info("raw files unchanged since the last ingest: nothing to do")
     for problem in report.skipped_files:
         logger.warning("skipped %s", problem)
+    for warning in report.warnings:
+        logger.warning("%s", warning)
     for account in report.accounts:
         logger.info(
             "%s: read %d = staged %d + duplicates %d + quarantined %d %s",

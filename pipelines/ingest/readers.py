@@ -12,6 +12,7 @@ import csv
 import gzip
 import io
 import re
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import TypeGuard, cast
 
 import pandas as pd
 
+from pipelines.ingest.bounds import max_cell_chars, max_unpacked_bytes
 from pipelines.ingest.headers import fold_header
 from pipelines.ingest.staging import StagingError
 
@@ -79,9 +81,14 @@ def _decoded(data: bytes, forced: str | None) -> tuple[str, str]:
     if forced:
         try:
             return data.decode(forced), forced
-        except (UnicodeDecodeError, LookupError) as error:
-            raise StagingError(f"cannot decode as {forced} ({error}); "
-                               "fix `encoding` in sources.yaml") from None
+        except UnicodeDecodeError as error:
+            line = data[:error.start].count(b"\n") + 1
+            raise StagingError(f"cannot decode as {forced}: line {line} is not {forced} text; "
+                               "fix `encoding` in sources.yaml or remove it to let the encoding "
+                               "be detected") from None
+        except LookupError:
+            raise StagingError(f"unknown encoding {forced!r}; fix `encoding` in sources.yaml"
+                               ) from None
     if data.startswith(b"\xef\xbb\xbf"):
         return data.decode("utf-8-sig"), "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -89,8 +96,12 @@ def _decoded(data: bytes, forced: str | None) -> tuple[str, str]:
     if data[:200].count(b"\x00") > 20:  # UTF-16 without a BOM: every other byte is zero
         encoding = "utf-16-le" if data[1:2] == b"\x00" else "utf-16-be"
         return data.decode(encoding, errors="replace"), encoding
+    data = data.replace(b"\xef\xbb\xbf", b"")  # the BOM of a UTF-8 file pasted in mid-way
     if data.isascii():  # every candidate reads it the same
         return data.decode("ascii"), "utf-8"
+    mixed = _mixed_lines(data)
+    if mixed is not None:
+        return mixed
     scored = []
     for rank, encoding in enumerate(ENCODING_CANDIDATES):
         try:
@@ -98,10 +109,49 @@ def _decoded(data: bytes, forced: str | None) -> tuple[str, str]:
         except UnicodeDecodeError:
             continue
         scored.append((encoding_score(text), -rank, text, encoding))
-    best = max(scored)  # cp1252 decodes every byte but 5, so something always wins
+    if not scored:  # cp1252 and cp1254 leave only a few bytes undefined: not text
+        raise StagingError(BINARY)
+    best = max(scored)
     if best[3] == "cp1254" and any(t == best[2] and e == "cp1252" for _, _, t, e in scored):
         return best[2], "cp1252"  # no Turkish-only byte: name the Western code page
     return best[2], best[3]
+
+
+BINARY = ("looks like a binary file, not a text export (no line reads as UTF-8, cp1254 or "
+          "cp1252 text); export it again as CSV, xlsx or parquet")
+
+
+def _mixed_lines(data: bytes) -> tuple[str, str] | None:
+    """Files pasted together from a UTF-8 and a cp1254/cp1252 export: each line decoded on
+    its own (a non-ASCII line that is valid UTF-8 is UTF-8: single-byte text almost never
+    is). None when the file is not such a mix."""
+    if not re.search(rb"[\xc2-\xf4][\x80-\xbf]", data):  # no UTF-8 sequence at all
+        return None
+    try:
+        data.decode("utf-8")
+        return None  # all of it is UTF-8
+    except UnicodeDecodeError:
+        pass
+    lines = data.splitlines(keepends=True)
+    utf8, other = [], []
+    for number, line in enumerate(lines):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+            utf8.append(number)
+        except UnicodeDecodeError:
+            other.append(number)
+    if not utf8 or not other:
+        return None
+    rest = b"".join(lines[n] for n in other)
+    _, fallback = _decoded(rest, None)  # the best single-byte reading of the other lines
+    if fallback not in ("cp1254", "cp1252"):
+        return None
+    other_set = set(other)
+    text = "".join(line.decode(fallback if n in other_set else "utf-8")
+                   for n, line in enumerate(lines))
+    return text, f"utf-8 and {fallback} (mixed lines)"
 
 
 _EXPECTED_RX = re.compile("[" + "".join(sorted(_EXPECTED)) + "]")
@@ -167,6 +217,27 @@ def _is_footer(row: Sequence[object], width: int) -> bool:
     return len(filled) < width / 2 + 1 and any(first.startswith(w) for w in _FOOTER_WORDS)
 
 
+def _unique_headers(headers: list[str], known: Callable[[str], bool]) -> list[str]:
+    """Headers made unique: a repeated unknown header gets ` (2)`; a repeated header that
+    names a column the ingest reads is refused (which copy holds the data is a guess)."""
+    seen: dict[str, int] = {}
+    unique = []
+    for index, header in enumerate(headers):
+        if header in seen:
+            if known(header):
+                raise StagingError(
+                    f"columns {seen[header] + 1} and {index + 1} are both named {header!r}; "
+                    "rename or remove one and export again")
+            copy = 2
+            while f"{header} ({copy})" in headers or f"{header} ({copy})" in unique:
+                copy += 1
+            unique.append(f"{header} ({copy})")
+        else:
+            seen[header] = index
+            unique.append(header)
+    return unique
+
+
 def table_from_rows(
     rows: Sequence[Sequence[object]], lines: list[int], known: Callable[[str], bool],
     file_type: str
@@ -174,7 +245,7 @@ def table_from_rows(
     """Header detection, blank/footer removal and the cell frame, for any row source."""
     skipped: dict[str, int] = {}
     if not rows:
-        raise StagingError("the file is empty")
+        raise StagingError(EMPTY)
     start = _header_index(rows, known)
     if start:
         skipped["title rows above the header"] = start
@@ -183,8 +254,13 @@ def table_from_rows(
         headers.pop()
     if len(headers) < 2:
         raise StagingError("no header row with at least two columns found")
-    headers = [h or f"column_{i + 1}" for i, h in enumerate(headers)]
+    headers = _unique_headers([h or f"column_{i + 1}" for i, h in enumerate(headers)], known)
     body = list(zip(rows[start + 1:], lines[start + 1:], strict=True))
+    header_cells = list(rows[start][:len(headers)])
+    repeated = {i for i, (row, _) in enumerate(body) if list(row[:len(headers)]) == header_cells}
+    if repeated:  # exports pasted together: their header lines again
+        skipped["repeated header lines"] = len(repeated)
+        body = [pair for i, pair in enumerate(body) if i not in repeated]
     if file_type == "csv":  # every cell is a string: one C-level join per row
         kept = [pair for pair in body if "".join(cast("Sequence[str]", pair[0])).strip()]
     else:
@@ -212,8 +288,14 @@ def table_from_rows(
 def read_csv_cells(data: bytes, known: Callable[[str], bool], encoding: str | None = None,
                    delimiter: str | None = None) -> RawTable:
     text, used = decode_bytes(data, encoding)
+    text = text.replace("\ufeff", "")  # BOMs of files pasted together, mid-file
+    if not text.strip():
+        raise StagingError(EMPTY)
+    if len(_CONTROLS.findall(text[:100_000])) > len(text[:100_000]) / 20:
+        raise StagingError(BINARY)
     physical = text.splitlines()
-    delimiter = delimiter or sniff_delimiter(physical)
+    delimiter = delimiter or sniff_delimiter(_sample_lines(physical))
+    csv.field_size_limit(min(max(max_unpacked_bytes(), 1), 2**31 - 1))  # bounded per cell below
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows = list(reader)
     if reader.line_num == len(rows):  # one line per row: row i sits on line i + 1
@@ -225,26 +307,139 @@ def read_csv_cells(data: bytes, known: Callable[[str], bool], encoding: str | No
             rows.append(row)
             lines.append(previous_end + 1)
             previous_end = reader.line_num
+        _refuse_runaway_quote(rows, lines, delimiter)
+    long_cells = _cut_long_cells(rows, lines) if max(map(len, physical), default=0) > \
+        max_cell_chars() or len(rows) != len(physical) else {}
     table = table_from_rows(rows, lines, known, "csv")
     table.encoding, table.delimiter = used, delimiter
+    for line, why in long_cells.items():
+        table.row_problems.setdefault(line, why)
+    if rows and lines and not text.endswith(("\n", "\r")) and table.lines \
+            and table.lines[-1] == lines[-1] and len(rows[-1]) < len(table.headers):
+        table.row_problems.setdefault(lines[-1], "the last line is cut short (fewer cells "
+                                      "than headers): the file looks truncated; export it again")
     return table
+
+
+EMPTY = "the file is empty; export it again or remove it from raw/"
+
+
+def _sample_lines(lines: list[str], width: int = 10_000) -> list[str]:
+    """The first lines, each cut to `width` characters: enough to tell the delimiter."""
+    return [line[:width] for line in lines[:200]]
+
+
+def _cut_long_cells(rows: list[list[str]], lines: list[int]) -> dict[int, str]:
+    """Cells longer than the bound (`CHURN_MAX_CELL_CHARS`) are cut (kept short in the
+    quarantine file) and their row flagged."""
+    limit = max_cell_chars()
+    flagged: dict[int, str] = {}
+    for row, line in zip(rows, lines, strict=True):
+        if max(map(len, row), default=0) <= limit:
+            continue
+        for index, cell in enumerate(row):
+            if len(cell) > limit:
+                flagged[line] = (f"a cell of {len(cell):,} characters (more than {limit:,}, "
+                                 "CHURN_MAX_CELL_CHARS)")
+                row[index] = cell[:100] + "…"
+    return flagged
+
+
+def _refuse_runaway_quote(rows: list[list[str]], lines: list[int], delimiter: str) -> None:
+    """A stray quote at the start of a cell makes the CSV reader take every following line
+    as part of that cell, up to the next quote: rows vanish without an error. A quoted cell
+    holding three or more lines that split like rows is refused with where it starts."""
+    width = max((len(r) for r in rows[:30]), default=0)
+    for row, line in zip(rows, lines, strict=True):
+        for cell in row:
+            if cell.count("\n") < 3:
+                continue
+            inner = cell.split("\n")[1:-1]
+            rowlike = sum(1 for part in inner if part.count(delimiter) >= max(width - 1, 1))
+            if rowlike >= 3:
+                raise StagingError(
+                    f"line {line}: a quote (\") opens a cell that runs on over "
+                    f"{cell.count(chr(10))} lines that look like rows, so they would be lost; "
+                    "remove or double the stray quote (\"\") and export again")
 
 
 def read_xlsx_cells(path: Path, known: Callable[[str], bool]) -> RawTable:
     """The first worksheet's cells: numbers and dates stay native (dates as datetimes)."""
     from openpyxl import load_workbook
 
+    with path.open("rb") as handle:
+        magic = handle.read(8)
+    if magic == OLE_MAGIC:  # an encrypted workbook is an OLE container, as old .xls files are
+        raise StagingError("is password-protected (or an old .xls saved as .xlsx); remove the "
+                           "password in Excel and save it as .xlsx, or export it as CSV")
+    _refuse_xlsx_bomb(path)
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many types for a broken or non-xlsx file
-        raise StagingError(f"cannot open as xlsx ({type(error).__name__}: {error}); re-save it "
-                           "from Excel as .xlsx or export it as CSV") from None
+    except Exception:  # openpyxl raises many types for a broken or non-xlsx file
+        raise StagingError("cannot open as xlsx: damaged, or another format named .xlsx; "
+                           "re-save it from Excel as .xlsx or export it as CSV") from None
     try:
         sheet = book.worksheets[0]
         rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    except Exception:
+        raise StagingError("cannot open as xlsx: its first sheet is damaged; re-save it from "
+                           "Excel as .xlsx or export it as CSV") from None
     finally:
         book.close()
-    return table_from_rows(rows, list(range(1, len(rows) + 1)), known, "xlsx")
+    table = table_from_rows(rows, list(range(1, len(rows) + 1)), known, "xlsx")
+    for line in _formulas_without_values(path, set(table.lines)) if _has_formulas(path) else []:
+        table.row_problems.setdefault(line, "a formula without a stored value (the file was "
+                                      "not saved by Excel); open and save it in Excel")
+    return table
+
+
+def _refuse_xlsx_bomb(path: Path) -> None:
+    """An xlsx is a zip: refused before it is opened when its parts unpack past the bound."""
+    import zipfile
+
+    limit = max_unpacked_bytes()
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (OSError, zipfile.BadZipFile):
+        return  # not a zip: openpyxl's refusal says so
+    if unpacked > limit:
+        raise StagingError(f"unpacks to more than {limit // 2**20:,} MB "
+                           "(CHURN_MAX_UNPACKED_MB); split the workbook or raise the bound")
+
+
+def _has_formulas(path: Path) -> bool:
+    """Whether any worksheet holds a formula (`<f>` elements), without parsing the sheet."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return any(re.search(rb"<(?:\w+:)?f[ >]", archive.read(name))
+                       for name in archive.namelist()
+                       if name.startswith("xl/worksheets/") and name.endswith(".xml"))
+    except (OSError, zipfile.BadZipFile, KeyError):
+        return False
+
+
+def _formulas_without_values(path: Path, lines: set[int]) -> list[int]:
+    """Data rows with a formula cell whose value the file does not store (written by a
+    library, never recalculated): read with `data_only` those cells are empty."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True, data_only=False)
+    values = load_workbook(path, read_only=True, data_only=True)
+    try:
+        found = []
+        formulas = book.worksheets[0].iter_rows(values_only=True)
+        stored = values.worksheets[0].iter_rows(values_only=True)
+        for number, (row, kept) in enumerate(zip(formulas, stored, strict=False), start=1):
+            if number in lines and any(isinstance(c, str) and c.startswith("=") and v is None
+                                       for c, v in zip(row, kept, strict=False)):
+                found.append(number)
+        return found
+    finally:
+        book.close()
+        values.close()
 
 
 def read_parquet_cells(path: Path) -> RawTable:
@@ -260,20 +455,44 @@ def read_cells(path: Path, known: Callable[[str], bool], encoding: str | None = 
                delimiter: str | None = None) -> RawTable:
     """Any supported export file as a `RawTable`; StagingError with the reason otherwise."""
     name = path.name.lower()
+    limit = max_unpacked_bytes()
+    if path.stat().st_size > limit:
+        raise StagingError(f"is larger than {limit // 2**20:,} MB (CHURN_MAX_UNPACKED_MB); "
+                           "split the export or raise the bound")
     if name.endswith(".xlsx"):
         return read_xlsx_cells(path, known)
     if name.endswith(".parquet"):
         try:
             return read_parquet_cells(path)
-        except (OSError, ValueError) as error:
-            raise StagingError(f"cannot read as parquet ({error})") from None
+        except Exception:  # pyarrow raises many types for a damaged file
+            raise StagingError("is not a readable parquet file (damaged or cut short); write "
+                               "it again or export it as CSV") from None
     data = path.read_bytes()
     if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as error:
-            raise StagingError(f"broken gzip file ({error})") from None
+        data = gunzip_bounded(data, limit)
     try:
         return read_csv_cells(data, known, encoding, delimiter)
     except csv.Error as error:
-        raise StagingError(f"cannot parse as CSV ({error})") from None
+        raise StagingError(f"cannot be read as CSV ({str(error).rstrip('.')}); "
+                           "export it again as CSV") from None
+
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def gunzip_bounded(data: bytes, limit: int) -> bytes:
+    """The unpacked bytes of a (multi-member) gzip file, never more than `limit`: a small
+    file that unpacks to gigabytes is refused once the bound is passed."""
+    out = io.BytesIO()
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+            while chunk := stream.read(1 << 20):
+                out.write(chunk)
+                if out.tell() > limit:
+                    raise StagingError(
+                        f"unpacks to more than {limit // 2**20:,} MB (CHURN_MAX_UNPACKED_MB); "
+                        "split the export or raise the bound")
+    except (OSError, EOFError, zlib.error):
+        raise StagingError("is a damaged or cut-short gzip file; copy or export it again"
+                           ) from None
+    return out.getvalue()

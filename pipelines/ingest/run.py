@@ -13,17 +13,29 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pandas as pd
 from filelock import FileLock, Timeout
 
-from features.contracts import REQUIRED_COLUMNS, STAGED_SCHEMAS, empty_staged
-from pipelines.ingest.headers import header_language, header_notes, is_known_header, match_headers
+from features.contracts import REQUIRED_COLUMNS, STAGED_SCHEMAS, TIMESTAMP_COLUMNS, empty_staged
+from pipelines.ingest.headers import (
+    header_language,
+    header_notes,
+    is_known_header,
+    match_headers,
+)
 from pipelines.ingest.presets.registry import PRESET_NAMES, detect_preset, is_preset_header
 from pipelines.ingest.readers import READABLE_SUFFIXES, RawTable, read_cells
-from pipelines.ingest.sources_file import MappingFileError, SourceRule, load_rules, rule_for
+from pipelines.ingest.sources_file import (
+    MappingFileError,
+    SourceRule,
+    load_rules,
+    rule_for,
+    valid_timezone,
+)
 from pipelines.ingest.staging import (
     PRESET_REASON,
     SOURCE_FILE,
@@ -53,8 +65,19 @@ class IngestError(RuntimeError):
     """One or more raw files cannot be staged; `problems` holds one line per file."""
 
     def __init__(self, problems: list[str]):
+        problems = [one_line(p) for p in problems]
         super().__init__("\n".join(problems))
         self.problems = problems
+
+
+MAX_PROBLEM_CHARS = 600
+
+
+def one_line(text: str) -> str:
+    """A problem as one printable line of bounded length: line breaks and control characters
+    from file names or header cells become spaces, a long echo of a header is cut."""
+    flat = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    return flat if len(flat) <= MAX_PROBLEM_CHARS else flat[:MAX_PROBLEM_CHARS - 1] + "…"
 
 
 @dataclass
@@ -85,6 +108,7 @@ class IngestReport:
     outputs: dict[str, str] = field(default_factory=dict)
     readings: list[FileReading] = field(default_factory=list)
     skipped_files: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     unchanged: bool = False
 
     def to_dict(self) -> dict:
@@ -94,6 +118,7 @@ class IngestReport:
             "outputs": self.outputs,
             "readings": [asdict(r) for r in self.readings],
             "skipped_files": self.skipped_files,
+            "warnings": self.warnings,
             "unchanged": self.unchanged,
         }
 
@@ -106,15 +131,87 @@ class StagedFile:
     reading: FileReading
 
 
+IGNORED_PREFIXES = (".", "~$")  # hidden files, Excel's lock files beside an open workbook
+NOT_READ = {
+    ".xls": "is an old Excel (.xls) workbook, which is not read; save it as .xlsx or CSV",
+    ".zip": "is a .zip archive, which is not unpacked; unpack it into raw/<kind>/",
+}
+
+
 def _readable(path: Path) -> bool:
     return path.is_file() and path.name.lower().endswith(READABLE_SUFFIXES)
 
 
-def raw_files(raw_dir: Path, kind: str) -> list[Path]:
+def display_name(name: str) -> str:
+    """A file name as it can be printed: bytes that are not UTF-8 shown as `�`, controls as `?`."""
+    shown = os.fsencode(name).decode("utf-8", "replace")
+    return "".join("?" if not ch.isprintable() else ch for ch in shown)
+
+
+def _refusal(path: Path, roots: tuple[Path, ...]) -> str | None:
+    """Why a raw entry is refused by name (None: it is read). Nothing here opens the file:
+    a link out of the data dir is never followed, a pipe never waited on."""
+    try:
+        path.name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "the file name is not valid UTF-8 text; rename the file (ş, ü, é are fine)"
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return "is a broken link (its target does not exist); copy the export itself into raw/"
+    if not any(target.is_relative_to(root) for root in roots):
+        return ("is a link to a file outside the data dir, which is never read; copy the "
+                "export itself into raw/")
+    if path.is_dir():
+        return ("is a folder, not a file (a Spark or Hadoop export?); move the files inside "
+                "it into raw/<kind>/ and remove the folder")
+    if not path.is_file():
+        return "is not a regular file (a pipe or a device); put the export itself into raw/"
+    lowered = path.name.lower()
+    for suffix, why in NOT_READ.items():
+        if lowered.endswith(suffix):
+            return why
+    if not lowered.endswith(READABLE_SUFFIXES):
+        return ("is not a file type ingest reads (CSV, TSV or TXT, gzipped or not, xlsx, "
+                "parquet); export it as one of those or move it out of raw/")
+    return None
+
+
+def _scan(folder: Path, prefix: str, roots: tuple[Path, ...], refused: list[str] | None,
+          only_named_like_exports: bool = False) -> list[Path]:
+    """The readable files of one folder in name order; the refused ones, by name, appended
+    to `refused`. Hidden files and Excel lock files are left alone."""
+    found = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(IGNORED_PREFIXES):
+            continue
+        if only_named_like_exports and not path.name.lower().endswith(
+                (*READABLE_SUFFIXES, *NOT_READ)):
+            continue
+        why = _refusal(path, roots)
+        if why is None:
+            found.append(path)
+        elif refused is not None:
+            refused.append(f"{prefix}{display_name(path.name)}: {why}")
+    return found
+
+
+def _roots(raw_dir: Path) -> tuple[Path, ...]:
+    return (raw_dir.parent.resolve(), raw_dir.resolve())
+
+
+def raw_files(raw_dir: Path, kind: str, refused: list[str] | None = None) -> list[Path]:
     folder = raw_dir / kind
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if _readable(p))
+    roots = _roots(raw_dir)
+    if not folder.resolve().is_relative_to(roots[0]) and not folder.resolve().is_relative_to(
+            roots[1]):
+        if refused is not None:
+            refused.append(f"{kind}: the folder raw/{kind} is a link to outside the data dir, "
+                           "which is never read; copy the exports themselves into it")
+        return []
+    return _scan(folder, f"{kind}/", roots, refused)
 
 
 def _known(text: str) -> bool:
@@ -188,14 +285,18 @@ def read_export(path: Path, kind: str | None, rule: SourceRule, timezone: str,
 
 
 def _split_future(kind: str, staged: pd.DataFrame, now: pd.Timestamp):
-    """Rows dated after `now` (+ tolerance) are quarantined: a future event is a data error."""
-    column = {"purchases": "order_date", "complaints": "opened_at",
-              "interactions": "occurred_at"}.get(kind)
-    if column is None or staged.empty:
+    """Rows dated after `now` (+ tolerance) are quarantined: a future event is a data error
+    (a customer's `cancelled_at` may be a notice date ahead, so it is not checked)."""
+    columns = [c for c in TIMESTAMP_COLUMNS[kind] if c != "cancelled_at" and c in staged]
+    if not columns or staged.empty:
         return staged, staged.iloc[0:0].assign(reason=pd.Series(dtype=str))
-    future = staged[column] > now + FUTURE_TOLERANCE
+    reason = pd.Series(None, index=staged.index, dtype=object)
+    for column in columns:
+        late = staged[column].notna() & (staged[column] > now + FUTURE_TOLERANCE)
+        reason = reason.where(reason.notna() | ~late, f"{column} in the future")
+    future = reason.notna()
     moved = staged.loc[future].copy()
-    moved["reason"] = f"{column} in the future"
+    moved["reason"] = reason[future]
     for column_name in moved.columns:
         if column_name not in (SOURCE_FILE, SOURCE_LINE, "reason"):
             moved[column_name] = moved[column_name].astype(str)
@@ -227,11 +328,16 @@ def combine_kind(kind: str, files: list[StagedFile]) -> StagedKind:
     return StagedKind(kind, staged, quarantined, accounts)
 
 
-def _all_raw_files(raw_dir: Path) -> list[tuple[Path, str | None]]:
-    found: list[tuple[Path, str | None]] = [
-        (p, None) for p in sorted(raw_dir.iterdir()) if _readable(p)] if raw_dir.is_dir() else []
+def _all_raw_files(raw_dir: Path, refused: list[str] | None = None
+                   ) -> list[tuple[Path, str | None]]:
+    """Every readable raw file, with its kind folder; what cannot be read is named in
+    `refused` (straight under raw/, only entries named like exports: other folders there
+    are left alone)."""
+    found: list[tuple[Path, str | None]] = []
+    if raw_dir.is_dir():
+        found = [(p, None) for p in _scan(raw_dir, "", _roots(raw_dir), refused, True)]
     in_folders: list[tuple[Path, str | None]] = [
-        (p, kind) for kind in STAGED_KINDS for p in raw_files(raw_dir, kind)]
+        (p, kind) for kind in STAGED_KINDS for p in raw_files(raw_dir, kind, refused)]
     return in_folders + found
 
 
@@ -239,9 +345,18 @@ def _fingerprint(settings: Settings, files: list[tuple[Path, str | None]],
                  now: pd.Timestamp) -> dict[str, str]:
     """Hashes of every input; the day is included because "in the future" depends on it."""
     paths = [p for p, _ in files] + [settings.data_dir / MAPPING_FILE]
-    return {str(p.relative_to(settings.data_dir)): hashlib.sha256(p.read_bytes()).hexdigest()
+    return {str(p.relative_to(settings.data_dir)): _sha256(p)
             for p in paths if p.exists()} | {"timezone": settings.timezone,
                                              "day": str(now.date())}
+
+
+def _sha256(path: Path) -> str:
+    """The file's hash, read in chunks: memory stays bounded however large the file."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def ingest_raw_exports(settings: Settings, now: dt.datetime | None = None, *,
@@ -280,13 +395,19 @@ def _ingest(settings: Settings, now: dt.datetime | None, *, skip_bad_files: bool
             explain: bool) -> IngestReport:
     now_ts = pd.Timestamp(now or dt.datetime.now(dt.UTC))
     now_ts = now_ts.tz_localize("UTC") if now_ts.tzinfo is None else now_ts.tz_convert("UTC")
+    if not valid_timezone(settings.timezone):
+        raise IngestError([f"CHURN_TIMEZONE: unknown time zone {settings.timezone!r}; use an "
+                           "IANA name such as Europe/Istanbul, Europe/Amsterdam or UTC"])
     try:
         rules = load_rules(settings.data_dir / MAPPING_FILE)
     except MappingFileError as error:
         raise IngestError([str(error)]) from None
-    files = _all_raw_files(settings.raw_dir)
+    refused: list[str] = []
+    files = _all_raw_files(settings.raw_dir, refused)
     manifest_path = settings.staged_dir / MANIFEST
     fingerprint = _fingerprint(settings, files, now_ts)
+    if refused:  # never read, so not hashed: named, so an unchanged manifest cannot hide them
+        fingerprint["refused"] = "\n".join(refused)
     if not explain and _unchanged(manifest_path, fingerprint):
         previous = json.loads((settings.reports_dir / "ingest_report.json").read_text())
         report = IngestReport(unchanged=True, staged_rows=previous["staged_rows"],
@@ -296,13 +417,18 @@ def _ingest(settings: Settings, now: dt.datetime | None, *, skip_bad_files: bool
         return report
     report = IngestReport()
     per_kind: dict[str, list[StagedFile]] = {kind: [] for kind in STAGED_KINDS}
-    problems: list[str] = []
+    problems: list[str] = list(refused)
     for path, kind in files:
         label = f"{kind}/{path.name}" if kind else path.name
         try:
             result = read_export(path, kind, rule_for(rules, label), settings.timezone, now_ts)
         except StagingError as error:
             problems.append(f"{label}: {error}")
+            continue
+        except Exception:  # a bug, not the file's fault: one line here, the traceback logged
+            log.exception("reading %s failed", label)
+            problems.append(f"{label}: could not be read because of an unexpected problem in "
+                            "the ingest (logged); please report it together with this file")
             continue
         per_kind[result.account.kind].append(result)
         report.readings.append(result.reading)
@@ -319,10 +445,40 @@ def _ingest(settings: Settings, now: dt.datetime | None, *, skip_bad_files: bool
     for staged_kind in results:
         report.accounts.extend(staged_kind.accounts)
         report.staged_rows[staged_kind.kind] = len(staged_kind.staged)
+    report.warnings = _unmatched_id_warnings(per_kind)
+    for warning in report.warnings:
+        log.warning("%s", warning)
     if explain:
         return report
     _write_outputs(settings, results, report, fingerprint)
     return report
+
+
+def _unmatched_id_warnings(per_kind: dict[str, list[StagedFile]]) -> list[str]:
+    """Customer ids of tickets, interactions or the customer master that match no purchase
+    customer but would with the leading zeros back (`123` for `00123`: a spreadsheet read
+    the column as numbers). Staged as they are; the warning says what to fix."""
+    frames = [f.staged["customer_id"] for f in per_kind["purchases"]]
+    if not frames:
+        return []
+    known = pd.Index(pd.concat(frames).dropna().astype(object).unique())
+    zeros = known[known.str.startswith("0")]
+    padded = dict(zip(zeros.str.lstrip("0"), zeros, strict=True))
+    warnings = []
+    for kind in STAGED_KINDS:
+        if kind == "purchases" or not padded:
+            continue
+        for result in per_kind[kind]:
+            ids = result.staged["customer_id"].dropna().astype(object)
+            unmatched = ids[~ids.isin(known)]
+            lost = unmatched[unmatched.isin(pd.Index(list(padded)))]
+            if len(lost):
+                example = lost.iloc[0]
+                warnings.append(
+                    f"{result.account.file}: {len(lost)} of {len(ids)} customer ids match no "
+                    f"purchase customer but would with their leading zeros ({example!r} vs "
+                    f"{padded[example]!r}); export customer_id as text (not through Excel)")
+    return warnings
 
 
 def _unchanged(manifest_path: Path, fingerprint: dict[str, str]) -> bool:

@@ -23,10 +23,12 @@ writes a commented starting point, `sources.yaml.suggested`, next to it (never t
 
 from __future__ import annotations
 
+import codecs
 import fnmatch
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 from pipelines.ingest.cells import DATE_FORMAT_NAMES, LOCALES
@@ -58,8 +60,10 @@ def load_rules(path: Path) -> list[SourceRule]:
         return []
     try:
         payload = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError:
+        raise MappingFileError(f"{path.name}: is not UTF-8 text; save it as UTF-8") from None
     except yaml.YAMLError as error:
-        raise MappingFileError(f"{path.name}: not valid YAML ({error})") from None
+        raise MappingFileError(_yaml_problem(path.name, error)) from None
     entries = payload.get("files", []) if isinstance(payload, dict) else None
     if not isinstance(entries, list):
         raise MappingFileError(f"{path.name}: expected a top-level `files:` list")
@@ -73,6 +77,7 @@ def load_rules(path: Path) -> list[SourceRule]:
             raise MappingFileError(
                 f"{path.name}: entry {number} has unknown key(s) {', '.join(sorted(unknown))}")
         rule = _rule(entry, f"{path.name}: entry {number}")
+        _check_values(rule, f"{path.name}: entry {number}")
         if rule.locale is not None and rule.locale not in LOCALES:
             raise MappingFileError(f"{path.name}: entry {number}: locale must be one of "
                                    f"{', '.join(LOCALES)}")
@@ -83,6 +88,46 @@ def load_rules(path: Path) -> list[SourceRule]:
                                    f"{', '.join(DATE_FORMAT_NAMES)}")
         rules.append(rule)
     return rules
+
+
+def _yaml_problem(name: str, error: yaml.YAMLError) -> str:
+    """One line for a YAML error: where, and what to do (no parser dump)."""
+    mark = getattr(error, "problem_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "somewhere"
+    if isinstance(error, yaml.constructor.ConstructorError):
+        return (f"{name}: {where}: YAML tags (`!!python/...`, `!tag`) are not allowed; write "
+                "plain text values")
+    problem = str(getattr(error, "problem", "") or "").strip()
+    return (f"{name}: not valid YAML at {where}" + (f" ({problem})" if problem else "")
+            + "; check the indentation and quotes there")
+
+
+def valid_timezone(name: str) -> bool:
+    """Whether naive times can be read in `name` (an IANA zone such as Europe/Istanbul)."""
+    try:
+        pd.Timestamp("2024-01-01").tz_localize(name)
+    except Exception:  # zoneinfo, pytz and dateutil raise different types
+        return False
+    return True
+
+
+def _check_values(rule: SourceRule, where: str) -> None:
+    """Values that would otherwise fail deep inside the reading, refused here with a sentence."""
+    if rule.pattern.startswith(("/", "\\")) or ".." in rule.pattern.replace("\\", "/").split("/"):
+        raise MappingFileError(f"{where}: pattern {rule.pattern!r} points outside raw/; patterns "
+                               "are globs on <kind>/<file name> under raw/, e.g. 'purchases/*'")
+    if rule.timezone is not None and not valid_timezone(rule.timezone):
+        raise MappingFileError(f"{where}: unknown time zone {rule.timezone!r}; use an IANA name "
+                               "such as Europe/Istanbul, Europe/Amsterdam or UTC")
+    if rule.delimiter is not None and len(rule.delimiter) != 1:
+        raise MappingFileError(f"{where}: delimiter must be one character (, ; | or a tab "
+                               f"written \"\\t\"), not {rule.delimiter!r}")
+    if rule.encoding is not None:
+        try:
+            codecs.lookup(rule.encoding)
+        except LookupError:
+            raise MappingFileError(f"{where}: unknown encoding {rule.encoding!r}; use e.g. "
+                                   "utf-8, cp1254 or cp1252") from None
 
 
 _MAPPINGS = ("columns", "date_formats", "statuses")  # the keys whose value is a mapping

@@ -20,6 +20,7 @@ from features.contracts import (
     STAGED_SCHEMAS,
     TIMESTAMP_COLUMNS,
 )
+from pipelines.ingest.bounds import earliest_date, max_value
 from pipelines.ingest.cells import (
     ColumnFormatError,
     cell_text,
@@ -146,6 +147,7 @@ def stage_rows(
         frame[column] = cell_text(frame[column])
         if column.endswith("_id"):  # `'00123`: Excel-protected ids
             frame[column] = frame[column].str.removeprefix("'").astype(object)
+            _flag_bad_ids(frame[column], column, flag)
     flag(frame["customer_id"].isna(), "missing customer_id")
     key = SOURCE_KEYS[kind]
     if key in frame and kind != "interactions":  # interactions get content ids instead
@@ -160,15 +162,27 @@ def stage_rows(
             pinned=rules.date_formats.get(c)), flag, detected)
     for column in REQUIRED_TIMESTAMPS[kind]:
         flag(frame[column].isna(), f"missing {column}")
+    earliest = earliest_date()
+    for column in TIMESTAMP_COLUMNS[kind]:
+        flag(frame[column].notna() & (frame[column] < earliest),
+             f"{column} before {earliest.date()} (Excel's empty date 1899-12-30, or a "
+             "placeholder); fix or remove the date")
     if kind == "purchases":
         frame["amount"] = _converted(
             "amount", lambda: (*parse_numbers(frame["amount"], rules.locale), None), flag,
             detected, why="amount is not a number")
+        flag(frame["amount"].isna(), "missing amount")
+        _flag_out_of_bounds(frame, kind, "amount", flag)
         frame["status"] = _order_statuses(frame, rules.statuses, flag)
+        flag((frame["status"] == "completed") & (frame["amount"] < 0),
+             "negative amount on a completed order (a refund or credit? give it a returned "
+             "status or leave it out)")
         if "quantity" in frame:
             frame["quantity"] = _converted(
                 "quantity", lambda: (*parse_numbers(frame["quantity"], rules.locale), None),
                 flag, detected, why="quantity is not a number")
+            flag(frame["quantity"] < 0, "negative quantity")
+            _flag_out_of_bounds(frame, kind, "quantity", flag)
     if kind == "complaints":
         if "satisfaction" in frame:
             scaled, bad = _satisfaction_scale(frame["satisfaction"])
@@ -194,6 +208,32 @@ def stage_rows(
     quarantined[SOURCE_LINE] = raw.loc[reason.notna(), SOURCE_LINE]
     quarantined["reason"] = reason[reason.notna()].astype(str)
     return frame.loc[reason.isna()].drop(columns=[PRESET_REASON], errors="ignore"), quarantined
+
+
+#: Ids that stand for "no value" in spreadsheets and databases (compared lower-cased).
+PLACEHOLDER_IDS = frozenset({"null", "n/a", "#n/a", "na", "-", "—", "–", "nan", "none", "nil",
+                             "#ref!", "#value!", "?", "undefined"})
+_EXCEL_NUMBER_ID = r"(?i)^\d+(?:[.,]\d+)?E\+?\d+$"  # 1.70E+1: an id Excel read as a number
+_CONTROL_CHARACTERS = r"[\x00-\x1f\x7f]"  # also tabs and line breaks: never in an id
+
+
+def _flag_bad_ids(ids: pd.Series, column: str, flag) -> None:
+    """Ids that are not ids: placeholders, Excel's scientific notation, control characters."""
+    text = ids.astype("string")
+    flag(text.str.lower().isin(PLACEHOLDER_IDS).fillna(False).astype(bool),
+         f"placeholder {column} (NULL, N/A, -, ...), not an id")
+    flag(text.str.contains(_EXCEL_NUMBER_ID, regex=True).fillna(False).astype(bool),
+         f"{column} was turned into a number by Excel (like 1.70E+1); format the column as "
+         "text before exporting")
+    flag(text.str.contains(_CONTROL_CHARACTERS, regex=True).fillna(False).astype(bool),
+         f"control character (NUL, tab or line break) in {column}")
+
+
+def _flag_out_of_bounds(frame: pd.DataFrame, kind: str, column: str, flag) -> None:
+    bound = max_value(kind, column)
+    if bound is not None:
+        flag(frame[column].abs() > bound,
+             f"{column} beyond {bound:,.0f} (the bound for {kind}; pipelines/ingest/bounds.py)")
 
 
 def _text_columns(kind: str, frame: pd.DataFrame) -> list[str]:

@@ -1,0 +1,63 @@
+"""The bounds past which an input is refused or a row quarantined, declared once.
+
+Each bound can be overridden by an environment variable (read when it is used, so a
+scheduled run and a test can set their own):
+
+- `CHURN_MAX_UNPACKED_MB` (default 1024): the most a raw file may hold once gunzipped, and
+  the most a plain file may hold; past it the file is refused, and never unpacked further;
+- `CHURN_MAX_CELL_CHARS` (default 100,000): a longer cell quarantines its row;
+- `CHURN_MAX_AMOUNT` (default 1,000,000,000): the largest order amount taken as real (a
+  larger one, e.g. a pasted card number or a value in cents of cents, quarantines its row;
+  the feature build sums amounts as DECIMAL(18, 4), which holds at most 10^14);
+- `CHURN_MAX_QUANTITY` (default 1,000,000);
+- `CHURN_EARLIEST_DATE` (default 1990-01-01): earlier dates (Excel's empty date 1899-12-30,
+  a 1900 placeholder) quarantine their row. Dates after tomorrow (two days of tolerance for
+  time zones) are quarantined too (`pipelines.ingest.run.FUTURE_TOLERANCE`).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+
+EARLIEST_DATE = "1990-01-01"
+MAX_UNPACKED_MB = 1024
+MAX_CELL_CHARS = 100_000
+#: kind -> column -> the largest absolute value taken as real.
+MAX_VALUES: dict[str, dict[str, float]] = {
+    "purchases": {"amount": 1e9, "quantity": 1e6},
+}
+_VALUE_ENV = {("purchases", "amount"): "CHURN_MAX_AMOUNT",
+              ("purchases", "quantity"): "CHURN_MAX_QUANTITY"}
+
+
+def _number(name: str, default: float) -> float:
+    text = os.environ.get(name, "").strip()
+    try:
+        return float(text) if text else default
+    except ValueError:
+        return default
+
+
+def max_unpacked_bytes() -> int:
+    return int(_number("CHURN_MAX_UNPACKED_MB", MAX_UNPACKED_MB) * 1024 * 1024)
+
+
+def max_cell_chars() -> int:
+    return int(_number("CHURN_MAX_CELL_CHARS", MAX_CELL_CHARS))
+
+
+def max_value(kind: str, column: str) -> float | None:
+    default = MAX_VALUES.get(kind, {}).get(column)
+    if default is None:
+        return None
+    return _number(_VALUE_ENV[(kind, column)], default)
+
+
+def earliest_date() -> pd.Timestamp:
+    text = os.environ.get("CHURN_EARLIEST_DATE", "").strip() or EARLIEST_DATE
+    try:
+        return pd.Timestamp(text, tz="UTC")
+    except ValueError:
+        return pd.Timestamp(EARLIEST_DATE, tz="UTC")
