@@ -112,6 +112,13 @@ def load_champion(settings: Settings) -> RegisteredModel:
     return load_model_version(settings, version)
 
 
+def version_label(settings: Settings, version: str) -> LabelSpec:
+    """The churn definition a registered version was trained for (from its run's params)."""
+    client = MlflowClient()
+    run_id = client.get_model_version(settings.registered_model_name, version).run_id
+    return label_from_params(client.get_run(run_id).data.params) if run_id else LabelSpec()
+
+
 def champion_history(settings: Settings) -> list[dict[str, str]]:
     model = MlflowClient().get_registered_model(settings.registered_model_name)
     return json.loads(model.tags.get(HISTORY_TAG, "[]"))
@@ -196,8 +203,19 @@ def gate_new_version(
         valid = fitted.evaluation.valid if fitted.evaluation else pd.DataFrame()
         champion, basis = champion_metrics_on(settings, current, valid,
                                               str(fitted.valid_cutoff), data_sha, fitted.label)
-        decision = (promotion_decision(challenger, champion, margin) if champion is not None
-                    else PromotionDecision(False, basis, challenger, None))
+        champion_label = version_label(settings, current)
+        if champion is None:
+            decision = PromotionDecision(False, basis, challenger, None)
+        elif champion_label != fitted.label:
+            # What "churned" means is a business decision: a training run with other label
+            # settings (a changed deployment, a typo) must not switch it on its own.
+            decision = PromotionDecision(
+                False, f"predicts another churn definition ({_label_text(fitted.label)}) than "
+                f"champion version {current} ({_label_text(champion_label)}); the gate never "
+                f"changes the definition: compare them and promote by hand with "
+                f"`churn promote {version}`", challenger, champion)
+        else:
+            decision = promotion_decision(challenger, champion, margin)
     for key, value in {**decision.tags(), "gate_basis": basis,
                        "gate_champion_version": current or ""}.items():
         client.set_model_version_tag(name, version, key, value)

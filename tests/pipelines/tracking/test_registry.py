@@ -157,7 +157,11 @@ def test_a_champion_with_another_definition_is_rescored_not_taken_from_its_recor
     logged = log_training_run(settings, fitted, PARAMS.model_copy(update={"label": spec}),
                               model_input=frame, model_input_path=Path(settings.data_dir) / "x",
                               model_input_hash="same-data", run_params={"kind": "gap"})
-    gate_new_version(settings, logged.version, fitted, "same-data", PromotionMargin())
+    before = champion_version(settings)
+    decision = gate_new_version(settings, logged.version, fitted, "same-data", PromotionMargin())
+    # a stronger model, but for another definition: never promoted by the gate itself
+    assert not decision.promote and champion_version(settings) == before
+    assert f"promote by hand with `churn promote {logged.version}`" in decision.reason
     basis = MlflowClient().get_model_version(settings.registered_model_name,
                                              logged.version).tags["gate_basis"]
     assert basis.startswith("champion rescored on cutoff"), basis
