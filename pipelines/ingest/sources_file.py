@@ -140,6 +140,11 @@ def _rule(entry: dict[object, object], where: str) -> SourceRule:
     mappings: dict[str, dict[str, str]] = {}
     for key, value in entry.items():
         name = str(key)
+        if value is None:  # `preset:` with nothing after it: not given, so it is detected
+            if name == "pattern":
+                raise MappingFileError(f"{where}: `pattern` is empty; give a file pattern such "
+                                       "as `purchases/*.csv`")
+            continue
         if name in _MAPPINGS:
             if not isinstance(value, dict):
                 raise MappingFileError(f"{where}: `{name}` must be a mapping, e.g. "
