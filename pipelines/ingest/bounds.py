@@ -61,3 +61,28 @@ def earliest_date() -> pd.Timestamp:
         return pd.Timestamp(text, tz="UTC")
     except ValueError:
         return pd.Timestamp(EARLIEST_DATE, tz="UTC")
+
+
+def environment_problems() -> list[str]:
+    """One sentence per bound set in the environment to something that is not a number or a
+    date (checked when an ingest starts: a typo must not silently fall back to the default)."""
+    problems = []
+    for name in ("CHURN_MAX_UNPACKED_MB", "CHURN_MAX_CELL_CHARS", *_VALUE_ENV.values()):
+        text = os.environ.get(name, "").strip()
+        if not text:
+            continue
+        try:
+            if float(text) <= 0:
+                raise ValueError
+        except ValueError:
+            problems.append(f"{name}={text!r} is not a positive number; fix or unset it "
+                            "(see pipelines/ingest/bounds.py for the defaults)")
+    text = os.environ.get("CHURN_EARLIEST_DATE", "").strip()
+    if text:
+        try:
+            pd.Timestamp(text)
+        except ValueError:
+            problems.append(f"CHURN_EARLIEST_DATE={text!r} is not a date; use YYYY-MM-DD "
+                            f"(default {EARLIEST_DATE})")
+    return problems
+

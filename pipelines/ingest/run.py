@@ -21,6 +21,7 @@ import pandas as pd
 from filelock import FileLock, Timeout
 
 from features.contracts import REQUIRED_COLUMNS, STAGED_SCHEMAS, TIMESTAMP_COLUMNS, empty_staged
+from pipelines.ingest.bounds import environment_problems
 from pipelines.ingest.headers import (
     header_language,
     header_notes,
@@ -159,7 +160,7 @@ def _refusal(path: Path, roots: tuple[Path, ...]) -> str | None:
         target = path.resolve(strict=True)
     except (OSError, RuntimeError):
         return "is a broken link (its target does not exist); copy the export itself into raw/"
-    if not any(target.is_relative_to(root) for root in roots):
+    if not _inside(target, roots):
         return ("is a link to a file outside the data dir, which is never read; copy the "
                 "export itself into raw/")
     if path.is_dir():
@@ -200,13 +201,17 @@ def _roots(raw_dir: Path) -> tuple[Path, ...]:
     return (raw_dir.parent.resolve(), raw_dir.resolve())
 
 
+def _inside(target: Path, roots: tuple[Path, ...]) -> bool:
+    """Whether a resolved path lies in the data dir (or the folder `raw/` links to)."""
+    return any(target.is_relative_to(root) for root in roots)
+
+
 def raw_files(raw_dir: Path, kind: str, refused: list[str] | None = None) -> list[Path]:
     folder = raw_dir / kind
     if not folder.is_dir():
         return []
     roots = _roots(raw_dir)
-    if not folder.resolve().is_relative_to(roots[0]) and not folder.resolve().is_relative_to(
-            roots[1]):
+    if not _inside(folder.resolve(), roots):
         if refused is not None:
             refused.append(f"{kind}: the folder raw/{kind} is a link to outside the data dir, "
                            "which is never read; copy the exports themselves into it")
@@ -398,6 +403,8 @@ def _ingest(settings: Settings, now: dt.datetime | None, *, skip_bad_files: bool
     if not valid_timezone(settings.timezone):
         raise IngestError([f"CHURN_TIMEZONE: unknown time zone {settings.timezone!r}; use an "
                            "IANA name such as Europe/Istanbul, Europe/Amsterdam or UTC"])
+    if bad_bounds := environment_problems():
+        raise IngestError(bad_bounds)
     try:
         rules = load_rules(settings.data_dir / MAPPING_FILE)
     except MappingFileError as error:
@@ -411,7 +418,8 @@ def _ingest(settings: Settings, now: dt.datetime | None, *, skip_bad_files: bool
     if not explain and _unchanged(manifest_path, fingerprint):
         previous = json.loads((settings.reports_dir / "ingest_report.json").read_text())
         report = IngestReport(unchanged=True, staged_rows=previous["staged_rows"],
-                              outputs=previous["outputs"])
+                              outputs=previous["outputs"],
+                              warnings=previous.get("warnings", []))
         report.accounts = [FileAccount(**{k: v for k, v in f.items() if k != "balanced"})
                            for f in previous["files"]]
         return report

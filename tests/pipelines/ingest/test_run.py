@@ -201,3 +201,23 @@ def test_sources_yaml_values_of_the_wrong_shape_are_one_clear_problem(settings, 
     with pytest.raises(IngestError) as failed:
         ingest_raw_exports(settings, now=NOW)
     assert message in " ".join(failed.value.problems)
+
+
+@pytest.mark.parametrize("name, value", [("CHURN_MAX_AMOUNT", "1e9x"), ("CHURN_MAX_QUANTITY", "-5"),
+                                         ("CHURN_EARLIEST_DATE", "someday")])
+def test_a_bound_set_to_nonsense_is_one_clear_problem_not_a_silent_default(
+        settings, monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    write(settings, "purchases", "a.csv", "customer_id,order_id,order_date,amount\n1,A,2024-01-05,1\n")
+    with pytest.raises(IngestError) as failed:
+        ingest_raw_exports(settings, now=NOW)
+    [problem] = failed.value.problems
+    assert problem.startswith(f"{name}={value!r} is not a")
+
+
+def test_warnings_are_still_reported_when_the_raw_files_are_unchanged(settings):
+    write(settings, "purchases", "a.csv", "customer_id,order_id,order_date,amount\n00123,A,2024-01-05,1\n")
+    write(settings, "complaints", "t.csv", "customer_id,complaint_id,opened_at\n123,T1,2024-01-06\n")
+    first = ingest_raw_exports(settings, now=NOW)
+    again = ingest_raw_exports(settings, now=NOW)
+    assert again.unchanged and first.warnings and again.warnings == first.warnings
