@@ -179,9 +179,10 @@ def ingest(
     root = prepare_environment(data_dir)
     if write_mapping:
         from pipelines.ingest.suggest import write_suggested_mapping
+        from pipelines.store.settings import Settings
 
         try:
-            written = write_suggested_mapping(Path(root))
+            written = write_suggested_mapping(Settings.from_env(root))
         except ValueError as error:  # sources.yaml that cannot be read
             err.print(f"ingest --write-mapping failed: {error}", markup=False)
             raise typer.Exit(1) from None

@@ -1,12 +1,17 @@
 """`churn ingest`: raw exports in, typed staged tables and a row account out.
 
 - `run`: one ingest (the lock, the manifest of input hashes, the report, publishing);
+- `discovery`: which raw files are read and which are refused by name (links out of the
+  data dir, folders, `.xls`, `.zip`, pipes);
+- `bounds`: the limits past which a file is refused or a row quarantined (one place);
+- `suggest`: help for a missing column and `--write-mapping`'s suggested sources.yaml;
 - `readers`: bytes to a table of cells (encoding, delimiter, header row, xlsx, parquet);
 - `cells`: numbers and dates as exports write them (decimal comma, day-first dates, serials);
 - `headers`: header folding and the en/tr/nl synonyms of every canonical column;
 - `sources_file`: the optional `sources.yaml` that pins kind, preset, locale, columns;
 - `staging`: rows to typed staged rows or quarantined rows with a reason, deduplication;
-- `presets/`: one module per family of systems (shops, helpdesks, ERPs, CRMs) and the
+- `presets/`: one module per family of systems (shops, marketplaces, payments, helpdesks,
+  ERPs, CRMs, newsletters) and the
   registry that recognises them. A new helpdesk preset goes in `presets/helpdesks.py` and
   one line of `presets/registry.py`.
 

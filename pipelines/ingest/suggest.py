@@ -14,6 +14,7 @@ from typing import Any
 from features.contracts import REQUIRED_COLUMNS
 from pipelines.ingest.headers import closest_headers, header_notes
 from pipelines.ingest.staging import StagingError
+from pipelines.store.settings import Settings
 
 SUGGESTED_FILE = "sources.yaml.suggested"
 
@@ -114,20 +115,19 @@ def suggested_mapping_text(entries: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_suggested_mapping(data_dir: Path) -> Path:
+def write_suggested_mapping(settings: Settings) -> Path:
     """Read every raw file's headers as `churn ingest` would and write
     `<data-dir>/sources.yaml.suggested`; stages nothing, never touches sources.yaml."""
     import pandas as pd
 
     from pipelines.ingest import run  # run imports this module: imported late
+    from pipelines.ingest.discovery import all_raw_files
     from pipelines.ingest.sources_file import load_rules, rule_for
-    from pipelines.store.settings import Settings
 
-    settings = Settings.from_env(data_dir)
-    rules = load_rules(data_dir / run.MAPPING_FILE)
+    rules = load_rules(settings.data_dir / run.MAPPING_FILE)
     now = pd.Timestamp.now(tz="UTC")
     entries: list[dict[str, Any]] = []
-    for path, kind in run._all_raw_files(settings.raw_dir):
+    for path, kind in all_raw_files(settings.raw_dir):
         label = f"{kind}/{path.name}" if kind else path.name
         entry: dict[str, Any] = {"file": label, "kind": kind, "preset": None, "columns": {},
                                  "suggested": {}, "notes": {}, "problem": None}
@@ -146,6 +146,6 @@ def write_suggested_mapping(data_dir: Path) -> Path:
             entry |= {"kind": reading.kind, "preset": reading.preset,
                       "columns": reading.columns, "notes": reading.notes}
         entries.append(entry)
-    target = data_dir / SUGGESTED_FILE
+    target = settings.data_dir / SUGGESTED_FILE
     target.write_text(suggested_mapping_text(entries), encoding="utf-8")
     return target
