@@ -129,8 +129,24 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "tr": ("Cari Ad", "Cari Adı", "Müşteri Adı", "Ünvan", "CARI_ISIM"),
         "nl": ("Naam", "Klantnaam", "Bedrijfsnaam"),
     },
-    "email": {"en": ("Email", "E-mail", "Email Address"), "tr": ("E-posta",),
-              "nl": ("E-mailadres",)},
+    # e-mail and phone are customer keys of their own in every kind (`pipelines.ingest.keys`)
+    "email": {
+        "en": ("Email", "E-mail", "Email Address", "Requester email", "Customer Email",
+               "Contact email", "Billing Email", "Email (Billing)", "Buyer Email",
+               "Customer E-mail"),
+        "tr": ("E-posta", "E-posta Adresi", "Alıcı Mail Adresi", "Müşteri E-posta",
+               "Mail Adresi", "Eposta"),
+        "nl": ("E-mailadres", "Emailadres", "E-mail adres", "Mailadres"),
+    },
+    "phone": {
+        "en": ("Phone", "Phone Number", "Telephone", "Mobile", "Mobile phone", "Mobile Number",
+               "Work phone", "Cell phone", "Phone (Billing)", "Billing Phone", "Contact phone",
+               "Requester phone", "Customer Phone"),
+        "tr": ("Telefon", "Telefon No", "Telefon Numarası", "Cep Telefonu", "Cep Tel", "GSM",
+               "GSM No", "Müşteri Telefon No", "Alıcı Telefon"),
+        "nl": ("Telefoon", "Telefoonnummer", "Mobiel", "Mobiel nummer", "Mobiele nummer",
+               "Telnummer", "telnummerbezorging"),
+    },
     "signup_date": {
         "en": ("Signup Date", "Created", "Customer Since", "Create Date"),
         "tr": ("Kayıt Tarihi", "Açılış Tarihi"),
@@ -147,11 +163,8 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 # Spellings that fill a column only when no synonym of it is in the file (ranked below every
-# synonym): e-mail addresses as the customer key, a bare `ID` as the ticket/event id.
+# synonym): a bare `ID` as the ticket/event id, a creation time as the order date.
 FALLBACKS: dict[str, tuple[str, ...]] = {
-    "customer_id": ("Email", "E-mail", "Email Address", "Requester email", "Customer Email",
-                    "Contact email", "Billing Email", "E-posta", "Alıcı Mail Adresi",
-                    "Müşteri E-posta", "E-mailadres", "Emailadres"),
     "complaint_id": ("ID", "Id", "Ticket", "Case", "Kayıt"),
     "order_id": ("Number", "Nummer", "Numara", "Reference", "Referentie"),
     "interaction_id": ("ID", "Id"),
@@ -268,8 +281,9 @@ PRIORITIES: dict[str, str] = {
                   " updated / modified time never fills it",
     "opened_at": "opened / created > requested; never an updated time",
     "resolved_at": "resolved / solved > closed",
-    "customer_id": "customer id / code / number > e-mail (`Requester email`, `Email`); a name"
-                   " never fills an id",
+    "customer_id": "customer id / code / number; an e-mail or phone column is a key of its"
+                   " own (`email`, `phone`), used when there is no id and to link sources; a"
+                   " name never fills an id",
     "complaint_id": "ticket / case / complaint number > a bare `ID`",
 }
 
@@ -312,8 +326,6 @@ def _tier(target: str, header: str, core: str, notes: list[str]) -> int | None:
         return 2 if "request" in folded else 1
     if target == "resolved_at":
         return 2 if re.search(r"(closed|kapanis|gesloten)", folded) else 1
-    if target == "customer_id":
-        return 3 if re.search(r"(mail|eposta)", folded) else 1
     return 1
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 from filelock import FileLock, Timeout
 
-from features.contracts import REQUIRED_COLUMNS, STAGED_SCHEMAS, TIMESTAMP_COLUMNS, empty_staged
+from features.contracts import REQUIRED_COLUMNS, TIMESTAMP_COLUMNS, empty_staged
 from pipelines.ingest.bounds import environment_problems
 from pipelines.ingest.discovery import all_raw_files
 from pipelines.ingest.headers import (
@@ -28,6 +28,8 @@ from pipelines.ingest.headers import (
     is_known_header,
     match_headers,
 )
+from pipelines.ingest.identity import SourceKeys, resolve_identities
+from pipelines.ingest.keys import SHARED_SPACE, mappable_columns, missing_required
 from pipelines.ingest.presets.registry import PRESET_NAMES, detect_preset, is_preset_header
 from pipelines.ingest.readers import RawTable, read_cells
 from pipelines.ingest.sources_file import (
@@ -100,6 +102,10 @@ class FileReading:
     skipped_lines: dict[str, int] = field(default_factory=dict)
     notes: dict[str, list[str]] = field(default_factory=dict)  # header -> units taken off it
     runners_up: dict[str, list[str]] = field(default_factory=dict)  # column -> other headers
+    id_space: str = SHARED_SPACE  # whose numbers its customer ids are ("": the business's)
+    keys: list[str] = field(default_factory=list)  # customer keys it carries (after identity)
+    customers: int = 0
+    with_purchases: int = 0  # its customers who also have purchases
 
 
 @dataclass
@@ -110,10 +116,12 @@ class IngestReport:
     readings: list[FileReading] = field(default_factory=list)
     skipped_files: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    identity: dict = field(default_factory=dict)  # `IdentitySummary` as a dict
     unchanged: bool = False
 
     def to_dict(self) -> dict:
         return {
+            "identity": self.identity,
             "files": [asdict(a) | {"balanced": a.balanced} for a in self.accounts],
             "staged_rows": self.staged_rows,
             "outputs": self.outputs,
@@ -130,6 +138,14 @@ class StagedFile:
     quarantined: pd.DataFrame
     account: FileAccount
     reading: FileReading
+
+    def set_aside(self, mask: pd.Series, reasons: pd.Series) -> None:
+        """Move staged rows to the quarantine with a reason each (after staging proper)."""
+        kept, moved = _moved_rows(self.staged, mask, reasons)
+        self.staged = kept
+        self.quarantined = pd.concat([self.quarantined, moved], ignore_index=True)
+        self.account.quarantined = len(self.quarantined)
+        self.account.reasons = self.quarantined["reason"].value_counts().to_dict()
 
 
 def _known(text: str) -> bool:
@@ -158,19 +174,21 @@ def read_export(path: Path, kind: str | None, rule: SourceRule, timezone: str,
             f"looks like a {preset.name} export of {preset.kind}, but is read as {kind}; move "
             f"it to raw/{preset.kind}/ or set `preset: none` and `columns` in {MAPPING_FILE}")
     runners_up: dict[str, list[str]] = {}
+    id_space = rule.id_space or SHARED_SPACE
     if preset is not None and preset.kind == kind:
         converted = preset.convert(table.frame, table.lines, locale)
         raw, merged, columns = converted.frame, converted.merged, converted.mapping or {}
         notes = {h: header_notes(h) for h in columns if header_notes(h)}
+        id_space = rule.id_space or converted.id_space
     else:
-        allowed = set(STAGED_SCHEMAS[kind].to_schema().columns)
+        allowed = mappable_columns(kind)
         matched = match_headers(table.headers, allowed, rule.columns)
         columns, notes, runners_up = matched.mapping, matched.notes, matched.runners_up
         raw = table.frame[list(columns)].rename(columns=columns)
         raw[SOURCE_LINE] = table.lines
         merged, preset = 0, None
     raw[SOURCE_FILE] = relative
-    missing = [c for c in REQUIRED_COLUMNS[kind] if c not in raw.columns]
+    missing = missing_required(REQUIRED_COLUMNS[kind], raw.columns)
     if missing:
         raise MissingColumnsError(
             f"missing required column(s) {', '.join(missing)} (found: "
@@ -183,7 +201,7 @@ def read_export(path: Path, kind: str | None, rule: SourceRule, timezone: str,
         flagged = raw[SOURCE_LINE].map(table.row_problems)
         earlier = raw[PRESET_REASON] if PRESET_REASON in raw else pd.Series(None, index=raw.index)
         raw[PRESET_REASON] = earlier.where(earlier.notna(), flagged)
-    rules = ReadingRules(locale=locale, timezone=rule.timezone or timezone,
+    rules = ReadingRules(locale=locale, timezone=rule.timezone or timezone, country=rule.country,
                          serials=table.file_type == "xlsx", date_formats=rule.date_formats,
                          statuses=rule.statuses)
     formats: dict[str, str] = {}
@@ -198,7 +216,7 @@ def read_export(path: Path, kind: str | None, rule: SourceRule, timezone: str,
     reading = FileReading(relative, kind, preset.name if preset else None, table.file_type,
                           table.encoding, table.delimiter, locale, rules.timezone,
                           table.header_line, columns, formats, len(table.frame), table.skipped,
-                          notes, runners_up)
+                          notes, runners_up, id_space)
     return StagedFile(staged, quarantined, account, reading)
 
 
@@ -206,19 +224,25 @@ def _split_future(kind: str, staged: pd.DataFrame, now: pd.Timestamp):
     """Rows dated after `now` (+ tolerance) are quarantined: a future event is a data error
     (a customer's `cancelled_at` may be a notice date ahead, so it is not checked)."""
     columns = [c for c in TIMESTAMP_COLUMNS[kind] if c != "cancelled_at" and c in staged]
-    if not columns or staged.empty:
-        return staged, staged.iloc[0:0].assign(reason=pd.Series(dtype=str))
     reason = pd.Series(None, index=staged.index, dtype=object)
     for column in columns:
         late = staged[column].notna() & (staged[column] > now + FUTURE_TOLERANCE)
         reason = reason.where(reason.notna() | ~late, f"{column} in the future")
-    future = reason.notna()
-    moved = staged.loc[future].copy()
-    moved["reason"] = reason[future]
+    return _moved_rows(staged, reason.notna(), reason)
+
+
+def _moved_rows(staged: pd.DataFrame, mask: pd.Series, reasons: pd.Series
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(rows kept, rows moved as quarantine text with their `reason`)."""
+    if not mask.any():
+        return staged, staged.iloc[0:0].assign(reason=pd.Series(dtype=str))
+    moved = staged.loc[mask].copy()
     for column_name in moved.columns:
-        if column_name not in (SOURCE_FILE, SOURCE_LINE, "reason"):
-            moved[column_name] = moved[column_name].astype(str)
-    return staged.loc[~future], moved
+        if column_name not in (SOURCE_FILE, SOURCE_LINE):
+            moved[column_name] = moved[column_name].astype(object).where(
+                moved[column_name].notna(), "").astype(str)
+    moved["reason"] = reasons[mask].astype(str)
+    return staged.loc[~mask], moved
 
 
 def combine_kind(kind: str, files: list[StagedFile]) -> StagedKind:
@@ -319,7 +343,8 @@ def _ingest(settings: Settings, now: dt.datetime | None, *, skip_bad_files: bool
         previous = json.loads((settings.reports_dir / "ingest_report.json").read_text())
         report = IngestReport(unchanged=True, staged_rows=previous["staged_rows"],
                               outputs=previous["outputs"],
-                              warnings=previous.get("warnings", []))
+                              warnings=previous.get("warnings", []),
+                              identity=previous.get("identity", {}))
         report.accounts = [FileAccount(**{k: v for k, v in f.items() if k != "balanced"})
                            for f in previous["files"]]
         return report
@@ -349,17 +374,41 @@ def _ingest(settings: Settings, now: dt.datetime | None, *, skip_bad_files: bool
         )
     if problems:
         raise IngestError(problems)
+    warnings = _unmatched_id_warnings(per_kind)
+    report.identity = _link_customers(per_kind, report.readings)
     results = [combine_kind(kind, per_kind[kind]) for kind in STAGED_KINDS if per_kind[kind]]
     for staged_kind in results:
         report.accounts.extend(staged_kind.accounts)
         report.staged_rows[staged_kind.kind] = len(staged_kind.staged)
-    report.warnings = _unmatched_id_warnings(per_kind)
+    report.warnings = warnings
     for warning in report.warnings:
         log.warning("%s", warning)
     if explain:
         return report
     _write_outputs(settings, results, report, fingerprint)
     return report
+
+
+def _link_customers(per_kind: dict[str, list[StagedFile]],
+                    readings: list[FileReading]) -> dict:
+    """Every staged row's canonical customer id (`pipelines.ingest.identity`); rows whose only
+    key several customers share are quarantined. The summary, as a dict for the report."""
+    files = [f for kind in STAGED_KINDS for f in per_kind[kind]]
+    resolution = resolve_identities([
+        SourceKeys(f.account.file, f.account.kind, f.staged, f.reading.id_space) for f in files])
+    for staged_file, ids, why in zip(files, resolution.customer_ids, resolution.reasons,
+                                     strict=True):
+        lost = ids.isna()
+        staged_file.staged = staged_file.staged.assign(customer_id=ids)
+        if lost.any():
+            staged_file.set_aside(lost, why.fillna("no customer key"))
+    by_file = {s.file: s for s in resolution.summary.sources}
+    for reading in readings:
+        if reading.file in by_file:
+            source = by_file[reading.file]
+            reading.keys, reading.customers = source.keys, source.customers
+            reading.with_purchases = source.with_purchases
+    return asdict(resolution.summary)
 
 
 def _unmatched_id_warnings(per_kind: dict[str, list[StagedFile]]) -> list[str]:

@@ -13,6 +13,9 @@
         delimiter: ";"
         locale: tr               # en, tr or nl: decimal comma and day-first dates for tr/nl
         timezone: Europe/Istanbul  # naive timestamps are local times here
+        country: TR              # phone numbers written without +90 are Turkish
+        id_space: zendesk        # these customer ids are that system's own numbers, not
+                                 # the business's customer number (default: shared by all)
         columns: {Müşteri: customer_id}   # header -> canonical column
         date_formats: {order_date: dd.MM.yyyy}  # pins the one accepted shape
         statuses: {Bezorgd: completed}  # extra order status words
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import codecs
 import fnmatch
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +36,7 @@ import pandas as pd
 import yaml
 
 from pipelines.ingest.cells import DATE_FORMAT_NAMES, LOCALES
+from pipelines.ingest.keys import valid_country
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,8 @@ class SourceRule:
     delimiter: str | None = None
     locale: str | None = None
     timezone: str | None = None
+    country: str | None = None
+    id_space: str | None = None
     columns: dict[str, str] = field(default_factory=dict)
     date_formats: dict[str, str] = field(default_factory=dict)
     statuses: dict[str, str] = field(default_factory=dict)
@@ -119,6 +126,13 @@ def _check_values(rule: SourceRule, where: str) -> None:
     if rule.timezone is not None and not valid_timezone(rule.timezone):
         raise MappingFileError(f"{where}: unknown time zone {rule.timezone!r}; use an IANA name "
                                "such as Europe/Istanbul, Europe/Amsterdam or UTC")
+    if rule.country is not None and not valid_country(rule.country):
+        raise MappingFileError(f"{where}: unknown country {rule.country!r}; use a two-letter "
+                               "ISO code such as TR, NL, BE or DE")
+    if rule.id_space is not None and not re.fullmatch(r"[a-z0-9][a-z0-9_.-]{0,39}",
+                                                      rule.id_space):
+        raise MappingFileError(f"{where}: id_space {rule.id_space!r} must be a short lower-case "
+                               "name such as zendesk or webshop")
     if rule.delimiter is not None and len(rule.delimiter) != 1:
         raise MappingFileError(f"{where}: delimiter must be one character (, ; | or a tab "
                                f"written \"\\t\"), not {rule.delimiter!r}")
@@ -158,6 +172,8 @@ def _rule(entry: dict[object, object], where: str) -> SourceRule:
         pattern=texts["pattern"], kind=texts.get("kind"), preset=texts.get("preset"),
         encoding=texts.get("encoding"), delimiter=texts.get("delimiter"),
         locale=texts.get("locale"), timezone=texts.get("timezone"),
+        country=texts["country"].upper() if "country" in texts else None,
+        id_space=texts.get("id_space"),
         columns=mappings.get("columns", {}), date_formats=mappings.get("date_formats", {}),
         statuses=mappings.get("statuses", {}))
 

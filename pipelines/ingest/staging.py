@@ -29,6 +29,14 @@ from pipelines.ingest.cells import (
     parse_timestamps,
 )
 from pipelines.ingest.headers import fold_header
+from pipelines.ingest.keys import (
+    EXTRA_ID_PREFIX,
+    KEY_COLUMNS,
+    missing_required,
+    normalised_emails,
+    normalised_phones,
+    phone_country,
+)
 
 SOURCE_FILE, SOURCE_LINE = "_source_file", "_source_line"
 
@@ -109,6 +117,7 @@ class ReadingRules:
 
     locale: str = "en"
     timezone: str = "UTC"
+    country: str | None = None  # for phone numbers written without a country code
     serials: bool = False  # numbers in date columns are Excel serial days (xlsx only)
     date_formats: dict[str, str] = field(default_factory=dict)
     statuses: dict[str, str] = field(default_factory=dict)
@@ -126,7 +135,7 @@ def stage_rows(
     date shape and number style chosen per column (for `churn ingest --explain`).
     """
     rules = rules or ReadingRules(timezone=timezone)
-    missing = [c for c in REQUIRED_COLUMNS[kind] if c not in raw.columns]
+    missing = missing_required(REQUIRED_COLUMNS[kind], raw.columns)
     if missing:
         found = [c for c in raw.columns if c not in BOOKKEEPING]
         raise StagingError(
@@ -140,15 +149,27 @@ def stage_rows(
     if PRESET_REASON in frame:
         reason = frame[PRESET_REASON].where(frame[PRESET_REASON].notna(), pd.NA).astype(object)
 
-    def flag(mask: pd.Series, why: str) -> None:
-        reason[mask & reason.isna()] = why
+    def flag(mask: pd.Series, why: str | pd.Series) -> None:
+        """Set the reason of the rows in `mask` that have none yet (`why` may be per row)."""
+        chosen = mask.fillna(False).astype(bool) & reason.isna()
+        reason[chosen] = why[chosen] if isinstance(why, pd.Series) else why
 
+    key_problem = pd.Series(pd.NA, index=frame.index, dtype="object")
     for column in _text_columns(kind, frame):
         frame[column] = cell_text(frame[column])
-        if column.endswith("_id"):  # `'00123`: Excel-protected ids
-            frame[column] = frame[column].str.removeprefix("'").astype(object)
-            _flag_bad_ids(frame[column], column, flag)
-    flag(frame["customer_id"].isna(), "missing customer_id")
+        if column.endswith("_id") or column.startswith(EXTRA_ID_PREFIX):
+            frame[column] = frame[column].str.removeprefix("'").astype(object)  # `'00123`
+            bad = _bad_id_reasons(frame[column], column)
+            if column == "customer_id" or column.startswith(EXTRA_ID_PREFIX):
+                # a bad id is no key; the row is lost only if no other key names its customer
+                key_problem = key_problem.where(key_problem.notna(), bad)
+                frame[column] = frame[column].where(bad.isna(), None)
+            else:
+                flag(bad.notna(), bad)
+    _normalise_keys(frame, rules, key_problem)
+    keys = [c for c in frame.columns if c in KEY_COLUMNS or c.startswith(EXTRA_ID_PREFIX)]
+    no_key = frame[keys].isna().all(axis=1)
+    flag(no_key, key_problem.where(key_problem.notna(), _missing_key_reason(keys)))
     key = SOURCE_KEYS[kind]
     if key in frame and kind != "interactions":  # interactions get content ids instead
         flag(frame[key].isna(), f"missing {key}")
@@ -217,16 +238,60 @@ _EXCEL_NUMBER_ID = r"(?i)^\d+(?:[.,]\d+)?E\+?\d+$"  # 1.70E+1: an id Excel read 
 _CONTROL_CHARACTERS = r"[\x00-\x1f\x7f]"  # also tabs and line breaks: never in an id
 
 
-def _flag_bad_ids(ids: pd.Series, column: str, flag) -> None:
-    """Ids that are not ids: placeholders, Excel's scientific notation, control characters."""
+def _bad_id_reasons(ids: pd.Series, column: str) -> pd.Series:
+    """Why an id is not an id (placeholders, Excel's scientific notation, control characters),
+    per row; missing where it is fine."""
     text = ids.astype("string")
-    flag(text.str.lower().isin(PLACEHOLDER_IDS).fillna(False).astype(bool),
-         f"placeholder {column} (NULL, N/A, -, ...), not an id")
-    flag(text.str.contains(_EXCEL_NUMBER_ID, regex=True).fillna(False).astype(bool),
-         f"{column} was turned into a number by Excel (like 1.70E+1); format the column as "
-         "text before exporting")
-    flag(text.str.contains(_CONTROL_CHARACTERS, regex=True).fillna(False).astype(bool),
-         f"control character (NUL, tab or line break) in {column}")
+    name = "customer id" if column.startswith(EXTRA_ID_PREFIX) else column
+    checks = [
+        (text.str.lower().isin(PLACEHOLDER_IDS), f"placeholder {name} (NULL, N/A, -, ...), "
+                                                 "not an id"),
+        (text.str.contains(_EXCEL_NUMBER_ID, regex=True),
+         f"{name} was turned into a number by Excel (like 1.70E+1); format the column as "
+         "text before exporting"),
+        (text.str.contains(_CONTROL_CHARACTERS, regex=True),
+         f"control character (NUL, tab or line break) in {name}"),
+    ]
+    reasons = pd.Series(pd.NA, index=ids.index, dtype="object")
+    for mask, why in checks:
+        reasons[mask.fillna(False).astype(bool) & reasons.isna()] = why
+    return reasons
+
+
+def _missing_key_reason(keys: list[str]) -> str:
+    """`missing customer_id`, `missing e-mail (this file's customer key)`, or for several keys
+    `no customer key (customer_id and e-mail all empty)`."""
+    names = list(dict.fromkeys("customer id" if k.startswith(EXTRA_ID_PREFIX) else
+                               {"email": "e-mail"}.get(k, k) for k in keys))
+    if names == ["customer_id"]:
+        return "missing customer_id"
+    if len(names) == 1:
+        return f"missing {names[0]} (this file's customer key)"
+    return f"no customer key ({' and '.join(names)} all empty)"
+
+
+def _normalise_keys(frame: pd.DataFrame, rules: ReadingRules, problem: pd.Series) -> None:
+    """E-mails case-folded, phones as E.164, e-mail-shaped customer ids case-folded (they are
+    e-mail keys, `pipelines.ingest.identity`); a key that cannot be read is dropped and the
+    reason kept in `problem` for rows left with no key at all."""
+    if "email" in frame:
+        emails = normalised_emails(frame["email"])
+        bad = frame["email"].notna() & emails.isna()
+        problem[bad & problem.isna()] = "e-mail " + frame.loc[bad, "email"].astype(str).map(
+            repr).str.slice(0, 80) + " is not an address"
+        frame["email"] = emails
+    if "phone" in frame:
+        country = phone_country(rules.country, rules.locale)
+        phones = normalised_phones(frame["phone"], country)
+        bad = frame["phone"].notna() & phones.isna()
+        hint = "" if country else " (numbers without +<country code> need `country` in " \
+                                  "sources.yaml)"
+        problem[bad & problem.isna()] = "phone " + frame.loc[bad, "phone"].astype(str).map(
+            repr).str.slice(0, 40) + " is not a phone number" + hint
+        frame["phone"] = phones
+    if "customer_id" in frame:
+        as_email = normalised_emails(frame["customer_id"])
+        frame["customer_id"] = as_email.where(as_email.notna(), frame["customer_id"])
 
 
 def _flag_out_of_bounds(frame: pd.DataFrame, kind: str, column: str, flag) -> None:
@@ -265,7 +330,8 @@ def _order_statuses(frame: pd.DataFrame, extra: dict[str, str], flag) -> pd.Seri
 def _fill_interaction_ids(frame: pd.DataFrame) -> pd.Series:
     """A stable id from the row's content when the export has none."""
     existing = frame.get("interaction_id", pd.Series(None, index=frame.index))
-    parts = [frame[c].astype(str) for c in ("customer_id", "occurred_at", "channel", "type")
+    parts = [frame[c].astype(object).astype(str)
+             for c in ("customer_id", "occurred_at", "channel", "type", "email", "phone")
              if c in frame]
     content = parts[0].str.cat(parts[1:], sep="|")
     hashed = content.map(lambda s: "auto-" + hashlib.sha1(s.encode()).hexdigest()[:16])

@@ -24,6 +24,10 @@ class PresetResult:
     frame: pd.DataFrame  # canonical columns + bookkeeping
     merged: int = 0  # input rows folded into another row (line items of one order)
     mapping: dict[str, str] = field(default_factory=dict)  # header -> canonical, for --explain
+    # whose numbers `customer_id` holds: "" the business's own customer number (shared by
+    # every file), else the system's (`zendesk`, `hubspot`): equal numbers of two systems are
+    # different customers; `email` / `phone` columns and `_id:<space>` columns link them
+    id_space: str = ""
 
 
 @dataclass(frozen=True)

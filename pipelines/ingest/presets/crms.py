@@ -6,10 +6,12 @@
   `Associated Contact IDs` (HubSpot contact record ids, as in the contacts export). Direction
   comes from `Call direction` / `Email direction` or an incoming-email activity type; meetings
   and notes carry none. Tasks are internal to-dos, set aside with a reason.
+- HubSpot's record ids are HubSpot's own numbers (id space `hubspot`): they meet the contacts
+  export, and other systems through the contact's `Email` / `Phone Number`.
 - HubSpot contacts become customers: `Record ID`, name from `First Name` + `Last Name`,
-  `Email`, `Create Date` as signup date, `Contact owner`, `City`. `Last Activity Date`,
-  `Lifecycle Stage` (and other "current state" columns such as `Lead Status`) describe the
-  contact at export time and are never read.
+  `Email` and `Phone Number` (keys), `Create Date` as signup date, `Contact owner`, `City`.
+  `Last Activity Date`, `Lifecycle Stage` (and other "current state" columns such as
+  `Lead Status`) describe the contact at export time and are never read.
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ def hubspot_engagements(frame: pd.DataFrame, lines: list[int], locale: str) -> P
     out.loc[unknown, ["channel", "type"]] = None
     mapping = {record_col: "interaction_id", contacts_col: "customer_id",
                activity_col: "channel, type", date_col: "occurred_at"}
-    return PresetResult(out, 0, {k: v for k, v in mapping.items() if k})
+    return PresetResult(out, 0, {k: v for k, v in mapping.items() if k}, id_space="hubspot")
 
 
 def hubspot_contacts(frame: pd.DataFrame, lines: list[int], locale: str) -> PresetResult:
@@ -100,6 +102,8 @@ def hubspot_contacts(frame: pd.DataFrame, lines: list[int], locale: str) -> Pres
         name = parts[0].str.cat(parts[1:], sep=" ").str.strip()
         result.frame["name"] = name.where(name != "", None)
         result.mapping.update({c: "name" for c in (first, last) if c})
-    if "email" in result.frame:
-        result.frame["email"] = cell_text(result.frame["email"]).str.lower()
-    return result
+    phone = find_column(frame, "Phone Number", "Phone", "Mobile Phone Number")
+    if phone:
+        result.frame["phone"] = frame[phone]
+        result.mapping[phone] = "phone"
+    return PresetResult(result.frame, 0, result.mapping, id_space="hubspot")

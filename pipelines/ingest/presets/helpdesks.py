@@ -2,9 +2,13 @@
 
 - Zendesk / Freshdesk: `Status` is kept as the export-time status for display only; opened
   and resolved times come from `Created at` (a Zendesk view: `Requested`) / `Solved at`
-  (Freshdesk: `Resolved time`, else `Closed time`). Zendesk's customer is the requester's
-  (external) id, else (a view showing only the requester's name and e-mail) the lower-cased
-  `Requester email`; the requester's name never is. Satisfaction (export-time)
+  (Freshdesk: `Resolved time`, else `Closed time`). Customer keys: the requester's external
+  id (Freshdesk: `Unique External ID`) is the business's own customer number; `Requester ID`
+  (Freshdesk: `Contact ID`) is the helpdesk's own user number (id space `zendesk` /
+  `freshdesk`), which meets other systems through `Requester email` / `Requester phone`
+  (Freshdesk contact fields: `Email`, `Mobile phone`, else `Work phone`); a view that shows
+  only the requester's name and e-mail is keyed by the e-mail. The requester's name never is
+  a key. Satisfaction (export-time)
   is only ever used from `resolved_at` on (see the complaints contract). `Tags` are not read.
 - Salesforce cases: see `salesforce_cases`.
 """
@@ -15,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.ingest.cells import cell_text
+from pipelines.ingest.keys import EXTRA_ID_PREFIX
 from pipelines.ingest.presets.base import PresetResult, find_column, pick_columns, translated_words
 from pipelines.ingest.staging import PRESET_REASON, UPDATED_AT
 
@@ -25,10 +30,14 @@ _ZENDESK_SATISFACTION = {"good": "good", "bad": "bad", "offered": None, "notoffe
 def zendesk_tickets(frame: pd.DataFrame, lines: list[int], locale: str) -> PresetResult:
     """Tickets as complaints; a numeric CSAT custom field wins over Good/Bad."""
     csat = find_column(frame, startswith="csat")
+    external = find_column(frame, "Requester external ID")
+    zendesk_id = find_column(frame, "Requester ID")
     result = pick_columns(frame, lines, {
         "complaint_id": find_column(frame, "ID"),
-        "customer_id": find_column(frame, "Requester external ID", "Requester ID")
-        or find_column(frame, "Requester email"),  # a view without the requester's id
+        # the business's own customer number where Zendesk has it, else Zendesk's user id
+        "customer_id": external or zendesk_id,
+        "email": find_column(frame, "Requester email"),
+        "phone": find_column(frame, "Requester phone"),
         "opened_at": find_column(frame, "Created at", "Requested"),
         "resolved_at": find_column(frame, "Solved at"),
         "status": find_column(frame, "Status"),
@@ -37,13 +46,14 @@ def zendesk_tickets(frame: pd.DataFrame, lines: list[int], locale: str) -> Prese
         "satisfaction": csat or find_column(frame, "Satisfaction Score"),
         UPDATED_AT: find_column(frame, "Updated at", "Updated"),
     })
-    if "customer_id" in result.frame and not find_column(frame, "Requester external ID",
-                                                         "Requester ID"):
-        result.frame["customer_id"] = cell_text(result.frame["customer_id"]).str.lower()
+    if external and zendesk_id:  # both: the Zendesk id links files that only have it
+        result.frame[EXTRA_ID_PREFIX + "zendesk"] = frame[zendesk_id]
+        result.mapping[zendesk_id] = "customer key (zendesk id)"
     if not csat and "satisfaction" in result.frame:
         result.frame["satisfaction"] = translated_words(result.frame["satisfaction"],
                                                    _ZENDESK_SATISFACTION)
-    return result
+    return PresetResult(result.frame, 0, result.mapping,
+                        id_space="" if external else "zendesk")
 
 
 _FRESHDESK_SATISFACTION = {
@@ -58,9 +68,13 @@ def freshdesk_tickets(frame: pd.DataFrame, lines: list[int], locale: str) -> Pre
     if resolved and closed:  # closed without a resolve step: the close time resolves it
         frame = frame.assign(**{resolved: cell_text(frame[resolved]).fillna(
             cell_text(frame[closed]))})
+    external = find_column(frame, "Unique External ID", "External ID")
+    contact = find_column(frame, "Contact ID")
     result = pick_columns(frame, lines, {
         "complaint_id": find_column(frame, "Ticket ID"),
-        "customer_id": find_column(frame, "Contact ID") or find_column(frame, "Email"),
+        "customer_id": external or contact,
+        "email": find_column(frame, "Email"),
+        "phone": find_column(frame, "Mobile phone", "Work phone", "Phone"),
         "opened_at": find_column(frame, "Created time"),
         "resolved_at": resolved or closed,
         "status": find_column(frame, "Status"),
@@ -71,7 +85,11 @@ def freshdesk_tickets(frame: pd.DataFrame, lines: list[int], locale: str) -> Pre
     if "satisfaction" in result.frame:
         result.frame["satisfaction"] = translated_words(result.frame["satisfaction"],
                                                    _FRESHDESK_SATISFACTION)
-    return result
+    if external and contact:
+        result.frame[EXTRA_ID_PREFIX + "freshdesk"] = frame[contact]
+        result.mapping[contact] = "customer key (freshdesk id)"
+    return PresetResult(result.frame, 0, result.mapping,
+                        id_space="" if external else "freshdesk")
 
 
 def salesforce_cases(frame: pd.DataFrame, lines: list[int], locale: str) -> PresetResult:
@@ -89,6 +107,7 @@ def salesforce_cases(frame: pd.DataFrame, lines: list[int], locale: str) -> Pres
         "resolved_at": find_column(frame, "ClosedDate", "Closed Date", "Date/Time Closed"),
         "category": find_column(frame, "Reason", "Case Reason", "Type"),
     })
+    result = PresetResult(result.frame, 0, result.mapping, id_space="salesforce")
     modified = find_column(frame, "LastModifiedDate", "Last Modified Date")
     if modified:
         result.frame[UPDATED_AT] = frame[modified]

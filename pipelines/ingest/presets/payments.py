@@ -75,4 +75,4 @@ def mollie_payments(frame: pd.DataFrame, lines: list[int], locale: str) -> Prese
         mapping[iban_col] = "customer_id"
     if refunded_col:
         mapping[refunded_col] = "amount (export-time refunds netted)"
-    return PresetResult(out, 0, mapping)
+    return PresetResult(out, 0, mapping, id_space="iban")  # an account number, not a code

@@ -1,18 +1,23 @@
 """Web-shop order exports: Shopify and WooCommerce.
 
-- Shopify: `Financial Status` and `Refunded Amount` describe the order at export time. A fully
-  refunded order is staged as `returned` (amount gross, like every returned order); a partial
-  refund is netted into the amount. `Cancelled at` orders are staged as `cancelled`, which no
-  purchase feature counts. Customer-level `Total Spent`/`Total Orders` are never read.
+- Shopify orders are keyed by `Email` (and `Phone` where exported): the export has no
+  customer number. `Financial Status` and `Refunded Amount` describe the order at export
+  time. A fully refunded order is staged as `returned` (amount gross, like every returned
+  order); a partial refund is netted into the amount. `Cancelled at` orders are staged as
+  `cancelled`, which no purchase feature counts. Customer-level `Total Spent`/`Total Orders`
+  are never read.
 - WooCommerce: `status` is the order's state at export time; `refunded` orders are staged as
   `returned` and their refund records are not subtracted a second time; partial refund
-  records (negative totals with a parent id) are netted into their order.
-- Shopify customers export (the customer master): `Customer ID` (Excel-protected with a leading
-  apostrophe, `'595909214328`, which staging strips), name from `First Name` + `Last Name`,
-  `Email` lower-cased, region from `Default Address City` (older files: `City`). The export has
-  no sign-up date. `Total Spent`, `Total Orders`, `Tags`, `Note` and the consent columns
-  (`Accepts Email Marketing`, `Accepts SMS Marketing`, older `Accepts Marketing`) describe the
-  customer at export time and are never read.
+  records (negative totals with a parent id) are netted into their order. Its
+  `customer_id` is WooCommerce's own user number (0 for a guest, who is known by the billing
+  e-mail alone); `billing_email` / `billing_phone` link it to other systems.
+- Shopify customers export (the customer master): `Customer ID` (Shopify's own number,
+  Excel-protected with a leading apostrophe, `'595909214328`, which staging strips), name from
+  `First Name` + `Last Name`, `Email` and `Phone` as keys that link it to orders, region from
+  `Default Address City` (older files: `City`). The export has no sign-up date. `Total Spent`,
+  `Total Orders`, `Tags`, `Note` and the consent columns (`Accepts Email Marketing`,
+  `Accepts SMS Marketing`, older `Accepts Marketing`) describe the customer at export time and
+  are never read.
 """
 
 from __future__ import annotations
@@ -50,7 +55,7 @@ def shopify_orders(frame: pd.DataFrame, lines: list[int], locale: str) -> Preset
     amount = total.where(fully_refunded | cancelled, total - refunded)
     keys = cell_text(frame[name])
     out = pd.DataFrame({
-        "customer_id": cell_text(orders[email_col]).str.lower(),
+        "email": orders[email_col],  # the shop's key; normalised with every other key
         "order_id": cell_text(orders[name]),
         "order_date": orders[created_col],
         "amount": amount.where(total.notna(), orders[total_col]),
@@ -71,8 +76,11 @@ def shopify_orders(frame: pd.DataFrame, lines: list[int], locale: str) -> Preset
         test |= cell_text(orders[tags]).fillna("").str.lower().str.contains(r"\btest\b")
     # numpy's stubs take no None among np.where's choices; at runtime it is an object cell
     out[PRESET_REASON] = np.where(test, "test order", None)  # type: ignore[call-overload]
-    mapping = {name: "order_id", email_col: "customer_id", created_col: "order_date",
-               total_col: "amount"}
+    phone = find_column(frame, "Phone", "Billing Phone")
+    if phone:
+        out["phone"] = orders[phone]
+    mapping = {name: "order_id", email_col: "email", created_col: "order_date",
+               total_col: "amount"} | ({phone: "phone"} if phone else {})
     return PresetResult(out, int((~first).sum()), mapping)
 
 
@@ -96,7 +104,6 @@ def woocommerce_orders(frame: pd.DataFrame, lines: list[int], locale: str) -> Pr
     orders = frame.loc[~refund]
     customer = cell_text(orders[customer_col])
     email_col = find_column(frame, "customer_email", "billing_email")
-    email = cell_text(orders[email_col]).str.lower() if email_col else None
     guest = customer.isna() | (customer == "0")
     status_text = cell_text(orders[status_col]).fillna("")
     status = map_unique(status_text,
@@ -107,10 +114,15 @@ def woocommerce_orders(frame: pd.DataFrame, lines: list[int], locale: str) -> Pr
     open_orders = order_id.isin(net.index) & (status != "returned")
     amount[open_orders] += order_id[open_orders].map(net).to_numpy()
     out = pd.DataFrame({
-        "customer_id": customer.where(~guest, email if email is not None else None),
+        "customer_id": customer.where(~guest, None),  # a guest is known by the e-mail alone
         "order_id": order_id, "order_date": orders[date_col],
         "amount": amount.where(amount.notna(), orders[total_col]), "status": status,
     }, index=orders.index)
+    if email_col:
+        out["email"] = orders[email_col]
+    phone_col = find_column(frame, "billing_phone")
+    if phone_col:
+        out["phone"] = orders[phone_col]
     out[SOURCE_LINE] = [line for line, keep in zip(lines, ~refund, strict=True) if keep]
     orphans = refund & ~parent.isin(order_id)
     if orphans.any():  # a refund whose order is not in this file cannot be netted
@@ -123,8 +135,9 @@ def woocommerce_orders(frame: pd.DataFrame, lines: list[int], locale: str) -> Pr
         extra[SOURCE_LINE] = [line for line, o in zip(lines, orphans, strict=True) if o]
         out = pd.concat([out, extra])
     mapping = {order_col: "order_id", customer_col: "customer_id", total_col: "amount",
-               date_col: "order_date"}
-    return PresetResult(out, int((refund & ~orphans).sum()), mapping)
+               date_col: "order_date"} | ({email_col: "email"} if email_col else {}) | (
+        {phone_col: "phone"} if phone_col else {})
+    return PresetResult(out, int((refund & ~orphans).sum()), mapping, id_space="woocommerce")
 
 
 def shopify_customers(frame: pd.DataFrame, lines: list[int], locale: str) -> PresetResult:
@@ -141,10 +154,14 @@ def shopify_customers(frame: pd.DataFrame, lines: list[int], locale: str) -> Pre
         out["name"] = name.where(name != "", None)
         mapping.update({c: "name" for c in (first, last) if c})
     if email_col:
-        out["email"] = cell_text(frame[email_col]).str.lower()
+        out["email"] = frame[email_col]
         mapping[email_col] = "email"
+    phone_col = find_column(frame, "Phone", "Default Address Phone")
+    if phone_col:
+        out["phone"] = frame[phone_col]
+        mapping[phone_col] = "phone"
     if city_col:
         out["region"] = frame[city_col]
         mapping[city_col] = "region"
     out[SOURCE_LINE] = lines
-    return PresetResult(out, 0, mapping)
+    return PresetResult(out, 0, mapping, id_space="shopify")

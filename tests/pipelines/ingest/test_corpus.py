@@ -123,12 +123,14 @@ def test_shopify_orders_aggregate_line_items_and_apply_order_semantics(corpus):
     assert result.reading.preset == "shopify"
     frame = result.staged.set_index("order_id")
     assert frame.index.tolist() == ["#1001", "#1002", "#1003"]
-    assert frame["customer_id"].tolist() == ["ayse@example.com"] * 2 + ["jan@example.nl"]
+    # the file's key is the e-mail; the canonical id comes from linking (ingest-wide)
+    assert frame["email"].tolist() == ["ayse@example.com"] * 2 + ["jan@example.nl"]
     assert frame["amount"].tolist() == [100.0, 50.0, 20.0]  # 110 - 10 partial refund
     assert frame["status"].tolist() == ["completed", "returned", "cancelled"]
     assert frame["quantity"].tolist() == [3.0, 1.0, 1.0]
     assert frame.loc["#1001", "order_date"] == utc("2025-10-07 07:50:26")
-    assert sorted(result.quarantined["reason"]) == ["missing customer_id", "test order"]
+    assert sorted(result.quarantined["reason"]) == ["missing e-mail (this file's customer key)",
+                                                    "test order"]
     account = result.account
     assert (account.rows_read, account.merged, account.quarantined) == (6, 1, 2)
 
@@ -176,11 +178,12 @@ def test_woocommerce_guests_by_email_and_refund_records_netted_once(corpus):
     frame = result.staged.set_index("order_id")
     assert frame["amount"].to_dict() == {"501": 60.0, "502": 30.0, "503": 12.0}
     assert frame["status"].tolist() == ["completed", "returned", "completed"]
-    assert frame.loc["503", "customer_id"] == "guest@shop.nl"
+    assert frame.loc["503", "customer_id"] is None  # a guest: WooCommerce user 0
+    assert frame.loc["503", "email"] == "guest@shop.nl"
     reasons = dict(zip(result.quarantined["order_id"], result.quarantined["reason"],
                        strict=True))
     assert reasons == {"506": "refund record without its order in this file",
-                       "507": "missing customer_id"}
+                       "507": "no customer key (customer_id and e-mail all empty)"}
     account = result.account
     assert (account.rows_read, account.staged, account.merged, account.quarantined) == (7, 3,
                                                                                          2, 2)

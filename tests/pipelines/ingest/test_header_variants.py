@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 import yaml
 
-from features.contracts import STAGED_SCHEMAS
 from pipelines.ingest.headers import (
     PRIORITIES,
     describe_note,
@@ -16,14 +15,15 @@ from pipelines.ingest.headers import (
     match_headers,
     split_header,
 )
+from pipelines.ingest.keys import mappable_columns
 from pipelines.ingest.run import read_export
 from pipelines.ingest.sources_file import SourceRule
 from pipelines.ingest.staging import StagingError
 from pipelines.ingest.suggest import MissingColumnsError
 
-PURCHASES = set(STAGED_SCHEMAS["purchases"].to_schema().columns)
-COMPLAINTS = set(STAGED_SCHEMAS["complaints"].to_schema().columns)
-CUSTOMERS = set(STAGED_SCHEMAS["customers"].to_schema().columns)
+PURCHASES = mappable_columns("purchases")
+COMPLAINTS = mappable_columns("complaints")
+CUSTOMERS = mappable_columns("customers")
 NOW = pd.Timestamp("2026-01-01", tz="UTC")
 
 
@@ -143,22 +143,24 @@ def test_an_amount_noted_as_a_refund_discount_or_fee_is_not_the_sale():
         "Order Total Amount (- Refund)": "amount"}
 
 
-def test_customer_key_id_beats_email_and_a_name_never_fills_an_id():
-    match = match_headers(["Requester", "Requester email", "Requester ID"], COMPLAINTS)
-    assert match.mapping == {"Requester ID": "customer_id"}
-    assert match.runners_up == {"customer_id": ["Requester email"]}
+def test_id_email_and_phone_are_keys_of_their_own_and_a_name_never_fills_an_id():
+    match = match_headers(["Requester", "Requester email", "Requester ID", "Requester phone"],
+                          COMPLAINTS)
+    assert match.mapping == {"Requester ID": "customer_id", "Requester email": "email",
+                             "Requester phone": "phone"}
     assert match_headers(["Customer (Name)", "Email"], PURCHASES).mapping == {
-        "Email": "customer_id"}
-    # in a customer master the e-mail is the e-mail column, not the key
-    assert match_headers(["Email", "Name"], CUSTOMERS).mapping == {"Email": "email",
-                                                                    "Name": "name"}
+        "Email": "email"}
+    assert match_headers(["Email", "Name", "GSM No"], CUSTOMERS).mapping == {
+        "Email": "email", "Name": "name", "GSM No": "phone"}
+    assert match_headers(["Müşteri Adı", "Cep Telefonu"], PURCHASES).mapping == {
+        "Cep Telefonu": "phone"}
 
 
 def test_a_helpdesk_view_without_requester_id_maps_its_id_and_email():
     headers = ["ID", "Subject", "Requester", "Requester email", "Status", "Created at",
                "Solved at"]
     assert match_headers(headers, COMPLAINTS).mapping == {
-        "Status": "status", "ID": "complaint_id", "Requester email": "customer_id",
+        "Status": "status", "ID": "complaint_id", "Requester email": "email",
         "Created at": "opened_at", "Solved at": "resolved_at"}
     # a real ticket number beats a bare ID
     assert match_headers(["ID", "Ticket Number"], COMPLAINTS).mapping == {
@@ -178,19 +180,19 @@ def test_a_helpdesk_view_without_requester_id_maps_its_id_and_email():
     (["Sipariş Numarası", "Sipariş Tarihi", "E-Posta", "Satış Tutarı", "İndirim Tutarı",
       "Faturalanacak Tutar"],
      {"Sipariş Numarası": "order_id", "Sipariş Tarihi": "order_date",
-      "E-Posta": "customer_id", "Faturalanacak Tutar": "amount"}),
+      "E-Posta": "email", "Faturalanacak Tutar": "amount"}),
     # WooCommerce "Advanced Order Export" default
     (["Order Number", "Order Status", "Order Date", "Email (Billing)", "Order Line Total",
       "Order Line Total (- Refund)", "Order Total Amount"],
      {"Order Number": "order_id", "Order Status": "status", "Order Date": "order_date",
-      "Email (Billing)": "customer_id", "Order Total Amount": "amount"}),
+      "Email (Billing)": "email", "Order Total Amount": "amount"}),
     # Exact Online invoices
     (["InvoiceNumber", "InvoiceDate", "OrderedBy", "AmountDC", "VATAmountDC"],
      {"InvoiceNumber": "order_id", "InvoiceDate": "order_date", "OrderedBy": "customer_id",
       "AmountDC": "amount"}),
     # bol.com legacy order CSV
     (["bestelnummer", "besteldatum", "emailadres", "Bedrag incl btw"],
-     {"bestelnummer": "order_id", "besteldatum": "order_date", "emailadres": "customer_id",
+     {"bestelnummer": "order_id", "besteldatum": "order_date", "emailadres": "email",
       "Bedrag incl btw": "amount"}),
 ])
 def test_real_export_headers_map(headers, expected):
@@ -200,7 +202,7 @@ def test_real_export_headers_map(headers, expected):
 
 @pytest.mark.parametrize("headers, expected", [
     (["Ticket ID", "Email", "Created time (UTC)", "Closed time"],
-     {"Ticket ID": "complaint_id", "Email": "customer_id", "Created time (UTC)": "opened_at",
+     {"Ticket ID": "complaint_id", "Email": "email", "Created time (UTC)": "opened_at",
       "Closed time": "resolved_at"}),
     (["conversation_id", "message_author_email", "conversation_created_at",
       "conversation_closed_at"],
@@ -239,7 +241,7 @@ def test_a_zendesk_view_with_requester_email_but_no_id_stages(tmp_path):
                              "17,Late,Ann,Ann@X.nl,solved,2024-01-01 10:00:00,"
                              "2024-01-02 10:00:00\n", "complaints/view.csv")
     assert result.reading.preset == "zendesk"
-    assert result.staged["customer_id"].tolist() == ["ann@x.nl"]
+    assert result.staged["email"].tolist() == ["ann@x.nl"]  # case-folded: a key
     assert result.staged["complaint_id"].tolist() == ["17"]
 
 

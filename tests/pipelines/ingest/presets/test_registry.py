@@ -98,10 +98,9 @@ def test_a_reduced_zendesk_view_stages_through_the_preset(tmp_path):
                     encoding="utf-8")
     result = read_export(path, "complaints", SourceRule(), "UTC", NOW)
     assert result.reading.preset == "zendesk"
-    assert result.reading.columns == {"ID": "complaint_id", "Requester email": "customer_id",
+    assert result.reading.columns == {"ID": "complaint_id", "Requester email": "email",
                                       "Requested": "opened_at", "Updated": "_updated_at"}
-    assert result.staged[["complaint_id", "customer_id"]].values.tolist() == [["5",
-                                                                              "ann@x.nl"]]
+    assert result.staged[["complaint_id", "email"]].values.tolist() == [["5", "ann@x.nl"]]
     assert str(result.staged["opened_at"].iloc[0]) == "2024-02-01 09:00:00+00:00"
 
 
@@ -114,5 +113,5 @@ def test_a_reduced_shopify_view_stages_through_the_preset(tmp_path):
     result = read_export(path, "purchases", SourceRule(), "UTC", NOW)
     assert result.reading.preset == "shopify"
     assert result.reading.notes == {"Total (EUR)": ["currency EUR"]}
-    assert result.staged[["customer_id", "order_id", "amount"]].values.tolist() == [
+    assert result.staged[["email", "order_id", "amount"]].values.tolist() == [
         ["a@b.nl", "#1001", 19.9]]

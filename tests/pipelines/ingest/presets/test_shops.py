@@ -11,7 +11,7 @@ def test_shopify_customers_strip_the_apostrophe_and_never_read_totals(raw):
     assert (reading.preset, reading.encoding) == ("shopify-customers", "utf-8-sig")
     assert reading.columns == {"Customer ID": "customer_id", "First Name": "name",
                                "Last Name": "name", "Email": "email",
-                               "Default Address City": "region"}
+                               "Default Address City": "region", "Phone": "phone"}
     frame = result.staged.set_index("customer_id")
     # `'595909214328` is an Excel-protected id; a leading zero after it stays
     assert frame.index.tolist() == ["595909214328", "595909214329", "0595909214330"]
