@@ -64,6 +64,9 @@ def zendesk_ticket_export_texts(complaints: pd.DataFrame,
     """Two overlapping Zendesk exports in account time: the earlier one sees every ticket
     still open (no solve time, no rating), the later one the final state."""
     names = customers.set_index("customer_id")["name"]
+    emails = customers.set_index("customer_id")["email"]
+    codes = pd.Index(customers["customer_id"])
+    zendesk_user = (360_000_000_000 + codes.get_indexer(complaints["customer_id"])).astype(str)
     fmt = "%Y-%m-%d %H:%M:%S"
     score = complaints["satisfaction"].map(
         lambda s: "Offered" if pd.isna(s) else ("Good" if s >= 4 else "Bad" if s <= 2
@@ -75,7 +78,9 @@ def zendesk_ticket_export_texts(complaints: pd.DataFrame,
         return pd.DataFrame({
             "ID": complaints["complaint_id"],
             "Requester": complaints["customer_id"].map(names).fillna(""),
-            "Requester ID": complaints["customer_id"],
+            "Requester ID": zendesk_user,  # Zendesk's own user number, not the customer code
+            "Requester external id": complaints["customer_id"],  # the code, synced by the shop
+            "Requester email": complaints["customer_id"].map(emails).fillna(""),
             "Subject": "Şikayet: " + complaints["category"].astype(str),
             "Status": complaints["status"].str.capitalize() if final else "Open",
             "Created at": _local(complaints["opened_at"], ISTANBUL, fmt),

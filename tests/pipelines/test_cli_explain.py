@@ -71,7 +71,7 @@ def test_write_mapping_writes_the_suggestion_and_leaves_sources_yaml_alone(tmp_p
     assert '"Klant code"  : customer_id  # SUGGESTED: confirm or rename' in text
     assert "# purchases/nl.csv: purchases" in text
     assert "#   missing required column(s) customer_id, order_id" in text
-    assert '#   "Requester email" -> customer_id (detected)' in text
+    assert '#   "Requester email" -> email (detected)' in text
     assert yaml.safe_load(text) == {"files": [
         {"pattern": "purchases/nl.csv", "kind": "purchases", "columns": {
             "Datum": "order_date", "Bedrag [EUR]": "amount", "Klant code": "customer_id",
