@@ -25,6 +25,7 @@ from pipelines.console import (
     print_accounts,
     print_grading,
     print_history,
+    print_identity,
     print_readings,
     print_scoring,
     print_training,
@@ -197,6 +198,7 @@ def ingest(
     if report["unchanged"]:
         console.print("raw files unchanged since the last ingest: staged data left as it was")
     print_accounts(report["files"])
+    print_identity(report.get("identity", {}))
     for problem in report["skipped_files"]:
         err.print(f"[yellow]skipped[/yellow] {problem}")
     for warning in report.get("warnings", []):

@@ -64,6 +64,35 @@ def print_readings(readings: list[dict[str, Any]]) -> None:
                           "pipelines/ingest/headers.py)")
         if r["formats"]:
             console.print("  formats: " + ", ".join(f"{c}: {f}" for c, f in r["formats"].items()))
+        if r.get("keys"):
+            space = r.get("id_space") or ""
+            matched = (f"; {r['with_purchases']} of its {r['customers']} customers "
+                       f"({r['with_purchases'] / r['customers']:.0%}) have purchases"
+                       if r["kind"] != "purchases" and r.get("customers") else "")
+            console.print("  customer key: " + escape(", ".join(r["keys"]))
+                          + (f" (ids are {space}'s own numbers)" if space else "") + matched)
+
+
+def print_identity(identity: dict[str, Any]) -> None:
+    """One line on how customers were linked across files, and what could not be."""
+    if not identity or not identity.get("customers"):
+        return
+    sources = identity.get("sources", [])
+    line = (f"customers: {identity['customers']:,}, {identity['in_several_sources']:,} of them "
+            f"in more than one file, {identity['source_only']:,} in one file only")
+    if identity.get("linked_by_key"):
+        line += (f"; {identity['linked_by_key']:,} linked through a second key (e-mail, phone "
+                 "or another system's id)")
+    console.print(line, soft_wrap=True)
+    for source in sources:
+        if source["ambiguous_rows"]:
+            err.print(f"[yellow]warning[/yellow] {escape(source['file'])}: "
+                      f"{source['ambiguous_rows']} rows quarantined: their only key is an "
+                      "e-mail or phone shared by several customers", soft_wrap=True)
+    if identity.get("shared_keys"):
+        examples = ", ".join(identity.get("shared_examples", []))
+        console.print(f"{identity['shared_keys']} e-mail(s)/phone(s) belong to several "
+                      f"customers and link nothing (e.g. {escape(examples)})", soft_wrap=True)
 
 
 def print_grading(graded: dict[str, float], tracking_uri: str) -> None:

@@ -63,7 +63,7 @@ class IdentitySummary:
     customers: int = 0
     in_several_sources: int = 0
     source_only: int = 0
-    linked_by_key: int = 0  # customers whose rows used more than one kind of key
+    linked_by_key: int = 0  # customers whose rows were placed by different keys (linked)
     shared_keys: int = 0  # e-mails / phones left unlinked because several customers share them
     shared_examples: list[str] = field(default_factory=list)
     sources: list[SourceIdentity] = field(default_factory=list)
@@ -129,12 +129,13 @@ def resolve_identities(sources: list[SourceKeys]) -> Resolution:
         shared |= conflicted
         labels = _groups(len(nodes), pairs, shared)
     canonical = _canonical_names(nodes, labels, kinds, spaces, is_link, shared)
-    customer_ids, reasons = [], []
+    customer_ids, reasons, chosen = [], [], []
     for source, row_codes in zip(sources, codes, strict=True):
-        ids, why = _assign(source.frame.index, row_codes, labels, canonical, shared, nodes)
+        ids, why, used = _assign(source.frame.index, row_codes, labels, canonical, shared, nodes)
         customer_ids.append(ids)
         reasons.append(why)
-    summary = _summary(sources, per_source, codes, labels, customer_ids, shared, nodes)
+        chosen.append(used)
+    summary = _summary(sources, per_source, chosen, customer_ids, shared, nodes)
     return Resolution(customer_ids, reasons, summary)
 
 
@@ -213,21 +214,23 @@ def _canonical_names(nodes: pd.Index, labels: np.ndarray, kinds: np.ndarray,
 
 def _assign(index: pd.Index, row_codes: list[np.ndarray], labels: np.ndarray,
             canonical: np.ndarray, shared: np.ndarray, nodes: pd.Index
-            ) -> tuple[pd.Series, pd.Series]:
-    """A row's canonical id from its first key that is not a shared link; else a reason."""
+            ) -> tuple[pd.Series, pd.Series, np.ndarray]:
+    """A row's canonical id from its first key that is not a shared link, else a reason; and
+    the key each row was placed by (-1: none)."""
     chosen = np.full(len(index), -1, dtype=np.int64)
     first_shared = np.full(len(index), -1, dtype=np.int64)
     for column in row_codes:
         present = column >= 0
-        usable = present & ~shared[np.where(present, column, 0)]
+        usable = present.copy()
+        usable[present] = ~shared[column[present]]
         take = (chosen < 0) & usable
         chosen[take] = column[take]
         mark = (first_shared < 0) & present & ~usable
         first_shared[mark] = column[mark]
-    ids = pd.Series(None, index=index, dtype=object)
     found = chosen >= 0
+    ids = np.full(len(index), None, dtype=object)
     ids[found] = canonical[labels[chosen[found]]]
-    reasons = pd.Series(None, index=index, dtype=object)
+    reasons = np.full(len(index), None, dtype=object)
     lost = ~found & (first_shared >= 0)
     if lost.any():
         names = {_EMAIL: "e-mail", _PHONE: "phone"}
@@ -235,7 +238,8 @@ def _assign(index: pd.Index, row_codes: list[np.ndarray], labels: np.ndarray,
             f"{names.get(nodes[c][0], 'key')} {_value(nodes[c])!r} belongs to several "
             "customers (a shared mailbox or phone), and the row has no other key"
             for c in first_shared[lost]]
-    return ids, reasons
+    return (pd.Series(ids, index=index, dtype=object),
+            pd.Series(reasons, index=index, dtype=object), chosen)
 
 
 def _key_names(source: SourceKeys, keys: list[pd.Series]) -> list[str]:
@@ -254,7 +258,7 @@ def _key_names(source: SourceKeys, keys: list[pd.Series]) -> list[str]:
 
 
 def _summary(sources: list[SourceKeys], per_source: list[list[pd.Series]],
-             codes: list[list[np.ndarray]], labels: np.ndarray, customer_ids: list[pd.Series],
+             chosen: list[np.ndarray], customer_ids: list[pd.Series],
              shared: np.ndarray, nodes: pd.Index) -> IdentitySummary:
     summary = IdentitySummary()
     seen = [set(ids.dropna().unique()) for ids in customer_ids]
@@ -267,15 +271,13 @@ def _summary(sources: list[SourceKeys], per_source: list[list[pd.Series]],
     summary.customers = len(owners)
     summary.in_several_sources = sum(len(v) > 1 for v in owners.values())
     summary.source_only = summary.customers - summary.in_several_sources
-    node_kinds = np.array([n[0] + (_space(n) or "") for n in nodes], dtype=object)
-    used = [pd.DataFrame({"customer": ids[present].to_numpy(),
-                          "key": node_kinds[column[present]]})
-            for row_codes, ids in zip(codes, customer_ids, strict=True)
-            for column in row_codes
-            if (present := (column >= 0) & ids.notna().to_numpy()).any()]
-    if used:
-        kinds_per_customer = pd.concat(used).drop_duplicates().groupby("customer").size()
-        summary.linked_by_key = int((kinds_per_customer > 1).sum())
+    # placed by different keys in different rows (orders by e-mail, the master by id): the
+    # customer's files meet only because the keys were linked
+    placed = [pd.DataFrame({"customer": ids.to_numpy()[used >= 0], "key": used[used >= 0]})
+              for ids, used in zip(customer_ids, chosen, strict=True)]
+    if placed:
+        keys_per_customer = pd.concat(placed).drop_duplicates().groupby("customer").size()
+        summary.linked_by_key = int((keys_per_customer > 1).sum())
     summary.shared_keys = int(shared.sum())
     summary.shared_examples = [f"{_value(n)}" for n in nodes[shared][:3]]
     for number, (source, keys, ids) in enumerate(zip(sources, per_source, customer_ids,

@@ -9,6 +9,7 @@ one. Nothing here guesses from names: a name is never a key.
 
 from __future__ import annotations
 
+import functools
 import re
 
 import pandas as pd
@@ -96,9 +97,27 @@ def _with_none(values: pd.Series) -> pd.Series:
     return values
 
 
-def phone_country(country: str | None, locale: str) -> str | None:
-    """The country for national phone numbers: the one given, else the file's language's."""
-    return (country or LOCALE_COUNTRIES.get(locale) or None)
+def phone_country(country: str | None, locale: str, timezone: str | None = None) -> str | None:
+    """The country for national phone numbers: the one given, else the file's language's,
+    else the country of the file's time zone (Europe/Amsterdam -> NL; UTC -> none)."""
+    return country or LOCALE_COUNTRIES.get(locale) or zone_country(timezone)
+
+
+@functools.cache
+def _zone_countries() -> dict[str, str]:
+    """IANA zone -> ISO country, from the tz database's zone.tab (shipped with tzdata)."""
+    import importlib.resources
+
+    try:
+        text = (importlib.resources.files("tzdata.zoneinfo") / "zone.tab").read_text()
+    except (ModuleNotFoundError, FileNotFoundError):
+        return {}
+    rows = (line.split("\t") for line in text.splitlines() if line and not line.startswith("#"))
+    return {row[2]: row[0] for row in rows if len(row) >= 3}
+
+
+def zone_country(timezone: str | None) -> str | None:
+    return _zone_countries().get(timezone or "")
 
 
 def valid_country(country: str) -> bool:

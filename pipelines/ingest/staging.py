@@ -281,7 +281,7 @@ def _normalise_keys(frame: pd.DataFrame, rules: ReadingRules, problem: pd.Series
             repr).str.slice(0, 80) + " is not an address"
         frame["email"] = emails
     if "phone" in frame:
-        country = phone_country(rules.country, rules.locale)
+        country = phone_country(rules.country, rules.locale, rules.timezone)
         phones = normalised_phones(frame["phone"], country)
         bad = frame["phone"].notna() & phones.isna()
         hint = "" if country else " (numbers without +<country code> need `country` in " \

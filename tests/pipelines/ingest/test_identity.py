@@ -1,0 +1,132 @@
+"""Linking customer keys across sources into one canonical customer id per customer."""
+
+from __future__ import annotations
+
+import random
+
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipelines.ingest.identity import SourceKeys, resolve_identities
+
+
+def source(label: str, kind: str, rows: list[dict], space: str = "") -> SourceKeys:
+    frame = pd.DataFrame(rows, dtype=object)
+    frame = frame.astype(object).where(frame.notna(), None)
+    return SourceKeys(label, kind, frame, space)
+
+
+def ids_of(sources: list[SourceKeys]) -> list[list]:
+    return [s.tolist() for s in resolve_identities(sources).customer_ids]
+
+
+def test_orders_keyed_by_email_get_the_masters_customer_code():
+    master = source("customers/m.csv", "customers", [
+        {"customer_id": "00042", "email": "ayse@x.com"},
+        {"customer_id": "00043", "email": "jan@y.nl"}])
+    orders = source("purchases/shop.csv", "purchases", [
+        {"email": "jan@y.nl"}, {"email": "ayse@x.com"}, {"email": "new@z.nl"}])
+    assert ids_of([orders, master]) == [["00043", "00042", "new@z.nl"], ["00042", "00043"]]
+
+
+def test_a_helpdesks_own_ids_link_through_the_requesters_email():
+    tickets = source("complaints/zendesk.csv", "complaints", [
+        {"customer_id": "3601", "email": "ayse@x.com"}, {"customer_id": "3601", "email": None},
+        {"customer_id": "3602", "email": None}], space="zendesk")
+    orders = source("purchases/erp.csv", "purchases", [
+        {"customer_id": "00042", "email": "ayse@x.com"}, {"customer_id": "3602"}])
+    tickets_ids, orders_ids = ids_of([tickets, orders])
+    # ticket 2 has only Zendesk's id, known from ticket 1 to be customer 00042
+    assert tickets_ids[:2] == ["00042", "00042"]
+    # Zendesk user 3602 is not shop customer 3602: equal numbers of two systems never meet
+    assert orders_ids == ["00042", "3602"]
+    assert tickets_ids[2] == "zendesk:3602"
+
+
+def test_a_shared_mailbox_links_nobody_and_rows_keyed_only_by_it_are_quarantined():
+    master = source("customers/m.csv", "customers", [
+        {"customer_id": "A", "email": "info@firma.com.tr"},
+        {"customer_id": "B", "email": "info@firma.com.tr"}])
+    tickets = source("complaints/t.csv", "complaints", [
+        {"email": "info@firma.com.tr"}, {"customer_id": "B", "email": "info@firma.com.tr"}])
+    resolution = resolve_identities([master, tickets])
+    assert resolution.customer_ids[0].tolist() == ["A", "B"]
+    assert resolution.customer_ids[1].tolist() == [None, "B"]
+    assert "belongs to several customers" in resolution.reasons[1].iloc[0]
+    assert resolution.summary.shared_keys == 1
+    assert resolution.summary.sources[1].ambiguous_rows == 1
+
+
+def test_a_chain_through_a_helpdesk_id_never_merges_two_customer_codes():
+    # one Zendesk user wrote from the addresses of two different customers
+    orders = source("purchases/o.csv", "purchases", [
+        {"customer_id": "A", "email": "a@x.nl"}, {"customer_id": "B", "email": "b@x.nl"}])
+    tickets = source("complaints/t.csv", "complaints", [
+        {"customer_id": "Z1", "email": "a@x.nl"}, {"customer_id": "Z1", "email": "b@x.nl"}],
+        space="zendesk")
+    order_ids, _ = ids_of([orders, tickets])
+    assert order_ids == ["A", "B"]
+
+
+def test_a_customer_without_an_id_is_named_by_email_then_phone():
+    rows = source("complaints/t.csv", "complaints", [
+        {"email": "x@y.nl", "phone": "+31612345678"}, {"phone": "+31612345678"},
+        {"phone": "+905321234567"}])
+    assert ids_of([rows]) == [["x@y.nl", "x@y.nl", "+905321234567"]]
+
+
+def test_an_email_in_the_id_column_is_an_email_key():
+    shop = source("purchases/o.csv", "purchases", [{"customer_id": "ann@x.nl"}])
+    master = source("customers/c.csv", "customers", [{"customer_id": "7", "email": "ann@x.nl"}])
+    assert ids_of([shop, master]) == [["7"], ["7"]]
+
+
+def test_the_summary_counts_linked_and_source_only_customers_and_purchase_share():
+    master = source("customers/m.csv", "customers", [
+        {"customer_id": "1", "email": "a@x.nl"}, {"customer_id": "2", "email": "b@x.nl"}])
+    orders = source("purchases/o.csv", "purchases", [{"email": "a@x.nl"}, {"email": "c@x.nl"}])
+    tickets = source("complaints/t.csv", "complaints", [{"email": "b@x.nl"},
+                                                        {"email": "a@x.nl"}])
+    summary = resolve_identities([master, orders, tickets]).summary
+    assert (summary.customers, summary.in_several_sources, summary.source_only) == (3, 2, 1)
+    assert summary.linked_by_key == 2  # 1 and 2: master rows by code, others by e-mail
+    by_file = {s.file: s for s in summary.sources}
+    assert (by_file["complaints/t.csv"].customers,
+            by_file["complaints/t.csv"].with_purchases) == (2, 1)
+    assert by_file["complaints/t.csv"].keys == ["e-mail"]
+    assert by_file["customers/m.csv"].keys == ["customer id", "e-mail"]
+    assert by_file["purchases/o.csv"].only_here == 1  # c@x.nl
+
+
+KEYS = st.fixed_dictionaries({
+    "customer_id": st.one_of(st.none(), st.sampled_from(["1", "2", "3", "4"])),
+    "email": st.one_of(st.none(), st.sampled_from(["a@x.nl", "b@x.nl", "c@x.nl"])),
+    "phone": st.one_of(st.none(), st.sampled_from(["+31611111111", "+31622222222"])),
+})
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["", "zendesk"]), st.lists(KEYS, min_size=1,
+                                                                         max_size=6)),
+                min_size=1, max_size=4), st.randoms(use_true_random=False))
+def test_linking_invariants(files, rnd: random.Random):
+    sources = [source(f"complaints/f{n}.csv", "complaints", rows, space)
+               for n, (space, rows) in enumerate(files)]
+    resolution = resolve_identities(sources)
+    shared_ids: dict[str, set[str]] = {}
+    for src, ids, why in zip(sources, resolution.customer_ids, resolution.reasons, strict=True):
+        for row, customer, reason in zip(src.frame.to_dict("records"), ids, why, strict=True):
+            has_key = any(row.get(k) is not None for k in ("customer_id", "email", "phone"))
+            # every row with a key is placed, or set aside with a reason; never both
+            assert (customer is None) == (reason is not None) or not has_key
+            if customer is not None and src.id_space == "" and row["customer_id"]:
+                shared_ids.setdefault(customer, set()).add(row["customer_id"])
+    # two different customer numbers are never merged into one customer
+    assert all(len(codes) == 1 for codes in shared_ids.values())
+    # the result does not depend on the order of the files
+    order = list(range(len(sources)))
+    rnd.shuffle(order)
+    shuffled = resolve_identities([sources[i] for i in order]).customer_ids
+    for position, i in enumerate(order):
+        assert shuffled[position].tolist() == resolution.customer_ids[i].tolist()
