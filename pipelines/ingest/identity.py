@@ -74,6 +74,10 @@ class Resolution:
     customer_ids: list[pd.Series]  # per source, canonical id per row (missing: quarantine)
     reasons: list[pd.Series]  # per source, why a row has no canonical id
     summary: IdentitySummary
+    key_map: pd.DataFrame  # every key seen -> its customer (`customer_keys.parquet`)
+
+
+KEY_TYPES = {_ID: "id", _EMAIL: "email", _PHONE: "phone"}
 
 
 def _row_keys(source: SourceKeys) -> list[pd.Series]:
@@ -136,7 +140,16 @@ def resolve_identities(sources: list[SourceKeys]) -> Resolution:
         reasons.append(why)
         chosen.append(used)
     summary = _summary(sources, per_source, chosen, customer_ids, shared, nodes)
-    return Resolution(customer_ids, reasons, summary)
+    key_map = pd.DataFrame({
+        "key_type": pd.Series([KEY_TYPES[k] for k in kinds], dtype=object),
+        "id_space": pd.Series(spaces, dtype=object),
+        "key": pd.Series([_value(n) for n in nodes], dtype=object),
+        "customer_id": pd.Series(canonical[labels] if len(nodes) else [], dtype=object),
+        "shared": shared})
+    key_map.loc[key_map["shared"], "customer_id"] = None  # a shared key names nobody
+    key_map = key_map.sort_values(["customer_id", "key_type", "key"], na_position="last",
+                                  kind="stable", ignore_index=True)
+    return Resolution(customer_ids, reasons, summary, key_map)
 
 
 def _row_pairs(codes: list[list[np.ndarray]]) -> np.ndarray:

@@ -59,6 +59,7 @@ from pipelines.store.staged import STAGED_KINDS, publish_staged, staged_path
 FUTURE_TOLERANCE = pd.Timedelta(days=2)
 MAPPING_FILE = "sources.yaml"
 MANIFEST = "manifest.json"
+CUSTOMER_KEYS = "customer_keys"  # staged/customer_keys.parquet: every key -> its customer
 INGEST_LOCK = ".ingest.lock"
 LOCK_WAIT_SECONDS = 600.0
 log = logging.getLogger(__name__)
@@ -375,7 +376,7 @@ def _ingest(settings: Settings, now: dt.datetime | None, *, skip_bad_files: bool
     if problems:
         raise IngestError(problems)
     warnings = _unmatched_id_warnings(per_kind)
-    report.identity = _link_customers(per_kind, report.readings)
+    key_map = _link_customers(per_kind, report)
     results = [combine_kind(kind, per_kind[kind]) for kind in STAGED_KINDS if per_kind[kind]]
     for staged_kind in results:
         report.accounts.extend(staged_kind.accounts)
@@ -385,14 +386,15 @@ def _ingest(settings: Settings, now: dt.datetime | None, *, skip_bad_files: bool
         log.warning("%s", warning)
     if explain:
         return report
-    _write_outputs(settings, results, report, fingerprint)
+    _write_outputs(settings, results, report, fingerprint, key_map)
     return report
 
 
-def _link_customers(per_kind: dict[str, list[StagedFile]],
-                    readings: list[FileReading]) -> dict:
+def _link_customers(per_kind: dict[str, list[StagedFile]], report: IngestReport
+                    ) -> pd.DataFrame:
     """Every staged row's canonical customer id (`pipelines.ingest.identity`); rows whose only
-    key several customers share are quarantined. The summary, as a dict for the report."""
+    key several customers share are quarantined. The summary goes into the report (and each
+    file's reading); returned: the map of every key to its customer."""
     files = [f for kind in STAGED_KINDS for f in per_kind[kind]]
     resolution = resolve_identities([
         SourceKeys(f.account.file, f.account.kind, f.staged, f.reading.id_space) for f in files])
@@ -403,12 +405,13 @@ def _link_customers(per_kind: dict[str, list[StagedFile]],
         if lost.any():
             staged_file.set_aside(lost, why.fillna("no customer key"))
     by_file = {s.file: s for s in resolution.summary.sources}
-    for reading in readings:
+    for reading in report.readings:
         if reading.file in by_file:
             source = by_file[reading.file]
             reading.keys, reading.customers = source.keys, source.customers
             reading.with_purchases = source.with_purchases
-    return asdict(resolution.summary)
+    report.identity = asdict(resolution.summary)
+    return resolution.key_map
 
 
 def _unmatched_id_warnings(per_kind: dict[str, list[StagedFile]]) -> list[str]:
@@ -447,7 +450,7 @@ def _unchanged(manifest_path: Path, fingerprint: dict[str, str]) -> bool:
 
 
 def _write_outputs(settings: Settings, results: list[StagedKind], report: IngestReport,
-                   fingerprint: dict[str, str]) -> None:
+                   fingerprint: dict[str, str], key_map: pd.DataFrame) -> None:
     """Quarantine CSVs and the report, then every staged table with the manifest as one new
     staged version (see `publish_staged`): the switch is the commit point. A kill before it
     leaves the previous staged set and manifest, so the next run redoes the work."""
@@ -461,4 +464,5 @@ def _write_outputs(settings: Settings, results: list[StagedKind], report: Ingest
         else:
             quarantine.unlink(missing_ok=True)
     write_json_atomic(report.to_dict(), settings.reports_dir / "ingest_report.json")
-    publish_staged(settings, {r.kind: r.staged for r in results}, {MANIFEST: fingerprint})
+    tables = {r.kind: r.staged for r in results} | {CUSTOMER_KEYS: key_map}
+    publish_staged(settings, tables, {MANIFEST: fingerprint})

@@ -330,7 +330,8 @@ def _order_statuses(frame: pd.DataFrame, extra: dict[str, str], flag) -> pd.Seri
 def _fill_interaction_ids(frame: pd.DataFrame) -> pd.Series:
     """A stable id from the row's content when the export has none."""
     existing = frame.get("interaction_id", pd.Series(None, index=frame.index))
-    parts = [frame[c].astype(object).astype(str)
+    # astype(str) keeps missing cells missing (pandas 3), which would void the whole id
+    parts = [frame[c].astype(str).fillna("None")
              for c in ("customer_id", "occurred_at", "channel", "type", "email", "phone")
              if c in frame]
     content = parts[0].str.cat(parts[1:], sep="|")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 
 from pipelines.ingest.run import ingest_raw_exports
@@ -58,6 +59,10 @@ def test_shopify_and_zendesk_meet_by_email_with_zendesk_ids_carrying_the_link(se
     # 502 names only Zendesk user 36001, whose e-mail ticket 501 gives
     assert tickets == {"501": "ayse.yilmaz@example.com", "502": "ayse.yilmaz@example.com",
                        "503": "jan@bakker.nl", "504": "kees@smit.nl"}
+    keys = pd.read_parquet(settings.staged_dir / "customer_keys.parquet")
+    ayse = keys[keys["customer_id"] == "ayse.yilmaz@example.com"]
+    assert sorted(zip(ayse["key_type"], ayse["id_space"], ayse["key"], strict=True)) == [
+        ("email", "", "ayse.yilmaz@example.com"), ("id", "zendesk", "36001")]
     identity = report.identity
     assert (identity["customers"], identity["in_several_sources"],
             identity["source_only"]) == (4, 2, 2)
