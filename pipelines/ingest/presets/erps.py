@@ -195,8 +195,8 @@ def exact_invoices(frame: pd.DataFrame, lines: list[int], locale: str) -> Preset
     out["amount"] = frame[amount_col].where(~(credit & amount.notna()), amount.abs())
     out["status"] = np.where(credit, "returned", "completed")
     reason = pd.Series(None, index=frame.index, dtype=object)
-    reason[kind == ""] = ("Exact invoice Type is neither 8020 (invoice) nor 8021 (credit "
-                          "note)")
+    reason[kind == ""] = ("Exact document type is neither an invoice (8020, Factuur) nor a "
+                          "credit note (8021, Creditnota)")
     out[PRESET_REASON] = reason
     if code_col and guid_col:  # both: the GUID links files that only carry it
         out[EXTRA_ID_PREFIX + "exact"] = frame[guid_col]

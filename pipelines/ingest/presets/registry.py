@@ -110,7 +110,7 @@ PRESETS: tuple[Preset, ...] = (
            "tr", logo_database_invoices),
     Preset("woocommerce-export", "purchases", frozenset({
         "ordernumber", "orderstatus", "orderdate", "ordertotalamount|ordertotalamountrefund",
-        "emailbilling|phonebilling"}), None, woocommerce_export_orders, _WOO_EXPORT_OPTIONAL, 1),
+        "emailbilling|phonebilling"}), "en", woocommerce_export_orders, _WOO_EXPORT_OPTIONAL, 1),
 )
 PRESET_NAMES = tuple(p.name for p in PRESETS)
 

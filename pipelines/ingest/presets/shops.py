@@ -29,6 +29,10 @@
   gross total, a partial refund is netted into the amount, once. `Quantity` is summed over
   the lines (else `Quantity (- Refund)`). Labels can be renamed or translated in the plugin:
   only the English defaults are recognised. `Customer Total Orders/Spent` are never read.
+  The labels are English whatever the shop's language, so the file is read with the `en`
+  locale (decimal point, the plugin's default `Y-m-d` dates; a decimal-comma column is still
+  recognised from its values): set `locale` for day-first dates and `country` for phone
+  numbers written without their country code in sources.yaml.
 - Shopify customers export (the customer master): `Customer ID` (Shopify's own number,
   Excel-protected with a leading apostrophe, `'595909214328`, which staging strips), name from
   `First Name` + `Last Name`, `Email` and `Phone` as keys that link it to orders, region from
@@ -226,7 +230,8 @@ def woocommerce_export_orders(frame: pd.DataFrame, lines: list[int],
         "amount": amount.where(total.notna(), total_text), "status": status,
     }, index=orders.index)
     mapping = {number_col: "order_id", status_col: "status", date_col: "order_date"} | {
-        c: "amount" for c in (total_col, net_col, refund_col) if c}
+        c: label for c, label in ((total_col, "amount"), (net_col, "amount (net of refunds)"),
+                                  (refund_col, "amount (refund netted once)")) if c}
     for target, names in (("email", ("Email (Billing)", "Billing Email")),
                           ("phone", ("Phone (Billing)", "Billing Phone"))):
         column = whole_column(frame, *names)
