@@ -29,8 +29,10 @@ invoice table itself, `LG_fff_pp_INVOICE`, with its document type code (`logo-db
   Logo's internal record number of the cari card (id space `logo`); with a code it is kept as
   a further key. `NETTOTAL` (Net Toplam, in the local currency whatever `TRCURR` says) is the
   amount; `TRNET` (transaction currency) is not read.
-- Export-time state: none of the columns read; `STATUS`, `ESTATUS` (e-invoice state),
-  `PAIDINCASH` and `ACCOUNTED` describe the document now and are never read.
+- Export-time state: none of the columns read. `ESTATUS` (e-invoice state), `STATUS`,
+  `ACCOUNTED` (posted to the ledger) and `PRINTCNT` change after the sale and are never read;
+  `CANCELLED` is read although it, too, can be set later: a cancelled invoice is no sale
+  whenever it was cancelled (as in the report preset).
 """
 
 from __future__ import annotations

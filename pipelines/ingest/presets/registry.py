@@ -35,7 +35,8 @@ from pipelines.ingest.presets.shops import (
 # - logo-db: `TRCODE` with an invoice number (`FICHENO`), date, key and amount; a file that
 #   also has the `Fatura Tipi` caption is a `logo` report (listed first).
 # - woocommerce-export: `Order Number, Order Status, Order Date`, an order total and the
-#   billing e-mail or phone + 1 line-item column (`Item #`, `SKU`, `Item Name`, `Quantity`…).
+#   billing e-mail or phone + 1 other column of the plugin's (`Item #`, `SKU`, `Item Name`,
+#   `Quantity`, `Order Refund Amount`, `Payment Method Title`…).
 _SHOPIFY_OPTIONAL = frozenset({
     "lineitemquantity", "lineitemname", "lineitemprice", "lineitemsku", "paidat", "currency",
     "subtotal", "shipping", "taxes", "cancelledat", "refundedamount", "fulfillmentstatus",

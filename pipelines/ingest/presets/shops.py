@@ -51,7 +51,7 @@ from pipelines.ingest.cells import cell_text, map_unique, parse_numbers
 from pipelines.ingest.headers import fold_header
 from pipelines.ingest.presets.base import PresetResult, find_column, require_column
 from pipelines.ingest.presets.columns import whole_column
-from pipelines.ingest.staging import PRESET_REASON, SOURCE_LINE
+from pipelines.ingest.staging import PRESET_REASON, PURCHASE_STATUS_VOCABULARY, SOURCE_LINE
 
 
 def shopify_orders(frame: pd.DataFrame, lines: list[int], locale: str) -> PresetResult:
@@ -165,8 +165,9 @@ def woocommerce_orders(frame: pd.DataFrame, lines: list[int], locale: str) -> Pr
 
 # `Order Status` holds WooCommerce's status *label* in the shop's language. The English
 # labels are WooCommerce's own; the others are the translations seen in exports (Spanish,
-# Portuguese, Dutch, Turkish), not a complete list: an unknown label is left for staging
-# (en/tr/nl order words) and `statuses:` in sources.yaml. Unpaid states are never purchases.
+# Portuguese, Dutch, Turkish), not a complete list: with staging's en/tr/nl order words they
+# decide the status; any other label is left for staging, which quarantines it unless
+# `statuses:` in sources.yaml names it. Unpaid states are never purchases.
 _WOO_LABELS = {
     "completed": "completed", "completo": "completed", "completado": "completed",
     "concluido": "completed", "voltooid": "completed", "afgerond": "completed",
@@ -200,6 +201,7 @@ def woocommerce_export_orders(frame: pd.DataFrame, lines: list[int],
     if total_col is None and net_col is None:
         require_column(frame, "Order Total Amount", preset="woocommerce-export")
     keys = cell_text(frame[number_col])
+    # a row without an order number is its own group (staging quarantines it), never merged
     group = keys.fillna(pd.Series(frame.index.astype(str), index=frame.index).radd("\x1f"))
     first = ~group.duplicated()
 
@@ -219,8 +221,9 @@ def woocommerce_export_orders(frame: pd.DataFrame, lines: list[int],
     total = money["total"] if "total" in money else money["net"] + refunded
     total_text = order_value(total_col) if total_col else total.astype(object)
     label = order_value(status_col).fillna("")
-    status = map_unique(label, lambda v: _WOO_LABELS.get(fold_header(v.removeprefix("wc-")),
-                                                         v))
+    # the staging words too, so a label both know (`Geleverd`) is netted like `Completed`
+    words = PURCHASE_STATUS_VOCABULARY | _WOO_LABELS
+    status = map_unique(label, lambda v: words.get(fold_header(v.removeprefix("wc-")), v))
     fully = (status == "returned") | ((refunded >= total - 0.005) & (refunded > 0))
     status = status.where(~(fully & status.isin(["completed"])), "returned")
     netted = (status == "completed") & (refunded > 0)

@@ -98,7 +98,7 @@ def test_reduced_export_views_are_recognised(headers, preset):
     ["CaseNumber", "CreatedDate", "Status"],  # a case without account or contact
     # a generic order list: `Order Status` and `Email` but no plugin total or billing e-mail
     ["Order Number", "Order Date", "Order Status", "Total", "Email"],
-    # the plugin's order columns without a single line-item column
+    # the plugin's five order columns and nothing else of the plugin's
     ["Order Number", "Order Status", "Order Date", "Email (Billing)", "Order Total Amount"],
     # a generic Dutch invoice list without a document type is no Exact export
     ["Debiteurnummer", "Factuurnummer", "Factuurdatum", "Bedrag excl. btw"],
