@@ -17,7 +17,7 @@
   Total Amount, Order Total Tax Amount`; optional `Quantity`, `Order Line Total…`, `Order Total
   Amount (- Refund)`, `Customer User ID`). One row per line item: the rows of one `Order
   Number` become one order, the others are counted as merged; order-level cells are read
-  from the order's first row that has them (the plugin can leave them empty on later rows).
+  from the order's first row that has them (in case later rows of an order leave them empty).
   Keys `Email (Billing)` and `Phone (Billing)`; `Customer User ID`, where exported, is
   WordPress's user number (id space `woocommerce`, as in the REST preset; 0 = guest).
   `Order Status` is the status label in the shop's language (`Completed`, `Completo`,
@@ -26,13 +26,15 @@
   on hold, draft) → cancelled; unknown labels are left for staging. `Order Refund Amount`,
   `Order Total Amount (- Refund)`, `Quantity (- Refund)` and the status are export-time
   state: like Shopify and the REST preset, a fully refunded order is staged `returned` at its
-  gross total, a partial refund is netted into the amount, once. `Quantity` is summed over
-  the lines (else `Quantity (- Refund)`). Labels can be renamed or translated in the plugin:
-  only the English defaults are recognised. `Customer Total Orders/Spent` are never read.
-  The labels are English whatever the shop's language, so the file is read with the `en`
-  locale (decimal point, the plugin's default `Y-m-d` dates; a decimal-comma column is still
-  recognised from its values): set `locale` for day-first dates and `country` for phone
-  numbers written without their country code in sources.yaml.
+  gross total, a partial refund is netted into the amount, once (a view with only `Order
+  Total Amount (- Refund)` adds `Order Refund Amount` back for the gross; without that column
+  the net is all there is). `Quantity` is summed over the lines (else `Quantity (- Refund)`).
+  Labels can be renamed or translated in the plugin: only the English defaults are
+  recognised. `Customer Total Orders/Spent` are never read. The labels are English whatever
+  the shop's language, so the file is read with the `en` locale (a decimal-comma column is
+  still recognised from its values; the date and number formats are plugin settings, not
+  documented defaults): set `locale` for day-first dates and `country` for phone numbers
+  written without their country code in sources.yaml.
 - Shopify customers export (the customer master): `Customer ID` (Shopify's own number,
   Excel-protected with a leading apostrophe, `'595909214328`, which staging strips), name from
   `First Name` + `Last Name`, `Email` and `Phone` as keys that link it to orders, region from
