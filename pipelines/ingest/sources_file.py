@@ -8,7 +8,8 @@
         preset: logo             # or shopify, zendesk, freshdesk, netsis, woocommerce,
                                  # hubspot-engagements, hubspot-contacts, trendyol,
                                  # hepsiburada, bol, mollie, shopify-customers,
-                                 # mailchimp, mikro, exact, none
+                                 # mailchimp, mikro, exact, logo-db,
+                                 # woocommerce-export, none
         encoding: cp1254         # wins over detection
         delimiter: ";"
         locale: tr               # en, tr or nl: decimal comma and day-first dates for tr/nl

@@ -1,11 +1,6 @@
-"""ERP exports: Logo invoice reports, Netsis customer ledgers, Mikro customer movements and
-Exact Online sales invoices.
+"""ERP exports: Netsis customer ledgers, Mikro customer movements and Exact Online sales
+invoices (Logo: `presets/logo.py`).
 
-- Logo invoice reports: every row is a document with its own date; a return invoice (`İade`)
-  that names its sale in the same file (`İade Edilen Fiş No`, `İlgili Fiş No`) is netted into
-  it (full return: the sale becomes `returned`; partial: its amount drops); other return
-  invoices are staged as their own `returned` rows, so they never count as spend; proforma
-  invoices are not sales.
 - Netsis customer ledgers (`CARI_KOD, TARIH, BORC, ALACAK, BELGE_NO`): a debit (`BORC`) row
   is an invoice the customer owes, i.e. a sale of that amount; a credit (`ALACAK`) row is a
   payment received (or a return credit note): it is not a purchase and is set aside with that
@@ -21,13 +16,30 @@ Exact Online sales invoices.
   counts as spend; `cha_iptal = 1` → `cancelled`. Every other movement (purchases, purchase
   returns, receipts and payments) is set aside as "not a sale or sales return". Some installs
   use 63 for receipts: check a file before trusting it. No export-time columns.
-- Exact Online sales invoices (API field names: `InvoiceNumber, InvoiceDate, OrderedBy,
-  AmountDC, Type`): key `OrderedBy` (the account GUID); amount `AmountDC` (incl. btw, in the
-  division currency; `AmountFC` is not read); `Type` 8020 (invoice) → completed, 8021 (credit
-  note) → its own `returned` row at the positive amount, which never counts as spend; any
-  other type is set aside. OData dates (`/Date(1709596800000)/`, milliseconds since the epoch
-  in UTC) are rewritten as ISO UTC times; other dates are read as delivered. `Status`
-  (20 open / 50 processed) is export-time and never read.
+- Exact Online sales invoices, API field names (`InvoiceNumber, InvoiceDate, OrderedBy,
+  AmountDC, Type`, Exact's SalesInvoices resource): key `OrderedBy`, Exact's own account GUID
+  (id space `exact`: it never meets another system's numbers by value); amount `AmountDC`
+  (incl. btw, in the division currency; `AmountFC` is not read); `Type` 8020 (invoice) →
+  completed, 8021 (credit note) → its own `returned` row at the positive amount, which never
+  counts as spend; any other type (8023 direct invoice…) is set aside. OData dates
+  (`/Date(1709596800000)/`, milliseconds since the epoch in UTC) are rewritten as ISO UTC
+  times; other dates are read as delivered.
+- Exact Online with Dutch headers (a list or report exported to CSV/Excel from the Dutch
+  screens). That such exports exist is public; their columns are not documented and depend on
+  the layout and language chosen, so the spellings below (Dutch names of the API fields and
+  the usual Dutch invoice words) are matched by header, not read as a documented layout:
+  number `Factuurnummer`/`Factuurnr`; date `Factuurdatum` (else `Datum`; `dd-MM-yyyy` read
+  day-first); amount the incl.-btw total (`Bedrag incl. btw`, `Totaal incl. btw`,
+  `Factuurbedrag`, `Totaalbedrag`, `Totaal`, `Bedrag`; an excl.-btw column only when there is
+  no other); type `Type`/`Soort`/`Factuurtype` with `Factuur`/`Verkoopfactuur` (or 8020) →
+  completed and `Creditnota`/`Creditfactuur` (or 8021, `8021 - Creditnota`) → `returned`;
+  other words are set aside. The key is the debtor code (`Debiteurcode`, `Klantcode`,
+  `Debiteurnummer`, `Code debiteur`, `Relatiecode`): the business's own number, shared by every
+  file (with `OrderedBy` as well, the GUID is kept as a further key). A column holding the
+  debtor's name (`Debiteur`, `Naam`) is never a key. Pinned with `preset: exact` and no type
+  column, a negative total is read as a credit note.
+- Export-time state in both: `Status` (20 open / 50 processed; `Open`/`Verwerkt`), payment
+  state and open amounts (`Openstaand`, `Vervaldatum` reminders) are never read.
 """
 
 from __future__ import annotations
@@ -37,72 +49,15 @@ import pandas as pd
 
 from pipelines.ingest.cells import cell_text, map_unique, parse_numbers
 from pipelines.ingest.headers import fold_header
+from pipelines.ingest.keys import EXTRA_ID_PREFIX
 from pipelines.ingest.presets.base import (
     PresetResult,
     find_column,
     pick_columns,
     require_column,
 )
+from pipelines.ingest.presets.columns import whole_column
 from pipelines.ingest.staging import PRESET_REASON
-
-
-def logo_invoices(frame: pd.DataFrame, lines: list[int], locale: str) -> PresetResult:
-    """Invoice documents as purchases: returns staged as returned, proformas set aside."""
-    amount = find_column(frame, "Toplam Tutar", "Net Tutar", "Tutar")
-    wanted = {
-        "customer_id": find_column(frame, "Cari Kod", "Cari Kodu"),
-        "order_id": find_column(frame, "Fiş No", "Fatura No"),
-        "order_date": find_column(frame, "Tarih"),
-        "amount": amount,
-        "quantity": find_column(frame, "Miktar"),
-        "channel": find_column(frame, "Satış Kanalı", "Kanal"),
-    }
-    result = pick_columns(frame, lines, wanted)
-    out = result.frame
-    if amount is None:  # quantity x unit price + VAT
-        why = " to compute the amount (no Toplam Tutar, Net Tutar or Tutar column)"
-        quantity_col = require_column(frame, "Miktar", preset="logo", why=why)
-        price_col = require_column(frame, "Birim Fiyat", preset="logo", why=why)
-        vat_col = require_column(frame, "KDV Tutar", preset="logo", why=why)
-        quantity = parse_numbers(frame[quantity_col], locale)[0]
-        price = parse_numbers(frame[price_col], locale)[0]
-        vat = parse_numbers(frame[vat_col], locale)[0].fillna(0.0)
-        out["amount"] = (quantity * price + vat).round(2)
-    kind_col = require_column(frame, "Fatura Tipi", "Fiş Türü", preset="logo")
-    kind = map_unique(cell_text(frame[kind_col]).fillna(""), fold_header)
-    cancelled_col = find_column(frame, "İptal", "İptal Edildi")
-    cancelled = (map_unique(cell_text(frame[cancelled_col]).fillna(""), fold_header)
-                 .isin(["evet", "e", "1", "true", "iptal"]) if cancelled_col
-                 else pd.Series(False, index=frame.index))
-    out["status"] = np.where(cancelled, "cancelled",
-                             np.where(kind.str.contains("iade"), "returned", "completed"))
-    # numpy's stubs take no None among np.where's choices; at runtime it is an object cell
-    out[PRESET_REASON] = np.where(kind.str.contains("proforma"),  # type: ignore[call-overload]
-                                  "proforma invoice (not a sale)", None)
-    link = find_column(frame, "İade Edilen Fiş No", "İlgili Fiş No", "Kaynak Fiş No")
-    if link is None:
-        return PresetResult(out, 0, result.mapping)
-    return _net_linked_returns(out, cell_text(frame[link]), locale, result.mapping)
-
-
-def _net_linked_returns(out: pd.DataFrame, link: pd.Series, locale: str,
-                        mapping: dict[str, str]) -> PresetResult:
-    """Return invoices naming their sale in the same file are folded into it: a full return
-    marks the sale `returned` (gross amount), a partial one lowers its amount."""
-    amount = parse_numbers(out["amount"], locale)[0]
-    order_id = cell_text(out["order_id"])
-    sales = (out["status"] != "returned") & out[PRESET_REASON].isna()
-    linked = (out["status"] == "returned") & link.isin(order_id[sales]) & amount.notna()
-    returned = amount[linked].groupby(link[linked]).sum()
-    is_target = sales & order_id.isin(returned.index)
-    back = order_id[is_target].map(returned)
-    full = back >= amount[is_target] - 0.005
-    out = out.copy()
-    out.loc[back.index[full], "status"] = "returned"
-    partial = back.index[~full]
-    out["amount"] = amount.where(amount.notna(), out["amount"]).astype(object)
-    out.loc[partial, "amount"] = (amount[partial] - back[~full]).round(2)
-    return PresetResult(out.loc[~linked], int(linked.sum()), mapping)
 
 
 def netsis_ledger(frame: pd.DataFrame, lines: list[int], locale: str) -> PresetResult:
@@ -185,17 +140,45 @@ def mikro_movements(frame: pd.DataFrame, lines: list[int], locale: str) -> Prese
 
 
 _ODATA_DATE = r"^/Date\((-?\d+)([+-]\d{4})?\)/$"
+# Exact's document types: API codes, and the Dutch words its screens and reports show
+# (`Factuur`, `Creditnota`; `8021 - Creditnota` style cells too); anything else is set aside
+_EXACT_INVOICE_WORDS = ("8020", "factuur", "verkoopfactuur", "invoice", "salesinvoice")
+_EXACT_CREDIT_WORDS = ("8021", "creditnota", "creditfactuur", "verkoopcreditnota",
+                       "creditnote", "salescreditnote")
+
+
+def _exact_kinds(values: pd.Series) -> pd.Series:
+    """'invoice', 'credit' or '' per Exact document type cell (code, word or `code - word`)."""
+    def one(value: str) -> str:
+        folded = fold_header(value)
+        if folded.startswith("8021") or folded in _EXACT_CREDIT_WORDS:
+            return "credit"
+        if folded.startswith("8020") or folded in _EXACT_INVOICE_WORDS:
+            return "invoice"
+        return ""
+    return map_unique(cell_text(values).fillna(""), one)
 
 
 def exact_invoices(frame: pd.DataFrame, lines: list[int], locale: str) -> PresetResult:
-    """Invoices (8020) as sales, credit notes (8021) as returned rows; other types aside."""
-    date_col = require_column(frame, "InvoiceDate", preset="exact")
-    amount_col = require_column(frame, "AmountDC", preset="exact")
-    type_col = require_column(frame, "Type", preset="exact")
+    """Invoices (8020, `Factuur`) as sales, credit notes (8021, `Creditnota`) as returned
+    rows; other types aside. API field names or the Dutch headers of an Exact export."""
+    date_col = require_column(frame, "InvoiceDate", "Factuurdatum", "Datum", preset="exact")
+    amount_col = whole_column(frame, "AmountDC", "Bedrag incl. btw", "Totaal incl. btw",
+                               "Totaalbedrag incl. btw", "Factuurbedrag", "Totaalbedrag",
+                               "Totaal", "Bedrag") or whole_column(
+        frame, "Bedrag excl. btw", "Totaal excl. btw") or require_column(
+        frame, "AmountDC", "Bedrag incl. btw", "Totaal", "Bedrag", preset="exact")
+    type_col = find_column(frame, "Type", "Soort", "Factuurtype", "Type factuur",
+                           "Soort factuur")
+    code_col = find_column(frame, "Debiteurcode", "Klantcode", "Debiteurnummer", "Code debiteur",
+                           "Relatiecode", "Klantnummer")
+    guid_col = find_column(frame, "OrderedBy")
     result = pick_columns(frame, lines, {
-        "customer_id": require_column(frame, "OrderedBy", preset="exact"),
-        "order_id": find_column(frame, "InvoiceNumber") or require_column(
-            frame, "InvoiceID", preset="exact"),
+        # the debtor code is the business's own number; OrderedBy is Exact's account GUID
+        "customer_id": code_col or guid_col or require_column(
+            frame, "OrderedBy", "Debiteurcode", "Klantcode", preset="exact"),
+        "order_id": find_column(frame, "InvoiceNumber", "Factuurnummer", "Factuurnr")
+        or require_column(frame, "InvoiceID", "Factuurnummer", preset="exact"),
     })
     out = result.frame
     dates = cell_text(frame[date_col])
@@ -203,15 +186,21 @@ def exact_invoices(frame: pd.DataFrame, lines: list[int], locale: str) -> Preset
     odata = pd.to_datetime(pd.to_numeric(millis), unit="ms", utc=True)
     out["order_date"] = frame[date_col].where(millis.isna(), odata.dt.strftime(
         "%Y-%m-%dT%H:%M:%S+00:00"))
-    kind = cell_text(frame[type_col]).fillna("")
     amount = parse_numbers(frame[amount_col], locale)[0]
-    credit = kind == "8021"
+    if type_col:
+        kind = _exact_kinds(frame[type_col])
+    else:  # pinned in sources.yaml without a type column: a credit note is a negative total
+        kind = pd.Series(np.where(amount < 0, "credit", "invoice"), index=frame.index)
+    credit = kind == "credit"
     out["amount"] = frame[amount_col].where(~(credit & amount.notna()), amount.abs())
     out["status"] = np.where(credit, "returned", "completed")
     reason = pd.Series(None, index=frame.index, dtype=object)
-    reason[~kind.isin(["8020", "8021"])] = ("Exact invoice Type is neither 8020 (invoice) nor "
-                                            "8021 (credit note)")
+    reason[kind == ""] = ("Exact document type is neither an invoice (8020, Factuur) nor a "
+                          "credit note (8021, Creditnota)")
     out[PRESET_REASON] = reason
-    result.mapping.update({date_col: "order_date", amount_col: "amount",
-                           type_col: "status (8021: credit note, returned)"})
-    return result
+    if code_col and guid_col:  # both: the GUID links files that only carry it
+        out[EXTRA_ID_PREFIX + "exact"] = frame[guid_col]
+        result.mapping[guid_col] = "customer key (exact id)"
+    result.mapping.update({date_col: "order_date", amount_col: "amount"} | (
+        {type_col: "status (8021 / Creditnota: credit note, returned)"} if type_col else {}))
+    return PresetResult(out, 0, result.mapping, id_space="" if code_col else "exact")

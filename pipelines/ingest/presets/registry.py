@@ -5,19 +5,16 @@ from __future__ import annotations
 from pipelines.ingest.headers import fold_header, split_header
 from pipelines.ingest.presets.base import Preset
 from pipelines.ingest.presets.crms import hubspot_contacts, hubspot_engagements
-from pipelines.ingest.presets.erps import (
-    exact_invoices,
-    logo_invoices,
-    mikro_movements,
-    netsis_ledger,
-)
+from pipelines.ingest.presets.erps import exact_invoices, mikro_movements, netsis_ledger
 from pipelines.ingest.presets.helpdesks import freshdesk_tickets, salesforce_cases, zendesk_tickets
+from pipelines.ingest.presets.logo import logo_database_invoices, logo_invoices
 from pipelines.ingest.presets.marketplaces import bol_orders, hepsiburada_orders, trendyol_orders
 from pipelines.ingest.presets.newsletters import mailchimp_audience
 from pipelines.ingest.presets.payments import mollie_payments
 from pipelines.ingest.presets.shops import (
     shopify_customers,
     shopify_orders,
+    woocommerce_export_orders,
     woocommerce_orders,
 )
 
@@ -33,6 +30,13 @@ from pipelines.ingest.presets.shops import (
 # - salesforce-cases: `CaseNumber`, `CreatedDate` and the account or the contact id.
 # - hubspot-contacts: `Record ID` + 3 contact properties (a deals export has 1 at most).
 # - logo, netsis, woocommerce, hubspot-engagements: every column their conversion needs.
+# - exact: number, date, customer key, amount and type, in API field names or Dutch (either
+#   spelling per entry, so a Dutch export with the API's `Type` column matches too).
+# - logo-db: `TRCODE` with an invoice number (`FICHENO`), date, key and amount; a file that
+#   also has the `Fatura Tipi` caption is a `logo` report (listed first).
+# - woocommerce-export: `Order Number, Order Status, Order Date`, an order total and the
+#   billing e-mail or phone + 1 other column of the plugin's (`Item #`, `SKU`, `Item Name`,
+#   `Quantity`, `Order Refund Amount`, `Payment Method Title`…).
 _SHOPIFY_OPTIONAL = frozenset({
     "lineitemquantity", "lineitemname", "lineitemprice", "lineitemsku", "paidat", "currency",
     "subtotal", "shipping", "taxes", "cancelledat", "refundedamount", "fulfillmentstatus",
@@ -47,6 +51,11 @@ _FRESHDESK_OPTIONAL = frozenset({
     "status", "subject", "priority", "source", "type", "agent", "group", "resolvedtime",
     "closedtime", "lastupdatetime", "lastupdatedtime", "duebytime", "surveyresults",
     "contactid", "fullname", "resolutionstatus", "firstresponsetimeinhrs"})
+_WOO_EXPORT_OPTIONAL = frozenset({
+    "item", "sku", "itemname", "name", "quantity", "quantityrefund", "itemcost",
+    "orderlinetotal", "orderlinetotalrefunded", "orderlinetotalrefund", "productvariation",
+    "ordersubtotalamount", "ordershippingamount", "orderrefundamount", "ordertotaltaxamount",
+    "paymentmethodtitle", "totalitems", "totalproducts"})
 _HUBSPOT_CONTACT_OPTIONAL = frozenset({
     "email", "createdate", "firstname", "lastname", "phonenumber", "jobtitle", "lifecyclestage",
     "leadstatus", "contactowner"})
@@ -90,8 +99,19 @@ PRESETS: tuple[Preset, ...] = (
                                                    "confirmtime"}), None, mailchimp_audience),
     Preset("mikro", "purchases", frozenset({"chaevraktip", "chanormaliade", "chakod",
                                             "chatarihi", "chameblag"}), "tr", mikro_movements),
-    Preset("exact", "purchases", frozenset({"invoicenumber", "invoicedate", "orderedby",
-                                            "amountdc", "type"}), None, exact_invoices),
+    Preset("exact", "purchases", frozenset({
+        "invoicenumber|factuurnummer|factuurnr", "invoicedate|factuurdatum",
+        "orderedby|debiteurcode|klantcode|debiteurnummer|codedebiteur|relatiecode",
+        "amountdc|bedraginclbtw|totaalinclbtw|totaalbedrag|factuurbedrag|totaal|bedrag",
+        "type|soort|factuurtype|typefactuur|soortfactuur"}), None, exact_invoices),
+    Preset("logo-db", "purchases", frozenset({
+        "trcode", "ficheno|fisno|faturano", "date|tarih",
+        "code|clientref|carikod|carikodu|clcardcode",
+        "nettotal|nettoplam|toplamtutar|nettutar|tutar"}),
+           "tr", logo_database_invoices),
+    Preset("woocommerce-export", "purchases", frozenset({
+        "ordernumber", "orderstatus", "orderdate", "ordertotalamount|ordertotalamountrefund",
+        "emailbilling|phonebilling"}), "en", woocommerce_export_orders, _WOO_EXPORT_OPTIONAL, 1),
 )
 PRESET_NAMES = tuple(p.name for p in PRESETS)
 

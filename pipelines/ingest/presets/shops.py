@@ -1,4 +1,4 @@
-"""Web-shop order exports: Shopify and WooCommerce.
+"""Web-shop order exports: Shopify and WooCommerce (REST/CSV and the export plugin).
 
 - Shopify orders are keyed by `Email` (and `Phone` where exported): the export has no
   customer number. `Financial Status` and `Refunded Amount` describe the order at export
@@ -11,6 +11,30 @@
   records (negative totals with a parent id) are netted into their order. Its
   `customer_id` is WooCommerce's own user number (0 for a guest, who is known by the billing
   e-mail alone); `billing_email` / `billing_phone` link it to other systems.
+- WooCommerce "Advanced Order Export For WooCommerce" plugin (algolplus; its default labels:
+  `Order Number, Order Status, Order Date, … Email (Billing), Phone (Billing), … Item #, SKU,
+  Item Name` (older `Name`), `Quantity (- Refund), Item Cost, …, Order Refund Amount, Order
+  Total Amount, Order Total Tax Amount`; optional `Quantity`, `Order Line Total…`, `Order Total
+  Amount (- Refund)`, `Customer User ID`). One row per line item: the rows of one `Order
+  Number` become one order, the others are counted as merged; order-level cells are read
+  from the order's first row that has them (in case later rows of an order leave them empty).
+  Keys `Email (Billing)` and `Phone (Billing)`; `Customer User ID`, where exported, is
+  WordPress's user number (id space `woocommerce`, as in the REST preset; 0 = guest).
+  `Order Status` is the status label in the shop's language (`Completed`, `Completo`,
+  `Voltooid`, `Tamamlandı`, `Cancelado`, `Terugbetaald`, …): completed/processing →
+  completed, refunded → returned, cancelled and the unpaid states (pending payment, failed,
+  on hold, draft) → cancelled; unknown labels are left for staging. `Order Refund Amount`,
+  `Order Total Amount (- Refund)`, `Quantity (- Refund)` and the status are export-time
+  state: like Shopify and the REST preset, a fully refunded order is staged `returned` at its
+  gross total, a partial refund is netted into the amount, once (a view with only `Order
+  Total Amount (- Refund)` adds `Order Refund Amount` back for the gross; without that column
+  the net is all there is). `Quantity` is summed over the lines (else `Quantity (- Refund)`).
+  Labels can be renamed or translated in the plugin: only the English defaults are
+  recognised. `Customer Total Orders/Spent` are never read. The labels are English whatever
+  the shop's language, so the file is read with the `en` locale (a decimal-comma column is
+  still recognised from its values; the date and number formats are plugin settings, not
+  documented defaults): set `locale` for day-first dates and `country` for phone numbers
+  written without their country code in sources.yaml.
 - Shopify customers export (the customer master): `Customer ID` (Shopify's own number,
   Excel-protected with a leading apostrophe, `'595909214328`, which staging strips), name from
   `First Name` + `Last Name`, `Email` and `Phone` as keys that link it to orders, region from
@@ -28,7 +52,8 @@ import pandas as pd
 from pipelines.ingest.cells import cell_text, map_unique, parse_numbers
 from pipelines.ingest.headers import fold_header
 from pipelines.ingest.presets.base import PresetResult, find_column, require_column
-from pipelines.ingest.staging import PRESET_REASON, SOURCE_LINE
+from pipelines.ingest.presets.columns import whole_column
+from pipelines.ingest.staging import PRESET_REASON, PURCHASE_STATUS_VOCABULARY, SOURCE_LINE
 
 
 def shopify_orders(frame: pd.DataFrame, lines: list[int], locale: str) -> PresetResult:
@@ -138,6 +163,98 @@ def woocommerce_orders(frame: pd.DataFrame, lines: list[int], locale: str) -> Pr
                date_col: "order_date"} | ({email_col: "email"} if email_col else {}) | (
         {phone_col: "phone"} if phone_col else {})
     return PresetResult(out, int((refund & ~orphans).sum()), mapping, id_space="woocommerce")
+
+
+# `Order Status` holds WooCommerce's status *label* in the shop's language. The English
+# labels are WooCommerce's own; the others are the translations seen in exports (Spanish,
+# Portuguese, Dutch, Turkish), not a complete list: with staging's en/tr/nl order words they
+# decide the status; any other label is left for staging, which quarantines it unless
+# `statuses:` in sources.yaml names it. Unpaid states are never purchases.
+_WOO_LABELS = {
+    "completed": "completed", "completo": "completed", "completado": "completed",
+    "concluido": "completed", "voltooid": "completed", "afgerond": "completed",
+    "tamamlandi": "completed", "processing": "completed", "procesando": "completed",
+    "processando": "completed", "inbehandeling": "completed", "hazirlaniyor": "completed",
+    "refunded": "returned", "reembolsado": "returned", "terugbetaald": "returned",
+    "iadeedildi": "returned",
+    "cancelled": "cancelled", "canceled": "cancelled", "cancelado": "cancelled",
+    "geannuleerd": "cancelled", "iptal": "cancelled", "iptaledildi": "cancelled",
+    "failed": "cancelled", "fallido": "cancelled", "malsucedido": "cancelled",
+    "mislukt": "cancelled", "basarisiz": "cancelled",
+    "pendingpayment": "cancelled", "pending": "cancelled", "pendientedepago": "cancelled",
+    "pagamentopendente": "cancelled", "wachtopbetaling": "cancelled",
+    "inafwachtingvanbetaling": "cancelled", "odemebekleniyor": "cancelled",
+    "onhold": "cancelled", "enespera": "cancelled", "aguardando": "cancelled",
+    "indewacht": "cancelled", "beklemede": "cancelled", "draft": "cancelled",
+    "checkoutdraft": "cancelled", "trash": "cancelled",
+}
+
+
+def woocommerce_export_orders(frame: pd.DataFrame, lines: list[int],
+                              locale: str) -> PresetResult:
+    """"Advanced Order Export For WooCommerce" files: one row per line item to one row per
+    order (order values from the order's first row that has them); refunds as in Shopify."""
+    number_col = require_column(frame, "Order Number", preset="woocommerce-export")
+    status_col = require_column(frame, "Order Status", preset="woocommerce-export")
+    date_col = require_column(frame, "Order Date", preset="woocommerce-export")
+    total_col = whole_column(frame, "Order Total Amount")
+    net_col = whole_column(frame, "Order Total Amount (- Refund)")
+    refund_col = whole_column(frame, "Order Refund Amount")
+    if total_col is None and net_col is None:
+        require_column(frame, "Order Total Amount", preset="woocommerce-export")
+    keys = cell_text(frame[number_col])
+    # a row without an order number is its own group (staging quarantines it), never merged
+    group = keys.fillna(pd.Series(frame.index.astype(str), index=frame.index).radd("\x1f"))
+    first = ~group.duplicated()
+
+    def order_value(column: str) -> pd.Series:
+        """The order's first non-empty cell of `column`, on the order's first row."""
+        return cell_text(frame[column]).groupby(group, sort=False).transform("first")[first]
+
+    orders = frame.loc[first]
+    sources = {"total": total_col, "net": net_col, "refund": refund_col}
+    money = {k: parse_numbers(order_value(c), locale)[0] for k, c in sources.items() if c}
+    if "refund" in money:
+        refunded = money["refund"].fillna(0.0)
+    elif "total" in money and "net" in money:
+        refunded = (money["total"] - money["net"]).fillna(0.0)
+    else:
+        refunded = pd.Series(0.0, index=orders.index)
+    total = money["total"] if "total" in money else money["net"] + refunded
+    total_text = order_value(total_col) if total_col else total.astype(object)
+    label = order_value(status_col).fillna("")
+    # the staging words too, so a label both know (`Geleverd`) is netted like `Completed`
+    words = PURCHASE_STATUS_VOCABULARY | _WOO_LABELS
+    status = map_unique(label, lambda v: words.get(fold_header(v.removeprefix("wc-")), v))
+    fully = (status == "returned") | ((refunded >= total - 0.005) & (refunded > 0))
+    status = status.where(~(fully & status.isin(["completed"])), "returned")
+    netted = (status == "completed") & (refunded > 0)
+    amount = total.where(~netted, (total - refunded).round(2))
+    out = pd.DataFrame({
+        "order_id": keys[first], "order_date": order_value(date_col),
+        "amount": amount.where(total.notna(), total_text), "status": status,
+    }, index=orders.index)
+    mapping = {number_col: "order_id", status_col: "status", date_col: "order_date"} | {
+        c: label for c, label in ((total_col, "amount"), (net_col, "amount (net of refunds)"),
+                                  (refund_col, "amount (refund netted once)")) if c}
+    for target, names in (("email", ("Email (Billing)", "Billing Email")),
+                          ("phone", ("Phone (Billing)", "Billing Phone"))):
+        column = whole_column(frame, *names)
+        if column:
+            out[target] = order_value(column)
+            mapping[column] = target
+    user_col = whole_column(frame, "Customer User ID")
+    if user_col:  # WordPress's user number; 0 is a guest, known by the e-mail alone
+        user = order_value(user_col)
+        out["customer_id"] = user.where(user != "0", None)
+        mapping[user_col] = "customer_id"
+    quantity_col = whole_column(frame, "Quantity", "Quantity (- Refund)")
+    if quantity_col:
+        quantity = parse_numbers(frame[quantity_col], locale)[0]
+        out["quantity"] = quantity.groupby(group, sort=False).transform("sum")[first]
+        mapping[quantity_col] = "quantity (summed over line items)"
+    out[SOURCE_LINE] = [line for line, keep in zip(lines, first, strict=True) if keep]
+    return PresetResult(out, int((~first).sum()), mapping, id_space="woocommerce")
 
 
 def shopify_customers(frame: pd.DataFrame, lines: list[int], locale: str) -> PresetResult:

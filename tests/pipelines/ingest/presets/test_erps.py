@@ -1,8 +1,11 @@
-"""Netsis, Mikro and Exact presets on the fixture corpus (Logo: test_corpus.py)."""
+"""Netsis, Mikro and Exact presets on the fixture corpus (Logo: test_logo.py and
+test_corpus.py)."""
 
 from __future__ import annotations
 
-from tests.pipelines.ingest.presets.conftest import staged, utc
+from pipelines.ingest.run import read_export
+from pipelines.ingest.sources_file import SourceRule
+from tests.pipelines.ingest.presets.conftest import NOW, staged, utc
 
 
 def test_netsis_ledger_debits_are_sales_credits_are_set_aside(raw):
@@ -56,6 +59,7 @@ def test_mikro_sales_and_sales_returns_by_evrak_tip_and_iade_flag(raw):
 def test_exact_credit_notes_are_returned_rows_and_odata_dates_are_utc(raw):
     result = staged(raw, "purchases/exact_verkoopfacturen.csv", "Europe/Amsterdam")
     assert result.reading.preset == "exact"
+    assert result.reading.id_space == "exact"  # OrderedBy: Exact's own account GUID
     assert "Status" not in result.reading.columns  # 20 open / 50 processed: export-time
     frame = result.staged.set_index("order_id")
     assert frame["amount"].to_dict() == {"24700001": 1210.0, "24700002": 121.0,
@@ -68,6 +72,53 @@ def test_exact_credit_notes_are_returned_rows_and_odata_dates_are_utc(raw):
     assert frame["order_date"].tolist() == [utc("2024-03-05"), utc("2024-03-11"),
                                             utc("2024-04-01")]
     assert result.quarantined["reason"].tolist() == [
-        "Exact invoice Type is neither 8020 (invoice) nor 8021 (credit note)"]
+        "Exact document type is neither an invoice (8020, Factuur) nor a credit note (8021, "
+        "Creditnota)"]
     account = result.account
     assert (account.rows_read, account.staged, account.quarantined) == (4, 3, 1)
+
+
+def test_exact_dutch_export_keyed_by_debtor_code_credit_notes_returned(raw):
+    result = staged(raw, "purchases/exact_nl_verkoopfacturen.csv", "Europe/Amsterdam")
+    reading = result.reading
+    assert (reading.preset, reading.locale, reading.encoding, reading.delimiter) == (
+        "exact", "nl", "cp1252", ";")
+    assert reading.id_space == ""  # the debtor code is the business's own number
+    assert reading.columns == {
+        "Debiteurcode": "customer_id", "Factuurnummer": "order_id",
+        "Factuurdatum": "order_date", "Bedrag incl. btw": "amount",
+        "Soort": "status (8021 / Creditnota: credit note, returned)"}
+    frame = result.staged.set_index("order_id")
+    assert frame["amount"].to_dict() == {"24700101": 1210.0, "24700102": 121.0,
+                                         "24700103": 60.5}
+    assert frame["status"].to_dict() == {"24700101": "completed", "24700102": "returned",
+                                         "24700103": "completed"}
+    assert frame["customer_id"].tolist() == ["000123", "000123", "000456"]  # zeros kept
+    # dd-MM-yyyy in Amsterdam: CET in March, CEST from the end of March
+    assert frame["order_date"].tolist() == [utc("2024-03-04 23:00"), utc("2024-03-10 23:00"),
+                                            utc("2024-03-31 22:00")]
+    reasons = result.quarantined.set_index("_source_line")["reason"].to_dict()
+    assert reasons == {
+        5: "Exact document type is neither an invoice (8020, Factuur) nor a credit note "
+           "(8021, Creditnota)",  # `Directe factuur`, as 8023 in the API
+        6: "missing customer_id"}  # a debtor name alone is no key
+    account = result.account
+    assert (account.rows_read, account.staged, account.quarantined) == (5, 3, 2)
+
+
+def test_a_reduced_dutch_exact_view_with_code_and_guid(tmp_path):
+    path = tmp_path / "purchases" / "facturen.csv"
+    path.parent.mkdir()
+    path.write_text("Factuurnr.;Factuurdatum;Klantcode;OrderedBy;Totaal (EUR);Type\n"
+                    "V-1;15-01-2024;K-0001;guid-1;€ 242,00;8020 - Factuur\n"
+                    "V-2;20-01-2024;K-0001;guid-1;€ -42,00;8021 - Creditnota\n",
+                    encoding="utf-8")
+    result = read_export(path, "purchases", SourceRule(timezone="UTC"), "UTC", NOW)
+    assert (result.reading.preset, result.reading.id_space) == ("exact", "")
+    assert result.reading.columns["OrderedBy"] == "customer key (exact id)"
+    frame = result.staged.set_index("order_id")
+    assert frame["amount"].to_dict() == {"V-1": 242.0, "V-2": 42.0}
+    assert frame["status"].to_dict() == {"V-1": "completed", "V-2": "returned"}
+    assert frame["customer_id"].tolist() == ["K-0001", "K-0001"]
+    assert frame["_id:exact"].tolist() == ["guid-1", "guid-1"]
+    assert frame["order_date"].tolist() == [utc("2024-01-15"), utc("2024-01-20")]

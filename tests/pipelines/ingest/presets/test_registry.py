@@ -36,6 +36,9 @@ CORPUS_PRESETS = {
     "interactions/mailchimp_cleaned.csv": "mailchimp",
     "purchases/mikro_cari_hareketleri.csv": "mikro",
     "purchases/exact_verkoopfacturen.csv": "exact",
+    "purchases/exact_nl_verkoopfacturen.csv": "exact",
+    "purchases/woocommerce_order_export.csv": "woocommerce-export",
+    "purchases/logo_lg_invoice.csv": "logo-db",
 }
 
 
@@ -72,6 +75,14 @@ def test_each_preset_s_own_columns_match_that_preset_alone(preset):
     (["CaseNumber", "ContactId", "CreatedDate", "ClosedDate"], "salesforce-cases"),
     # HubSpot contacts without First Name
     (["Record ID", "Email", "Create Date", "Lifecycle Stage"], "hubspot-contacts"),
+    # WooCommerce export plugin: the newer defaults (`Item Name`, net total, phone only)
+    (["Order Number", "Order Status", "Order Date", "Phone (Billing)", "Item Name",
+      "Order Total Amount (- Refund)"], "woocommerce-export"),
+    # Exact: Dutch headers, a reduced view with the API's `Type`; API names with a code
+    (["Factuurnr", "Factuurdatum", "Klantcode", "Totaal (EUR)", "Type"], "exact"),
+    (["InvoiceNumber", "InvoiceDate", "Debiteurcode", "AmountDC", "Type"], "exact"),
+    # Logo invoice table with Turkish aliases instead of the field names
+    (["Tarih", "Fiş No", "Cari Kod", "TRCODE", "Tutar"], "logo-db"),
 ])
 def test_reduced_export_views_are_recognised(headers, preset):
     assert [p.name for p in matching_presets(headers)] == [preset]
@@ -85,9 +96,41 @@ def test_reduced_export_views_are_recognised(headers, preset):
     ["Record ID", "Deal Name", "Amount", "Close Date", "Create Date", "Deal owner"],  # deals
     ["Ticket ID", "Created time"],  # Freshdesk needs one more ticket column
     ["CaseNumber", "CreatedDate", "Status"],  # a case without account or contact
+    # a generic order list: `Order Status` and `Email` but no plugin total or billing e-mail
+    ["Order Number", "Order Date", "Order Status", "Total", "Email"],
+    # the plugin's five order columns and nothing else of the plugin's
+    ["Order Number", "Order Status", "Order Date", "Email (Billing)", "Order Total Amount"],
+    # a generic Dutch invoice list without a document type is no Exact export
+    ["Debiteurnummer", "Factuurnummer", "Factuurdatum", "Bedrag excl. btw"],
+    # Logo's customer ledger (CLFLINE: TRANNO, ledger TRCODEs 31-56) is not the invoice table
+    ["TRANNO", "DATE_", "TRCODE", "MODULENR", "CLIENTREF", "AMOUNT", "SIGN"],
+    # a Turkish invoice list with neither the Fatura Tipi caption nor TRCODE
+    ["Tarih", "Fiş No", "Cari Kod", "Tutar"],
 ])
 def test_too_small_a_subset_is_not_a_preset(headers):
     assert detect_preset(headers) is None
+
+
+@pytest.mark.parametrize("headers, preset", [
+    # the REST/CSV WooCommerce export is not the plugin's, nor the other way round
+    (["order_id", "parent_id", "order_date", "status", "order_total", "customer_id",
+      "customer_email", "billing_phone"], "woocommerce"),
+    (["Order ID", "Order Number", "Order Status", "Order Date", "Customer User ID",
+      "Email (Billing)", "Item #", "Order Total Amount"], "woocommerce-export"),
+    # Mikro and Netsis keep their files next to the Logo table preset
+    (["cha_kod", "cha_tarihi", "cha_evrak_tip", "cha_normal_Iade", "cha_meblag",
+      "cha_evrakno_sira"], "mikro"),
+])
+def test_neighbouring_systems_keep_their_files(headers, preset):
+    assert [p.name for p in matching_presets(headers)] == [preset]
+
+
+def test_a_logo_report_with_caption_and_code_stays_a_report():
+    # both Logo presets fit; the report comes first, so the caption text is read (a report's
+    # code column may hold ledger codes, which the table preset would set aside)
+    headers = ["Tarih", "Fiş No", "Cari Kod", "Fatura Tipi", "TRCODE", "Toplam Tutar"]
+    assert [p.name for p in matching_presets(headers)] == ["logo", "logo-db"]
+    assert detect_preset(headers).name == "logo"
 
 
 def test_a_reduced_zendesk_view_stages_through_the_preset(tmp_path):
