@@ -261,9 +261,11 @@ def header_language(headers: list[str]) -> str | None:
     """'tr' or 'nl' when the headers are written in that language, else None."""
     votes = {"tr": 0, "nl": 0}
     for header in headers:
-        for _, language in FOLDED.get(fold_header(header), []):
-            if language in votes:
-                votes[language] += 1
+        languages = {language for _, language in FOLDED.get(fold_header(header), [])}
+        if languages & {"en", "any"}:  # `Order Status` is also Dutch `Orderstatus`: no vote
+            continue
+        for language in languages & set(votes):
+            votes[language] += 1
     best = max(votes, key=votes.__getitem__)
     return best if votes[best] else None
 

@@ -74,6 +74,15 @@ def find_column(frame: pd.DataFrame, *names: str, startswith: str | None = None)
     return None
 
 
+def whole_column(frame: pd.DataFrame, *names: str) -> str | None:
+    """The header whose *whole* folded form is the first of `names` present, for exports whose
+    labels differ only by their notes, where `find_column`'s fallback to a header's core would
+    mistake `Order Total Amount (- Refund)` for `Order Total Amount`, `Bedrag excl. btw` for
+    `Bedrag`."""
+    folded = {fold_header(str(h)): h for h in frame.columns}
+    return next((folded[fold_header(n)] for n in names if fold_header(n) in folded), None)
+
+
 def require_column(frame: pd.DataFrame, *names: str, preset: str, why: str = "") -> str:
     """`find_column` for a column the preset cannot do without. Its signature guarantees the
     column when the preset was detected, not when `sources.yaml` names the preset."""

@@ -55,8 +55,8 @@ from pipelines.ingest.presets.base import (
     find_column,
     pick_columns,
     require_column,
+    whole_column,
 )
-from pipelines.ingest.presets.columns import whole_column
 from pipelines.ingest.staging import PRESET_REASON
 
 

@@ -51,8 +51,7 @@ import pandas as pd
 
 from pipelines.ingest.cells import cell_text, map_unique, parse_numbers
 from pipelines.ingest.headers import fold_header
-from pipelines.ingest.presets.base import PresetResult, find_column, require_column
-from pipelines.ingest.presets.columns import whole_column
+from pipelines.ingest.presets.base import PresetResult, find_column, require_column, whole_column
 from pipelines.ingest.staging import PRESET_REASON, PURCHASE_STATUS_VOCABULARY, SOURCE_LINE
 
 
