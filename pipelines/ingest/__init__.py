@@ -13,8 +13,8 @@
 - `keys`: customer keys (ids in an id space, e-mails, phones) normalised for matching;
 - `identity`: linking every row's keys into one canonical customer id across files;
 - `presets/`: one module per family of systems (shops, marketplaces, payments, helpdesks,
-  ERPs, Logo, CRMs, newsletters) and the registry that recognises them. A new helpdesk preset goes in `presets/helpdesks.py` and
-  one line of `presets/registry.py`.
+  ERPs, Logo, CRMs, newsletters) and the registry that recognises them. A new helpdesk
+  preset goes in `presets/helpdesks.py` and one line of `presets/registry.py`.
 
 May import `features.contracts` (the staged contracts) and `pipelines.store`.
 """

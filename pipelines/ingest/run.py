@@ -30,7 +30,12 @@ from pipelines.ingest.headers import (
 )
 from pipelines.ingest.identity import SourceKeys, resolve_identities
 from pipelines.ingest.keys import SHARED_SPACE, mappable_columns, missing_required
-from pipelines.ingest.presets.registry import PRESET_NAMES, detect_preset, is_preset_header
+from pipelines.ingest.presets.registry import (
+    PRESET_NAMES,
+    detect_preset,
+    is_preset_header,
+    preset_system,
+)
 from pipelines.ingest.readers import RawTable, read_cells
 from pipelines.ingest.sources_file import (
     MappingFileError,
@@ -48,6 +53,7 @@ from pipelines.ingest.staging import (
     StagedKind,
     StagingError,
     deduplicate,
+    keep_systems_apart,
     stage_rows,
     validate_staged,
 )
@@ -376,6 +382,12 @@ def _ingest(settings: Settings, now: dt.datetime | None, *, skip_bad_files: bool
     if problems:
         raise IngestError(problems)
     warnings = _unmatched_id_warnings(per_kind)
+    for kind, staged_files in per_kind.items():
+        systems = [preset_system(f.reading.preset) for f in staged_files]
+        frames, warning = keep_systems_apart(kind, [f.staged for f in staged_files], systems)
+        for staged_file, frame in zip(staged_files, frames, strict=True):
+            staged_file.staged = frame
+        warnings += [warning] if warning else []
     key_map = _link_customers(per_kind, report)
     results = [combine_kind(kind, per_kind[kind]) for kind in STAGED_KINDS if per_kind[kind]]
     for staged_kind in results:

@@ -339,6 +339,38 @@ def _fill_interaction_ids(frame: pd.DataFrame) -> pd.Series:
     return existing.where(existing.notna(), hashed)
 
 
+def keep_systems_apart(kind: str, frames: list[pd.DataFrame], systems: list[str]
+                       ) -> tuple[list[pd.DataFrame], str | None]:
+    """Record ids (order numbers, ticket ids) that two systems both use, made distinct.
+
+    Re-exports of one system share ids and must collapse to the latest copy; two systems
+    (Trendyol and Hepsiburada order numbers, Zendesk and Freshdesk ticket ids) count from 1
+    on their own, so an id both use is two records. Such ids get the system's name as a
+    prefix (`freshdesk:101`) wherever a preset names the system; files read without a preset
+    keep the bare id. Returns the frames and a warning naming an example, or None.
+    """
+    key = SOURCE_KEYS[kind]
+    if kind == "customers" or len(set(systems)) < 2:  # customers: ids are canonical already
+        return frames, None
+    pairs = pd.concat([pd.DataFrame({"key": f[key].to_numpy(), "system": system})
+                       for f, system in zip(frames, systems, strict=True)]).drop_duplicates()
+    per_key = pairs.groupby("key")["system"].nunique()
+    shared = per_key.index[per_key > 1]
+    if shared.empty:
+        return frames, None
+    out = []
+    for frame, system in zip(frames, systems, strict=True):
+        hit = frame[key].isin(shared)
+        if system and hit.any():
+            frame = frame.assign(**{key: frame[key].where(~hit, system + ":" + frame[key])})
+        out.append(frame)
+    example = shared[0]
+    named = sorted(pairs.loc[pairs["key"] == example, "system"].replace("", "a file without "
+                                                                             "a preset"))
+    return out, (f"{kind}: {len(shared)} {key}s are used by more than one system (e.g. "
+                 f"{example!r} in {' and '.join(named)}); kept apart as <system>:<id>")
+
+
 def deduplicate(kind: str, staged: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Keep the latest copy of each source key: the latest `_updated_at` where the source
     has one, else the later file and line (rows arrive in file-name and line order).

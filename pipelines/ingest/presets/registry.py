@@ -116,6 +116,12 @@ PRESETS: tuple[Preset, ...] = (
 PRESET_NAMES = tuple(p.name for p in PRESETS)
 
 
+def preset_system(name: str | None) -> str:
+    """The system a preset reads (`woocommerce-export` -> woocommerce, `hubspot-contacts` ->
+    hubspot), whose record ids are one sequence; "" for a file read without a preset."""
+    return name.split("-")[0] if name else ""
+
+
 def folded_headers(headers: list[str]) -> set[str]:
     """Each header folded whole and without its units/notes (`Total (EUR)` -> total)."""
     return {fold_header(h) for h in headers} | {fold_header(split_header(h)[0]) for h in headers}

@@ -142,6 +142,28 @@ def test_freshdesk_uses_close_time_and_maps_survey_words(corpus):
     assert frame["customer_id"].tolist() == ["C-7", "C-8"]
 
 
+def test_freshdesk_contact_fields_give_keys_and_company_fields_are_never_read(corpus):
+    result = staged(corpus, "complaints/freshdesk_contacts.csv",
+                    SourceRule(timezone="Europe/Amsterdam"))
+    assert result.reading.preset == "freshdesk"
+    frame = result.staged.set_index("complaint_id")
+    # the business's number where the contact has one; else Freshdesk's own contact id,
+    # kept as the further key `_id:freshdesk` that identity linking names the customer by
+    assert frame["customer_id"].tolist() == ["00017", None, None]
+    assert result.reading.id_space == ""
+    assert frame["_id:freshdesk"].tolist() == ["43000012", "43000013", "43000014"]
+    assert frame["email"].tolist() == ["jan@bakker.nl", None, "kees@smit.nl"]
+    # the mobile wins over the work phone; national numbers read in the file's zone (NL)
+    assert frame["phone"].tolist() == ["+31612345678", "+905321234567", None]
+    assert frame.loc["101", "resolved_at"] == utc("2024-05-03 07:00")
+    assert pd.isna(frame.loc["103", "resolved_at"])  # closed, never resolved: no close time
+    assert frame["category"].tolist() == ["Delivery", "Billing", "Question"]
+    read = set(result.reading.columns)
+    assert not read & {"Full name", "Tags", "Health score", "Account tier", "Renewal date",
+                       "Company Name", "Time zone", "Status"} - {"Status"}
+    assert result.account.balanced and result.account.staged == 3
+
+
 def test_salesforce_footer_lines_are_set_aside_and_counted(corpus):
     result = staged(corpus, "complaints/salesforce_cases.csv", SourceRule(timezone="UTC"))
     assert result.reading.preset == "salesforce-cases"
@@ -254,10 +276,14 @@ def test_whole_corpus_ingest_accounts_for_every_row_and_is_idempotent(corpus, tm
             accounts["purchases/tr_utf16_tab.txt"].staged) == (4, 4)
     assert accounts["purchases/plain_gzip.csv.gz"].duplicates == 2
     complaints = load_source_tables(settings).complaints.set_index("complaint_id")
-    # ticket 101: newer in zendesk_2; ticket 102: newer in zendesk_1 (by Updated at)
-    assert complaints.loc["101", "status"] == "solved"
-    assert complaints.loc["101", "satisfaction"] == 1.0
-    assert complaints.loc["102", "satisfaction"] == 0.0
+    # ticket 101: newer in zendesk_2; ticket 102: newer in zendesk_1 (by Updated at); the
+    # Freshdesk export numbers its own tickets 101-103 too: both systems' tickets are kept
+    assert complaints.loc["zendesk:101", "status"] == "solved"
+    assert complaints.loc["zendesk:101", "satisfaction"] == 1.0
+    assert complaints.loc["zendesk:102", "satisfaction"] == 0.0
+    assert complaints.loc["freshdesk:101", "status"] == "resolved"
+    assert "103" in complaints.index  # used by one system only: its id as exported
+    assert any("kept apart" in w and "freshdesk and zendesk" in w for w in report.warnings)
     assert (accounts["complaints/zendesk_1.csv"].staged,
             accounts["complaints/zendesk_1.csv"].duplicates) == (1, 1)
     staged_bytes = (settings.staged_dir / "purchases.parquet").read_bytes()

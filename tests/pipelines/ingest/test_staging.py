@@ -104,3 +104,22 @@ def test_deduplicate_keeps_the_latest_copy_and_validation_accepts_it():
     assert kept["amount"].tolist() == [2.0] and dropped[SOURCE_FILE].tolist() == ["old.csv"]
     assert list(validate_staged("purchases", kept).columns) == [
         "customer_id", "order_id", "order_date", "amount", "status", "quantity", "channel"]
+
+
+def test_record_ids_two_systems_both_use_are_kept_apart_and_re_exports_still_collapse():
+    from pipelines.ingest.staging import keep_systems_apart
+
+    trendyol = pd.DataFrame({"order_id": ["1001", "1002"]})
+    hepsiburada = pd.DataFrame({"order_id": ["1001", "2001"]})
+    generic = pd.DataFrame({"order_id": ["1002"]})
+    again = pd.DataFrame({"order_id": ["1001"]})  # a second Trendyol export
+    frames, warning = keep_systems_apart(
+        "purchases", [trendyol, hepsiburada, generic, again],
+        ["trendyol", "hepsiburada", "", "trendyol"])
+    assert [f["order_id"].tolist() for f in frames] == [
+        ["trendyol:1001", "trendyol:1002"], ["hepsiburada:1001", "2001"], ["1002"],
+        ["trendyol:1001"]]
+    assert "2 order_ids are used by more than one system" in warning
+    untouched, none = keep_systems_apart("purchases", [trendyol, again],
+                                         ["trendyol", "trendyol"])
+    assert none is None and untouched[0]["order_id"].tolist() == ["1001", "1002"]

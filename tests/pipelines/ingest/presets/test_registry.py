@@ -16,6 +16,7 @@ from .conftest import NOW, staged
 # the new presets' own files as theirs (a new preset steals no earlier file)
 CORPUS_PRESETS = {
     "complaints/freshdesk.csv": "freshdesk",
+    "complaints/freshdesk_contacts.csv": "freshdesk",
     "complaints/salesforce_cases.csv": "salesforce-cases",
     "complaints/zendesk_1.csv": "zendesk",
     "complaints/zendesk_2.csv": "zendesk",
