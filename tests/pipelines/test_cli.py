@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from pipelines.cli import app
 
 runner = CliRunner()
-COMMANDS = ["generate", "ingest", "features", "train", "score", "demo"]
+COMMANDS = ["generate", "ingest", "features", "train", "score", "demo", "run"]
 
 
 def test_top_level_help_lists_every_command():
@@ -28,6 +28,13 @@ def test_each_command_has_help_with_the_data_dir_option(command):
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0
     assert "--data-dir" in result.output
+
+
+def test_run_help_says_what_the_chain_does_and_when_it_trains():
+    shown = " ".join(runner.invoke(app, ["run", "--help"], terminal_width=200).output.split())
+    for words in ("ingest → train if due → score", "no champion model yet", "--retrain",
+                  "promotion gate", "one run per data dir", "churn-weekly"):
+        assert words in shown
 
 
 @pytest.mark.flow
