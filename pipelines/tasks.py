@@ -77,11 +77,6 @@ def model_input_path(settings: Settings, data_end: dt.date, spec: LabelSpec) -> 
     return settings.model_input_dir / f"{data_end}_{spec.file_tag}.parquet"
 
 
-# Tasks that read or write the data dir or MLflow retry transient IO failures with backoff.
-IO_RETRY = {"retries": IO_RETRIES, "retry_delay_seconds": IO_BACKOFF_SECONDS,
-            "retry_condition_fn": is_transient}
-
-
 @task(name="resolve-cutoff")
 def resolve_cutoff(settings: Settings, requested: dt.date | None) -> dt.date:
     """The date a run treats as "now": `requested`, else the last day the staged data covers
@@ -103,7 +98,8 @@ def generate_sample_exports(
 
 
 @task(name="stage-raw-exports", task_run_name="stage raw exports", tags=["io"],
-      cache_policy=RAW_CONTENT, persist_result=True, **IO_RETRY)
+      cache_policy=RAW_CONTENT, persist_result=True, retries=IO_RETRIES,
+      retry_delay_seconds=IO_BACKOFF_SECONDS, retry_condition_fn=is_transient)
 def stage_raw_exports(
     settings: Settings, skip_bad_files: bool = False, explain: bool = False
 ) -> dict[str, Any]:
@@ -125,7 +121,8 @@ def stage_raw_exports(
 
 
 @task(name="write-feature-table", task_run_name="features {as_of}", tags=["io"],
-      cache_policy=STAGED_CONTENT, persist_result=True, **IO_RETRY)
+      cache_policy=STAGED_CONTENT, persist_result=True, retries=IO_RETRIES,
+      retry_delay_seconds=IO_BACKOFF_SECONDS, retry_condition_fn=is_transient)
 def write_feature_table(settings: Settings, as_of: dt.date) -> str:
     tables = load_source_tables(settings)
     features = build_customer_features(tables, as_of)
@@ -136,7 +133,8 @@ def write_feature_table(settings: Settings, as_of: dt.date) -> str:
 
 
 @task(name="write-model-input", task_run_name="model input {data_end}", tags=["io"],
-      cache_policy=STAGED_CONTENT, persist_result=True, **IO_RETRY)
+      cache_policy=STAGED_CONTENT, persist_result=True, retries=IO_RETRIES,
+      retry_delay_seconds=IO_BACKOFF_SECONDS, retry_condition_fn=is_transient)
 def write_model_input(
     settings: Settings, data_end: dt.date, params: TrainParams
 ) -> dict[str, Any]:
@@ -244,7 +242,8 @@ def tune_hyperparameters(
 
 
 @task(name="decide-retraining", task_run_name="decide retraining", tags=["mlflow"],
-      **IO_RETRY)
+      retries=IO_RETRIES,
+      retry_delay_seconds=IO_BACKOFF_SECONDS, retry_condition_fn=is_transient)
 def decide_retraining(settings: Settings, forced: bool) -> RetrainDecision:
     """Whether the chain retrains before scoring, and why (the registry gate still decides
     whether the new version becomes champion)."""
@@ -256,7 +255,8 @@ def decide_retraining(settings: Settings, forced: bool) -> RetrainDecision:
 
 
 @task(name="score-and-archive", task_run_name="score {as_of}", tags=["io", "mlflow"],
-      **IO_RETRY)
+      retries=IO_RETRIES,
+      retry_delay_seconds=IO_BACKOFF_SECONDS, retry_condition_fn=is_transient)
 def score_and_archive(settings: Settings, as_of: dt.date, params: ScoreParams) -> dict[str, Any]:
     """Score with the champion; archive list, workbook, report and metadata as a new run."""
     configure_mlflow(settings)  # this data dir's store, not whatever the process used last

@@ -13,14 +13,15 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from prefect.cache_policies import INPUTS, TASK_SOURCE, CachePolicy
 from prefect.tasks import Task
 
 CHUNK = 1 << 20
-# Transient IO failures (a network share hiccup, SQLite's "database is locked") retry after 2,
-# 4, then 8 s; a missing file or a refused input fails at once, with its own message.
+# Tasks that read or write the data dir or MLflow retry transient IO failures (a network share
+# hiccup, SQLite's "database is locked") after 2, 4, then 8 s; a missing file or a refused
+# input fails at once, with its own message.
 IO_RETRIES = 3
 IO_BACKOFF_SECONDS = [2.0, 4.0, 8.0]
 NOT_TRANSIENT: tuple[type[BaseException], ...] = (
@@ -76,7 +77,11 @@ RAW_CONTENT = INPUTS + TASK_SOURCE + FilesContent(folders=("raw", "sources.yaml"
 STAGED_CONTENT = INPUTS + TASK_SOURCE + FilesContent(folders=("staged",))
 
 
-def refreshed_if_missing(task: Task, *outputs: Path) -> Task:
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def refreshed_if_missing(task: Task[P, R], *outputs: Path) -> Task[P, R]:
     """`task`, made to ignore its cache when any of the files it writes has gone."""
     if all(path.exists() for path in outputs):
         return task
