@@ -45,8 +45,13 @@ def test_ingest_problem_is_one_clear_line_and_exit_code_1(tmp_path):
     (bad / "export.csv").write_text("klant;datum\n1;2024-01-01\n")
     churn = Path(sys.executable).parent / "churn"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "MLFLOW_"))}
-    done = subprocess.run([str(churn), "ingest", "--data-dir", str(tmp_path / "data")],
-                          capture_output=True, text=True, env=env, timeout=300)
+    try:
+        done = subprocess.run([str(churn), "ingest", "--data-dir", str(tmp_path / "data")],
+                              capture_output=True, text=True, env=env, timeout=300)
+    finally:  # the command leaves the data dir's local Prefect API running for the next one
+        from pipelines.operate.local_api import stop_local_api
+
+        stop_local_api(tmp_path / "data" / ".prefect")
     assert done.returncode == 1
     output = " ".join((done.stdout + done.stderr).split())
     assert "purchases/export.csv: missing required column(s) customer_id, order_id" in output
