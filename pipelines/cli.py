@@ -1,24 +1,36 @@
 """`churn`: the command line. Each command runs the matching Prefect flow.
 
 Prefect and MLflow are imported only inside commands, so `churn --help` is instant and the
-environment defaults below are in place before Prefect reads its settings. Option defaults
-are read from the typed parameter models (declared once there), never repeated here.
+environment defaults (`cli_common.prepare_environment`) are in place before Prefect reads its
+settings. Option defaults are read from the typed parameter models (declared once there),
+never repeated here. `churn run` and `churn server` live in `pipelines.operate.commands`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import atexit
 import os
+import sys
+import threading
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from pydantic import BaseModel
 
 from features.labels import CHURN_DEFINITIONS, LabelSpec
 from models.params import TrainParams, TuningParams
 from models.promotion import PromotionMargin
+from pipelines.cli_common import (
+    VERBOSE,
+    AsOf,
+    DataDir,
+    DataEnd,
+    default,
+    prepare_environment,
+)
+from pipelines.cli_common import run_step as _run
+from pipelines.cli_common import score_params as _score_params
 from pipelines.console import (
     console,
     err,
@@ -31,8 +43,8 @@ from pipelines.console import (
     print_training,
 )
 from pipelines.deliver.params import ScoreParams
+from pipelines.operate import commands as operate_commands
 from pipelines.sample.config import SimulationConfig
-from pipelines.store.settings import data_directory
 
 app = typer.Typer(
     help="Churn-risk pipeline: CRM exports in, a ranked risk list with reasons out.",
@@ -41,41 +53,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-DataDir = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-dir", envvar="CHURN_DATA_DIR", show_default="./data",
-        help="Data directory (raw/, staged/, features/, scored/, mlflow/). Env: CHURN_DATA_DIR.",
-    ),
-]
-AsOf = Annotated[
-    dt.datetime | None,
-    typer.Option(
-        "--as-of", formats=["%Y-%m-%d"],
-        help="Cutoff date YYYY-MM-DD (UTC): features see events up to the end of this day. "
-             "Default: the last event date in the staged data.",
-    ),
-]
-DataEnd = Annotated[
-    dt.datetime | None,
-    typer.Option(
-        "--data-end", "--as-of", formats=["%Y-%m-%d"],
-        help="Last day YYYY-MM-DD (UTC) the labels may look at: snapshots are taken at cutoffs "
-             "whose label windows end by it. Default: the last event date in the staged "
-             "data. (--as-of is an older name for this option.)",
-    ),
-]
-
-
-def default(model: type[BaseModel], field: str) -> Any:
-    """A typed parameter model's default for `field`: declared there, only shown here."""
-    return model.model_fields[field].get_default(call_default_factory=True)
-
-
 SAMPLE = SimulationConfig()
-
-VERBOSE = {"on": False}
-
 
 @app.callback()
 def _options(
@@ -84,44 +62,6 @@ def _options(
     ] = False,
 ) -> None:
     VERBOSE["on"] = verbose
-
-
-def prepare_environment(data_dir: Path | None) -> str:
-    """Embedded-default settings for Prefect, unless the user set them; the data dir to use."""
-    root = data_directory(data_dir)
-    # A cold ephemeral server on 2 cores needs more than Prefect's 20 s default to start.
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_HOME", str(root / ".prefect"))
-    # Prefect creates its home without parents and fails later on a fresh data dir.
-    Path(os.environ["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)
-    # Run logs still reach the Prefect API (and UI) in full; the terminal shows our own
-    # summaries, and Prefect's console output only with --verbose.
-    if not VERBOSE["on"]:
-        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    return str(root)
-
-
-def _run(step: str, call) -> Any:
-    """Run a flow; known failures become one clear message and exit code 1, not a traceback."""
-    from features.labels import CensoredCutoffError
-    from models.train import TemporalSplitError
-    from pipelines.ingest.run import IngestError
-    from pipelines.tracking.registry import NoChampionError
-
-    try:
-        with console.status(f"[bold]{step}[/bold] (Prefect flow running)…"):
-            return call()
-    except IngestError as error:
-        err.print(f"[red]ingest failed[/red]: {len(error.problems)} problem(s)")
-        for problem in error.problems:  # headers such as `Bedrag [€]` are not markup
-            err.print(f"  - {problem}", markup=False, highlight=False)
-        raise typer.Exit(1) from None
-    except (FileNotFoundError, NoChampionError, TemporalSplitError, CensoredCutoffError,
-            ValueError) as error:
-        err.print(f"[red]{step} failed[/red]: {error}")
-        raise typer.Exit(1) from None
 
 
 class Dialect(StrEnum):
@@ -177,7 +117,7 @@ def ingest(
 
     Files under raw/<kind>/ or directly under raw/ (kind from a preset or sources.yaml).
     """
-    root = prepare_environment(data_dir)
+    root = prepare_environment(data_dir, prefect=not write_mapping)
     if write_mapping:
         from pipelines.ingest.suggest import write_suggested_mapping
         from pipelines.store.settings import Settings
@@ -290,7 +230,7 @@ def _registry_settings(data_dir: Path | None):
     from pipelines.store.settings import Settings
     from pipelines.tracking.connect import configure_mlflow
 
-    settings = Settings.from_env(prepare_environment(data_dir))
+    settings = Settings.from_env(prepare_environment(data_dir, prefect=False))
     configure_mlflow(settings)
     return settings
 
@@ -364,31 +304,6 @@ def score(
     print_scoring(result)
 
 
-def _score_params(sort, lang, csv_delimiter, tier_policy, critical_top, lapsed_after_days=None,
-                  step="score"):
-    """Validated scoring parameters, or one clear error line and exit code 1."""
-    from pydantic import ValidationError
-
-    from models.tiers import TierPolicy
-
-    try:
-        if tier_policy is not None and critical_top is not None:
-            raise ValueError("use either --tier-policy or --critical-top, not both")
-        policy = TierPolicy()
-        if tier_policy is not None:
-            policy = TierPolicy.from_json(tier_policy.read_text(encoding="utf-8"))
-        elif critical_top is not None:
-            policy = TierPolicy.capacity_based(critical=critical_top)
-        if lapsed_after_days is not None:
-            policy = policy.with_lapsed_after(lapsed_after_days)
-        return ScoreParams(tier_policy=policy, sort=sort, lang=lang, csv_delimiter=csv_delimiter)
-    except (ValidationError, ValueError, OSError) as error:
-        first = str(error).splitlines()
-        detail = " ".join(line.strip() for line in first[:3])
-        err.print(f"[red]{step} failed[/red]: invalid option: {detail}")
-        raise typer.Exit(1) from None
-
-
 @app.command()
 def demo(
     data_dir: DataDir = None,
@@ -410,8 +325,33 @@ def demo(
     print_grading(result["graded"], result["trained"]["tracking_uri"])
 
 
+app.command("run")(operate_commands.run)
+app.add_typer(operate_commands.server_app, name="server")
+
+
 def main() -> None:
-    app(prog_name="churn")
+    try:
+        app(prog_name="churn")
+    except SystemExit as done:
+        _exit_without_teardown(done.code)
+    _exit_without_teardown(0)
+
+
+def _exit_without_teardown(code: object) -> None:
+    """End the process as the interpreter would, minus its final sweep over every module.
+
+    Tearing down the ~10k modules a flow command imports takes ~1.2 s on 2 cores and writes
+    nothing. What does matter still runs, in the interpreter's order: non-daemon threads are
+    joined (MLflow's upload pool), then the exit handlers (Prefect drains its log and event
+    workers and stops a temporary server; logging flushes its handlers)."""
+    if isinstance(code, str):
+        err.print(code, markup=False)
+    status = code if isinstance(code, int) else (0 if code is None else 1)
+    threading._shutdown()  # type: ignore[attr-defined]
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 if __name__ == "__main__":

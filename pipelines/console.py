@@ -267,3 +267,36 @@ def print_scoring(result: dict[str, Any], out: Console | None = None) -> None:
                         (labels[1], result["report"])):
         out.print(label + " " * (pad - cell_len(label) + 1) + path, soft_wrap=True,
                   markup=False, highlight=False)
+
+
+def chain_lines(result: dict[str, Any]) -> list[str]:
+    """`churn run`: one line per step (what it did, and how long it took)."""
+    seconds = result.get("seconds", {})
+
+    def took(step: str) -> str:
+        return f" ({seconds[step]:.1f} s)" if step in seconds else ""
+
+    ingested = result["ingested"]
+    rows = ", ".join(f"{kind} {n}" for kind, n in ingested.get("staged_rows", {}).items())
+    if ingested.get("cached") or ingested.get("unchanged"):
+        ingest = f"raw files unchanged: staged data reused ({rows})"
+    else:
+        ingest = f"staged {len(ingested.get('files', []))} file(s): {rows}"
+    retrain = result["retrain"]
+    trained = result.get("trained")
+    if trained is None:
+        train = f"not due: {retrain['reason']}"
+    else:
+        role = "champion" if trained["promoted"] else "challenger"
+        train = (f"due ({retrain['reason']}): version {trained['model_version']} is {role}, "
+                 f"{trained['promotion_reason']}")
+    scored = result["scored"]
+    score = (f"{scored['customers_scored']} customers at {scored['as_of']} with version "
+             f"{scored.get('model_version', '?')}: {scored['risk_list_csv']}")
+    return [f"ingest  {ingest}{took('ingest')}", f"train   {train}{took('train')}",
+            f"score   {score}{took('score')}"]
+
+
+def print_chain(result: dict[str, Any]) -> None:
+    for line in chain_lines(result):  # paths stay whole: soft wrap, no markup
+        console.print(line, soft_wrap=True, markup=False, highlight=False)

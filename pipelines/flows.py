@@ -10,6 +10,8 @@ is declared once, in its typed model (`TrainParams`, `TuningParams`, `PromotionM
 from __future__ import annotations
 
 import datetime as dt
+import time
+from collections.abc import Callable
 from typing import Any
 
 from prefect import flow, get_run_logger
@@ -18,13 +20,27 @@ from models.params import TrainParams, TuningParams
 from models.promotion import PromotionMargin
 from pipelines import tasks
 from pipelines.deliver.params import ScoreParams
+from pipelines.operate.caching import refreshed_if_missing
+from pipelines.operate.lock import one_run_at_a_time
 from pipelines.sample.config import SimulationConfig
 from pipelines.store.settings import Settings
+from pipelines.store.staged import staged_path
 
 SAMPLE = SimulationConfig()
 
 
-@flow(name="churn-generate", log_prints=True)
+def _run_name(step: str, parameter: str | None = None) -> Callable[[], str]:
+    """Flow-run names for the UI: `score 2026-11-30` (the date a run is about), else the day
+    it ran (`ingest 2026-12-01`)."""
+    def name() -> str:
+        from prefect.runtime import flow_run
+
+        value = flow_run.parameters.get(parameter) if parameter else None
+        return f"{step} {value or dt.datetime.now(dt.UTC).date()}"
+    return name
+
+
+@flow(name="churn-generate", flow_run_name=_run_name("generate"), log_prints=True)
 def generate_flow(
     data_dir: str | None = None, customers: int = SAMPLE.customers, seed: int = SAMPLE.seed,
     end: dt.date | None = None, dialect: str = "canonical",
@@ -34,24 +50,33 @@ def generate_flow(
     return tasks.generate_sample_exports(settings, customers, seed, end, dialect)
 
 
-@flow(name="churn-ingest", log_prints=True)
+@flow(name="churn-ingest", flow_run_name=_run_name("ingest"), log_prints=True)
 def ingest_flow(
     data_dir: str | None = None, skip_bad_files: bool = False, explain: bool = False
 ) -> dict[str, Any]:
-    """Stage every raw export as typed parquet; quarantine what cannot be used."""
+    """Stage every raw export as typed parquet; quarantine what cannot be used. Unchanged raw
+    files on the same day reuse the last staging (`cached` in the report)."""
     settings = Settings.from_env(data_dir)
-    return tasks.stage_raw_exports(settings, skip_bad_files, explain)
+    stage = refreshed_if_missing(tasks.stage_raw_exports, staged_path(settings, "purchases"),
+                                 settings.reports_dir / "ingest_report.json")
+    state = stage(settings, skip_bad_files, explain, return_state=True)
+    report = state.result()  # raises what the task raised
+    if state.name == "Cached":
+        report = {**report, "unchanged": True, "cached": True}
+    return report
 
 
-@flow(name="churn-features", log_prints=True)
+@flow(name="churn-features", flow_run_name=_run_name("features", "as_of"), log_prints=True)
 def features_flow(data_dir: str | None = None, as_of: dt.date | None = None) -> str:
     """Write the feature table of every eligible customer at `as_of` (default: data end)."""
     settings = Settings.from_env(data_dir)
     as_of = tasks.resolve_cutoff(settings, as_of)
-    return tasks.write_feature_table(settings, as_of)
+    write = refreshed_if_missing(tasks.write_feature_table,
+                                 tasks.feature_table_path(settings, as_of))
+    return write(settings, as_of)
 
 
-@flow(name="churn-train", log_prints=True)
+@flow(name="churn-train", flow_run_name=_run_name("train", "data_end"), log_prints=True)
 def train_flow(
     data_dir: str | None = None,
     data_end: dt.date | None = None,
@@ -67,14 +92,16 @@ def train_flow(
     params, margin, tuning = params or TrainParams(), margin or PromotionMargin(), \
         tuning or TuningParams()
     data_end = tasks.resolve_cutoff(settings, data_end)
-    model_input = tasks.write_model_input(settings, data_end, params)
+    write = refreshed_if_missing(
+        tasks.write_model_input, tasks.model_input_path(settings, data_end, params.label))
+    model_input = write(settings, data_end, params)
     tuning_run_id = ""
     if tuning.trials > 0:
         params, tuning_run_id = tasks.tune_hyperparameters(settings, model_input, params, tuning)
     return tasks.fit_and_register(settings, model_input, params, margin, tuning_run_id)
 
 
-@flow(name="churn-score", log_prints=True)
+@flow(name="churn-score", flow_run_name=_run_name("score", "as_of"), log_prints=True)
 def score_flow(
     data_dir: str | None = None,
     as_of: dt.date | None = None,
@@ -88,7 +115,7 @@ def score_flow(
     return scored
 
 
-@flow(name="churn-demo", log_prints=True)
+@flow(name="churn-demo", flow_run_name=_run_name("demo"), log_prints=True)
 def demo_flow(
     data_dir: str | None = None,
     customers: int = SAMPLE.customers,
@@ -108,3 +135,40 @@ def demo_flow(
     logger.info("demo finished: %s", scored["risk_list_csv"])
     return {"generated": generated, "ingested": ingested, "trained": trained,
             "scored": scored, "graded": graded}
+
+
+@flow(name="churn-weekly", flow_run_name=_run_name("weekly"), log_prints=True)
+def weekly_flow(
+    data_dir: str | None = None,
+    retrain: bool = False,
+    skip_bad_files: bool = False,
+    params: TrainParams | None = None,
+    margin: PromotionMargin | None = None,
+    score_params: ScoreParams | None = None,
+) -> dict[str, Any]:
+    """Ingest, retrain if due (`models.retrain`), score: one run per data dir at a time.
+
+    Ingest, training and scoring are subflows of this run; the as-of date is resolved once,
+    after ingest, so training and scoring see the same data end."""
+    logger = get_run_logger()
+    settings = Settings.from_env(data_dir)
+    root = str(settings.data_dir)
+    seconds: dict[str, float] = {}
+    with one_run_at_a_time(settings.data_dir):
+        start = time.perf_counter()
+        ingested = ingest_flow(root, skip_bad_files)
+        seconds["ingest"] = time.perf_counter() - start
+        as_of = tasks.resolve_cutoff(settings, None)
+        decision = tasks.decide_retraining(settings, retrain)
+        logger.info("train: %s (%s)", "due" if decision.retrain else "not due", decision.reason)
+        trained = None
+        if decision.retrain:
+            start = time.perf_counter()
+            trained = train_flow(root, as_of, params, margin)
+            seconds["train"] = time.perf_counter() - start
+        start = time.perf_counter()
+        scored = score_flow(root, as_of, score_params)
+        seconds["score"] = time.perf_counter() - start
+    return {"as_of": str(as_of), "ingested": ingested, "trained": trained, "scored": scored,
+            "retrain": {"due": decision.retrain, "reason": decision.reason},
+            "seconds": seconds}

@@ -19,6 +19,7 @@ from prefect.exceptions import MissingContextError
 from features.build import build_customer_features
 from features.catalog import feature_names, feature_table_schema
 from features.guards import require_enough_examples, snapshot_warnings
+from features.labels import LabelSpec
 from features.snapshots import (
     SNAPSHOT_METADATA_KEY,
     SnapshotSettings,
@@ -31,18 +32,26 @@ from models.card import model_card
 from models.evaluate import classification_metrics
 from models.params import TrainParams, TuningParams
 from models.promotion import PromotionMargin
+from models.retrain import ModelState, RetrainDecision, retrain_decision
 from models.train import fit_with_validation
 from models.tuning import tune
 from pipelines.deliver.i18n import summary_label
 from pipelines.deliver.params import ScoreParams
 from pipelines.deliver.scoring_run import run_scoring
 from pipelines.ingest.run import ingest_raw_exports
+from pipelines.operate.caching import (
+    IO_BACKOFF_SECONDS,
+    IO_RETRIES,
+    RAW_CONTENT,
+    STAGED_CONTENT,
+    is_transient,
+)
 from pipelines.sample import generate as sample_data
 from pipelines.store.atomic import write_json_atomic, write_parquet_atomic
 from pipelines.store.settings import Settings
 from pipelines.store.staged import load_source_tables, staged_data_end
 from pipelines.tracking.connect import configure_mlflow
-from pipelines.tracking.registry import gate_new_version, load_champion
+from pipelines.tracking.registry import champion_version, gate_new_version, load_champion
 from pipelines.tracking.runs import (
     log_metrics_to_run,
     log_text_to_run,
@@ -57,6 +66,15 @@ def _logger() -> logging.Logger | logging.LoggerAdapter:
         return get_run_logger()
     except MissingContextError:
         return logging.getLogger("churn")
+
+
+def feature_table_path(settings: Settings, as_of: dt.date) -> Path:
+    return settings.features_dir / f"{as_of}.parquet"
+
+
+def model_input_path(settings: Settings, data_end: dt.date, spec: LabelSpec) -> Path:
+    # Snapshots of different label settings must not overwrite each other.
+    return settings.model_input_dir / f"{data_end}_{spec.file_tag}.parquet"
 
 
 @task(name="resolve-cutoff")
@@ -79,7 +97,9 @@ def generate_sample_exports(
     return {kind: str(path) for kind, path in written.items()}
 
 
-@task(name="stage-raw-exports")
+@task(name="stage-raw-exports", task_run_name="stage raw exports", tags=["io"],
+      cache_policy=RAW_CONTENT, persist_result=True, retries=IO_RETRIES,
+      retry_delay_seconds=IO_BACKOFF_SECONDS, retry_condition_fn=is_transient)
 def stage_raw_exports(
     settings: Settings, skip_bad_files: bool = False, explain: bool = False
 ) -> dict[str, Any]:
@@ -100,17 +120,21 @@ def stage_raw_exports(
     return report.to_dict()
 
 
-@task(name="write-feature-table")
+@task(name="write-feature-table", task_run_name="features {as_of}", tags=["io"],
+      cache_policy=STAGED_CONTENT, persist_result=True, retries=IO_RETRIES,
+      retry_delay_seconds=IO_BACKOFF_SECONDS, retry_condition_fn=is_transient)
 def write_feature_table(settings: Settings, as_of: dt.date) -> str:
     tables = load_source_tables(settings)
     features = build_customer_features(tables, as_of)
     feature_table_schema(feature_names(tables.available)).validate(features)
-    path = write_parquet_atomic(features, settings.features_dir / f"{as_of}.parquet")
+    path = write_parquet_atomic(features, feature_table_path(settings, as_of))
     _logger().info("features for %d customers at %s -> %s", len(features), as_of, path)
     return str(path)
 
 
-@task(name="write-model-input")
+@task(name="write-model-input", task_run_name="model input {data_end}", tags=["io"],
+      cache_policy=STAGED_CONTENT, persist_result=True, retries=IO_RETRIES,
+      retry_delay_seconds=IO_BACKOFF_SECONDS, retry_condition_fn=is_transient)
 def write_model_input(
     settings: Settings, data_end: dt.date, params: TrainParams
 ) -> dict[str, Any]:
@@ -140,8 +164,7 @@ def write_model_input(
         label=spec, cutoffs=[str(c) for c in cutoffs], data_start=str(first_purchase),
         data_end=str(data_end), sources=list(tables.available),
     ))
-    # Snapshots of different label settings must not overwrite each other.
-    path = settings.model_input_dir / f"{data_end}_{spec.file_tag}.parquet"
+    path = model_input_path(settings, data_end, spec)
     frame.attrs[SNAPSHOT_METADATA_KEY] = manifest
     write_parquet_atomic(frame, path)
     write_json_atomic(manifest, path.with_suffix(".json"))
@@ -156,7 +179,7 @@ def write_model_input(
     }
 
 
-@task(name="fit-and-register")
+@task(name="fit-and-register", task_run_name="fit and register", tags=["mlflow"])
 def fit_and_register(
     settings: Settings, model_input: dict[str, Any], params: TrainParams,
     margin: PromotionMargin, tuning_run_id: str = "",
@@ -218,7 +241,22 @@ def tune_hyperparameters(
     return best, run_id
 
 
-@task(name="score-and-archive")
+@task(name="decide-retraining", task_run_name="decide retraining", tags=["mlflow"],
+      retries=IO_RETRIES,
+      retry_delay_seconds=IO_BACKOFF_SECONDS, retry_condition_fn=is_transient)
+def decide_retraining(settings: Settings, forced: bool) -> RetrainDecision:
+    """Whether the chain retrains before scoring, and why (the registry gate still decides
+    whether the new version becomes champion)."""
+    configure_mlflow(settings)
+    decision = retrain_decision(ModelState(champion_version=champion_version(settings),
+                                           forced=forced))
+    _logger().info("%s: %s", "retrain" if decision.retrain else "no retrain", decision.reason)
+    return decision
+
+
+@task(name="score-and-archive", task_run_name="score {as_of}", tags=["io", "mlflow"],
+      retries=IO_RETRIES,
+      retry_delay_seconds=IO_BACKOFF_SECONDS, retry_condition_fn=is_transient)
 def score_and_archive(settings: Settings, as_of: dt.date, params: ScoreParams) -> dict[str, Any]:
     """Score with the champion; archive list, workbook, report and metadata as a new run."""
     configure_mlflow(settings)  # this data dir's store, not whatever the process used last

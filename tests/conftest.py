@@ -20,9 +20,13 @@ def prefect_api(tmp_path_factory):
     """A throwaway Prefect API (started once: ~20 s on 2 cores) for the flow tests."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    from prefect.settings import PREFECT_LOCAL_STORAGE_PATH, temporary_settings
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=120):
+    # Cached task results (pipelines.operate.caching) stay in this session's temp folder.
+    storage = tmp_path_factory.mktemp("prefect-results")
+    with temporary_settings(updates={PREFECT_LOCAL_STORAGE_PATH: storage}), \
+            prefect_test_harness(server_startup_timeout=120):
         yield
 
 

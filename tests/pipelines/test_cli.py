@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from pipelines.cli import app
 
 runner = CliRunner()
-COMMANDS = ["generate", "ingest", "features", "train", "score", "demo"]
+COMMANDS = ["generate", "ingest", "features", "train", "score", "demo", "run"]
 
 
 def test_top_level_help_lists_every_command():
@@ -30,6 +30,13 @@ def test_each_command_has_help_with_the_data_dir_option(command):
     assert "--data-dir" in result.output
 
 
+def test_run_help_says_what_the_chain_does_and_when_it_trains():
+    shown = " ".join(runner.invoke(app, ["run", "--help"], terminal_width=200).output.split())
+    for words in ("ingest → train if due → score", "no champion model yet", "--retrain",
+                  "promotion gate", "one run per data dir", "churn-weekly"):
+        assert words in shown
+
+
 @pytest.mark.flow
 def test_ingest_problem_is_one_clear_line_and_exit_code_1(tmp_path):
     """As a user runs it: a real `churn` process with its own embedded Prefect."""
@@ -38,8 +45,13 @@ def test_ingest_problem_is_one_clear_line_and_exit_code_1(tmp_path):
     (bad / "export.csv").write_text("klant;datum\n1;2024-01-01\n")
     churn = Path(sys.executable).parent / "churn"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "MLFLOW_"))}
-    done = subprocess.run([str(churn), "ingest", "--data-dir", str(tmp_path / "data")],
-                          capture_output=True, text=True, env=env, timeout=300)
+    try:
+        done = subprocess.run([str(churn), "ingest", "--data-dir", str(tmp_path / "data")],
+                              capture_output=True, text=True, env=env, timeout=300)
+    finally:  # the command leaves the data dir's local Prefect API running for the next one
+        from pipelines.operate.local_api import stop_local_api
+
+        stop_local_api(tmp_path / "data" / ".prefect")
     assert done.returncode == 1
     output = " ".join((done.stdout + done.stderr).split())
     assert "purchases/export.csv: missing required column(s) customer_id, order_id" in output

@@ -1,0 +1,96 @@
+"""`churn run` (the weekly chain in one process) and `churn server` (its local Prefect API)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pipelines.cli_common import (
+    API,
+    DataDir,
+    default,
+    prepare_environment,
+    run_step,
+    score_params,
+)
+from pipelines.console import console, print_chain
+from pipelines.deliver.params import ScoreParams
+
+
+def run(
+    data_dir: DataDir = None,
+    retrain: Annotated[bool, typer.Option(
+        "--retrain", help="Train a new version even when no rule asks for it (the promotion "
+                          "gate still decides whether it becomes champion).")] = False,
+    skip_bad_files: Annotated[bool, typer.Option(
+        "--skip-bad-files", help="Stage the readable files and list the unreadable ones "
+                                 "instead of failing the whole run.")] = False,
+    lang: Annotated[str, typer.Option(
+        help="Language of the risk list and report: en, tr or nl.")
+    ] = default(ScoreParams, "lang"),
+    sort: Annotated[str, typer.Option(
+        help="Rank by 'tier', 'value' or 'probability' (see `churn score --help`).")
+    ] = default(ScoreParams, "sort"),
+) -> None:
+    """The weekly chain in one process: ingest → train if due → score, one line per step.
+
+    Training is due when there is no champion model yet, or with --retrain (reason printed).
+
+    Unchanged raw files and staged tables reuse the last staging and snapshots (cached).
+
+    One Prefect flow run, churn-weekly, with the steps as subflows; one run per data dir.
+
+    Other options (label window, tier policy) take their defaults: see train and score.
+    """
+    params = score_params(sort, lang, None, None, None, step="run")
+    root = prepare_environment(data_dir)
+    from pipelines.flows import weekly_flow
+
+    result = run_step("run", lambda: weekly_flow(root, retrain, skip_bad_files,
+                                                 score_params=params))
+    print_chain(result)
+
+
+server_app = typer.Typer(
+    help="The data dir's local Prefect API, which `churn` commands start once and reuse.",
+    no_args_is_help=True,
+)
+
+
+def _prefect_home(data_dir: Path | None) -> Path:
+    prepare_environment(data_dir, prefect=False)
+    return Path(os.environ["PREFECT_HOME"]).expanduser()
+
+
+@server_app.command()
+def status(data_dir: DataDir = None) -> None:
+    """Print the URL of the data dir's local Prefect API (and its UI) if it is running."""
+    from pipelines.operate.local_api import configured_api_url, recorded_api_url
+
+    home = _prefect_home(data_dir)
+    configured = configured_api_url(home)
+    if configured:
+        console.print(f"configured Prefect API (used by every command): {configured}",
+                      soft_wrap=True)
+        return
+    url = recorded_api_url(home)
+    if url is None:
+        console.print("no local Prefect API running; the next command starts one")
+        return
+    console.print(f"local Prefect API: {url} (UI: {url.removesuffix('/api')})", soft_wrap=True)
+
+
+@server_app.command()
+def stop(data_dir: DataDir = None) -> None:
+    """Stop the data dir's local Prefect API (the next command starts it again)."""
+    from pipelines.operate.local_api import stop_local_api
+
+    pid = stop_local_api(_prefect_home(data_dir))
+    console.print("no local Prefect API was running" if pid is None
+                  else f"stopped the local Prefect API (pid {pid})")
+
+
+__all__ = ["API", "run", "server_app"]
