@@ -3,8 +3,10 @@
 Without an API URL, every Prefect process starts its own temporary server (migrations
 included) and stops it at exit: about 5 s of every command on 2 cores, for a server that is
 gone before anyone can open its UI. Instead, the first command starts `prefect server start`
-in the background on a free local port and records its URL and PID in
-`<prefect-home>/churn-api.json`; later commands find it alive and just connect (~0.02 s).
+in the background on a free local port (under `api_supervisor`, which stops it once no
+command has used it for `CHURN_PREFECT_IDLE_MINUTES`, default 15) and records its URL and
+PID in `<prefect-home>/churn-api.json`; later commands find it alive and just connect
+(~0.02 s).
 
 Who wins, in order: an API URL the user configured (environment, the active profile, or a
 `prefect.toml`) is used as it is; `CHURN_PREFECT_SERVER=ephemeral` keeps Prefect's temporary
@@ -29,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from filelock import FileLock
+
+from pipelines.operate.api_supervisor import register_client
 
 RECORD = "churn-api.json"
 START_LOCK = "churn-api.lock"
@@ -102,6 +106,7 @@ def use_local_api(prefect_home: Path) -> ApiChoice:
                 url, source = _start_server(prefect_home), "started"
     if url is None:
         return ApiChoice(None, "ephemeral")
+    register_client(prefect_home)  # the server stays while this process lives
     os.environ["PREFECT_API_URL"] = url
     return ApiChoice(url, source)
 
@@ -124,9 +129,9 @@ def _start_server(prefect_home: Path) -> str | None:
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     env.pop("PREFECT_API_URL", None)
     with (prefect_home / SERVER_LOG).open("ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-             "--port", str(port)],
+        process = subprocess.Popen(  # the supervisor stops the server once it is idle
+            [sys.executable, "-m", "pipelines.operate.api_supervisor", str(prefect_home),
+             str(port)],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
             start_new_session=True,  # Ctrl-C on this command must not stop the shared server
         )

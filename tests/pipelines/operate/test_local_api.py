@@ -50,3 +50,31 @@ def test_with_prefect_already_imported_the_settings_are_left_alone(tmp_path, mon
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     choice = local_api.use_local_api(tmp_path)
     assert choice.source == "in-process" and "PREFECT_API_URL" not in os.environ
+
+
+def test_the_supervisor_keeps_the_server_while_a_client_lives_then_stops_it(tmp_path):
+    """A reused server never outlives its last command by more than the idle limit."""
+    import time
+
+    from pipelines.operate.api_supervisor import live_clients, register_client
+
+    client = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3)"])
+    register_client(tmp_path, client.pid)
+    (tmp_path / "churn-api.clients" / "not-a-pid").touch()
+    stand_in = [sys.executable, "-c", "import time; time.sleep(120)"]  # for the real server
+    supervisor = subprocess.Popen([
+        sys.executable, "-c",
+        "import sys; from pathlib import Path; from pipelines.operate.api_supervisor import "
+        f"supervise; sys.exit(supervise(Path({str(tmp_path)!r}), 0, {stand_in!r}, "
+        "poll=0.1, limit=0.5))"])
+    try:
+        time.sleep(1.5)
+        assert supervisor.poll() is None and live_clients(tmp_path) == 1
+        client.wait()
+        assert supervisor.wait(timeout=30) == 0  # stopped once idle past the limit
+        assert live_clients(tmp_path) == 0
+        assert not (tmp_path / "churn-api.clients" / str(client.pid)).exists()
+    finally:
+        for process in (client, supervisor):
+            if process.poll() is None:
+                process.kill()
