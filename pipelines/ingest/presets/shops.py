@@ -100,7 +100,9 @@ def shopify_orders(frame: pd.DataFrame, lines: list[int], locale: str) -> Preset
         test |= cell_text(orders[tags]).fillna("").str.lower().str.contains(r"\btest\b")
     # numpy's stubs take no None among np.where's choices; at runtime it is an object cell
     out[PRESET_REASON] = np.where(test, "test order", None)  # type: ignore[call-overload]
-    phone = find_column(frame, "Phone", "Billing Phone")
+    filled = [c for c in (find_column(frame, "Phone"), find_column(frame, "Billing Phone"))
+              if c and cell_text(orders[c]).notna().any()]  # `Phone` is often left empty
+    phone = filled[0] if filled else None
     if phone:
         out["phone"] = orders[phone]
     mapping = {name: "order_id", email_col: "email", created_col: "order_date",
