@@ -59,6 +59,7 @@ from pipelines.ingest.staging import (
 )
 from pipelines.ingest.suggest import MissingColumnsError, missing_columns_help
 from pipelines.store.atomic import write_json_atomic, write_text_atomic
+from pipelines.store.safe_text import escape_formula
 from pipelines.store.settings import Settings
 from pipelines.store.staged import STAGED_KINDS, publish_staged, staged_path
 
@@ -472,6 +473,8 @@ def _write_outputs(settings: Settings, results: list[StagedKind], report: Ingest
         if len(result.quarantined):
             first = [SOURCE_FILE, SOURCE_LINE, "reason"]
             rows = result.quarantined[first + [c for c in result.quarantined if c not in first]]
+            # cells exactly as the export had them: a spreadsheet must not run them
+            rows = rows.astype(object).map(escape_formula)
             write_text_atomic(rows.to_csv(index=False), quarantine)
         else:
             quarantine.unlink(missing_ok=True)
