@@ -235,3 +235,14 @@ def test_quarantined_cells_that_a_spreadsheet_would_run_are_made_inert(settings)
                                                   "'+cmd|' /C calc'!A0"]
     assert quarantine["amount"].tolist()[1] == "'@SUM(1)"
     assert "\n=" not in text and ",=" not in text and ",+" not in text
+
+
+def test_a_new_ingest_release_restages_unchanged_raw_files(settings, monkeypatch):
+    from pipelines.ingest import run
+
+    write(settings, "purchases", "o.csv", "customer_id,order_id,order_date,amount\nC1,A1,"
+                                          "2024-01-05,10\n")
+    assert not ingest_raw_exports(settings, now=NOW).unchanged
+    assert ingest_raw_exports(settings, now=NOW).unchanged
+    monkeypatch.setattr(run, "ingest_code_digest", lambda: "another release")
+    assert not ingest_raw_exports(settings, now=NOW).unchanged
