@@ -20,16 +20,15 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from features.build import to_naive_utc
 from features.sources import SourceTables
 from models.analytics.policy import AnalyticsPolicy, point_in_time
 from models.analytics.rates import completed_orders
 from models.btyd import (
     DAYS_PER_UNIT,
-    fit_bgnbd,
-    fit_gamma_gamma,
     expected_purchases,
     expected_spend_per_purchase,
+    fit_bgnbd,
+    fit_gamma_gamma,
     probability_alive,
 )
 from models.segments import expected_revenue_12m
