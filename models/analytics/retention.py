@@ -72,7 +72,8 @@ def customer_dimensions(orders: pd.DataFrame, ids: pd.Series, cutoff: dt.date,
 
 
 def retention_rates(tables: SourceTables, as_of: dt.date,
-                    policy: AnalyticsPolicy | None = None) -> pd.DataFrame:
+                    policy: AnalyticsPolicy | None = None,
+                    dimensions: tuple[str, ...] = DIMENSIONS) -> pd.DataFrame:
     """RATE_COLUMNS: one row per labelled period x dimension x group, oldest period first.
 
     `customers` is the base behind the rate, `ci_low`/`ci_high` the Wilson interval of the
@@ -96,9 +97,12 @@ def retention_rates(tables: SourceTables, as_of: dt.date,
             continue
         labels = churn_labels(base, known.purchases, cutoff, spec, data_end=as_of,
                               customers=master)
-        dims = customer_dimensions(orders, base, cutoff, policy, master)
+        if dimensions == ("all",):  # the whole base only: no per-customer groups needed
+            dims = pd.DataFrame({"customer_id": base.to_numpy(), "all": "all"})
+        else:
+            dims = customer_dimensions(orders, base, cutoff, policy, master)
         dims = dims.merge(labels, on="customer_id", validate="one_to_one")
-        for dimension in DIMENSIONS:
+        for dimension in dimensions:
             grouped = dims.groupby(dimension)["churned"].agg(["size", "sum"])
             frames.append(pd.DataFrame({
                 "period": period_label(cutoff, policy.period), "cutoff": cutoff,

@@ -110,6 +110,49 @@ def _replace_folder(temp: Path, final: Path) -> None:
         shutil.rmtree(aside, ignore_errors=True)
 
 
+def report_headline(settings: Settings, tables: SourceTables, as_of: dt.date,
+                    risk: pd.DataFrame, tiers: list[str], top_tiers: list[str],
+                    label: LabelSpec) -> dict[str, Any]:
+    """The analytics figures the scoring report shows, computed for its own risk list: the
+    retention trend of the whole base, the top customers' revenue share and how much of it
+    sits in the top tiers, the complaint KPIs over the last periods."""
+    from models.analytics.retention import retention_rates
+    from models.analytics.service import ALL_PERIODS, complaint_kpis
+    from models.analytics.value import (
+        revenue_last_year,
+        top_revenue_by_tier,
+        top_share_of_revenue,
+    )
+
+    policy = AnalyticsPolicy(label=label)
+    rates = retention_rates(tables, as_of, policy, dimensions=("all",))
+    revenue = revenue_last_year(tables, as_of)
+    by_tier = top_revenue_by_tier(revenue, risk, policy.top_share, tiers)
+    kpis = complaint_kpis(tables, as_of, policy)
+    overall = kpis[(kpis["period"] == ALL_PERIODS) & (kpis["dimension"] == "all")]
+    row = overall.iloc[0] if len(overall) else None
+    return {
+        "as_of": str(as_of), "period": policy.period,
+        "retention": [{"period": r.period, "retention_rate": float(r.retention_rate)}
+                      for r in rates.itertuples()],
+        "top_share": policy.top_share,
+        "top_revenue_share": top_share_of_revenue(revenue, policy.top_share),
+        "top_share_in_top_tiers": float(by_tier.loc[by_tier["tier"].isin(top_tiers),
+                                                    "revenue_share"].sum()),
+        "sla_hours": policy.sla_hours,
+        "within_sla_share": None if row is None or pd.isna(row["within_sla_share"])
+        else float(row["within_sla_share"]),
+        "resolution_median_hours": None if row is None or pd.isna(
+            row["resolution_median_hours"]) else float(row["resolution_median_hours"]),
+    }
+
+
+def analytics_href(settings: Settings, as_of: dt.date, run_dir: Path) -> str | None:
+    """The analytics page of `as_of` relative to a scoring run's folder, if it exists."""
+    page = analytics_folder(settings, as_of) / PAGE
+    return os.path.relpath(page, run_dir) if page.exists() else None
+
+
 def _summary(result: AnalyticsTables) -> dict[str, Any]:
     """The figures `churn analyze` prints."""
     base = result.retention[result.retention["dimension"] == "all"]

@@ -52,7 +52,7 @@ TIERS = {"Critical": "Critical", "At risk": "At risk", "Watch": "Watch", "Safe":
 
 SEGMENTS = {
     "Champions": "Champions", "Loyal": "Loyal", "Promising": "Promising",
-    "Needs attention": "Needs attention", "At risk": "At risk", "Hibernating": "Hibernating",
+    "Needs attention": "Needs attention", "At risk": "Slipping away", "Hibernating": "Hibernating",
     "Lost": "Lost",
 }
 
@@ -104,7 +104,12 @@ REPORT = {
     "data_as_of": "Data as of",
     "model_version": "Model version",
     "customers_scored": "Customers scored",
-    "customers_at_risk": "Customers at risk",
+    "customers_at_risk": "Customers in the top tiers ({tiers})",
+    "value_at_risk_all": "Value at risk, all scored customers",
+    "amounts": "Value at risk = churn probability × expected 12-month revenue, {currency}.",
+    "value_split": "Of the total value at risk of {total}: {parts}.",
+    "value_part": "{value} ({share}) in {tier}",
+    "analytics": "Retention analytics",
     "value_at_risk": "Value at risk",
     "value_at_risk_top": "Value at risk in the top tiers",
     "lapsed_customers": "Lapsed customers (win-back): no order for more than {days} days",
