@@ -55,7 +55,7 @@ def rates_with_intervals(labels: list[str], rates: pd.Series, low: pd.Series, hi
     errors = np.vstack([values - 100 * low.to_numpy(float), 100 * high.to_numpy(float) - values])
     colours = [GREY] + [RED] * (len(labels) - 1)
     axes.bar(labels, np.nan_to_num(values), color=colours,
-             yerr=np.nan_to_num(errors), capsize=4, ecolor=INK)
+             yerr=np.clip(np.nan_to_num(errors), 0, None), capsize=4, ecolor=INK)
     axes.set_ylabel(ylabel + " (%)", color=INK)
     return _png_data_uri(figure)
 
