@@ -243,7 +243,8 @@ def _complaints(result: AnalyticsTables, label: Label, f: Formats) -> str:
               label("within_sla"), label("unresolved"), label("satisfaction")]
     whole = kpis[kpis["dimension"] == "all"]
     by_period = _table([label("period")] + header, _complaint_rows(
-        whole, lambda r: _esc(r["period"]), f), set(range(1, 7)))
+        whole, lambda r: _esc(label("all_periods") if r["period"] == ALL_PERIODS
+                              else r["period"]), f), set(range(1, 7)))
     categories = kpis[(kpis["dimension"] == "category") & (kpis["period"] == ALL_PERIODS)]
     periods = whole[whole["period"] != ALL_PERIODS]["period"]
     span = f"{periods.iloc[0]} – {periods.iloc[-1]}" if len(periods) else ""

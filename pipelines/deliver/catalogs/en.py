@@ -246,6 +246,7 @@ ANALYTICS = {
     "months_since": "Months since first purchase",
     "complaints": "Complaint handling",
     "complaints_note": "Complaints by the period they were opened in. Resolution times count resolved complaints only (recent periods look faster while their slow complaints are still open). SLA: resolved within {sla} hours; an open complaint still inside its SLA is not counted yet. Satisfaction on the 1–5 scale. First response times and reopens are not in the exports, so they are not shown.",
+    "all_periods": "All periods",
     "complaints_by_category": "Complaint handling by category ({periods})",
     "category": "Category",
     "complaint_count": "Complaints",

@@ -244,6 +244,7 @@ ANALYTICS = {
     "months_since": "Maanden sinds de eerste aankoop",
     "complaints": "Klachtafhandeling",
     "complaints_note": "Klachten naar de periode waarin ze zijn geopend. Oplostijden tellen alleen opgeloste klachten (recente perioden lijken sneller zolang hun trage klachten nog open staan). SLA: opgelost binnen {sla} uur; een open klacht binnen de SLA telt nog niet mee. Tevredenheid op de schaal 1–5. Eerste reactietijden en heropeningen zitten niet in de exports en worden dus niet getoond.",
+    "all_periods": "Alle perioden",
     "complaints_by_category": "Klachtafhandeling per categorie ({periods})",
     "category": "Categorie",
     "complaint_count": "Klachten",

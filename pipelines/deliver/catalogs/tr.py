@@ -245,6 +245,7 @@ ANALYTICS = {
     "months_since": "İlk alımdan bu yana ay",
     "complaints": "Şikayet yönetimi",
     "complaints_note": "Şikayetler açıldıkları döneme göre. Çözüm süreleri yalnızca çözülmüş şikayetleri sayar (yakın dönemler, yavaş şikayetleri hâlâ açık olduğu için daha hızlı görünür). SLA: {sla} saat içinde çözüldü; SLA süresi dolmamış açık bir şikayet henüz sayılmaz. Memnuniyet 1–5 ölçeğinde. İlk yanıt süreleri ve yeniden açılmalar dışa aktarımlarda yok, bu yüzden gösterilmez.",
+    "all_periods": "Tüm dönemler",
     "complaints_by_category": "Kategoriye göre şikayet yönetimi ({periods})",
     "category": "Kategori",
     "complaint_count": "Şikayet",
