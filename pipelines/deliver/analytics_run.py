@@ -1,8 +1,10 @@
 """One `churn analyze` run: compute every table at the as-of date and write
 `analytics/<as-of>/` (analytics.html, analytics.xlsx, headline.json) atomically.
 
-The folder is built under a temporary name beside its final one and renamed into place, so
-readers never see half of it; a rerun for the same date replaces the previous folder whole.
+The folder is built under a hidden name beside its final one (`analytics/.<as-of>.<id>/`), and
+`analytics/<as-of>` is a link to it that is switched in one rename, so readers never see half
+of it, nor a moment without it; a rerun for the same date replaces the previous folder whole
+and removes it.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ def write_analytics(settings: Settings, tables: SourceTables, as_of: dt.date,
     currency = data_currency(settings)
     final = analytics_folder(settings, as_of)
     final.parent.mkdir(parents=True, exist_ok=True)
-    temp = Path(tempfile.mkdtemp(prefix=f".{as_of}.", suffix=".tmp", dir=final.parent))
+    temp = Path(tempfile.mkdtemp(prefix=f".{as_of}.", dir=final.parent))
     try:
         (temp / PAGE).write_text(render_analytics_page(result, lang, currency), encoding="utf-8")
         write_analytics_workbook(result, lang, temp / WORKBOOK)
@@ -92,22 +94,24 @@ def write_analytics(settings: Settings, tables: SourceTables, as_of: dt.date,
                     "policy": policy.model_dump(mode="json")}
         (temp / HEADLINE).write_text(json.dumps(headline, indent=2, default=str) + "\n",
                                      encoding="utf-8")
-        _replace_folder(temp, final)
-    finally:
+        _point_at(final, temp)
+    except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
+        raise
     return {"folder": str(final), "page": str(final / PAGE), "workbook": str(final / WORKBOOK),
             "as_of": str(as_of), "headline": headline, "result": _summary(result)}
 
 
-def _replace_folder(temp: Path, final: Path) -> None:
-    """Rename `temp` to `final`; an existing `final` is first moved aside, then removed."""
-    aside = None
-    if final.exists():
-        aside = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".old", dir=final.parent))
-        os.replace(final, aside / final.name)
-    os.replace(temp, final)
-    if aside is not None:
-        shutil.rmtree(aside, ignore_errors=True)
+def _point_at(final: Path, folder: Path) -> None:
+    """Make the link `final` point at `folder` in one rename; remove what it pointed at."""
+    previous = final.resolve() if final.is_symlink() else None
+    link = final.parent / f".{final.name}.link-{folder.name}"
+    os.symlink(folder.name, link, target_is_directory=True)
+    if final.exists() and not final.is_symlink():  # a plain folder (never written by us)
+        shutil.rmtree(final)
+    os.replace(link, final)
+    if previous is not None and previous != folder.resolve():
+        shutil.rmtree(previous, ignore_errors=True)
 
 
 def report_headline(settings: Settings, tables: SourceTables, as_of: dt.date,
