@@ -12,7 +12,8 @@ the tables). Defaults are declared once, in `AnalyticsPolicy`.
 - `cohorts`: first-purchase-month cohorts, customer and revenue retention;
 - `service`: complaint KPIs, the churn of complainers by resolution-time band, engagement KPIs;
 - `value`: CLV from BG/NBD + Gamma-Gamma with a predictive interval, its out-of-time
-  comparison with the run-rate, and value concentration (Pareto curve, share in risk tiers).
+  comparison with the run-rate, and value concentration (Pareto curve, share in risk tiers);
+- `bundle`: every table of one as-of date together (what `churn analyze` writes).
 
 May import `features` and `models`.
 """

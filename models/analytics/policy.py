@@ -24,8 +24,8 @@ class AnalyticsPolicy(BaseModel):
     n_periods: int = Field(12, ge=1, le=60, description="Periods shown, newest last.")
     label: LabelSpec = Field(default_factory=LabelSpec,
                              description="The churn definition (the model's, when one exists).")
-    active_days: int = Field(365, ge=30, description="Active at c: a completed order in the "
-                             "this many days up to c (the base whose churn is measured).")
+    active_days: int = Field(365, ge=30, description="Active at c: a completed order in this "
+                             "many days up to c (the base whose churn is measured).")
     tenure_bands_days: tuple[int, ...] = Field(
         (90, 365, 730), description="Tenure band edges in days since the first purchase.")
     cohort_months: int = Field(12, ge=1, le=60, description="Months since first purchase shown.")

@@ -14,7 +14,6 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from features.build import to_naive_utc
 from features.labels import churn_labels
 from features.sources import SourceTables
 from models.analytics.policy import AnalyticsPolicy, point_in_time
@@ -118,9 +117,3 @@ def retention_rates(tables: SourceTables, as_of: dt.date,
                                                     policy.confidence)
     return out[RATE_COLUMNS]
 
-
-def first_purchase_days(purchases: pd.DataFrame) -> pd.Series:
-    """Per customer, the day (naive UTC) of their first completed order."""
-    done = purchases[purchases["status"] == "completed"]
-    return to_naive_utc(done["order_date"]).dt.normalize().groupby(
-        done["customer_id"].astype(str)).min()
