@@ -81,6 +81,7 @@ def write_analytics(settings: Settings, tables: SourceTables, as_of: dt.date,
     final = analytics_folder(settings, as_of)
     final.parent.mkdir(parents=True, exist_ok=True)
     temp = Path(tempfile.mkdtemp(prefix=f".{as_of}.", dir=final.parent))
+    temp.chmod(0o755)  # mkdtemp makes it private; the page is for everyone who reads data/
     try:
         (temp / PAGE).write_text(render_analytics_page(result, lang, currency), encoding="utf-8")
         write_analytics_workbook(result, lang, temp / WORKBOOK)
