@@ -172,3 +172,17 @@ def weekly_flow(
     return {"as_of": str(as_of), "ingested": ingested, "trained": trained, "scored": scored,
             "retrain": {"due": decision.retrain, "reason": decision.reason},
             "seconds": seconds}
+
+
+@flow(name="churn-analyze", log_prints=True)
+def analyze_flow(
+    data_dir: str | None = None, as_of: dt.date | None = None, policy: Any = None,
+    lang: str = "en",
+) -> dict[str, Any]:
+    """Retention analytics at `as_of` (default: data end): rates, cohorts, complaint KPIs,
+    CLV and value concentration, written to `analytics/<as-of>/` (`AnalyticsPolicy`)."""
+    from models.analytics.policy import AnalyticsPolicy
+
+    settings = Settings.from_env(data_dir)
+    as_of = tasks.resolve_cutoff(settings, as_of)
+    return tasks.write_analytics_folder(settings, as_of, policy or AnalyticsPolicy(), lang)

@@ -43,6 +43,7 @@ class Settings:
     experiment_name: str = EXPERIMENT_NAME
     registered_model_name: str = REGISTERED_MODEL_NAME
     timezone: str = "UTC"
+    currency: str = ""  # the amounts' currency (e.g. EUR, TRY) when the user states it
 
     @classmethod
     def from_env(cls, data_dir: str | Path | None = None) -> Settings:
@@ -62,6 +63,7 @@ class Settings:
             experiment_name=os.environ.get("CHURN_EXPERIMENT", EXPERIMENT_NAME),
             registered_model_name=os.environ.get("CHURN_MODEL_NAME", REGISTERED_MODEL_NAME),
             timezone=os.environ.get("CHURN_TIMEZONE", "UTC"),
+            currency=os.environ.get("CHURN_CURRENCY", "").strip(),
         )
 
     @property
@@ -93,6 +95,10 @@ class Settings:
     @property
     def scored_dir(self) -> Path:
         return self.data_dir / "scored"
+
+    @property
+    def analytics_dir(self) -> Path:
+        return self.data_dir / "analytics"
 
     @property
     def reports_dir(self) -> Path:
