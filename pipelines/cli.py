@@ -313,7 +313,8 @@ def demo(
     lang: Annotated[str, typer.Option(help="Language of the risk list, report and summary: "
                                            "en, tr or nl.")] = default(ScoreParams, "lang"),
 ) -> None:
-    """Generate sample exports, then ingest → train → score, and show the riskiest customers."""
+    """Generate sample exports, then ingest → train → score → analyze, and show the riskiest
+    customers and the retention analytics."""
     root = prepare_environment(data_dir)
     score_params = _score_params(default(ScoreParams, "sort"), lang, None, None, None,
                                  step="demo")
@@ -322,6 +323,9 @@ def demo(
     result = _run("demo", lambda: demo_flow(root, customers, seed, score_params=score_params))
     print_training(result["trained"])
     print_scoring(result["scored"])
+    from pipelines.console_analytics import print_analytics
+
+    print_analytics(result["analyzed"], console, lang)
     print_grading(result["graded"], result["trained"]["tracking_uri"])
 
 
