@@ -31,6 +31,8 @@ class Settings:
     experiment_name: str = EXPERIMENT_NAME
     registered_model_name: str = REGISTERED_MODEL_NAME
     timezone: str = "UTC"
+    # Where alerts are posted as JSON (`pipelines.operate.alerts`); None: alerts are only logged.
+    alert_webhook: str | None = None
 
     @classmethod
     def from_env(cls, data_dir: str | Path | None = None) -> Settings:
@@ -47,6 +49,7 @@ class Settings:
             experiment_name=os.environ.get("CHURN_EXPERIMENT", EXPERIMENT_NAME),
             registered_model_name=os.environ.get("CHURN_MODEL_NAME", REGISTERED_MODEL_NAME),
             timezone=os.environ.get("CHURN_TIMEZONE", "UTC"),
+            alert_webhook=os.environ.get("CHURN_ALERT_WEBHOOK") or None,
         )
 
     @property
