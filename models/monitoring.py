@@ -126,7 +126,8 @@ def compare_column(reference: dict[str, Any], values: pd.Series) -> dict[str, An
         return {"psi": psi(reference["shares"], current) if len(values) else float("nan"),
                 "missing_training": reference["missing_share"],
                 "missing_current": current[-1], "unseen": [], "unseen_share": 0.0}
-    expected: dict[str, float] = reference["shares"]
+    # missing is a level of every reference, even one that had none: never an unseen category
+    expected: dict[str, float] = {MISSING: 0.0, **reference["shares"]}
     actual = categorical_shares(values)
     unseen = sorted(level for level in actual if level not in expected)
     levels = list(expected) + [UNSEEN]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.table import Table
-
 from pipelines.cli_common import DataDir, DataEnd, prepare_environment, run_step
 from pipelines.console import console
 
@@ -14,24 +12,23 @@ def _number(value: Any, digits: int = 3) -> str:
     return "" if value is None or value != value else f"{value:.{digits}f}"  # NaN != NaN
 
 
-def track_record_table(lists: list[dict[str, Any]]) -> Table:
+def track_record_lines(lists: list[dict[str, Any]]) -> list[str]:
     """One line per archived list: realised against promised, or when it matures."""
-    table = Table("as of", "model", "customers", "churned", "ROC-AUC (promised)",
-                  "PR-AUC (promised)", "precision / recall top tiers", "value lost",
-                  title="Track record of shipped lists")
+    lines = []
     for row in lists:
-        head = [str(row["as_of"])[:10], str(row["model_version"]), str(row["customers"])]
+        head = f"{str(row['as_of'])[:10]}  version {row['model_version']}  " \
+               f"{row['customers']} customers  "
         if row["status"] != "graded":
-            table.add_row(*head, f"not matured yet (matures on {str(row['matures_on'])[:10]})",
-                          "", "", "", "")
+            lines.append(head + f"not matured yet (matures on {str(row['matures_on'])[:10]})")
             continue
-        table.add_row(*head, f"{row['churned']} ({_number(row['churn_rate'] * 100, 1)}%)",
-                      f"{_number(row['roc_auc'])} ({_number(row['promised_roc_auc'])})",
-                      f"{_number(row['pr_auc'])} ({_number(row['promised_pr_auc'])})",
-                      f"{_number(row['precision_top_tiers'])} / "
-                      f"{_number(row['recall_top_tiers'])}",
-                      f"{row['value_lost']:,.0f}")
-    return table
+        lines.append(
+            head + f"churned {row['churned']} ({_number(row['churn_rate'] * 100, 1)}%)  "
+            f"ROC-AUC {_number(row['roc_auc'])} (promised {_number(row['promised_roc_auc'])})  "
+            f"PR-AUC {_number(row['pr_auc'])} (promised {_number(row['promised_pr_auc'])})  "
+            f"top tiers: precision {_number(row['precision_top_tiers'])}, recall "
+            f"{_number(row['recall_top_tiers'])}  ECE {_number(row['ece'])}  "
+            f"value lost {row['value_lost']:,.0f}")
+    return lines
 
 
 def track_record(data_dir: DataDir = None, data_end: DataEnd = None) -> None:
@@ -46,7 +43,9 @@ def track_record(data_dir: DataDir = None, data_end: DataEnd = None) -> None:
     if not result["lists"]:
         console.print("no archived risk list yet: run `churn score` first")
     else:
-        console.print(track_record_table(result["lists"]))
+        console.print("[bold]Track record of shipped lists[/bold] (realised, at the data end)")
+        for line in track_record_lines(result["lists"]):
+            console.print(line, soft_wrap=True, markup=False, highlight=False)
     for name, path in result["files"].items():
         console.print(f"{name:>9}: {path}", soft_wrap=True)
     console.print(f"MLflow run: {result['mlflow_run_id']}")
