@@ -108,7 +108,7 @@ def run_scoring(
     risk = worded_risk_list(risk, lang)
     # the drift check and the track record as known at `as_of` (lists archived before this run)
     record = monitor.archive_track_record(settings, tables, as_of)
-    monitoring = monitor.scoring_monitoring(settings, tables, features, risk, champion, as_of,
+    monitoring = monitor.scoring_monitoring(settings, tables, features, champion, as_of,
                                             params.monitoring, record)
     previous, previous_run = archive.previous_risk_list(settings.scored_dir)
     changes = {"previous_run": previous_run, **tier_changes(previous, risk, policy)}

@@ -55,12 +55,16 @@ def training_reference(
     fitted: FittedChurnModel, volume: dict[str, int] | None = None,
     policy: MonitoringPolicy | None = None,
 ) -> dict[str, Any]:
-    """The reference profile of a fitted model: its out-of-time validation customers, their
-    calibrated probabilities and label rate."""
+    """The reference profile of a fitted model: its out-of-time validation customers, the
+    probabilities the registered model gives them, and their label rate.
+
+    The score is the registered (refitted, calibrated) model's, the one that scores later
+    lists: the out-of-fold validation probabilities come from other models and calibrators,
+    and a score compared with them drifts by construction (PSI > 1 on 400 customers)."""
     evaluation = fitted.evaluation
     assert evaluation is not None  # fit_with_validation always evaluates out of time
     return reference_profile(
-        evaluation.valid, fitted.features, evaluation.probability,
+        evaluation.valid, fitted.features, fitted.predict_probability(evaluation.valid),
         label_rate=float(evaluation.outcome.mean()), cutoff=str(fitted.valid_cutoff),
         volume=volume, bins=(policy or MonitoringPolicy()).psi_bins)
 
@@ -97,7 +101,7 @@ def champion_reference(settings: Settings, champion: RegisteredModel) -> dict[st
 
 
 def scoring_monitoring(
-    settings: Settings, tables: SourceTables, features: pd.DataFrame, risk: pd.DataFrame,
+    settings: Settings, tables: SourceTables, features: pd.DataFrame,
     champion: RegisteredModel, as_of: dt.date, policy: MonitoringPolicy,
     record: TrackRecord | None = None,
 ) -> dict[str, Any] | None:
@@ -108,9 +112,9 @@ def scoring_monitoring(
         return None
     latest = history.churn_rate_over_time(tables.purchases, champion.model.label, as_of,
                                           customers=tables.customers, n_cutoffs=1)
-    score = (features[["customer_id"]].merge(risk[["customer_id", "churn_probability"]],
-                                             on="customer_id", how="left")
-             ["churn_probability"].to_numpy(float))
+    # the model's own probabilities, not the list's rounded ones: a calibrated score takes
+    # few distinct values, and rounding moves them across the reference's bin edges
+    score = champion.model.predict_probability(features) if len(features) else np.array([])
     summary = monitoring_summary(
         reference, features, score, policy,
         latest_label_rate=float(latest["churn_rate"].iloc[-1]) if len(latest) else None,
