@@ -22,7 +22,7 @@ def track_record_lines(lists: list[dict[str, Any]]) -> list[str]:
             lines.append(head + f"not matured yet (matures on {str(row['matures_on'])[:10]})")
             continue
         lines.append(
-            head + f"churned {row['churned']} ({_number(row['churn_rate'] * 100, 1)}%)  "
+            head + f"churned {int(row['churned'])} ({_number(row['churn_rate'] * 100, 1)}%)  "
             f"ROC-AUC {_number(row['roc_auc'])} (promised {_number(row['promised_roc_auc'])})  "
             f"PR-AUC {_number(row['pr_auc'])} (promised {_number(row['promised_pr_auc'])})  "
             f"top tiers: precision {_number(row['precision_top_tiers'])}, recall "

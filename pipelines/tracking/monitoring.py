@@ -173,8 +173,9 @@ def shipped_lists(scored_dir: Path) -> list[ShippedList]:
 
 def archive_track_record(settings: Settings, tables: SourceTables,
                          data_end: dt.date) -> TrackRecord:
-    """The track record of every archived list scored before `data_end`, as known then."""
-    shipped = [s for s in shipped_lists(settings.scored_dir) if s.as_of < data_end]
+    """The track record of every archived list scored by `data_end`, as known then (a list
+    of that very day is listed as not matured)."""
+    shipped = [s for s in shipped_lists(settings.scored_dir) if s.as_of <= data_end]
     if any(s.label.definition == "cancellation" for s in shipped) and tables.customers is None:
         shipped = [s for s in shipped if s.label.definition != "cancellation"]
     return track_record(shipped, tables.purchases, data_end, tables.customers)

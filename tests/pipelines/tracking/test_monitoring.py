@@ -53,11 +53,13 @@ def test_track_record_of_the_archive_is_written_with_its_recorded_spec(tmp_path)
     assert "data:image/png;base64," in html
 
 
-def test_lists_scored_at_or_after_the_data_end_are_left_out(tmp_path):
+def test_lists_scored_after_the_data_end_are_left_out(tmp_path):
     settings = Settings(data_dir=tmp_path, mlflow_tracking_uri="sqlite:///unused.db")
     _archive(settings, "2026-03-01", "r1", LabelSpec(horizon_days=30))
     tables = f.tables(purchases=f.purchases([("a", "2026-02-01", 5)]))
-    assert monitoring.archive_track_record(settings, tables, dt.date(2026, 3, 1)).lists.empty
+    assert monitoring.archive_track_record(settings, tables, dt.date(2026, 2, 28)).lists.empty
+    same_day = monitoring.archive_track_record(settings, tables, dt.date(2026, 3, 1)).lists
+    assert same_day["status"].tolist() == ["not matured"]
 
 
 def test_the_monitoring_section_and_banner_render_the_verdict():
