@@ -149,6 +149,8 @@ def track_record_chart(record: TrackRecord, lang: str) -> str | None:
               label=monitoring_label("promised", lang))
     axes.set_ylabel(monitoring_label("chart_y", lang), color=charts.INK)
     axes.set_ylim(0.4, 1.0)
+    if len(x) == 1:  # one list: a month either side, not matplotlib's default years
+        axes.set_xlim(x.iloc[0] - pd.Timedelta(days=30), x.iloc[0] + pd.Timedelta(days=30))
     axes.legend(fontsize=8, frameon=False)
     figure.autofmt_xdate()
     return charts._png_data_uri(figure)
