@@ -1,16 +1,19 @@
 """When the weekly chain retrains: a pure decision over what is known about the champion.
 
 Each rule looks at `ModelState` and returns a reason in words, or None. The first rule with
-a reason decides, so the order is the priority. A later reason (drift, a track record below a
-floor, a model older than N days, data that has grown) is one more field on `ModelState` and
-one more function in `RETRAIN_RULES`. Retraining only makes a challenger: the registry's
-promotion gate still decides whether it becomes champion.
+a reason decides, so the order is the priority. Retraining only makes a challenger: the
+registry's promotion gate still decides whether it becomes champion. The thresholds are the
+monitoring policy's (`models.monitoring.MonitoringPolicy`); a field left at None (not
+measured) never asks for a retrain.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from models.monitoring import MonitoringPolicy
 
 
 @dataclass(frozen=True)
@@ -19,6 +22,17 @@ class ModelState:
 
     champion_version: str | None  # None: no version carries the champion alias
     forced: bool = False  # the operator asked for a retrain (`churn run --retrain`)
+    policy: MonitoringPolicy = field(default_factory=MonitoringPolicy)
+    score_psi: float | None = None  # the champion's score now against its training reference
+    drifted_features: tuple[str, ...] = ()
+    monitored_features: int = 0  # features compared (the denominator of the drifted share)
+    # the champion's latest list whose label window has ended: its as-of and realised ROC-AUC
+    latest_matured_as_of: dt.date | None = None
+    realised_roc_auc: float | None = None
+    seen_volume: dict[str, int] = field(default_factory=dict)  # customers/events at training
+    current_volume: dict[str, int] = field(default_factory=dict)  # the same, now
+    trained_data_end: dt.date | None = None  # the last day the champion's labels looked at
+    as_of: dt.date | None = None  # the date the chain scores at
 
 
 @dataclass(frozen=True)
@@ -35,7 +49,48 @@ def _forced(state: ModelState) -> str | None:
     return "forced by --retrain" if state.forced else None
 
 
-RETRAIN_RULES: tuple[Callable[[ModelState], str | None], ...] = (_no_champion, _forced)
+def _drift(state: ModelState) -> str | None:
+    threshold = state.policy.psi_drift
+    if state.score_psi is not None and state.score_psi >= threshold:
+        return f"the score drifted: PSI {state.score_psi:.3f} >= {threshold:g}"
+    if not state.monitored_features:
+        return None
+    share = len(state.drifted_features) / state.monitored_features
+    if share >= state.policy.drifted_feature_share:
+        names = ", ".join(state.drifted_features[:5])
+        return (f"{len(state.drifted_features)} of {state.monitored_features} features "
+                f"drifted (PSI >= {threshold:g}): {names}")
+    return None
+
+
+def _track_record(state: ModelState) -> str | None:
+    floor = state.policy.min_realised_roc_auc
+    if state.realised_roc_auc is None or state.realised_roc_auc >= floor:
+        return None
+    return (f"the list of {state.latest_matured_as_of} ranked below the floor: realised "
+            f"ROC-AUC {state.realised_roc_auc:.3f} < {floor:g}")
+
+
+def _data_growth(state: ModelState) -> str | None:
+    factor = state.policy.max_data_growth
+    for what in ("customers", "events"):
+        seen, now = state.seen_volume.get(what), state.current_volume.get(what)
+        if seen and now is not None and now >= factor * seen:
+            return f"the data grew past what the model saw: {what} {seen} -> {now} (x{factor:g})"
+    return None
+
+
+def _model_age(state: ModelState) -> str | None:
+    if state.trained_data_end is None or state.as_of is None:
+        return None
+    age = (state.as_of - state.trained_data_end).days
+    limit = state.policy.max_model_age_days
+    return (f"the model is {age} days old (its data ended {state.trained_data_end}; "
+            f"limit {limit})" if age > limit else None)
+
+
+RETRAIN_RULES: tuple[Callable[[ModelState], str | None], ...] = (
+    _no_champion, _forced, _drift, _track_record, _data_growth, _model_age)
 
 
 def retrain_decision(state: ModelState) -> RetrainDecision:

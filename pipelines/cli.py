@@ -44,6 +44,7 @@ from pipelines.console import (
 )
 from pipelines.deliver.params import ScoreParams
 from pipelines.operate import commands as operate_commands
+from pipelines.operate import monitor_commands
 from pipelines.sample.config import SimulationConfig
 
 app = typer.Typer(
@@ -330,6 +331,7 @@ def demo(
 
 
 app.command("run")(operate_commands.run)
+app.command("track-record")(monitor_commands.track_record)
 app.add_typer(operate_commands.server_app, name="server")
 
 

@@ -293,8 +293,21 @@ def chain_lines(result: dict[str, Any]) -> list[str]:
     scored = result["scored"]
     score = (f"{scored['customers_scored']} customers at {scored['as_of']} with version "
              f"{scored.get('model_version', '?')}: {scored['risk_list_csv']}")
-    return [f"ingest  {ingest}{took('ingest')}", f"train   {train}{took('train')}",
-            f"score   {score}{took('score')}"]
+    lines = [f"ingest  {ingest}{took('ingest')}", f"train   {train}{took('train')}",
+             f"score   {score}{took('score')}"]
+    monitored = scored.get("monitored")
+    if monitored:
+        lines.append(monitor_line(monitored))
+    return lines
+
+
+def monitor_line(monitored: dict[str, Any]) -> str:
+    """`churn run`'s monitoring line: the drift verdict and the alerts raised."""
+    verdict = "drift" if monitored.get("drift") else "stable"
+    if monitored.get("monitoring_run_id") is None:
+        verdict = "not checked (no training reference)"
+    alerts = ", ".join(monitored.get("alerts") or []) or "none"
+    return f"monitor {verdict}; alerts: {alerts}"
 
 
 def print_chain(result: dict[str, Any]) -> None:

@@ -22,6 +22,13 @@ from pipelines import tasks
 from pipelines.deliver.params import ScoreParams
 from pipelines.operate.caching import refreshed_if_missing
 from pipelines.operate.lock import one_run_at_a_time
+from pipelines.operate.monitoring_tasks import (
+    alert_on_failure,
+    alert_training,
+    grade_shipped_lists,
+    monitor_scoring_run,
+    record_retrain_reason,
+)
 from pipelines.sample.config import SimulationConfig
 from pipelines.store.settings import Settings
 from pipelines.store.staged import staged_path
@@ -50,7 +57,8 @@ def generate_flow(
     return tasks.generate_sample_exports(settings, customers, seed, end, dialect)
 
 
-@flow(name="churn-ingest", flow_run_name=_run_name("ingest"), log_prints=True)
+@flow(name="churn-ingest", flow_run_name=_run_name("ingest"),
+      on_failure=[alert_on_failure], log_prints=True)
 def ingest_flow(
     data_dir: str | None = None, skip_bad_files: bool = False, explain: bool = False
 ) -> dict[str, Any]:
@@ -76,7 +84,8 @@ def features_flow(data_dir: str | None = None, as_of: dt.date | None = None) -> 
     return write(settings, as_of)
 
 
-@flow(name="churn-train", flow_run_name=_run_name("train", "data_end"), log_prints=True)
+@flow(name="churn-train", flow_run_name=_run_name("train", "data_end"),
+      on_failure=[alert_on_failure], log_prints=True)
 def train_flow(
     data_dir: str | None = None,
     data_end: dt.date | None = None,
@@ -98,10 +107,13 @@ def train_flow(
     tuning_run_id = ""
     if tuning.trials > 0:
         params, tuning_run_id = tasks.tune_hyperparameters(settings, model_input, params, tuning)
-    return tasks.fit_and_register(settings, model_input, params, margin, tuning_run_id)
+    trained = tasks.fit_and_register(settings, model_input, params, margin, tuning_run_id)
+    alert_training(settings, trained)
+    return trained
 
 
-@flow(name="churn-score", flow_run_name=_run_name("score", "as_of"), log_prints=True)
+@flow(name="churn-score", flow_run_name=_run_name("score", "as_of"),
+      on_failure=[alert_on_failure], log_prints=True)
 def score_flow(
     data_dir: str | None = None,
     as_of: dt.date | None = None,
@@ -110,9 +122,10 @@ def score_flow(
     """Score every eligible customer at `as_of`; archive list, workbook and report; publish."""
     settings = Settings.from_env(data_dir)
     as_of = tasks.resolve_cutoff(settings, as_of)
-    scored = tasks.score_and_archive(settings, as_of, params or ScoreParams())
+    params = params or ScoreParams()
+    scored = tasks.score_and_archive(settings, as_of, params)
     tasks.publish_scoring_artifacts(scored)
-    return scored
+    return {**scored, "monitored": monitor_scoring_run(settings, scored, params.monitoring)}
 
 
 @flow(name="churn-demo", flow_run_name=_run_name("demo"), log_prints=True)
@@ -140,7 +153,8 @@ def demo_flow(
             "scored": scored, "graded": graded, "analyzed": analyzed}
 
 
-@flow(name="churn-weekly", flow_run_name=_run_name("weekly"), log_prints=True)
+@flow(name="churn-weekly", flow_run_name=_run_name("weekly"),
+      on_failure=[alert_on_failure], log_prints=True)
 def weekly_flow(
     data_dir: str | None = None,
     retrain: bool = False,
@@ -162,13 +176,15 @@ def weekly_flow(
         ingested = ingest_flow(root, skip_bad_files)
         seconds["ingest"] = time.perf_counter() - start
         as_of = tasks.resolve_cutoff(settings, None)
-        decision = tasks.decide_retraining(settings, retrain)
+        decision = tasks.decide_retraining(settings, retrain, as_of,
+                                           (score_params or ScoreParams()).monitoring)
         logger.info("train: %s (%s)", "due" if decision.retrain else "not due", decision.reason)
         trained = None
         if decision.retrain:
             start = time.perf_counter()
             trained = train_flow(root, as_of, params, margin)
             seconds["train"] = time.perf_counter() - start
+        record_retrain_reason(settings, decision, trained)
         start = time.perf_counter()
         scored = score_flow(root, as_of, score_params)
         seconds["score"] = time.perf_counter() - start
@@ -189,3 +205,12 @@ def analyze_flow(
     settings = Settings.from_env(data_dir)
     as_of = tasks.resolve_cutoff(settings, as_of)
     return tasks.write_analytics_folder(settings, as_of, policy or AnalyticsPolicy(), lang)
+
+
+@flow(name="churn-monitor", flow_run_name=_run_name("monitor", "data_end"),
+      on_failure=[alert_on_failure], log_prints=True)
+def monitor_flow(data_dir: str | None = None, data_end: dt.date | None = None) -> dict[str, Any]:
+    """Grade every archived list whose label window has ended by `data_end` (default: the
+    last event date): reports/track_record.{csv,parquet}, a chart, an MLflow run."""
+    settings = Settings.from_env(data_dir)
+    return grade_shipped_lists(settings, tasks.resolve_cutoff(settings, data_end))

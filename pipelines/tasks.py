@@ -30,6 +30,7 @@ from features.snapshots import (
 from models.backtest import backtest_summary, rolling_origin_backtest, segment_breakdown
 from models.card import model_card
 from models.evaluate import classification_metrics
+from models.monitoring import MonitoringPolicy
 from models.params import TrainParams, TuningParams
 from models.promotion import PromotionMargin
 from models.retrain import ModelState, RetrainDecision, retrain_decision
@@ -50,6 +51,7 @@ from pipelines.sample import generate as sample_data
 from pipelines.store.atomic import write_json_atomic, write_parquet_atomic
 from pipelines.store.settings import Settings
 from pipelines.store.staged import load_source_tables, staged_data_end
+from pipelines.tracking import monitoring
 from pipelines.tracking.connect import configure_mlflow
 from pipelines.tracking.registry import champion_version, gate_new_version, load_champion
 from pipelines.tracking.runs import (
@@ -207,6 +209,11 @@ def fit_and_register(
         extra_metrics=backtest_summary(backtest),
         tables={"backtest": backtest, "segments": segments},
     )
+    # what monitoring compares every later scoring run with (pipelines.tracking.monitoring)
+    volume = monitoring.source_volume(load_source_tables(settings),
+                                      dt.date.fromisoformat(model_input["data_end"]))
+    monitoring.log_training_reference(settings, logged.run_id,
+                                      monitoring.training_reference(fitted, volume))
     decision = gate_new_version(settings, logged.version, fitted, model_input["sha256"], margin)
     card = model_card(fitted, params, model_input, backtest, segments,
                       f"version {logged.version}: {decision.reason}")
@@ -244,12 +251,21 @@ def tune_hyperparameters(
 @task(name="decide-retraining", task_run_name="decide retraining", tags=["mlflow"],
       retries=IO_RETRIES,
       retry_delay_seconds=IO_BACKOFF_SECONDS, retry_condition_fn=is_transient)
-def decide_retraining(settings: Settings, forced: bool) -> RetrainDecision:
+def decide_retraining(
+    settings: Settings, forced: bool, as_of: dt.date | None = None,
+    policy: MonitoringPolicy | None = None,
+) -> RetrainDecision:
     """Whether the chain retrains before scoring, and why (the registry gate still decides
-    whether the new version becomes champion)."""
+    whether the new version becomes champion). With `as_of`, the champion's drift, track
+    record, data growth and age at that date are measured for the rules."""
     configure_mlflow(settings)
-    decision = retrain_decision(ModelState(champion_version=champion_version(settings),
-                                           forced=forced))
+    version = champion_version(settings)
+    state = ModelState(champion_version=version, forced=forced)
+    if as_of is not None and version is not None and not forced:  # forced: nothing to weigh
+        state = monitoring.model_state(settings, load_source_tables(settings),
+                                       load_champion(settings), as_of, forced,
+                                       policy or MonitoringPolicy())
+    decision = retrain_decision(state)
     _logger().info("%s: %s", "retrain" if decision.retrain else "no retrain", decision.reason)
     return decision
 

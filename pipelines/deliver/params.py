@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from models.monitoring import MonitoringPolicy
 from models.params import SortKey
 from models.tiers import TierPolicy
 from pipelines.deliver.i18n import Lang
@@ -23,3 +24,4 @@ class ScoreParams(BaseModel):
     csv_delimiter: str | None = Field(
         None, min_length=1, max_length=1,
         description="CSV delimiter; default ';' for tr/nl and ',' for en.")
+    monitoring: MonitoringPolicy = Field(default_factory=MonitoringPolicy)

@@ -14,7 +14,8 @@ from typing import Any
 import pandas as pd
 
 from features.labels import LabelSpec
-from pipelines.deliver import charts
+from models.track_record import TrackRecord
+from pipelines.deliver import charts, monitoring_section
 from pipelines.deliver.i18n import (
     analytics_label,
     catalog,
@@ -72,6 +73,8 @@ class ReportInputs:
     # the link to its page, relative to the report; None when not computed / not written.
     analytics: dict[str, Any] | None = None
     analytics_href: str | None = None
+    monitoring: dict[str, Any] | None = None  # tracking.monitoring.scoring_monitoring
+    track_record: TrackRecord | None = None  # of the lists shipped before this run
 
 
 def _decimal(lang: str) -> str:
@@ -151,6 +154,7 @@ def render_report(inputs: ReportInputs) -> str:
         f'<div class="sub">{_esc(label("data_as_of"))}: {_esc(meta["as_of"])} · '
         f'{_esc(label("model_version"))}: {_esc(meta["model_version"])} · '
         f'{_esc(label("run_id"))}: {_esc(meta.get("run_id", ""))}</div>',
+        monitoring_section.retrain_banner(inputs.monitoring, lang),
         f'<div class="cards" id="headline">{headline}</div>',
         f'<p class="note" id="value-split">{_esc(_value_split(inputs))}</p>',
         _analytics(inputs),
@@ -171,6 +175,8 @@ def render_report(inputs: ReportInputs) -> str:
         "</div>",
         _model_quality(inputs, label),
         _drift(inputs, label),
+        monitoring_section.monitoring_html(inputs.monitoring, lang),
+        monitoring_section.track_record_html(inputs.track_record, lang),
         _top_customers(inputs, label),
         f'<p class="note">{_esc(label("generated_by"))} · {_esc(label("churn_definition"))}: '
         f'{_esc(meta.get("churn_definition", ""))} · {_esc(label("tier_policy"))}: '

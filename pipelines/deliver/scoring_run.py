@@ -34,6 +34,7 @@ from pipelines.deliver.wording import worded_risk_list
 from pipelines.store import archive
 from pipelines.store.atomic import write_json_atomic, write_parquet_atomic, write_text_atomic
 from pipelines.store.settings import Settings
+from pipelines.tracking import monitoring as monitor
 from pipelines.tracking.registry import RegisteredModel, training_reliability, training_snapshot
 
 PLAYBOOK_FILE = "playbook.csv"
@@ -107,6 +108,10 @@ def run_scoring(
         sort=sort,
     )
     risk = worded_risk_list(risk, lang)
+    # the drift check and the track record as known at `as_of` (lists archived before this run)
+    record = monitor.archive_track_record(settings, tables, as_of)
+    monitoring = monitor.scoring_monitoring(settings, tables, features, champion, as_of,
+                                            params.monitoring, record)
     previous, previous_run = archive.previous_risk_list(settings.scored_dir)
     changes = {"previous_run": previous_run, **tier_changes(previous, risk, policy)}
     run_id = archive.new_run_id()
@@ -133,8 +138,11 @@ def run_scoring(
     write_parquet_atomic(risk, run_dir / "risk_list.parquet")
     write_parquet_atomic(contributions, run_dir / "shap_contributions.parquet")
     write_json_atomic(metadata, run_dir / "metadata.json")
+    if monitoring is not None:
+        write_json_atomic(monitoring, run_dir / monitor.MONITORING_FILE)
     report = report_inputs(settings, tables, features, risk, contributions, metadata, policy,
                            model, model_run_id, meta)
+    report.monitoring, report.track_record = monitoring, record
     html_path = write_text_atomic(render_report(report), run_dir / "report.html")
     md_path = write_text_atomic(summary_markdown(risk, metadata), run_dir / "report.md")
     archive.seal(run_dir)
@@ -146,7 +154,8 @@ def run_scoring(
         "model_version": version, "customers_scored": len(risk), "tiers": tiers,
         "value_at_risk_total": metadata["value_at_risk_total"],
         "value_at_risk_lapsed": metadata["value_at_risk_lapsed"], "changes": changes,
-        "lang": lang,
+        "lang": lang, "run_id": run_id,
+        "monitoring": str(run_dir / monitor.MONITORING_FILE) if monitoring else None,
     }
 
 

@@ -44,6 +44,8 @@ class Settings:
     registered_model_name: str = REGISTERED_MODEL_NAME
     timezone: str = "UTC"
     currency: str = ""  # the amounts' currency (e.g. EUR, TRY) when the user states it
+    # Where alerts are posted as JSON (`pipelines.operate.alerts`); None: alerts are only logged.
+    alert_webhook: str | None = None
 
     @classmethod
     def from_env(cls, data_dir: str | Path | None = None) -> Settings:
@@ -64,6 +66,7 @@ class Settings:
             registered_model_name=os.environ.get("CHURN_MODEL_NAME", REGISTERED_MODEL_NAME),
             timezone=os.environ.get("CHURN_TIMEZONE", "UTC"),
             currency=os.environ.get("CHURN_CURRENCY", "").strip(),
+            alert_webhook=os.environ.get("CHURN_ALERT_WEBHOOK") or None,
         )
 
     @property

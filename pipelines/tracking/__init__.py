@@ -6,7 +6,9 @@
   and its `churn_model_meta.json`); a new MLflow metric goes in `run_metrics` there;
 - `registry`: loading a version, the champion/challenger gate, promote, rollback, what the
   champion was trained and validated on;
-- `figures`: the training figures logged with a run.
+- `figures`: the training figures logged with a run;
+- `monitoring`: the training reference stored with a model, a scoring run's drift check,
+  the track record of the archive (files and runs) and the state the retrain rules read.
 
 May import `features`, `models` and `pipelines.store`; never `pipelines.deliver`.
 """

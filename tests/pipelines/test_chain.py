@@ -77,7 +77,8 @@ def test_run_lines_name_each_step(chain):
     from pipelines.console import chain_lines
 
     first, second = chain_lines(chain["first"]), chain_lines(chain["second"])
-    assert [line.split()[0] for line in first] == ["ingest", "train", "score"]
+    assert [line.split()[0] for line in first] == ["ingest", "train", "score", "monitor"]
+    assert second[3] == "monitor stable; alerts: none"  # same data, same model: no drift
     assert "due (no champion model yet)" in first[1]
     assert "raw files unchanged" in second[0] and "not due" in second[1]
     assert chain["second"]["scored"]["risk_list_csv"] in second[2]

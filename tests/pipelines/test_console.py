@@ -140,3 +140,15 @@ def test_print_scoring_summarises_in_the_language_and_keeps_paths_whole(
     assert tiers_line in lines and value_line in lines
     assert any(line.startswith(("New in Critical: C001", "Nieuw in Kritiek: C001"))
                for line in lines)
+
+
+def test_the_chain_prints_the_monitoring_verdict_and_alerts():
+    from pipelines.console import monitor_line
+
+    assert monitor_line({"monitoring_run_id": "r", "drift": True,
+                         "alerts": ["drift", "retrain_recommended"]}) == \
+        "monitor drift; alerts: drift, retrain_recommended"
+    assert monitor_line({"monitoring_run_id": "r", "drift": False, "alerts": []}) == \
+        "monitor stable; alerts: none"
+    assert monitor_line({"monitoring_run_id": None, "alerts": []}).startswith(
+        "monitor not checked")

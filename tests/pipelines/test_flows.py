@@ -146,6 +146,33 @@ def test_scoring_publishes_prefect_artifacts(demo):
     assert "Customers scored" in summary.data and "risk_list.xlsx" in summary.data
 
 
+def test_scoring_is_monitored_against_the_reference_stored_with_the_model(demo):
+    """The training run stores the reference; the scoring run compares with it, says so in
+    its report and logs a monitoring run linked to the model version and the scoring run."""
+    from pipelines.flows import monitor_flow
+    from pipelines.tracking.monitoring import REFERENCE_ARTIFACT
+
+    data_dir, result = demo
+    scored, trained = result["scored"], result["trained"]
+    client = mlflow.tracking.MlflowClient()
+    assert REFERENCE_ARTIFACT.split("/")[-1] in [
+        a.path.split("/")[-1] for a in client.list_artifacts(trained["run_id"], "monitoring")]
+    run_dir = Path(scored["run_dir"])
+    monitoring = json.loads((run_dir / "monitoring.json").read_text())
+    assert monitoring["model_version"] == "1" and monitoring["features"]
+    assert 0 <= monitoring["score_psi"] < 0.2 and not monitoring["small_list"]
+    assert monitoring["population_current"] == scored["customers_scored"]
+    html = (run_dir / "report.html").read_text()
+    assert 'id="monitoring"' in html and 'id="track-record"' in html
+    run = mlflow.get_run(scored["monitored"]["monitoring_run_id"])
+    assert run.data.tags["model_version"] == "1"
+    assert run.data.tags["scoring_run_id"] == run_dir.name
+    assert run.data.metrics["score_psi"] == pytest.approx(monitoring["score_psi"])
+    graded = monitor_flow(str(data_dir))
+    assert {row["status"] for row in graded["lists"]} == {"not matured"}
+    assert pd.read_csv(graded["files"]["csv"])["run_id"].iloc[0] == run_dir.name
+
+
 def test_an_order_history_alone_still_gives_a_risk_list(demo, tmp_path):
     """Only purchases are mandatory: no tickets, interactions or customer master."""
     import shutil
