@@ -174,7 +174,9 @@ def render_report(inputs: ReportInputs) -> str:
         _history(inputs, label),
         "</div>",
         _model_quality(inputs, label),
-        _drift(inputs, label),
+        # one drift figure per page: the monitoring section (its policy's thresholds) when
+        # the run was monitored, else the medians-and-PSI table of the training snapshot
+        _drift(inputs, label) if inputs.monitoring is None else "",
         monitoring_section.monitoring_html(inputs.monitoring, lang),
         monitoring_section.track_record_html(inputs.track_record, lang),
         _top_customers(inputs, label),

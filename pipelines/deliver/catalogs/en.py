@@ -165,7 +165,7 @@ REPORT = {
     "history_note_cancellation_gap": "Share of customers active in the previous 12 months who cancelled in the next {span} days (a {gap}-day gap plus a {horizon}-day window).",
     "calibration_note": "Calibration and lift appear once an archived run's {span}-day label window has ended.",
     "calibration_oot": "Calibration on the out-of-time validation cutoff {cutoff}, from training.",
-    "drift_note": "PSI above 0.25 means the feature's distribution moved a lot since training.",
+    "drift_note": "PSI of 0.2 or more means the feature's distribution moved a lot since training.",
 }
 
 # The run summary: what `churn score` / `churn demo` print and report.md.

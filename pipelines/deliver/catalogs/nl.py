@@ -165,7 +165,7 @@ REPORT = {
     "history_note_cancellation_gap": "Aandeel van de klanten die in de 12 maanden ervoor kochten en in de {span} dagen daarna opzegden ({gap} dagen tussenperiode plus {horizon} dagen).",
     "calibration_note": "Kalibratie en lift verschijnen zodra de {span} dagen van een gearchiveerde run voorbij zijn.",
     "calibration_oot": "Kalibratie op de out-of-time-validatiedatum {cutoff}, uit de training.",
-    "drift_note": "Een PSI boven 0,25 betekent dat de verdeling van het kenmerk sinds de training sterk is verschoven.",
+    "drift_note": "Een PSI van 0,2 of meer betekent dat de verdeling van het kenmerk sinds de training sterk is verschoven.",
 }
 
 # De samenvatting van een run: wat `churn score` / `churn demo` tonen en report.md.

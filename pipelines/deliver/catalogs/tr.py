@@ -166,7 +166,7 @@ REPORT = {
     "history_note_cancellation_gap": "Önceki 12 ayda alışveriş yapmış müşterilerden sonraki {span} günde ({gap} günlük ara süre ve {horizon} günlük dönem) hesabını kapatanların payı.",
     "calibration_note": "Kalibrasyon ve lift grafikleri, arşivdeki bir çalıştırmanın {span} günlük süresi dolunca görünür.",
     "calibration_oot": "Kalibrasyon, eğitimdeki zaman dışı doğrulama kesimi {cutoff} üzerinde ölçüldü.",
-    "drift_note": "PSI 0,25'in üzerindeyse değişkenin dağılımı eğitimden bu yana belirgin biçimde değişmiştir.",
+    "drift_note": "PSI 0,2 veya üzerindeyse değişkenin dağılımı eğitimden bu yana belirgin biçimde değişmiştir.",
 }
 
 # Çalıştırma özeti: `churn score` / `churn demo` çıktısı ve report.md.
