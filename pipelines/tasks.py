@@ -24,8 +24,8 @@ from features.snapshots import (
     SNAPSHOT_METADATA_KEY,
     SnapshotSettings,
     build_model_input,
-    labelled_cutoffs,
     snapshot_manifest,
+    training_cutoffs,
 )
 from models.backtest import backtest_summary, rolling_origin_backtest, segment_breakdown
 from models.card import model_card
@@ -142,16 +142,16 @@ def write_model_input(
     tables = load_source_tables(settings)
     first_purchase = tables.purchases["order_date"].min().date()
     spec = params.label
-    cutoffs = labelled_cutoffs(
-        data_end, spec, params.n_cutoffs, step_days=params.cutoff_step_days,
-        earliest=first_purchase + dt.timedelta(days=params.min_history_days),
-    )
+    plan = training_cutoffs(first_purchase, data_end, spec, params.n_cutoffs,
+                            history_days=params.history_days, step_days=params.cutoff_step_days)
+    cutoffs = plan.cutoffs
     if len(cutoffs) < 2:
         gap = f" - {spec.gap_days} days gap" if spec.gap_days else ""
         raise ValueError(
             f"only {len(cutoffs)} cutoff(s) between {first_purchase} + "
-            f"{params.min_history_days} days and {data_end} - {spec.horizon_days} days{gap}; "
-            "training needs at least 2: supply more history or lower --horizon-days"
+            f"{params.history_days} days of history and {data_end} - {spec.horizon_days} "
+            f"days{gap}; training needs at least 2: supply more history or lower "
+            "--horizon-days (or --min-history-days)"
         )
     frame = build_model_input(tables, cutoffs, spec, data_end=data_end)
     features = feature_names(tables.available)
@@ -172,10 +172,13 @@ def write_model_input(
         "model input: %d rows over %d cutoffs (%s .. %s), churn rate %.3f",
         len(frame), len(cutoffs), cutoffs[0], cutoffs[-1], frame["churned"].mean(),
     )
+    if plan.short:
+        _logger().warning("%s", plan.note())
     return {
         "path": str(path), "sha256": manifest["sha256"], "data_end": str(data_end),
         "cutoffs": [str(c) for c in cutoffs], "features": features,
         "data_start": str(first_purchase), "settings_path": str(path.with_suffix(".json")),
+        "cutoffs_note": plan.note(), "history_days": params.history_days,
     }
 
 
@@ -223,6 +226,7 @@ def fit_and_register(
         "best_iteration": fitted.best_iteration, "calibration": fitted.calibrator.method,
         "backtest": backtest_summary(backtest), "promoted": decision.promote,
         "promotion_reason": decision.reason, "tracking_uri": settings.mlflow_tracking_uri,
+        "cutoffs_note": model_input.get("cutoffs_note", ""),
     }
 
 

@@ -22,7 +22,7 @@ from models import history
 from models.explain import REASON_GROUPS
 from models.playbook import default_playbook_text, oldest_open_complaints, parse_playbook
 from models.score import score_customers
-from models.tiers import TierPolicy, tier_changes
+from models.tiers import TierPolicy, base_rate_of, tier_changes
 from pipelines.deliver.i18n import column_label, format_number, report_label, tier_label
 from pipelines.deliver.params import ScoreParams
 from pipelines.deliver.report import ReportInputs, label_text, render_report
@@ -110,10 +110,13 @@ def run_scoring(
     run_id = archive.new_run_id()
     run_dir = archive.create_run_dir(settings.scored_dir, as_of, run_id)
     tiers = risk["risk_tier"].value_counts().reindex(policy.names, fill_value=0).to_dict()
+    base_rate = base_rate_of(risk["churn_probability"])
     metadata = {
         "as_of": str(as_of), "run_id": run_id, "model_version": version,
         "model_run_id": model_run_id, "customers_scored": len(risk), "tiers": tiers,
-        "tier_policy": policy.record(), "sort": sort, "lang": lang,
+        "tier_policy": policy.record(), "tier_base_rate": round(base_rate, 6),
+        "tier_cutoffs": {k: round(v, 6) for k, v in policy.cutoffs(base_rate).items()},
+        "tier_policy_text": policy.describe(base_rate), "sort": sort, "lang": lang,
         "label": model.label.model_dump(),
         "churn_definition": label_text("churn_definition_text", model.label, lang),
         "model_validation": model.validation, "model_baseline_recency": model.baseline,
@@ -153,10 +156,25 @@ def workbook_metadata(metadata: dict[str, Any], rows: int) -> list[tuple[str, An
     label = lambda key: report_label(key, lang)  # noqa: E731
     validation = metadata["model_validation"]
     policy = metadata["tier_policy"]
-    tiers = "; ".join(
-        f"{tier_label(t['name'], lang)} ≥ {format_number(t['min_probability'], lang, 2)}"
-        + (f" ({report_label('capacity', lang, n=t['capacity'])})" if t.get("capacity") else "")
-        for t in policy["tiers"])
+    # The cut-offs in force at this run's base rate (lift tiers), else the policy's own.
+    cutoffs = metadata.get("tier_cutoffs") or {}
+
+    def rule(t: dict[str, Any]) -> str:
+        cut = format_number(cutoffs.get(t["name"], t["min_probability"]), lang, 3)
+        text = f"{tier_label(t['name'], lang)} ≥ {cut}"
+        if t.get("min_lift"):
+            text += " (" + report_label(
+                "lift_rule", lang, lift=format_number(t["min_lift"], lang, 1),
+                probability=format_number(t["min_probability"], lang, 2)) + ")"
+        if t.get("capacity"):
+            text += f" ({report_label('capacity', lang, n=t['capacity'])})"
+        return text
+
+    tiers = "; ".join(rule(t) for t in policy["tiers"])
+    if metadata.get("tier_base_rate") is not None and any(t.get("min_lift")
+                                                          for t in policy["tiers"]):
+        tiers += "; " + report_label("base_rate", lang,
+                                     rate=format_number(metadata["tier_base_rate"], lang, 3))
     tiers += f"; {tier_label(policy['default'], lang)}"
     if policy.get("lapsed_after_days"):
         tiers += "; " + report_label("lapsed_rule", lang, tier=tier_label(policy["lapsed"], lang),

@@ -109,6 +109,8 @@ REPORT = {
     "value_at_risk_top": "Value at risk in the top tiers",
     "lapsed_customers": "Lapsed customers (win-back): no order for more than {days} days",
     "lapsed_rule": "{tier}: more than {days} days since the last purchase",
+    "lift_rule": "lift {lift}× or p {probability}",
+    "base_rate": "base rate {rate} (mean churn probability)",
     "by_tier": "By risk tier",
     "by_segment": "By segment",
     "tier": "Risk tier",

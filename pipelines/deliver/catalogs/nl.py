@@ -109,6 +109,8 @@ REPORT = {
     "value_at_risk_top": "Omzet in gevaar in de hoogste niveaus",
     "lapsed_customers": "Inactieve klanten (terugwinnen): langer dan {days} dagen geen bestelling",
     "lapsed_rule": "{tier}: meer dan {days} dagen sinds de laatste aankoop",
+    "lift_rule": "lift {lift}× of p {probability}",
+    "base_rate": "basisniveau {rate} (gemiddelde churnkans)",
     "by_tier": "Per risiconiveau",
     "by_segment": "Per segment",
     "tier": "Risiconiveau",

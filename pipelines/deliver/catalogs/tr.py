@@ -110,6 +110,8 @@ REPORT = {
     "value_at_risk_top": "Üst risk seviyelerinde risk altındaki ciro",
     "lapsed_customers": "Pasif müşteri (geri kazanım): {days} günden uzun süredir sipariş yok",
     "lapsed_rule": "{tier}: son siparişten bu yana {days} günden fazla",
+    "lift_rule": "kaldıraç {lift}× veya p {probability}",
+    "base_rate": "taban oran {rate} (ortalama kayıp olasılığı)",
     "by_tier": "Risk seviyesine göre",
     "by_segment": "Segmente göre",
     "tier": "Risk seviyesi",
