@@ -147,6 +147,8 @@ def print_training(result: dict[str, Any]) -> None:
     console.print(f"  MLflow run {result['run_id']}", highlight=False)
     if "promotion_reason" in result:
         console.print(f"promotion gate: {result['promotion_reason']}")
+        if result.get("promotion_basis"):
+            console.print(f"  champion's figures: {result['promotion_basis']}", highlight=False)
 
 
 TOP_N = 10

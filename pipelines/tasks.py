@@ -225,7 +225,8 @@ def fit_and_register(
         "baseline_recency": fitted.baseline, "baselines": fitted.baselines,
         "best_iteration": fitted.best_iteration, "calibration": fitted.calibrator.method,
         "backtest": backtest_summary(backtest), "promoted": decision.promote,
-        "promotion_reason": decision.reason, "tracking_uri": settings.mlflow_tracking_uri,
+        "promotion_reason": decision.reason, "promotion_basis": decision.basis,
+        "tracking_uri": settings.mlflow_tracking_uri,
         "cutoffs_note": model_input.get("cutoffs_note", ""),
     }
 
