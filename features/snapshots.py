@@ -10,6 +10,7 @@ import pandas as pd
 
 from features.build import build_customer_features
 from features.catalog import FEATURE_WINDOWS_DAYS, feature_names
+from features.event_types import with_event_type_features
 from features.labels import LabelSpec, churn_labels
 from features.sources import SourceTables
 
@@ -104,12 +105,17 @@ def build_model_input(
     spec: LabelSpec,
     *,
     data_end: dt.date,
+    event_types: list[str] | None = None,
 ) -> pd.DataFrame:
-    """`customer_id, cutoff, features…, churned`: one row per customer eligible at each cutoff."""
+    """`customer_id, cutoff, features…, churned`: one row per customer eligible at each cutoff.
+
+    `event_types`: learned interaction types (`features.event_types`) whose columns follow
+    the catalog features."""
     tables = tables.validated()
     parts = []
     for cutoff in cutoffs:
-        features = build_customer_features(tables, cutoff)
+        features = with_event_type_features(build_customer_features(tables, cutoff),
+                                            tables.interactions, cutoff, event_types or [])
         labels = churn_labels(
             features["customer_id"], tables.purchases, cutoff, spec,
             data_end=data_end, customers=tables.customers,

@@ -46,6 +46,9 @@ class TrainParams(BaseModel):
     min_history_days: int | None = Field(
         None, ge=0, description="Cutoffs start this long after the first purchase in the data. "
         "None: derived, see `history_days`.")
+    event_types_top_n: int = Field(
+        20, ge=0, description="Interaction types learned from the data as engagement "
+        "features (the most frequent N, rarer ones pooled into 'other'); 0 = off.")
     min_positives: int = Field(100, ge=1, description="Refuse to train with fewer churners.")
     min_negatives: int = Field(100, ge=1, description="Refuse to train with fewer stayers.")
     learning_rate: float = 0.03

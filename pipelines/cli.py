@@ -182,6 +182,12 @@ def train(
             help="Days of data a cutoff needs behind it (from the first purchase). Short "
                  "data trains on fewer cutoffs and says so.")
     ] = default(TrainParams, "min_history_days"),
+    event_types: Annotated[
+        int, typer.Option(min=0, help="Interaction types learned from the data as engagement "
+                          "features: the N most frequent (rarer ones pooled into 'other'), each "
+                          "counted over 30/90 days with a trend and days since the last; the "
+                          "list travels with the model. 0 = off.")
+    ] = default(TrainParams, "event_types_top_n"),
     min_positives: Annotated[
         int, typer.Option(min=1, help="Refuse to train with fewer churners in the snapshots.")
     ] = default(TrainParams, "min_positives"),
@@ -225,7 +231,7 @@ def train(
                                       "horizon_days": horizon_days, "gap_days": gap_days})
     params = TrainParams(label=label, n_cutoffs=n_cutoffs, backtest_origins=backtest_origins,
                          min_positives=min_positives, min_negatives=min_negatives,
-                         min_history_days=min_history_days)
+                         min_history_days=min_history_days, event_types_top_n=event_types)
     margin = PromotionMargin(min_roc_auc_gain=min_roc_auc_gain, max_pr_auc_loss=max_pr_auc_loss)
     tuning = TuningParams.model_validate({"trials": tune, "objective": tune_objective})
     end = data_end.date() if data_end else None

@@ -18,6 +18,7 @@ from prefect.exceptions import MissingContextError
 
 from features.build import build_customer_features
 from features.catalog import feature_names, feature_table_schema
+from features.event_types import event_type_feature_names, learn_event_types
 from features.guards import require_enough_examples, snapshot_warnings
 from features.labels import LabelSpec
 from features.snapshots import (
@@ -153,8 +154,12 @@ def write_model_input(
             f"days{gap}; training needs at least 2: supply more history or lower "
             "--horizon-days (or --min-history-days)"
         )
-    frame = build_model_input(tables, cutoffs, spec, data_end=data_end)
-    features = feature_names(tables.available)
+    # Learned from what the latest cutoff could see; fixed from here on (it travels with the
+    # model, so scoring builds the same columns).
+    event_types = (learn_event_types(tables.interactions, cutoffs[-1], params.event_types_top_n)
+                   if tables.interactions is not None else [])
+    frame = build_model_input(tables, cutoffs, spec, data_end=data_end, event_types=event_types)
+    features = feature_names(tables.available) + event_type_feature_names(event_types)
     require_enough_examples(
         frame, min_positives=params.min_positives, min_negatives=params.min_negatives,
     )
@@ -164,6 +169,8 @@ def write_model_input(
         label=spec, cutoffs=[str(c) for c in cutoffs], data_start=str(first_purchase),
         data_end=str(data_end), sources=list(tables.available),
     ))
+    manifest["event_types"] = event_types
+    manifest["features"] = features
     path = model_input_path(settings, data_end, spec)
     frame.attrs[SNAPSHOT_METADATA_KEY] = manifest
     write_parquet_atomic(frame, path)
@@ -179,6 +186,7 @@ def write_model_input(
         "cutoffs": [str(c) for c in cutoffs], "features": features,
         "data_start": str(first_purchase), "settings_path": str(path.with_suffix(".json")),
         "cutoffs_note": plan.note(), "history_days": params.history_days,
+        "event_types": event_types,
     }
 
 
@@ -191,6 +199,7 @@ def fit_and_register(
     frame = pd.read_parquet(model_input["path"])
     features = model_input["features"]
     fitted = fit_with_validation(frame, features, params)
+    fitted.event_types = list(model_input.get("event_types", []))
     backtest = rolling_origin_backtest(frame, features, params)
     assert fitted.evaluation is not None  # fit_with_validation always evaluates out of time
     segments = segment_breakdown(fitted.evaluation.valid, fitted.evaluation.probability)

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from features.build import build_customer_features
+from features.event_types import with_event_type_features
 from features.labels import CensoredCutoffError, LabelSpec
 from features.sources import SourceTables
 from models import history
@@ -98,7 +99,8 @@ def run_scoring(
                                           champion.meta)
     policy, sort, lang = params.tier_policy, params.sort, params.lang
     playbook, playbook_source = load_playbook(settings, policy)
-    features = build_customer_features(tables, as_of)
+    features = with_event_type_features(build_customer_features(tables, as_of),
+                                        tables.interactions, as_of, model.event_types)
     risk, contributions = score_customers(
         model, features, model_version=version, policy=policy, master=tables.customers,
         open_complaints=oldest_open_complaints(tables.complaints, as_of), playbook=playbook,

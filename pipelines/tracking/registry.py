@@ -95,6 +95,7 @@ def load_model_version(settings: Settings, version: str) -> RegisteredModel:
         label=label, best_iteration=int(meta["best_iteration"]),
         validation=meta.get("validation", {}), baseline=meta.get("baseline", {}),
         calibrator=Calibrator.from_dict(meta.get("calibrator")),
+        event_types=list(meta.get("event_types", [])),  # none before learned types
     )
     return RegisteredModel(fitted, str(version), str(info.run_id), meta)
 

@@ -29,6 +29,7 @@ REASONS = {
     "satisfaction.unrated": "Did not rate {complaints} after they were resolved.",
     "satisfaction.none": "No satisfaction rating on record.",
     "engagement.fading": "Engagement is fading: {now} in the last 30 days against {before} in the 60 days before.",
+    "engagement.type_fell": "'{type}' events fell from {before} to {now} a month.",
     "engagement.silent": "No contact with us for {days} days; for the typical customer it is {typical} days.",
     "engagement.none": "No recorded interactions (emails, visits, app use).",
     "engagement.generic": "Engages less than similar customers.",

@@ -29,6 +29,7 @@ REASONS = {
     "satisfaction.unrated": "Heeft {complaints} na afhandeling niet beoordeeld.",
     "satisfaction.none": "Geen tevredenheidsscore bekend.",
     "engagement.fading": "Betrokkenheid neemt af: {now} in de afgelopen 30 dagen, tegen {before} in de 60 dagen daarvoor.",
+    "engagement.type_fell": "'{type}'-gebeurtenissen daalden van {before} naar {now} per maand.",
     "engagement.silent": "Al {days} dagen geen contact met ons; bij een gemiddelde klant is dat {typical} dagen.",
     "engagement.none": "Geen contactmomenten vastgelegd (e-mails, bezoeken, app-gebruik).",
     "engagement.generic": "Minder betrokken dan vergelijkbare klanten.",

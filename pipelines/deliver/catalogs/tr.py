@@ -29,6 +29,7 @@ REASONS = {
     "satisfaction.unrated": "Çözülen {complaints} için puan vermedi.",
     "satisfaction.none": "Kayıtlı memnuniyet puanı yok.",
     "engagement.fading": "İlgisi azalıyor: son 30 günde {now}, önceki 60 günde {before}.",
+    "engagement.type_fell": "'{type}' etkinlikleri ayda {before} adetten {now} adede düştü.",
     "engagement.silent": "{days} gündür bizimle hiç temas kurmadı; tipik bir müşteride bu süre {typical} gün.",
     "engagement.none": "Kayıtlı etkileşim yok (e-posta, ziyaret, uygulama).",
     "engagement.generic": "Benzer müşterilere göre daha az etkileşimde.",

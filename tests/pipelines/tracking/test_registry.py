@@ -254,3 +254,13 @@ def test_a_champion_whose_features_are_missing_cannot_be_compared_and_says_what_
                                       f"features this model's validation customers lack "
                                       f"({dropped})")
     assert f"run `churn promote {logged.version}`" in decision.reason
+
+
+def test_the_learned_event_types_travel_with_the_registered_model(registry):
+    settings, frame, models, _ = registry
+    fitted = dataclasses.replace(models["weak"], event_types=["post", "login", "other"])
+    logged = log_training_run(settings, fitted, PARAMS, model_input=frame,
+                              model_input_path=Path(settings.data_dir) / "x",
+                              model_input_hash="types", run_params={"kind": "types"})
+    assert load_model_version(settings, logged.version).model.event_types == [
+        "post", "login", "other"]
