@@ -26,6 +26,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from features.sources import SourceTables
+
 OTHER_TYPE = "other"
 PREFIX = "event_"
 _SUFFIXES = ("30d", "90d", "prev_60d", "trend", "days_since")
@@ -144,6 +146,17 @@ def with_event_type_features(
         values = joined[name].to_numpy(dtype="float64")
         out[name] = values if name.endswith("_days_since") else np.nan_to_num(values)
     return out
+
+
+def customer_features_with_event_types(
+    tables: SourceTables, as_of: dt.date, types: list[str]
+) -> pd.DataFrame:
+    """The catalog features at as_of (`build_customer_features`) followed by the columns of
+    the learned `types`: what a model trained with those types scores on."""
+    from features.build import build_customer_features
+
+    return with_event_type_features(build_customer_features(tables, as_of), tables.interactions,
+                                    as_of, types)
 
 
 def fallen_event_type(row: Mapping[str, object]) -> tuple[str, float, float] | None:

@@ -8,9 +8,8 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
-from features.build import build_customer_features
 from features.catalog import FEATURE_WINDOWS_DAYS, feature_names
-from features.event_types import with_event_type_features
+from features.event_types import customer_features_with_event_types
 from features.labels import LabelSpec, churn_labels
 from features.sources import SourceTables
 
@@ -114,8 +113,7 @@ def build_model_input(
     tables = tables.validated()
     parts = []
     for cutoff in cutoffs:
-        features = with_event_type_features(build_customer_features(tables, cutoff),
-                                            tables.interactions, cutoff, event_types or [])
+        features = customer_features_with_event_types(tables, cutoff, event_types or [])
         labels = churn_labels(
             features["customer_id"], tables.purchases, cutoff, spec,
             data_end=data_end, customers=tables.customers,

@@ -15,8 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from features.build import build_customer_features
-from features.event_types import with_event_type_features
+from features.event_types import customer_features_with_event_types
 from features.labels import CensoredCutoffError, LabelSpec
 from features.sources import SourceTables
 from models import history
@@ -99,8 +98,7 @@ def run_scoring(
                                           champion.meta)
     policy, sort, lang = params.tier_policy, params.sort, params.lang
     playbook, playbook_source = load_playbook(settings, policy)
-    features = with_event_type_features(build_customer_features(tables, as_of),
-                                        tables.interactions, as_of, model.event_types)
+    features = customer_features_with_event_types(tables, as_of, model.event_types)
     risk, contributions = score_customers(
         model, features, model_version=version, policy=policy, master=tables.customers,
         open_complaints=oldest_open_complaints(tables.complaints, as_of), playbook=playbook,
