@@ -116,7 +116,7 @@ def run_scoring(
         "model_run_id": model_run_id, "customers_scored": len(risk), "tiers": tiers,
         "tier_policy": policy.record(), "tier_base_rate": round(base_rate, 6),
         "tier_cutoffs": {k: round(v, 6) for k, v in policy.cutoffs(base_rate).items()},
-        "tier_policy_text": policy.describe(base_rate), "sort": sort, "lang": lang,
+        "tier_policy_rule": policy.describe(base_rate), "sort": sort, "lang": lang,
         "label": model.label.model_dump(),
         "churn_definition": label_text("churn_definition_text", model.label, lang),
         "model_validation": model.validation, "model_baseline_recency": model.baseline,
@@ -125,6 +125,7 @@ def run_scoring(
         "value_at_risk_lapsed": round(float(risk.loc[risk["lapsed"], "value_at_risk"].sum()), 2),
         "changes": changes, "tracking_uri": settings.mlflow_tracking_uri,
     }
+    metadata["tier_policy_text"] = tier_policy_text(metadata)  # the report's footer shows it
     csv_path = run_dir / "risk_list.csv"
     write_text_atomic(risk_list_csv_text(risk, lang, params.csv_delimiter), csv_path,
                       encoding="utf-8-sig")
@@ -155,6 +156,32 @@ def workbook_metadata(metadata: dict[str, Any], rows: int) -> list[tuple[str, An
     lang = metadata["lang"]
     label = lambda key: report_label(key, lang)  # noqa: E731
     validation = metadata["model_validation"]
+    rows_out: list[tuple[str, Any]] = [
+        (label("data_as_of"), metadata["as_of"]),
+        (label("model_version"), metadata["model_version"]),
+        (label("run_id"), metadata["run_id"]),
+        (label("churn_definition"), metadata["churn_definition"]),
+        (label("tier_policy"), tier_policy_text(metadata)),
+        (label("rows"), rows),
+        (label("sort"), ", ".join(column_label(c, lang)
+                                  for c in SORT_COLUMNS_SHOWN[metadata["sort"]])),
+        (label("language"), lang),
+    ]
+    if metadata.get("model_valid_cutoff"):
+        rows_out.append((f"{label('oot_metrics')}: {label('cutoff')}",
+                         metadata["model_valid_cutoff"]))
+    rows_out += [(f"{label('oot_metrics')}: {k}", round(float(v), 4))
+                 for k, v in validation.items()]
+    rows_out += [(f"{label('tier')}: {tier_label(t, lang)}", n)
+                 for t, n in metadata["tiers"].items()]
+    return rows_out
+
+
+def tier_policy_text(metadata: dict[str, Any]) -> str:
+    """The run's tier policy in its language: version, each tier's cut-off in force at this
+    run's base rate (with the lift and probability it comes from), the base rate, the default
+    and the lapsed rule."""
+    lang = metadata["lang"]
     policy = metadata["tier_policy"]
     # The cut-offs in force at this run's base rate (lift tiers), else the policy's own.
     cutoffs = metadata.get("tier_cutoffs") or {}
@@ -179,25 +206,7 @@ def workbook_metadata(metadata: dict[str, Any], rows: int) -> list[tuple[str, An
     if policy.get("lapsed_after_days"):
         tiers += "; " + report_label("lapsed_rule", lang, tier=tier_label(policy["lapsed"], lang),
                                      days=policy["lapsed_after_days"])
-    rows_out: list[tuple[str, Any]] = [
-        (label("data_as_of"), metadata["as_of"]),
-        (label("model_version"), metadata["model_version"]),
-        (label("run_id"), metadata["run_id"]),
-        (label("churn_definition"), metadata["churn_definition"]),
-        (label("tier_policy"), f"{policy['version']}: {tiers}"),
-        (label("rows"), rows),
-        (label("sort"), ", ".join(column_label(c, lang)
-                                  for c in SORT_COLUMNS_SHOWN[metadata["sort"]])),
-        (label("language"), lang),
-    ]
-    if metadata.get("model_valid_cutoff"):
-        rows_out.append((f"{label('oot_metrics')}: {label('cutoff')}",
-                         metadata["model_valid_cutoff"]))
-    rows_out += [(f"{label('oot_metrics')}: {k}", round(float(v), 4))
-                 for k, v in validation.items()]
-    rows_out += [(f"{label('tier')}: {tier_label(t, lang)}", n)
-                 for t, n in metadata["tiers"].items()]
-    return rows_out
+    return f"{policy['version']}: {tiers}"
 
 
 def report_inputs(settings, tables, features, risk, contributions, metadata, policy, model,
