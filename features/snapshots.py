@@ -8,8 +8,8 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
-from features.build import build_customer_features
 from features.catalog import FEATURE_WINDOWS_DAYS, feature_names
+from features.event_types import customer_features_with_event_types
 from features.labels import LabelSpec, churn_labels
 from features.sources import SourceTables
 
@@ -61,18 +61,59 @@ def labelled_cutoffs(
     return [c for c in monthly_cutoffs(last, count, step_days) if c >= earliest]
 
 
+@dataclass(frozen=True)
+class CutoffPlan:
+    """The cutoffs a training run takes, and why there are fewer than asked for, if so."""
+
+    cutoffs: list[dt.date]
+    wanted: int
+    data_start: dt.date
+    earliest: dt.date  # data_start + the history a cutoff needs
+
+    @property
+    def short(self) -> bool:
+        return len(self.cutoffs) < self.wanted
+
+    def note(self) -> str:
+        """One line for the log and the terminal: how many cutoffs, and why fewer if so."""
+        if not self.cutoffs:
+            return f"no cutoff fits between {self.earliest} and the end of the labels"
+        line = (f"trained on {len(self.cutoffs)} cutoffs (from {self.cutoffs[0]} to "
+                f"{self.cutoffs[-1]})")
+        if self.short:
+            line += (f"; fewer than usual ({self.wanted}) because the data starts on "
+                     f"{self.data_start} and a cutoff needs "
+                     f"{(self.earliest - self.data_start).days} days of history behind it")
+        return line
+
+
+def training_cutoffs(
+    data_start: dt.date, data_end: dt.date, spec: LabelSpec, count: int, *, history_days: int,
+    step_days: int = 30,
+) -> CutoffPlan:
+    """The latest `count` labelled cutoffs with `history_days` of data behind them: fewer
+    when the data is short (the plan says so), never a refusal while two remain."""
+    earliest = data_start + dt.timedelta(days=history_days)
+    cutoffs = labelled_cutoffs(data_end, spec, count, earliest=earliest, step_days=step_days)
+    return CutoffPlan(cutoffs, count, data_start, earliest)
+
+
 def build_model_input(
     tables: SourceTables,
     cutoffs: list[dt.date],
     spec: LabelSpec,
     *,
     data_end: dt.date,
+    event_types: list[str] | None = None,
 ) -> pd.DataFrame:
-    """`customer_id, cutoff, features…, churned`: one row per customer eligible at each cutoff."""
+    """`customer_id, cutoff, features…, churned`: one row per customer eligible at each cutoff.
+
+    `event_types`: learned interaction types (`features.event_types`) whose columns follow
+    the catalog features."""
     tables = tables.validated()
     parts = []
     for cutoff in cutoffs:
-        features = build_customer_features(tables, cutoff)
+        features = customer_features_with_event_types(tables, cutoff, event_types or [])
         labels = churn_labels(
             features["customer_id"], tables.purchases, cutoff, spec,
             data_end=data_end, customers=tables.customers,

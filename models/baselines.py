@@ -22,7 +22,9 @@ BGNBD_FIT_ROWS = 20_000
 
 def rfm_features(features: list[str]) -> list[str]:
     """The purchase-history (RFM and cadence) features among `features`."""
-    return [name for name in features if FEATURES_BY_NAME[name].group == "rfm"]
+    # learned interaction types (features.event_types) are not in the catalog: engagement
+    return [name for name in features
+            if name in FEATURES_BY_NAME and FEATURES_BY_NAME[name].group == "rfm"]
 
 
 def rfm_lightgbm_probability(

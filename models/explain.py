@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from features.event_types import is_event_type_feature
 from models.reason_rules import SENTENCE_RULES, population_reference
 
 MIN_CONTRIBUTION = 0.02  # log-odds; below this a push is noise, not a reason
@@ -64,6 +65,13 @@ REASON_GROUPS: dict[str, tuple[str, ...]] = {
 GROUP_OF_FEATURE: dict[str, str] = {f: g for g, fs in REASON_GROUPS.items() for f in fs}
 
 
+def group_of_feature(name: str) -> str | None:
+    """The reason group of a feature; learned interaction types are engagement."""
+    if name in GROUP_OF_FEATURE:
+        return GROUP_OF_FEATURE[name]
+    return "engagement" if is_event_type_feature(name) else None
+
+
 @dataclass(frozen=True)
 class Reason:
     """One reason of one customer: its group, template key and the numbers it quotes."""
@@ -82,10 +90,10 @@ def shap_contributions(classifier, matrix: pd.DataFrame) -> pd.DataFrame:
 def group_contributions(contributions: pd.DataFrame) -> pd.DataFrame:
     """Contributions summed per reason group (columns: groups present in the model)."""
     features = [c for c in contributions.columns if c != "bias"]
-    unknown = [f for f in features if f not in GROUP_OF_FEATURE]
+    unknown = [f for f in features if group_of_feature(f) is None]
     if unknown:
         raise KeyError(f"features without a reason group: {unknown}")
-    by_group = contributions[features].T.groupby(lambda f: GROUP_OF_FEATURE[f]).sum().T
+    by_group = contributions[features].T.groupby(lambda f: group_of_feature(f)).sum().T
     return by_group.reindex(columns=[g for g in REASON_GROUPS if g in by_group.columns])
 
 

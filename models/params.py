@@ -11,12 +11,20 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from features.catalog import FEATURE_WINDOWS_DAYS
 from features.labels import LabelSpec
 
 if TYPE_CHECKING:
     from models.evaluate import RetentionAssumptions
 
 SMALL_DATA_ROWS = 100_000
+# The shortest history a cutoff needs behind it, whatever the horizon: the 90-day windows
+# (orders_90d, spend_90d, complaints_90d, the 90-day surprise and change features) carry the
+# model's main signals, and a cutoff closer than that to the start of the data sees every
+# customer's 90-day counts cut short. The 30-day window alone says too little; the 180- and
+# 365-day ones (and the own usual rate) are still computed, left short or empty, which the
+# model reads as "new customer".
+MIN_FEATURE_HISTORY_DAYS = FEATURE_WINDOWS_DAYS[1]
 TuningObjective = Literal["pr_auc", "log_loss"]
 # How a risk list is ranked (models.score.SORT_COLUMNS says what each means).
 SortKey = Literal["tier", "value", "probability"]
@@ -35,9 +43,12 @@ class TrainParams(BaseModel):
                              description="The churn definition and its label window.")
     n_cutoffs: int = Field(8, ge=2, description="Monthly cutoffs in the model input.")
     cutoff_step_days: int = Field(30, ge=7)
-    min_history_days: int = Field(
-        180, ge=0, description="Cutoffs start this long after the first purchase in the data."
-    )
+    min_history_days: int | None = Field(
+        None, ge=0, description="Cutoffs start this long after the first purchase in the data. "
+        "None: derived, see `history_days`.")
+    event_types_top_n: int = Field(
+        20, ge=0, description="Interaction types learned from the data as engagement "
+        "features (the most frequent N, rarer ones pooled into 'other'); 0 = off.")
     min_positives: int = Field(100, ge=1, description="Refuse to train with fewer churners.")
     min_negatives: int = Field(100, ge=1, description="Refuse to train with fewer stayers.")
     learning_rate: float = 0.03
@@ -56,6 +67,20 @@ class TrainParams(BaseModel):
     backtest_origins: int = Field(3, ge=1, description="Latest cutoffs used as backtest origins.")
     save_rate: float = Field(0.2, ge=0, le=1, description="Share of contacted churners kept.")
     contact_cost: float = Field(0.0, ge=0, description="Cost of one contact, in spend units.")
+
+    @property
+    def history_days(self) -> int:
+        """Days of data a cutoff needs behind it: `min_history_days` when set, else the longer
+        of the 90-day feature window (MIN_FEATURE_HISTORY_DAYS) and the label's gap + horizon.
+
+        The label span counts because a cutoff's features should look back at least as far
+        as its label looks ahead: judging a 120-day silence needs 120 days of seen buying.
+        With a 30-day horizon a cutoff needs 90 days; with the default 90 days, 90; with
+        90 + a 30-day gap, 120. Fewer cutoffs fit short data; the pipeline says so.
+        """
+        if self.min_history_days is not None:
+            return self.min_history_days
+        return max(MIN_FEATURE_HISTORY_DAYS, self.label.span_days)
 
     def lightgbm_params(self, rows: int | None = None) -> dict[str, Any]:
         threads = self.n_jobs or (1 if rows is not None and rows < SMALL_DATA_ROWS else -1)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pydantic import BaseModel, Field
 
@@ -20,6 +20,7 @@ class PromotionDecision:
     reason: str
     challenger: dict[str, float]
     champion: dict[str, float] | None
+    basis: str = ""  # how the champion's figures were obtained (recorded, rescored, none)
 
     def tags(self) -> dict[str, str]:
         """The decision and its numbers, as registry version tags."""
@@ -30,6 +31,21 @@ class PromotionDecision:
                 tags[f"gate_{who}_{key}"] = f"{value:.6f}"
         return tags
 
+    def with_basis(self, basis: str) -> PromotionDecision:
+        return replace(self, basis=basis)
+
+
+def _comparison(challenger: dict[str, float], champion: dict[str, float],
+                margin: PromotionMargin) -> tuple[bool, str]:
+    """Whether the challenger clears both margins, and the numbers that say so."""
+    roc_gain = challenger["roc_auc"] - champion["roc_auc"]
+    pr_change = challenger["pr_auc"] - champion["pr_auc"]
+    numbers = (f"ROC-AUC {challenger['roc_auc']:.4f} vs {champion['roc_auc']:.4f} "
+               f"({roc_gain:+.4f}, needs {margin.min_roc_auc_gain:+.4f}); "
+               f"PR-AUC {challenger['pr_auc']:.4f} vs {champion['pr_auc']:.4f} "
+               f"({pr_change:+.4f}, may fall {margin.max_pr_auc_loss:.4f})")
+    return roc_gain >= margin.min_roc_auc_gain and pr_change >= -margin.max_pr_auc_loss, numbers
+
 
 def promotion_decision(
     challenger: dict[str, float], champion: dict[str, float] | None, margin: PromotionMargin
@@ -37,12 +53,31 @@ def promotion_decision(
     """Promote if there is no champion, or the challenger clears both margins."""
     if champion is None:
         return PromotionDecision(True, "no champion yet", challenger, None)
-    roc_gain = challenger["roc_auc"] - champion["roc_auc"]
-    pr_change = challenger["pr_auc"] - champion["pr_auc"]
-    numbers = (f"ROC-AUC {challenger['roc_auc']:.4f} vs {champion['roc_auc']:.4f} "
-               f"({roc_gain:+.4f}, needs {margin.min_roc_auc_gain:+.4f}); "
-               f"PR-AUC {challenger['pr_auc']:.4f} vs {champion['pr_auc']:.4f} "
-               f"({pr_change:+.4f}, may fall {margin.max_pr_auc_loss:.4f})")
-    ok = roc_gain >= margin.min_roc_auc_gain and pr_change >= -margin.max_pr_auc_loss
+    ok, numbers = _comparison(challenger, champion, margin)
     return PromotionDecision(ok, ("beats champion: " if ok else "does not beat champion: ")
                              + numbers, challenger, champion)
+
+
+def other_definition_decision(
+    challenger: dict[str, float], champion: dict[str, float], margin: PromotionMargin, *,
+    challenger_label: str, champion_label: str, champion_version: str, version: str,
+) -> PromotionDecision:
+    """A challenger for another churn definition, compared with the champion on the same
+    customers under the challenger's labels: the figures and the verdict, never a promotion.
+
+    What "churned" means is a business decision: a training run with other label settings (a
+    changed deployment, a typo) must not switch it on its own, however good it is.
+    """
+    ok, numbers = _comparison(challenger, champion, margin)
+    verdict = "would beat" if ok else "would not beat"
+    return PromotionDecision(
+        False, f"predicts another churn definition ({challenger_label}) than champion version "
+        f"{champion_version} ({champion_label}); on the same customers under this model's "
+        f"labels it {verdict} the champion: {numbers}; the gate never changes the "
+        f"definition: promote by hand with `churn promote {version}`", challenger, champion)
+
+
+def missing_features(features: list[str], columns: list[str]) -> list[str]:
+    """The features a model needs that a frame lacks (empty: the model can score it)."""
+    present = set(columns)
+    return [name for name in features if name not in present]

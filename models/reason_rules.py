@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from features.event_types import fallen_event_type
+
 
 @dataclass(frozen=True)
 class Count:
@@ -150,6 +152,12 @@ def satisfaction(row: Mapping, ref: Mapping[str, float]) -> tuple[str, dict[str,
 
 
 def engagement(row: Mapping, ref: Mapping[str, float]) -> tuple[str, dict[str, object]]:
+    # A learned product event that collapsed says more than the total of all interactions.
+    fallen = fallen_event_type(row)
+    if fallen is not None:
+        kind, monthly_before, now_30d = fallen
+        return "engagement.type_fell", {"type": kind, "before": _int(monthly_before),
+                                        "now": _int(now_30d)}
     now, before = _number(row.get("interactions_30d")), _number(row.get("interactions_prev_60d"))
     silent = _number(row.get("days_since_last_interaction"))
     if now is not None and before and now * 2 < before:

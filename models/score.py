@@ -18,7 +18,7 @@ from models.explain import REASON_GROUPS, reason_columns, shap_contributions
 from models.params import SortKey
 from models.playbook import default_playbook_text, parse_playbook, suggested_actions
 from models.segments import expected_revenue_12m, rfm_scores, rfm_segment, value_at_risk
-from models.tiers import TierPolicy
+from models.tiers import TierPolicy, base_rate_of
 from models.train import FittedChurnModel
 
 # (column, ascending) per sort. "tier" is how a retention team works the list: the most urgent
@@ -104,7 +104,7 @@ def score_customers(
     `SCORED_COLUMNS` first, then the reasons (`reason_group_i`, `reason_key_i`,
     `reason_params_i` for i = 1..3, see `models.explain.reason_columns`), the action
     (`action_key`, `action_params`) and helper columns (RFM scores, `expected_revenue_12m`,
-    `lapsed`, `open_complaint_id`, ...) that exports leave out.
+    `lapsed`, `churn_lift`, `open_complaint_id`, ...) that exports leave out.
     Lapsed customers (see `TierPolicy.lapsed_after_days`) are ranked after all others, by
     `lifetime_spend`.
     """
@@ -118,12 +118,16 @@ def score_customers(
     contributions = shap_contributions(model.classifier, model.matrix(features))
     scores = rfm_scores(features)
     at_risk = value_at_risk(probability, features)
+    base_rate = base_rate_of(probability)
     csat = _column(features, "last_satisfaction")
     scored = pd.DataFrame({
         "customer_id": features["customer_id"].astype(str),
         "segment": rfm_segment(scores),
-        "risk_tier": policy.assign(probability, at_risk, features["recency_days"]),
+        "risk_tier": policy.assign(probability, at_risk, features["recency_days"],
+                                   base_rate=base_rate),
         "churn_probability": probability.round(6),
+        # how many times the base rate (the tiers' lift); not exported, for analysis
+        "churn_lift": (probability / base_rate if base_rate > 0 else probability * 0).round(4),
         "value_at_risk": at_risk,
         "annual_revenue": features["spend_365d"].astype(float).round(2),
         "lifetime_spend": features["spend_lifetime"].astype(float).round(2),

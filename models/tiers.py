@@ -1,9 +1,19 @@
 """Risk tiers: a versioned, typed policy that names bands and says who falls in each.
 
-A tier takes every customer still unassigned whose probability reaches its `min_probability`,
-largest value at risk first, up to its optional `capacity`. Probability cut-offs are tiers
-without a capacity; "the top 200 by value at risk are Critical" is a tier with capacity 200
-(and, ideally, a floor so a safe customer is never Critical just for being large).
+A tier takes every customer still unassigned whose probability reaches its `min_probability`
+or whose *lift* reaches its optional `min_lift`, largest value at risk first, up to its
+optional `capacity`. Lift is a customer's probability over the base rate, the mean churn
+probability of the scored population (its expected churn rate): a lift of 4 means "four
+times as likely to churn as the average customer".
+
+The default policy is relative to the base rate: Critical at lift 4 or probability 0.70, At
+risk at lift 2.5 or 0.50, Watch at lift 1.5 or 0.30. Fixed probability cut-offs alone put
+nobody in Critical when the base rate is low (1.7 % a month: a customer 20 times the average
+is still at 0.34), so a low-churn business would see an empty list; the lift cut-offs give it
+a short list of its highest-lift customers. Where the base rate is high (the retail demo,
+~25 %) lift 4 is unreachable and the probability cut-offs decide, as they always did.
+`TierPolicy.probability_based()` is the policy of probability cut-offs alone; "the top 200
+by value at risk are Critical" is a tier with capacity 200 (`capacity_based`).
 
 Before any of that, a customer whose last completed order is more than `lapsed_after_days`
 ago is Lapsed: a win-back audience, not a retention one. Lapsed customers take no seat in any
@@ -23,7 +33,22 @@ from pydantic import BaseModel, Field, model_validator
 class TierRule(BaseModel):
     name: str = Field(min_length=1)
     min_probability: float = Field(0.0, ge=0, le=1)
+    min_lift: float | None = Field(
+        None, gt=0, description="Also takes customers whose probability is at least this "
+                                "many times the base rate. None: probability cut-off only.")
     capacity: int | None = Field(None, ge=1, description="At most this many customers.")
+
+    def cutoff(self, base_rate: float) -> float:
+        """The probability from which this tier takes a customer, at `base_rate`."""
+        if self.min_lift is None:
+            return self.min_probability
+        return min(self.min_probability, self.min_lift * base_rate)
+
+
+def base_rate_of(probability: pd.Series) -> float:
+    """The base rate lift is measured against: the mean churn probability of the scored
+    customers (calibrated probabilities, so their mean is the expected churn rate)."""
+    return float(probability.mean()) if len(probability) else 0.0
 
 
 # A year without an order is more than ten usual purchase intervals of the median customer
@@ -37,11 +62,11 @@ LAPSED_AFTER_DAYS = 365
 class TierPolicy(BaseModel):
     """Named tiers, highest first; customers no tier takes get `default`; lapsed ones `lapsed`."""
 
-    version: str = "2026-11-probability-v3"
+    version: str = "2026-12-lift-v1"
     tiers: list[TierRule] = Field(default_factory=lambda: [
-        TierRule(name="Critical", min_probability=0.70),
-        TierRule(name="At risk", min_probability=0.50),
-        TierRule(name="Watch", min_probability=0.30),
+        TierRule(name="Critical", min_probability=0.70, min_lift=4.0),
+        TierRule(name="At risk", min_probability=0.50, min_lift=2.5),
+        TierRule(name="Watch", min_probability=0.30, min_lift=1.5),
     ])
     default: str = "Safe"
     lapsed: str = Field("Lapsed", min_length=1,
@@ -61,6 +86,12 @@ class TierPolicy(BaseModel):
         cuts = [t.min_probability for t in self.tiers]
         if cuts != sorted(cuts, reverse=True):
             raise ValueError("tier cut-offs must be listed highest first")
+        # A rule without a lift cut-off never takes by lift (an infinite one): listed after a
+        # lift rule it could outrank it at some base rate, so lifts must fall too.
+        lifts = [t.min_lift if t.min_lift is not None else float("inf") for t in self.tiers]
+        if lifts != sorted(lifts, reverse=True):
+            raise ValueError("tier lift cut-offs must be listed highest first (a tier without "
+                             "min_lift cannot follow one with it)")
         names = self.names
         if len(set(names)) != len(names):
             raise ValueError(f"tier names must be unique: {names}")
@@ -92,6 +123,40 @@ class TierPolicy(BaseModel):
         return self.model_validate({**self.model_dump(), "lapsed_after_days": wanted,
                                     "version": f"{self.version}+{suffix}"})
 
+    @property
+    def uses_lift(self) -> bool:
+        return any(t.min_lift is not None for t in self.tiers)
+
+    def cutoffs(self, base_rate: float) -> dict[str, float]:
+        """The probability from which each tier takes a customer at `base_rate`."""
+        return {t.name: t.cutoff(base_rate) for t in self.tiers}
+
+    def describe(self, base_rate: float) -> str:
+        """The policy in one line with the cut-offs in force, e.g. `2026-12-lift-v1 (lift over
+        a base rate of 0.017): Critical p >= 0.068 (lift 4.0 or p 0.70); ...`."""
+        def rule(t: TierRule) -> str:
+            cap = f", top {t.capacity}" if t.capacity else ""
+            if t.min_lift is None:
+                return f"{t.name} p >= {t.min_probability:.2f}{cap}"
+            return (f"{t.name} p >= {t.cutoff(base_rate):.3f} (lift {t.min_lift:g} or "
+                    f"p {t.min_probability:.2f}{cap})")
+        basis = (f" (lift over a base rate of {base_rate:.3f})" if self.uses_lift
+                 else " (probability cut-offs)")
+        lapsed = (f"; {self.lapsed}: more than {self.lapsed_after_days} days without an order"
+                  if self.lapsed_after_days is not None else "")
+        return (f"{self.version}{basis}: " + "; ".join(rule(t) for t in self.tiers)
+                + f"; {self.default} otherwise{lapsed}")
+
+    @classmethod
+    def probability_based(cls) -> TierPolicy:
+        """Fixed probability cut-offs (0.70 / 0.50 / 0.30), the default before lift: right
+        only where the base rate is high enough for them to be reached."""
+        return cls(version="2026-11-probability-v3", tiers=[
+            TierRule(name="Critical", min_probability=0.70),
+            TierRule(name="At risk", min_probability=0.50),
+            TierRule(name="Watch", min_probability=0.30),
+        ])
+
     @classmethod
     def capacity_based(cls, critical: int, at_risk: int | None = None,
                        floor: float = 0.30) -> TierPolicy:
@@ -114,12 +179,15 @@ class TierPolicy(BaseModel):
         return recency_days.astype(float).gt(self.lapsed_after_days)
 
     def assign(self, probability: pd.Series, value_at_risk: pd.Series | None = None,
-               recency_days: pd.Series | None = None) -> pd.Series:
+               recency_days: pd.Series | None = None,
+               base_rate: float | None = None) -> pd.Series:
         """The tier name of each customer (same index as `probability`).
 
         `recency_days` (days since the last completed order, aligned with `probability`)
-        drives the lapsed rule; without it nobody is lapsed.
+        drives the lapsed rule; without it nobody is lapsed. `base_rate` is what lift is
+        measured against; default `base_rate_of(probability)`.
         """
+        rate = base_rate_of(probability) if base_rate is None else base_rate
         value = value_at_risk if value_at_risk is not None else probability
         # Largest value first; probability then position break ties the same way every run.
         order = np.lexsort((np.arange(len(probability)), -probability.to_numpy(),
@@ -132,7 +200,7 @@ class TierPolicy(BaseModel):
             assigned[lapsed] = self.lapsed
             free &= ~lapsed  # before the tiers, so lapsed customers use no capacity
         for tier in self.tiers:
-            take = free & (p >= tier.min_probability)
+            take = free & (p >= tier.cutoff(rate))
             if tier.capacity is not None:
                 take &= np.cumsum(take) <= tier.capacity
             assigned[take] = tier.name

@@ -89,6 +89,9 @@ class FittedChurnModel:
     baselines: dict[str, dict[str, float]] = field(default_factory=dict)
     validation_uncalibrated: dict[str, float] = field(default_factory=dict)
     evaluation: OutOfTimeEvaluation | None = None
+    # Interaction types learned at training (features.event_types): scoring rebuilds their
+    # columns for exactly these types.
+    event_types: list[str] = field(default_factory=list)
 
     def matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
         return model_matrix(frame, self.features, self.levels)

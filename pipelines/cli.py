@@ -176,6 +176,19 @@ def train(
         str, typer.Option(help="no_purchase (no completed order in the window, or a "
                           "cancellation) or cancellation (contractual: cancellations only).")
     ] = default(LabelSpec, "definition"),
+    min_history_days: Annotated[
+        int | None, typer.Option(
+            min=0, show_default="derived: the longer of 90 days (the 90-day feature windows) "
+                                "and gap + horizon",
+            help="Days of data a cutoff needs behind it (from the first purchase). Short "
+                 "data trains on fewer cutoffs and says so.")
+    ] = default(TrainParams, "min_history_days"),
+    event_types: Annotated[
+        int, typer.Option(min=0, help="Interaction types learned from the data as engagement "
+                          "features: the N most frequent (rarer ones pooled into 'other'), each "
+                          "counted over 30/90 days with a trend and days since the last; the "
+                          "list travels with the model. 0 = off.")
+    ] = default(TrainParams, "event_types_top_n"),
     min_positives: Annotated[
         int, typer.Option(min=1, help="Refuse to train with fewer churners in the snapshots.")
     ] = default(TrainParams, "min_positives"),
@@ -218,7 +231,8 @@ def train(
     label = LabelSpec.model_validate({"definition": churn_definition,
                                       "horizon_days": horizon_days, "gap_days": gap_days})
     params = TrainParams(label=label, n_cutoffs=n_cutoffs, backtest_origins=backtest_origins,
-                         min_positives=min_positives, min_negatives=min_negatives)
+                         min_positives=min_positives, min_negatives=min_negatives,
+                         min_history_days=min_history_days, event_types_top_n=event_types)
     margin = PromotionMargin(min_roc_auc_gain=min_roc_auc_gain, max_pr_auc_loss=max_pr_auc_loss)
     tuning = TuningParams.model_validate({"trials": tune, "objective": tune_objective})
     end = data_end.date() if data_end else None
@@ -280,8 +294,12 @@ def score(
         str | None, typer.Option(help="CSV delimiter. Default: ';' for tr/nl, ',' for en.")
     ] = None,
     tier_policy: Annotated[
-        Path | None, typer.Option(help="JSON file with a tier policy (version, tiers with "
-                                       "name/min_probability/capacity, default, top_tiers, "
+        Path | None, typer.Option(help="Default: tiers by lift over the base rate (the mean "
+                                       "churn probability): Critical at 4x or p >= 0.70, At "
+                                       "risk 2.5x or 0.50, Watch 1.5x or 0.30. 'probability': "
+                                       "the fixed cut-offs 0.70/0.50/0.30 alone. Or a JSON "
+                                       "file (version, tiers with name/min_probability/"
+                                       "min_lift/capacity, default, top_tiers, "
                                        "lapsed_after_days).")
     ] = None,
     critical_top: Annotated[

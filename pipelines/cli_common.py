@@ -103,6 +103,10 @@ def run_step(step: str, call) -> Any:
         raise typer.Exit(1) from None
 
 
+# `--tier-policy probability`: the fixed probability cut-offs instead of the lift-based default.
+PROBABILITY_TIERS = "probability"
+
+
 def score_params(sort, lang, csv_delimiter, tier_policy, critical_top, lapsed_after_days=None,
                   step="score"):
     """Validated scoring parameters, or one clear error line and exit code 1."""
@@ -114,7 +118,10 @@ def score_params(sort, lang, csv_delimiter, tier_policy, critical_top, lapsed_af
         if tier_policy is not None and critical_top is not None:
             raise ValueError("use either --tier-policy or --critical-top, not both")
         policy = TierPolicy()
-        if tier_policy is not None:
+        if tier_policy is not None and str(tier_policy) == PROBABILITY_TIERS \
+                and not tier_policy.exists():
+            policy = TierPolicy.probability_based()
+        elif tier_policy is not None:
             policy = TierPolicy.from_json(tier_policy.read_text(encoding="utf-8"))
         elif critical_top is not None:
             policy = TierPolicy.capacity_based(critical=critical_top)

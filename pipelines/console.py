@@ -140,11 +140,15 @@ def print_training(result: dict[str, Any]) -> None:
             f"{backtest['backtest_roc_auc_mean']:.3f} ± {backtest['backtest_roc_auc_std']:.3f}, "
             f"PR-AUC {backtest['backtest_pr_auc_mean']:.3f} ± "
             f"{backtest['backtest_pr_auc_std']:.3f}, ECE {backtest['backtest_ece_mean']:.3f}")
+    if result.get("cutoffs_note"):
+        console.print(result["cutoffs_note"], highlight=False)
     role = "champion" if result.get("promoted", True) else "challenger"
     console.print(f"registered churn-model version {result['model_version']} as {role}")
     console.print(f"  MLflow run {result['run_id']}", highlight=False)
     if "promotion_reason" in result:
         console.print(f"promotion gate: {result['promotion_reason']}")
+        if result.get("promotion_basis"):
+            console.print(f"  champion's figures: {result['promotion_basis']}", highlight=False)
 
 
 TOP_N = 10

@@ -18,14 +18,15 @@ from prefect.exceptions import MissingContextError
 
 from features.build import build_customer_features
 from features.catalog import feature_names, feature_table_schema
+from features.event_types import event_type_feature_names, learn_event_types
 from features.guards import require_enough_examples, snapshot_warnings
 from features.labels import LabelSpec
 from features.snapshots import (
     SNAPSHOT_METADATA_KEY,
     SnapshotSettings,
     build_model_input,
-    labelled_cutoffs,
     snapshot_manifest,
+    training_cutoffs,
 )
 from models.backtest import backtest_summary, rolling_origin_backtest, segment_breakdown
 from models.card import model_card
@@ -144,19 +145,23 @@ def write_model_input(
     tables = load_source_tables(settings)
     first_purchase = tables.purchases["order_date"].min().date()
     spec = params.label
-    cutoffs = labelled_cutoffs(
-        data_end, spec, params.n_cutoffs, step_days=params.cutoff_step_days,
-        earliest=first_purchase + dt.timedelta(days=params.min_history_days),
-    )
+    plan = training_cutoffs(first_purchase, data_end, spec, params.n_cutoffs,
+                            history_days=params.history_days, step_days=params.cutoff_step_days)
+    cutoffs = plan.cutoffs
     if len(cutoffs) < 2:
         gap = f" - {spec.gap_days} days gap" if spec.gap_days else ""
         raise ValueError(
             f"only {len(cutoffs)} cutoff(s) between {first_purchase} + "
-            f"{params.min_history_days} days and {data_end} - {spec.horizon_days} days{gap}; "
-            "training needs at least 2: supply more history or lower --horizon-days"
+            f"{params.history_days} days of history and {data_end} - {spec.horizon_days} "
+            f"days{gap}; training needs at least 2: supply more history or lower "
+            "--horizon-days (or --min-history-days)"
         )
-    frame = build_model_input(tables, cutoffs, spec, data_end=data_end)
-    features = feature_names(tables.available)
+    # Learned from what the latest cutoff could see; fixed from here on (it travels with the
+    # model, so scoring builds the same columns).
+    event_types = (learn_event_types(tables.interactions, cutoffs[-1], params.event_types_top_n)
+                   if tables.interactions is not None else [])
+    frame = build_model_input(tables, cutoffs, spec, data_end=data_end, event_types=event_types)
+    features = feature_names(tables.available) + event_type_feature_names(event_types)
     require_enough_examples(
         frame, min_positives=params.min_positives, min_negatives=params.min_negatives,
     )
@@ -166,6 +171,8 @@ def write_model_input(
         label=spec, cutoffs=[str(c) for c in cutoffs], data_start=str(first_purchase),
         data_end=str(data_end), sources=list(tables.available),
     ))
+    manifest["event_types"] = event_types
+    manifest["features"] = features
     path = model_input_path(settings, data_end, spec)
     frame.attrs[SNAPSHOT_METADATA_KEY] = manifest
     write_parquet_atomic(frame, path)
@@ -174,10 +181,14 @@ def write_model_input(
         "model input: %d rows over %d cutoffs (%s .. %s), churn rate %.3f",
         len(frame), len(cutoffs), cutoffs[0], cutoffs[-1], frame["churned"].mean(),
     )
+    if plan.short:
+        _logger().warning("%s", plan.note())
     return {
         "path": str(path), "sha256": manifest["sha256"], "data_end": str(data_end),
         "cutoffs": [str(c) for c in cutoffs], "features": features,
         "data_start": str(first_purchase), "settings_path": str(path.with_suffix(".json")),
+        "cutoffs_note": plan.note(), "history_days": params.history_days,
+        "event_types": event_types,
     }
 
 
@@ -190,6 +201,7 @@ def fit_and_register(
     frame = pd.read_parquet(model_input["path"])
     features = model_input["features"]
     fitted = fit_with_validation(frame, features, params)
+    fitted.event_types = list(model_input.get("event_types", []))
     backtest = rolling_origin_backtest(frame, features, params)
     assert fitted.evaluation is not None  # fit_with_validation always evaluates out of time
     segments = segment_breakdown(fitted.evaluation.valid, fitted.evaluation.probability)
@@ -229,7 +241,9 @@ def fit_and_register(
         "baseline_recency": fitted.baseline, "baselines": fitted.baselines,
         "best_iteration": fitted.best_iteration, "calibration": fitted.calibrator.method,
         "backtest": backtest_summary(backtest), "promoted": decision.promote,
-        "promotion_reason": decision.reason, "tracking_uri": settings.mlflow_tracking_uri,
+        "promotion_reason": decision.reason, "promotion_basis": decision.basis,
+        "tracking_uri": settings.mlflow_tracking_uri,
+        "cutoffs_note": model_input.get("cutoffs_note", ""),
     }
 
 

@@ -182,7 +182,7 @@ def render_report(inputs: ReportInputs) -> str:
         _top_customers(inputs, label),
         f'<p class="note">{_esc(label("generated_by"))} · {_esc(label("churn_definition"))}: '
         f'{_esc(meta.get("churn_definition", ""))} · {_esc(label("tier_policy"))}: '
-        f'{_esc(meta.get("tier_policy", {}).get("version", ""))}</p>',
+        f'{_esc(meta.get("tier_policy_text") or meta.get("tier_policy", {}).get("version"))}</p>',
     ]
     return (f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'

@@ -15,14 +15,14 @@ from typing import Any
 
 import pandas as pd
 
-from features.build import build_customer_features
+from features.event_types import customer_features_with_event_types
 from features.labels import CensoredCutoffError, LabelSpec
 from features.sources import SourceTables
 from models import history
 from models.explain import REASON_GROUPS
 from models.playbook import default_playbook_text, oldest_open_complaints, parse_playbook
 from models.score import score_customers
-from models.tiers import TierPolicy, tier_changes
+from models.tiers import TierPolicy, base_rate_of, tier_changes
 from pipelines.deliver.analytics_run import analytics_href, report_headline
 from pipelines.deliver.currency import data_currency
 from pipelines.deliver.i18n import column_label, format_number, report_label, tier_label
@@ -101,7 +101,7 @@ def run_scoring(
                                           champion.meta)
     policy, sort, lang = params.tier_policy, params.sort, params.lang
     playbook, playbook_source = load_playbook(settings, policy)
-    features = build_customer_features(tables, as_of)
+    features = customer_features_with_event_types(tables, as_of, model.event_types)
     risk, contributions = score_customers(
         model, features, model_version=version, policy=policy, master=tables.customers,
         open_complaints=oldest_open_complaints(tables.complaints, as_of), playbook=playbook,
@@ -117,10 +117,13 @@ def run_scoring(
     run_id = archive.new_run_id()
     run_dir = archive.create_run_dir(settings.scored_dir, as_of, run_id)
     tiers = risk["risk_tier"].value_counts().reindex(policy.names, fill_value=0).to_dict()
+    base_rate = base_rate_of(risk["churn_probability"])
     metadata = {
         "as_of": str(as_of), "run_id": run_id, "model_version": version,
         "model_run_id": model_run_id, "customers_scored": len(risk), "tiers": tiers,
-        "tier_policy": policy.record(), "sort": sort, "lang": lang,
+        "tier_policy": policy.record(), "tier_base_rate": round(base_rate, 6),
+        "tier_cutoffs": {k: round(v, 6) for k, v in policy.cutoffs(base_rate).items()},
+        "tier_policy_rule": policy.describe(base_rate), "sort": sort, "lang": lang,
         "label": model.label.model_dump(),
         "churn_definition": label_text("churn_definition_text", model.label, lang),
         "model_validation": model.validation, "model_baseline_recency": model.baseline,
@@ -129,6 +132,7 @@ def run_scoring(
         "value_at_risk_lapsed": round(float(risk.loc[risk["lapsed"], "value_at_risk"].sum()), 2),
         "changes": changes, "tracking_uri": settings.mlflow_tracking_uri,
     }
+    metadata["tier_policy_text"] = tier_policy_text(metadata)  # the report's footer shows it
     csv_path = run_dir / "risk_list.csv"
     write_text_atomic(risk_list_csv_text(risk, lang, params.csv_delimiter), csv_path,
                       encoding="utf-8-sig")
@@ -163,21 +167,12 @@ def workbook_metadata(metadata: dict[str, Any], rows: int) -> list[tuple[str, An
     lang = metadata["lang"]
     label = lambda key: report_label(key, lang)  # noqa: E731
     validation = metadata["model_validation"]
-    policy = metadata["tier_policy"]
-    tiers = "; ".join(
-        f"{tier_label(t['name'], lang)} ≥ {format_number(t['min_probability'], lang, 2)}"
-        + (f" ({report_label('capacity', lang, n=t['capacity'])})" if t.get("capacity") else "")
-        for t in policy["tiers"])
-    tiers += f"; {tier_label(policy['default'], lang)}"
-    if policy.get("lapsed_after_days"):
-        tiers += "; " + report_label("lapsed_rule", lang, tier=tier_label(policy["lapsed"], lang),
-                                     days=policy["lapsed_after_days"])
     rows_out: list[tuple[str, Any]] = [
         (label("data_as_of"), metadata["as_of"]),
         (label("model_version"), metadata["model_version"]),
         (label("run_id"), metadata["run_id"]),
         (label("churn_definition"), metadata["churn_definition"]),
-        (label("tier_policy"), f"{policy['version']}: {tiers}"),
+        (label("tier_policy"), tier_policy_text(metadata)),
         (label("rows"), rows),
         (label("sort"), ", ".join(column_label(c, lang)
                                   for c in SORT_COLUMNS_SHOWN[metadata["sort"]])),
@@ -191,6 +186,38 @@ def workbook_metadata(metadata: dict[str, Any], rows: int) -> list[tuple[str, An
     rows_out += [(f"{label('tier')}: {tier_label(t, lang)}", n)
                  for t, n in metadata["tiers"].items()]
     return rows_out
+
+
+def tier_policy_text(metadata: dict[str, Any]) -> str:
+    """The run's tier policy in its language: version, each tier's cut-off in force at this
+    run's base rate (with the lift and probability it comes from), the base rate, the default
+    and the lapsed rule."""
+    lang = metadata["lang"]
+    policy = metadata["tier_policy"]
+    # The cut-offs in force at this run's base rate (lift tiers), else the policy's own.
+    cutoffs = metadata.get("tier_cutoffs") or {}
+
+    def rule(t: dict[str, Any]) -> str:
+        cut = format_number(cutoffs.get(t["name"], t["min_probability"]), lang, 3)
+        text = f"{tier_label(t['name'], lang)} ≥ {cut}"
+        if t.get("min_lift"):
+            text += " (" + report_label(
+                "lift_rule", lang, lift=format_number(t["min_lift"], lang, 1),
+                probability=format_number(t["min_probability"], lang, 2)) + ")"
+        if t.get("capacity"):
+            text += f" ({report_label('capacity', lang, n=t['capacity'])})"
+        return text
+
+    tiers = "; ".join(rule(t) for t in policy["tiers"])
+    if metadata.get("tier_base_rate") is not None and any(t.get("min_lift")
+                                                          for t in policy["tiers"]):
+        tiers += "; " + report_label("base_rate", lang,
+                                     rate=format_number(metadata["tier_base_rate"], lang, 3))
+    tiers += f"; {tier_label(policy['default'], lang)}"
+    if policy.get("lapsed_after_days"):
+        tiers += "; " + report_label("lapsed_rule", lang, tier=tier_label(policy["lapsed"], lang),
+                                     days=policy["lapsed_after_days"])
+    return f"{policy['version']}: {tiers}"
 
 
 def report_inputs(settings, tables, features, risk, contributions, metadata, policy, model,

@@ -22,7 +22,13 @@ from mlflow.tracking import MlflowClient
 from features.labels import LabelSpec
 from models.calibration import Calibrator
 from models.evaluate import classification_metrics
-from models.promotion import PromotionDecision, PromotionMargin, promotion_decision
+from models.promotion import (
+    PromotionDecision,
+    PromotionMargin,
+    missing_features,
+    other_definition_decision,
+    promotion_decision,
+)
 from models.train import LABEL, FittedChurnModel
 from pipelines.store.settings import Settings
 
@@ -89,6 +95,7 @@ def load_model_version(settings: Settings, version: str) -> RegisteredModel:
         label=label, best_iteration=int(meta["best_iteration"]),
         validation=meta.get("validation", {}), baseline=meta.get("baseline", {}),
         calibrator=Calibrator.from_dict(meta.get("calibrator")),
+        event_types=list(meta.get("event_types", [])),  # none before learned types
     )
     return RegisteredModel(fitted, str(version), str(info.run_id), meta)
 
@@ -144,13 +151,15 @@ def champion_metrics_on(
     """The champion's ROC-AUC and PR-AUC on the challenger's out-of-time customers, judged
     against the challenger's labels (`valid`, made under `label`).
 
-    When the champion was validated on the same cutoff with the same number of customers and
-    the same churn definition and window, its recorded out-of-time numbers are that comparison,
-    and a fair one: its validation model never saw those labels (its registered refit did).
-    Otherwise (a different definition means different labels: its recorded numbers answer
-    another question) the registered champion scores the rows now; if it was trained on that
-    cutoff the basis says so, since the comparison then favours the champion and only makes the
-    gate stricter.
+    When the champion was validated on the same cutoff of the same model input (same hash,
+    same number of customers) with the same churn definition and window, its recorded
+    out-of-time numbers are that comparison, and a fair one: its validation model never saw
+    those labels (its registered refit did). Otherwise (a different definition means different
+    labels, other model input other customers: its recorded numbers answer another question)
+    the registered champion scores the rows now, if its features are all among their columns;
+    if it was trained on that cutoff the basis says so, since the comparison then favours the
+    champion and only makes the gate stricter. When it cannot score them the metrics are None
+    and the basis starts with "cannot compare".
     """
     client = MlflowClient()
     run_id = client.get_model_version(settings.registered_model_name, champion).run_id
@@ -161,23 +170,30 @@ def champion_metrics_on(
     champion_label = label_from_params(params)
     same_label = champion_label == label
     if (same_label and tags.get("valid_cutoff") == valid_cutoff
+            and tags.get("model_input_sha256") == data_sha
             and metrics.get("oot_n") == len(valid) and "oot_roc_auc" in metrics):
-        same = "same" if tags.get("model_input_sha256") == data_sha else "different"
         return ({"roc_auc": metrics["oot_roc_auc"], "pr_auc": metrics["oot_pr_auc"]},
-                f"recorded out-of-time metrics on the same cutoff, churn definition and "
-                f"{len(valid)} customers ({same} model-input hash)")
+                f"recorded out-of-time metrics on the same cutoff, churn definition, model "
+                f"input and {len(valid)} customers")
     model = load_model_version(settings, champion).model
+    lacking = missing_features(model.features, list(valid.columns))
+    if lacking:
+        shown = ", ".join(lacking[:5]) + (f" and {len(lacking) - 5} more" if len(lacking) > 5
+                                          else "")
+        return None, (f"cannot compare: champion version {champion} needs features this "
+                      f"model's validation customers lack ({shown})")
     try:
         probability = model.predict_probability(valid)
-    except KeyError as error:
-        return None, f"champion cannot score these customers ({error})"
+    except (KeyError, ValueError) as error:
+        return None, f"cannot compare: champion version {champion} cannot score these " \
+                     f"customers ({error})"
     scored = classification_metrics(valid[LABEL].to_numpy(int), np.asarray(probability))
     seen = valid_cutoff in params.get("cutoffs", "").split(",")
     other = "" if same_label else (
         f" against this model's churn definition ({_label_text(label)}; the champion's is "
         f"{_label_text(champion_label)})")
     return ({k: scored[k] for k in ("roc_auc", "pr_auc")},
-            f"champion rescored on cutoff {valid_cutoff}{other}"
+            f"champion rescored on cutoff {valid_cutoff} ({len(valid)} customers){other}"
             + (f" (it was trained on {'these labels' if same_label else 'this cutoff'}, which "
                "favours it)" if seen else ""))
 
@@ -205,18 +221,21 @@ def gate_new_version(
                                               str(fitted.valid_cutoff), data_sha, fitted.label)
         champion_label = version_label(settings, current)
         if champion is None:
-            decision = PromotionDecision(False, basis, challenger, None)
-        elif champion_label != fitted.label:
-            # What "churned" means is a business decision: a training run with other label
-            # settings (a changed deployment, a typo) must not switch it on its own.
             decision = PromotionDecision(
-                False, f"predicts another churn definition ({_label_text(fitted.label)}) than "
-                f"champion version {current} ({_label_text(champion_label)}); the gate never "
-                f"changes the definition: compare them and promote by hand with "
-                f"`churn promote {version}`", challenger, champion)
+                False, f"{basis}; compare the two by hand (score both on the same customers) "
+                f"and run `churn promote {version}` to serve this one", challenger, None)
+        elif champion_label != fitted.label:
+            decision = other_definition_decision(
+                challenger, champion, margin, challenger_label=_label_text(fitted.label),
+                champion_label=_label_text(champion_label), champion_version=current,
+                version=version)
         else:
             decision = promotion_decision(challenger, champion, margin)
-    for key, value in {**decision.tags(), "gate_basis": basis,
+    decision = decision.with_basis(basis)
+    compared_on = (f"{len(fitted.evaluation.valid) if fitted.evaluation else 0} out-of-time "
+                   f"customers of cutoff {fitted.valid_cutoff} under this model's labels "
+                   f"({_label_text(fitted.label)})")
+    for key, value in {**decision.tags(), "gate_basis": basis, "gate_compared_on": compared_on,
                        "gate_champion_version": current or ""}.items():
         client.set_model_version_tag(name, version, key, value)
     if decision.promote:

@@ -64,6 +64,7 @@ def model_meta(fitted: FittedChurnModel) -> dict[str, Any]:
         "baseline": fitted.baseline,
         "baselines": fitted.baselines,
         "calibrator": fitted.calibrator.to_dict(),
+        "event_types": fitted.event_types,
     }
 
 

@@ -36,3 +36,26 @@ def test_margin_is_configurable():
     decision = promotion_decision({"roc_auc": 0.795, "pr_auc": 0.39},
                                   {"roc_auc": 0.800, "pr_auc": 0.40}, lenient)
     assert decision.promote
+
+
+def test_another_definition_gets_both_figures_and_a_verdict_but_is_never_promoted():
+    from models.promotion import other_definition_decision
+
+    better = other_definition_decision(
+        {"roc_auc": 0.80, "pr_auc": 0.50}, {"roc_auc": 0.70, "pr_auc": 0.40}, PromotionMargin(),
+        challenger_label="no_purchase, 30-day horizon",
+        champion_label="no_purchase, 90-day horizon", champion_version="3", version="5")
+    assert not better.promote and "it would beat the champion: ROC-AUC 0.8000 vs 0.7000" \
+        in better.reason and better.reason.endswith("`churn promote 5`")
+    assert better.tags()["gate_champion_roc_auc"] == "0.700000"
+    worse = other_definition_decision(
+        {"roc_auc": 0.60, "pr_auc": 0.30}, {"roc_auc": 0.70, "pr_auc": 0.40}, PromotionMargin(),
+        challenger_label="a", champion_label="b", champion_version="3", version="5")
+    assert "would not beat" in worse.reason
+
+
+def test_missing_features_are_those_a_frame_lacks_in_the_model_order():
+    from models.promotion import missing_features
+
+    assert missing_features(["a", "b", "c"], ["c", "a"]) == ["b"]
+    assert missing_features(["a"], ["a", "z"]) == []

@@ -95,7 +95,7 @@ def test_risk_csv_columns_and_invariants(demo):
 
 def test_registered_champion_reloads_with_identical_predictions(demo):
     data_dir, result = demo
-    from features.build import build_customer_features
+    from features.event_types import customer_features_with_event_types
     from pipelines.store.staged import load_source_tables
     from pipelines.tracking.registry import load_champion
 
@@ -105,7 +105,9 @@ def test_registered_champion_reloads_with_identical_predictions(demo):
     assert version == result["trained"]["model_version"] == "1"
     assert run_id == result["trained"]["run_id"]
     as_of = dt.date.fromisoformat(result["scored"]["as_of"])
-    features = build_customer_features(load_source_tables(settings), as_of)
+    # what scoring builds: the catalog features plus the model's learned interaction types
+    features = customer_features_with_event_types(load_source_tables(settings), as_of,
+                                                  model.event_types)
     risk = pd.read_parquet(result["scored"]["risk_list_parquet"]).set_index("customer_id")
     again = pd.Series(model.predict_probability(features), index=features["customer_id"])
     np.testing.assert_allclose(again.loc[risk.index].round(6), risk["churn_probability"])

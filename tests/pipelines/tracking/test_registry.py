@@ -187,3 +187,80 @@ def test_a_meta_from_before_the_label_spec_reads_as_the_default_definition(regis
     client.log_text(logged.run_id, json.dumps(old), META_ARTIFACT)
     model = load_model_version(settings, logged.version).model
     assert model.label == LabelSpec(horizon_days=60)
+
+
+def _log_and_gate(settings, fitted, frame, params, sha, kind):
+    logged = log_training_run(settings, fitted, params, model_input=frame,
+                              model_input_path=Path(settings.data_dir) / kind,
+                              model_input_hash=sha, run_params={"kind": kind})
+    return logged, gate_new_version(settings, logged.version, fitted, sha, PromotionMargin())
+
+
+def test_same_cutoff_and_customers_but_another_model_input_is_rescored(registry):
+    """Same label, cutoff and row count, other model-input hash: the recorded figures are on
+    other rows, so the champion scores this model's validation customers."""
+    settings, frame, models, train = registry
+    if champion_version(settings) is None:
+        train("weak")
+    logged, decision = _log_and_gate(settings, models["strong"], frame, PARAMS,
+                                     "another-snapshot", "rehashed")
+    tags = MlflowClient().get_model_version(settings.registered_model_name,
+                                            logged.version).tags
+    assert tags["gate_basis"].startswith("champion rescored on cutoff"), tags["gate_basis"]
+    assert decision.basis == tags["gate_basis"]
+    assert "gate_champion_roc_auc" in tags and "gate_challenger_roc_auc" in tags
+    assert tags["gate_compared_on"].startswith(f"{len(models['strong'].evaluation.valid)} "
+                                               "out-of-time customers of cutoff")
+
+
+def test_another_definition_is_compared_on_the_same_customers_with_both_figures(registry):
+    settings, frame, models, train = registry
+    if champion_version(settings) is None:
+        train("weak")
+    spec = LabelSpec(horizon_days=30)
+    fitted = dataclasses.replace(models["strong"], label=spec)
+    before = champion_version(settings)
+    logged, decision = _log_and_gate(settings, fitted, frame,
+                                     PARAMS.model_copy(update={"label": spec}), "h30", "h30")
+    assert not decision.promote and champion_version(settings) == before
+    assert decision.champion is not None
+    assert "on the same customers under this model's labels it would" in decision.reason
+    assert f"ROC-AUC {fitted.validation['roc_auc']:.4f} vs " \
+           f"{decision.champion['roc_auc']:.4f}" in decision.reason
+    assert decision.reason.endswith(f"`churn promote {logged.version}`")
+    tags = MlflowClient().get_model_version(settings.registered_model_name,
+                                            logged.version).tags
+    assert "30-day horizon" in tags["gate_compared_on"]
+    assert float(tags["gate_champion_pr_auc"]) == pytest.approx(decision.champion["pr_auc"],
+                                                                abs=1e-6)
+
+
+def test_a_champion_whose_features_are_missing_cannot_be_compared_and_says_what_to_run(
+        registry):
+    settings, frame, models, train = registry
+    if champion_version(settings) is None:
+        train("weak")
+    champion = load_champion(settings).model
+    # a feature the champion uses that the new model does without (recency is always needed)
+    dropped = next(c for c in ("region", "spend_lifetime", "complaints_30d")
+                   if c in champion.features)
+    lean = frame.drop(columns=[dropped])
+    features = [c for c in feature_names(SOURCES) if c != dropped]
+    fitted = fit_with_validation(lean, features, PARAMS)
+    before = champion_version(settings)
+    logged, decision = _log_and_gate(settings, fitted, lean, PARAMS, "lean", "lean")
+    assert not decision.promote and champion_version(settings) == before
+    assert decision.reason.startswith(f"cannot compare: champion version {before} needs "
+                                      f"features this model's validation customers lack "
+                                      f"({dropped})")
+    assert f"run `churn promote {logged.version}`" in decision.reason
+
+
+def test_the_learned_event_types_travel_with_the_registered_model(registry):
+    settings, frame, models, _ = registry
+    fitted = dataclasses.replace(models["weak"], event_types=["post", "login", "other"])
+    logged = log_training_run(settings, fitted, PARAMS, model_input=frame,
+                              model_input_path=Path(settings.data_dir) / "x",
+                              model_input_hash="types", run_params={"kind": "types"})
+    assert load_model_version(settings, logged.version).model.event_types == [
+        "post", "login", "other"]
