@@ -238,9 +238,16 @@ def summary_lines(figures: SoakFigures) -> list[str]:
         f"disk per week from week 2: {per_week} (working set +"
         f"{figures.working_growth_bytes / 1024:.0f} KiB while the exports grew +"
         f"{figures.input_growth_bytes / 1024:.0f} KiB)",
+        f"ingest per week: {_ingest_seconds(figures)} (every run restages every export file)",
         f"memory: peak RSS {figures.peak_rss_bytes / mib:.0f} MiB, growth after week 2 "
         f"{figures.rss_growth_bytes / mib:+.0f} MiB",
     ]
+
+
+def _ingest_seconds(figures: SoakFigures) -> str:
+    """Ingest time of the second and the last run (the first stages the whole history)."""
+    timed = [w.step_seconds.get("ingest", 0.0) for w in figures.per_week[1:]]
+    return f"{timed[0]:.1f} s in week 1, {timed[-1]:.1f} s in the last week" if timed else "-"
 
 
 def main() -> None:
