@@ -113,9 +113,9 @@ def peak_rss_bytes() -> int:
 
 
 def _alerts(result: dict[str, Any]) -> list[str]:
-    """Alerts the chain reported, whatever shape a monitoring step gives them."""
-    found = result.get("alerts") or (result.get("monitor") or {}).get("alerts") or []
-    return [str(a) for a in found]
+    """Alerts the chain reported, wherever its monitoring step puts them (none without one)."""
+    monitored = (result.get("scored") or {}).get("monitored") or result.get("monitor") or {}
+    return [str(a) for a in result.get("alerts") or monitored.get("alerts") or []]
 
 
 def run_soak(data_dir: Path, weeks: int, customers: int, seed: int = 5,

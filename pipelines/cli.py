@@ -326,8 +326,8 @@ def demo(
 
 
 app.command("run")(operate_commands.run)
-app.command("serve")(operate_commands.serve)
 app.add_typer(operate_commands.server_app, name="server")
+app.command("serve")(operate_commands.serve)
 
 
 def main() -> None:

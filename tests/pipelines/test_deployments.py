@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -34,13 +35,23 @@ TINY_TRAINING = {"n_cutoffs": 4, "max_boost_rounds": 60, "min_positives": 20,
 TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
 
-def _api(url: str, path: str, body: dict | None = None) -> dict:
-    request = urllib.request.Request(
-        f"{url}{path}", method="POST" if body is not None else "GET",
-        data=None if body is None else json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        return json.loads(answer.read())
+def _api(url: str, path: str, body: dict | None = None, busy_seconds: float = 60) -> dict:
+    """One call to the server's REST API. SQLite-backed Prefect answers 503 while another
+    writer holds the database (`churn serve` registering its deployments): retry those, as
+    Prefect's own client does."""
+    deadline = time.monotonic() + busy_seconds
+    while True:
+        request = urllib.request.Request(
+            f"{url}{path}", method="POST" if body is not None else "GET",
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                return json.loads(answer.read())
+        except urllib.error.HTTPError as error:
+            if error.code != 503 or time.monotonic() > deadline:
+                raise
+        time.sleep(0.5)
 
 
 def _until(what: str, probe, seconds: float, serving: subprocess.Popen, log: Path):
