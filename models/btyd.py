@@ -111,3 +111,79 @@ def probability_no_purchase_after_gap(params: BgNbdParams, summary: pd.DataFrame
     alive_and_silent = (rate / (rate + horizon)) ** shape * mean_beta_power(gap / (rate + horizon))
     p_alive = np.exp(alive - np.logaddexp(alive, dead))
     return (1 - p_alive) + p_alive * (1 - still_alive + alive_and_silent)
+
+
+def expected_purchases(params: BgNbdParams, summary: pd.DataFrame, days: float) -> np.ndarray:
+    """E[purchases in (T, T + days] | x, t_x, T] (Fader, Hardie & Lee 2005, eq. 10).
+
+    The unconditional expectation for a customer who is alive, weighted by P(alive). The Gauss
+    hypergeometric argument t / (alpha + T + t) stays in [0, 1), so `hyp2f1` converges.
+    """
+    x, t_x, big_t = (summary[c].to_numpy(float) for c in ("x", "t_x", "T"))
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    t = days / DAYS_PER_UNIT
+    ratio = (alpha + big_t) / (alpha + big_t + t)
+    numerator = (a + b + x - 1) / (a - 1) * (
+        1 - ratio ** (r + x) * hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + big_t + t)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        odds_dead = np.where(x > 0, a / np.maximum(b + x - 1, 1e-12)
+                             * ((alpha + big_t) / (alpha + t_x)) ** (r + x), 0.0)
+    return numerator / (1 + odds_dead)
+
+
+@dataclass(frozen=True)
+class GammaGammaParams:
+    """Spend per purchase z ~ Gamma(p, nu), nu ~ Gamma(q, gamma) across customers."""
+
+    p: float
+    q: float
+    gamma: float
+
+    @property
+    def population_mean(self) -> float:
+        """E[M]: the mean spend per purchase of a customer drawn at random (needs q > 1)."""
+        return self.p * self.gamma / (self.q - 1)
+
+
+def gamma_gamma_log_likelihood(params: GammaGammaParams, x: np.ndarray,
+                               mean_spend: np.ndarray) -> np.ndarray:
+    """Per-customer log-likelihood of x repeat purchases averaging `mean_spend` (x > 0 only).
+
+    Fader & Hardie, "The Gamma-Gamma model of monetary value" (2013), eq. 3: the average of
+    x Gamma(p, nu) spends is Gamma(p x, nu x); integrating nu ~ Gamma(q, gamma) out gives this.
+    """
+    p, q, g = params.p, params.q, params.gamma
+    return (gammaln(p * x + q) - gammaln(p * x) - gammaln(q) + q * np.log(g)
+            + (p * x - 1) * np.log(mean_spend) + p * x * np.log(x)
+            - (p * x + q) * np.log(g + x * mean_spend))
+
+
+def fit_gamma_gamma(x: np.ndarray, mean_spend: np.ndarray) -> GammaGammaParams:
+    """Maximum-likelihood Gamma-Gamma parameters from customers with x > 0 and spend > 0.
+
+    Starts from moment-like values (p = 1, q = 2, gamma = the mean spend) on the log scale.
+    """
+    x, mean_spend = np.asarray(x, float), np.asarray(mean_spend, float)
+    keep = (x > 0) & (mean_spend > 0)
+    if keep.sum() < 3:
+        raise ValueError("the Gamma-Gamma model needs at least 3 repeat buyers with spend")
+    x, mean_spend = x[keep], mean_spend[keep]
+
+    def negative(log_params: np.ndarray) -> float:
+        return -float(gamma_gamma_log_likelihood(GammaGammaParams(*np.exp(log_params)), x,
+                                                 mean_spend).sum())
+
+    start = np.log([1.0, 2.0, float(np.mean(mean_spend))])
+    result = minimize(negative, x0=start, method="L-BFGS-B", bounds=[(-10, 15)] * 3)
+    return GammaGammaParams(*np.exp(result.x))
+
+
+def expected_spend_per_purchase(params: GammaGammaParams, x: np.ndarray,
+                                mean_spend: np.ndarray) -> np.ndarray:
+    """E[M | x, mean spend] (eq. 5): a weighted mean of the population mean and the
+    customer's own average, the weight on their own growing with x. x = 0: the population
+    mean."""
+    x = np.asarray(x, float)
+    own = np.where(x > 0, np.nan_to_num(np.asarray(mean_spend, float)), 0.0)
+    p, q, g = params.p, params.q, params.gamma
+    return (p * (g + x * own)) / (p * x + q - 1)

@@ -1,8 +1,9 @@
 """The pipeline's only IO layer: Prefect flows and tasks, the CLI, and one sub-package per
 subsystem.
 
-- `cli`, `console`, `flows`, `tasks`: orchestration only (commands, terminal output, the
-  flows' table of contents, the tasks that read, call pure code and write);
+- `cli`, `console` (and `console_analytics`), `flows`, `tasks`: orchestration only
+  (commands, terminal output, the flows' table of contents, the tasks that read, call pure
+  code and write);
 - `store/`: settings, atomic writes, staged tables, the scoring archive;
 - `ingest/`: raw exports to staged tables (readers, cell parsing, header mapping, presets);
 - `tracking/`: MLflow runs, the registry and the champion history;

@@ -14,7 +14,7 @@ import sys
 import threading
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -313,7 +313,8 @@ def demo(
     lang: Annotated[str, typer.Option(help="Language of the risk list, report and summary: "
                                            "en, tr or nl.")] = default(ScoreParams, "lang"),
 ) -> None:
-    """Generate sample exports, then ingest → train → score, and show the riskiest customers."""
+    """Generate sample exports, then ingest → train → score → analyze, and show the riskiest
+    customers and the retention analytics."""
     root = prepare_environment(data_dir)
     score_params = _score_params(default(ScoreParams, "sort"), lang, None, None, None,
                                  step="demo")
@@ -322,12 +323,53 @@ def demo(
     result = _run("demo", lambda: demo_flow(root, customers, seed, score_params=score_params))
     print_training(result["trained"])
     print_scoring(result["scored"])
+    from pipelines.console_analytics import print_analytics
+
+    print_analytics(result["analyzed"], console, lang)
     print_grading(result["graded"], result["trained"]["tracking_uri"])
 
 
 app.command("run")(operate_commands.run)
 app.add_typer(operate_commands.server_app, name="server")
 app.command("serve")(operate_commands.serve)
+
+
+@app.command()
+def analyze(
+    data_dir: DataDir = None,
+    as_of: AsOf = None,
+    lang: Annotated[str, typer.Option(help="Language of the page and workbook: en, tr or nl.")
+                    ] = default(ScoreParams, "lang"),
+    period: Annotated[str, typer.Option(help="Period of the rates and KPIs: month or quarter.")
+                      ] = "month",
+    sla_hours: Annotated[float | None, typer.Option(
+        min=0.1, show_default="48", help="Complaints resolved within this many hours meet the "
+                                         "SLA.")] = None,
+) -> None:
+    """Retention analytics at --as-of: retention and churn rates, cohorts, complaint handling
+    and its link to churn, CLV against the run-rate, value concentration; writes
+    analytics/<as-of>/ (analytics.html, analytics.xlsx)."""
+    root = prepare_environment(data_dir)
+    from pydantic import ValidationError
+
+    from models.analytics.policy import AnalyticsPolicy
+    from pipelines.console_analytics import print_analytics
+    from pipelines.deliver.i18n import catalog
+    from pipelines.flows import analyze_flow
+
+    try:
+        catalog(lang)
+        overrides: dict[str, Any] = {"period": period}
+        if sla_hours is not None:
+            overrides["sla_hours"] = sla_hours
+        policy = AnalyticsPolicy.model_validate(overrides)
+    except (ValidationError, ValueError) as error:
+        detail = " ".join(line.strip() for line in str(error).splitlines()[:3])
+        err.print(f"[red]analyze failed[/red]: invalid option: {detail}")
+        raise typer.Exit(1) from None
+    result = _run("analyze", lambda: analyze_flow(root, as_of.date() if as_of else None,
+                                                  policy, lang))
+    print_analytics(result, console, lang)
 
 
 def main() -> None:

@@ -125,7 +125,9 @@ def demo_flow(
     params: TrainParams | None = None,
     score_params: ScoreParams | None = None,
 ) -> dict[str, Any]:
-    """Generate sample exports, then ingest → train → score, and grade against the truth."""
+    """Generate sample exports, then ingest → train → score → analyze, and grade against the
+    truth. Analytics come after scoring so that their value concentration can say how much of
+    the top customers' revenue sits in the risk tiers just assigned."""
     logger = get_run_logger()
     settings = Settings.from_env(data_dir)
     root = str(settings.data_dir)  # every step works on the same, resolved data dir
@@ -134,9 +136,10 @@ def demo_flow(
     trained = train_flow(root, None, params)
     scored = score_flow(root, None, score_params)
     graded = tasks.grade_against_ground_truth(settings, scored, trained)
+    analyzed = analyze_flow(root, None, None, (score_params or ScoreParams()).lang)
     logger.info("demo finished: %s", scored["risk_list_csv"])
     return {"generated": generated, "ingested": ingested, "trained": trained,
-            "scored": scored, "graded": graded}
+            "scored": scored, "graded": graded, "analyzed": analyzed}
 
 
 @flow(name="churn-weekly", flow_run_name=_run_name("weekly"), log_prints=True)
@@ -186,3 +189,17 @@ def _weekly_chain(
     return {"as_of": str(as_of), "ingested": ingested, "trained": trained, "scored": scored,
             "retrain": {"due": decision.retrain, "reason": decision.reason},
             "seconds": seconds}
+
+
+@flow(name="churn-analyze", log_prints=True)
+def analyze_flow(
+    data_dir: str | None = None, as_of: dt.date | None = None, policy: Any = None,
+    lang: str = "en",
+) -> dict[str, Any]:
+    """Retention analytics at `as_of` (default: data end): rates, cohorts, complaint KPIs,
+    CLV and value concentration, written to `analytics/<as-of>/` (`AnalyticsPolicy`)."""
+    from models.analytics.policy import AnalyticsPolicy
+
+    settings = Settings.from_env(data_dir)
+    as_of = tasks.resolve_cutoff(settings, as_of)
+    return tasks.write_analytics_folder(settings, as_of, policy or AnalyticsPolicy(), lang)

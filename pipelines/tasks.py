@@ -318,3 +318,14 @@ def grade_against_ground_truth(
     log_metrics_to_run(settings, trained["run_id"], graded)
     write_json_atomic(graded, Path(scored["run_dir"]) / "ground_truth_grading.json")
     return graded
+
+
+@task(name="write-analytics")
+def write_analytics_folder(settings: Settings, as_of: dt.date, policy: Any,
+                           lang: str = "en") -> dict[str, Any]:
+    """Retention analytics at `as_of` -> `analytics/<as-of>/` (page, workbook, headline)."""
+    from pipelines.deliver.analytics_run import write_analytics
+
+    result = write_analytics(settings, load_source_tables(settings), as_of, policy, lang)
+    _logger().info("analytics at %s -> %s", as_of, result["folder"])
+    return result

@@ -14,6 +14,10 @@ from models.params import TrainParams
 from models.train import fit_with_validation
 from tests import factories as f
 
+# A local Prefect API that a `churn` process in a test starts (pipelines.operate.local_api)
+# stops itself a minute after its last client, whatever the test does: nothing outlives CI.
+os.environ.setdefault("CHURN_PREFECT_IDLE_MINUTES", "1")
+
 
 @pytest.fixture(scope="session")
 def prefect_api(tmp_path_factory):

@@ -8,7 +8,10 @@
   one section of `report`;
 - `summary`: the run summary (terminal and `report.md`);
 - `params`: the typed parameters of a scoring run (`ScoreParams`);
-- `scoring_run`: one scoring run's folder, assembled and archived.
+- `scoring_run`: one scoring run's folder, assembled and archived;
+- `analytics_run`, `analytics_page`, `analytics_charts`, `analytics_workbook`: the retention
+  analytics folder (`churn analyze`), its page, charts and workbook; `currency`: which
+  currency the amounts are in.
 
 May import `features`, `models`, `pipelines.store` and `pipelines.tracking`.
 """

@@ -90,3 +90,19 @@ def report_label(key: str, lang: str, **params: object) -> str:
 def summary_label(key: str, lang: str, **params: object) -> str:
     """A line or label of the run summary (terminal and report.md) in `lang`."""
     return _label("SUMMARY", key, lang, params)
+
+
+def analytics_label(key: str, lang: str, **params: object) -> str:
+    """A label or sentence of the analytics page and workbook (`churn analyze`) in `lang`."""
+    return _label("ANALYTICS", key, lang, params)
+
+
+def metric_label(name: str, lang: str) -> str:
+    """A model-quality metric's name as the report shows it (the key when it has none)."""
+    return catalog(lang).METRICS.get(name, name)
+
+
+def percent(value: float, lang: str, decimals: int = 1) -> str:
+    """`12.5 %` / `%12,5` (tr writes the sign first) for a share in [0, 1]."""
+    number = format_number(100 * value, lang, decimals)
+    return f"%{number}" if lang == "tr" else f"{number} %"

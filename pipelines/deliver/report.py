@@ -16,10 +16,13 @@ import pandas as pd
 from features.labels import LabelSpec
 from pipelines.deliver import charts
 from pipelines.deliver.i18n import (
+    analytics_label,
     catalog,
     column_label,
     format_number,
     group_label,
+    metric_label,
+    percent,
     report_label,
     segment_label,
 )
@@ -64,6 +67,11 @@ class ReportInputs:
     lift: pd.DataFrame | None = None
     drift: pd.DataFrame | None = None
     notes: dict[str, str] = field(default_factory=dict)
+    currency: str | None = None  # the amounts' currency when known (else "the data's")
+    # Headline figures of the retention analytics at this as-of (`analytics_headline`) and
+    # the link to its page, relative to the report; None when not computed / not written.
+    analytics: dict[str, Any] | None = None
+    analytics_href: str | None = None
 
 
 def _decimal(lang: str) -> str:
@@ -117,10 +125,11 @@ def render_report(inputs: ReportInputs) -> str:
     money = lambda v: format_number(float(v), lang)  # noqa: E731
     colours = charts.tier_colours(inputs.tiers, inputs.lapsed_tier)
     top = risk[risk["risk_tier"].isin(inputs.top_tiers)]  # never the lapsed tier (TierPolicy)
+    top_names = ", ".join(_tier(t, lang) for t in inputs.top_tiers)
     cards = [
         (format_number(len(risk), lang), label("customers_scored")),
-        (format_number(len(top), lang), label("customers_at_risk")),
-        (money(risk["value_at_risk"].sum()), label("value_at_risk")),
+        (format_number(len(top), lang), label("customers_at_risk", tiers=top_names)),
+        (money(risk["value_at_risk"].sum()), label("value_at_risk_all")),
         (money(top["value_at_risk"].sum()), label("value_at_risk_top")),
     ]
     if inputs.lapsed_tier is not None:
@@ -143,6 +152,8 @@ def render_report(inputs: ReportInputs) -> str:
         f'{_esc(label("model_version"))}: {_esc(meta["model_version"])} · '
         f'{_esc(label("run_id"))}: {_esc(meta.get("run_id", ""))}</div>',
         f'<div class="cards" id="headline">{headline}</div>',
+        f'<p class="note" id="value-split">{_esc(_value_split(inputs))}</p>',
+        _analytics(inputs),
         '<div class="grid">',
         _section("by-tier", label("by_tier"), _table(
             [label("tier"), label("customers"), label("value_at_risk")], tier_rows, {1, 2})),
@@ -169,6 +180,61 @@ def render_report(inputs: ReportInputs) -> str:
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{_esc(label('title'))} {_esc(meta['as_of'])}</title><style>{CSS}</style>"
             f"</head><body><main>{''.join(parts)}</main></body></html>")
+
+
+def _value_split(inputs: ReportInputs) -> str:
+    """What value at risk is (with its currency) and how much of it sits in which tier."""
+    lang, risk = inputs.lang, inputs.risk
+    currency = (analytics_label("in_currency", lang, currency=inputs.currency)
+                if inputs.currency else analytics_label("in_data_currency", lang))
+    total = float(risk["value_at_risk"].sum())
+    by_tier = risk.groupby("risk_tier")["value_at_risk"].sum()
+    parts = [report_label("value_part", lang, value=format_number(float(by_tier[t]), lang),
+                          share=percent(float(by_tier[t]) / total, lang) if total else "",
+                          tier=_tier(t, lang))
+             for t in inputs.tiers if t in by_tier.index and by_tier[t] > 0]
+    text = report_label("amounts", lang, currency=currency)
+    if parts:
+        text += " " + report_label("value_split", lang, total=format_number(total, lang),
+                                   parts="; ".join(parts))
+    return text
+
+
+def _analytics(inputs: ReportInputs) -> str:
+    """Headline figures of the retention analytics and the link to its page."""
+    figures, lang = inputs.analytics, inputs.lang
+    if figures is None:
+        return ""
+    label = lambda key, **p: analytics_label(key, lang, **p)  # noqa: E731
+    cards: list[tuple[str, str]] = []
+    trend = figures.get("retention") or []
+    if trend:
+        text = label("retention_latest", period=trend[-1]["period"])
+        if len(trend) > 1:
+            change = 100 * (trend[-1]["retention_rate"] - trend[-2]["retention_rate"])
+            text += " · " + label("retention_change", previous=trend[-2]["period"],
+                                  change=f"{change:+.1f}".replace(".", _decimal(lang)))
+        cards.append((percent(trend[-1]["retention_rate"], lang), text))
+    if figures.get("top_revenue_share") is not None:
+        cards.append((percent(figures["top_revenue_share"], lang), label(
+            "headline_top_share", share=percent(figures["top_share"], lang, 0))))
+    if figures.get("top_share_in_top_tiers") is not None:
+        cards.append((percent(figures["top_share_in_top_tiers"], lang),
+                       label("headline_top_at_risk")))
+    if figures.get("within_sla_share") is not None:
+        cards.append((percent(figures["within_sla_share"], lang),
+                      label("headline_sla", sla=format_number(figures["sla_hours"], lang))))
+    if figures.get("resolution_median_hours") is not None:
+        cards.append((format_number(figures["resolution_median_hours"], lang),
+                      label("headline_resolution")))
+    body = "".join(f'<div class="card"><div class="n">{_esc(n)}</div>'
+                   f'<div class="l">{_esc(t)}</div></div>' for n, t in cards)
+    as_of = figures.get("as_of", "")
+    link = (f'<p><a href="{_esc(inputs.analytics_href)}">{_esc(label("link", as_of=as_of))}'
+            "</a></p>" if inputs.analytics_href
+            else f'<p class="note">{_esc(label("link_missing", as_of=as_of))}</p>')
+    return _section("analytics", report_label("analytics", lang),
+                    f'<div class="cards">{body}</div>{link}')
 
 
 def _common_reasons(inputs: ReportInputs, label) -> str:
@@ -200,7 +266,7 @@ def _history(inputs: ReportInputs, label) -> str:
 def _model_quality(inputs: ReportInputs, label) -> str:
     lang = inputs.lang
     names = ("roc_auc", "pr_auc", "brier", "log_loss", "top_decile_lift")
-    rows = [[_esc(n), format_number(inputs.validation[n], lang, 3),
+    rows = [[_esc(metric_label(n, lang)), format_number(inputs.validation[n], lang, 3),
              format_number(inputs.baseline[n], lang, 3) if n in inputs.baseline else ""]
             for n in names if n in inputs.validation]
     content = _table([label("metric"), label("model"), label("baseline")], rows, {1, 2}) if rows \
@@ -238,14 +304,15 @@ def _drift(inputs: ReportInputs, label) -> str:
 
 def _top_customers(inputs: ReportInputs, label, n: int = 15) -> str:
     lang = inputs.lang
-    columns = ["rank", "customer_id", "customer_name", "risk_tier", "churn_probability",
-               "value_at_risk", "reason_1", "suggested_action"]
+    columns = ["rank", "customer_id", "customer_name", "owner", "risk_tier", "churn_probability",
+               "value_at_risk", "reason_1", "reason_2", "reason_3", "suggested_action"]
     rows = []
     for r in inputs.risk.head(n).itertuples():
         rows.append([str(r.rank), _esc(r.customer_id), _esc(r.customer_name),
-                     _esc(_tier(r.risk_tier, lang)),
-                     format_number(100 * r.churn_probability, lang) + "%",
+                     _esc(getattr(r, "owner", "")), _esc(_tier(r.risk_tier, lang)),
+                     percent(r.churn_probability, lang, 0),
                      format_number(r.value_at_risk, lang), _esc(r.reason_1),
+                     _esc(getattr(r, "reason_2", "")), _esc(getattr(r, "reason_3", "")),
                      _esc(r.suggested_action)])
     return _section("top-customers", label("top_customers"), _table(
-        [column_label(c, lang) for c in columns], rows, {0, 4, 5}))
+        [column_label(c, lang) for c in columns], rows, {0, 5, 6}))

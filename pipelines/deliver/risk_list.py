@@ -19,8 +19,8 @@ import xlsxwriter
 from pipelines.deliver.charts import tier_colours
 from pipelines.deliver.i18n import catalog, column_label, segment_label, tier_label
 from pipelines.deliver.wording import RISK_LIST_COLUMNS
+from pipelines.store.safe_text import FORMULA_TRIGGERS, escape_formula
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 TEXT_COLUMNS = ("customer_id", "customer_name", "segment", "master_segment", "owner",
                 "risk_tier", "reason_1", "reason_2", "reason_3", "suggested_action",
                 "model_version")
@@ -37,13 +37,6 @@ NUMBER_FORMATS = {
 }
 WIDTHS = {"reason_1": 60, "reason_2": 50, "reason_3": 50, "suggested_action": 50,
           "customer_name": 26}
-
-
-def escape_formula(value: object) -> object:
-    """A text cell that would start a formula gets a leading apostrophe; others pass."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
 
 
 def localised_list(risk: pd.DataFrame, lang: str) -> pd.DataFrame:

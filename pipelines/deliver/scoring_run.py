@@ -23,6 +23,8 @@ from models.explain import REASON_GROUPS
 from models.playbook import default_playbook_text, oldest_open_complaints, parse_playbook
 from models.score import score_customers
 from models.tiers import TierPolicy, tier_changes
+from pipelines.deliver.analytics_run import analytics_href, report_headline
+from pipelines.deliver.currency import data_currency
 from pipelines.deliver.i18n import column_label, format_number, report_label, tier_label
 from pipelines.deliver.params import ScoreParams
 from pipelines.deliver.report import ReportInputs, label_text, render_report
@@ -213,7 +215,12 @@ def report_inputs(settings, tables, features, risk, contributions, metadata, pol
         drift = history.feature_drift(training, features, history.main_features(contributions))
     else:
         notes["drift"] = missing("drift")
+    run_dir = settings.scored_dir / str(as_of) / metadata["run_id"]
+    headline = report_headline(settings, tables, as_of, risk, policy.names, policy.top_tiers,
+                               model.label)
     return ReportInputs(
+        currency=data_currency(settings), analytics=headline,
+        analytics_href=analytics_href(settings, as_of, run_dir),
         risk=risk, metadata=metadata, tiers=policy.names, top_tiers=policy.top_tiers, lang=lang,
         lapsed_tier=policy.lapsed_tier, lapsed_after_days=policy.lapsed_after_days,
         history=churn_history, label=model.label, validation=model.validation,

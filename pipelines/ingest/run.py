@@ -10,6 +10,7 @@ previous set whole.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -59,6 +60,7 @@ from pipelines.ingest.staging import (
 )
 from pipelines.ingest.suggest import MissingColumnsError, missing_columns_help
 from pipelines.store.atomic import write_json_atomic, write_text_atomic
+from pipelines.store.safe_text import escape_formula
 from pipelines.store.settings import Settings
 from pipelines.store.staged import STAGED_KINDS, publish_staged, staged_path
 
@@ -279,11 +281,27 @@ def combine_kind(kind: str, files: list[StagedFile]) -> StagedKind:
 
 def _fingerprint(settings: Settings, files: list[tuple[Path, str | None]],
                  now: pd.Timestamp) -> dict[str, str]:
-    """Hashes of every input; the day is included because "in the future" depends on it."""
+    """Hashes of every input; the day is included because "in the future" depends on it, and
+    the ingest code's own hash because a new release may read the same files differently."""
     paths = [p for p, _ in files] + [settings.data_dir / MAPPING_FILE]
     return {str(p.relative_to(settings.data_dir)): _sha256(p)
             for p in paths if p.exists()} | {"timezone": settings.timezone,
-                                             "day": str(now.date())}
+                                             "day": str(now.date()),
+                                             "code": ingest_code_digest()}
+
+
+@functools.cache
+def ingest_code_digest() -> str:
+    """sha256 of the code that decides what a raw file stages as: this package and the
+    staged contracts (the same for every file, so computed once per process)."""
+    import features.contracts
+
+    package = Path(__file__).parent
+    sources = sorted(package.rglob("*.py")) + [Path(features.contracts.__file__)]
+    digest = hashlib.sha256()
+    for path in sources:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def _sha256(path: Path) -> str:
@@ -472,6 +490,8 @@ def _write_outputs(settings: Settings, results: list[StagedKind], report: Ingest
         if len(result.quarantined):
             first = [SOURCE_FILE, SOURCE_LINE, "reason"]
             rows = result.quarantined[first + [c for c in result.quarantined if c not in first]]
+            # cells exactly as the export had them: a spreadsheet must not run them
+            rows = rows.astype(object).map(escape_formula)
             write_text_atomic(rows.to_csv(index=False), quarantine)
         else:
             quarantine.unlink(missing_ok=True)

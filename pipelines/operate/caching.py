@@ -72,8 +72,21 @@ class UtcDay(CachePolicy):
         return str(dt.datetime.now(dt.UTC).date())
 
 
+@dataclass
+class IngestCode(CachePolicy):
+    """Key part: the ingest code's hash (a new release may stage the same files differently;
+    TASK_SOURCE covers only the task's own body)."""
+
+    def compute_key(self, task_ctx: Any, inputs: dict[str, Any],
+                    flow_parameters: dict[str, Any], **kwargs: Any) -> str | None:
+        from pipelines.ingest.run import ingest_code_digest
+
+        return ingest_code_digest()
+
+
 # Staging reads raw/ and sources.yaml; features and model input read the staged tables.
-RAW_CONTENT = INPUTS + TASK_SOURCE + FilesContent(folders=("raw", "sources.yaml")) + UtcDay()
+RAW_CONTENT = (INPUTS + TASK_SOURCE + FilesContent(folders=("raw", "sources.yaml")) + UtcDay()
+               + IngestCode())
 STAGED_CONTENT = INPUTS + TASK_SOURCE + FilesContent(folders=("staged",))
 
 

@@ -22,6 +22,18 @@ def data_directory(data_dir: str | Path | None = None) -> Path:
     return root.expanduser().resolve()
 
 
+OWNER_ONLY_UMASK = 0o077
+
+
+def protect_new_files() -> None:
+    """Files and folders this process (and the servers it starts) creates from now on are
+    readable by their owner only: the data dir, the MLflow and the Prefect stores hold
+    customers' personal data (KVKK, GDPR/AVG). `CHURN_SHARED_FILES=1` keeps the user's umask
+    for teams that share a data dir through a group."""
+    if os.environ.get("CHURN_SHARED_FILES", "") not in ("1", "true", "yes"):
+        os.umask(OWNER_ONLY_UMASK)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where the data, the MLflow store and the Prefect home live."""
@@ -31,6 +43,7 @@ class Settings:
     experiment_name: str = EXPERIMENT_NAME
     registered_model_name: str = REGISTERED_MODEL_NAME
     timezone: str = "UTC"
+    currency: str = ""  # the amounts' currency (e.g. EUR, TRY) when the user states it
 
     @classmethod
     def from_env(cls, data_dir: str | Path | None = None) -> Settings:
@@ -38,7 +51,10 @@ class Settings:
 
         `MLFLOW_TRACKING_URI` wins when set; otherwise the embedded default is a SQLite store
         inside the data dir (absolute, because MLflow resolves relative URIs against the cwd).
+        Every flow and command starts here, so this is also where the process is made to
+        create its files owner-only (`protect_new_files`).
         """
+        protect_new_files()
         root = data_directory(data_dir)
         uri = os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{root / 'mlflow' / 'mlflow.db'}"
         return cls(
@@ -47,6 +63,7 @@ class Settings:
             experiment_name=os.environ.get("CHURN_EXPERIMENT", EXPERIMENT_NAME),
             registered_model_name=os.environ.get("CHURN_MODEL_NAME", REGISTERED_MODEL_NAME),
             timezone=os.environ.get("CHURN_TIMEZONE", "UTC"),
+            currency=os.environ.get("CHURN_CURRENCY", "").strip(),
         )
 
     @property
@@ -78,6 +95,10 @@ class Settings:
     @property
     def scored_dir(self) -> Path:
         return self.data_dir / "scored"
+
+    @property
+    def analytics_dir(self) -> Path:
+        return self.data_dir / "analytics"
 
     @property
     def reports_dir(self) -> Path:

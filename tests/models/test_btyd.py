@@ -118,3 +118,60 @@ def test_no_purchase_after_a_gap_matches_the_integral_over_the_drop_out_probabil
     assert got[1] == pytest.approx(expected, rel=1e-8)
     # a gap only adds chances to drop out before the window
     assert (got > probability_no_purchase(params, GAP_SUMMARY, 90)).all()
+
+
+# Published CDNOW values (Fader, Hardie & Lee 2005, "Counting your customers the easy way"):
+# r = 0.243, alpha = 4.414, a = 0.793, b = 2.426 (weeks), and for a customer with x = 2,
+# t_x = 30.43, T = 38.86 the expected purchases in the next 39 weeks are 1.226.
+CDNOW = BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
+
+
+def test_expected_purchases_reproduce_the_published_cdnow_example():
+    from models.btyd import expected_purchases
+
+    summary = pd.DataFrame({"x": [2.0], "t_x": [30.43], "T": [38.86]})
+    assert expected_purchases(CDNOW, summary, 39 * DAYS_PER_UNIT)[0] == pytest.approx(
+        1.226, abs=5e-4)
+
+
+def test_expected_purchases_of_a_new_customer_match_the_nbd_mean_for_short_horizons():
+    from models.btyd import expected_purchases
+
+    # x = 0, T = 0: E[Y(t)] ~ r t / alpha while few customers can have dropped out yet
+    summary = pd.DataFrame({"x": [0.0], "t_x": [0.0], "T": [0.0]})
+    t = 0.01
+    assert expected_purchases(CDNOW, summary, t * DAYS_PER_UNIT)[0] == pytest.approx(
+        CDNOW.r * t / CDNOW.alpha, rel=1e-2)
+
+
+def test_gamma_gamma_formulas_and_the_published_cdnow_population_mean():
+    from models.btyd import GammaGammaParams, expected_spend_per_purchase
+
+    # Fader & Hardie (2013): p = 6.25, q = 3.74, gamma = 15.44 on CDNOW
+    params = GammaGammaParams(p=6.25, q=3.74, gamma=15.44)
+    assert params.population_mean == pytest.approx(6.25 * 15.44 / 2.74)
+    # E[M | x, m] = (q - 1) / (p x + q - 1) * population mean + p x / (p x + q - 1) * m
+    x, m = 3.0, 50.0
+    weight = 6.25 * x / (6.25 * x + 2.74)
+    expected = (1 - weight) * params.population_mean + weight * m
+    assert expected_spend_per_purchase(params, [x], [m])[0] == pytest.approx(expected)
+    assert expected_spend_per_purchase(params, [0.0], [0.0])[0] == pytest.approx(
+        params.population_mean)
+
+
+def test_gamma_gamma_fit_recovers_the_parameters_it_was_simulated_with():
+    from models.btyd import GammaGammaParams, fit_gamma_gamma
+
+    truth = GammaGammaParams(p=6.25, q=3.74, gamma=15.44)
+    rng = np.random.default_rng(3)
+    n = 4000
+    nu = rng.gamma(truth.q, 1 / truth.gamma, n)
+    x = rng.integers(1, 8, n)
+    mean_spend = np.array([rng.gamma(truth.p, 1 / v, k).mean() for v, k in zip(nu, x,
+                                                                               strict=True)])
+    fitted = fit_gamma_gamma(x, mean_spend)
+    assert fitted.population_mean == pytest.approx(truth.population_mean, rel=0.05)
+    assert fitted.p == pytest.approx(truth.p, rel=0.15)
+    assert fitted.q == pytest.approx(truth.q, rel=0.15)
+    with pytest.raises(ValueError, match="at least 3"):
+        fit_gamma_gamma(np.array([0, 1]), np.array([0.0, 5.0]))

@@ -41,6 +41,16 @@ def monkeypatch_module():
         yield patch
 
 
+def test_the_demo_ends_with_the_retention_analytics_of_its_data_end(demo):
+    data_dir, result = demo
+    analyzed = result["analyzed"]
+    assert analyzed["as_of"] == result["scored"]["as_of"]
+    page = data_dir / "analytics" / str(analyzed["as_of"]) / "analytics.html"
+    assert page.exists()
+    # scored before the analytics: the top customers' revenue is split over the new tiers
+    assert analyzed["headline"]["top_share_in_top_tiers"] is not None
+
+
 def test_ingest_accounts_for_every_row(demo):
     _, result = demo
     files = result["ingested"]["files"]

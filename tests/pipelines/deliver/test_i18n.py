@@ -10,7 +10,7 @@ from pipelines.deliver.catalogs import en
 from pipelines.deliver.i18n import LANGUAGES, format_number, render_reason, template_fields
 
 CATALOGS = ("REASONS", "NOUNS", "TIERS", "SEGMENTS", "ACTIONS", "GROUPS", "COLUMNS", "REPORT",
-            "SUMMARY", "NUMBER")
+            "SUMMARY", "NUMBER", "METRICS", "ANALYTICS")
 
 
 @pytest.mark.parametrize("lang", ["tr", "nl"])
@@ -18,10 +18,10 @@ def test_every_template_exists_in_every_language_with_the_same_placeholders(lang
     other = LANGUAGES[lang]
     for name in CATALOGS:
         assert set(getattr(other, name)) == set(getattr(en, name)), name
-    for name in ("REASONS", "ACTIONS", "REPORT", "SUMMARY"):
+    for name in ("REASONS", "ACTIONS", "REPORT", "SUMMARY", "ANALYTICS"):
         for key, template in getattr(en, name).items():
             assert template_fields(getattr(other, name)[key]) == template_fields(template), key
-            if name not in ("REPORT", "SUMMARY"):  # a label may be the same word ("top {n}")
+            if name not in ("REPORT", "SUMMARY", "ANALYTICS"):  # a label may be the same word
                 assert getattr(other, name)[key] != template, key
 
 

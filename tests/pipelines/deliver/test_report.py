@@ -114,7 +114,8 @@ def test_lapsed_customers_have_their_own_card_and_stay_out_of_the_top_tier_figur
     headline = page.split('id="headline">')[1].split('<div class="grid">')[0]
     cards = {label: n for n, label in re.findall(
         r'<div class="n">([^<]*)</div><div class="l">([^<]*)</div>', headline)}
-    assert cards["Customers at risk"] == f"{len(top):,}"
+    assert cards["Customers in the top tiers (Critical, At risk)"] == f"{len(top):,}"
+    assert cards["Value at risk, all scored customers"] == f"{risk['value_at_risk'].sum():,.0f}"
     assert cards["Value at risk in the top tiers"] == f"{top['value_at_risk'].sum():,.0f}"
     assert cards["Lapsed customers (win-back): no order for more than 365 days"] == "3"
     by_tier = page.split('id="by-tier"')[1].split("</section>")[0]

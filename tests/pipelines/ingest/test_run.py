@@ -221,3 +221,28 @@ def test_warnings_are_still_reported_when_the_raw_files_are_unchanged(settings):
     first = ingest_raw_exports(settings, now=NOW)
     again = ingest_raw_exports(settings, now=NOW)
     assert again.unchanged and first.warnings and again.warnings == first.warnings
+
+
+def test_quarantined_cells_that_a_spreadsheet_would_run_are_made_inert(settings):
+    write(settings, "purchases", "orders.csv",
+          "customer_id,order_id,order_date,amount\n"
+          '"=HYPERLINK(""http://evil"",""x"")",A1,not a date,10\n'
+          "+cmd|' /C calc'!A0,A2,2024-01-05,@SUM(1)\nC3,A3,2024-01-05,5\n")
+    ingest_raw_exports(settings, now=NOW)
+    text = (settings.quarantine_dir / "purchases.csv").read_text()
+    quarantine = pd.read_csv(settings.quarantine_dir / "purchases.csv", dtype=str)
+    assert quarantine["customer_id"].tolist() == ["'=HYPERLINK(\"http://evil\",\"x\")",
+                                                  "'+cmd|' /C calc'!A0"]
+    assert quarantine["amount"].tolist()[1] == "'@SUM(1)"
+    assert "\n=" not in text and ",=" not in text and ",+" not in text
+
+
+def test_a_new_ingest_release_restages_unchanged_raw_files(settings, monkeypatch):
+    from pipelines.ingest import run
+
+    write(settings, "purchases", "o.csv", "customer_id,order_id,order_date,amount\nC1,A1,"
+                                          "2024-01-05,10\n")
+    assert not ingest_raw_exports(settings, now=NOW).unchanged
+    assert ingest_raw_exports(settings, now=NOW).unchanged
+    monkeypatch.setattr(run, "ingest_code_digest", lambda: "another release")
+    assert not ingest_raw_exports(settings, now=NOW).unchanged

@@ -1,0 +1,75 @@
+"""Shared pieces: Wilson intervals, period boundaries, the active base at a cutoff."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from features.build import to_naive_utc
+from models.analytics.policy import Period
+
+
+def wilson_interval(successes: np.ndarray | int, trials: np.ndarray | int,
+                    confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper Wilson score bounds of successes / trials (NaN where trials = 0).
+
+    Unlike the normal approximation it stays inside [0, 1] and behaves for small groups.
+    """
+    k = np.asarray(successes, float)
+    n = np.asarray(trials, float)
+    z = float(norm.ppf(0.5 + confidence / 2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        phat = k / n
+        centre = (phat + z * z / (2 * n)) / (1 + z * z / n)
+        half = z / (1 + z * z / n) * np.sqrt(phat * (1 - phat) / n + z * z / (4 * n * n))
+    low, high = np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+    empty = n <= 0
+    return np.where(empty, np.nan, low), np.where(empty, np.nan, high)
+
+
+def period_ends(as_of: dt.date, period: Period, n: int) -> list[dt.date]:
+    """The last days of the `n` latest whole periods ending on or before `as_of`, oldest
+    first (a period ending on `as_of` itself counts as whole)."""
+    months = 1 if period == "month" else 3
+    stamp = pd.Timestamp(as_of)
+    last = (stamp + pd.offsets.Day(1)).to_period("M" if months == 1 else "Q")
+    ends = []
+    current = last - 1
+    for _ in range(n):
+        ends.append(current.end_time.date())
+        current = current - 1
+    return sorted(ends)
+
+
+def period_label(day: dt.date | pd.Timestamp, period: Period) -> str:
+    """`2026-10` for a month, `2026-Q4` for a quarter."""
+    stamp = pd.Timestamp(day)
+    return str(stamp.to_period("M")) if period == "month" else str(stamp.to_period("Q"))
+
+
+def completed_orders(purchases: pd.DataFrame) -> pd.DataFrame:
+    """`customer_id, day, amount, channel` of completed orders (naive UTC days)."""
+    done = purchases[purchases["status"] == "completed"]
+    return pd.DataFrame({
+        "customer_id": done["customer_id"].astype(str).to_numpy(),
+        "day": to_naive_utc(done["order_date"]).dt.normalize().to_numpy(),
+        "amount": done["amount"].astype(float).to_numpy(),
+        "channel": done["channel"].astype(object).to_numpy(),
+    })
+
+
+def active_customers(orders: pd.DataFrame, cutoff: dt.date, active_days: int,
+                     customers: pd.DataFrame | None = None) -> pd.Series:
+    """IDs with a completed order in the `active_days` days up to `cutoff` and, with a
+    master, not cancelled on or before `cutoff` (sorted)."""
+    stop = pd.Timestamp(cutoff)
+    window = (orders["day"] > stop - pd.Timedelta(days=active_days)) & (orders["day"] <= stop)
+    ids = pd.Index(orders.loc[window, "customer_id"].unique())
+    if customers is not None and len(customers):
+        cancel = to_naive_utc(customers["cancelled_at"])
+        gone = set(customers.loc[(cancel <= stop).fillna(False), "customer_id"])
+        ids = ids[~ids.isin(gone)]
+    return pd.Series(sorted(ids), dtype=str, name="customer_id")

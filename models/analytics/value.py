@@ -1,0 +1,229 @@
+"""Customer lifetime value, its out-of-time check, and how concentrated the revenue is.
+
+CLV: BG/NBD (`models.btyd`) for how many purchases a customer still makes and Gamma-Gamma
+for what each is worth, both fitted by maximum likelihood on the history up to the as-of
+date. A "purchase" is a customer-day with completed orders (same-day orders are one visit,
+their amounts summed). Expected 12-month revenue = E[purchases in the horizon] x E[spend per
+purchase] (Gamma-Gamma assumes spend independent of frequency). Residual lifetime value sums
+the monthly increments of expected purchases over `residual_years`, valued at the expected
+spend and discounted at `annual_discount_rate`. The interval is predictive: per customer,
+Monte Carlo draws of alive-or-not, the purchase rate, the drop-out chance and the spend level
+from their posteriors under the fitted parameters (parameter uncertainty is not included).
+
+Run-rate: the risk list's own estimate (`models.segments.expected_revenue_12m`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from features.sources import SourceTables
+from models.analytics.policy import AnalyticsPolicy, point_in_time
+from models.analytics.rates import completed_orders
+from models.btyd import (
+    DAYS_PER_UNIT,
+    expected_purchases,
+    expected_spend_per_purchase,
+    fit_bgnbd,
+    fit_gamma_gamma,
+    probability_alive,
+)
+from models.segments import expected_revenue_12m
+
+CLV_COLUMNS = ["customer_id", "x", "t_x", "T", "mean_spend", "p_alive",
+               "expected_purchases_12m", "expected_spend", "expected_revenue_12m",
+               "revenue_12m_low", "revenue_12m_high", "residual_value", "run_rate_12m"]
+COMPARISON_COLUMNS = ["estimate", "customers", "predicted_total", "actual_total",
+                      "total_error_share", "mae", "rmse"]
+ESTIMATES = ("clv", "run_rate")
+
+
+def purchase_summary(tables: SourceTables, as_of: dt.date) -> pd.DataFrame:
+    """Per customer with a completed order by `as_of` and not cancelled by then: x (repeat
+    purchase days), t_x and T (weeks from the first purchase to the last / to the end of
+    `as_of`), mean_spend (mean of the repeat days' amounts; 0 without repeats), and the
+    run-rate inputs tenure_days, spend_lifetime, spend_365d."""
+    known = point_in_time(tables, as_of)
+    orders = completed_orders(known.purchases)
+    if known.customers is not None and len(known.customers):
+        gone = known.customers.loc[known.customers["cancelled_at"].notna(), "customer_id"]
+        orders = orders[~orders["customer_id"].isin(set(gone.astype(str)))]
+    daily = orders.groupby(["customer_id", "day"], as_index=False)["amount"].sum()
+    daily = daily.sort_values(["customer_id", "day"])
+    grouped = daily.groupby("customer_id")
+    first, last = grouped["day"].min(), grouped["day"].max()
+    end = pd.Timestamp(as_of) + pd.Timedelta(days=1)
+    repeat = daily[daily["day"] > daily["customer_id"].map(first)]
+    year = orders[orders["day"] > pd.Timestamp(as_of) - pd.Timedelta(days=365)]
+    out = pd.DataFrame({
+        "x": grouped.size() - 1,
+        "t_x": (last - first).dt.days / DAYS_PER_UNIT,
+        "T": (end - first).dt.days / DAYS_PER_UNIT,
+        "mean_spend": repeat.groupby("customer_id")["amount"].mean(),
+        "tenure_days": (pd.Timestamp(as_of) - first).dt.days,
+        "spend_lifetime": grouped["amount"].sum(),
+        "spend_365d": year.groupby("customer_id")["amount"].sum(),
+    })
+    out[["mean_spend", "spend_365d"]] = out[["mean_spend", "spend_365d"]].fillna(0.0)
+    out.index.name = "customer_id"
+    return out.reset_index()
+
+
+def _monthly_discounted_purchases(params, summary: pd.DataFrame, years: int,
+                                  annual_rate: float) -> np.ndarray:
+    months = np.arange(1, 12 * years + 1)
+    cumulative = np.column_stack([np.zeros(len(summary))] + [
+        expected_purchases(params, summary, m * 365.25 / 12) for m in months])
+    increments = np.diff(cumulative, axis=1)
+    discount = (1 + annual_rate) ** (-months / 12)
+    return increments @ discount
+
+
+def clv_estimates(tables: SourceTables, as_of: dt.date,
+                  policy: AnalyticsPolicy | None = None) -> pd.DataFrame:
+    """CLV_COLUMNS for every customer of `purchase_summary` (see the module docstring).
+
+    `revenue_12m_low/high`: the central `policy.interval` of the predictive distribution of
+    their revenue in the horizon; `run_rate_12m`: the risk list's run-rate estimate.
+    """
+    policy = policy or AnalyticsPolicy()
+    summary = purchase_summary(tables, as_of)
+    if len(summary) < 10:
+        raise ValueError(f"CLV needs at least 10 customers with purchases by {as_of}, "
+                         f"found {len(summary)}")
+    bg = fit_bgnbd(summary)
+    gg = fit_gamma_gamma(summary["x"].to_numpy(), summary["mean_spend"].to_numpy())
+    horizon = float(policy.clv_horizon_days)
+    spend = expected_spend_per_purchase(gg, summary["x"], summary["mean_spend"])
+    purchases = expected_purchases(bg, summary, horizon)
+    alive = probability_alive(bg, summary)
+    low, high = _predictive_interval(bg, gg, summary, alive, horizon, policy)
+    out = summary[["customer_id", "x", "t_x", "T", "mean_spend"]].copy()
+    out["p_alive"] = alive
+    out["expected_purchases_12m"] = purchases
+    out["expected_spend"] = spend
+    out["expected_revenue_12m"] = purchases * spend
+    out["revenue_12m_low"], out["revenue_12m_high"] = low, high
+    out["residual_value"] = spend * _monthly_discounted_purchases(
+        bg, summary, policy.residual_years, policy.annual_discount_rate)
+    out["run_rate_12m"] = expected_revenue_12m(summary).to_numpy()
+    out.attrs["bgnbd"], out.attrs["gamma_gamma"] = vars(bg), vars(gg)
+    return out[CLV_COLUMNS]
+
+
+def _predictive_interval(bg, gg, summary: pd.DataFrame, alive: np.ndarray, horizon: float,
+                         policy: AnalyticsPolicy) -> tuple[np.ndarray, np.ndarray]:
+    """Per-customer quantiles of simulated horizon revenue. Alive at T with P(alive); then
+    lambda ~ Gamma(r + x, alpha + T) and p ~ Beta(a, b + x); purchases = min(Poisson(lambda
+    t), Geometric(p)) as each purchase may be the last; each worth Gamma(p_gg, nu) with
+    nu ~ Gamma(p_gg x + q, gamma + x mean_spend)."""
+    rng = np.random.default_rng(policy.seed)
+    n, s = len(summary), policy.simulations
+    x = summary["x"].to_numpy(float)[:, None]
+    big_t = summary["T"].to_numpy(float)[:, None]
+    total = x * summary["mean_spend"].to_numpy(float)[:, None]
+    is_alive = rng.random((n, s)) < alive[:, None]
+    lam = rng.gamma(bg.r + x, 1.0 / (bg.alpha + big_t), (n, s))
+    drop = rng.beta(bg.a, bg.b + x, (n, s))
+    count = np.minimum(rng.poisson(lam * horizon / DAYS_PER_UNIT), rng.geometric(drop))
+    count = np.where(is_alive, count, 0)
+    nu = rng.gamma(gg.p * x + gg.q, 1.0 / (gg.gamma + total), (n, s))
+    revenue = np.where(count > 0, rng.gamma(np.maximum(count, 1) * gg.p, 1.0 / nu), 0.0)
+    tail = (1 - policy.interval) / 2
+    return np.quantile(revenue, tail, axis=1), np.quantile(revenue, 1 - tail, axis=1)
+
+
+def clv_cutoff(as_of: dt.date, policy: AnalyticsPolicy) -> dt.date:
+    """Where the out-of-time comparison stands: one CLV horizon before `as_of`."""
+    return as_of - dt.timedelta(days=policy.clv_horizon_days)
+
+
+def clv_vs_run_rate(tables: SourceTables, as_of: dt.date,
+                    policy: AnalyticsPolicy | None = None) -> pd.DataFrame:
+    """COMPARISON_COLUMNS for `clv` and `run_rate`: both estimated at `clv_cutoff` from the
+    history up to it, judged on the same customers by their completed revenue in the
+    horizon after it (known by `as_of`). `total_error_share` = (predicted - actual) / actual
+    over all customers; `mae`, `rmse` per customer. Empty when there is too little history
+    before the cutoff."""
+    policy = policy or AnalyticsPolicy()
+    cutoff = clv_cutoff(as_of, policy)
+    try:
+        estimated = clv_estimates(tables, cutoff, policy.model_copy(update={"simulations": 50}))
+    except ValueError:
+        return pd.DataFrame(columns=COMPARISON_COLUMNS)
+    orders = completed_orders(point_in_time(tables, as_of).purchases)
+    after = orders[(orders["day"] > pd.Timestamp(cutoff))
+                   & (orders["day"] <= pd.Timestamp(cutoff) + pd.Timedelta(
+                       days=policy.clv_horizon_days))]
+    actual = after.groupby("customer_id")["amount"].sum()
+    truth = estimated["customer_id"].map(actual).fillna(0.0).to_numpy()
+    rows = []
+    for name, column in zip(ESTIMATES, ("expected_revenue_12m", "run_rate_12m"), strict=True):
+        predicted = estimated[column].to_numpy(float)
+        error = predicted - truth
+        rows.append({
+            "estimate": name, "customers": len(truth), "predicted_total": predicted.sum(),
+            "actual_total": truth.sum(),
+            "total_error_share": error.sum() / truth.sum() if truth.sum() else np.nan,
+            "mae": float(np.abs(error).mean()), "rmse": float(np.sqrt((error ** 2).mean())),
+        })
+    out = pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+    out.attrs["cutoff"] = str(cutoff)
+    return out
+
+
+def revenue_last_year(tables: SourceTables, as_of: dt.date) -> pd.Series:
+    """Completed revenue per customer in the 365 days up to `as_of` (customers with any)."""
+    orders = completed_orders(point_in_time(tables, as_of).purchases)
+    stop = pd.Timestamp(as_of)
+    year = orders[orders["day"] > stop - pd.Timedelta(days=365)]
+    revenue = year.groupby("customer_id")["amount"].sum()
+    return revenue[revenue > 0].sort_values(ascending=False)
+
+
+def pareto_curve(revenue: pd.Series, points: int = 101) -> pd.DataFrame:
+    """`customer_share, revenue_share`: the cumulative share of revenue held by the top
+    `customer_share` of customers (largest first), at `points` evenly spaced shares."""
+    values = np.sort(revenue.to_numpy(float))[::-1]
+    shares = np.linspace(0, 1, points)
+    if values.size == 0 or values.sum() <= 0:
+        return pd.DataFrame({"customer_share": shares, "revenue_share": np.nan})
+    cumulative = np.concatenate([[0.0], np.cumsum(values)]) / values.sum()
+    positions = shares * values.size
+    return pd.DataFrame({"customer_share": shares,
+                         "revenue_share": np.interp(positions, np.arange(values.size + 1),
+                                                    cumulative)})
+
+
+def top_customers(revenue: pd.Series, share: float) -> pd.Series:
+    """The largest ceil(share x n) customers by revenue (ties broken by customer id)."""
+    if revenue.empty:
+        return revenue
+    ordered = revenue.sort_index().sort_values(ascending=False, kind="stable")
+    return ordered.head(int(np.ceil(share * len(ordered))))
+
+
+def top_share_of_revenue(revenue: pd.Series, share: float) -> float:
+    """The share of revenue held by `top_customers(revenue, share)`."""
+    total = revenue.sum()
+    return float(top_customers(revenue, share).sum() / total) if total > 0 else float("nan")
+
+
+def top_revenue_by_tier(revenue: pd.Series, risk: pd.DataFrame, share: float,
+                        tiers: list[str]) -> pd.DataFrame:
+    """`tier, customers, revenue, revenue_share`: how the top customers' revenue splits over
+    the risk tiers of a scored list (`customer_id, risk_tier`), in `tiers` order; customers
+    the list does not hold are `(not scored)`."""
+    top = top_customers(revenue, share)
+    tier = top.index.to_series().map(risk.set_index("customer_id")["risk_tier"])
+    tier = tier.fillna("(not scored)")
+    frame = pd.DataFrame({"tier": tier.to_numpy(), "revenue": top.to_numpy()})
+    grouped = frame.groupby("tier")["revenue"].agg(customers="size", revenue="sum")
+    order = [t for t in [*tiers, "(not scored)"] if t in grouped.index]
+    grouped = grouped.reindex(order).reset_index()
+    grouped["revenue_share"] = grouped["revenue"] / top.sum() if top.sum() > 0 else np.nan
+    return grouped
+

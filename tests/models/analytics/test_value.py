@@ -1,0 +1,65 @@
+"""CLV, its out-of-time check and the revenue concentration."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from models.analytics.policy import AnalyticsPolicy
+from models.analytics.value import (
+    clv_estimates,
+    clv_vs_run_rate,
+    pareto_curve,
+    purchase_summary,
+    top_revenue_by_tier,
+    top_share_of_revenue,
+)
+from tests import factories as f
+
+
+def test_concentration_by_hand():
+    revenue = pd.Series({"a": 50.0, "b": 30.0, "c": 10.0, "d": 5.0, "e": 5.0})
+    assert top_share_of_revenue(revenue, 0.2) == pytest.approx(0.5)   # a alone
+    assert top_share_of_revenue(revenue, 0.4) == pytest.approx(0.8)   # a and b
+    curve = pareto_curve(revenue, points=6)
+    assert curve["revenue_share"].tolist() == pytest.approx([0, 0.5, 0.8, 0.9, 0.95, 1.0])
+    risk = pd.DataFrame({"customer_id": ["a", "b"], "risk_tier": ["Critical", "Safe"]})
+    split = top_revenue_by_tier(revenue, risk, 0.6, ["Critical", "Safe"]).set_index("tier")
+    assert split["revenue"].to_dict() == {"Critical": 50.0, "Safe": 30.0,
+                                          "(not scored)": 10.0}
+    assert split["revenue_share"].sum() == pytest.approx(1.0)
+
+
+def test_purchase_summary_counts_purchase_days_by_hand():
+    purchases = f.purchases([("A", "2024-01-01", 10), ("A", "2024-01-01 15:00", 5),
+                             ("A", "2024-01-15", 30), ("A", "2024-01-29", 50),
+                             ("B", "2024-01-22", 7), ("B", "2024-02-01", 99, "returned")])
+    summary = purchase_summary(f.tables(purchases=purchases), dt.date(2024, 2, 4)).set_index(
+        "customer_id")
+    assert summary.loc["A", "x"] == 2  # three purchase days, the first one summed
+    assert summary.loc["A", "t_x"] == pytest.approx(4.0)
+    assert summary.loc["A", "T"] == pytest.approx(5.0)  # to the end of Feb 4
+    assert summary.loc["A", "mean_spend"] == pytest.approx(40.0)  # repeat days only
+    assert (summary.loc["B", "x"], summary.loc["B", "mean_spend"]) == (0, 0.0)
+
+
+def test_clv_beats_nothing_it_cannot_know_and_has_sensible_intervals(simulated):
+    as_of = dt.date(2026, 10, 31)
+    policy = AnalyticsPolicy(simulations=100)
+    clv = clv_estimates(simulated, as_of, policy)
+    assert clv["p_alive"].between(0, 1).all()
+    assert (clv["revenue_12m_low"] <= clv["revenue_12m_high"]).all()
+    inside = ((clv["expected_revenue_12m"] >= clv["revenue_12m_low"])
+              & (clv["expected_revenue_12m"] <= clv["revenue_12m_high"])).mean()
+    assert inside > 0.8  # the mean sits inside the central 80 % for most customers
+    assert (clv["residual_value"] >= 0).all()
+    # a customer silent for long after frequent buying is worth less than a recent one
+    assert clv.loc[clv["p_alive"] < 0.2, "expected_revenue_12m"].median() < \
+        clv.loc[clv["p_alive"] > 0.9, "expected_revenue_12m"].median()
+    check = clv_vs_run_rate(simulated, as_of, policy).set_index("estimate")
+    assert check.loc["clv", "customers"] == check.loc["run_rate", "customers"] > 100
+    assert check.loc["clv", "actual_total"] == check.loc["run_rate", "actual_total"]
+    assert check.attrs["cutoff"] == "2025-10-31"
+    assert check.loc["clv", "mae"] < check.loc["run_rate", "mae"]  # on this business
