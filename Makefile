@@ -5,13 +5,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CUSTOMERS ?= 5000
 
-.PHONY: help install demo test lint bench clean
+.PHONY: help install demo test lint bench soak serve clean
 
 help:
 	@echo "make demo    - set up .venv, generate sample exports, ingest -> train -> score"
 	@echo "make test    - run the test suite (what CI runs)"
 	@echo "make lint    - ruff, and mypy on every package (features/, models/, pipelines/)"
 	@echo "make bench   - benchmarks; figures printed and written to bench/results/"
+	@echo "make soak    - 26 simulated weeks of the weekly chain on incremental exports"
+	@echo "make serve   - run prefect.yaml's schedules for DATA_DIR (server included); Ctrl-C stops"
 	@echo "make clean   - remove .venv and everything under data/ except its README"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -37,6 +39,13 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.fixed_cost
+
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak
+
+DATA_DIR ?= data
+serve: $(STAMP)
+	$(BIN)/python -m pipelines.cli serve --data-dir $(DATA_DIR)
 
 clean:
 	rm -rf $(VENV)

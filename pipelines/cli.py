@@ -351,6 +351,7 @@ def demo(
 app.command("run")(operate_commands.run)
 app.command("track-record")(monitor_commands.track_record)
 app.add_typer(operate_commands.server_app, name="server")
+app.command("serve")(operate_commands.serve)
 
 
 @app.command()

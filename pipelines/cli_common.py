@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import BaseModel
+from rich.text import Text
 
 from pipelines.console import console, err
 from pipelines.deliver.params import ScoreParams
@@ -82,24 +83,18 @@ def prepare_environment(data_dir: Path | None, prefect: bool = True) -> str:
 
 
 def run_step(step: str, call) -> Any:
-    """Run a flow; known failures become one clear message and exit code 1, not a traceback."""
-    from features.labels import CensoredCutoffError
-    from models.train import TemporalSplitError
-    from pipelines.ingest.run import IngestError
-    from pipelines.operate.lock import RunInProgressError
-    from pipelines.tracking.registry import NoChampionError
+    """Run a flow; a known failure becomes its one sentence (`operate.failures`, the same
+    one a scheduled run's Failed state carries) and exit code 1, not a traceback."""
+    from pipelines.operate.failures import KNOWN_FAILURES, failure_message
 
     try:
         with console.status(f"[bold]{step}[/bold] (Prefect flow running)…"):
             return call()
-    except IngestError as error:
-        err.print(f"[red]ingest failed[/red]: {len(error.problems)} problem(s)")
-        for problem in error.problems:  # headers such as `Bedrag [€]` are not markup
-            err.print(f"  - {problem}", markup=False, highlight=False)
-        raise typer.Exit(1) from None
-    except (FileNotFoundError, NoChampionError, TemporalSplitError, CensoredCutoffError,
-            RunInProgressError, ValueError) as error:
-        err.print(f"[red]{step} failed[/red]: {error}")
+    except KNOWN_FAILURES as error:
+        message = failure_message(step, error) or str(error)
+        failed, _, why = message.partition(": ")
+        # headers such as `Bedrag [€]` in a reason are not markup
+        err.print(Text(failed, style="red") + Text(f": {why}"), highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
 
 

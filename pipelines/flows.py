@@ -15,12 +15,14 @@ from collections.abc import Callable
 from typing import Any
 
 from prefect import flow, get_run_logger
+from prefect.states import Failed
 
 from models.params import TrainParams, TuningParams
 from models.promotion import PromotionMargin
 from pipelines import tasks
 from pipelines.deliver.params import ScoreParams
 from pipelines.operate.caching import refreshed_if_missing
+from pipelines.operate.failures import KNOWN_FAILURES, failure_message
 from pipelines.operate.lock import one_run_at_a_time
 from pipelines.operate.monitoring_tasks import (
     alert_on_failure,
@@ -166,7 +168,19 @@ def weekly_flow(
     """Ingest, retrain if due (`models.retrain`), score: one run per data dir at a time.
 
     Ingest, training and scoring are subflows of this run; the as-of date is resolved once,
-    after ingest, so training and scoring see the same data end."""
+    after ingest, so training and scoring see the same data end. A known failure ends the
+    run Failed with the one sentence `churn run` prints (`operate.failures`); called in
+    process, the flow still raises the error itself."""
+    try:
+        return _weekly_chain(data_dir, retrain, skip_bad_files, params, margin, score_params)
+    except KNOWN_FAILURES as error:
+        return Failed(message=failure_message("run", error), data=error)  # type: ignore[return-value]
+
+
+def _weekly_chain(
+    data_dir: str | None, retrain: bool, skip_bad_files: bool, params: TrainParams | None,
+    margin: PromotionMargin | None, score_params: ScoreParams | None,
+) -> dict[str, Any]:
     logger = get_run_logger()
     settings = Settings.from_env(data_dir)
     root = str(settings.data_dir)

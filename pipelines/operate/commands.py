@@ -54,6 +54,52 @@ def run(
     print_chain(result)
 
 
+def serve(
+    data_dir: DataDir = None,
+    timezone: Annotated[str | None, typer.Option(
+        help="IANA time zone of every schedule (e.g. Europe/Amsterdam), instead of the one "
+             "each schedule declares in prefect.yaml.")] = None,
+) -> None:
+    """Run prefect.yaml's deployments on their schedules for the data dir, until Ctrl-C.
+
+    Starts (or reuses) the data dir's local Prefect API and serves every deployment from this
+    process: each scheduled or triggered run executes in a child process. Ctrl-C stops
+    serving, and the local API too when this command started it.
+    """
+    from pipelines.operate.local_api import stop_local_api
+    from pipelines.operate.serve import scheduled_deployments, serve_until_stopped
+
+    try:
+        deployments = scheduled_deployments(timezone=timezone)
+        if timezone is not None:
+            from zoneinfo import ZoneInfo
+
+            ZoneInfo(timezone)
+    except (OSError, ValueError, KeyError) as error:
+        console.print(f"[red]serve failed[/red]: {error}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    root = prepare_environment(data_dir)
+    choice = API["choice"]
+    if choice is None or choice.url is None:
+        console.print("[red]serve failed[/red]: no Prefect server could be started, and "
+                      "schedules never fire without one (see the local API log under "
+                      f"{os.environ['PREFECT_HOME']})", soft_wrap=True)
+        raise typer.Exit(1)
+    os.environ["CHURN_DATA_DIR"] = root  # flow runs are child processes: they read it
+    console.print(f"Prefect API: {choice.url} (UI: {choice.url.removesuffix('/api')}); "
+                  f"data dir: {root}", soft_wrap=True)
+    for deployment in deployments:
+        when = ", ".join(f"{cron} ({zone})" for cron, zone in deployment.crons)
+        console.print(f"  {deployment.name:<18} {when}", soft_wrap=True)
+    console.print("serving; Ctrl-C stops", soft_wrap=True)
+    try:
+        serve_until_stopped(deployments)
+    finally:
+        if choice.source == "started":
+            pid = stop_local_api(Path(os.environ["PREFECT_HOME"]).expanduser())
+            console.print(f"stopped the local Prefect API (pid {pid})")
+
+
 server_app = typer.Typer(
     help="The data dir's local Prefect API, which `churn` commands start once and reuse.",
     no_args_is_help=True,
@@ -93,4 +139,4 @@ def stop(data_dir: DataDir = None) -> None:
                   else f"stopped the local Prefect API (pid {pid})")
 
 
-__all__ = ["API", "run", "server_app"]
+__all__ = ["API", "run", "serve", "server_app"]

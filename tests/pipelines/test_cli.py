@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from pipelines.cli import app
 
 runner = CliRunner()
-COMMANDS = ["generate", "ingest", "features", "train", "score", "demo", "run"]
+COMMANDS = ["generate", "ingest", "features", "train", "score", "demo", "run", "serve"]
 
 
 def test_top_level_help_lists_every_command():

@@ -34,8 +34,33 @@ def test_schedules_are_valid_crons(deployment):
 
 
 def test_every_scheduled_job_is_deployed():
-    names = {d["name"] for d in DEPLOYMENTS}
-    assert names == {"nightly-ingest", "monthly-training", "weekly-scoring"}
+    names = {d["name"]: d["entrypoint"] for d in DEPLOYMENTS}
+    assert names == {"nightly-ingest": "pipelines/flows.py:ingest_flow",
+                     "monthly-training": "pipelines/flows.py:train_flow",
+                     "weekly-run": "pipelines/flows.py:weekly_flow"}
+
+
+def test_every_schedule_uses_the_one_declared_time_zone():
+    from zoneinfo import ZoneInfo
+
+    zone = yaml.safe_load((ROOT / "prefect.yaml").read_text())["definitions"][
+        "schedule_timezone"]
+    ZoneInfo(zone)
+    assert {s["timezone"] for d in DEPLOYMENTS for s in d["schedules"]} == {zone}
+
+
+def test_churn_serve_reads_the_same_deployments_and_can_override_the_time_zone():
+    from pipelines.operate.serve import runner_deployments, scheduled_deployments
+
+    served = scheduled_deployments(timezone="Europe/Amsterdam")
+    assert [d.name for d in served] == [d["name"] for d in DEPLOYMENTS]
+    assert [d.parameters for d in served] == [d["parameters"] for d in DEPLOYMENTS]
+    assert {zone for d in served for _, zone in d.crons} == {"Europe/Amsterdam"}
+    runners = runner_deployments(served)
+    assert [r.entrypoint for r in runners] == [
+        "pipelines.flows.ingest_flow", "pipelines.flows.train_flow",
+        "pipelines.flows.weekly_flow"]
+    assert runners[2].schedules[0].schedule.timezone == "Europe/Amsterdam"
 
 
 def _defaults(flow: Flow) -> dict:
