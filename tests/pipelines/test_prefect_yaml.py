@@ -37,7 +37,8 @@ def test_every_scheduled_job_is_deployed():
     names = {d["name"]: d["entrypoint"] for d in DEPLOYMENTS}
     assert names == {"nightly-ingest": "pipelines/flows.py:ingest_flow",
                      "monthly-training": "pipelines/flows.py:train_flow",
-                     "weekly-run": "pipelines/flows.py:weekly_flow"}
+                     "weekly-run": "pipelines/flows.py:weekly_flow",
+                     "weekly-monitoring": "pipelines/flows.py:monitor_flow"}
 
 
 def test_every_schedule_uses_the_one_declared_time_zone():
@@ -59,7 +60,7 @@ def test_churn_serve_reads_the_same_deployments_and_can_override_the_time_zone()
     runners = runner_deployments(served)
     assert [r.entrypoint for r in runners] == [
         "pipelines.flows.ingest_flow", "pipelines.flows.train_flow",
-        "pipelines.flows.weekly_flow"]
+        "pipelines.flows.weekly_flow", "pipelines.flows.monitor_flow"]
     assert runners[2].schedules[0].schedule.timezone == "Europe/Amsterdam"
 
 
