@@ -268,9 +268,10 @@ def model_state(
     features at `as_of`, its latest matured list, the data volume and the model's age."""
     if champion is None:
         return ModelState(champion_version=None, forced=forced, policy=policy)
-    from features.build import build_customer_features
+    from features.event_types import customer_features_with_event_types
 
-    features = build_customer_features(tables, as_of)
+    # what the champion scores on: the catalog features and the interaction types it learned
+    features = customer_features_with_event_types(tables, as_of, champion.model.event_types)
     score = champion.model.predict_probability(features) if len(features) else np.array([])
     reference = champion_reference(settings, champion)
     drift = (monitoring_summary(reference, features, score, policy) if reference is not None
