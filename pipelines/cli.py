@@ -157,6 +157,9 @@ def features(data_dir: DataDir = None, as_of: AsOf = None) -> None:
     console.print(f"features: {path}")
 
 
+AUTO_DEFINITION = "auto"  # `--churn-definition` left out: the data decides (features.billing)
+
+
 @app.command()
 def train(
     data_dir: DataDir = None,
@@ -172,9 +175,16 @@ def train(
                           "retention team needs to act).")
     ] = default(LabelSpec, "gap_days"),
     churn_definition: Annotated[
-        str, typer.Option(help="no_purchase (no completed order in the window, or a "
-                          "cancellation) or cancellation (contractual: cancellations only).")
-    ] = default(LabelSpec, "definition"),
+        str, typer.Option(help="auto (from the data: renewal for a contractual business, "
+                          "else no_purchase), no_purchase (no completed order in the window, "
+                          "or a cancellation), cancellation (contractual: cancellations only) "
+                          "or renewal (subscriptions: cancelled, or a renewal due in the "
+                          "window not paid).")
+    ] = AUTO_DEFINITION,
+    force: Annotated[
+        bool, typer.Option("--force", help="Train even when the labels contradict the data "
+                           "(churners who kept paying).")
+    ] = default(TrainParams, "force"),
     min_positives: Annotated[
         int, typer.Option(min=1, help="Refuse to train with fewer churners in the snapshots.")
     ] = default(TrainParams, "min_positives"),
@@ -206,18 +216,26 @@ def train(
     root = prepare_environment(data_dir)
     from pipelines.flows import train_flow
 
-    if churn_definition not in CHURN_DEFINITIONS:
+    if churn_definition not in (AUTO_DEFINITION, *CHURN_DEFINITIONS):
         err.print(f"[red]train failed[/red]: --churn-definition must be "
-                  f"{' or '.join(CHURN_DEFINITIONS)}, not {churn_definition!r}")
+                  f"{' or '.join((AUTO_DEFINITION, *CHURN_DEFINITIONS))}, "
+                  f"not {churn_definition!r}")
         raise typer.Exit(1)
     if tune_objective not in ("pr_auc", "log_loss"):
         err.print(f"[red]train failed[/red]: --tune-objective must be pr_auc or log_loss, "
                   f"not {tune_objective!r}")
         raise typer.Exit(1)
-    label = LabelSpec.model_validate({"definition": churn_definition,
-                                      "horizon_days": horizon_days, "gap_days": gap_days})
+    auto = churn_definition == AUTO_DEFINITION
+    chosen = {} if auto else {"definition": churn_definition}
+    try:
+        label = LabelSpec.model_validate(chosen | {"horizon_days": horizon_days,
+                                                   "gap_days": gap_days})
+    except ValueError as error:
+        err.print(f"[red]train failed[/red]: {str(error).splitlines()[-1]}")
+        raise typer.Exit(1) from None
     params = TrainParams(label=label, n_cutoffs=n_cutoffs, backtest_origins=backtest_origins,
-                         min_positives=min_positives, min_negatives=min_negatives)
+                         min_positives=min_positives, min_negatives=min_negatives,
+                         choose_definition=auto, force=force)
     margin = PromotionMargin(min_roc_auc_gain=min_roc_auc_gain, max_pr_auc_loss=max_pr_auc_loss)
     tuning = TuningParams.model_validate({"trials": tune, "objective": tune_objective})
     end = data_end.date() if data_end else None

@@ -89,16 +89,19 @@ def train_flow(
     same out-of-time cutoff. With `tuning.trials`, first search LightGBM parameters on the
     temporal backtest."""
     settings = Settings.from_env(data_dir)
-    params, margin, tuning = params or TrainParams(), margin or PromotionMargin(), \
-        tuning or TuningParams()
+    # without parameters (demo, weekly chain) the definition follows the data
+    params, margin, tuning = params or TrainParams(choose_definition=True), \
+        margin or PromotionMargin(), tuning or TuningParams()
     data_end = tasks.resolve_cutoff(settings, data_end)
+    params, billing = tasks.choose_churn_definition(settings, data_end, params)
     write = refreshed_if_missing(
         tasks.write_model_input, tasks.model_input_path(settings, data_end, params.label))
     model_input = write(settings, data_end, params)
     tuning_run_id = ""
     if tuning.trials > 0:
         params, tuning_run_id = tasks.tune_hyperparameters(settings, model_input, params, tuning)
-    return tasks.fit_and_register(settings, model_input, params, margin, tuning_run_id)
+    return tasks.fit_and_register(settings, model_input, params, margin, tuning_run_id,
+                                  billing)
 
 
 @flow(name="churn-score", flow_run_name=_run_name("score", "as_of"), log_prints=True)

@@ -16,9 +16,11 @@ import pandas as pd
 from prefect import get_run_logger, task
 from prefect.exceptions import MissingContextError
 
+from features.billing import default_definition, detect_billing
 from features.build import build_customer_features
 from features.catalog import feature_names, feature_table_schema
 from features.guards import require_enough_examples, snapshot_warnings
+from features.label_checks import churners_who_paid_again
 from features.labels import LabelSpec
 from features.snapshots import (
     SNAPSHOT_METADATA_KEY,
@@ -27,6 +29,7 @@ from features.snapshots import (
     labelled_cutoffs,
     snapshot_manifest,
 )
+from features.sources import SourceTables
 from models.backtest import backtest_summary, rolling_origin_backtest, segment_breakdown
 from models.card import model_card
 from models.evaluate import classification_metrics
@@ -132,6 +135,27 @@ def write_feature_table(settings: Settings, as_of: dt.date) -> str:
     return str(path)
 
 
+@task(name="choose-churn-definition", task_run_name="business model {data_end}")
+def choose_churn_definition(
+    settings: Settings, data_end: dt.date, params: TrainParams
+) -> tuple[TrainParams, dict[str, Any]]:
+    """Contractual or not (`features.billing`), and the parameters with the definition that
+    fits it when `params.choose_definition` (else the user's, kept)."""
+    verdict = detect_billing(load_source_tables(settings), data_end)
+    billing = verdict.as_dict() | {"definition_chosen": params.choose_definition}
+    _logger().info("business: %s", verdict.summary())
+    if not params.choose_definition:
+        return params, billing
+    chosen = default_definition(verdict)
+    try:
+        label = LabelSpec.model_validate(params.label.model_dump() | {"definition": chosen})
+    except ValueError as error:
+        raise ValueError(f"the data looks {verdict.business} ({verdict.summary()}), so the "
+                         f"churn definition would be {chosen}, but {error}; set "
+                         "--horizon-days or --churn-definition") from None
+    return params.model_copy(update={"label": label, "choose_definition": False}), billing
+
+
 @task(name="write-model-input", task_run_name="model input {data_end}", tags=["io"],
       cache_policy=STAGED_CONTENT, persist_result=True, retries=IO_RETRIES,
       retry_delay_seconds=IO_BACKOFF_SECONDS, retry_condition_fn=is_transient)
@@ -160,6 +184,7 @@ def write_model_input(
     )
     for warning in snapshot_warnings(frame, features):
         _logger().warning("model input: %s", warning)
+    _check_labels_against_payments(frame, tables, params, data_end)
     manifest = snapshot_manifest(frame, SnapshotSettings(
         label=spec, cutoffs=[str(c) for c in cutoffs], data_start=str(first_purchase),
         data_end=str(data_end), sources=list(tables.available),
@@ -179,10 +204,27 @@ def write_model_input(
     }
 
 
+def _check_labels_against_payments(frame: pd.DataFrame, tables: SourceTables,
+                                   params: TrainParams, data_end: dt.date) -> None:
+    """Warn when churners kept paying (`features.label_checks`); for a contractual business
+    refuse above the threshold unless `params.force`: such labels teach the wrong thing. A
+    non-contractual shop's churners may come back; that is reported, not refused."""
+    check = churners_who_paid_again(frame, tables.purchases, params.label, data_end)
+    if not check.paid_again:
+        return
+    contractual = params.label.contractual or detect_billing(tables, data_end).contractual
+    if check.contradicts and contractual and not params.force:
+        raise ValueError(f"the labels contradict the data: {check.message()}; choose a "
+                         "definition that fits a subscription business (--churn-definition "
+                         "renewal, or leave it out) or a longer --horizon-days, or train anyway "
+                         "with --force")
+    _logger().warning("labels: %s", check.message())
+
+
 @task(name="fit-and-register", task_run_name="fit and register", tags=["mlflow"])
 def fit_and_register(
     settings: Settings, model_input: dict[str, Any], params: TrainParams,
-    margin: PromotionMargin, tuning_run_id: str = "",
+    margin: PromotionMargin, tuning_run_id: str = "", billing: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Fit, backtest, log everything to MLflow, register a version and run the promotion gate."""
     frame = pd.read_parquet(model_input["path"])
@@ -209,7 +251,7 @@ def fit_and_register(
     )
     decision = gate_new_version(settings, logged.version, fitted, model_input["sha256"], margin)
     card = model_card(fitted, params, model_input, backtest, segments,
-                      f"version {logged.version}: {decision.reason}")
+                      f"version {logged.version}: {decision.reason}", billing=billing)
     log_text_to_run(settings, logged.run_id, card, "model_card.md")
     _logger().info(
         "out-of-time ROC-AUC %.4f (recency baseline %.4f) on cutoff %s; version %s: %s",
@@ -223,6 +265,7 @@ def fit_and_register(
         "best_iteration": fitted.best_iteration, "calibration": fitted.calibrator.method,
         "backtest": backtest_summary(backtest), "promoted": decision.promote,
         "promotion_reason": decision.reason, "tracking_uri": settings.mlflow_tracking_uri,
+        "billing": billing or {}, "churn_definition": params.label.definition,
     }
 
 
