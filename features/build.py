@@ -15,7 +15,6 @@ import pandas as pd
 from features.catalog import CATEGORICAL_FEATURES, feature_names
 from features.contracts import TIMESTAMP_COLUMNS
 from features.sources import SourceTables
-from features.subscriptions import stopped_subscribers_sql, subscription_sql
 from features.sql import (
     BAD_RATING,
     DETRACTOR_RATING,
@@ -25,6 +24,7 @@ from features.sql import (
     profile_sql,
     rfm_sql,
 )
+from features.subscriptions import stopped_subscribers_sql, subscription_sql
 
 
 def to_naive_utc(series: pd.Series) -> pd.Series:

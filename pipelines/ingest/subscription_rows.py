@@ -46,7 +46,8 @@ def billing_periods(values: pd.Series) -> pd.Series:
             months = {"month": 1, "year": 12}.get(unit or "")
             return _MONTHS_TO_PERIOD.get(int(counted.group(1)) * months) if months else None
         return PERIOD_WORDS.get(fold_header(value))
-    return map_unique(cell_text(values), one).astype(object)
+    periods = map_unique(cell_text(values), one).astype(object)
+    return periods.where(periods.notna(), None)
 
 
 def stage_subscription_columns(frame: pd.DataFrame, locale: str, flag: Callable,

@@ -40,6 +40,8 @@ CORPUS_PRESETS = {
     "purchases/exact_nl_verkoopfacturen.csv": "exact",
     "purchases/woocommerce_order_export.csv": "woocommerce-export",
     "purchases/logo_lg_invoice.csv": "logo-db",
+    "subscriptions/stripe_subscriptions.csv": "stripe-subscriptions",
+    "subscriptions/chargebee_subscriptions.csv": "chargebee-subscriptions",
 }
 
 
