@@ -75,6 +75,18 @@ class Dialect(StrEnum):
     mixed = "mixed"
 
 
+class Business(StrEnum):
+    """Which business `churn generate` simulates (pipelines.sample.config.BUSINESSES)."""
+
+    retail = "retail"
+    subscription = "subscription"
+
+
+BUSINESS_HELP = ("retail (orders, tickets, interactions, customer master) or subscription "
+                 "(monthly and annual plans: payments, product events, customer master and a "
+                 "subscriptions export; canonical dialect only).")
+
+
 @app.command()
 def generate(
     data_dir: DataDir = None,
@@ -87,13 +99,15 @@ def generate(
              "exports) or mixed (Logo + Zendesk + gzip log + xlsx customer list; stages to "
              "the same tables as canonical).",
     )] = Dialect.canonical,
+    business: Annotated[Business, typer.Option(help=BUSINESS_HELP)] = Business.retail,
 ) -> None:
     """Write simulated CRM exports (orders, tickets, interactions, customers) into raw/."""
     root = prepare_environment(data_dir)
     from pipelines.flows import generate_flow
 
     written = _run("generate", lambda: generate_flow(root, customers, seed,
-                                                            dialect=dialect.value))
+                                                            dialect=dialect.value,
+                                                            business=business.value))
     for kind, path in written.items():
         console.print(f"{kind:>13}: {path}")
 
@@ -330,6 +344,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed.")] = SAMPLE.seed,
     lang: Annotated[str, typer.Option(help="Language of the risk list, report and summary: "
                                            "en, tr or nl.")] = default(ScoreParams, "lang"),
+    business: Annotated[Business, typer.Option(help=BUSINESS_HELP)] = Business.retail,
 ) -> None:
     """Generate sample exports, then ingest → train → score, and show the riskiest customers."""
     root = prepare_environment(data_dir)
@@ -337,7 +352,8 @@ def demo(
                                  step="demo")
     from pipelines.flows import demo_flow
 
-    result = _run("demo", lambda: demo_flow(root, customers, seed, score_params=score_params))
+    result = _run("demo", lambda: demo_flow(root, customers, seed, score_params=score_params,
+                                            business=business.value))
     print_training(result["trained"])
     print_scoring(result["scored"])
     print_grading(result["graded"], result["trained"]["tracking_uri"])

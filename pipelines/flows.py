@@ -43,11 +43,12 @@ def _run_name(step: str, parameter: str | None = None) -> Callable[[], str]:
 @flow(name="churn-generate", flow_run_name=_run_name("generate"), log_prints=True)
 def generate_flow(
     data_dir: str | None = None, customers: int = SAMPLE.customers, seed: int = SAMPLE.seed,
-    end: dt.date | None = None, dialect: str = "canonical",
+    end: dt.date | None = None, dialect: str = "canonical", business: str = "retail",
 ) -> dict[str, Any]:
-    """Write a simulated retail business's CRM exports into `<data-dir>/raw/` as `dialect`."""
+    """Write a simulated business's exports into `<data-dir>/raw/` as `dialect` (a retail
+    shop's CRM exports, or a subscription product's billing and product exports)."""
     settings = Settings.from_env(data_dir)
-    return tasks.generate_sample_exports(settings, customers, seed, end, dialect)
+    return tasks.generate_sample_exports(settings, customers, seed, end, dialect, business)
 
 
 @flow(name="churn-ingest", flow_run_name=_run_name("ingest"), log_prints=True)
@@ -125,12 +126,15 @@ def demo_flow(
     seed: int = SAMPLE.seed,
     params: TrainParams | None = None,
     score_params: ScoreParams | None = None,
+    business: str = "retail",
 ) -> dict[str, Any]:
     """Generate sample exports, then ingest → train → score, and grade against the truth."""
     logger = get_run_logger()
     settings = Settings.from_env(data_dir)
     root = str(settings.data_dir)  # every step works on the same, resolved data dir
-    generated = generate_flow(root, customers, seed, dialect="mixed")
+    generated = generate_flow(root, customers, seed,
+                              dialect="mixed" if business == "retail" else "canonical",
+                              business=business)
     ingested = ingest_flow(root)
     trained = train_flow(root, None, params)
     scored = score_flow(root, None, score_params)

@@ -92,10 +92,10 @@ def resolve_cutoff(settings: Settings, requested: dt.date | None) -> dt.date:
 @task(name="generate-sample-exports")
 def generate_sample_exports(
     settings: Settings, customers: int, seed: int, end: dt.date | None = None,
-    dialect: str = "canonical",
+    dialect: str = "canonical", business: str = "retail",
 ) -> dict[str, Any]:
     written = sample_data.generate_and_write(settings, customers=customers, seed=seed, end=end,
-                                             dialect=dialect)
+                                             dialect=dialect, business=business)
     _logger().info("wrote %s", {k: str(v) for k, v in written.items()})
     return {kind: str(path) for kind, path in written.items()}
 
