@@ -15,7 +15,6 @@ from pipelines.sample.subscription import simulate_subscription_business
 from pipelines.store.atomic import write_text_atomic
 from pipelines.store.settings import Settings
 
-
 #: The files a simulated subscription business writes, per kind (removed by a later generate).
 SUBSCRIPTION_FILE_NAMES = {
     "purchases": "payments_export.csv", "interactions": "product_events.csv",
