@@ -15,12 +15,13 @@ from typing import Any
 import pandas as pd
 from prefect import get_run_logger, task
 from prefect.exceptions import MissingContextError
+from pydantic import ValidationError
 
 from features.billing import default_definition, detect_billing
 from features.build import build_customer_features
 from features.catalog import feature_names, feature_table_schema
 from features.guards import require_enough_examples, snapshot_warnings
-from features.label_checks import churners_who_paid_again
+from features.label_checks import churners_still_customers
 from features.labels import LabelSpec
 from features.snapshots import (
     SNAPSHOT_METADATA_KEY,
@@ -149,9 +150,10 @@ def choose_churn_definition(
     chosen = default_definition(verdict)
     try:
         label = LabelSpec.model_validate(params.label.model_dump() | {"definition": chosen})
-    except ValueError as error:
-        raise ValueError(f"the data looks {verdict.business} ({verdict.summary()}), so the "
-                         f"churn definition would be {chosen}, but {error}; set "
+    except ValidationError as error:
+        why = error.errors()[0]["msg"].removeprefix("Value error, ")
+        raise ValueError(f"the data looks {verdict.business} ({'; '.join(verdict.evidence)}), "
+                         f"so the churn definition would be {chosen}, but {why}; set "
                          "--horizon-days or --churn-definition") from None
     return params.model_copy(update={"label": label, "choose_definition": False}), billing
 
@@ -206,11 +208,12 @@ def write_model_input(
 
 def _check_labels_against_payments(frame: pd.DataFrame, tables: SourceTables,
                                    params: TrainParams, data_end: dt.date) -> None:
-    """Warn when churners kept paying (`features.label_checks`); for a contractual business
+    """Warn when churners were still customers (`features.label_checks`); for a contractual business
     refuse above the threshold unless `params.force`: such labels teach the wrong thing. A
     non-contractual shop's churners may come back; that is reported, not refused."""
-    check = churners_who_paid_again(frame, tables.purchases, params.label, data_end)
-    if not check.paid_again:
+    check = churners_still_customers(frame, tables.purchases, params.label, data_end,
+                                     tables.customers, tables.subscriptions)
+    if not check.still_customers:
         return
     contractual = params.label.contractual or detect_billing(tables, data_end).contractual
     if check.contradicts and contractual and not params.force:
@@ -218,7 +221,8 @@ def _check_labels_against_payments(frame: pd.DataFrame, tables: SourceTables,
                          "definition that fits a subscription business (--churn-definition "
                          "renewal, or leave it out) or a longer --horizon-days, or train anyway "
                          "with --force")
-    _logger().warning("labels: %s", check.message())
+    log = _logger().warning if contractual else _logger().info
+    log("labels: %s", check.message())
 
 
 @task(name="fit-and-register", task_run_name="fit and register", tags=["mlflow"])
