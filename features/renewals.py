@@ -10,6 +10,10 @@ as the billing anchor stays. A renewal can only be judged when its grace ends in
 window, which is why a label window must be longer than a billing period plus the grace: a
 shorter one would call the customer who paid on the cutoff day a churner.
 
+A customer whose renewal was already overdue at the cutoff and is still unpaid when its grace
+ends counts as churned: lapsed without a recorded cancellation (with one, they are no longer
+eligible at all).
+
 The billing period of a customer at c: the `billing_period` of their latest subscription
 started by c; else the period their own payments repeat at (median of the last intervals, a
 calendar period within 15 %); else the business's most common one; else a month.
