@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from features.build import build_customer_features
 from tests import factories as f
@@ -61,3 +63,28 @@ def test_later_payments_and_subscriptions_never_reach_the_features():
                                   ("A", "2024-07-02", "year")])
     later = features_for(later_rows, later_subs)
     pd.testing.assert_frame_equal(before, later)
+
+
+_day = st.integers(-400, 0).map(lambda d: str(CUTOFF + dt.timedelta(days=d)))
+_later = st.integers(1, 300).map(lambda d: str(CUTOFF + dt.timedelta(days=d)))
+_who = st.sampled_from(["A", "B", "C"])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(payments=st.lists(st.tuples(_who, _day, st.integers(1, 99),
+                                   st.sampled_from(["completed", "completed", "cancelled"])),
+                         min_size=1, max_size=12),
+       starts=st.lists(st.tuples(_who, _day, st.sampled_from(["month", "year"])), max_size=4),
+       late_payments=st.lists(st.tuples(_who, _later, st.integers(1, 99)), max_size=5),
+       late_starts=st.lists(st.tuples(_who, _later, st.sampled_from(["month", "year"])),
+                            max_size=3),
+       stop=st.one_of(st.none(), _later))
+def test_nothing_after_the_cutoff_reaches_a_subscription_feature(payments, starts,
+                                                                 late_payments, late_starts,
+                                                                 stop):
+    # a stop after the cutoff is not known at it; Z (no payments) keeps the table non-empty,
+    # so both builds have the subscription group
+    rows = [("Z", "2020-01-01", "month"), *((*s, stop) for s in starts)]
+    before = features_for(payments, f.subscriptions(rows))
+    after = features_for(payments + late_payments, f.subscriptions(rows + list(late_starts)))
+    pd.testing.assert_frame_equal(before, after)
