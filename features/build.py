@@ -24,6 +24,7 @@ from features.sql import (
     profile_sql,
     rfm_sql,
 )
+from features.subscriptions import stopped_subscribers_sql, subscription_sql
 
 
 def to_naive_utc(series: pd.Series) -> pd.Series:
@@ -46,7 +47,7 @@ def _frame_for_duckdb(frame: pd.DataFrame, ts_columns: tuple[str, ...]) -> pd.Da
 _EMPTY_WHEN_ABSENT = frozenset({
     "days_since_last_complaint", "oldest_open_complaint_days", "median_resolution_days_365d",
     "max_resolution_days_365d", "last_satisfaction", "worst_satisfaction_365d", "last_rated_at",
-    "days_since_last_interaction",
+    "days_since_last_interaction", "mrr", "days_to_renewal", "discount_ends_in_days",
 })
 
 
@@ -100,6 +101,11 @@ def features_query(as_of: dt.date, available: tuple[str, ...]) -> str:
             "AS inbound_share_90d",
         ]
         joins.append("LEFT JOIN e USING (customer_id)")
+    if "subscriptions" in available:  # features.subscriptions: its group and who is gone
+        parts.append(f", s AS ({subscription_sql(as_of)}), "
+                     f"stopped AS ({stopped_subscribers_sql(as_of)})")
+        select += _filled("s", _source_columns("subscriptions"))
+        joins += ["LEFT JOIN s USING (customer_id)", "ANTI JOIN stopped USING (customer_id)"]
     if "customers" in available:
         parts.append(f", m AS ({profile_sql(as_of)}), gone AS ({cancelled_sql(as_of)})")
         select += ["m.segment", "m.region", "m.account_age_days"]

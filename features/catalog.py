@@ -36,7 +36,7 @@ def type_feature(kind: str, days: int) -> str:
 @dataclass(frozen=True)
 class FeatureSpec:
     name: str
-    group: str  # rfm | complaints | satisfaction | engagement | profile
+    group: str  # rfm | complaints | satisfaction | engagement | profile | subscription
     source: str  # staged table it comes from
     unit: str
     meaning: str
@@ -120,6 +120,15 @@ FEATURES: tuple[FeatureSpec, ...] = (
     FeatureSpec("account_age_days", "profile", "customers", "days", "Days from signup to as_of."),
     FeatureSpec("segment", "profile", "customers", "category", "Customer segment from the master (levels fixed at training).", categorical=True),
     FeatureSpec("region", "profile", "customers", "category", "Region from the master (levels fixed at training).", categorical=True),
+    # --- Subscriptions (payments + the subscriptions export; features/subscriptions.py) ---
+    FeatureSpec("mrr", "subscription", "subscriptions", "currency per month", "The last completed payment up to as_of divided by the months of its billing period."),
+    FeatureSpec("mrr_change_90d", "subscription", "subscriptions", "ratio in [-1, 1]", "(mrr - MRR of the last payment 90+ days before as_of) / their sum: > 0 an upgrade, < 0 a downgrade, 0 unchanged or unknown."),
+    FeatureSpec("billing_months", "subscription", "subscriptions", "months", "Billing period of the latest subscription started by as_of (1 monthly, 12 yearly; 1 when unknown)."),
+    FeatureSpec("tenure_periods", "subscription", "subscriptions", "billing periods", "Whole calendar months from the first subscription start (else the first payment) to as_of, divided by billing_months."),
+    FeatureSpec("days_to_renewal", "subscription", "subscriptions", "days (negative: overdue)", "Days from as_of to the next renewal: last completed payment + one billing period."),
+    FeatureSpec("payment_failures_90d", "subscription", "subscriptions", "payments", "Failed (cancelled) payments in the last 90 days."),
+    FeatureSpec("active_subscriptions", "subscription", "subscriptions", "subscriptions", "Subscriptions started by as_of and neither cancelled nor ended by then."),
+    FeatureSpec("discount_ends_in_days", "subscription", "subscriptions", "days (negative: ended)", "Days from as_of to the nearest discount end ahead, else since the latest one passed; empty without a discount."),
 )
 
 FEATURES_BY_NAME: dict[str, FeatureSpec] = {spec.name: spec for spec in FEATURES}
@@ -203,6 +212,10 @@ NOTES = """
 - **Complaint categories** other than the five named ones (and empty categories) count in
   `complaints_90d_other`; interactions on other channels or of other types count only in the
   totals.
+- **Subscriptions** use only the dated facts of a subscriptions export (starts, cancellations,
+  ends, billing periods, coupon ends); its plan, MRR, seats and status are export-time values
+  and never reach a feature. MRR and its change come from the payments. Seats used vs bought
+  are not computed (no export dates seat usage).
 - **Missing sources** remove their groups: no complaints export, no complaint, satisfaction
   columns; no interactions, no engagement; no customer master, no profile.
 """

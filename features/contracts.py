@@ -93,11 +93,52 @@ class StagedCustomers(pa.DataFrameModel):
         coerce = True
 
 
+#: Billing periods a subscription renews at, with their length in calendar months.
+BILLING_PERIOD_MONTHS: dict[str, int] = {"month": 1, "quarter": 3, "half_year": 6, "year": 12}
+
+
+class StagedSubscriptions(pa.DataFrameModel):
+    """One row per subscription (key: `subscription_id`), as a billing system exports them.
+
+    Point-in-time facts: `started_at`, `cancelled_at` (when the cancellation was asked for),
+    `ended_at` (when the service stopped; may lie ahead: cancelled at the period end),
+    `billing_period` and `discount_ends_at` (a coupon's end is fixed when it is applied).
+    `plan`, `mrr`, `seats` and `status` are the subscription's state at export time (a later
+    upgrade overwrites them), so they describe the export and never feed a feature at an
+    earlier cutoff; MRR over time comes from the payments. `mrr` is in account currency per
+    month (amount x quantity / months of the billing period).
+    """
+
+    customer_id: Series[str] = pa.Field(str_length={"min_value": 1})
+    subscription_id: Series[str] = pa.Field(unique=True, str_length={"min_value": 1})
+    plan: Series[str] = pa.Field(nullable=True)
+    started_at: Series[pd.DatetimeTZDtype] = pa.Field(dtype_kwargs=UTC_TS)
+    cancelled_at: Series[pd.DatetimeTZDtype] = pa.Field(dtype_kwargs=UTC_TS, nullable=True)
+    ended_at: Series[pd.DatetimeTZDtype] = pa.Field(dtype_kwargs=UTC_TS, nullable=True)
+    billing_period: Series[str] = pa.Field(nullable=True, isin=list(BILLING_PERIOD_MONTHS))
+    mrr: Series[float] = pa.Field(nullable=True, ge=0)
+    seats: Series[float] = pa.Field(nullable=True, ge=0)
+    status: Series[str] = pa.Field(nullable=True)
+    discount: Series[float] = pa.Field(nullable=True, ge=0)
+    discount_ends_at: Series[pd.DatetimeTZDtype] = pa.Field(dtype_kwargs=UTC_TS, nullable=True)
+    channel: Series[str] = pa.Field(nullable=True)
+
+    @pa.dataframe_check
+    @classmethod  # pandera calls checks on the class; this says so to the type checker
+    def ended_not_before_started(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["ended_at"].isna() | (df["ended_at"] >= df["started_at"])
+
+    class Config:
+        strict = "filter"
+        coerce = True
+
+
 STAGED_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "purchases": StagedPurchases,
     "complaints": StagedComplaints,
     "interactions": StagedInteractions,
     "customers": StagedCustomers,
+    "subscriptions": StagedSubscriptions,
 }
 
 #: Columns a raw export must provide (after header mapping) for each kind.
@@ -106,6 +147,7 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "complaints": ("customer_id", "complaint_id", "opened_at"),
     "interactions": ("customer_id", "occurred_at", "channel"),
     "customers": ("customer_id",),
+    "subscriptions": ("customer_id", "subscription_id", "started_at"),
 }
 
 #: Source key used to deduplicate re-exports of the same record.
@@ -114,6 +156,7 @@ SOURCE_KEYS: dict[str, str] = {
     "complaints": "complaint_id",
     "interactions": "interaction_id",
     "customers": "customer_id",
+    "subscriptions": "subscription_id",
 }
 
 TIMESTAMP_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -121,6 +164,7 @@ TIMESTAMP_COLUMNS: dict[str, tuple[str, ...]] = {
     "complaints": ("opened_at", "resolved_at"),
     "interactions": ("occurred_at",),
     "customers": ("signup_date", "cancelled_at"),
+    "subscriptions": ("started_at", "cancelled_at", "ended_at", "discount_ends_at"),
 }
 
 #: Timestamp columns that must be present on every staged row.
@@ -129,6 +173,7 @@ REQUIRED_TIMESTAMPS: dict[str, tuple[str, ...]] = {
     "complaints": ("opened_at",),
     "interactions": ("occurred_at",),
     "customers": (),
+    "subscriptions": ("started_at",),
 }
 
 

@@ -5,6 +5,12 @@ Two definitions, chosen per business:
   purchase with a date in (c + g, c + g + H], or cancels with a date in (c, c + g + H].
 - `cancellation` (contractual): the customer master records a cancellation dated in
   (c, c + g + H]; purchases do not matter.
+- `renewal` (contractual, billed subscriptions): cancelled in (c, c + g + H] (customer master,
+  or every subscription stopped), or a renewal due in the window not paid: from the last
+  payment on or before c, a renewal falls due every billing period (calendar months) and must
+  be paid within a grace period (`features.renewals`). The window must hold at least one
+  monthly period plus that grace (`MIN_RENEWAL_HORIZON_DAYS`), so "no payment in a window no
+  longer than the billing period" can never be the label.
 H is the horizon and g an optional gap (days between cutoff and label window, e.g. the time a
 retention action needs).
 Eligible at c: at least one completed purchase on or before c and not cancelled by then.
@@ -20,13 +26,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 if TYPE_CHECKING:  # pandas is imported where labels are computed: the CLI reads LabelSpec's
     import pandas as pd  # defaults at import time, and `churn --help` stays instant
 
-ChurnDefinition = Literal["no_purchase", "cancellation"]
+ChurnDefinition = Literal["no_purchase", "cancellation", "renewal"]
 CHURN_DEFINITIONS: tuple[str, ...] = get_args(ChurnDefinition)
+#: The shortest `renewal` window: the longest month plus the grace a renewal gets
+#: (`features.renewals.RENEWAL_GRACE_DAYS`, repeated here so the CLI stays light; a test
+#: keeps the two in step).
+MIN_RENEWAL_HORIZON_DAYS = 31 + 14
+
 
 class CensoredCutoffError(ValueError):
     """The label window of a cutoff runs past the end of the data, so its labels are unknown."""
@@ -43,10 +54,26 @@ class LabelSpec(BaseModel):
     definition: ChurnDefinition = Field(
         "no_purchase",
         description="no_purchase: no completed order in the window (or a cancellation); "
-        "cancellation: contractual churn, a cancellation in the window only.",
+        "cancellation: contractual churn, a cancellation in the window only; renewal: "
+        "subscriptions, cancelled or a renewal due in the window not paid.",
     )
     horizon_days: int = Field(90, ge=7, description="Days of the label window.")
     gap_days: int = Field(0, ge=0, description="Days between a cutoff and its label window.")
+
+    @model_validator(mode="after")
+    def _renewal_window_holds_a_period(self) -> LabelSpec:
+        if self.definition == "renewal" and self.horizon_days < MIN_RENEWAL_HORIZON_DAYS:
+            raise ValueError(
+                f"the renewal definition needs a window of at least {MIN_RENEWAL_HORIZON_DAYS} "
+                f"days (a monthly billing period plus the payment grace), not "
+                f"{self.horizon_days}: a shorter one calls a customer who paid at the cutoff "
+                "a churner")
+        return self
+
+    @property
+    def contractual(self) -> bool:
+        """Whether churn is a cancellation or a lapsed contract rather than silence."""
+        return self.definition in ("cancellation", "renewal")
 
     @property
     def span_days(self) -> int:
@@ -81,7 +108,7 @@ class LabelSpec(BaseModel):
         Snapshots of different label settings must not overwrite each other.
         """
         return (f"h{self.horizon_days}" + (f"_g{self.gap_days}" if self.gap_days else "")
-                + ("_cancellation" if self.definition == "cancellation" else ""))
+                + ("" if self.definition == "no_purchase" else f"_{self.definition}"))
 
 
 def churn_labels(
@@ -92,15 +119,18 @@ def churn_labels(
     *,
     data_end: dt.date,
     customers: pd.DataFrame | None = None,
+    subscriptions: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """`customer_id, churned` (0/1) for the given eligible customers at `as_of`.
 
     Raises `CensoredCutoffError` when the window ends after `data_end`, the last day the data
-    covers: an unseen future must never be read as "no purchase".
+    covers: an unseen future must never be read as "no purchase". `subscriptions` count only
+    for the `renewal` definition (their cancellations and billing periods).
     """
     import pandas as pd
 
     from features.build import to_naive_utc
+    from features.renewals import billing_months, subscription_cancelled, unpaid_renewal
 
     has_master = customers is not None and "cancelled_at" in customers
     if spec.definition == "cancellation" and not has_master:
@@ -122,6 +152,10 @@ def churn_labels(
     bought = set(purchases.loc[in_window, "customer_id"])
     if spec.definition == "cancellation":
         churned = pd.Series(False, index=eligible_customers.index)
+    elif spec.definition == "renewal":
+        months = billing_months(eligible_customers, purchases, as_of, subscriptions)
+        churned = unpaid_renewal(eligible_customers, purchases, as_of, window_end, months)
+        churned |= subscription_cancelled(eligible_customers, subscriptions, as_of, window_end)
     else:
         churned = ~eligible_customers.isin(bought)
     if customers is not None and has_master and len(customers):

@@ -116,7 +116,7 @@ def build_model_input(
         features = customer_features_with_event_types(tables, cutoff, event_types or [])
         labels = churn_labels(
             features["customer_id"], tables.purchases, cutoff, spec,
-            data_end=data_end, customers=tables.customers,
+            data_end=data_end, customers=tables.customers, subscriptions=tables.subscriptions,
         )
         snapshot = features.merge(labels, on="customer_id", how="left", validate="one_to_one")
         snapshot.insert(1, "cutoff", pd.Timestamp(cutoff))

@@ -13,6 +13,7 @@ EVENT_TIMESTAMPS: dict[str, tuple[str, ...]] = {
     "purchases": ("order_date",),
     "complaints": ("opened_at", "resolved_at"),
     "interactions": ("occurred_at",),
+    "subscriptions": ("started_at",),
 }
 
 
@@ -24,6 +25,7 @@ class SourceTables:
     complaints: pd.DataFrame | None = None
     interactions: pd.DataFrame | None = None
     customers: pd.DataFrame | None = None
+    subscriptions: pd.DataFrame | None = None
     # True once the tables passed their contracts: a bundle is checked once where it is
     # loaded, not again by every function it travels through.
     checked: bool = field(default=False, compare=False, repr=False)
@@ -45,6 +47,7 @@ class SourceTables:
             "complaints": self.complaints,
             "interactions": self.interactions,
             "customers": self.customers,
+            "subscriptions": self.subscriptions,
         }
 
     @property

@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from features.labels import LabelSpec
+from features.renewals import RENEWAL_GRACE_DAYS
 from models.backtest import BACKTEST_METRICS
 from models.params import TrainParams
 from models.train import FittedChurnModel
@@ -42,6 +43,14 @@ def lead_over_baselines(fitted: FittedChurnModel) -> dict[str, float]:
 def definition_of_churn(spec: LabelSpec) -> str:
     """The churn definition of `spec` as one English sentence (the card is English only)."""
     h, g, span = spec.horizon_days, spec.gap_days, spec.span_days
+    if spec.definition == "renewal":
+        return (f"Cancelled in the {span} days after the cutoff (the customer master, or every "
+                "subscription stopped), or a renewal due in that window not paid: renewals fall "
+                "due every billing period (calendar months) from the last payment on or before "
+                f"the cutoff and count as paid within {RENEWAL_GRACE_DAYS} days of their due "
+                f"day; the {h}-day window holds {h / 30.44:.1f} monthly billing periods"
+                + (f" (after a {g}-day gap)" if g else "") + ". Never \"no payment\" in a "
+                "window as short as the billing period.")
     if spec.definition == "cancellation":
         if g:
             return (f"A cancellation in the customer master in the {span} days after the cutoff "
@@ -60,6 +69,7 @@ def definition_of_churn(spec: LabelSpec) -> str:
 def model_card(
     fitted: FittedChurnModel, params: TrainParams, data: dict[str, Any],
     backtest: pd.DataFrame, segments: pd.DataFrame, decision: str,
+    billing: dict[str, Any] | None = None,
 ) -> str:
     """Markdown: data, churn definition, metrics vs baselines, stability, segments, limits."""
     calibrator = fitted.calibrator.method
@@ -72,6 +82,7 @@ def model_card(
         f"{len(fitted.train_cutoffs)} cutoff(s) "
         f"for validation, refitted on all; validated out of time on {fitted.valid_cutoff}.",
         f"- {len(fitted.features)} features: {', '.join(fitted.features)}.", "",
+        *_business_lines(billing),
         "## Definition of churn",
         f"- {definition_of_churn(fitted.label)} Features see only events up to the end of the "
         "cutoff day (UTC).", "",
@@ -107,3 +118,13 @@ def model_card(
 
 def _briers(fitted: FittedChurnModel) -> dict[str, float]:
     return fitted.evaluation.calibration_brier if fitted.evaluation else {}
+
+
+def _business_lines(billing: dict[str, Any] | None) -> list[str]:
+    """The "Business" section: contractual or not, why, and who chose the definition."""
+    if not billing:
+        return []
+    chosen = ("chosen from this verdict" if billing.get("definition_chosen")
+              else "set by the user")
+    return ["## Business", f"- {str(billing.get('business', '')).capitalize()}: "
+            + "; ".join(billing.get("evidence", [])) + f". Churn definition {chosen}.", ""]

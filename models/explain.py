@@ -61,6 +61,10 @@ REASON_GROUPS: dict[str, tuple[str, ...]] = {
     ),
     "unsubscribed": ("unsubscribed",),
     "profile": ("account_age_days", "segment", "region"),
+    "subscription": (
+        "mrr", "mrr_change_90d", "billing_months", "tenure_periods", "days_to_renewal",
+        "payment_failures_90d", "active_subscriptions", "discount_ends_in_days",
+    ),
 }
 GROUP_OF_FEATURE: dict[str, str] = {f: g for g, fs in REASON_GROUPS.items() for f in fs}
 

@@ -70,6 +70,8 @@ def churn_rate_over_time(
             bought = np.zeros(len(ids), bool)
             bought[codes[later.to_numpy()]] = True
             churned |= ~bought
+        elif spec.definition == "renewal":
+            churned |= _renewal_churn(ids, active, purchases, cutoff.date(), spec)
         count = int((active & churned).sum())
         rows.append({"cutoff": cutoff, "active": int(active.sum()), "churned": count,
                      "churn_rate": count / int(active.sum())})
@@ -77,16 +79,31 @@ def churn_rate_over_time(
     return frame.sort_values("cutoff").reset_index(drop=True)
 
 
+def _renewal_churn(ids: pd.Index, active: np.ndarray, purchases: pd.DataFrame,
+                   cutoff: dt.date, spec: LabelSpec) -> np.ndarray:
+    """Which of `ids` (where `active`) left a renewal due in the window unpaid (the periods
+    from their payment cadence: `churn_rate_over_time` reads no subscriptions table)."""
+    from features.renewals import billing_months, unpaid_renewal
+
+    who = pd.Series(ids[active], dtype=object)
+    months = billing_months(who, purchases, cutoff)
+    unpaid = unpaid_renewal(who, purchases, cutoff, spec.window_end(cutoff), months)
+    out = np.zeros(len(ids), bool)
+    out[np.flatnonzero(active)[unpaid.to_numpy()]] = True
+    return out
+
+
 def realized_outcomes(
     past_list: pd.DataFrame, purchases: pd.DataFrame, as_of: dt.date, spec: LabelSpec,
     data_end: dt.date, customers: pd.DataFrame | None = None,
+    subscriptions: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """A past risk list joined with what happened under `spec`: `churned` (0/1) per customer.
 
     Raises `CensoredCutoffError` when the list's label window has not ended by `data_end`.
     """
     labels = churn_labels(past_list["customer_id"].astype(str), purchases, as_of, spec,
-                          data_end=data_end, customers=customers)
+                          data_end=data_end, customers=customers, subscriptions=subscriptions)
     return past_list.merge(labels, on="customer_id", how="inner", validate="one_to_one")
 
 

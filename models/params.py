@@ -41,6 +41,11 @@ class TrainParams(BaseModel):
 
     label: LabelSpec = Field(default_factory=LabelSpec,
                              description="The churn definition and its label window.")
+    choose_definition: bool = Field(
+        False, description="Choose the churn definition from the data (a contractual "
+        "business: renewal; else no_purchase) instead of `label.definition`.")
+    force: bool = Field(False, description="Train even when the labels contradict the data "
+                        "(features.label_checks); the contradiction is still reported.")
     n_cutoffs: int = Field(8, ge=2, description="Monthly cutoffs in the model input.")
     cutoff_step_days: int = Field(30, ge=7)
     min_history_days: int | None = Field(

@@ -185,6 +185,26 @@ def profile(row: Mapping, _ref: Mapping[str, float]) -> tuple[str, dict[str, obj
     return "profile.generic", {}
 
 
+def subscription(row: Mapping, _ref: Mapping[str, float]) -> tuple[str, dict[str, object]]:
+    """The most concrete subscription fact: failed payments, an overdue renewal, a shrinking
+    plan, a discount that ends (or just ended)."""
+    failures = _number(row.get("payment_failures_90d")) or 0
+    if failures >= 1:
+        return "subscription.failed", {"failures": Count(failures, "payment")}
+    overdue = _number(row.get("days_to_renewal"))
+    if overdue is not None and overdue < 0:
+        return "subscription.overdue", {"days": _int(-overdue)}
+    change = _number(row.get("mrr_change_90d")) or 0
+    if change < -0.05:  # (now - before) / (now + before) -> the fall as a share of before
+        return "subscription.downgraded", {"percent": _int(100 * 2 * -change / (1 - change))}
+    ends = _number(row.get("discount_ends_in_days"))
+    if ends is not None and 0 <= ends <= 31:
+        return "subscription.discount_ends", {"days": _int(ends)}
+    if ends is not None and -62 <= ends < 0:
+        return "subscription.discount_ended", {"days": _int(-ends)}
+    return "subscription.generic", {}
+
+
 def other(_row: Mapping, _ref: Mapping[str, float]) -> tuple[str, dict[str, object]]:
     return "other", {}
 
@@ -200,4 +220,5 @@ SENTENCE_RULES: dict[str, Rule] = _Rules(
     overdue=overdue, purchases_falling=purchases_falling, returns=returns,
     complaints=complaints, slow_resolution=slow_resolution, satisfaction=satisfaction,
     engagement=engagement, unsubscribed=unsubscribed, profile=profile,
+    subscription=subscription,
 )

@@ -11,7 +11,10 @@ RFM scoring scheme (documented in the README):
 Value at risk = churn probability x expected 12-month revenue, where the expected revenue is
 the customer's own run-rate: their spend in the last 365 days when they have been buying for
 a year or more; otherwise their lifetime spend scaled to a year over their tenure, with the
-tenure counted as at least 90 days so one recent order is not multiplied twelvefold.
+tenure counted as at least 90 days so one recent order is not multiplied twelvefold. A
+subscriber (a subscriptions export gives the features an `mrr`) is worth twelve months of
+their current MRR instead: the past year's spend mixes intro discounts and earlier plans, and
+a yearly payer's last payment may fall outside it.
 """
 
 from __future__ import annotations
@@ -57,6 +60,8 @@ def expected_revenue_12m(features: pd.DataFrame) -> pd.Series:
     tenure = features["tenure_days"].astype(float)
     scaled = features["spend_lifetime"] * 365.0 / tenure.clip(lower=MIN_TENURE_FOR_RUN_RATE)
     out = features["spend_365d"].where(tenure >= 365, scaled)
+    if "mrr" in features:
+        out = (12.0 * features["mrr"]).where(features["mrr"] > 0, out)
     return out.fillna(0.0).clip(lower=0.0)
 
 

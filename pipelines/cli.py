@@ -76,6 +76,18 @@ class Dialect(StrEnum):
     mixed = "mixed"
 
 
+class Business(StrEnum):
+    """Which business `churn generate` simulates (pipelines.sample.config.BUSINESSES)."""
+
+    retail = "retail"
+    subscription = "subscription"
+
+
+BUSINESS_HELP = ("retail (orders, tickets, interactions, customer master) or subscription "
+                 "(monthly and annual plans: payments, product events, customer master and a "
+                 "subscriptions export; canonical dialect only).")
+
+
 @app.command()
 def generate(
     data_dir: DataDir = None,
@@ -88,13 +100,15 @@ def generate(
              "exports) or mixed (Logo + Zendesk + gzip log + xlsx customer list; stages to "
              "the same tables as canonical).",
     )] = Dialect.canonical,
+    business: Annotated[Business, typer.Option(help=BUSINESS_HELP)] = Business.retail,
 ) -> None:
     """Write simulated CRM exports (orders, tickets, interactions, customers) into raw/."""
     root = prepare_environment(data_dir)
     from pipelines.flows import generate_flow
 
     written = _run("generate", lambda: generate_flow(root, customers, seed,
-                                                            dialect=dialect.value))
+                                                            dialect=dialect.value,
+                                                            business=business.value))
     for kind, path in written.items():
         console.print(f"{kind:>13}: {path}")
 
@@ -158,6 +172,9 @@ def features(data_dir: DataDir = None, as_of: AsOf = None) -> None:
     console.print(f"features: {path}")
 
 
+AUTO_DEFINITION = "auto"  # `--churn-definition` left out: the data decides (features.billing)
+
+
 @app.command()
 def train(
     data_dir: DataDir = None,
@@ -173,9 +190,16 @@ def train(
                           "retention team needs to act).")
     ] = default(LabelSpec, "gap_days"),
     churn_definition: Annotated[
-        str, typer.Option(help="no_purchase (no completed order in the window, or a "
-                          "cancellation) or cancellation (contractual: cancellations only).")
-    ] = default(LabelSpec, "definition"),
+        str, typer.Option(help="auto (from the data: renewal for a contractual business, "
+                          "else no_purchase), no_purchase (no completed order in the window, "
+                          "or a cancellation), cancellation (contractual: cancellations only) "
+                          "or renewal (subscriptions: cancelled, or a renewal due in the "
+                          "window not paid).")
+    ] = AUTO_DEFINITION,
+    force: Annotated[
+        bool, typer.Option("--force", help="Train even when the labels contradict the data "
+                           "(churners who kept paying).")
+    ] = default(TrainParams, "force"),
     min_history_days: Annotated[
         int | None, typer.Option(
             min=0, show_default="derived: the longer of 90 days (the 90-day feature windows) "
@@ -220,19 +244,27 @@ def train(
     root = prepare_environment(data_dir)
     from pipelines.flows import train_flow
 
-    if churn_definition not in CHURN_DEFINITIONS:
+    if churn_definition not in (AUTO_DEFINITION, *CHURN_DEFINITIONS):
         err.print(f"[red]train failed[/red]: --churn-definition must be "
-                  f"{' or '.join(CHURN_DEFINITIONS)}, not {churn_definition!r}")
+                  f"{' or '.join((AUTO_DEFINITION, *CHURN_DEFINITIONS))}, "
+                  f"not {churn_definition!r}")
         raise typer.Exit(1)
     if tune_objective not in ("pr_auc", "log_loss"):
         err.print(f"[red]train failed[/red]: --tune-objective must be pr_auc or log_loss, "
                   f"not {tune_objective!r}")
         raise typer.Exit(1)
-    label = LabelSpec.model_validate({"definition": churn_definition,
-                                      "horizon_days": horizon_days, "gap_days": gap_days})
+    auto = churn_definition == AUTO_DEFINITION
+    chosen = {} if auto else {"definition": churn_definition}
+    try:
+        label = LabelSpec.model_validate(chosen | {"horizon_days": horizon_days,
+                                                   "gap_days": gap_days})
+    except ValueError as error:
+        err.print(f"[red]train failed[/red]: {str(error).splitlines()[-1]}")
+        raise typer.Exit(1) from None
     params = TrainParams(label=label, n_cutoffs=n_cutoffs, backtest_origins=backtest_origins,
                          min_positives=min_positives, min_negatives=min_negatives,
-                         min_history_days=min_history_days, event_types_top_n=event_types)
+                         min_history_days=min_history_days, event_types_top_n=event_types,
+                         choose_definition=auto, force=force)
     margin = PromotionMargin(min_roc_auc_gain=min_roc_auc_gain, max_pr_auc_loss=max_pr_auc_loss)
     tuning = TuningParams.model_validate({"trials": tune, "objective": tune_objective})
     end = data_end.date() if data_end else None
@@ -331,6 +363,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed.")] = SAMPLE.seed,
     lang: Annotated[str, typer.Option(help="Language of the risk list, report and summary: "
                                            "en, tr or nl.")] = default(ScoreParams, "lang"),
+    business: Annotated[Business, typer.Option(help=BUSINESS_HELP)] = Business.retail,
 ) -> None:
     """Generate sample exports, then ingest → train → score → analyze, and show the riskiest
     customers and the retention analytics."""
@@ -339,7 +372,8 @@ def demo(
                                  step="demo")
     from pipelines.flows import demo_flow
 
-    result = _run("demo", lambda: demo_flow(root, customers, seed, score_params=score_params))
+    result = _run("demo", lambda: demo_flow(root, customers, seed, score_params=score_params,
+                                            business=business.value))
     print_training(result["trained"])
     print_scoring(result["scored"])
     from pipelines.console_analytics import print_analytics

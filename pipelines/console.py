@@ -120,6 +120,12 @@ def print_history(history: list[dict[str, str]]) -> None:
 
 def print_training(result: dict[str, Any]) -> None:
     v = result["validation"]
+    billing = result.get("billing") or {}
+    if billing:
+        how = "chosen from the data" if billing.get("definition_chosen") else "as given"
+        console.print(f"business: {billing['summary']}", highlight=False)
+        console.print(f"churn definition: {result.get('churn_definition')} ({how})",
+                      highlight=False)
     baselines = result.get("baselines") or {"recency": result["baseline_recency"]}
     table = Table("metric", "model", *baselines,
                   title=f"Out-of-time validation on cutoff {result['valid_cutoff']} "

@@ -52,11 +52,12 @@ def _run_name(step: str, parameter: str | None = None) -> Callable[[], str]:
 @flow(name="churn-generate", flow_run_name=_run_name("generate"), log_prints=True)
 def generate_flow(
     data_dir: str | None = None, customers: int = SAMPLE.customers, seed: int = SAMPLE.seed,
-    end: dt.date | None = None, dialect: str = "canonical",
+    end: dt.date | None = None, dialect: str = "canonical", business: str = "retail",
 ) -> dict[str, Any]:
-    """Write a simulated retail business's CRM exports into `<data-dir>/raw/` as `dialect`."""
+    """Write a simulated business's exports into `<data-dir>/raw/` as `dialect` (a retail
+    shop's CRM exports, or a subscription product's billing and product exports)."""
     settings = Settings.from_env(data_dir)
-    return tasks.generate_sample_exports(settings, customers, seed, end, dialect)
+    return tasks.generate_sample_exports(settings, customers, seed, end, dialect, business)
 
 
 @flow(name="churn-ingest", flow_run_name=_run_name("ingest"),
@@ -100,16 +101,19 @@ def train_flow(
     same out-of-time cutoff. With `tuning.trials`, first search LightGBM parameters on the
     temporal backtest."""
     settings = Settings.from_env(data_dir)
-    params, margin, tuning = params or TrainParams(), margin or PromotionMargin(), \
-        tuning or TuningParams()
+    # without parameters (demo, weekly chain) the definition follows the data
+    params, margin, tuning = params or TrainParams(choose_definition=True), \
+        margin or PromotionMargin(), tuning or TuningParams()
     data_end = tasks.resolve_cutoff(settings, data_end)
+    params, billing = tasks.choose_churn_definition(settings, data_end, params)
     write = refreshed_if_missing(
         tasks.write_model_input, tasks.model_input_path(settings, data_end, params.label))
     model_input = write(settings, data_end, params)
     tuning_run_id = ""
     if tuning.trials > 0:
         params, tuning_run_id = tasks.tune_hyperparameters(settings, model_input, params, tuning)
-    trained = tasks.fit_and_register(settings, model_input, params, margin, tuning_run_id)
+    trained = tasks.fit_and_register(settings, model_input, params, margin, tuning_run_id,
+                                     billing)
     alert_training(settings, trained)
     return trained
 
@@ -137,6 +141,7 @@ def demo_flow(
     seed: int = SAMPLE.seed,
     params: TrainParams | None = None,
     score_params: ScoreParams | None = None,
+    business: str = "retail",
 ) -> dict[str, Any]:
     """Generate sample exports, then ingest → train → score → analyze, and grade against the
     truth. Analytics come after scoring so that their value concentration can say how much of
@@ -144,7 +149,9 @@ def demo_flow(
     logger = get_run_logger()
     settings = Settings.from_env(data_dir)
     root = str(settings.data_dir)  # every step works on the same, resolved data dir
-    generated = generate_flow(root, customers, seed, dialect="mixed")
+    generated = generate_flow(root, customers, seed,
+                              dialect="mixed" if business == "retail" else "canonical",
+                              business=business)
     ingested = ingest_flow(root)
     trained = train_flow(root, None, params)
     scored = score_flow(root, None, score_params)

@@ -15,11 +15,14 @@ from typing import Any
 import pandas as pd
 from prefect import get_run_logger, task
 from prefect.exceptions import MissingContextError
+from pydantic import ValidationError
 
+from features.billing import default_definition, detect_billing
 from features.build import build_customer_features
 from features.catalog import feature_names, feature_table_schema
 from features.event_types import event_type_feature_names, learn_event_types
 from features.guards import require_enough_examples, snapshot_warnings
+from features.label_checks import churners_still_customers
 from features.labels import LabelSpec
 from features.snapshots import (
     SNAPSHOT_METADATA_KEY,
@@ -28,6 +31,7 @@ from features.snapshots import (
     snapshot_manifest,
     training_cutoffs,
 )
+from features.sources import SourceTables
 from models.backtest import backtest_summary, rolling_origin_backtest, segment_breakdown
 from models.card import model_card
 from models.evaluate import classification_metrics
@@ -92,10 +96,10 @@ def resolve_cutoff(settings: Settings, requested: dt.date | None) -> dt.date:
 @task(name="generate-sample-exports")
 def generate_sample_exports(
     settings: Settings, customers: int, seed: int, end: dt.date | None = None,
-    dialect: str = "canonical",
+    dialect: str = "canonical", business: str = "retail",
 ) -> dict[str, Any]:
     written = sample_data.generate_and_write(settings, customers=customers, seed=seed, end=end,
-                                             dialect=dialect)
+                                             dialect=dialect, business=business)
     _logger().info("wrote %s", {k: str(v) for k, v in written.items()})
     return {kind: str(path) for kind, path in written.items()}
 
@@ -135,6 +139,28 @@ def write_feature_table(settings: Settings, as_of: dt.date) -> str:
     return str(path)
 
 
+@task(name="choose-churn-definition", task_run_name="business model {data_end}")
+def choose_churn_definition(
+    settings: Settings, data_end: dt.date, params: TrainParams
+) -> tuple[TrainParams, dict[str, Any]]:
+    """Contractual or not (`features.billing`), and the parameters with the definition that
+    fits it when `params.choose_definition` (else the user's, kept)."""
+    verdict = detect_billing(load_source_tables(settings), data_end)
+    billing = verdict.as_dict() | {"definition_chosen": params.choose_definition}
+    _logger().info("business: %s", verdict.summary())
+    if not params.choose_definition:
+        return params, billing
+    chosen = default_definition(verdict)
+    try:
+        label = LabelSpec.model_validate(params.label.model_dump() | {"definition": chosen})
+    except ValidationError as error:
+        why = error.errors()[0]["msg"].removeprefix("Value error, ")
+        raise ValueError(f"the data looks {verdict.business} ({'; '.join(verdict.evidence)}), "
+                         f"so the churn definition would be {chosen}, but {why}; set "
+                         "--horizon-days or --churn-definition") from None
+    return params.model_copy(update={"label": label, "choose_definition": False}), billing
+
+
 @task(name="write-model-input", task_run_name="model input {data_end}", tags=["io"],
       cache_policy=STAGED_CONTENT, persist_result=True, retries=IO_RETRIES,
       retry_delay_seconds=IO_BACKOFF_SECONDS, retry_condition_fn=is_transient)
@@ -167,6 +193,7 @@ def write_model_input(
     )
     for warning in snapshot_warnings(frame, features):
         _logger().warning("model input: %s", warning)
+    _check_labels_against_payments(frame, tables, params, data_end)
     manifest = snapshot_manifest(frame, SnapshotSettings(
         label=spec, cutoffs=[str(c) for c in cutoffs], data_start=str(first_purchase),
         data_end=str(data_end), sources=list(tables.available),
@@ -192,10 +219,29 @@ def write_model_input(
     }
 
 
+def _check_labels_against_payments(frame: pd.DataFrame, tables: SourceTables,
+                                   params: TrainParams, data_end: dt.date) -> None:
+    """Warn when churners were still customers (`features.label_checks`); for a contractual business
+    refuse above the threshold unless `params.force`: such labels teach the wrong thing. A
+    non-contractual shop's churners may come back; that is reported, not refused."""
+    check = churners_still_customers(frame, tables.purchases, params.label, data_end,
+                                     tables.customers, tables.subscriptions)
+    if not check.still_customers:
+        return
+    contractual = params.label.contractual or detect_billing(tables, data_end).contractual
+    if check.contradicts and contractual and not params.force:
+        raise ValueError(f"the labels contradict the data: {check.message()}; choose a "
+                         "definition that fits a subscription business (--churn-definition "
+                         "renewal, or leave it out) or a longer --horizon-days, or train anyway "
+                         "with --force")
+    log = _logger().warning if contractual else _logger().info
+    log("labels: %s", check.message())
+
+
 @task(name="fit-and-register", task_run_name="fit and register", tags=["mlflow"])
 def fit_and_register(
     settings: Settings, model_input: dict[str, Any], params: TrainParams,
-    margin: PromotionMargin, tuning_run_id: str = "",
+    margin: PromotionMargin, tuning_run_id: str = "", billing: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Fit, backtest, log everything to MLflow, register a version and run the promotion gate."""
     frame = pd.read_parquet(model_input["path"])
@@ -228,7 +274,7 @@ def fit_and_register(
                                       monitoring.training_reference(fitted, volume))
     decision = gate_new_version(settings, logged.version, fitted, model_input["sha256"], margin)
     card = model_card(fitted, params, model_input, backtest, segments,
-                      f"version {logged.version}: {decision.reason}")
+                      f"version {logged.version}: {decision.reason}", billing=billing)
     log_text_to_run(settings, logged.run_id, card, "model_card.md")
     _logger().info(
         "out-of-time ROC-AUC %.4f (recency baseline %.4f) on cutoff %s; version %s: %s",
@@ -244,6 +290,7 @@ def fit_and_register(
         "promotion_reason": decision.reason, "promotion_basis": decision.basis,
         "tracking_uri": settings.mlflow_tracking_uri,
         "cutoffs_note": model_input.get("cutoffs_note", ""),
+        "billing": billing or {}, "churn_definition": params.label.definition,
     }
 
 

@@ -67,6 +67,23 @@ def customers(rows: list[tuple]) -> pd.DataFrame:
     return STAGED_SCHEMAS["customers"].validate(frame)
 
 
+def subscriptions(rows: list[tuple]) -> pd.DataFrame:
+    """rows: (customer_id, started_at, billing_period[, ended_at[, cancelled_at[, mrr]]])."""
+    records = []
+    for i, row in enumerate(rows):
+        customer, started, period, *rest = (*row, None, None, None)[:6]
+        ended, cancelled, mrr = rest[:3]
+        records.append({
+            "customer_id": customer, "subscription_id": f"S{i:05d}", "plan": "pro",
+            "started_at": ts(started), "ended_at": ts(ended) if ended else pd.NaT,
+            "cancelled_at": ts(cancelled) if cancelled else pd.NaT, "billing_period": period,
+            "mrr": mrr, "seats": None, "status": None, "discount": None,
+            "discount_ends_at": pd.NaT, "channel": None,
+        })
+    columns = list(STAGED_SCHEMAS["subscriptions"].to_schema().columns)
+    return STAGED_SCHEMAS["subscriptions"].validate(pd.DataFrame(records, columns=columns))
+
+
 def tables(**kinds: pd.DataFrame) -> SourceTables:
     return SourceTables(**kinds)
 

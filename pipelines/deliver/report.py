@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from features.labels import LabelSpec
+from features.renewals import RENEWAL_GRACE_DAYS
 from models.track_record import TrackRecord
 from pipelines.deliver import charts, monitoring_section
 from pipelines.deliver.i18n import (
@@ -113,13 +114,13 @@ def label_text(key: str, spec: LabelSpec, lang: str) -> str:
     every spec) is used as it is. Every template gets `horizon`, `gap` and `span` (gap +
     horizon) and uses the ones it needs.
     """
-    variant = key + ("_cancellation" if spec.definition == "cancellation" else "") + (
+    variant = key + ("" if spec.definition == "no_purchase" else f"_{spec.definition}") + (
         "_gap" if spec.gap_days else "")
     suffixes = ("_gap", "_cancellation", "_cancellation_gap")
     has_variants = any(key + suffix in catalog(lang).REPORT for suffix in suffixes)
     chosen = variant if has_variants else key
     return report_label(chosen, lang, horizon=spec.horizon_days, gap=spec.gap_days,
-                        span=spec.span_days)
+                        span=spec.span_days, grace=RENEWAL_GRACE_DAYS)
 
 
 def render_report(inputs: ReportInputs) -> str:

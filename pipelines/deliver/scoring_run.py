@@ -84,7 +84,8 @@ def _backtest(
         past = pd.read_parquet(path, columns=["customer_id", "churn_probability"])
         try:
             joined = history.realized_outcomes(past, tables.purchases, past_as_of, past_label,
-                                               as_of, tables.customers)
+                                               as_of, tables.customers,
+                                               tables.subscriptions)
         except CensoredCutoffError:
             continue
         return joined, f"{path.parent.parent.name}/{path.parent.name}"

@@ -9,12 +9,14 @@
 - `cells`: numbers and dates as exports write them (decimal comma, day-first dates, serials);
 - `headers`: header folding and the en/tr/nl synonyms of every canonical column;
 - `sources_file`: the optional `sources.yaml` that pins kind, preset, locale, columns;
-- `staging`: rows to typed staged rows or quarantined rows with a reason, deduplication;
+- `staging`: rows to typed staged rows or quarantined rows with a reason, deduplication
+  (`subscription_rows`: the billing periods, money and seats of subscription exports);
 - `keys`: customer keys (ids in an id space, e-mails, phones) normalised for matching;
 - `identity`: linking every row's keys into one canonical customer id across files;
 - `presets/`: one module per family of systems (shops, marketplaces, payments, helpdesks,
-  ERPs, Logo, CRMs, newsletters) and the registry that recognises them. A new helpdesk
-  preset goes in `presets/helpdesks.py` and one line of `presets/registry.py`.
+  ERPs, Logo, CRMs, newsletters, subscription billing) and the registry that recognises
+  them. A new helpdesk preset goes in `presets/helpdesks.py` and one line of
+  `presets/registry.py`.
 
 May import `features.contracts` (the staged contracts) and `pipelines.store`.
 """

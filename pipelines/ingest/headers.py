@@ -160,6 +160,36 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
               "tr": ("Temsilci", "Müşteri Temsilcisi"), "nl": ("Accountmanager", "Eigenaar")},
     "cancelled_at": {"en": ("Cancelled At", "Canceled At", "Churn Date", "Closed At"),
                      "tr": ("İptal Tarihi", "Ayrılış Tarihi"), "nl": ("Opzegdatum",)},
+    # subscriptions (billing exports: Stripe, Chargebee, iyzico, Mollie and their translations)
+    "subscription_id": {"en": ("Subscription ID", "Subscription", "Subscription Reference",
+                               "Contract ID", "Contract Number"),
+                        "tr": ("Abonelik No", "Abonelik ID", "Abonelik Kodu", "Sözleşme No"),
+                        "nl": ("Abonnementsnummer", "Abonnement ID", "Contractnummer")},
+    "plan": {"en": ("Plan", "Plan Name", "Plan ID", "Product", "Package", "Pricing Plan"),
+             "tr": ("Plan Adı", "Paket", "Paket Adı", "Ürün"),
+             "nl": ("Abonnementsvorm", "Pakket", "Product", "Plannaam")},
+    "started_at": {"en": ("Start", "Start Date", "Started At", "Activated At",
+                          "Subscription Start", "Start Date (UTC)"),
+                   "tr": ("Başlangıç Tarihi", "Abonelik Başlangıcı", "Başlangıç"),
+                   "nl": ("Startdatum", "Ingangsdatum", "Begindatum")},
+    "ended_at": {"en": ("Ended At", "End Date", "Ended", "Termination Date"),
+                 "tr": ("Bitiş Tarihi", "Sona Erme Tarihi"),
+                 "nl": ("Einddatum", "Beëindigd op", "Stopdatum")},
+    "billing_period": {"en": ("Interval", "Billing Period", "Billing Interval",
+                              "Billing Cycle", "Billing Frequency", "Plan Interval"),
+                       "tr": ("Ödeme Periyodu", "Faturalama Dönemi", "Periyot"),
+                       "nl": ("Factuurperiode", "Betaaltermijn", "Termijn", "Interval")},
+    "mrr": {"en": ("MRR", "Monthly Recurring Revenue", "Monthly Amount"),
+            "tr": ("Aylık Tutar", "Aylık Gelir", "Aylık Yinelenen Gelir"),
+            "nl": ("Maandbedrag", "Maandelijkse Omzet", "MRR")},
+    "seats": {"en": ("Quantity", "Seats", "Licenses", "Users", "Plan Quantity"),
+              "tr": ("Kullanıcı Sayısı", "Lisans Sayısı", "Adet"),
+              "nl": ("Aantal Gebruikers", "Licenties", "Aantal")},
+    "discount": {"en": ("Discount", "Discount Amount", "Coupon Amount"),
+                 "tr": ("İndirim", "İndirim Tutarı"), "nl": ("Korting", "Kortingsbedrag")},
+    "discount_ends_at": {"en": ("Discount End", "Discount Ends At", "Coupon End",
+                                "Discount End Date"),
+                         "tr": ("İndirim Bitiş Tarihi",), "nl": ("Korting tot", "Einde korting")},
 }
 
 # Spellings that fill a column only when no synonym of it is in the file (ranked below every
@@ -293,8 +323,9 @@ _OTHER_MONEY = re.compile(r"(refund|iade|indirim|discount|korting|komisyon|commi
                           r"shipping|verzend|fee|kesinti|ceza|stopaj)")
 _NAME_WORDS = re.compile(r"(name|naam|isim|unvan|adi$|ad$|fullname|voornaam|achternaam)")
 _UPDATED_WORDS = re.compile(r"(updated|modified|lastupdate|guncelleme|gewijzigd|bijgewerkt)")
-_IDS = {"customer_id", "order_id", "complaint_id", "interaction_id"}
-_DATES = {"order_date", "opened_at", "resolved_at", "occurred_at", "signup_date", "cancelled_at"}
+_IDS = {"customer_id", "order_id", "complaint_id", "interaction_id", "subscription_id"}
+_DATES = {"order_date", "opened_at", "resolved_at", "occurred_at", "signup_date", "cancelled_at",
+          "started_at", "ended_at", "discount_ends_at"}
 
 
 def _tier(target: str, header: str, core: str, notes: list[str]) -> int | None:

@@ -229,10 +229,15 @@ def read_export(path: Path, kind: str | None, rule: SourceRule, timezone: str,
     return StagedFile(staged, quarantined, account, reading)
 
 
+#: Dates that may lie ahead: a cancellation's notice date, a subscription that ends at the
+#: end of its paid period, the end of a coupon.
+FUTURE_DATES_ALLOWED = frozenset({"cancelled_at", "ended_at", "discount_ends_at"})
+
+
 def _split_future(kind: str, staged: pd.DataFrame, now: pd.Timestamp):
     """Rows dated after `now` (+ tolerance) are quarantined: a future event is a data error
-    (a customer's `cancelled_at` may be a notice date ahead, so it is not checked)."""
-    columns = [c for c in TIMESTAMP_COLUMNS[kind] if c != "cancelled_at" and c in staged]
+    (except `FUTURE_DATES_ALLOWED`, which are not checked)."""
+    columns = [c for c in TIMESTAMP_COLUMNS[kind] if c not in FUTURE_DATES_ALLOWED and c in staged]
     reason = pd.Series(None, index=staged.index, dtype=object)
     for column in columns:
         late = staged[column].notna() & (staged[column] > now + FUTURE_TOLERANCE)

@@ -37,6 +37,7 @@ from pipelines.ingest.keys import (
     normalised_phones,
     phone_country,
 )
+from pipelines.ingest.subscription_rows import stage_subscription_columns
 
 SOURCE_FILE, SOURCE_LINE = "_source_file", "_source_line"
 
@@ -221,6 +222,10 @@ def stage_rows(
             flag(direction.notna() & ~direction.isin(["inbound", "outbound"]),
                  "direction is neither inbound nor outbound")
             frame["direction"] = direction
+    if kind == "subscriptions":
+        stage_subscription_columns(frame, rules.locale, flag,
+                                   lambda c, convert, why: _converted(c, convert, flag,
+                                                                      detected, why=why))
     for column in STAGED_SCHEMAS[kind].to_schema().columns:
         if column not in frame.columns:  # optional columns the export lacks
             frame[column] = None
@@ -302,7 +307,8 @@ def _flag_out_of_bounds(frame: pd.DataFrame, kind: str, column: str, flag) -> No
 
 
 def _text_columns(kind: str, frame: pd.DataFrame) -> list[str]:
-    converted = {*TIMESTAMP_COLUMNS[kind], "amount", "quantity", "satisfaction", *BOOKKEEPING}
+    converted = {*TIMESTAMP_COLUMNS[kind], "amount", "quantity", "satisfaction", *BOOKKEEPING,
+                 *(("mrr", "seats", "discount") if kind == "subscriptions" else ())}
     return [c for c in frame.columns if c not in converted]
 
 

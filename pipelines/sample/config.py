@@ -18,3 +18,8 @@ class SimulationConfig:
     end: dt.date = dt.date(2026, 10, 31)  # last day of exported data (inclusive)
     horizon_days: int = 90  # horizon of the ground truth after `end`
     truth_replicates: int = 200  # Monte Carlo replicates for the true probability
+    business: str = "retail"  # one of BUSINESSES: which simulator runs
+
+
+#: `churn generate --business`: a retail shop (orders, tickets) or a subscription product.
+BUSINESSES = ("retail", "subscription")

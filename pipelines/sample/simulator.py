@@ -74,6 +74,7 @@ class SimulatedBusiness:
     complaints: pd.DataFrame  # one row per complaint, only opened_at <= end
     interactions: pd.DataFrame  # one row per interaction, only occurred_at <= end
     ground_truth: pd.DataFrame  # one row per customer eligible at `end`
+    subscriptions: pd.DataFrame | None = None  # a subscription business only
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ import pandas as pd
 from features.sources import EVENT_TIMESTAMPS, SourceTables
 from pipelines.store.settings import Settings
 
-STAGED_KINDS = ("purchases", "complaints", "interactions", "customers")
+STAGED_KINDS = ("purchases", "complaints", "interactions", "customers", "subscriptions")
 STAGED_VERSIONS = "staged.versions"
 
 
@@ -63,7 +63,8 @@ def _bundle(frames: dict[str, pd.DataFrame | None]) -> SourceTables:
     purchases = frames["purchases"]
     assert purchases is not None  # _read_staged refuses a data dir without purchases
     return SourceTables(purchases, complaints=frames["complaints"],
-                        interactions=frames["interactions"], customers=frames["customers"])
+                        interactions=frames["interactions"], customers=frames["customers"],
+                        subscriptions=frames["subscriptions"])
 
 
 def staged_versions_dir(settings: Settings) -> Path:

@@ -166,6 +166,7 @@ def test_catalog_documents_every_built_feature():
         complaints=f.complaints([("001", "2024-03-01", None, None)]),
         interactions=f.interactions([("001", "2024-03-01")]),
         customers=f.customers([("001", "2024-01-01", "SMB")]),
+        subscriptions=f.subscriptions([("001", "2024-01-01", "month")]),
     ), AS_OF)
     assert list(frame.columns[3:]) == [spec.name for spec in FEATURES]
 

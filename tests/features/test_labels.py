@@ -80,7 +80,7 @@ def test_contractual_definition_needs_a_customer_master():
         churn_labels(pd.Series(["A"]), purchases, CUTOFF,
                      LabelSpec(definition="cancellation", horizon_days=30),
                      data_end=dt.date(2024, 12, 31))
-    with pytest.raises(ValueError, match="'no_purchase' or 'cancellation'"):
+    with pytest.raises(ValueError, match="'no_purchase', 'cancellation' or 'renewal'"):
         LabelSpec(definition="lapsed", horizon_days=30)
 
 

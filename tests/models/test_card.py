@@ -51,3 +51,16 @@ def test_definition_of_churn_for_each_definition_with_and_without_a_gap():
         "A cancellation in the customer master in the 120 days after the cutoff (a 30-day gap, "
         "then a 90-day window; a cancellation during the gap counts too); purchases do not "
         "matter.")
+
+
+def test_the_card_states_the_business_and_the_renewal_definition(fitted):
+    renewal = LabelSpec(definition="renewal")
+    billing = {"business": "contractual", "definition_chosen": True,
+               "evidence": ["a subscriptions export with 9 subscriptions of 9 customers"]}
+    card = model_card(dataclasses.replace(fitted, label=renewal), TrainParams(label=renewal),
+                      {}, pd.DataFrame(), pd.DataFrame(), "version 6", billing=billing)
+    assert ("## Business\n- Contractual: a subscriptions export with 9 subscriptions of 9 "
+            "customers. Churn definition chosen from this verdict.") in card
+    assert ("Cancelled in the 90 days after the cutoff (the customer master, or every "
+            "subscription stopped), or a renewal due in that window not paid") in card
+    assert "the 90-day window holds 3.0 monthly billing periods" in card

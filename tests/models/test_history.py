@@ -107,3 +107,22 @@ def test_population_stability_is_zero_for_same_and_large_for_shifted():
     assert population_stability(base, base + 2) > 1.0
     drift = feature_drift(pd.DataFrame({"x": base}), pd.DataFrame({"x": base + 2}), ["x", "y"])
     assert drift["feature"].tolist() == ["x"] and drift["psi"].iloc[0] > 1.0
+
+
+def test_the_churn_rate_under_renewal_counts_unpaid_renewals():
+    import datetime as dt
+
+    import pandas as pd
+
+    from features.labels import LabelSpec
+    from models.history import churn_rate_over_time
+    from tests import factories as f
+
+    start = pd.Timestamp("2024-01-05")
+    rows = [(c, str((start + pd.DateOffset(months=k)).date()), 20)
+            for c, months in (("A", 12), ("B", 6)) for k in range(months)]
+    rate = churn_rate_over_time(f.purchases(rows), LabelSpec(definition="renewal"),
+                                dt.date(2024, 12, 31), n_cutoffs=1)
+    # at 2024-10-02 both paid within a year; B's renewal due 2024-07-05 was never paid (lapsed
+    # without a recorded cancellation), A renews every month
+    assert rate[["active", "churned"]].values.tolist() == [[2, 1]]

@@ -41,3 +41,11 @@ def test_expected_revenue_uses_last_year_or_an_annualised_run_rate():
     })
     # a year or more: last 365 days; half a year: doubled; 10 days: counted as 90 days
     assert expected_revenue_12m(features).round(2).tolist() == [1200.0, 1000.0, 202.78]
+
+
+def test_a_subscriber_is_worth_twelve_months_of_the_current_mrr():
+    features = pd.DataFrame({
+        "tenure_days": [400.0, 400.0], "spend_365d": [150.0, 1200.0],
+        "spend_lifetime": [300.0, 2400.0], "mrr": [39.0, float("nan")],
+    })
+    assert expected_revenue_12m(features).tolist() == [468.0, 1200.0]

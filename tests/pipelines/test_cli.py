@@ -75,10 +75,11 @@ def test_train_refuses_an_unknown_churn_definition_and_shows_the_label_defaults(
     result = runner.invoke(app, ["train", "--data-dir", str(tmp_path / "data"),
                                  "--churn-definition", "lapsed"])
     assert result.exit_code == 1
-    assert "--churn-definition must be no_purchase or cancellation, not 'lapsed'" in " ".join(
-        result.output.split())
+    assert ("--churn-definition must be auto or no_purchase or cancellation or renewal, not "
+            "'lapsed'") in " ".join(result.output.split())
     shown = " ".join(runner.invoke(app, ["train", "--help"]).output.split())
-    assert "[default: 90]" in shown and "[default: no_purchase]" in shown
+    # left out, the definition follows the data (features.billing)
+    assert "[default: 90]" in shown and "[default: auto]" in shown
 
 
 def test_option_defaults_are_the_typed_models_defaults():

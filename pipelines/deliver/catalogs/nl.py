@@ -37,11 +37,18 @@ REASONS = {
     "profile.new": "Nieuwe klant: {days} dagen geleden aangemeld.",
     "profile.segment": "Klanten in het segment {segment} haken vaker af.",
     "profile.generic": "Profiel lijkt op dat van klanten die vertrokken zijn.",
+    "subscription.failed": "{failures} mislukt in de laatste 90 dagen.",
+    "subscription.overdue": "De verlenging is {days} dagen over tijd en niet betaald.",
+    "subscription.downgraded": "Betaalt {percent}% minder per maand dan 90 dagen geleden (een downgrade).",
+    "subscription.discount_ends": "De korting eindigt over {days} dagen; de prijs gaat omhoog.",
+    "subscription.discount_ended": "De korting is {days} dagen geleden geëindigd; de prijs ging omhoog.",
+    "subscription.generic": "Het abonnement lijkt op dat van klanten die opzegden.",
     "other": "Andere signalen in de data verhogen het risico.",
     "none": "Geen duidelijke aanleiding; het risico komt uit het totaalbeeld.",
 }
 
 NOUNS = {
+    "payment": ("betaling", "betalingen"),
     "order": ("bestelling", "bestellingen"),
     "complaint": ("klacht", "klachten"),
     "interaction": ("contactmoment", "contactmomenten"),
@@ -83,6 +90,7 @@ GROUPS = {
     "complaints": "Klachten", "slow_resolution": "Trage klachtafhandeling",
     "satisfaction": "Lage tevredenheid", "engagement": "Minder betrokken",
     "unsubscribed": "Afgemeld", "profile": "Profiel", "none": "Geen duidelijke reden",
+    "subscription": "Abonnement",
 }
 
 COLUMNS = {
@@ -152,6 +160,8 @@ REPORT = {
     "churn_definition_text_gap": "Geen afgeronde bestelling in de {horizon} dagen die {gap} dagen na de peildatum beginnen ({gap} dagen voor het retentieteam om in actie te komen), of opgezegd binnen {span} dagen na de peildatum.",
     "churn_definition_text_cancellation": "Opgezegd in de {horizon} dagen na de peildatum; bestellingen tellen niet mee.",
     "churn_definition_text_cancellation_gap": "Opgezegd in de {span} dagen na de peildatum ({gap} dagen tussenperiode, dan een periode van {horizon} dagen; opzeggen tijdens de tussenperiode telt ook); bestellingen tellen niet mee.",
+    "churn_definition_text_renewal": "Opgezegd in de {horizon} dagen na de peildatum, of een verlenging van het abonnement die in die periode verviel en niet binnen {grace} dagen is betaald.",
+    "churn_definition_text_renewal_gap": "Opgezegd in de {span} dagen na de peildatum, of een verlenging die in de {horizon} dagen na {gap} dagen tussenperiode verviel en niet binnen {grace} dagen is betaald.",
     "tier_policy": "Indeling in risiconiveaus",
     "rows": "Aantal rijen",
     "generated_by": "Gemaakt door churn-pipeline",
@@ -166,6 +176,8 @@ REPORT = {
     "history_note_gap": "Aandeel van de klanten die in de 12 maanden ervoor kochten en in de {horizon} dagen die {gap} dagen later begonnen niets bestelden, of binnen {span} dagen opzegden.",
     "history_note_cancellation": "Aandeel van de klanten die in de 12 maanden ervoor kochten en in de {horizon} dagen daarna opzegden.",
     "history_note_cancellation_gap": "Aandeel van de klanten die in de 12 maanden ervoor kochten en in de {span} dagen daarna opzegden ({gap} dagen tussenperiode plus {horizon} dagen).",
+    "history_note_renewal": "Aandeel van de klanten die in de 12 maanden ervoor betaalden en in de {horizon} dagen daarna opzegden of een verlenging niet betaalden.",
+    "history_note_renewal_gap": "Aandeel van de klanten die in de 12 maanden ervoor betaalden en binnen {span} dagen opzegden, of een verlenging in de {horizon} dagen na {gap} dagen tussenperiode niet betaalden.",
     "calibration_note": "Kalibratie en lift verschijnen zodra de {span} dagen van een gearchiveerde run voorbij zijn.",
     "calibration_oot": "Kalibratie op de out-of-time-validatiedatum {cutoff}, uit de training.",
     "drift_note": "Een PSI van 0,2 of meer betekent dat de verdeling van het kenmerk sinds de training sterk is verschoven.",

@@ -37,12 +37,19 @@ REASONS = {
     "profile.new": "Yeni müşteri: {days} gün önce kaydoldu.",
     "profile.segment": "{segment} segmentindeki müşteriler daha sık kaybediliyor.",
     "profile.generic": "Profili, kaybettiğimiz müşterilere benziyor.",
+    "subscription.failed": "Son 90 günde {failures} başarısız oldu.",
+    "subscription.overdue": "Yenileme {days} gündür gecikmiş ve ödenmedi.",
+    "subscription.downgraded": "90 gün öncesine göre ayda %{percent} daha az ödüyor (paket düşürdü).",
+    "subscription.discount_ends": "İndirim {days} gün içinde bitiyor; fiyat artacak.",
+    "subscription.discount_ended": "İndirim {days} gün önce bitti; fiyat arttı.",
+    "subscription.generic": "Aboneliği, iptal eden müşterilerinkine benziyor.",
     "other": "Verideki başka sinyaller riski artırıyor.",
     "none": "Öne çıkan tek bir neden yok; risk genel davranış örüntüsünden geliyor.",
 }
 
 # Türkçede sayıdan sonra isim tekil kalır: "3 sipariş", "2 şikayet".
 NOUNS = {
+    "payment": ("ödeme", "ödeme"),
     "order": ("sipariş", "sipariş"),
     "complaint": ("şikayet", "şikayet"),
     "interaction": ("etkileşim", "etkileşim"),
@@ -84,6 +91,7 @@ GROUPS = {
     "complaints": "Şikayetler", "slow_resolution": "Geç çözülen şikayetler",
     "satisfaction": "Düşük memnuniyet", "engagement": "Azalan ilgi",
     "unsubscribed": "Abonelikten çıktı", "profile": "Profil", "none": "Belirgin neden yok",
+    "subscription": "Abonelik",
 }
 
 COLUMNS = {
@@ -153,6 +161,8 @@ REPORT = {
     "churn_definition_text_gap": "Veri tarihinden {gap} gün sonra başlayan {horizon} günlük dönemde tamamlanmış siparişi olmaması (elde tutma ekibine harekete geçmesi için {gap} günlük ara süre) ya da veri tarihinden sonraki {span} gün içinde hesabını kapatması.",
     "churn_definition_text_cancellation": "Veri tarihinden sonraki {horizon} gün içinde hesabını kapatması (iptal); siparişler dikkate alınmaz.",
     "churn_definition_text_cancellation_gap": "Veri tarihinden sonraki {span} gün içinde hesabını kapatması (iptal; {gap} günlük ara süre ve ardından {horizon} günlük dönem, ara süredeki iptaller de sayılır); siparişler dikkate alınmaz.",
+    "churn_definition_text_renewal": "Veri tarihinden sonraki {horizon} gün içinde aboneliğini iptal etmesi ya da bu sürede vadesi gelen yenileme ödemesini vadeden sonraki {grace} gün içinde yapmaması.",
+    "churn_definition_text_renewal_gap": "Veri tarihinden sonraki {span} gün içinde aboneliğini iptal etmesi ya da {gap} günlük ara süreden sonraki {horizon} günde vadesi gelen yenileme ödemesini {grace} gün içinde yapmaması.",
     "tier_policy": "Risk seviyesi politikası",
     "rows": "Satır sayısı",
     "generated_by": "churn-pipeline tarafından üretildi",
@@ -167,6 +177,8 @@ REPORT = {
     "history_note_gap": "Önceki 12 ayda alışveriş yapmış müşterilerden {gap} gün sonra başlayan {horizon} günlük dönemde hiç sipariş vermeyenlerin ya da {span} gün içinde hesabını kapatanların payı.",
     "history_note_cancellation": "Önceki 12 ayda alışveriş yapmış müşterilerden sonraki {horizon} günde hesabını kapatanların payı.",
     "history_note_cancellation_gap": "Önceki 12 ayda alışveriş yapmış müşterilerden sonraki {span} günde ({gap} günlük ara süre ve {horizon} günlük dönem) hesabını kapatanların payı.",
+    "history_note_renewal": "Önceki 12 ayda ödeme yapmış müşterilerden sonraki {horizon} günde aboneliğini iptal edenlerin ya da vadesi gelen yenilemeyi ödemeyenlerin payı.",
+    "history_note_renewal_gap": "Önceki 12 ayda ödeme yapmış müşterilerden {span} gün içinde iptal edenlerin ya da {gap} günlük ara süreden sonraki {horizon} günde vadesi gelen yenilemeyi ödemeyenlerin payı.",
     "calibration_note": "Kalibrasyon ve lift grafikleri, arşivdeki bir çalıştırmanın {span} günlük süresi dolunca görünür.",
     "calibration_oot": "Kalibrasyon, eğitimdeki zaman dışı doğrulama kesimi {cutoff} üzerinde ölçüldü.",
     "drift_note": "PSI 0,2 veya üzerindeyse değişkenin dağılımı eğitimden bu yana belirgin biçimde değişmiştir.",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pipelines.ingest.headers import fold_header, split_header
 from pipelines.ingest.presets.base import Preset
+from pipelines.ingest.presets.billing import chargebee_subscriptions, stripe_subscriptions
 from pipelines.ingest.presets.crms import hubspot_contacts, hubspot_engagements
 from pipelines.ingest.presets.erps import exact_invoices, mikro_movements, netsis_ledger
 from pipelines.ingest.presets.helpdesks import freshdesk_tickets, salesforce_cases, zendesk_tickets
@@ -37,6 +38,9 @@ from pipelines.ingest.presets.shops import (
 # - woocommerce-export: `Order Number, Order Status, Order Date`, an order total and the
 #   billing e-mail or phone + 1 other column of the plugin's (`Item #`, `SKU`, `Item Name`,
 #   `Quantity`, `Order Refund Amount`, `Payment Method Title`…).
+# - stripe-subscriptions: `id`, the customer (id or e-mail), `Interval`, `Status` and a start
+#   + 2 other columns of its export; chargebee-subscriptions: id, customer, plan, the
+#   cancellation and next-billing times + 1 other documented field.
 _SHOPIFY_OPTIONAL = frozenset({
     "lineitemquantity", "lineitemname", "lineitemprice", "lineitemsku", "paidat", "currency",
     "subtotal", "shipping", "taxes", "cancelledat", "refundedamount", "fulfillmentstatus",
@@ -56,6 +60,12 @@ _WOO_EXPORT_OPTIONAL = frozenset({
     "orderlinetotal", "orderlinetotalrefunded", "orderlinetotalrefund", "productvariation",
     "ordersubtotalamount", "ordershippingamount", "orderrefundamount", "ordertotaltaxamount",
     "paymentmethodtitle", "totalitems", "totalproducts"})
+_STRIPE_SUBSCRIPTION_OPTIONAL = frozenset({
+    "customeremail", "customername", "plan", "product", "productid", "quantity", "currency",
+    "amount", "canceledat", "endedat", "currentperiodstart", "currentperiodend", "trialstart",
+    "trialend", "cancelatperiodend", "cancellationreason"})
+_CHARGEBEE_SUBSCRIPTION_OPTIONAL = frozenset({
+    "status", "createdat", "activatedat", "cancelreason", "cancelreasoncode"})
 _HUBSPOT_CONTACT_OPTIONAL = frozenset({
     "email", "createdate", "firstname", "lastname", "phonenumber", "jobtitle", "lifecyclestage",
     "leadstatus", "contactowner"})
@@ -112,6 +122,13 @@ PRESETS: tuple[Preset, ...] = (
     Preset("woocommerce-export", "purchases", frozenset({
         "ordernumber", "orderstatus", "orderdate", "ordertotalamount|ordertotalamountrefund",
         "emailbilling|phonebilling"}), "en", woocommerce_export_orders, _WOO_EXPORT_OPTIONAL, 1),
+    # billing exports of subscriptions: Stripe's `Interval` and start, Chargebee's API fields
+    Preset("stripe-subscriptions", "subscriptions", frozenset({
+        "id", "customerid|customeremail", "interval", "status", "start|startdate|created"}),
+           "en", stripe_subscriptions, _STRIPE_SUBSCRIPTION_OPTIONAL, 2),
+    Preset("chargebee-subscriptions", "subscriptions", frozenset({
+        "id", "customerid", "cancelledat", "planid|itempriceid", "nextbillingat"}),
+           None, chargebee_subscriptions, _CHARGEBEE_SUBSCRIPTION_OPTIONAL, 1),
 )
 PRESET_NAMES = tuple(p.name for p in PRESETS)
 

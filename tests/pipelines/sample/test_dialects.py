@@ -31,6 +31,9 @@ def canonical(tmp_path_factory):
 def test_dialect_stages_exactly_the_canonical_tables(tmp_path, canonical, dialect):
     tables, report = staged_tables(tmp_path, dialect)
     for kind in STAGED_KINDS:
+        if getattr(canonical, kind) is None:  # a kind the retail sample has no export of
+            assert getattr(tables, kind) is None
+            continue
         pd.testing.assert_frame_equal(getattr(tables, kind), getattr(canonical, kind))
     assert all(a.balanced for a in report.accounts)
 

@@ -40,6 +40,8 @@ CORPUS_PRESETS = {
     "purchases/exact_nl_verkoopfacturen.csv": "exact",
     "purchases/woocommerce_order_export.csv": "woocommerce-export",
     "purchases/logo_lg_invoice.csv": "logo-db",
+    "subscriptions/stripe_subscriptions.csv": "stripe-subscriptions",
+    "subscriptions/chargebee_subscriptions.csv": "chargebee-subscriptions",
 }
 
 
@@ -74,6 +76,9 @@ def test_each_preset_s_own_columns_match_that_preset_alone(preset):
     # Freshdesk without Status; Salesforce with the contact instead of the account
     (["Ticket ID", "Subject", "Created time", "Resolved time", "Email"], "freshdesk"),
     (["CaseNumber", "ContactId", "CreatedDate", "ClosedDate"], "salesforce-cases"),
+    # Stripe subscriptions with the older `Start (UTC)` and no customer id, only the e-mail
+    (["id", "Customer Email", "Plan", "Quantity", "Interval", "Amount", "Status",
+      "Start (UTC)"], "stripe-subscriptions"),
     # HubSpot contacts without First Name
     (["Record ID", "Email", "Create Date", "Lifecycle Stage"], "hubspot-contacts"),
     # WooCommerce export plugin: the newer defaults (`Item Name`, net total, phone only)
