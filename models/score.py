@@ -95,6 +95,7 @@ def score_customers(
     open_complaints: pd.DataFrame | None = None,
     playbook: pd.DataFrame | None = None,
     sort: SortKey = "tier",
+    expected_revenue: pd.Series | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The ranked list and the per-customer SHAP contributions behind its reasons.
 
@@ -117,7 +118,7 @@ def score_customers(
     probability = pd.Series(model.predict_probability(features), index=features.index)
     contributions = shap_contributions(model.classifier, model.matrix(features))
     scores = rfm_scores(features)
-    at_risk = value_at_risk(probability, features)
+    at_risk = value_at_risk(probability, features, expected_revenue)
     base_rate = base_rate_of(probability)
     csat = _column(features, "last_satisfaction")
     scored = pd.DataFrame({
@@ -138,7 +139,7 @@ def score_customers(
         "last_satisfaction": (1 + 4 * csat).round(1),
         "data_as_of": pd.to_datetime(features["as_of"]),
         "model_version": str(model_version),
-        "expected_revenue_12m": expected_revenue_12m(features).round(2),
+        "expected_revenue_12m": expected_revenue_12m(features, expected_revenue).round(2),
     }).join(_master_columns(features, master)).join(scores)
     scored = scored.join(reason_columns(features, contributions))
     if open_complaints is not None and len(open_complaints):

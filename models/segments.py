@@ -8,8 +8,11 @@ RFM scoring scheme (documented in the README):
 - Segment (first match): Champions R>=4, FM>=4 · Loyal R>=3, FM>=3 · Promising R>=4 ·
   Needs attention R=3 · At risk R<=2, FM>=3 · Hibernating R=2 · Lost R=1.
 
-Value at risk = churn probability x expected 12-month revenue, where the expected revenue is
-the customer's own run-rate: their spend in the last 365 days when they have been buying for
+Value at risk = churn probability x expected 12-month revenue. The scoring run chooses the
+estimate that predicted the past year better out of time
+(`models.analytics.value.chosen_revenue_estimate`): the BG/NBD + Gamma-Gamma expectation
+given per customer, or, by default and for customers it does not cover, the customer's own
+run-rate: their spend in the last 365 days when they have been buying for
 a year or more; otherwise their lifetime spend scaled to a year over their tenure, with the
 tenure counted as at least 90 days so one recent order is not multiplied twelvefold. A
 subscriber (a subscriptions export gives the features an `mrr`) is worth twelve months of
@@ -55,15 +58,22 @@ def rfm_segment(scores: pd.DataFrame) -> pd.Series:
                      dtype="str")
 
 
-def expected_revenue_12m(features: pd.DataFrame) -> pd.Series:
-    """The customer's own yearly spend run-rate (see the module docstring)."""
+def expected_revenue_12m(features: pd.DataFrame, estimate: pd.Series | None = None
+                         ) -> pd.Series:
+    """The customer's expected revenue of the next 12 months: `estimate` (by customer id)
+    where it has the customer, else their own yearly spend run-rate; a subscriber's MRR wins
+    over both (see the module docstring)."""
     tenure = features["tenure_days"].astype(float)
     scaled = features["spend_lifetime"] * 365.0 / tenure.clip(lower=MIN_TENURE_FOR_RUN_RATE)
     out = features["spend_365d"].where(tenure >= 365, scaled)
+    if estimate is not None:
+        given = features["customer_id"].astype(str).map(estimate).astype(float)
+        out = given.where(given.notna(), out)
     if "mrr" in features:
         out = (12.0 * features["mrr"]).where(features["mrr"] > 0, out)
     return out.fillna(0.0).clip(lower=0.0)
 
 
-def value_at_risk(probability: pd.Series, features: pd.DataFrame) -> pd.Series:
-    return (probability * expected_revenue_12m(features)).round(2)
+def value_at_risk(probability: pd.Series, features: pd.DataFrame,
+                  estimate: pd.Series | None = None) -> pd.Series:
+    return (probability * expected_revenue_12m(features, estimate)).round(2)

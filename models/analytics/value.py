@@ -16,6 +16,7 @@ Run-rate: the risk list's own estimate (`models.segments.expected_revenue_12m`).
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -39,6 +40,7 @@ CLV_COLUMNS = ["customer_id", "x", "t_x", "T", "mean_spend", "p_alive",
 COMPARISON_COLUMNS = ["estimate", "customers", "predicted_total", "actual_total",
                       "total_error_share", "mae", "rmse"]
 ESTIMATES = ("clv", "run_rate")
+MIN_P_ALIVE = 0.01  # below this BG/NBD says "gone"; dividing by less would only add noise
 
 
 def purchase_summary(tables: SourceTables, as_of: dt.date) -> pd.DataFrame:
@@ -51,6 +53,9 @@ def purchase_summary(tables: SourceTables, as_of: dt.date) -> pd.DataFrame:
     if known.customers is not None and len(known.customers):
         gone = known.customers.loc[known.customers["cancelled_at"].notna(), "customer_id"]
         orders = orders[~orders["customer_id"].isin(set(gone.astype(str)))]
+    if orders.empty:  # nothing bought by `as_of` (a cutoff before the data starts)
+        return pd.DataFrame(columns=["customer_id", "x", "t_x", "T", "mean_spend",
+                                     "tenure_days", "spend_lifetime", "spend_365d"])
     daily = orders.groupby(["customer_id", "day"], as_index=False)["amount"].sum()
     daily = daily.sort_values(["customer_id", "day"])
     grouped = daily.groupby("customer_id")
@@ -83,11 +88,14 @@ def _monthly_discounted_purchases(params, summary: pd.DataFrame, years: int,
 
 
 def clv_estimates(tables: SourceTables, as_of: dt.date,
-                  policy: AnalyticsPolicy | None = None) -> pd.DataFrame:
+                  policy: AnalyticsPolicy | None = None, *, interval: bool = True
+                  ) -> pd.DataFrame:
     """CLV_COLUMNS for every customer of `purchase_summary` (see the module docstring).
 
     `revenue_12m_low/high`: the central `policy.interval` of the predictive distribution of
-    their revenue in the horizon; `run_rate_12m`: the risk list's run-rate estimate.
+    their revenue in the horizon (left empty with `interval=False`: the Monte Carlo draws
+    are the costly part, and value at risk needs the expectation only); `run_rate_12m`: the
+    risk list's run-rate estimate.
     """
     policy = policy or AnalyticsPolicy()
     summary = purchase_summary(tables, as_of)
@@ -100,7 +108,8 @@ def clv_estimates(tables: SourceTables, as_of: dt.date,
     spend = expected_spend_per_purchase(gg, summary["x"], summary["mean_spend"])
     purchases = expected_purchases(bg, summary, horizon)
     alive = probability_alive(bg, summary)
-    low, high = _predictive_interval(bg, gg, summary, alive, horizon, policy)
+    low, high = (_predictive_interval(bg, gg, summary, alive, horizon, policy) if interval
+                 else (np.full(len(summary), np.nan), np.full(len(summary), np.nan)))
     out = summary[["customer_id", "x", "t_x", "T", "mean_spend"]].copy()
     out["p_alive"] = alive
     out["expected_purchases_12m"] = purchases
@@ -173,6 +182,50 @@ def clv_vs_run_rate(tables: SourceTables, as_of: dt.date,
     out = pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
     out.attrs["cutoff"] = str(cutoff)
     return out
+
+
+@dataclass(frozen=True)
+class RevenueEstimate:
+    """The 12-month revenue that value at risk multiplies: the method, the out-of-time
+    evidence it was chosen on, and (for `clv`) each customer's estimate by customer id."""
+
+    method: str  # "clv" or "run_rate"
+    evidence: dict[str, float | int | str] = field(default_factory=dict)
+    per_customer: pd.Series | None = None
+
+
+def chosen_revenue_estimate(tables: SourceTables, as_of: dt.date,
+                            policy: AnalyticsPolicy | None = None) -> RevenueEstimate:
+    """The estimate that predicted the past better: both are made one horizon before `as_of`
+    and judged on the revenue that followed (`clv_vs_run_rate`); CLV is used when its error
+    per customer is lower, else the run-rate (also when there is too little history to
+    compare, or CLV cannot be fitted). For CLV, `per_customer` is the 12-month revenue of a
+    customer who stays (see below), the quantity the run-rate also stands for. Reads nothing
+    after `as_of`."""
+    policy = policy or AnalyticsPolicy()
+    comparison = clv_vs_run_rate(tables, as_of, policy)
+    if comparison.empty:
+        return RevenueEstimate("run_rate", {"why": "too little history to compare"})
+    by_name = comparison.set_index("estimate")
+    clv_mae = round(float(by_name.loc["clv", "mae"]), 2)
+    run_rate_mae = round(float(by_name.loc["run_rate", "mae"]), 2)
+    evidence: dict[str, float | int | str] = {
+        "cutoff": comparison.attrs.get("cutoff", ""),
+        "customers": int(by_name.loc["clv", "customers"]),
+        "clv_mae": clv_mae, "run_rate_mae": run_rate_mae}
+    if not clv_mae < run_rate_mae:
+        return RevenueEstimate("run_rate", evidence)
+    try:
+        estimates = clv_estimates(tables, as_of, policy, interval=False)
+    except ValueError:
+        return RevenueEstimate("run_rate", evidence | {"why": "CLV could not be fitted"})
+    # Value at risk is P(churn) x what the customer brings *if they stay*. BG/NBD's 12-month
+    # expectation already weighs in its own chance that the customer has gone (E = P(alive)
+    # x E[revenue | alive]), so the list takes the expectation given alive: the churn model's
+    # probability must not be counted a second time.
+    indexed = estimates.set_index(estimates["customer_id"].astype(str))
+    if_staying = indexed["expected_revenue_12m"] / indexed["p_alive"].clip(lower=MIN_P_ALIVE)
+    return RevenueEstimate("clv", evidence, if_staying.astype(float))
 
 
 def revenue_last_year(tables: SourceTables, as_of: dt.date) -> pd.Series:

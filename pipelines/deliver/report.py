@@ -203,6 +203,15 @@ def _value_split(inputs: ReportInputs) -> str:
                           tier=_tier(t, lang))
              for t in inputs.tiers if t in by_tier.index and by_tier[t] > 0]
     text = report_label("amounts", lang, currency=currency)
+    estimate = inputs.metadata.get("value_estimate") or {}
+    if estimate.get("method") == "clv":
+        text += " " + report_label(
+            "value_estimate_clv", lang, cutoff=estimate["cutoff"],
+            clv=format_number(float(estimate["clv_mae"]), lang),
+            run_rate=format_number(float(estimate["run_rate_mae"]), lang),
+            customers=format_number(float(estimate["customers"]), lang))
+    elif estimate:
+        text += " " + report_label("value_estimate_run_rate", lang)
     if parts:
         text += " " + report_label("value_split", lang, total=format_number(total, lang),
                                    parts="; ".join(parts))

@@ -19,6 +19,7 @@ from features.event_types import customer_features_with_event_types
 from features.labels import CensoredCutoffError, LabelSpec
 from features.sources import SourceTables
 from models import history
+from models.analytics.value import chosen_revenue_estimate
 from models.explain import REASON_GROUPS
 from models.playbook import default_playbook_text, oldest_open_complaints, parse_playbook
 from models.score import score_customers
@@ -103,10 +104,11 @@ def run_scoring(
     policy, sort, lang = params.tier_policy, params.sort, params.lang
     playbook, playbook_source = load_playbook(settings, policy)
     features = customer_features_with_event_types(tables, as_of, model.event_types)
+    revenue = chosen_revenue_estimate(tables, as_of)  # CLV where it predicted the past better
     risk, contributions = score_customers(
         model, features, model_version=version, policy=policy, master=tables.customers,
         open_complaints=oldest_open_complaints(tables.complaints, as_of), playbook=playbook,
-        sort=sort,
+        sort=sort, expected_revenue=revenue.per_customer,
     )
     risk = worded_risk_list(risk, lang)
     # the drift check and the track record as known at `as_of` (lists archived before this run)
@@ -129,6 +131,7 @@ def run_scoring(
         "churn_definition": label_text("churn_definition_text", model.label, lang),
         "model_validation": model.validation, "model_baseline_recency": model.baseline,
         "model_valid_cutoff": meta.get("valid_cutoff"), "playbook": playbook_source,
+        "value_estimate": {"method": revenue.method, **revenue.evidence},
         "value_at_risk_total": round(float(risk["value_at_risk"].sum()), 2),
         "value_at_risk_lapsed": round(float(risk.loc[risk["lapsed"], "value_at_risk"].sum()), 2),
         "changes": changes, "tracking_uri": settings.mlflow_tracking_uri,

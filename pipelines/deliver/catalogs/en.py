@@ -117,6 +117,8 @@ REPORT = {
     "value_at_risk_all": "Value at risk, all scored customers",
     "amounts": "Value at risk = churn probability × expected 12-month revenue, {currency}.",
     "value_split": "Of the total value at risk of {total}: {parts}.",
+    "value_estimate_clv": "Expected revenue of a customer who stays, from the BG/NBD + Gamma-Gamma model, which predicted the 12 months after {cutoff} better than each customer's run-rate (error per customer {clv} against {run_rate}, {customers} customers).",
+    "value_estimate_run_rate": "Expected revenue: each customer's own 12-month run-rate (the BG/NBD + Gamma-Gamma model did not predict the past year better, or there was too little history to compare).",
     "value_part": "{value} ({share}) in {tier}",
     "analytics": "Retention analytics",
     "value_at_risk": "Value at risk",

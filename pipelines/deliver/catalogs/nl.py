@@ -117,6 +117,8 @@ REPORT = {
     "value_at_risk_all": "Omzet in gevaar, alle gescoorde klanten",
     "amounts": "Omzet in gevaar = afhaakkans × verwachte omzet over 12 maanden, {currency}.",
     "value_split": "Van de totale omzet in gevaar van {total}: {parts}.",
+    "value_estimate_clv": "Verwachte omzet van een klant die blijft, uit het BG/NBD + Gamma-Gamma-model, dat de 12 maanden na {cutoff} beter voorspelde dan het eigen jaartempo van elke klant (fout per klant {clv} tegenover {run_rate}, {customers} klanten).",
+    "value_estimate_run_rate": "Verwachte omzet: het eigen jaartempo van elke klant over 12 maanden (het BG/NBD + Gamma-Gamma-model voorspelde het afgelopen jaar niet beter, of er was te weinig historie om te vergelijken).",
     "value_part": "{value} ({share}) in {tier}",
     "analytics": "Klantbehoud-analyse",
     "value_at_risk": "Omzet in gevaar",

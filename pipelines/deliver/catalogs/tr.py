@@ -118,6 +118,8 @@ REPORT = {
     "value_at_risk_all": "Risk altındaki ciro, puanlanan tüm müşteriler",
     "amounts": "Risk altındaki ciro = kayıp olasılığı × beklenen 12 aylık ciro, {currency}.",
     "value_split": "Toplam {total} risk altındaki cironun {parts}.",
+    "value_estimate_clv": "Kalan bir müşterinin beklenen cirosu BG/NBD + Gamma-Gamma modelinden: {cutoff} sonrasındaki 12 ayı her müşterinin kendi yıllık ciro hızından daha iyi tahmin etti (müşteri başına hata {clv}, karşısında {run_rate}; {customers} müşteri).",
+    "value_estimate_run_rate": "Beklenen ciro: her müşterinin kendi 12 aylık ciro hızı (BG/NBD + Gamma-Gamma modeli geçen yılı daha iyi tahmin etmedi ya da karşılaştırmak için geçmiş veri yetersizdi).",
     "value_part": "{value} kadarı ({share}) {tier} seviyesinde",
     "analytics": "Müşteri tutma analizi",
     "value_at_risk": "Risk altındaki ciro",

@@ -63,3 +63,42 @@ def test_clv_beats_nothing_it_cannot_know_and_has_sensible_intervals(simulated):
     assert check.loc["clv", "actual_total"] == check.loc["run_rate", "actual_total"]
     assert check.attrs["cutoff"] == "2025-10-31"
     assert check.loc["clv", "mae"] < check.loc["run_rate", "mae"]  # on this business
+
+
+def test_value_at_risk_uses_the_estimate_that_predicted_the_past_better(simulated):
+    from models.analytics.value import chosen_revenue_estimate
+
+    as_of = dt.date(2026, 10, 31)
+    chosen = chosen_revenue_estimate(simulated, as_of)
+    check = clv_vs_run_rate(simulated, as_of).set_index("estimate")
+    assert chosen.method == "clv"  # CLV's error per customer is lower on this business
+    assert chosen.evidence["clv_mae"] == round(check.loc["clv", "mae"], 2)
+    assert chosen.evidence["run_rate_mae"] == round(check.loc["run_rate", "mae"], 2)
+    assert chosen.evidence["cutoff"] == "2025-10-31"
+    point = clv_estimates(simulated, as_of, interval=False).set_index("customer_id")
+    assert chosen.per_customer is not None
+    # the revenue of a customer who stays: BG/NBD's expectation given alive
+    staying = point["expected_revenue_12m"] / point["p_alive"].clip(lower=0.01)
+    assert chosen.per_customer.sort_index().to_numpy() == pytest.approx(
+        staying.sort_index().to_numpy())
+    assert (chosen.per_customer >= point["expected_revenue_12m"].reindex(
+        chosen.per_customer.index) - 1e-9).all()
+    # a history too short for an out-of-time comparison keeps the run-rate
+    short = chosen_revenue_estimate(simulated, dt.date(2025, 3, 1))
+    assert (short.method, short.per_customer) == ("run_rate", None)
+
+
+def test_value_at_risk_takes_the_given_estimate_and_the_run_rate_elsewhere():
+    from models.segments import expected_revenue_12m, value_at_risk
+
+    features = pd.DataFrame({"customer_id": ["a", "b", "c"], "tenure_days": [400, 400, 100],
+                             "spend_365d": [120.0, 60.0, 30.0],
+                             "spend_lifetime": [200.0, 90.0, 30.0]})
+    estimate = pd.Series({"a": 50.0, "c": 10.0})
+    assert expected_revenue_12m(features, estimate).tolist() == [50.0, 60.0, 10.0]
+    assert expected_revenue_12m(features).tolist() == [120.0, 60.0, 30.0 * 365 / 100]
+    assert value_at_risk(pd.Series([0.5, 0.5, 1.0]), features, estimate).tolist() == [
+        25.0, 30.0, 10.0]
+    # a subscriber's MRR wins over both
+    with_mrr = features.assign(mrr=[0.0, 10.0, 0.0])
+    assert expected_revenue_12m(with_mrr, estimate).tolist() == [50.0, 120.0, 10.0]
