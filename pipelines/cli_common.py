@@ -85,13 +85,15 @@ def prepare_environment(data_dir: Path | None, prefect: bool = True) -> str:
 def run_step(step: str, call) -> Any:
     """Run a flow; a known failure becomes its one sentence (`operate.failures`, the same
     one a scheduled run's Failed state carries) and exit code 1, not a traceback."""
-    from pipelines.operate.failures import KNOWN_FAILURES, failure_message
+    from pipelines.operate.failures import failure_message
 
     try:
         with console.status(f"[bold]{step}[/bold] (Prefect flow running)…"):
             return call()
-    except KNOWN_FAILURES as error:
-        message = failure_message(step, error) or str(error)
+    except Exception as error:
+        message = failure_message(step, error)
+        if message is None:  # not a known failure: its traceback is the useful report
+            raise
         failed, _, why = message.partition(": ")
         # headers such as `Bedrag [€]` in a reason are not markup
         err.print(Text(failed, style="red") + Text(f": {why}"), highlight=False, soft_wrap=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 from prefect import flow, get_run_logger
@@ -21,21 +22,23 @@ from models.params import TrainParams, TuningParams
 from models.promotion import PromotionMargin
 from pipelines import tasks
 from pipelines.deliver.params import ScoreParams
+from pipelines.operate.alerts import alert_on_failure
 from pipelines.operate.caching import refreshed_if_missing
-from pipelines.operate.failures import KNOWN_FAILURES, failure_message
+from pipelines.operate.failures import failure_message
 from pipelines.operate.lock import one_run_at_a_time
-from pipelines.operate.monitoring_tasks import (
-    alert_on_failure,
-    alert_training,
-    grade_shipped_lists,
-    monitor_scoring_run,
-    record_retrain_reason,
-)
 from pipelines.sample.config import SimulationConfig
 from pipelines.store.settings import Settings
 from pipelines.store.staged import staged_path
 
 SAMPLE = SimulationConfig()
+
+
+def monitoring_tasks() -> ModuleType:
+    """The monitoring steps, imported when a flow first needs them (they load MLflow and the
+    charts, which `churn ingest` and `churn generate` never need)."""
+    from pipelines.operate import monitoring_tasks as module
+
+    return module
 
 
 def _run_name(step: str, parameter: str | None = None) -> Callable[[], str]:
@@ -114,7 +117,7 @@ def train_flow(
         params, tuning_run_id = tasks.tune_hyperparameters(settings, model_input, params, tuning)
     trained = tasks.fit_and_register(settings, model_input, params, margin, tuning_run_id,
                                      billing)
-    alert_training(settings, trained)
+    monitoring_tasks().alert_training(settings, trained)
     return trained
 
 
@@ -131,7 +134,8 @@ def score_flow(
     params = params or ScoreParams()
     scored = tasks.score_and_archive(settings, as_of, params)
     tasks.publish_scoring_artifacts(scored)
-    return {**scored, "monitored": monitor_scoring_run(settings, scored, params.monitoring)}
+    return {**scored, "monitored": monitoring_tasks().monitor_scoring_run(
+        settings, scored, params.monitoring)}
 
 
 @flow(name="churn-demo", flow_run_name=_run_name("demo"), log_prints=True)
@@ -180,8 +184,11 @@ def weekly_flow(
     process, the flow still raises the error itself."""
     try:
         return _weekly_chain(data_dir, retrain, skip_bad_files, params, margin, score_params)
-    except KNOWN_FAILURES as error:
-        return Failed(message=failure_message("run", error), data=error)  # type: ignore[return-value]
+    except Exception as error:
+        message = failure_message("run", error)
+        if message is None:  # not a known failure: its traceback is the useful report
+            raise
+        return Failed(message=message, data=error)  # type: ignore[return-value]
 
 
 def _weekly_chain(
@@ -205,7 +212,7 @@ def _weekly_chain(
             start = time.perf_counter()
             trained = train_flow(root, as_of, params, margin)
             seconds["train"] = time.perf_counter() - start
-        record_retrain_reason(settings, decision, trained)
+        monitoring_tasks().record_retrain_reason(settings, decision, trained)
         start = time.perf_counter()
         scored = score_flow(root, as_of, score_params)
         seconds["score"] = time.perf_counter() - start
@@ -234,4 +241,5 @@ def monitor_flow(data_dir: str | None = None, data_end: dt.date | None = None) -
     """Grade every archived list whose label window has ended by `data_end` (default: the
     last event date): reports/track_record.{csv,parquet}, a chart, an MLflow run."""
     settings = Settings.from_env(data_dir)
-    return grade_shipped_lists(settings, tasks.resolve_cutoff(settings, data_end))
+    return monitoring_tasks().grade_shipped_lists(settings,
+                                                  tasks.resolve_cutoff(settings, data_end))

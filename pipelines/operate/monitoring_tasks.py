@@ -103,13 +103,3 @@ def grade_shipped_lists(settings: Settings, data_end: dt.date) -> dict[str, Any]
             "lists": lists, "graded": len(record.graded)}
 
 
-def alert_on_failure(flow: Any, flow_run: Any, state: Any) -> None:
-    """Prefect `on_failure` hook: a failed flow run becomes a `run_failed` alert."""
-    try:
-        settings = Settings.from_env((flow_run.parameters or {}).get("data_dir"))
-        alerts.send_alert(settings, "run_failed",
-                          f"{flow.name} run {flow_run.name} failed: {state.message}",
-                          {"flow": flow.name, "flow_run": flow_run.name,
-                           "flow_run_id": str(flow_run.id)})
-    except Exception as error:  # noqa: BLE001 - a hook must never mask the failure itself
-        logging.getLogger("churn.alerts").warning("failure alert not sent: %s", error)

@@ -100,7 +100,7 @@ def test_without_a_webhook_an_alert_is_only_logged(tmp_path, caplog):
 def test_the_failure_hook_alerts_and_never_raises(tmp_path, receiver, monkeypatch):
     from types import SimpleNamespace
 
-    from pipelines.operate.monitoring_tasks import alert_on_failure
+    from pipelines.operate.alerts import alert_on_failure
 
     url, received = receiver
     monkeypatch.setenv("CHURN_ALERT_WEBHOOK", url)
