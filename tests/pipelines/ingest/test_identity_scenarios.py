@@ -6,24 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-import pytest
 
 from pipelines.ingest.run import ingest_raw_exports
-from pipelines.store.settings import Settings
 from pipelines.store.staged import load_source_tables
+from tests.pipelines.ingest.raw_files import write
 
 NOW = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
-
-
-def write(settings: Settings, kind: str, name: str, text: str, encoding="utf-8") -> None:
-    folder = settings.raw_dir / kind
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_bytes(text.encode(encoding))
-
-
-@pytest.fixture
-def settings(tmp_path) -> Settings:
-    return Settings.from_env(tmp_path / "data")
 
 
 SHOPIFY_ORDERS = (

@@ -9,21 +9,10 @@ import pandas as pd
 import pytest
 
 from pipelines.ingest.run import IngestError, ingest_raw_exports
-from pipelines.store.settings import Settings
 from pipelines.store.staged import load_source_tables
+from tests.pipelines.ingest.raw_files import write
 
 NOW = dt.datetime(2024, 6, 1, tzinfo=dt.UTC)
-
-
-def write(settings: Settings, kind: str, name: str, text: str) -> None:
-    folder = settings.raw_dir / kind
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_text(text, encoding="utf-8")
-
-
-@pytest.fixture
-def settings(tmp_path) -> Settings:
-    return Settings.from_env(tmp_path / "data")
 
 
 def test_every_row_is_staged_deduplicated_or_quarantined(settings):

@@ -10,22 +10,11 @@ import pytest
 
 from pipelines.ingest.run import ingest_raw_exports
 from pipelines.ingest.subscription_rows import billing_periods
-from pipelines.store.settings import Settings
 from pipelines.store.staged import load_source_tables
 from tests.fixtures.make_corpus import STRIPE_SUBSCRIPTIONS
+from tests.pipelines.ingest.raw_files import write
 
 NOW = dt.datetime(2024, 6, 20, tzinfo=dt.UTC)
-
-
-def write(settings: Settings, kind: str, name: str, text: str) -> None:
-    folder = settings.raw_dir / kind
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_text(text, encoding="utf-8")
-
-
-@pytest.fixture
-def settings(tmp_path) -> Settings:
-    return Settings.from_env(tmp_path / "data")
 
 
 def test_billing_periods_in_words_and_counts():
