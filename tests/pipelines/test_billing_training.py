@@ -15,6 +15,7 @@ from pipelines.ingest.run import ingest_raw_exports
 from pipelines.sample.generate import generate_and_write
 from pipelines.store.settings import Settings
 from pipelines.store.staged import load_source_tables
+from pipelines.tasks import training as training_tasks
 
 DATA_END = dt.date(2026, 10, 31)
 
@@ -54,12 +55,12 @@ def test_no_purchase_labels_on_subscriptions_are_refused_unless_forced(subscript
     silence = TrainParams(label=LabelSpec(horizon_days=30))
     frame = build_model_input(tables, cutoffs, silence.label, data_end=DATA_END)
     with pytest.raises(ValueError, match=r"labels contradict the data: \d+% of the churners"):
-        tasks._check_labels_against_payments(frame, tables, silence, DATA_END)
-    tasks._check_labels_against_payments(frame, tables, silence.model_copy(
+        training_tasks._check_labels_against_payments(frame, tables, silence, DATA_END)
+    training_tasks._check_labels_against_payments(frame, tables, silence.model_copy(
         update={"force": True}), DATA_END)
     renewal = TrainParams(label=LabelSpec(definition="renewal"))
     frame = build_model_input(tables, cutoffs, renewal.label, data_end=DATA_END)
-    tasks._check_labels_against_payments(frame, tables, renewal, DATA_END)
+    training_tasks._check_labels_against_payments(frame, tables, renewal, DATA_END)
 
 
 def test_a_retail_shop_keeps_no_purchase(tmp_path):
