@@ -136,7 +136,9 @@ def _predictive_interval(bg, gg, summary: pd.DataFrame, alive: np.ndarray, horiz
     total = x * summary["mean_spend"].to_numpy(float)[:, None]
     is_alive = rng.random((n, s)) < alive[:, None]
     lam = rng.gamma(bg.r + x, 1.0 / (bg.alpha + big_t), (n, s))
-    drop = rng.beta(bg.a, bg.b + x, (n, s))
+    # a business of regular payers fits a tiny `a`: beta draws underflow to 0, which would be
+    # "never drops out"; the geometric draw needs a chance above 0
+    drop = np.clip(np.nan_to_num(rng.beta(bg.a, bg.b + x, (n, s)), nan=1.0), 1e-12, 1.0)
     count = np.minimum(rng.poisson(lam * horizon / DAYS_PER_UNIT), rng.geometric(drop))
     count = np.where(is_alive, count, 0)
     nu = rng.gamma(gg.p * x + gg.q, 1.0 / (gg.gamma + total), (n, s))

@@ -102,3 +102,18 @@ def test_value_at_risk_takes_the_given_estimate_and_the_run_rate_elsewhere():
     # a subscriber's MRR wins over both
     with_mrr = features.assign(mrr=[0.0, 10.0, 0.0])
     assert expected_revenue_12m(with_mrr, estimate).tolist() == [50.0, 120.0, 10.0]
+
+
+def test_the_interval_survives_a_business_of_regular_payers():
+    """Subscriptions fit a BG/NBD with a tiny `a`: its beta draws of the drop-out chance
+    underflow to 0, which numpy's geometric draw refuses (the subscription demo failed)."""
+    import numpy as np
+
+    from models.analytics.value import _predictive_interval
+    from models.btyd import BgNbdParams, GammaGammaParams
+
+    summary = pd.DataFrame({"x": [10.0, 0.0], "T": [52.0, 20.0], "mean_spend": [30.0, 0.0]})
+    low, high = _predictive_interval(
+        BgNbdParams(r=2.0, alpha=5.0, a=1e-9, b=50.0), GammaGammaParams(p=5.0, q=3.0, gamma=20.0),
+        summary, np.array([1.0, 0.5]), 365.0, AnalyticsPolicy(simulations=50))
+    assert np.isfinite(low).all() and np.isfinite(high).all() and (low <= high).all()
