@@ -10,10 +10,11 @@ is declared once, in its typed model (`TrainParams`, `TuningParams`, `PromotionM
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 from collections.abc import Callable
 from types import ModuleType
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from prefect import flow, get_run_logger
 from prefect.states import Failed
@@ -31,6 +32,29 @@ from pipelines.store.settings import Settings
 from pipelines.store.staged import staged_path
 
 SAMPLE = SimulationConfig()
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def one_sentence_failures(step: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """A flow whose known failure (`operate.failures`) ends in a Failed state carrying the
+    one sentence the CLI prints, so a scheduled run shows it in the Prefect UI; called
+    directly, the flow still raises the error (Prefect raises a returned Failed state's
+    data). Unknown errors propagate untouched: their traceback is the useful report."""
+    def decorate(function: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(function)
+        def run(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return function(*args, **kwargs)
+            except Exception as error:
+                message = failure_message(step, error)
+                if message is None:
+                    raise
+                return Failed(message=message, data=error)  # type: ignore[return-value]
+        return run
+    return decorate
 
 
 def monitoring_tasks() -> ModuleType:
@@ -65,6 +89,7 @@ def generate_flow(
 
 @flow(name="churn-ingest", flow_run_name=_run_name("ingest"),
       on_failure=[alert_on_failure], log_prints=True)
+@one_sentence_failures("ingest")
 def ingest_flow(
     data_dir: str | None = None, skip_bad_files: bool = False, explain: bool = False
 ) -> dict[str, Any]:
@@ -92,6 +117,7 @@ def features_flow(data_dir: str | None = None, as_of: dt.date | None = None) -> 
 
 @flow(name="churn-train", flow_run_name=_run_name("train", "data_end"),
       on_failure=[alert_on_failure], log_prints=True)
+@one_sentence_failures("train")
 def train_flow(
     data_dir: str | None = None,
     data_end: dt.date | None = None,
@@ -123,6 +149,7 @@ def train_flow(
 
 @flow(name="churn-score", flow_run_name=_run_name("score", "as_of"),
       on_failure=[alert_on_failure], log_prints=True)
+@one_sentence_failures("score")
 def score_flow(
     data_dir: str | None = None,
     as_of: dt.date | None = None,

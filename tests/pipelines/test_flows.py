@@ -271,3 +271,21 @@ def test_a_contractual_gap_definition_is_stated_and_used_everywhere(contractual)
     assert definition in page
     # the churn-rate history is the contractual rate, over the spec's window
     assert "who cancelled in the next 120 days (a 30-day gap plus a 90-day window)" in page
+
+
+@pytest.mark.flow
+def test_a_known_failure_is_a_failed_run_with_the_clis_sentence(prefect_api, tmp_path):
+    """Nightly ingest and monthly training on a schedule: the Prefect UI shows the sentence the
+    CLI prints; a direct call still raises the error itself."""
+    from pipelines.flows import ingest_flow, score_flow
+    from pipelines.ingest.run import IngestError
+
+    empty = tmp_path / "data"
+    (empty / "raw" / "purchases").mkdir(parents=True)
+    state = ingest_flow(str(empty), return_state=True)
+    assert state.is_failed()
+    assert state.message.startswith("ingest failed: purchases: no files in ")
+    with pytest.raises(IngestError):
+        ingest_flow(str(empty))
+    state = score_flow(str(tmp_path / "nothing"), return_state=True)
+    assert state.is_failed() and state.message.startswith("score failed: ")
