@@ -166,3 +166,16 @@ def subscription_stopped_by(subscriptions: pd.DataFrame | None, as_of: dt.date) 
     running = seen & (stopped.isna() | (stopped >= cut))
     return set(subscriptions.loc[seen, "customer_id"]) - set(
         subscriptions.loc[running, "customer_id"])
+
+
+def subscriptions_known_at(subscriptions: pd.DataFrame | None, stop: pd.Timestamp
+                           ) -> pd.DataFrame | None:
+    """Subscriptions started before `stop`, their later cancellations and ends unknown (the
+    renewal labels need their billing periods: a yearly plan is not an unpaid monthly one)."""
+    if subscriptions is None:
+        return None
+    known = subscriptions[subscriptions["started_at"] < stop].copy()
+    for column in ("cancelled_at", "ended_at"):
+        if column in known:
+            known.loc[known[column] >= stop, column] = pd.NaT
+    return known

@@ -19,6 +19,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from features.build import to_naive_utc
 from features.labels import LabelSpec, churn_labels
+from features.renewals import subscriptions_known_at
 from models.calibration import expected_calibration_error
 
 GRADED, NOT_MATURED = "graded", "not matured"
@@ -58,7 +59,7 @@ class TrackRecord:
 
 def realised_outcomes(
     shipped: ShippedList, purchases: pd.DataFrame, data_end: dt.date,
-    customers: pd.DataFrame | None = None,
+    customers: pd.DataFrame | None = None, subscriptions: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The list joined with `churned` (0/1): events in (as-of, window end] only.
 
@@ -66,7 +67,8 @@ def realised_outcomes(
     window_end = pd.Timestamp(shipped.label.window_end(shipped.as_of) + dt.timedelta(days=1))
     seen = purchases[to_naive_utc(purchases["order_date"]) < window_end]
     labels = churn_labels(shipped.risk["customer_id"].astype(str), seen, shipped.as_of,
-                          shipped.label, data_end=data_end, customers=customers)
+                          shipped.label, data_end=data_end, customers=customers,
+                          subscriptions=subscriptions_known_at(subscriptions, window_end))
     return shipped.risk.merge(labels, on="customer_id", how="inner", validate="one_to_one")
 
 
@@ -112,7 +114,7 @@ def grade_list(shipped: ShippedList,
 
 def track_record(
     shipped: list[ShippedList], purchases: pd.DataFrame, data_end: dt.date,
-    customers: pd.DataFrame | None = None,
+    customers: pd.DataFrame | None = None, subscriptions: pd.DataFrame | None = None,
 ) -> TrackRecord:
     """Every list graded (window ended by `data_end`) or marked not matured, oldest first."""
     rows, tier_tables = [], []
@@ -122,7 +124,8 @@ def track_record(
         if not item.label.is_labelled(item.as_of, data_end):
             rows.append({**head, "status": NOT_MATURED, "customers": len(item.risk)})
             continue
-        row, tiers = grade_list(item, realised_outcomes(item, purchases, data_end, customers))
+        row, tiers = grade_list(item, realised_outcomes(item, purchases, data_end, customers,
+                                                        subscriptions))
         rows.append({**head, **row})
         tier_tables.append(tiers.assign(as_of=item.as_of, run_id=item.run_id))
     lists = pd.DataFrame(rows, columns=LIST_COLUMNS)

@@ -9,6 +9,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from features.labels import LabelSpec
+from features.renewals import subscriptions_known_at
 from features.sources import SourceTables
 from features.sql import RATING_DELAY_DAYS
 
@@ -87,4 +88,6 @@ def point_in_time(tables: SourceTables, as_of: dt.date) -> SourceTables:
         customers = tables.customers.copy()
         customers.loc[customers["cancelled_at"] >= stop, "cancelled_at"] = pd.NaT
         customers.loc[customers["signup_date"] >= stop, "signup_date"] = pd.NaT
-    return SourceTables(purchases, complaints, interactions, customers, checked=True)
+    return SourceTables(purchases, complaints, interactions, customers,
+                        subscriptions=subscriptions_known_at(tables.subscriptions, stop),
+                        checked=True)

@@ -95,7 +95,7 @@ def retention_rates(tables: SourceTables, as_of: dt.date,
         if base.empty:
             continue
         labels = churn_labels(base, known.purchases, cutoff, spec, data_end=as_of,
-                              customers=master)
+                              customers=master, subscriptions=known.subscriptions)
         if dimensions == ("all",):  # the whole base only: no per-customer groups needed
             dims = pd.DataFrame({"customer_id": base.to_numpy(), "all": "all"})
         else:

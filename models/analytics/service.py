@@ -132,7 +132,7 @@ def churn_by_resolution_band(tables: SourceTables, as_of: dt.date,
     if base.empty:
         return _band_rates(empty, policy)
     labels = churn_labels(base, known.purchases, cutoff, policy.label, data_end=as_of,
-                          customers=known.customers)
+                          customers=known.customers, subscriptions=known.subscriptions)
     labels["band"] = "none"
     complaints = known.complaints
     if complaints is not None and len(complaints):

@@ -178,7 +178,8 @@ def archive_track_record(settings: Settings, tables: SourceTables,
     shipped = [s for s in shipped_lists(settings.scored_dir) if s.as_of <= data_end]
     if any(s.label.definition == "cancellation" for s in shipped) and tables.customers is None:
         shipped = [s for s in shipped if s.label.definition != "cancellation"]
-    return track_record(shipped, tables.purchases, data_end, tables.customers)
+    return track_record(shipped, tables.purchases, data_end, tables.customers,
+                        tables.subscriptions)
 
 
 def write_track_record(settings: Settings, record: TrackRecord) -> dict[str, str]:
