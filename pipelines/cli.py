@@ -132,7 +132,7 @@ def ingest(
 
     Files under raw/<kind>/ or directly under raw/ (kind from a preset or sources.yaml).
     """
-    root = prepare_environment(data_dir, prefect=not write_mapping)
+    root = prepare_environment(data_dir, prefect=not write_mapping, step="ingest")
     if write_mapping:
         from pipelines.ingest.suggest import write_suggested_mapping
         from pipelines.store.settings import Settings
@@ -165,7 +165,7 @@ def ingest(
 @app.command()
 def features(data_dir: DataDir = None, as_of: AsOf = None) -> None:
     """Write the point-in-time feature table of every eligible customer at --as-of."""
-    root = prepare_environment(data_dir)
+    root = prepare_environment(data_dir, step="features")
     from pipelines.flows import features_flow
 
     path = _run("features", lambda: features_flow(root, as_of.date() if as_of else None))
@@ -241,9 +241,6 @@ def train(
     """Train LightGBM on snapshots whose label windows end by --data-end, calibrate it out of
     time, log it to MLflow and register a version; it becomes champion only if it beats the
     current champion on the same out-of-time cutoff (or there is none)."""
-    root = prepare_environment(data_dir)
-    from pipelines.flows import train_flow
-
     if churn_definition not in (AUTO_DEFINITION, *CHURN_DEFINITIONS):
         err.print(f"[red]train failed[/red]: --churn-definition must be "
                   f"{' or '.join((AUTO_DEFINITION, *CHURN_DEFINITIONS))}, "
@@ -268,6 +265,9 @@ def train(
     margin = PromotionMargin(min_roc_auc_gain=min_roc_auc_gain, max_pr_auc_loss=max_pr_auc_loss)
     tuning = TuningParams.model_validate({"trials": tune, "objective": tune_objective})
     end = data_end.date() if data_end else None
+    root = prepare_environment(data_dir, step="train")  # the options were checked first
+    from pipelines.flows import train_flow
+
     result = _run("train", lambda: train_flow(root, end, params, margin, tuning))
     print_training(result)
 
@@ -277,7 +277,7 @@ def _registry_settings(data_dir: Path | None):
     from pipelines.store.settings import Settings
     from pipelines.tracking.connect import configure_mlflow
 
-    settings = Settings.from_env(prepare_environment(data_dir, prefect=False))
+    settings = Settings.from_env(prepare_environment(data_dir, step="registry", prefect=False))
     configure_mlflow(settings)
     return settings
 
@@ -344,14 +344,20 @@ def score(
                                       "are Lapsed: a win-back audience ranked after every other "
                                       "tier, taking no Critical/At risk seat. 0 = off.")
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Score at an --as-of after the last event in the "
+                                           "staged data (refused otherwise: nothing later is "
+                                           "known, so every customer would look inactive).")
+    ] = False,
 ) -> None:
     """Score every eligible customer with the champion: risk list (CSV, xlsx) and HTML report."""
-    root = prepare_environment(data_dir)
     params = _score_params(sort, lang, csv_delimiter, tier_policy, critical_top,
-                           lapsed_after_days)
+                           lapsed_after_days)  # options first: they need no data dir
+    root = prepare_environment(data_dir, step="score")
     from pipelines.flows import score_flow
 
-    result = _run("score", lambda: score_flow(root, as_of.date() if as_of else None, params))
+    result = _run("score", lambda: score_flow(root, as_of.date() if as_of else None, params,
+                                              force))
     print_scoring(result)
 
 
@@ -403,7 +409,7 @@ def analyze(
     """Retention analytics at --as-of: retention and churn rates, cohorts, complaint handling
     and its link to churn, CLV against the run-rate, value concentration; writes
     analytics/<as-of>/ (analytics.html, analytics.xlsx)."""
-    root = prepare_environment(data_dir)
+    root = prepare_environment(data_dir, step="analyze")
     from pydantic import ValidationError
 
     from models.analytics.policy import AnalyticsPolicy

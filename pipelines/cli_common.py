@@ -57,13 +57,22 @@ VERBOSE = {"on": False}
 API: dict[str, ApiChoice | None] = {"choice": None}
 
 
-def prepare_environment(data_dir: Path | None, prefect: bool = True) -> str:
+def prepare_environment(data_dir: Path | None, prefect: bool = True, *,
+                        step: str | None = None) -> str:
     """Embedded-default settings for Prefect, unless the user set them; the data dir to use.
 
     With `prefect`, also the Prefect API the command's flows use (`operate.local_api`: the
     data dir's long-lived local server, unless the user configured one). Runs before Prefect
-    is imported, because Prefect reads its settings once, at import."""
+    is imported, because Prefect reads its settings once, at import. With `step` (a command
+    that reads a data dir rather than making one), a data dir that does not exist ends the
+    command at once with one sentence, before anything is created in it."""
     root = data_directory(data_dir)
+    if step is not None and not root.is_dir():
+        err.print(Text(f"{step} failed", style="red") + Text(
+            f": the data dir {root} does not exist; check --data-dir (or $CHURN_DATA_DIR), "
+            f"or create it with `churn generate` or by putting exports under {root}/raw/ "
+            "and running `churn ingest`"), highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
     # A cold ephemeral server on 2 cores needs more than Prefect's 20 s default to start.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

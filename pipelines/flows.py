@@ -154,10 +154,12 @@ def score_flow(
     data_dir: str | None = None,
     as_of: dt.date | None = None,
     params: ScoreParams | None = None,
+    force: bool = False,
 ) -> dict[str, Any]:
-    """Score every eligible customer at `as_of`; archive list, workbook and report; publish."""
+    """Score every eligible customer at `as_of`; archive list, workbook and report; publish.
+    An `as_of` after the last event in the staged data needs `force`."""
     settings = Settings.from_env(data_dir)
-    as_of = tasks.resolve_cutoff(settings, as_of)
+    as_of = tasks.resolve_cutoff(settings, as_of, force)
     params = params or ScoreParams()
     scored = tasks.score_and_archive(settings, as_of, params)
     tasks.publish_scoring_artifacts(scored)

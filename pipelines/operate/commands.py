@@ -46,7 +46,7 @@ def run(
     Other options (label window, tier policy) take their defaults: see train and score.
     """
     params = score_params(sort, lang, None, None, None, step="run")
-    root = prepare_environment(data_dir)
+    root = prepare_environment(data_dir, step="run")
     from pipelines.flows import weekly_flow
 
     result = run_step("run", lambda: weekly_flow(root, retrain, skip_bad_files,

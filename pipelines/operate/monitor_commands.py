@@ -35,7 +35,7 @@ def track_record(data_dir: DataDir = None, data_end: DataEnd = None) -> None:
     """Grade every archived list whose label window has ended by --data-end: realised churn
     by tier, ROC-AUC, PR-AUC, precision/recall of the top tiers, calibration and value lost,
     against the model's out-of-time promise. Writes reports/track_record.{csv,parquet}."""
-    root = prepare_environment(data_dir)
+    root = prepare_environment(data_dir, step="track-record")
     from pipelines.flows import monitor_flow
 
     result = run_step("track-record",

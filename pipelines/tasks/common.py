@@ -33,9 +33,20 @@ def model_input_path(settings: Settings, data_end: dt.date, spec: LabelSpec) -> 
 
 
 @task(name="resolve-cutoff")
-def resolve_cutoff(settings: Settings, requested: dt.date | None) -> dt.date:
+def resolve_cutoff(settings: Settings, requested: dt.date | None,
+                   allow_after_data_end: bool = False) -> dt.date:
     """The date a run treats as "now": `requested`, else the last day the staged data covers
-    (from the event timestamps alone; the tables are loaded by the task that needs them)."""
-    cutoff = requested if requested is not None else staged_data_end(settings)
+    (from the event timestamps alone; the tables are loaded by the task that needs them).
+
+    A requested date after that day is refused unless `allow_after_data_end`: nothing after
+    it is known, so every customer would look inactive, tiers would fill with the lapsed,
+    and the archive's "latest" list would move to a day no data describes."""
+    end = staged_data_end(settings)
+    if requested is not None and requested > end and not allow_after_data_end:
+        raise ValueError(
+            f"{requested} is after the last event in the staged data ({end}): nothing later "
+            f"is known, so customers would look inactive; use a date on or before {end}, "
+            "ingest newer exports, or pass --force to use it anyway")
+    cutoff = requested if requested is not None else end
     task_logger().info("cutoff %s%s", cutoff, "" if requested else " (the last event date)")
     return cutoff

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -30,6 +32,7 @@ def test_score_help_explains_the_new_options():
     (["--critical-top", "5", "--tier-policy", "p.json"], "either --tier-policy or --critical-top"),
 ])
 def test_bad_score_options_end_with_one_line_and_exit_1(tmp_path, args, message):
+    (tmp_path / "data").mkdir()
     result = runner.invoke(app, ["score", "--data-dir", str(tmp_path / "data"), *args])
     assert result.exit_code == 1
     assert message in " ".join(result.output.split())
@@ -67,9 +70,10 @@ def test_lapsed_after_days_reaches_the_scoring_policy(tmp_path, monkeypatch, arg
     import pipelines.flows as flows
 
     seen = {}
-    monkeypatch.setattr(flows, "score_flow", lambda root, as_of, params: seen.setdefault(
+    monkeypatch.setattr(flows, "score_flow", lambda root, as_of, params, *rest: seen.setdefault(
         "policy", params.tier_policy))
     monkeypatch.setattr(cli, "print_scoring", lambda result: None)
+    (tmp_path / "data").mkdir()
     result = runner.invoke(app, ["score", "--data-dir", str(tmp_path / "data"), *args])
     assert result.exit_code == 0, result.output
     policy = seen["policy"]
@@ -83,10 +87,11 @@ def test_a_policy_file_threshold_is_kept_unless_the_option_overrides_it(tmp_path
     import pipelines.cli as cli
     import pipelines.flows as flows
 
+    (tmp_path / "data").mkdir()
     file = tmp_path / "policy.json"
     file.write_text('{"version": "team-1", "lapsed_after_days": 730}')
     seen = []
-    monkeypatch.setattr(flows, "score_flow", lambda root, as_of, params: seen.append(
+    monkeypatch.setattr(flows, "score_flow", lambda root, as_of, params, *rest: seen.append(
         params.tier_policy))
     monkeypatch.setattr(cli, "print_scoring", lambda result: None)
     base = ["score", "--data-dir", str(tmp_path / "data"), "--tier-policy", str(file)]
@@ -103,3 +108,33 @@ def test_demo_checks_its_language_before_generating_anything(tmp_path):
     assert result.exit_code == 1
     assert "demo failed: invalid option" in " ".join(result.output.split())
     assert not (tmp_path / "data" / "raw").exists()
+
+
+@pytest.mark.parametrize("command", [["score"], ["train"], ["ingest"], ["features"],
+                                     ["analyze"], ["track-record"], ["run"], ["promote", "1"]])
+def test_a_data_dir_that_does_not_exist_is_refused_at_once_and_not_created(tmp_path, command):
+    missing = tmp_path / "no-such-dir"
+    result = runner.invoke(app, [*command, "--data-dir", str(missing)])
+    assert result.exit_code == 1
+    output = " ".join(result.output.split())
+    assert f"the data dir {missing} does not exist" in output
+    assert not missing.exists()
+
+
+@pytest.mark.flow
+def test_a_cutoff_after_the_data_is_refused_unless_forced(prefect_api, tmp_path):
+    from pipelines.ingest.run import ingest_raw_exports
+    from pipelines.store.settings import Settings
+    from pipelines.tasks import resolve_cutoff
+
+    settings = Settings.from_env(tmp_path / "data")
+    (settings.raw_dir / "purchases").mkdir(parents=True)
+    (settings.raw_dir / "purchases" / "o.csv").write_text(
+        "customer_id,order_id,order_date,amount\nC1,O1,2026-10-31,5\n")
+    ingest_raw_exports(settings)
+    assert resolve_cutoff.fn(settings, None) == dt.date(2026, 10, 31)
+    assert resolve_cutoff.fn(settings, dt.date(2026, 10, 1)) == dt.date(2026, 10, 1)
+    with pytest.raises(ValueError, match=r"2030-01-01 is after the last event in the staged "
+                                         r"data \(2026-10-31\)"):
+        resolve_cutoff.fn(settings, dt.date(2030, 1, 1))
+    assert resolve_cutoff.fn(settings, dt.date(2030, 1, 1), True) == dt.date(2030, 1, 1)
