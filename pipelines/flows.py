@@ -197,6 +197,7 @@ def demo_flow(
 
 @flow(name="churn-weekly", flow_run_name=_run_name("weekly"),
       on_failure=[alert_on_failure], log_prints=True)
+@one_sentence_failures("run")
 def weekly_flow(
     data_dir: str | None = None,
     retrain: bool = False,
@@ -209,15 +210,8 @@ def weekly_flow(
 
     Ingest, training and scoring are subflows of this run; the as-of date is resolved once,
     after ingest, so training and scoring see the same data end. A known failure ends the
-    run Failed with the one sentence `churn run` prints (`operate.failures`); called in
-    process, the flow still raises the error itself."""
-    try:
-        return _weekly_chain(data_dir, retrain, skip_bad_files, params, margin, score_params)
-    except Exception as error:
-        message = failure_message("run", error)
-        if message is None:  # not a known failure: its traceback is the useful report
-            raise
-        return Failed(message=message, data=error)  # type: ignore[return-value]
+    run Failed with the one sentence `churn run` prints (`one_sentence_failures`)."""
+    return _weekly_chain(data_dir, retrain, skip_bad_files, params, margin, score_params)
 
 
 def _weekly_chain(

@@ -162,7 +162,9 @@ def clv_vs_run_rate(tables: SourceTables, as_of: dt.date,
     policy = policy or AnalyticsPolicy()
     cutoff = clv_cutoff(as_of, policy)
     try:
-        estimated = clv_estimates(tables, cutoff, policy.model_copy(update={"simulations": 50}))
+        # the comparison judges the expectations only: no Monte Carlo interval (it runs in
+        # every scoring run, where value at risk picks its estimate)
+        estimated = clv_estimates(tables, cutoff, policy, interval=False)
     except ValueError:
         return pd.DataFrame(columns=COMPARISON_COLUMNS)
     orders = completed_orders(point_in_time(tables, as_of).purchases)
