@@ -85,9 +85,10 @@ def prepare_environment(data_dir: Path | None, prefect: bool = True, *,
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     if prefect:
-        from pipelines.operate.local_api import use_local_api
+        from pipelines.operate.local_api import refresh_prefect_settings, use_local_api
 
         API["choice"] = use_local_api(Path(os.environ["PREFECT_HOME"]).expanduser())
+        refresh_prefect_settings()
     return str(root)
 
 

@@ -17,6 +17,9 @@ from tests import factories as f
 # A local Prefect API that a `churn` process in a test starts (pipelines.operate.local_api)
 # stops itself a minute after its last client, whatever the test does: nothing outlives CI.
 os.environ.setdefault("CHURN_PREFECT_IDLE_MINUTES", "1")
+# A `churn` script started by a test runs in its own process; the warm worker
+# (pipelines.operate.warm_worker) has tests of its own.
+os.environ.setdefault("CHURN_WARM_WORKER", "0")
 
 
 @pytest.fixture(scope="session")

@@ -131,12 +131,18 @@ def status(data_dir: DataDir = None) -> None:
 
 @server_app.command()
 def stop(data_dir: DataDir = None) -> None:
-    """Stop the data dir's local Prefect API (the next command starts it again)."""
+    """Stop the data dir's local Prefect API and its warm workers (the next command starts
+    them again)."""
     from pipelines.operate.local_api import stop_local_api
+    from pipelines.operate.warm_worker import stop_workers
+    from pipelines.store.settings import data_directory
 
     pid = stop_local_api(_prefect_home(data_dir))
     console.print("no local Prefect API was running" if pid is None
                   else f"stopped the local Prefect API (pid {pid})")
+    workers = stop_workers(data_directory(data_dir))
+    if workers:
+        console.print(f"stopped {workers} warm worker(s)")
 
 
 __all__ = ["API", "run", "serve", "server_app"]

@@ -86,10 +86,15 @@ def recorded_api_url(prefect_home: Path) -> str | None:
     return str(record["url"])
 
 
+#: set in a warm worker's child (`operate.warm_worker`): Prefect is imported, but its settings
+#: are read again (`refresh_prefect_settings`) once this command's environment is in place
+PRELOADED = {"prefect": False}
+
+
 def use_local_api(prefect_home: Path) -> ApiChoice:
     """Point this process's Prefect at the best API for `prefect_home` (see module docs)."""
-    if "prefect" in sys.modules:  # settings already read (a test harness): leave them alone
-        return ApiChoice(None, "in-process")
+    if "prefect" in sys.modules and not PRELOADED["prefect"]:
+        return ApiChoice(None, "in-process")  # settings already read (a test harness)
     configured = configured_api_url(prefect_home)
     if configured:
         return ApiChoice(configured, "configured")
@@ -109,6 +114,14 @@ def use_local_api(prefect_home: Path) -> ApiChoice:
     register_client(prefect_home)  # the server stays while this process lives
     os.environ["PREFECT_API_URL"] = url
     return ApiChoice(url, source)
+
+
+def refresh_prefect_settings() -> None:
+    """In a warm worker's child, make Prefect read the settings this command set up."""
+    if PRELOADED["prefect"]:
+        from prefect.context import refresh_global_settings_context
+
+        refresh_global_settings_context()
 
 
 def stop_local_api(prefect_home: Path) -> int | None:
