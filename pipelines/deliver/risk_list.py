@@ -67,13 +67,18 @@ def risk_list_csv_text(risk: pd.DataFrame, lang: str = "en", delimiter: str | No
     return buffer.getvalue()
 
 
+EXCEL_ROWS = 1_048_576  # rows in an Excel worksheet, its header included
+
+
 def risk_list_workbook(
     risk: pd.DataFrame, metadata_rows: list[tuple[str, Any]], tiers: list[str], lang: str,
-    path: Path, lapsed: str | None = None,
+    path: Path, lapsed: str | None = None, rows_per_sheet: int = EXCEL_ROWS - 1,
 ) -> Path:
     """The risk list sheet (frozen header, filters, formats, tier colours) and a metadata sheet.
 
     `tiers`: the policy's tier names in order; `lapsed`: its lapsed tier, if any (grey).
+    A list longer than `rows_per_sheet` (what a sheet holds below its header) continues on
+    further sheets, each with the header.
     Every cell is written by its type (text is never parsed as a formula or a link) and rows
     stream to the file in order, so tens of thousands of customers take seconds, not minutes.
     """
@@ -85,21 +90,34 @@ def risk_list_workbook(
         "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
         "strings_to_numbers": False})
     style = _Styles(workbook)
-    sheet = workbook.add_worksheet(words["risk_list"][:31])
-    for index, label in enumerate(header):
-        sheet.write_string(0, index, label, style.of(bold=True))
-        sheet.set_column(index, index, WIDTHS.get(out.columns[index], max(12, len(label) + 2)))
     fills = {tier_label(name, lang): colour
              for name, colour in tier_colours(tiers, lapsed, TIER_FILLS).items()}
     codes = [_number_format(column, lang) for column in out.columns]
     body = out.astype(object).where(out.notna(), None)
-    for row, record in enumerate(body.itertuples(index=False), start=1):
-        for index, (column, value) in enumerate(zip(out.columns, record, strict=True)):
-            fill = fills.get(value) if column == "risk_tier" else None
-            _write_cell(sheet, row, index, value, style, codes[index], fill,
-                        as_text=column in TEXT_COLUMNS, as_date=column in DATE_COLUMNS)
-    sheet.freeze_panes(1, 2)
-    sheet.autofilter(0, 0, len(body), len(header) - 1)
+    # Past Excel's row limit a sheet would lose rows without a word: the list continues on
+    # sheets of its own ("Risk list 2", ...), in rank order, and the metadata says so.
+    parts = max(1, -(-len(body) // rows_per_sheet))
+    names = [words["risk_list"][:31]] if parts == 1 else [
+        words["sheet_part"].format(name=words["risk_list"], part=part)[:31]
+        for part in range(1, parts + 1)]
+    for part, name in enumerate(names):
+        chunk = body.iloc[part * rows_per_sheet:(part + 1) * rows_per_sheet]
+        sheet = workbook.add_worksheet(name)
+        for index, label in enumerate(header):
+            sheet.write_string(0, index, label, style.of(bold=True))
+            sheet.set_column(index, index,
+                             WIDTHS.get(out.columns[index], max(12, len(label) + 2)))
+        for row, record in enumerate(chunk.itertuples(index=False), start=1):
+            for index, (column, value) in enumerate(zip(out.columns, record, strict=True)):
+                fill = fills.get(value) if column == "risk_tier" else None
+                _write_cell(sheet, row, index, value, style, codes[index], fill,
+                            as_text=column in TEXT_COLUMNS, as_date=column in DATE_COLUMNS)
+        sheet.freeze_panes(1, 2)
+        sheet.autofilter(0, 0, len(chunk), len(header) - 1)
+    if parts > 1:
+        metadata_rows = [(words["rows"], words["sheets_note"].format(
+            rows=len(body), sheets=parts, first=names[0], last=names[-1],
+            limit=rows_per_sheet)), *metadata_rows]
     meta = workbook.add_worksheet(words["metadata"][:31])
     meta.set_column(0, 0, 34)
     meta.set_column(1, 1, 90)

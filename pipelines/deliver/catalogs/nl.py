@@ -167,6 +167,8 @@ REPORT = {
     "tier_policy": "Indeling in risiconiveaus",
     "rows": "Aantal rijen",
     "generated_by": "Gemaakt door churn-pipeline",
+    "sheets_note": "{rows:,} klanten over {sheets} bladen ({first} t/m {last}): een Excel-blad bevat hoogstens {limit:,} rijen",
+    "sheet_part": "{name} {part}",
     "metadata": "Gegevens van deze run",
     "field": "Veld",
     "value": "Waarde",

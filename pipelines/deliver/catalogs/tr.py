@@ -168,6 +168,8 @@ REPORT = {
     "tier_policy": "Risk seviyesi politikası",
     "rows": "Satır sayısı",
     "generated_by": "churn-pipeline tarafından üretildi",
+    "sheets_note": "{rows:,} müşteri {sheets} sayfada ({first} - {last}): bir Excel sayfası en çok {limit:,} satır alır",
+    "sheet_part": "{name} {part}",
     "metadata": "Çalıştırma bilgileri",
     "field": "Alan",
     "value": "Değer",

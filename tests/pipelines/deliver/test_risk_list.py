@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
+from pipelines.deliver.i18n import column_label
 from pipelines.deliver.risk_list import escape_formula, risk_list_csv_text, risk_list_workbook
 from pipelines.deliver.wording import RISK_LIST_COLUMNS
 
@@ -120,3 +121,35 @@ def test_the_lapsed_tier_is_grey_in_the_workbook(tmp_path):
     assert [t.value for t in tiers] == ["Kritiek", "Inactief"]
     assert tiers[0].fill.fgColor.rgb.endswith("F8B4B4")
     assert tiers[1].fill.fgColor.rgb.endswith("E2E8F0")
+
+
+@pytest.mark.parametrize("lang", ["en", "nl", "tr"])
+def test_a_list_longer_than_a_sheet_continues_on_more_sheets_and_says_so(tmp_path, lang):
+    """Excel holds 1,048,576 rows a sheet; past that the list continues (here: 2 a sheet)."""
+    base = tiny_risk_list()
+    risk = pd.concat([base] * 3, ignore_index=True).head(5)
+    risk["customer_id"] = [f"C{i}" for i in range(5)]
+    risk["rank"] = range(1, 6)
+    path = risk_list_workbook(risk, [("Rows", 5)], ["Critical", "At risk", "Watch", "Safe"],
+                              lang, tmp_path / "r.xlsx", rows_per_sheet=2)
+    book = load_workbook(path)
+    parts = book.worksheets[:-1]
+    assert len(parts) == 3 and [s.title[-1] for s in parts] == ["1", "2", "3"]
+    ids = []
+    for sheet in parts:
+        rows = list(sheet.iter_rows(values_only=True))
+        assert rows[0] == next(book.worksheets[0].iter_rows(values_only=True))  # a header each
+        assert sheet.freeze_panes == "C2"
+        column = rows[0].index(column_label("customer_id", lang))
+        ids += [row[column] for row in rows[1:]]
+    assert ids == [f"C{i}" for i in range(5)]  # every customer once, in rank order
+    note = book.worksheets[-1].cell(row=2, column=2).value
+    assert "5" in note and "3" in note and parts[0].title in note and parts[-1].title in note
+
+
+def test_a_list_that_fits_stays_on_one_sheet_without_a_note(tmp_path):
+    path = risk_list_workbook(tiny_risk_list(), [("Rows", 2)], ["Critical", "Safe"], "en",
+                              tmp_path / "r.xlsx", rows_per_sheet=2)
+    book = load_workbook(path)
+    assert book.sheetnames == ["Risk list", "Run metadata"]
+    assert book["Run metadata"].cell(row=2, column=2).value == 2
