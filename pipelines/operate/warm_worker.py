@@ -59,6 +59,14 @@ PRELOAD = ("pipelines.cli", "pipelines.flows", "pipelines.tasks.common",
            "pipelines.tracking.registry", "mlflow.lightgbm",
            "mlflow.store.tracking.sqlalchemy_store",
            "mlflow.store.model_registry.sqlalchemy_store", "skops.io", "matplotlib.pyplot")
+#: what those import only when a command runs (MLflow's tracing and git lookups, pandera's
+#: strategies, PNG output); preloaded where installed, measured with `python -X importtime`
+LATE_IMPORTS = ("IPython", "git", "hypothesis.strategies", "pandera.strategies",
+                "opentelemetry.sdk.trace", "graphviz", "mlflow.tracing.processor.otel",
+                "mlflow.store.tracking.sqlalchemy_workspace_store",
+                "mlflow.store.model_registry.sqlalchemy_workspace_store",
+                "sqlalchemy.dialects.sqlite", "alembic.runtime.migration", "alembic.script",
+                "PIL.PngImagePlugin", "scipy.optimize")
 _HEADER = struct.Struct("!I")
 
 
@@ -239,6 +247,11 @@ def serve(data_dir: Path, key: str) -> None:
 
     for module in PRELOAD:
         importlib.import_module(module)
+    for module in LATE_IMPORTS:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            pass  # an optional package this install lacks: its commands import what they use
     if threading.active_count() > 1:
         print(f"warm worker not started: importing started {threading.active_count() - 1} "
               "thread(s), and forking would copy them half-done", flush=True)
