@@ -81,7 +81,8 @@ class StagedCustomers(pa.DataFrameModel):
 
     customer_id: Series[str] = pa.Field(unique=True, str_length={"min_value": 1})
     name: Series[str] = pa.Field(nullable=True)
-    email: Series[str] = pa.Field(nullable=True)
+    email: Series[str] = pa.Field(nullable=True)  # empty unless a risk list may show it
+    phone: Series[str] = pa.Field(nullable=True)  # likewise (pipelines.privacy.columns)
     signup_date: Series[pd.DatetimeTZDtype] = pa.Field(dtype_kwargs=UTC_TS, nullable=True)
     segment: Series[str] = pa.Field(nullable=True)
     region: Series[str] = pa.Field(nullable=True)

@@ -162,7 +162,7 @@ def score_flow(
     as_of = tasks.resolve_cutoff(settings, as_of, force)
     params = params or ScoreParams()
     scored = tasks.score_and_archive(settings, as_of, params)
-    tasks.publish_scoring_artifacts(scored)
+    tasks.publish_scoring_artifacts(scored, pseudonymize=settings.pseudonymize)
     return {**scored, "monitored": monitoring_tasks().monitor_scoring_run(
         settings, scored, params.monitoring)}
 

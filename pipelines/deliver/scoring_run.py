@@ -32,6 +32,7 @@ from pipelines.deliver.report import ReportInputs, label_text, render_report
 from pipelines.deliver.risk_list import risk_list_csv_text, risk_list_workbook
 from pipelines.deliver.summary import summary_markdown
 from pipelines.deliver.wording import worded_risk_list
+from pipelines.privacy.columns import with_personal_columns
 from pipelines.store import archive
 from pipelines.store.atomic import write_json_atomic, write_parquet_atomic, write_text_atomic
 from pipelines.store.settings import Settings
@@ -110,7 +111,9 @@ def run_scoring(
         open_complaints=oldest_open_complaints(tables.complaints, as_of), playbook=playbook,
         sort=sort, expected_revenue=revenue.per_customer,
     )
-    risk = worded_risk_list(risk, lang)
+    # only the personal columns CHURN_PERSONAL_COLUMNS allows reach the files (and the report)
+    risk = with_personal_columns(worded_risk_list(risk, lang), tables.customers,
+                                 settings.personal_columns)
     # the drift check and the track record as known at `as_of` (lists archived before this run)
     record = monitor.archive_track_record(settings, tables, as_of)
     monitoring = monitor.scoring_monitoring(settings, tables, features, champion, as_of,

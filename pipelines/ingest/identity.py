@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.ingest.keys import EXTRA_ID_PREFIX, LINK_COLUMNS, SHARED_SPACE
+from pipelines.privacy.pseudonymize import masked_contacts
 
 _SEP = "\x1f"  # between a key's type, space and value; never in a cleaned cell
 _ID, _EMAIL, _PHONE = "i", "e", "p"
@@ -292,7 +293,8 @@ def _summary(sources: list[SourceKeys], per_source: list[list[pd.Series]],
         keys_per_customer = pd.concat(placed).drop_duplicates().groupby("customer").size()
         summary.linked_by_key = int((keys_per_customer > 1).sum())
     summary.shared_keys = int(shared.sum())
-    summary.shared_examples = [f"{_value(n)}" for n in nodes[shared][:3]]
+    # masked: the report and the task's cached result are not a second copy of the keys
+    summary.shared_examples = masked_contacts(_value(n) for n in nodes[shared][:3])
     for number, (source, keys, ids) in enumerate(zip(sources, per_source, customer_ids,
                                                      strict=True)):
         customers = seen[number]

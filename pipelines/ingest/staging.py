@@ -78,12 +78,14 @@ class FileAccount:
     duplicates: int = 0
     quarantined: int = 0
     merged: int = 0  # further line items of an order staged once (Shopify)
+    erased: int = 0  # rows of customers erased with `churn erase` (pipelines.privacy)
     reasons: dict[str, int] = field(default_factory=dict)
     skipped_lines: dict[str, int] = field(default_factory=dict)  # titles, footers, blanks
 
     @property
     def balanced(self) -> bool:
-        return self.rows_read == self.staged + self.duplicates + self.quarantined + self.merged
+        return self.rows_read == (self.staged + self.duplicates + self.quarantined + self.merged
+                                  + self.erased)
 
 
 @dataclass

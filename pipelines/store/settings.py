@@ -10,6 +10,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.privacy.columns import (
+    personal_columns_setting,
+    pseudonymize_setting,
+    retention_days_setting,
+)
+from pipelines.privacy.permissions import owner_only, shares_files, store_paths
+
 DEFAULT_DATA_DIR = "data"
 REGISTERED_MODEL_NAME = "churn-model"
 EXPERIMENT_NAME = "churn"
@@ -30,8 +37,16 @@ def protect_new_files() -> None:
     readable by their owner only: the data dir, the MLflow and the Prefect stores hold
     customers' personal data (KVKK, GDPR/AVG). `CHURN_SHARED_FILES=1` keeps the user's umask
     for teams that share a data dir through a group."""
-    if os.environ.get("CHURN_SHARED_FILES", "") not in ("1", "true", "yes"):
+    if not shares_files():
         os.umask(OWNER_ONLY_UMASK)
+
+
+def privacy_settings() -> dict:
+    """`personal_columns`, `pseudonymize` and `retention_days` from their variables
+    (`pipelines.privacy.columns` says what each value means)."""
+    return {"personal_columns": personal_columns_setting(os.environ.get("CHURN_PERSONAL_COLUMNS")),
+            "pseudonymize": pseudonymize_setting(os.environ.get("CHURN_PSEUDONYMIZE")),
+            "retention_days": retention_days_setting(os.environ.get("CHURN_RETENTION_DAYS"))}
 
 
 @dataclass(frozen=True)
@@ -46,6 +61,12 @@ class Settings:
     currency: str = ""  # the amounts' currency (e.g. EUR, TRY) when the user states it
     # Where alerts are posted as JSON (`pipelines.operate.alerts`); None: alerts are only logged.
     alert_webhook: str | None = None
+    # Which personal columns reach the risk list and report (`pipelines.privacy.columns`).
+    personal_columns: tuple[str, ...] = ("name", "owner")
+    # Customer ids in what leaves the data dir become keyed hashes (`pipelines.privacy`).
+    pseudonymize: bool = False
+    # Archived runs and quarantine files older than this many days are pruned (None: kept).
+    retention_days: int | None = None
 
     @classmethod
     def from_env(cls, data_dir: str | Path | None = None) -> Settings:
@@ -54,11 +75,17 @@ class Settings:
         `MLFLOW_TRACKING_URI` wins when set; otherwise the embedded default is a SQLite store
         inside the data dir (absolute, because MLflow resolves relative URIs against the cwd).
         Every flow and command starts here, so this is also where the process is made to
-        create its files owner-only (`protect_new_files`).
+        create its files owner-only (`protect_new_files`), and where stores made before
+        (the data dir, the Prefect home, a SQLite MLflow store) are closed to other users
+        (`pipelines.privacy.permissions`).
         """
         protect_new_files()
         root = data_directory(data_dir)
         uri = os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{root / 'mlflow' / 'mlflow.db'}"
+        home = os.environ.get("PREFECT_HOME")
+        owner_only(store_paths(root, Path(home).expanduser() if home else None,
+                               Path(uri.removeprefix("sqlite:///"))
+                               if uri.startswith("sqlite:///") else None))
         return cls(
             data_dir=root,
             mlflow_tracking_uri=uri,
@@ -67,6 +94,7 @@ class Settings:
             timezone=os.environ.get("CHURN_TIMEZONE", "UTC"),
             currency=os.environ.get("CHURN_CURRENCY", "").strip(),
             alert_webhook=os.environ.get("CHURN_ALERT_WEBHOOK") or None,
+            **privacy_settings(),
         )
 
     @property
