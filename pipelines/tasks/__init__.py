@@ -28,6 +28,9 @@ if TYPE_CHECKING:  # the names, for type checkers and readers; loaded lazily at 
         generate_sample_exports,
         stage_raw_exports,
     )
+    from pipelines.tasks.privacy import (
+        prune_expired_data,
+    )
     from pipelines.tasks.scoring import (
         decide_retraining,
         grade_against_ground_truth,
@@ -51,6 +54,7 @@ HOMES: dict[str, str] = {
     "generate_sample_exports": "ingest",
     "grade_against_ground_truth": "scoring",
     "model_input_path": "common",
+    "prune_expired_data": "privacy",
     "publish_scoring_artifacts": "scoring",
     "resolve_cutoff": "common",
     "score_and_archive": "scoring",
@@ -69,6 +73,7 @@ __all__ = [
     "generate_sample_exports",
     "grade_against_ground_truth",
     "model_input_path",
+    "prune_expired_data",
     "publish_scoring_artifacts",
     "resolve_cutoff",
     "score_and_archive",
