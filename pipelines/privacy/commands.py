@@ -53,7 +53,9 @@ def erase(
         console.print(f"not found in any store (recorded, so no later ingest stages them): "
                       f"{escape(', '.join(done.not_found))}")
     for store, rows in done.touched.items():
-        console.print(f"  {escape(store)}: {rows} row(s) removed or file rebuilt")
+        console.print(f"  {escape(store)}: {rows} row(s) removed")
+    for path in done.rebuilt:
+        console.print(f"  {escape(path)}: rebuilt without them")
     for path in done.removed:
         console.print(f"  {escape(path)}: removed (it named an erased customer)")
     if any(p.startswith("analytics/") for p in done.removed):

@@ -37,6 +37,7 @@ class Erasure:
     customers: list[str]  # the canonical ids erased (shown to the user, never stored)
     not_found: list[str] = field(default_factory=list)  # given, found in no store (recorded)
     touched: dict[str, int] = field(default_factory=dict)  # store -> rows removed
+    rebuilt: list[str] = field(default_factory=list)  # files rebuilt without them
     removed: list[str] = field(default_factory=list)  # files removed (could not be edited)
     models_to_retrain: list[str] = field(default_factory=list)  # registry versions
     log: str = ""
@@ -80,7 +81,7 @@ def _erase(settings: Settings, given: list[str], now: dt.datetime) -> Erasure:
         touched[f"quarantine/{path.name}"] = rows
     archived = erase_archive.erase_from_archive(settings, ids, keys)
     touched.update(archived.touched)
-    erasure.removed = archived.removed
+    erasure.removed, erasure.rebuilt = archived.removed, archived.rebuilt
     erasure.models_to_retrain = _versions_trained_on(settings, trained_on)
     touched = {k: v for k, v in touched.items() if v}
     erasure.touched = touched
@@ -88,7 +89,7 @@ def _erase(settings: Settings, given: list[str], now: dt.datetime) -> Erasure:
     assert key is not None  # created above when missing
     stamp = now.astimezone(dt.UTC).isoformat(timespec="seconds")
     records = [{"id_hash": keyed_hash(customer, key), "erased_at": stamp,
-                "touched": touched, "removed": erasure.removed,
+                "touched": touched, "rebuilt": erasure.rebuilt, "removed": erasure.removed,
                 "models_to_retrain": erasure.models_to_retrain}
                for customer in sorted(ids | set(not_found))]
     erasure.log = str(record_erasures(settings, records))

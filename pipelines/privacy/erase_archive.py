@@ -35,6 +35,7 @@ _AFTER = r"""(?=[<"'\t,;|\r\n])"""
 @dataclass
 class ArchiveErasure:
     touched: dict[str, int] = field(default_factory=dict)  # file -> rows removed
+    rebuilt: list[str] = field(default_factory=list)  # files rebuilt from what is left
     removed: list[str] = field(default_factory=list)  # files removed
 
 
@@ -59,7 +60,7 @@ def erase_from_archive(settings: Settings, ids: set[str], keys: set[str]) -> Arc
         if run_dir.is_symlink():
             continue
         _erase_run(settings, run_dir, ids, keys, result)
-    for folder in sorted(p for p in settings.analytics_dir.glob("*") if p.is_dir()):
+    for folder in sorted(p for p in settings.analytics_dir.glob("[!.]*") if p.is_dir()):
         _remove_mentions(settings, folder, ids | keys, result)
     if settings.reports_dir.is_dir():
         _remove_mentions(settings, settings.reports_dir, ids | keys, result, tables=True)
@@ -146,7 +147,7 @@ def _rebuild(settings: Settings, run_dir: Path, risk: pd.DataFrame, metadata: di
                 risk_list_workbook(risk, workbook_metadata(metadata, len(risk)), policy.names,
                                    metadata["lang"], temp, lapsed=policy.lapsed_tier)
                 temp.replace(path)
-            result.touched[_name(settings, path)] = 1
+            result.rebuilt.append(_name(settings, path))
         except (KeyError, ValueError, TypeError, AttributeError):
             path.unlink()
             result.removed.append(_name(settings, path))
