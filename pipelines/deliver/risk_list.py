@@ -63,7 +63,7 @@ def risk_list_csv_text(risk: pd.DataFrame, lang: str = "en", delimiter: str | No
     out = localised_list(risk, lang)
     for column in DATE_COLUMNS:
         out[column] = pd.to_datetime(out[column]).dt.strftime("%Y-%m-%d")
-    for column in TEXT_COLUMNS:
+    for column in (c for c in TEXT_COLUMNS if c in out):  # e-mail, phone: when allowed
         out[column] = out[column].map(escape_formula)
     if lang != "en":
         out.columns = [column_label(c, lang) for c in out.columns]

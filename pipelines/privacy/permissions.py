@@ -23,6 +23,13 @@ def shares_files() -> bool:
 SQLITE_SUFFIXES = ("", "-wal", "-shm", "-journal")
 
 
+def new_folder_mode() -> int:
+    """The mode `mkdir` would give a new folder under this process's umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o777 & ~mask
+
+
 def owner_only(paths: list[Path]) -> list[Path]:
     """Take group and other access off each existing path in `paths` (not recursively: a
     closed folder closes its contents); the paths changed."""

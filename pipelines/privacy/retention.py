@@ -49,10 +49,13 @@ def prune_expired(settings: Settings, now: dt.datetime) -> list[str]:
         if not any(run_dir.parent.iterdir()):
             run_dir.parent.rmdir()
     latest_as_of = keep.parent.name if keep is not None else None
-    for folder in sorted(p for p in settings.analytics_dir.glob("*") if p.is_dir()):
-        if folder.name != latest_as_of and not folder.name.startswith(".") \
-                and _modified(folder) < cutoff:
-            shutil.rmtree(folder)
+    # analytics/<as-of> is a link to the folder that was written last (deliver.analytics_run)
+    for folder in sorted(p for p in settings.analytics_dir.glob("[!.]*") if p.is_dir()):
+        if folder.name != latest_as_of and _modified(folder) < cutoff:
+            target = folder.resolve()
+            if folder.is_symlink():
+                folder.unlink()
+            shutil.rmtree(target)
             removed.append(str(folder.relative_to(settings.data_dir)))
     for path in sorted(settings.quarantine_dir.glob("*.csv")):
         if _modified(path) < cutoff:

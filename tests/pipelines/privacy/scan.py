@@ -3,13 +3,14 @@
 
 Parquet is decoded to text (its pages are compressed), xlsx and other zip files are read
 member by member, Prefect's persisted task results are base64-decoded pickles, SQLite
-databases (and their -wal files) are read as bytes, which is how their text is stored.
+databases (and their -wal files) are read as bytes, which is how SQLite stores text.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -36,19 +37,16 @@ def readable_bytes(path: Path) -> bytes:
     return data
 
 
-def planted_hits(roots: Iterable[Path], needles: Iterable[str],
-                 skip: Iterable[Path] = ()) -> dict[str, set[str]]:
-    """Needle -> the files (relative to their root) that hold it, outside `skip`."""
-    skipped = [s.resolve() for s in skip]
-    wanted = {n: n.encode("utf-8") for n in needles}
-    hits: dict[str, set[str]] = {n: set() for n in wanted}
+def found_values(roots: Iterable[Path], patterns: dict[str, re.Pattern[bytes]]
+                 ) -> dict[str, dict[str, set[str]]]:
+    """Pattern name -> file (as `<root name>/<relative path>`) -> the values found in it."""
+    found: dict[str, dict[str, set[str]]] = {name: {} for name in patterns}
     for root in roots:
-        for path in sorted(p for p in Path(root).rglob("*") if p.is_file()):
-            if path.is_symlink() or any(path.resolve().is_relative_to(s) for s in skipped):
-                continue
+        root = Path(root)
+        for path in sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink()):
             data = readable_bytes(path)
-            folded = data.lower()
-            for needle, raw in wanted.items():
-                if raw in data or raw.lower() in folded:
-                    hits[needle].add(str(path.relative_to(root)))
-    return hits
+            for name, pattern in patterns.items():
+                values = {m.decode("utf-8", "replace") for m in pattern.findall(data)}
+                if values:
+                    found[name][f"{root.name}/{path.relative_to(root)}"] = values
+    return found
