@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.ingest.keys import EXTRA_ID_PREFIX, LINK_COLUMNS, SHARED_SPACE
-from pipelines.privacy.pseudonymize import masked_contacts
+from pipelines.privacy.pseudonymize import masked_contact, masked_contacts
 
 _SEP = "\x1f"  # between a key's type, space and value; never in a cleaned cell
 _ID, _EMAIL, _PHONE = "i", "e", "p"
@@ -248,9 +248,9 @@ def _assign(index: pd.Index, row_codes: list[np.ndarray], labels: np.ndarray,
     lost = ~found & (first_shared >= 0)
     if lost.any():
         names = {_EMAIL: "e-mail", _PHONE: "phone"}
-        reasons[lost] = [
-            f"{names.get(nodes[c][0], 'key')} {_value(nodes[c])!r} belongs to several "
-            "customers (a shared mailbox or phone), and the row has no other key"
+        reasons[lost] = [  # the key masked, as in the summary
+            f"{names.get(nodes[c][0], 'key')} {masked_contact(_value(nodes[c]))!r} belongs to "
+            "several customers (a shared mailbox or phone), and the row has no other key"
             for c in first_shared[lost]]
     return (pd.Series(ids, index=index, dtype=object),
             pd.Series(reasons, index=index, dtype=object), chosen)

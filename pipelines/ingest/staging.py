@@ -38,6 +38,7 @@ from pipelines.ingest.keys import (
     phone_country,
 )
 from pipelines.ingest.subscription_rows import stage_subscription_columns
+from pipelines.privacy.pseudonymize import masked_contact
 
 SOURCE_FILE, SOURCE_LINE = "_source_file", "_source_line"
 
@@ -284,8 +285,9 @@ def _normalise_keys(frame: pd.DataFrame, rules: ReadingRules, problem: pd.Series
     if "email" in frame:
         emails = normalised_emails(frame["email"])
         bad = frame["email"].notna() & emails.isna()
+        # masked: the reason reaches the report, the run log and Prefect's cached result
         problem[bad & problem.isna()] = "e-mail " + frame.loc[bad, "email"].astype(str).map(
-            repr).str.slice(0, 80) + " is not an address"
+            lambda v: repr(masked_contact(v))).str.slice(0, 80) + " is not an address"
         frame["email"] = emails
     if "phone" in frame:
         country = phone_country(rules.country, rules.locale, rules.timezone)
@@ -294,7 +296,7 @@ def _normalise_keys(frame: pd.DataFrame, rules: ReadingRules, problem: pd.Series
         hint = "" if country else " (numbers without +<country code> need `country` in " \
                                   "sources.yaml)"
         problem[bad & problem.isna()] = "phone " + frame.loc[bad, "phone"].astype(str).map(
-            repr).str.slice(0, 40) + " is not a phone number" + hint
+            lambda v: repr(masked_contact(v))).str.slice(0, 40) + " is not a phone number" + hint
         frame["phone"] = phones
     if "customer_id" in frame:
         as_email = normalised_emails(frame["customer_id"])

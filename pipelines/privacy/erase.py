@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 from filelock import FileLock, Timeout
 
+from pipelines.ingest.keys import normalised_phones
 from pipelines.privacy import erase_archive
 from pipelines.privacy.erasure_log import erasure_key, record_erasures
 from pipelines.privacy.pseudonymize import keyed_hash
@@ -107,11 +108,15 @@ def _targets(settings: Settings, given: list[str]) -> tuple[set[str], set[str], 
     by_key = dict(zip(key_map["key"].astype(str).str.lower(),
                       key_map["customer_id"].astype(object), strict=True))
     ids, not_found = set(), []
-    for value in given:
+    phones = normalised_phones(pd.Series(given, dtype=object), None)  # +31 6 … as staged
+    for value, phone in zip(given, phones, strict=True):
+        linked = by_key.get(value.lower())
+        if not isinstance(linked, str) and isinstance(phone, str):
+            linked = by_key.get(phone)
         if value in known_ids:
             ids.add(value)
-        elif isinstance(by_key.get(value.lower()), str):
-            ids.add(str(by_key[value.lower()]))
+        elif isinstance(linked, str):
+            ids.add(linked)
         elif value in _staged_customer_ids(settings):
             ids.add(value)
         else:

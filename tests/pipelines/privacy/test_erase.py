@@ -99,3 +99,7 @@ def test_a_key_from_the_environment_is_used_and_written_nowhere(settings, monkey
     assert not (settings.data_dir / "privacy" / "erasure.key").exists()
     assert erasure_records(settings)[0]["id_hash"] == keyed_hash(
         "C1", b"an erasure key kept outside the data dir")
+
+
+def test_a_phone_number_written_as_in_the_export_finds_its_customer(settings):
+    assert erase_customers(settings, ["+31 6 1234 5678"]).customers == ["C1"]
