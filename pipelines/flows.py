@@ -164,7 +164,7 @@ def score_flow(
     as_of = tasks.resolve_cutoff(settings, as_of, force)
     params = params or ScoreParams()
     scored = tasks.score_and_archive(settings, as_of, params)
-    tasks.publish_scoring_artifacts(scored, pseudonymize=settings.pseudonymize)
+    tasks.publish_scoring_artifacts(settings, scored)
     if settings.retention_days is not None:
         tasks.prune_expired_data(settings)
     return {**scored, "monitored": monitoring_tasks().monitor_scoring_run(

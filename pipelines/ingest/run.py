@@ -290,11 +290,9 @@ def _fingerprint(settings: Settings, files: list[tuple[Path, str | None]],
     """Hashes of every input; the day is included because "in the future" depends on it, and
     the ingest code's own hash because a new release may read the same files differently."""
     paths = [p for p, _ in files] + [settings.data_dir / MAPPING_FILE]
-    return {str(p.relative_to(settings.data_dir)): _sha256(p)
-            for p in paths if p.exists()} | {"timezone": settings.timezone,
-                                             "day": str(now.date()),
-                                             "code": ingest_code_digest()
-                                             } | ingest_fingerprint(settings)
+    hashes = {str(p.relative_to(settings.data_dir)): _sha256(p) for p in paths if p.exists()}
+    return hashes | {"timezone": settings.timezone, "day": str(now.date()),
+                     "code": ingest_code_digest()} | ingest_fingerprint(settings)
 
 
 @functools.cache

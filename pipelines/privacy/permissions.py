@@ -57,5 +57,7 @@ def store_paths(data_dir: Path, prefect_home: Path | None, mlflow_db: Path | Non
     if prefect_home is not None:
         paths += [prefect_home] + [prefect_home / f"prefect.db{s}" for s in SQLITE_SUFFIXES]
     if mlflow_db is not None:
-        paths += [mlflow_db.parent] + [Path(f"{mlflow_db}{s}") for s in SQLITE_SUFFIXES]
+        if mlflow_db.parent.is_relative_to(data_dir):  # a folder elsewhere may be shared
+            paths.append(mlflow_db.parent)
+        paths += [Path(f"{mlflow_db}{s}") for s in SQLITE_SUFFIXES]
     return paths

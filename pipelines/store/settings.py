@@ -7,15 +7,17 @@ only says *where* things live. Nothing here runs at import time.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.privacy.columns import (
+    DEFAULT_PERSONAL_COLUMNS,
     personal_columns_setting,
     pseudonymize_setting,
     retention_days_setting,
 )
 from pipelines.privacy.permissions import owner_only, shares_files, store_paths
+from pipelines.privacy.pseudonymize import pseudonym_key
 
 DEFAULT_DATA_DIR = "data"
 REGISTERED_MODEL_NAME = "churn-model"
@@ -42,10 +44,13 @@ def protect_new_files() -> None:
 
 
 def privacy_settings() -> dict:
-    """`personal_columns`, `pseudonymize` and `retention_days` from their variables
-    (`pipelines.privacy.columns` says what each value means)."""
+    """`personal_columns`, `pseudonymize` (with its key) and `retention_days` from their
+    variables (`pipelines.privacy.columns` says what each value means); ValueError, one
+    sentence, for a value that means nothing or pseudonyms without a key."""
+    pseudonymize = pseudonymize_setting(os.environ.get("CHURN_PSEUDONYMIZE"))
     return {"personal_columns": personal_columns_setting(os.environ.get("CHURN_PERSONAL_COLUMNS")),
-            "pseudonymize": pseudonymize_setting(os.environ.get("CHURN_PSEUDONYMIZE")),
+            "pseudonymize": pseudonymize,
+            "pseudonym_key": pseudonym_key() if pseudonymize else None,
             "retention_days": retention_days_setting(os.environ.get("CHURN_RETENTION_DAYS"))}
 
 
@@ -62,9 +67,11 @@ class Settings:
     # Where alerts are posted as JSON (`pipelines.operate.alerts`); None: alerts are only logged.
     alert_webhook: str | None = None
     # Which personal columns reach the risk list and report (`pipelines.privacy.columns`).
-    personal_columns: tuple[str, ...] = ("name", "owner")
-    # Customer ids in what leaves the data dir become keyed hashes (`pipelines.privacy`).
+    personal_columns: tuple[str, ...] = DEFAULT_PERSONAL_COLUMNS
+    # Customer ids in what leaves the data dir become keyed hashes (`pipelines.privacy`),
+    # under this key (from CHURN_PSEUDONYM_KEY; never shown, in a repr or anywhere else).
     pseudonymize: bool = False
+    pseudonym_key: bytes | None = field(default=None, repr=False)
     # Archived runs and quarantine files older than this many days are pruned (None: kept).
     retention_days: int | None = None
 

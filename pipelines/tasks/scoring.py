@@ -70,22 +70,18 @@ def score_and_archive(settings: Settings, as_of: dt.date, params: ScoreParams) -
 
 
 @task(name="publish-scoring-artifacts")
-def publish_scoring_artifacts(scored: dict[str, Any], top_n: int = 25,
-                              pseudonymize: bool = False) -> None:
+def publish_scoring_artifacts(settings: Settings, scored: dict[str, Any],
+                              top_n: int = 25) -> None:
     """A table artifact with the top customers and a markdown one with headline numbers.
 
     The Prefect database keeps artifacts for ever and may sit on a shared server: no names,
-    owners or contact details go there, and with `pseudonymize` (`--pseudonymize`) customer
-    ids become keyed hashes (`pipelines.privacy.pseudonymize`)."""
+    owners or contact details go there, and with `settings.pseudonymize` (`--pseudonymize`)
+    customer ids become keyed hashes (`pipelines.privacy.pseudonymize`)."""
     from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-    from pipelines.privacy.pseudonymize import (
-        outbound_top_customers,
-        pseudonym_key,
-        pseudonymized_text,
-    )
+    from pipelines.privacy.pseudonymize import outbound_top_customers, pseudonymized_text
 
-    key = pseudonym_key() if pseudonymize else None
+    key = settings.pseudonym_key if settings.pseudonymize else None
     risk = pd.read_parquet(scored["risk_list_parquet"])
     top = outbound_top_customers(risk.head(top_n), key)
     records = json.loads(top.to_json(orient="records", date_format="iso"))

@@ -24,14 +24,16 @@ from tests.pipelines.privacy.scan import found_values
 
 pytestmark = pytest.mark.flow
 
+KEY = "a-test-key-for-pseudonyms-0123456789"
+
 PATTERNS = {
     "name": re.compile(rb"Zyxwvut Plantedname\d{3}", re.IGNORECASE),
     "owner": re.compile(rb"Qwertzu Ownerplanted\d"),
     "email": re.compile(rb"planted\.(?:pii\.\d{3}|shared)@example\.org", re.IGNORECASE),
     "phone": re.compile(rb"\+?31 ?6 ?5550 ?\d{4}"),
     "customer_id": re.compile(rb"PLNT\d{7}"),
+    "pseudonym key": re.compile(re.escape(KEY.encode())),
 }
-KEY = "a-test-key-for-pseudonyms-0123456789"
 #: where each kind of planted value may be, by path pattern (relative to the data dir)
 ALLOWED = {
     "name": (r"raw/", r"staged\.versions/[^/]+/customers\.parquet",

@@ -67,3 +67,16 @@ def test_the_artifact_rows_carry_no_personal_columns():
                                           ("+31612345678", "+3…78"), ("123", "…")])
 def test_contact_keys_are_masked(value, shown):
     assert masked_contact(value) == shown
+
+
+def test_settings_read_the_key_once_and_never_show_it(tmp_path, monkeypatch):
+    from pipelines.store.settings import Settings
+
+    monkeypatch.setenv("CHURN_PSEUDONYMIZE", "1")
+    monkeypatch.delenv("CHURN_PSEUDONYM_KEY", raising=False)
+    with pytest.raises(ValueError, match="CHURN_PSEUDONYM_KEY"):
+        Settings.from_env(tmp_path)
+    monkeypatch.setenv("CHURN_PSEUDONYM_KEY", "a secret that is long enough")
+    settings = Settings.from_env(tmp_path)
+    assert settings.pseudonymize and settings.pseudonym_key == b"a secret that is long enough"
+    assert "secret" not in repr(settings)
