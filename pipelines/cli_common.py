@@ -16,7 +16,7 @@ from rich.text import Text
 
 from pipelines.console import console, err
 from pipelines.deliver.params import ScoreParams
-from pipelines.privacy.permissions import owner_only, store_paths
+from pipelines.store.permissions import owner_only, store_paths
 from pipelines.store.settings import data_directory, protect_new_files
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ def prepare_environment(data_dir: Path | None, prefect: bool = True, *,
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_HOME", str(root / ".prefect"))
     # Owner-only from here on, the Prefect home and the local server it starts included: they
-    # hold customers' personal data (pipelines.privacy.permissions).
+    # hold customers' personal data (pipelines.store.permissions).
     protect_new_files()
     # Prefect creates its home without parents and fails later on a fresh data dir.
     Path(os.environ["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)

@@ -31,7 +31,7 @@ from pipelines.deliver.analytics_page import (
 )
 from pipelines.deliver.analytics_workbook import write_analytics_workbook
 from pipelines.deliver.currency import data_currency
-from pipelines.privacy.permissions import new_folder_mode
+from pipelines.store.permissions import new_folder_mode
 from pipelines.store.settings import Settings
 
 PAGE, WORKBOOK, HEADLINE = "analytics.html", "analytics.xlsx", "headline.json"

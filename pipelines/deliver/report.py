@@ -15,6 +15,7 @@ import pandas as pd
 
 from features.labels import LabelSpec
 from features.renewals import RENEWAL_GRACE_DAYS
+from models.privacy import exported_contact_columns
 from models.track_record import TrackRecord
 from pipelines.deliver import charts, monitoring_section
 from pipelines.deliver.i18n import (
@@ -29,7 +30,6 @@ from pipelines.deliver.i18n import (
     segment_label,
 )
 from pipelines.deliver.i18n import tier_label as _tier
-from pipelines.privacy.columns import exported_contact_columns
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#2d3748;

@@ -16,10 +16,10 @@ from typing import Any
 import pandas as pd
 import xlsxwriter
 
+from models.privacy import exported_contact_columns
 from pipelines.deliver.charts import tier_colours
 from pipelines.deliver.i18n import catalog, column_label, segment_label, tier_label
 from pipelines.deliver.wording import RISK_LIST_COLUMNS
-from pipelines.privacy.columns import exported_contact_columns
 from pipelines.store.safe_text import FORMULA_TRIGGERS, escape_formula
 
 TEXT_COLUMNS = ("customer_id", "customer_name", "email", "phone", "segment", "master_segment",

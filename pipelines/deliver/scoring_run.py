@@ -22,6 +22,7 @@ from models import history
 from models.analytics.value import chosen_revenue_estimate
 from models.explain import REASON_GROUPS
 from models.playbook import default_playbook_text, oldest_open_complaints, parse_playbook
+from models.privacy import with_personal_columns
 from models.score import score_customers
 from models.tiers import TierPolicy, base_rate_of, tier_changes
 from pipelines.deliver.analytics_run import analytics_href, report_headline
@@ -32,7 +33,6 @@ from pipelines.deliver.report import ReportInputs, label_text, render_report
 from pipelines.deliver.risk_list import risk_list_csv_text, risk_list_workbook
 from pipelines.deliver.summary import summary_markdown
 from pipelines.deliver.wording import worded_risk_list
-from pipelines.privacy.columns import with_personal_columns
 from pipelines.store import archive
 from pipelines.store.atomic import write_json_atomic, write_parquet_atomic, write_text_atomic
 from pipelines.store.settings import Settings

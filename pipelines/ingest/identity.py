@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from models.privacy import masked_contact, masked_contacts
 from pipelines.ingest.keys import EXTRA_ID_PREFIX, LINK_COLUMNS, SHARED_SPACE
-from pipelines.privacy.pseudonymize import masked_contact, masked_contacts
 
 _SEP = "\x1f"  # between a key's type, space and value; never in a cleaned cell
 _ID, _EMAIL, _PHONE = "i", "e", "p"

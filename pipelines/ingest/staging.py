@@ -20,6 +20,7 @@ from features.contracts import (
     STAGED_SCHEMAS,
     TIMESTAMP_COLUMNS,
 )
+from models.privacy import masked_contact
 from pipelines.ingest.bounds import earliest_date, max_value
 from pipelines.ingest.cells import (
     ColumnFormatError,
@@ -38,7 +39,6 @@ from pipelines.ingest.keys import (
     phone_country,
 )
 from pipelines.ingest.subscription_rows import stage_subscription_columns
-from pipelines.privacy.pseudonymize import masked_contact
 
 SOURCE_FILE, SOURCE_LINE = "_source_file", "_source_line"
 

@@ -18,7 +18,7 @@ PSEUDONYMIZE_VARIABLE = "CHURN_PSEUDONYMIZE"
 def use_pseudonyms() -> None:
     """`churn --pseudonymize …`: customer ids in what leaves the data dir become keyed hashes
     for this command (its flows read `CHURN_PSEUDONYMIZE`); without a key, one sentence."""
-    from pipelines.privacy.pseudonymize import PseudonymKeyError, pseudonym_key
+    from pipelines.store.settings import PseudonymKeyError, pseudonym_key
 
     try:
         pseudonym_key()

@@ -19,10 +19,10 @@ from pathlib import Path
 import pandas as pd
 from filelock import FileLock, Timeout
 
+from models.privacy import keyed_hash
 from pipelines.ingest.keys import normalised_phones
 from pipelines.privacy import erase_archive
 from pipelines.privacy.erasure_log import erasure_key, record_erasures
-from pipelines.privacy.pseudonymize import keyed_hash
 from pipelines.store.atomic import write_parquet_atomic, write_text_atomic
 from pipelines.store.settings import Settings
 from pipelines.store.staged import staged_versions_dir
@@ -188,8 +188,8 @@ def _erase_quarantine(folder: Path, ids: set[str], keys: set[str]) -> dict[Path,
 def _versions_trained_on(settings: Settings, snapshots: list[str]) -> list[str]:
     """Registered versions whose training run used one of the model-input `snapshots` that
     held an erased customer (the run records the snapshot's file name)."""
-    if not snapshots or not (settings.data_dir / "mlflow").exists() \
-            and settings.uses_embedded_mlflow:
+    no_store = settings.uses_embedded_mlflow and not (settings.data_dir / "mlflow").exists()
+    if not snapshots or no_store:
         return []
     from mlflow.tracking import MlflowClient
 

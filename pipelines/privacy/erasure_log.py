@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from pipelines.privacy.pseudonymize import keyed_hash
+from models.privacy import keyed_hash
 from pipelines.store.atomic import write_json_atomic, write_text_atomic
 from pipelines.store.settings import Settings
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import pandas as pd
 
-from pipelines.privacy.columns import CONTACT_COLUMNS, staged_contact_columns
+from models.privacy import CONTACT_COLUMNS, staged_contact_columns
 from pipelines.privacy.erasure_log import erased_hashes, erased_mask, erasure_key, log_digest
 from pipelines.store.settings import Settings
 

@@ -10,14 +10,13 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.privacy.columns import (
+from models.privacy import (
     DEFAULT_PERSONAL_COLUMNS,
     personal_columns_setting,
     pseudonymize_setting,
     retention_days_setting,
 )
-from pipelines.privacy.permissions import owner_only, shares_files, store_paths
-from pipelines.privacy.pseudonymize import pseudonym_key
+from pipelines.store.permissions import owner_only, shares_files, store_paths
 
 DEFAULT_DATA_DIR = "data"
 REGISTERED_MODEL_NAME = "churn-model"
@@ -43,9 +42,30 @@ def protect_new_files() -> None:
         os.umask(OWNER_ONLY_UMASK)
 
 
+PSEUDONYM_KEY_VARIABLE = "CHURN_PSEUDONYM_KEY"
+MIN_PSEUDONYM_KEY_CHARS = 16
+
+
+class PseudonymKeyError(ValueError):
+    """`--pseudonymize` without a usable key."""
+
+
+def pseudonym_key() -> bytes:
+    """The key from `CHURN_PSEUDONYM_KEY`, never from a file in the data dir (the stores must
+    not hold what reverses them); PseudonymKeyError, one sentence, when unset or short."""
+    key = os.environ.get(PSEUDONYM_KEY_VARIABLE, "")
+    if len(key) < MIN_PSEUDONYM_KEY_CHARS:
+        raise PseudonymKeyError(
+            f"--pseudonymize needs a secret key of at least {MIN_PSEUDONYM_KEY_CHARS} "
+            f"characters in {PSEUDONYM_KEY_VARIABLE} (e.g. `export "
+            f"{PSEUDONYM_KEY_VARIABLE}=$(openssl rand -hex 32)`); keep it outside the data dir "
+            "and the same from run to run")
+    return key.encode("utf-8")
+
+
 def privacy_settings() -> dict:
     """`personal_columns`, `pseudonymize` (with its key) and `retention_days` from their
-    variables (`pipelines.privacy.columns` says what each value means); ValueError, one
+    variables (`models.privacy` says what each value means); ValueError, one
     sentence, for a value that means nothing or pseudonyms without a key."""
     pseudonymize = pseudonymize_setting(os.environ.get("CHURN_PSEUDONYMIZE"))
     return {"personal_columns": personal_columns_setting(os.environ.get("CHURN_PERSONAL_COLUMNS")),
@@ -66,9 +86,9 @@ class Settings:
     currency: str = ""  # the amounts' currency (e.g. EUR, TRY) when the user states it
     # Where alerts are posted as JSON (`pipelines.operate.alerts`); None: alerts are only logged.
     alert_webhook: str | None = None
-    # Which personal columns reach the risk list and report (`pipelines.privacy.columns`).
+    # Which personal columns reach the risk list and report (`models.privacy`).
     personal_columns: tuple[str, ...] = DEFAULT_PERSONAL_COLUMNS
-    # Customer ids in what leaves the data dir become keyed hashes (`pipelines.privacy`),
+    # Customer ids in what leaves the data dir become keyed hashes (`models.privacy`),
     # under this key (from CHURN_PSEUDONYM_KEY; never shown, in a repr or anywhere else).
     pseudonymize: bool = False
     pseudonym_key: bytes | None = field(default=None, repr=False)
@@ -84,7 +104,7 @@ class Settings:
         Every flow and command starts here, so this is also where the process is made to
         create its files owner-only (`protect_new_files`), and where stores made before
         (the data dir, the Prefect home, a SQLite MLflow store) are closed to other users
-        (`pipelines.privacy.permissions`).
+        (`pipelines.store.permissions`).
         """
         protect_new_files()
         root = data_directory(data_dir)

@@ -76,10 +76,10 @@ def publish_scoring_artifacts(settings: Settings, scored: dict[str, Any],
 
     The Prefect database keeps artifacts for ever and may sit on a shared server: no names,
     owners or contact details go there, and with `settings.pseudonymize` (`--pseudonymize`)
-    customer ids become keyed hashes (`pipelines.privacy.pseudonymize`)."""
+    customer ids become keyed hashes (`models.privacy`)."""
     from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-    from pipelines.privacy.pseudonymize import outbound_top_customers, pseudonymized_text
+    from models.privacy import outbound_top_customers, pseudonymized_text
 
     key = settings.pseudonym_key if settings.pseudonymize else None
     risk = pd.read_parquet(scored["risk_list_parquet"])

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
+from models.privacy import with_personal_columns
 from pipelines.deliver.risk_list import escape_formula, risk_list_csv_text, risk_list_workbook
 from pipelines.deliver.wording import RISK_LIST_COLUMNS
 
@@ -120,3 +121,22 @@ def test_the_lapsed_tier_is_grey_in_the_workbook(tmp_path):
     assert [t.value for t in tiers] == ["Kritiek", "Inactief"]
     assert tiers[0].fill.fgColor.rgb.endswith("F8B4B4")
     assert tiers[1].fill.fgColor.rgb.endswith("E2E8F0")
+
+
+CONTACTS = pd.DataFrame({"customer_id": ["00123"], "email": ["a@example.org"]})
+
+
+def test_allowed_contact_details_reach_the_csv_after_the_name():
+    risk = tiny_risk_list()
+    master = pd.DataFrame({"customer_id": risk["customer_id"].astype(str),
+                           "email": [f"c{i}@example.org" for i in range(len(risk))]})
+    text = risk_list_csv_text(with_personal_columns(risk, master, ("name", "email")), "en")
+    header = text.splitlines()[0].lstrip("\ufeff").split(",")
+    assert header[header.index("customer_name") + 1] == "email"
+    assert "phone" not in header and "c0@example.org" in text
+
+
+def test_the_default_csv_has_no_contact_columns():
+    text = risk_list_csv_text(with_personal_columns(tiny_risk_list(), CONTACTS, ()), "en")
+    header = text.splitlines()[0].split(",")
+    assert "email" not in header and "phone" not in header

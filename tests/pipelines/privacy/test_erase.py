@@ -8,10 +8,10 @@ import json
 import pandas as pd
 import pytest
 
+from models.privacy import keyed_hash
 from pipelines.ingest.run import ingest_raw_exports
 from pipelines.privacy.erase import erase_customers
 from pipelines.privacy.erasure_log import erasure_key, erasure_records
-from pipelines.privacy.pseudonymize import keyed_hash
 from pipelines.store.settings import Settings
 
 PURCHASES = ("customer_id,order_id,order_date,amount\n"

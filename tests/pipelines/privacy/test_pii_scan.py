@@ -127,7 +127,7 @@ def test_mlflow_holds_no_personal_values_nor_customer_ids(planted_run):
 def test_the_prefect_artifact_lists_top_customers_by_pseudonym(planted_run):
     from prefect.client.orchestration import get_client
 
-    from pipelines.privacy.pseudonymize import pseudonym
+    from models.privacy import pseudonym
 
     with get_client(sync_client=True) as client:
         artifacts = client.read_latest_artifacts()

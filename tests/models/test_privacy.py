@@ -1,4 +1,5 @@
-"""Which personal columns reach the risk list: the setting, and the list it shapes."""
+"""The privacy settings' values, the personal columns a risk list carries, keyed pseudonyms
+of customer ids and masked contact keys (`models.privacy`)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipelines.privacy.columns import (
+from models.privacy import (
     DEFAULT_PERSONAL_COLUMNS,
     PERSONAL_COLUMNS,
+    masked_contact,
+    outbound_top_customers,
     personal_columns_setting,
+    pseudonym,
     pseudonymize_setting,
+    pseudonymized_ids,
+    pseudonymized_text,
     retention_days_setting,
     with_personal_columns,
 )
@@ -90,23 +96,42 @@ def test_contact_columns_are_empty_without_a_master():
     assert out["email"].isna().all()
 
 
-def test_allowed_contact_details_reach_the_csv_after_the_name():
-    from pipelines.deliver.risk_list import risk_list_csv_text
-    from tests.pipelines.deliver.test_risk_list import tiny_risk_list
-
-    risk = tiny_risk_list()
-    master = pd.DataFrame({"customer_id": risk["customer_id"].astype(str),
-                           "email": [f"c{i}@example.org" for i in range(len(risk))]})
-    text = risk_list_csv_text(with_personal_columns(risk, master, ("name", "email")), "en")
-    header = text.splitlines()[0].lstrip("\ufeff").split(",")
-    assert header[header.index("customer_name") + 1] == "email"
-    assert "phone" not in header and "c0@example.org" in text
+KEY = b"k" * 32
 
 
-def test_the_default_csv_has_no_contact_columns():
-    from pipelines.deliver.risk_list import risk_list_csv_text
-    from tests.pipelines.deliver.test_risk_list import tiny_risk_list
+@given(st.text(min_size=1, max_size=30))
+def test_a_pseudonym_is_stable_per_key_differs_across_keys_and_hides_the_id(customer_id):
+    first = pseudonym(customer_id, KEY)
+    assert first == pseudonym(customer_id, KEY)
+    assert first != pseudonym(customer_id, b"another key, just as long")
+    assert first.startswith("p-") and len(first) == 18
+    assert customer_id not in first.removeprefix("p-") or len(customer_id) < 3
 
-    text = risk_list_csv_text(with_personal_columns(tiny_risk_list(), MASTER, ()), "en")
-    header = text.splitlines()[0].split(",")
-    assert "email" not in header and "phone" not in header
+
+def test_missing_ids_stay_missing():
+    out = pseudonymized_ids(pd.Series(["C1", None, "C1"]), KEY)
+    assert out.iloc[0] == out.iloc[2] == pseudonym("C1", KEY) and pd.isna(out.iloc[1])
+
+
+def test_text_keeps_everything_but_the_ids():
+    text = "| 1 | C1 | 0,93 | Critical |\n- C10 entered the top tiers; C1 too"
+    out = pseudonymized_text(text, ["C1", "C10"], KEY)
+    assert "C1 " not in out and "C10" not in out and "| 1 |" in out and "0,93" in out
+    assert out.count(pseudonym("C1", KEY)) == 2
+
+
+def test_the_artifact_rows_carry_no_personal_columns():
+    risk = pd.DataFrame({"rank": [1], "customer_id": ["C1"], "customer_name": ["Ann"],
+                         "owner": ["Olga"], "email": ["a@example.org"], "risk_tier": ["Critical"],
+                         "churn_probability": [0.9], "value_at_risk": [10.0],
+                         "reason_1": ["…"], "suggested_action": ["call"]})
+    plain = outbound_top_customers(risk, None)
+    assert set(plain.columns).isdisjoint({"customer_name", "owner", "email", "phone"})
+    assert plain["customer_id"].tolist() == ["C1"]
+    assert outbound_top_customers(risk, KEY)["customer_id"].tolist() == [pseudonym("C1", KEY)]
+
+
+@pytest.mark.parametrize("value, shown", [("info@example.org", "in…@example.org"),
+                                          ("+31612345678", "+3…78"), ("123", "…")])
+def test_contact_keys_are_masked(value, shown):
+    assert masked_contact(value) == shown

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import stat
 
-from pipelines.privacy.permissions import owner_only, store_paths
+from pipelines.store.permissions import owner_only, store_paths
 from pipelines.store.settings import Settings
 
 
