@@ -4,7 +4,7 @@ Each task takes the command's `Settings` (built once, at the flow's entry) and d
 resolved to `datetime.date` (`resolve_cutoff`); none reads the environment or the clock.
 
 The tasks live in one module per stage (`common`, `ingest`, `training`, `scoring`,
-`analytics`) and are loaded when first used: `tasks.stage_raw_exports` imports the ingest
+`analytics`, `privacy`) and are loaded when first used: `tasks.stage_raw_exports` imports the ingest
 tasks only, so a command pays for the libraries of what it runs (`churn ingest` never loads
 MLflow, LightGBM or scikit-learn).
 """
