@@ -9,6 +9,8 @@ Timestamps are tz-aware UTC; identifiers are text (leading zeros are data, not f
 
 from __future__ import annotations
 
+from typing import Optional
+
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
@@ -81,7 +83,9 @@ class StagedCustomers(pa.DataFrameModel):
 
     customer_id: Series[str] = pa.Field(unique=True, str_length={"min_value": 1})
     name: Series[str] = pa.Field(nullable=True)
-    email: Series[str] = pa.Field(nullable=True)
+    email: Series[str] = pa.Field(nullable=True)  # empty unless a risk list may show it
+    # likewise (pipelines.privacy.columns); optional: tables staged before it have none
+    phone: Optional[Series[str]] = pa.Field(nullable=True)  # noqa: UP045 (pandera reads it)
     signup_date: Series[pd.DatetimeTZDtype] = pa.Field(dtype_kwargs=UTC_TS, nullable=True)
     segment: Series[str] = pa.Field(nullable=True)
     region: Series[str] = pa.Field(nullable=True)

@@ -45,6 +45,7 @@ from pipelines.console import (
 from pipelines.deliver.params import ScoreParams
 from pipelines.operate import commands as operate_commands
 from pipelines.operate import monitor_commands
+from pipelines.privacy import commands as privacy_commands
 from pipelines.sample.config import SimulationConfig
 
 app = typer.Typer(
@@ -61,8 +62,13 @@ def _options(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show Prefect's run logs.")
     ] = False,
+    pseudonymize: Annotated[bool, typer.Option(
+        "--pseudonymize", help="Customer ids in Prefect artifacts become keyed hashes (key: "
+                               "$CHURN_PSEUDONYM_KEY); see SECURITY.md.")] = False,
 ) -> None:
     VERBOSE["on"] = verbose
+    if pseudonymize:
+        privacy_commands.use_pseudonyms()
 
 
 class Dialect(StrEnum):
@@ -390,6 +396,7 @@ def demo(
 
 app.command("run")(operate_commands.run)
 app.command("track-record")(monitor_commands.track_record)
+app.command("erase")(privacy_commands.erase)
 app.add_typer(operate_commands.server_app, name="server")
 app.command("serve")(operate_commands.serve)
 

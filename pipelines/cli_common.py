@@ -16,7 +16,8 @@ from rich.text import Text
 
 from pipelines.console import console, err
 from pipelines.deliver.params import ScoreParams
-from pipelines.store.settings import data_directory
+from pipelines.store.permissions import owner_only, store_paths
+from pipelines.store.settings import data_directory, protect_new_files
 
 if TYPE_CHECKING:
     from pipelines.operate.local_api import ApiChoice
@@ -77,8 +78,12 @@ def prepare_environment(data_dir: Path | None, prefect: bool = True, *,
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_HOME", str(root / ".prefect"))
+    # Owner-only from here on, the Prefect home and the local server it starts included: they
+    # hold customers' personal data (pipelines.store.permissions).
+    protect_new_files()
     # Prefect creates its home without parents and fails later on a fresh data dir.
     Path(os.environ["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)
+    owner_only(store_paths(root, Path(os.environ["PREFECT_HOME"]).expanduser(), None))
     # Run logs still reach the Prefect API (and UI) in full; the terminal shows our own
     # summaries, and Prefect's console output only with --verbose.
     if not VERBOSE["on"]:

@@ -31,12 +31,15 @@ TRAINING_METRICS = ("roc_auc", "pr_auc", "brier", "log_loss", "ece", "top_decile
 
 
 def print_accounts(files: list[dict[str, Any]]) -> None:
-    """The ingest row account: per file, read = staged + merged + duplicates + quarantined."""
-    table = Table("read", "staged", "merged", "duplicates", "quarantined", "reasons")
+    """The ingest row account: per file, read = staged + merged + duplicates + quarantined
+    (+ erased: rows of customers erased with `churn erase`, shown once there are any)."""
+    counts = ["rows_read", "staged", "merged", "duplicates", "quarantined"]
+    if any(account.get("erased") for account in files):
+        counts.append("erased")
+    table = Table(*(c.removeprefix("rows_") for c in counts), "reasons")
     table.add_column("file", overflow="fold")
     for account in files:
-        table.add_row(*(str(account[k]) for k in
-                      ("rows_read", "staged", "merged", "duplicates", "quarantined")),
+        table.add_row(*(str(account.get(k, 0)) for k in counts),
                       escape(", ".join(f"{k}: {v}" for k, v in account["reasons"].items())),
                       account["file"])
     console.print(table)

@@ -102,6 +102,8 @@ def ingest_flow(
     report = state.result()  # raises what the task raised
     if state.name == "Cached":
         report = {**report, "unchanged": True, "cached": True}
+    if not explain and settings.retention_days is not None:
+        tasks.prune_expired_data(settings)
     return report
 
 
@@ -162,7 +164,9 @@ def score_flow(
     as_of = tasks.resolve_cutoff(settings, as_of, force)
     params = params or ScoreParams()
     scored = tasks.score_and_archive(settings, as_of, params)
-    tasks.publish_scoring_artifacts(scored)
+    tasks.publish_scoring_artifacts(settings, scored)
+    if settings.retention_days is not None:
+        tasks.prune_expired_data(settings)
     return {**scored, "monitored": monitoring_tasks().monitor_scoring_run(
         settings, scored, params.monitoring)}
 

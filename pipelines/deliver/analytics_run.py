@@ -31,6 +31,7 @@ from pipelines.deliver.analytics_page import (
 )
 from pipelines.deliver.analytics_workbook import write_analytics_workbook
 from pipelines.deliver.currency import data_currency
+from pipelines.store.permissions import new_folder_mode
 from pipelines.store.settings import Settings
 
 PAGE, WORKBOOK, HEADLINE = "analytics.html", "analytics.xlsx", "headline.json"
@@ -81,7 +82,9 @@ def write_analytics(settings: Settings, tables: SourceTables, as_of: dt.date,
     final = analytics_folder(settings, as_of)
     final.parent.mkdir(parents=True, exist_ok=True)
     temp = Path(tempfile.mkdtemp(prefix=f".{as_of}.", dir=final.parent))
-    temp.chmod(0o755)  # mkdtemp makes it private; the page is for everyone who reads data/
+    # mkdtemp makes it private; give it the mode any new folder gets: owner-only by default
+    # (it lists customers' values), the group's too with CHURN_SHARED_FILES
+    temp.chmod(new_folder_mode())
     try:
         (temp / PAGE).write_text(render_analytics_page(result, lang, currency), encoding="utf-8")
         write_analytics_workbook(result, lang, temp / WORKBOOK)

@@ -15,6 +15,7 @@ import pandas as pd
 
 from features.labels import LabelSpec
 from features.renewals import RENEWAL_GRACE_DAYS
+from models.privacy import exported_contact_columns
 from models.track_record import TrackRecord
 from pipelines.deliver import charts, monitoring_section
 from pipelines.deliver.i18n import (
@@ -322,15 +323,19 @@ def _drift(inputs: ReportInputs, label) -> str:
 
 def _top_customers(inputs: ReportInputs, label, n: int = 15) -> str:
     lang = inputs.lang
-    columns = ["rank", "customer_id", "customer_name", "owner", "risk_tier", "churn_probability",
-               "value_at_risk", "reason_1", "reason_2", "reason_3", "suggested_action"]
+    contacts = exported_contact_columns(inputs.risk)  # only where the setting allows them
+    columns = ["rank", "customer_id", "customer_name", *contacts, "owner", "risk_tier",
+               "churn_probability", "value_at_risk", "reason_1", "reason_2", "reason_3",
+               "suggested_action"]
     rows = []
     for r in inputs.risk.head(n).itertuples():
         rows.append([str(r.rank), _esc(r.customer_id), _esc(r.customer_name),
+                     *(_esc(getattr(r, c)) for c in contacts),
                      _esc(getattr(r, "owner", "")), _esc(_tier(r.risk_tier, lang)),
                      percent(r.churn_probability, lang, 0),
                      format_number(r.value_at_risk, lang), _esc(r.reason_1),
                      _esc(getattr(r, "reason_2", "")), _esc(getattr(r, "reason_3", "")),
                      _esc(r.suggested_action)])
     return _section("top-customers", label("top_customers"), _table(
-        [column_label(c, lang) for c in columns], rows, {0, 5, 6}))
+        [column_label(c, lang) for c in columns], rows,
+        {0, 5 + len(contacts), 6 + len(contacts)}))

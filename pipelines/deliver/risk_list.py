@@ -16,12 +16,14 @@ from typing import Any
 import pandas as pd
 import xlsxwriter
 
+from models.privacy import exported_contact_columns
 from pipelines.deliver.charts import tier_colours
 from pipelines.deliver.i18n import catalog, column_label, segment_label, tier_label
 from pipelines.deliver.wording import RISK_LIST_COLUMNS
 from pipelines.store.safe_text import FORMULA_TRIGGERS, escape_formula
 
-TEXT_COLUMNS = ("customer_id", "customer_name", "segment", "master_segment", "owner",
+TEXT_COLUMNS = ("customer_id", "customer_name", "email", "phone", "segment", "master_segment",
+                "owner",
                 "risk_tier", "reason_1", "reason_2", "reason_3", "suggested_action",
                 "model_version")
 DATE_COLUMNS = ("last_purchase_date", "data_as_of")
@@ -40,8 +42,12 @@ WIDTHS = {"reason_1": 60, "reason_2": 50, "reason_3": 50, "suggested_action": 50
 
 
 def localised_list(risk: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """The export columns with tier and segment names in `lang` (reasons already are)."""
-    out = risk[RISK_LIST_COLUMNS].copy()
+    """The export columns with tier and segment names in `lang` (reasons already are); e-mail
+    and phone after the name when the run's setting lets the list show them."""
+    columns = list(RISK_LIST_COLUMNS)
+    after_name = columns.index("customer_name") + 1
+    columns[after_name:after_name] = exported_contact_columns(risk)
+    out = risk[columns].copy()
     for column in WHOLE_NUMBERS:
         out[column] = out[column].round().astype("Int64")
     out["churn_probability"] = out["churn_probability"].round(4)
@@ -57,7 +63,7 @@ def risk_list_csv_text(risk: pd.DataFrame, lang: str = "en", delimiter: str | No
     out = localised_list(risk, lang)
     for column in DATE_COLUMNS:
         out[column] = pd.to_datetime(out[column]).dt.strftime("%Y-%m-%d")
-    for column in TEXT_COLUMNS:
+    for column in (c for c in TEXT_COLUMNS if c in out):  # e-mail, phone: when allowed
         out[column] = out[column].map(escape_formula)
     if lang != "en":
         out.columns = [column_label(c, lang) for c in out.columns]

@@ -22,6 +22,7 @@ from models import history
 from models.analytics.value import chosen_revenue_estimate
 from models.explain import REASON_GROUPS
 from models.playbook import default_playbook_text, oldest_open_complaints, parse_playbook
+from models.privacy import with_personal_columns
 from models.score import score_customers
 from models.tiers import TierPolicy, base_rate_of, tier_changes
 from pipelines.deliver.analytics_run import analytics_href, report_headline
@@ -110,7 +111,9 @@ def run_scoring(
         open_complaints=oldest_open_complaints(tables.complaints, as_of), playbook=playbook,
         sort=sort, expected_revenue=revenue.per_customer,
     )
-    risk = worded_risk_list(risk, lang)
+    # only the personal columns CHURN_PERSONAL_COLUMNS allows reach the files (and the report)
+    risk = with_personal_columns(worded_risk_list(risk, lang), tables.customers,
+                                 settings.personal_columns)
     # the drift check and the track record as known at `as_of` (lists archived before this run)
     record = monitor.archive_track_record(settings, tables, as_of)
     monitoring = monitor.scoring_monitoring(settings, tables, features, champion, as_of,

@@ -18,5 +18,7 @@
   them. A new helpdesk preset goes in `presets/helpdesks.py` and one line of
   `presets/registry.py`.
 
-May import `features.contracts` (the staged contracts) and `pipelines.store`.
+May import `features.contracts` (the staged contracts), `models.privacy` (masked keys),
+`pipelines.store` and `pipelines.privacy.ingest_filter` (erased customers and contact
+columns no list shows are left out).
 """

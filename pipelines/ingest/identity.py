@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from models.privacy import masked_contact, masked_contacts
 from pipelines.ingest.keys import EXTRA_ID_PREFIX, LINK_COLUMNS, SHARED_SPACE
 
 _SEP = "\x1f"  # between a key's type, space and value; never in a cleaned cell
@@ -247,9 +248,9 @@ def _assign(index: pd.Index, row_codes: list[np.ndarray], labels: np.ndarray,
     lost = ~found & (first_shared >= 0)
     if lost.any():
         names = {_EMAIL: "e-mail", _PHONE: "phone"}
-        reasons[lost] = [
-            f"{names.get(nodes[c][0], 'key')} {_value(nodes[c])!r} belongs to several "
-            "customers (a shared mailbox or phone), and the row has no other key"
+        reasons[lost] = [  # the key masked, as in the summary
+            f"{names.get(nodes[c][0], 'key')} {masked_contact(_value(nodes[c]))!r} belongs to "
+            "several customers (a shared mailbox or phone), and the row has no other key"
             for c in first_shared[lost]]
     return (pd.Series(ids, index=index, dtype=object),
             pd.Series(reasons, index=index, dtype=object), chosen)
@@ -292,7 +293,8 @@ def _summary(sources: list[SourceKeys], per_source: list[list[pd.Series]],
         keys_per_customer = pd.concat(placed).drop_duplicates().groupby("customer").size()
         summary.linked_by_key = int((keys_per_customer > 1).sum())
     summary.shared_keys = int(shared.sum())
-    summary.shared_examples = [f"{_value(n)}" for n in nodes[shared][:3]]
+    # masked: the report and the task's cached result are not a second copy of the keys
+    summary.shared_examples = masked_contacts(_value(n) for n in nodes[shared][:3])
     for number, (source, keys, ids) in enumerate(zip(sources, per_source, customer_ids,
                                                      strict=True)):
         customers = seen[number]

@@ -59,6 +59,7 @@ from pipelines.ingest.staging import (
     validate_staged,
 )
 from pipelines.ingest.suggest import MissingColumnsError, missing_columns_help
+from pipelines.privacy.ingest_filter import ingest_fingerprint, leave_out_for_privacy
 from pipelines.store.atomic import write_json_atomic, write_text_atomic
 from pipelines.store.safe_text import escape_formula
 from pipelines.store.settings import Settings
@@ -289,10 +290,9 @@ def _fingerprint(settings: Settings, files: list[tuple[Path, str | None]],
     """Hashes of every input; the day is included because "in the future" depends on it, and
     the ingest code's own hash because a new release may read the same files differently."""
     paths = [p for p, _ in files] + [settings.data_dir / MAPPING_FILE]
-    return {str(p.relative_to(settings.data_dir)): _sha256(p)
-            for p in paths if p.exists()} | {"timezone": settings.timezone,
-                                             "day": str(now.date()),
-                                             "code": ingest_code_digest()}
+    hashes = {str(p.relative_to(settings.data_dir)): _sha256(p) for p in paths if p.exists()}
+    return hashes | {"timezone": settings.timezone, "day": str(now.date()),
+                     "code": ingest_code_digest()} | ingest_fingerprint(settings)
 
 
 @functools.cache
@@ -412,6 +412,9 @@ def _ingest(settings: Settings, now: dt.datetime | None, *, skip_bad_files: bool
             staged_file.staged = frame
         warnings += [warning] if warning else []
     key_map = _link_customers(per_kind, report)
+    # erased customers and contact columns no list shows stay out (pipelines.privacy)
+    key_map = leave_out_for_privacy(
+        settings, [f for kind in STAGED_KINDS for f in per_kind[kind]], key_map)
     results = [combine_kind(kind, per_kind[kind]) for kind in STAGED_KINDS if per_kind[kind]]
     for staged_kind in results:
         report.accounts.extend(staged_kind.accounts)

@@ -20,6 +20,7 @@ from features.contracts import (
     STAGED_SCHEMAS,
     TIMESTAMP_COLUMNS,
 )
+from models.privacy import masked_contact
 from pipelines.ingest.bounds import earliest_date, max_value
 from pipelines.ingest.cells import (
     ColumnFormatError,
@@ -78,12 +79,14 @@ class FileAccount:
     duplicates: int = 0
     quarantined: int = 0
     merged: int = 0  # further line items of an order staged once (Shopify)
+    erased: int = 0  # rows of customers erased with `churn erase` (pipelines.privacy)
     reasons: dict[str, int] = field(default_factory=dict)
     skipped_lines: dict[str, int] = field(default_factory=dict)  # titles, footers, blanks
 
     @property
     def balanced(self) -> bool:
-        return self.rows_read == self.staged + self.duplicates + self.quarantined + self.merged
+        return self.rows_read == (self.staged + self.duplicates + self.quarantined + self.merged
+                                  + self.erased)
 
 
 @dataclass
@@ -282,8 +285,9 @@ def _normalise_keys(frame: pd.DataFrame, rules: ReadingRules, problem: pd.Series
     if "email" in frame:
         emails = normalised_emails(frame["email"])
         bad = frame["email"].notna() & emails.isna()
+        # masked: the reason reaches the report, the run log and Prefect's cached result
         problem[bad & problem.isna()] = "e-mail " + frame.loc[bad, "email"].astype(str).map(
-            repr).str.slice(0, 80) + " is not an address"
+            lambda v: repr(masked_contact(v))).str.slice(0, 80) + " is not an address"
         frame["email"] = emails
     if "phone" in frame:
         country = phone_country(rules.country, rules.locale, rules.timezone)
@@ -292,7 +296,7 @@ def _normalise_keys(frame: pd.DataFrame, rules: ReadingRules, problem: pd.Series
         hint = "" if country else " (numbers without +<country code> need `country` in " \
                                   "sources.yaml)"
         problem[bad & problem.isna()] = "phone " + frame.loc[bad, "phone"].astype(str).map(
-            repr).str.slice(0, 40) + " is not a phone number" + hint
+            lambda v: repr(masked_contact(v))).str.slice(0, 40) + " is not a phone number" + hint
         frame["phone"] = phones
     if "customer_id" in frame:
         as_email = normalised_emails(frame["customer_id"])

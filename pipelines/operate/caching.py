@@ -85,8 +85,10 @@ class IngestCode(CachePolicy):
 
 
 # Staging reads raw/ and sources.yaml; features and model input read the staged tables.
-RAW_CONTENT = (INPUTS + TASK_SOURCE + FilesContent(folders=("raw", "sources.yaml")) + UtcDay()
-               + IngestCode())
+# The erasure log too: a new erasure restages without the customer (pipelines.privacy).
+RAW_CONTENT = (INPUTS + TASK_SOURCE
+               + FilesContent(folders=("raw", "sources.yaml", "privacy/erasures.json"))
+               + UtcDay() + IngestCode())
 STAGED_CONTENT = INPUTS + TASK_SOURCE + FilesContent(folders=("staged",))
 
 

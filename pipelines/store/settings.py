@@ -7,8 +7,16 @@ only says *where* things live. Nothing here runs at import time.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from models.privacy import (
+    DEFAULT_PERSONAL_COLUMNS,
+    personal_columns_setting,
+    pseudonymize_setting,
+    retention_days_setting,
+)
+from pipelines.store.permissions import owner_only, shares_files, store_paths
 
 DEFAULT_DATA_DIR = "data"
 REGISTERED_MODEL_NAME = "churn-model"
@@ -30,8 +38,40 @@ def protect_new_files() -> None:
     readable by their owner only: the data dir, the MLflow and the Prefect stores hold
     customers' personal data (KVKK, GDPR/AVG). `CHURN_SHARED_FILES=1` keeps the user's umask
     for teams that share a data dir through a group."""
-    if os.environ.get("CHURN_SHARED_FILES", "") not in ("1", "true", "yes"):
+    if not shares_files():
         os.umask(OWNER_ONLY_UMASK)
+
+
+PSEUDONYM_KEY_VARIABLE = "CHURN_PSEUDONYM_KEY"
+MIN_PSEUDONYM_KEY_CHARS = 16
+
+
+class PseudonymKeyError(ValueError):
+    """`--pseudonymize` without a usable key."""
+
+
+def pseudonym_key() -> bytes:
+    """The key from `CHURN_PSEUDONYM_KEY`, never from a file in the data dir (the stores must
+    not hold what reverses them); PseudonymKeyError, one sentence, when unset or short."""
+    key = os.environ.get(PSEUDONYM_KEY_VARIABLE, "")
+    if len(key) < MIN_PSEUDONYM_KEY_CHARS:
+        raise PseudonymKeyError(
+            f"--pseudonymize needs a secret key of at least {MIN_PSEUDONYM_KEY_CHARS} "
+            f"characters in {PSEUDONYM_KEY_VARIABLE} (e.g. `export "
+            f"{PSEUDONYM_KEY_VARIABLE}=$(openssl rand -hex 32)`); keep it outside the data dir "
+            "and the same from run to run")
+    return key.encode("utf-8")
+
+
+def privacy_settings() -> dict:
+    """`personal_columns`, `pseudonymize` (with its key) and `retention_days` from their
+    variables (`models.privacy` says what each value means); ValueError, one
+    sentence, for a value that means nothing or pseudonyms without a key."""
+    pseudonymize = pseudonymize_setting(os.environ.get("CHURN_PSEUDONYMIZE"))
+    return {"personal_columns": personal_columns_setting(os.environ.get("CHURN_PERSONAL_COLUMNS")),
+            "pseudonymize": pseudonymize,
+            "pseudonym_key": pseudonym_key() if pseudonymize else None,
+            "retention_days": retention_days_setting(os.environ.get("CHURN_RETENTION_DAYS"))}
 
 
 @dataclass(frozen=True)
@@ -46,6 +86,14 @@ class Settings:
     currency: str = ""  # the amounts' currency (e.g. EUR, TRY) when the user states it
     # Where alerts are posted as JSON (`pipelines.operate.alerts`); None: alerts are only logged.
     alert_webhook: str | None = None
+    # Which personal columns reach the risk list and report (`models.privacy`).
+    personal_columns: tuple[str, ...] = DEFAULT_PERSONAL_COLUMNS
+    # Customer ids in what leaves the data dir become keyed hashes (`models.privacy`),
+    # under this key (from CHURN_PSEUDONYM_KEY; never shown, in a repr or anywhere else).
+    pseudonymize: bool = False
+    pseudonym_key: bytes | None = field(default=None, repr=False)
+    # Archived runs and quarantine files older than this many days are pruned (None: kept).
+    retention_days: int | None = None
 
     @classmethod
     def from_env(cls, data_dir: str | Path | None = None) -> Settings:
@@ -54,11 +102,17 @@ class Settings:
         `MLFLOW_TRACKING_URI` wins when set; otherwise the embedded default is a SQLite store
         inside the data dir (absolute, because MLflow resolves relative URIs against the cwd).
         Every flow and command starts here, so this is also where the process is made to
-        create its files owner-only (`protect_new_files`).
+        create its files owner-only (`protect_new_files`), and where stores made before
+        (the data dir, the Prefect home, a SQLite MLflow store) are closed to other users
+        (`pipelines.store.permissions`).
         """
         protect_new_files()
         root = data_directory(data_dir)
         uri = os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{root / 'mlflow' / 'mlflow.db'}"
+        home = os.environ.get("PREFECT_HOME")
+        owner_only(store_paths(root, Path(home).expanduser() if home else None,
+                               Path(uri.removeprefix("sqlite:///"))
+                               if uri.startswith("sqlite:///") else None))
         return cls(
             data_dir=root,
             mlflow_tracking_uri=uri,
@@ -67,6 +121,7 @@ class Settings:
             timezone=os.environ.get("CHURN_TIMEZONE", "UTC"),
             currency=os.environ.get("CHURN_CURRENCY", "").strip(),
             alert_webhook=os.environ.get("CHURN_ALERT_WEBHOOK") or None,
+            **privacy_settings(),
         )
 
     @property

@@ -4,7 +4,7 @@ Each task takes the command's `Settings` (built once, at the flow's entry) and d
 resolved to `datetime.date` (`resolve_cutoff`); none reads the environment or the clock.
 
 The tasks live in one module per stage (`common`, `ingest`, `training`, `scoring`,
-`analytics`) and are loaded when first used: `tasks.stage_raw_exports` imports the ingest
+`analytics`, `privacy`) and are loaded when first used: `tasks.stage_raw_exports` imports the ingest
 tasks only, so a command pays for the libraries of what it runs (`churn ingest` never loads
 MLflow, LightGBM or scikit-learn).
 """
@@ -27,6 +27,9 @@ if TYPE_CHECKING:  # the names, for type checkers and readers; loaded lazily at 
     from pipelines.tasks.ingest import (
         generate_sample_exports,
         stage_raw_exports,
+    )
+    from pipelines.tasks.privacy import (
+        prune_expired_data,
     )
     from pipelines.tasks.scoring import (
         decide_retraining,
@@ -51,6 +54,7 @@ HOMES: dict[str, str] = {
     "generate_sample_exports": "ingest",
     "grade_against_ground_truth": "scoring",
     "model_input_path": "common",
+    "prune_expired_data": "privacy",
     "publish_scoring_artifacts": "scoring",
     "resolve_cutoff": "common",
     "score_and_archive": "scoring",
@@ -69,6 +73,7 @@ __all__ = [
     "generate_sample_exports",
     "grade_against_ground_truth",
     "model_input_path",
+    "prune_expired_data",
     "publish_scoring_artifacts",
     "resolve_cutoff",
     "score_and_archive",

@@ -46,8 +46,9 @@ def stage_raw_exports(
         logger.warning("%s", warning)
     for account in report.accounts:
         logger.info(
-            "%s: read %d = staged %d + duplicates %d + quarantined %d %s",
+            "%s: read %d = staged %d + duplicates %d + quarantined %d%s %s",
             account.file, account.rows_read, account.staged, account.duplicates,
-            account.quarantined, account.reasons or "",
+            account.quarantined, f" + erased {account.erased}" if account.erased else "",
+            account.reasons or "",
         )
     return report.to_dict()

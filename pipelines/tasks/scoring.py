@@ -70,18 +70,27 @@ def score_and_archive(settings: Settings, as_of: dt.date, params: ScoreParams) -
 
 
 @task(name="publish-scoring-artifacts")
-def publish_scoring_artifacts(scored: dict[str, Any], top_n: int = 25) -> None:
-    """A table artifact with the top customers and a markdown one with headline numbers."""
+def publish_scoring_artifacts(settings: Settings, scored: dict[str, Any],
+                              top_n: int = 25) -> None:
+    """A table artifact with the top customers and a markdown one with headline numbers.
+
+    The Prefect database keeps artifacts for ever and may sit on a shared server: no names,
+    owners or contact details go there, and with `settings.pseudonymize` (`--pseudonymize`)
+    customer ids become keyed hashes (`models.privacy`)."""
     from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-    risk = pd.read_parquet(scored["risk_list_parquet"]).head(top_n)
-    columns = ["rank", "customer_id", "customer_name", "risk_tier", "churn_probability",
-               "value_at_risk", "reason_1", "suggested_action"]
-    records = json.loads(risk[columns].to_json(orient="records", date_format="iso"))
+    from models.privacy import outbound_top_customers, pseudonymized_text
+
+    key = settings.pseudonym_key if settings.pseudonymize else None
+    risk = pd.read_parquet(scored["risk_list_parquet"])
+    top = outbound_top_customers(risk.head(top_n), key)
+    records = json.loads(top.to_json(orient="records", date_format="iso"))
     create_table_artifact(records, key="churn-top-customers",
                           description=f"Top {top_n} customers, data as of {scored['as_of']}")
     run_dir = Path(scored["run_dir"])
     markdown = (run_dir / "report.md").read_text(encoding="utf-8")
+    if key is not None:
+        markdown = pseudonymized_text(markdown, risk["customer_id"].astype(str), key)
     links = "\n".join(f"- {name}: `{run_dir / name}`" for name in
                       ("risk_list.xlsx", "risk_list.csv", "report.html", "metadata.json"))
     files = summary_label("files", scored.get("lang", "en"))

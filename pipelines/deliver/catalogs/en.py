@@ -95,7 +95,7 @@ GROUPS = {
 
 COLUMNS = {
     "rank": "Rank", "customer_id": "Customer ID", "customer_name": "Customer",
-    "segment": "Segment (RFM)", "master_segment": "CRM segment", "owner": "Owner",
+    "segment": "Segment (RFM)", "master_segment": "CRM segment", "owner": "Owner", "email": "E-mail", "phone": "Phone",
     "risk_tier": "Risk tier", "churn_probability": "Churn probability",
     "value_at_risk": "Value at risk", "annual_revenue": "Revenue last 12 months",
     "lifetime_spend": "Lifetime revenue",

@@ -95,7 +95,7 @@ GROUPS = {
 
 COLUMNS = {
     "rank": "Positie", "customer_id": "Klantnummer", "customer_name": "Klantnaam",
-    "segment": "Segment (RFM)", "master_segment": "CRM-segment", "owner": "Accountmanager",
+    "segment": "Segment (RFM)", "master_segment": "CRM-segment", "owner": "Accountmanager", "email": "E-mail", "phone": "Telefoon",
     "risk_tier": "Risiconiveau", "churn_probability": "Kans op vertrek",
     "value_at_risk": "Omzet in gevaar", "annual_revenue": "Omzet laatste 12 maanden",
     "lifetime_spend": "Totale omzet",

@@ -96,7 +96,7 @@ GROUPS = {
 
 COLUMNS = {
     "rank": "Sıra", "customer_id": "Müşteri No", "customer_name": "Müşteri Adı",
-    "segment": "Segment (RFM)", "master_segment": "CRM segmenti", "owner": "Müşteri Temsilcisi",
+    "segment": "Segment (RFM)", "master_segment": "CRM segmenti", "owner": "Müşteri Temsilcisi", "email": "E-posta", "phone": "Telefon",
     "risk_tier": "Risk Seviyesi", "churn_probability": "Kayıp Olasılığı",
     "value_at_risk": "Risk Altındaki Ciro", "annual_revenue": "Son 12 Ay Ciro",
     "lifetime_spend": "Toplam Ciro",

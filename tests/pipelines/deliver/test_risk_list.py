@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
+from models.privacy import with_personal_columns
 from pipelines.deliver.i18n import column_label
 from pipelines.deliver.risk_list import escape_formula, risk_list_csv_text, risk_list_workbook
 from pipelines.deliver.wording import RISK_LIST_COLUMNS
@@ -153,3 +154,22 @@ def test_a_list_that_fits_stays_on_one_sheet_without_a_note(tmp_path):
     book = load_workbook(path)
     assert book.sheetnames == ["Risk list", "Run metadata"]
     assert book["Run metadata"].cell(row=2, column=2).value == 2
+
+
+CONTACTS = pd.DataFrame({"customer_id": ["00123"], "email": ["a@example.org"]})
+
+
+def test_allowed_contact_details_reach_the_csv_after_the_name():
+    risk = tiny_risk_list()
+    master = pd.DataFrame({"customer_id": risk["customer_id"].astype(str),
+                           "email": [f"c{i}@example.org" for i in range(len(risk))]})
+    text = risk_list_csv_text(with_personal_columns(risk, master, ("name", "email")), "en")
+    header = text.splitlines()[0].lstrip("\ufeff").split(",")
+    assert header[header.index("customer_name") + 1] == "email"
+    assert "phone" not in header and "c0@example.org" in text
+
+
+def test_the_default_csv_has_no_contact_columns():
+    text = risk_list_csv_text(with_personal_columns(tiny_risk_list(), CONTACTS, ()), "en")
+    header = text.splitlines()[0].split(",")
+    assert "email" not in header and "phone" not in header
