@@ -215,8 +215,10 @@ def start_worker(data_dir: Path, folder: Path, key: str) -> None:
 
     log = data_dir / ".prefect" / "warm-worker.log"
     try:
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with open(log, "ab") as out:
+        log.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # owner-only, as every file of the data dir (pipelines.store.permissions)
+        handle = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(handle, "ab") as out:
             subprocess.Popen([sys.executable, "-m", "pipelines.operate.warm_worker",
                               str(data_dir), key], stdin=subprocess.DEVNULL, stdout=out,
                              stderr=out, start_new_session=True, close_fds=True)
