@@ -20,7 +20,6 @@ import pandas as pd
 from mlflow.tracking import MlflowClient
 
 from features.labels import LabelSpec
-from models.calibration import Calibrator
 from models.evaluate import classification_metrics
 from models.promotion import (
     PromotionDecision,
@@ -31,10 +30,12 @@ from models.promotion import (
 )
 from models.train import LABEL, FittedChurnModel
 from pipelines.store.settings import Settings
+from pipelines.tracking.loading import META_ARTIFACT as META_ARTIFACT
+from pipelines.tracking.loading import load_version_files
+from pipelines.tracking.problems import ModelStoreError
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
-META_ARTIFACT = "churn_model_meta.json"
 RELIABILITY_TABLE = "tables/reliability.json"  # logged by pipelines.tracking.runs
 HISTORY_TAG = "champion_history"
 HISTORY_KEEP = 200
@@ -78,26 +79,29 @@ class RegisteredModel:
 
 
 def load_model_version(settings: Settings, version: str) -> RegisteredModel:
-    """A registered version rebuilt with its metadata and calibrator."""
-    client = MlflowClient()
-    info = client.get_model_version(settings.registered_model_name, version)
-    classifier = mlflow.lightgbm.load_model(
-        f"models:/{settings.registered_model_name}/{version}")
-    with tempfile.TemporaryDirectory() as folder:
-        path = mlflow.artifacts.download_artifacts(
-            run_id=info.run_id, artifact_path=META_ARTIFACT, dst_path=folder)
-        meta = json.loads(Path(path).read_text())
-    # A meta written before the label spec holds only the horizon: read it as the default
-    # definition without a gap, which is what scoring assumed for such a model.
-    label = LabelSpec.model_validate(meta.get("label") or {"horizon_days": meta["horizon_days"]})
-    fitted = FittedChurnModel(
-        classifier=classifier, features=meta["features"], levels=meta["category_levels"],
-        label=label, best_iteration=int(meta["best_iteration"]),
-        validation=meta.get("validation", {}), baseline=meta.get("baseline", {}),
-        calibrator=Calibrator.from_dict(meta.get("calibrator")),
-        event_types=list(meta.get("event_types", [])),  # none before learned types
-    )
-    return RegisteredModel(fitted, str(version), str(info.run_id), meta)
+    """A registered version rebuilt with its metadata and calibrator; a version whose files
+    cannot serve raises `ModelStoreError` saying what is wrong and what to run."""
+    try:
+        loaded = load_version_files(settings, version)
+    except ModelStoreError as error:
+        raise ModelStoreError(f"{error}; {remedy(settings, version)}") from error.__cause__
+    return RegisteredModel(loaded.model, str(version), loaded.run_id, loaded.meta)
+
+
+def remedy(settings: Settings, broken: str) -> str:
+    """What to run when version `broken` cannot serve: train a new one, or serve another."""
+    fix = "run `churn train` to register a new version"
+    try:
+        stack = champion_stack(champion_history(settings))
+        versions = sorted({str(v.version) for v in MlflowClient().search_model_versions(
+            f"name='{settings.registered_model_name}'")} - {str(broken)}, key=int)
+    except (mlflow.exceptions.MlflowException, ValueError, IndexError):
+        return fix
+    if len(stack) >= 2 and stack[-1] == str(broken) and stack[-2] != str(broken):
+        return f"{fix}, or `churn rollback` to serve version {stack[-2]} again"
+    if versions:
+        return f"{fix}, or `churn promote {versions[-1]}` to serve version {versions[-1]}"
+    return fix
 
 
 def champion_version(settings: Settings) -> str | None:
@@ -112,11 +116,24 @@ def load_champion(settings: Settings) -> RegisteredModel:
     """The version carrying the champion alias, rebuilt with its training metadata."""
     version = champion_version(settings)
     if version is None:
-        raise NoChampionError(
-            f"no '{CHAMPION}' version of '{settings.registered_model_name}' in "
-            f"{settings.mlflow_tracking_uri}; run `churn train` first"
-        )
+        raise NoChampionError(no_champion_text(settings))
     return load_model_version(settings, version)
+
+
+def no_champion_text(settings: Settings) -> str:
+    """Why there is no champion to load, and what to run: train, or promote a version."""
+    name = settings.registered_model_name
+    try:
+        versions = sorted((str(v.version) for v in MlflowClient().search_model_versions(
+            f"name='{name}'")), key=int)
+    except mlflow.exceptions.MlflowException:
+        versions = []
+    where = f"in {settings.mlflow_tracking_uri}"
+    if not versions:
+        return f"no model is registered as {name} {where} yet; run `churn train` first"
+    return (f"no version of {name} {where} is the champion (registered: "
+            f"{', '.join(versions)}); run `churn promote {versions[-1]}` to serve one, or "
+            "`churn train`")
 
 
 def version_label(settings: Settings, version: str) -> LabelSpec:
