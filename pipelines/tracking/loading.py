@@ -20,7 +20,6 @@ from typing import Any
 
 import lightgbm as lgb
 import mlflow
-from mlflow.entities.model_registry import ModelVersion
 from mlflow.tracking import MlflowClient
 
 from features.labels import LabelSpec
@@ -58,7 +57,11 @@ def load_version_files(settings: Settings, version: str) -> LoadedVersion:
         raise ModelStoreError(f"there is no version {version} of {name} in the registry "
                               f"({settings.mlflow_tracking_uri})") from None
     label = f"version {version} of {name}"
-    _check_model_folder(info, label)
+    try:
+        location = client.get_model_version_download_uri(name, version)
+    except mlflow.exceptions.MlflowException:
+        location = None  # then the loader below says what is wrong
+    _check_model_folder(location, label)
     try:
         classifier = mlflow.lightgbm.load_model(f"models:/{name}/{version}")
     except Exception as error:  # whatever the reader of a damaged file raises
@@ -78,9 +81,9 @@ def load_version_files(settings: Settings, version: str) -> LoadedVersion:
     return LoadedVersion(fitted, run_id, meta)
 
 
-def _check_model_folder(info: ModelVersion, label: str) -> None:
+def _check_model_folder(location: str | None, label: str) -> None:
     """Missing files of a version in a file store, named before MLflow trips over them."""
-    folder = local_folder(getattr(info, "storage_location", None))
+    folder = local_folder(location)
     if folder is None:
         return
     if not folder.is_dir():
