@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Annotated, Any, get_args
 
 import typer
-from rich.text import Text
 
 from features.labels import CHURN_DEFINITIONS, LabelSpec
 from models.analytics.policy import AnalyticsPolicy, Period
@@ -365,7 +364,6 @@ def score(
     result = _run("score", lambda: score_flow(root, as_of.date() if as_of else None, params,
                                               force))
     print_scoring(result)
-    print_data_compatibility(result)
 
 
 @app.command()
@@ -390,7 +388,6 @@ def demo(
                                             business=business.value))
     print_training(result["trained"])
     print_scoring(result["scored"])
-    print_data_compatibility(result["scored"])
     from pipelines.console_analytics import print_analytics
 
     print_analytics(result["analyzed"], console, lang)
@@ -439,13 +436,6 @@ def analyze(
     result = _run("analyze", lambda: analyze_flow(root, as_of.date() if as_of else None,
                                                   policy, lang))
     print_analytics(result, console, lang)
-
-
-def print_data_compatibility(scored: dict[str, Any]) -> None:
-    """A scoring run that went ahead although the data differs from the champion's says so."""
-    if scored.get("data_compatibility"):
-        err.print(Text("warning", style="yellow") + Text(f" {scored['data_compatibility']}"),
-                  highlight=False, soft_wrap=True)
 
 
 def main() -> None:
