@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any, get_args
 
 import typer
+from rich.text import Text
 
 from features.labels import CHURN_DEFINITIONS, LabelSpec
 from models.analytics.policy import AnalyticsPolicy, Period
@@ -35,6 +36,7 @@ from pipelines.cli_common import (
     prepare_environment,
     refuse,
     require_choice,
+    usage_sentence,
 )
 from pipelines.cli_common import run_step as _run
 from pipelines.cli_common import score_params as _score_params
@@ -439,11 +441,22 @@ def analyze(
 
 
 def main() -> None:
+    from typer.exceptions import Abort, TyperException
+
     try:
-        app(prog_name="churn")
+        code = app(prog_name="churn", standalone_mode=False)
+    except TyperException as error:  # the command line itself was refused
+        sentence = usage_sentence(error)
+        if sentence is not None:
+            failed, _, why = sentence.partition(": ")
+            err.print(Text(failed, style="red") + Text(f": {why}"), highlight=False,
+                      soft_wrap=True)
+        code = 1 if sentence is not None else error.exit_code
+    except Abort:
+        code = 130
     except SystemExit as done:
-        _exit_without_teardown(done.code)
-    _exit_without_teardown(0)
+        code = done.code
+    _exit_without_teardown(code)
 
 
 def _exit_without_teardown(code: object) -> None:

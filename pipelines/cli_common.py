@@ -194,3 +194,61 @@ def score_params(sort, lang, csv_delimiter, tier_policy, critical_top, lapsed_af
         detail = " ".join(line.strip() for line in first[:3])
         err.print(f"[red]{step} failed[/red]: invalid option: {detail}")
         raise typer.Exit(1) from None
+
+
+# What an option's value has to be, by the pydantic error type the command line's parser
+# reports (typer coerces option values with pydantic).
+EXPECTED = {
+    "int_parsing": "a whole number", "int_from_float": "a whole number",
+    "float_parsing": "a number", "bool_parsing": "true or false",
+}
+BOUNDS = {"greater_than_equal": ("ge", "at least"), "greater_than": ("gt", "more than"),
+          "less_than_equal": ("le", "at most"), "less_than": ("lt", "less than")}
+
+
+def usage_sentence(error: Exception) -> str | None:
+    """A command line the parser refused, said as the product says it: `<command> failed:
+    <what> ...; see churn <command> --help`. None for a usage error that prints itself (no
+    arguments at all: the help is the answer)."""
+    if type(error).__name__ == "NoArgsIsHelpError":
+        return None
+    context = getattr(error, "ctx", None)
+    path = context.command_path.split() if context is not None else ["churn"]
+    command = " ".join(path[1:]) or "churn"
+    see = f"see `{' '.join(path)} --help`"
+    param = getattr(error, "param", None)
+    if type(error).__name__ == "MissingParameter" and param is not None:
+        return f"{command} failed: {str(param.name).upper()} is missing; {see}"
+    if type(error).__name__ == "NoSuchOption":
+        option = getattr(error, "option_name", "")
+        close = list(getattr(error, "possibilities", None) or [])
+        hint = f" (did you mean {one_of(close)}?)" if close else ""
+        return f"{command} failed: there is no option {option}{hint}; {see}"
+    if param is not None:
+        name = (getattr(param, "opts", None) or [str(param.name)])[0]
+        return f"{command} failed: {name} {_expected(error)}; {see}"
+    message = str(getattr(error, "message", "") or error).rstrip(".")
+    refused, _, guess = message.partition(". Did you mean ")
+    if guess:
+        message = f"{refused} (did you mean {guess.rstrip('?')}?)"
+    return f"{command} failed: {message[:1].lower() + message[1:]}; {see}"
+
+
+def _expected(error: Exception) -> str:
+    listed = getattr(error.__cause__, "errors", None)  # a pydantic ValidationError's
+    problems = listed() if callable(listed) else []
+    if not problems:
+        return f"is invalid ({getattr(error, 'message', error)})"
+    first = problems[0]
+    given = first.get("input")
+    got = f", not {given!r}" if given is not None else ""
+    kind = first.get("type", "")
+    if kind in BOUNDS:
+        key, words = BOUNDS[kind]
+        plain = f", not {given}" if given is not None else ""  # a number: no quotes
+        return f"must be {words} {(first.get('ctx') or {}).get(key)}{plain}"
+    if kind in EXPECTED:
+        return f"must be {EXPECTED[kind]}{got}"
+    if kind == "value_error" and "does not match the format" in str(first.get("ctx")):
+        return f"must be a date YYYY-MM-DD{got}"
+    return f"is invalid: {first.get('msg', '')}{got}"

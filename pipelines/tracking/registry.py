@@ -192,7 +192,10 @@ def champion_metrics_on(
         return ({"roc_auc": metrics["oot_roc_auc"], "pr_auc": metrics["oot_pr_auc"]},
                 f"recorded out-of-time metrics on the same cutoff, churn definition, model "
                 f"input and {len(valid)} customers")
-    model = load_model_version(settings, champion).model
+    try:
+        model = load_version_files(settings, champion).model
+    except ModelStoreError as error:  # a broken champion must not block its successor
+        return None, f"cannot compare: {error}"
     lacking = missing_features(model.features, list(valid.columns))
     if lacking:
         shown = ", ".join(lacking[:5]) + (f" and {len(lacking) - 5} more" if len(lacking) > 5

@@ -122,3 +122,41 @@ def test_help_shows_the_allowed_values_and_a_bad_one_is_refused_before_anything(
                 f"{values[-1]}, not 'bogus'")
     assert " ".join(result.output.split()) == expected
     assert not missing.exists()
+
+
+@pytest.mark.parametrize("args, sentence", [
+    (["score", "--as-of", "2026-13-01"],
+     "score failed: --as-of must be a date YYYY-MM-DD, not '2026-13-01'; see `churn score --help`"),
+    (["train", "--horizon-days", "3"],
+     "train failed: --horizon-days must be at least 7, not 3; see `churn train --help`"),
+    (["generate", "--customers", "many"],
+     "generate failed: --customers must be a whole number, not 'many'; see "
+     "`churn generate --help`"),
+    (["train", "--min-roc-auc-gain", "x"],
+     "train failed: --min-roc-auc-gain must be a number, not 'x'; see `churn train --help`"),
+    (["score", "--forse"],
+     "score failed: there is no option --forse (did you mean --force or --sort?); see "
+     "`churn score --help`"),
+    (["promote"], "promote failed: VERSION is missing; see `churn promote --help`"),
+    (["scroe"], "churn failed: no such command 'scroe' (did you mean 'score'?); see "
+                "`churn --help`"),
+], ids=["date", "range", "integer", "number", "unknown-option", "missing-argument",
+        "unknown-command"])
+def test_a_refused_command_line_is_one_sentence_in_the_products_words(args, sentence):
+    import typer
+    from typer.exceptions import TyperException
+
+    from pipelines.cli_common import usage_sentence
+
+    with pytest.raises(TyperException) as refused:
+        typer.main.get_command(app).main(args, prog_name="churn", standalone_mode=False)
+    assert usage_sentence(refused.value) == sentence
+
+
+def test_the_churn_process_prints_that_sentence_and_exits_1(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "pipelines.cli", "score", "--as-of", "31-10-2026"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.strip() == ("score failed: --as-of must be a date YYYY-MM-DD, not "
+                                   "'31-10-2026'; see `churn score --help`")
+    assert done.stdout == ""

@@ -222,3 +222,17 @@ def test_a_copy_reads_its_own_files_and_outlives_the_original(copy_of, original,
     shutil.rmtree(first.data_dir)  # nor does deleting the original
     np.testing.assert_allclose(_scores(copied, frame), expected)
     assert mlflow.get_tracking_uri() == copied.mlflow_tracking_uri
+
+
+def test_a_broken_champion_does_not_block_the_gate_of_its_successor(copy_of, fitted):
+    settings = copy_of()
+    _delete(settings)
+    frame = synthetic_model_input(n_per_cutoff=200, seed=3)
+    logged = log_training_run(settings, fitted, _params(), model_input=frame,
+                              model_input_path=settings.data_dir / "model_input" / "input.parquet",
+                              model_input_hash="other", run_params={})
+    decision = gate_new_version(settings, logged.version, fitted, "other", PromotionMargin())
+    assert not decision.promote
+    assert "cannot compare: the model file of version 1 of churn-model is gone" in \
+        decision.reason
+    assert f"run `churn promote {logged.version}` to serve this one" in decision.reason
