@@ -19,16 +19,24 @@ class ChampionMismatchError(ValueError):
     """The champion's features or sources no longer match the staged data."""
 
 
+def champion_compatibility(
+    champion: RegisteredModel, tables: SourceTables, features: pd.DataFrame,
+    policy: NoDataPolicy | None = None,
+) -> Compatibility:
+    """The comparison of the champion with the feature table built now from `tables`."""
+    model = champion.model
+    available = [kind for kind, frame in tables.as_dict().items() if frame is not None]
+    return compare(model.features, model.levels, features, available,
+                   model_gain_shares(model.classifier), policy)
+
+
 def champion_fit(
     settings: Settings, champion: RegisteredModel, tables: SourceTables, features: pd.DataFrame,
     policy: NoDataPolicy | None = None,
 ) -> Compatibility:
-    """The comparison of the champion with the feature table built now; raises
-    `ChampionMismatchError` (saying what differs and what to run) when it may not score."""
-    model = champion.model
-    available = [kind for kind, frame in tables.as_dict().items() if frame is not None]
-    check = compare(model.features, model.levels, features, available,
-                    model_gain_shares(model.classifier), policy)
+    """`champion_compatibility`, raising `ChampionMismatchError` (saying what differs and
+    what to run) when the champion may not score."""
+    check = champion_compatibility(champion, tables, features, policy)
     if check.refused:
         raise ChampionMismatchError(refusal_text(settings, champion.version, check))
     return check
@@ -46,6 +54,14 @@ def refusal_text(settings: Settings, version: str, check: Compatibility) -> str:
     return (f"champion version {version} does not fit the staged data: "
             f"{check.differences_text()}{without}; run `churn train` for a model of the data "
             f"as it is now, or restore the export and run `churn ingest`{kept}")
+
+
+def mismatch_text(check: Compatibility) -> str | None:
+    """What a retrain rule reads: the differences, when features are gone or a type changed
+    (new categories alone score as no data and need no new model); None otherwise."""
+    if check.refused or check.no_data_features:
+        return check.differences_text()
+    return None
 
 
 def scored_with_no_data_text(check: Compatibility) -> str:

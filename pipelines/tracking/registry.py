@@ -20,6 +20,7 @@ import pandas as pd
 from mlflow.tracking import MlflowClient
 
 from features.labels import LabelSpec
+from models.compatibility import NoDataPolicy, model_gain_shares
 from models.evaluate import classification_metrics
 from models.promotion import (
     PromotionDecision,
@@ -197,11 +198,19 @@ def champion_metrics_on(
     except ModelStoreError as error:  # a broken champion must not block its successor
         return None, f"cannot compare: {error}"
     lacking = missing_features(model.features, list(valid.columns))
+    no_data = ""
     if lacking:
-        shown = ", ".join(lacking[:5]) + (f" and {len(lacking) - 5} more" if len(lacking) > 5
-                                          else "")
-        return None, (f"cannot compare: champion version {champion} needs features this "
-                      f"model's validation customers lack ({shown})")
+        # What the champion would do on these data when scoring (models.compatibility): with
+        # the features they lack as no data, if it may do without them.
+        share = sum(model_gain_shares(model.classifier).get(f, 0.0) for f in lacking)
+        if share > NoDataPolicy().max_gain_share:
+            shown = ", ".join(lacking[:5]) + (f" and {len(lacking) - 5} more"
+                                              if len(lacking) > 5 else "")
+            return None, (f"cannot compare: champion version {champion} needs features this "
+                          f"model's validation customers lack ({shown})")
+        valid = valid.assign(**{f: np.nan for f in lacking})
+        no_data = (f", with the {len(lacking)} features they lack as no data, as it would "
+                   f"score them now ({share:.0%} of its gain)")
     try:
         probability = model.predict_probability(valid)
     except (KeyError, ValueError) as error:
@@ -213,7 +222,8 @@ def champion_metrics_on(
         f" against this model's churn definition ({_label_text(label)}; the champion's is "
         f"{_label_text(champion_label)})")
     return ({k: scored[k] for k in ("roc_auc", "pr_auc")},
-            f"champion rescored on cutoff {valid_cutoff} ({len(valid)} customers){other}"
+            f"champion rescored on cutoff {valid_cutoff} ({len(valid)} customers){no_data}"
+            f"{other}"
             + (f" (it was trained on {'these labels' if same_label else 'this cutoff'}, which "
                "favours it)" if seen else ""))
 
