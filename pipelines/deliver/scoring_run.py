@@ -180,7 +180,7 @@ def run_scoring(
 def no_data_note(fit: Compatibility, lang: str) -> str:
     """The report's line on what differed from the champion's training data, in `lang`."""
     if fit.no_data_features:
-        what = ", ".join(fit.no_data_sources) or str(len(fit.no_data_features))
+        what = ", ".join(fit.no_data_sources or fit.no_data_features[:3])
         return report_label("scored_with_no_data", lang, sources=what,
                             share=format_number(100 * fit.no_data_gain_share, lang, 0))
     return report_label("new_categories", lang, features=", ".join(

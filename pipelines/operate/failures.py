@@ -64,8 +64,8 @@ def storage_problem(step: str, error: BaseException) -> str | None:
         if error.errno in NOT_WRITABLE:
             return _not_writable(str(where))
         if error.errno == errno.ENOENT and error.filename:
-            return (f"{error.filename} does not exist (removed while the command ran?); "
-                    f"run `churn {step}` again")
+            return (f"{error.filename} does not exist (moved or deleted?); restore it, or "
+                    f"rerun the command that writes it, then `churn {step}` again")
         return None
     if type(error).__name__ in ("OperationalError", "MlflowException"):
         text = str(error).lower()
