@@ -71,6 +71,7 @@ def scored_with_no_data_text(check: Compatibility) -> str:
     gone = ""
     if check.no_data_features:
         what = ", ".join(check.no_data_sources) or f"{len(check.no_data_features)} features"
-        gone = (f"scored with {what} set to no data (it carries "
-                f"{check.no_data_gain_share:.0%} of the model's gain; no reason cites it): ")
+        gone = (f"scored with {what} set to no data ({check.no_data_gain_share:.0%} of the "
+                "model's gain; no reason cites "
+                f"{'it' if len(check.no_data_sources) == 1 else 'them'}): ")
     return f"{gone}{check.differences_text()}; run `churn train` for a model of the data now"
