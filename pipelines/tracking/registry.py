@@ -274,11 +274,22 @@ def gate_new_version(
 
 
 def promote(settings: Settings, version: str, reason: str) -> None:
-    """A person makes `version` the champion."""
+    """A person makes `version` the champion, if its files can serve."""
+    _require_servable(settings, version, "promote")
     try:
         set_champion(settings, version, "promote", reason)
     except mlflow.exceptions.MlflowException as error:
         raise RegistryError(f"cannot promote version {version}: {error.message}") from None
+
+
+def _require_servable(settings: Settings, version: str, action: str) -> None:
+    """Refuse to make a version champion whose files cannot be loaded (scoring would only
+    fail later, with the old champion already replaced)."""
+    try:
+        load_version_files(settings, version)
+    except ModelStoreError as error:
+        raise RegistryError(f"cannot {action} version {version}: {error}; serve another "
+                            "version or run `churn train`") from None
 
 
 def champion_stack(history: list[dict[str, str]]) -> list[str]:
@@ -297,6 +308,7 @@ def rollback(settings: Settings) -> str:
     stack = champion_stack(champion_history(settings))
     if len(stack) < 2:
         raise RegistryError("no earlier champion to roll back to")
+    _require_servable(settings, stack[-2], "roll back to")
     set_champion(settings, stack[-2], "rollback", f"rolled back from version {stack[-1]}")
     return stack[-2]
 

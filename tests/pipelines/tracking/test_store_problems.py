@@ -242,3 +242,23 @@ def test_a_broken_champion_does_not_block_the_gate_of_its_successor(copy_of, fit
     assert "cannot compare: the model file of version 1 of churn-model is gone" in \
         decision.reason
     assert f"run `churn promote {logged.version}` to serve this one" in decision.reason
+
+
+def test_a_version_whose_files_cannot_serve_is_not_promoted_nor_rolled_back_to(copy_of, fitted):
+    from pipelines.tracking.registry import RegistryError, champion_version, rollback
+
+    settings = copy_of()
+    frame = synthetic_model_input(n_per_cutoff=200, seed=3)
+    logged = log_training_run(settings, fitted, _params(), model_input=frame,
+                              model_input_path=settings.data_dir / "model_input" / "input.parquet",
+                              model_input_hash="other", run_params={})
+    promote(settings, logged.version, "a second champion")
+    _delete(settings)  # version 1's model file: the champion before this one
+    with pytest.raises(RegistryError) as refused:
+        rollback(settings)
+    assert _sentence(refused.value).startswith(
+        "score failed: cannot roll back to version 1: the model file of version 1 of "
+        "churn-model is gone (")
+    with pytest.raises(RegistryError, match="cannot promote version 1: the model file"):
+        promote(settings, "1", "by hand")
+    assert champion_version(settings) == logged.version  # still the one that can serve
