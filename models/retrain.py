@@ -33,6 +33,9 @@ class ModelState:
     current_volume: dict[str, int] = field(default_factory=dict)  # the same, now
     trained_data_end: dt.date | None = None  # the last day the champion's labels looked at
     as_of: dt.date | None = None  # the date the chain scores at
+    # how the staged data no longer matches the champion (a source or feature gone, a type
+    # changed; models.compatibility), None when it does
+    data_mismatch: str | None = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,11 @@ def _no_champion(state: ModelState) -> str | None:
 
 def _forced(state: ModelState) -> str | None:
     return "forced by --retrain" if state.forced else None
+
+
+def _data_mismatch(state: ModelState) -> str | None:
+    return (f"the champion no longer fits the staged data: {state.data_mismatch}"
+            if state.data_mismatch else None)
 
 
 def _drift(state: ModelState) -> str | None:
@@ -90,7 +98,7 @@ def _model_age(state: ModelState) -> str | None:
 
 
 RETRAIN_RULES: tuple[Callable[[ModelState], str | None], ...] = (
-    _no_champion, _forced, _drift, _track_record, _data_growth, _model_age)
+    _no_champion, _forced, _data_mismatch, _drift, _track_record, _data_growth, _model_age)
 
 
 def retrain_decision(state: ModelState) -> RetrainDecision:

@@ -96,6 +96,7 @@ def score_customers(
     playbook: pd.DataFrame | None = None,
     sort: SortKey = "tier",
     expected_revenue: pd.Series | None = None,
+    no_data_features: tuple[str, ...] = (),
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The ranked list and the per-customer SHAP contributions behind its reasons.
 
@@ -107,7 +108,8 @@ def score_customers(
     (`action_key`, `action_params`) and helper columns (RFM scores, `expected_revenue_12m`,
     `lapsed`, `churn_lift`, `open_complaint_id`, ...) that exports leave out.
     Lapsed customers (see `TierPolicy.lapsed_after_days`) are ranked after all others, by
-    `lifetime_spend`.
+    `lifetime_spend`. `no_data_features`: features whose data is not there (their source is
+    gone, `models.compatibility`); they score as missing and no reason cites them.
     """
     if sort not in SORT_COLUMNS:
         raise ValueError(f"unknown sort {sort!r}; use one of {', '.join(SORT_COLUMNS)}")
@@ -141,7 +143,10 @@ def score_customers(
         "model_version": str(model_version),
         "expected_revenue_12m": expected_revenue_12m(features, expected_revenue).round(2),
     }).join(_master_columns(features, master)).join(scores)
-    scored = scored.join(reason_columns(features, contributions))
+    # A feature with no data behind it may still push the score; naming it as a reason
+    # would cite data that is not there.
+    cited = contributions.drop(columns=[f for f in no_data_features if f in contributions])
+    scored = scored.join(reason_columns(features, cited))
     if open_complaints is not None and len(open_complaints):
         scored = scored.merge(open_complaints, on="customer_id", how="left").set_index(
             scored.index)

@@ -14,20 +14,29 @@ import sys
 import threading
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 import typer
+from rich.text import Text
 
 from features.labels import CHURN_DEFINITIONS, LabelSpec
+from models.analytics.policy import AnalyticsPolicy, Period
 from models.params import TrainParams, TuningParams
 from models.promotion import PromotionMargin
 from pipelines.cli_common import (
+    LANGS,
+    SORTS,
+    TUNE_OBJECTIVES,
     VERBOSE,
     AsOf,
     DataDir,
     DataEnd,
+    choices,
     default,
     prepare_environment,
+    refuse,
+    require_choice,
+    usage_sentence,
 )
 from pipelines.cli_common import run_step as _run
 from pipelines.cli_common import score_params as _score_params
@@ -56,6 +65,7 @@ app = typer.Typer(
 )
 
 SAMPLE = SimulationConfig()
+PERIODS: tuple[str, ...] = get_args(Period)
 
 @app.callback()
 def _options(
@@ -196,7 +206,8 @@ def train(
                           "retention team needs to act).")
     ] = default(LabelSpec, "gap_days"),
     churn_definition: Annotated[
-        str, typer.Option(help="auto (from the data: renewal for a contractual business, "
+        str, typer.Option(metavar=choices((AUTO_DEFINITION, *CHURN_DEFINITIONS)),
+                          help="auto (from the data: renewal for a contractual business, "
                           "else no_purchase), no_purchase (no completed order in the window, "
                           "or a cancellation), cancellation (contractual: cancellations only) "
                           "or renewal (subscriptions: cancelled, or a renewal due in the "
@@ -240,30 +251,24 @@ def train(
                           "first (each a nested MLflow run); 0 = use the default parameters.")
     ] = default(TuningParams, "trials"),
     tune_objective: Annotated[
-        str, typer.Option(help="What tuning optimises: pr_auc (out-of-time PR-AUC, maximised) "
+        str, typer.Option(metavar=choices(TUNE_OBJECTIVES),
+                          help="What tuning optimises: pr_auc (out-of-time PR-AUC, maximised) "
                           "or log_loss (minimised).")
     ] = default(TuningParams, "objective"),
 ) -> None:
     """Train LightGBM on snapshots whose label windows end by --data-end, calibrate it out of
     time, log it to MLflow and register a version; it becomes champion only if it beats the
     current champion on the same out-of-time cutoff (or there is none)."""
-    if churn_definition not in (AUTO_DEFINITION, *CHURN_DEFINITIONS):
-        err.print(f"[red]train failed[/red]: --churn-definition must be "
-                  f"{' or '.join((AUTO_DEFINITION, *CHURN_DEFINITIONS))}, "
-                  f"not {churn_definition!r}")
-        raise typer.Exit(1)
-    if tune_objective not in ("pr_auc", "log_loss"):
-        err.print(f"[red]train failed[/red]: --tune-objective must be pr_auc or log_loss, "
-                  f"not {tune_objective!r}")
-        raise typer.Exit(1)
+    require_choice("train", "--churn-definition", churn_definition,
+                   (AUTO_DEFINITION, *CHURN_DEFINITIONS))
+    require_choice("train", "--tune-objective", tune_objective, TUNE_OBJECTIVES)
     auto = churn_definition == AUTO_DEFINITION
     chosen = {} if auto else {"definition": churn_definition}
     try:
         label = LabelSpec.model_validate(chosen | {"horizon_days": horizon_days,
                                                    "gap_days": gap_days})
     except ValueError as error:
-        err.print(f"[red]train failed[/red]: {str(error).splitlines()[-1]}")
-        raise typer.Exit(1) from None
+        refuse("train", str(error).splitlines()[-1])
     params = TrainParams(label=label, n_cutoffs=n_cutoffs, backtest_origins=backtest_origins,
                          min_positives=min_positives, min_negatives=min_negatives,
                          min_history_days=min_history_days, event_types_top_n=event_types,
@@ -278,13 +283,13 @@ def train(
     print_training(result)
 
 
-def _registry_settings(data_dir: Path | None):
+def _registry_settings(data_dir: Path | None, step: str):
     """Settings with MLflow pointed at the data dir's store (no Prefect flow needed)."""
     from pipelines.store.settings import Settings
     from pipelines.tracking.connect import configure_mlflow
 
-    settings = Settings.from_env(prepare_environment(data_dir, step="registry", prefect=False))
-    configure_mlflow(settings)
+    settings = Settings.from_env(prepare_environment(data_dir, step=step, prefect=False))
+    _run(step, lambda: configure_mlflow(settings), status="opening the MLflow store")
     return settings
 
 
@@ -298,7 +303,7 @@ def promote(
     from pipelines.tracking.registry import champion_history
     from pipelines.tracking.registry import promote as promote_version
 
-    settings = _registry_settings(data_dir)
+    settings = _registry_settings(data_dir, "promote")
     _run("promote", lambda: promote_version(settings, version, reason))
     print_history(champion_history(settings))
 
@@ -309,7 +314,7 @@ def rollback(data_dir: DataDir = None) -> None:
     from pipelines.tracking.registry import champion_history
     from pipelines.tracking.registry import rollback as rollback_champion
 
-    settings = _registry_settings(data_dir)
+    settings = _registry_settings(data_dir, "rollback")
     version = _run("rollback", lambda: rollback_champion(settings))
     console.print(f"champion is now version {version}")
     print_history(champion_history(settings))
@@ -320,12 +325,14 @@ def score(
     data_dir: DataDir = None,
     as_of: AsOf = None,
     sort: Annotated[
-        str, typer.Option(help="Rank by 'tier' (the most urgent tier first, largest value at "
+        str, typer.Option(metavar=choices(SORTS),
+                          help="Rank by 'tier' (the most urgent tier first, largest value at "
                                "risk first within it), 'value' (value at risk alone) or "
                                "'probability'.")
     ] = default(ScoreParams, "sort"),
     lang: Annotated[
-        str, typer.Option(help="Language of reasons, tiers, segments, actions and headers: "
+        str, typer.Option(metavar=choices(LANGS),
+                          help="Language of reasons, tiers, segments, actions and headers: "
                                "en, tr or nl.")
     ] = default(ScoreParams, "lang"),
     csv_delimiter: Annotated[
@@ -373,15 +380,16 @@ def demo(
     customers: Annotated[int, typer.Option(min=500, help="Customers to simulate.")
                          ] = SAMPLE.customers,
     seed: Annotated[int, typer.Option(help="Random seed.")] = SAMPLE.seed,
-    lang: Annotated[str, typer.Option(help="Language of the risk list, report and summary: "
+    lang: Annotated[str, typer.Option(metavar=choices(LANGS),
+                                      help="Language of the risk list, report and summary: "
                                            "en, tr or nl.")] = default(ScoreParams, "lang"),
     business: Annotated[Business, typer.Option(help=BUSINESS_HELP)] = Business.retail,
 ) -> None:
     """Generate sample exports, then ingest → train → score → analyze, and show the riskiest
     customers and the retention analytics."""
-    root = prepare_environment(data_dir)
     score_params = _score_params(default(ScoreParams, "sort"), lang, None, None, None,
-                                 step="demo")
+                                 step="demo")  # options first: nothing is made before
+    root = prepare_environment(data_dir)
     from pipelines.flows import demo_flow
 
     result = _run("demo", lambda: demo_flow(root, customers, seed, score_params=score_params,
@@ -405,10 +413,12 @@ app.command("serve")(operate_commands.serve)
 def analyze(
     data_dir: DataDir = None,
     as_of: AsOf = None,
-    lang: Annotated[str, typer.Option(help="Language of the page and workbook: en, tr or nl.")
+    lang: Annotated[str, typer.Option(metavar=choices(LANGS),
+                                      help="Language of the page and workbook: en, tr or nl.")
                     ] = default(ScoreParams, "lang"),
-    period: Annotated[str, typer.Option(help="Period of the rates and KPIs: month or quarter.")
-                      ] = "month",
+    period: Annotated[str, typer.Option(metavar=choices(PERIODS),
+                                        help="Period of the rates and KPIs: month or quarter.")
+                      ] = default(AnalyticsPolicy, "period"),
     sla_hours: Annotated[float | None, typer.Option(
         min=0.1, show_default="48", help="Complaints resolved within this many hours meet the "
                                          "SLA.")] = None,
@@ -416,35 +426,44 @@ def analyze(
     """Retention analytics at --as-of: retention and churn rates, cohorts, complaint handling
     and its link to churn, CLV against the run-rate, value concentration; writes
     analytics/<as-of>/ (analytics.html, analytics.xlsx)."""
-    root = prepare_environment(data_dir, step="analyze")
     from pydantic import ValidationError
 
-    from models.analytics.policy import AnalyticsPolicy
-    from pipelines.console_analytics import print_analytics
-    from pipelines.deliver.i18n import catalog
-    from pipelines.flows import analyze_flow
-
+    require_choice("analyze", "--lang", lang, LANGS)
+    require_choice("analyze", "--period", period, PERIODS)
     try:
-        catalog(lang)
         overrides: dict[str, Any] = {"period": period}
         if sla_hours is not None:
             overrides["sla_hours"] = sla_hours
         policy = AnalyticsPolicy.model_validate(overrides)
     except (ValidationError, ValueError) as error:
         detail = " ".join(line.strip() for line in str(error).splitlines()[:3])
-        err.print(f"[red]analyze failed[/red]: invalid option: {detail}")
-        raise typer.Exit(1) from None
+        refuse("analyze", f"invalid option: {detail}")
+    root = prepare_environment(data_dir, step="analyze")  # the options were checked first
+    from pipelines.console_analytics import print_analytics
+    from pipelines.flows import analyze_flow
+
     result = _run("analyze", lambda: analyze_flow(root, as_of.date() if as_of else None,
                                                   policy, lang))
     print_analytics(result, console, lang)
 
 
 def main() -> None:
+    from typer.exceptions import Abort, TyperException
+
     try:
-        app(prog_name="churn")
+        code = app(prog_name="churn", standalone_mode=False)
+    except TyperException as error:  # the command line itself was refused
+        sentence = usage_sentence(error)
+        if sentence is not None:
+            failed, _, why = sentence.partition(": ")
+            err.print(Text(failed, style="red") + Text(f": {why}"), highlight=False,
+                      soft_wrap=True)
+        code = 1 if sentence is not None else error.exit_code
+    except Abort:
+        code = 130
     except SystemExit as done:
-        _exit_without_teardown(done.code)
-    _exit_without_teardown(0)
+        code = done.code
+    _exit_without_teardown(code)
 
 
 def _exit_without_teardown(code: object) -> None:

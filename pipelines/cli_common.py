@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, get_args
 
 import typer
 from pydantic import BaseModel
 from rich.text import Text
 
+from models.params import SortKey, TuningObjective
 from pipelines.console import console, err
+from pipelines.deliver.i18n import Lang
 from pipelines.deliver.params import ScoreParams
 from pipelines.store.permissions import owner_only, store_paths
 from pipelines.store.settings import data_directory, protect_new_files
@@ -48,6 +51,36 @@ DataEnd = Annotated[
 ]
 
 
+# The allowed values of the enum-like options, read from the types that declare them.
+SORTS: tuple[str, ...] = get_args(SortKey)
+LANGS: tuple[str, ...] = get_args(Lang)
+TUNE_OBJECTIVES: tuple[str, ...] = get_args(TuningObjective)
+
+
+def one_of(allowed: Sequence[str]) -> str:
+    """`a, b or c`: how a sentence lists allowed values."""
+    return ", ".join(allowed[:-1]) + f" or {allowed[-1]}" if len(allowed) > 1 else allowed[0]
+
+
+def choices(allowed: Sequence[str]) -> str:
+    """`a|b|c`: how `--help` shows an option's allowed values (its metavar)."""
+    return "|".join(allowed)
+
+
+def refuse(step: str, why: str) -> NoReturn:
+    """End the command with `<step> failed: <why>` and exit code 1."""
+    err.print(Text(f"{step} failed", style="red") + Text(f": {why}"), highlight=False,
+              soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def require_choice(step: str, option: str, value: str, allowed: Sequence[str]) -> str:
+    """`value` when it is one of `allowed`, else the command ends with one sentence."""
+    if value not in allowed:
+        refuse(step, f"{option} must be {one_of(allowed)}, not {value!r}")
+    return value
+
+
 def default(model: type[BaseModel], field: str) -> Any:
     """A typed parameter model's default for `field`: declared there, only shown here."""
     return model.model_fields[field].get_default(call_default_factory=True)
@@ -69,11 +102,9 @@ def prepare_environment(data_dir: Path | None, prefect: bool = True, *,
     command at once with one sentence, before anything is created in it."""
     root = data_directory(data_dir)
     if step is not None and not root.is_dir():
-        err.print(Text(f"{step} failed", style="red") + Text(
-            f": the data dir {root} does not exist; check --data-dir (or $CHURN_DATA_DIR), "
-            f"or create it with `churn generate` or by putting exports under {root}/raw/ "
-            "and running `churn ingest`"), highlight=False, soft_wrap=True)
-        raise typer.Exit(1)
+        refuse(step, f"the data dir {root} does not exist; check --data-dir (or "
+                     f"$CHURN_DATA_DIR), or create it with `churn generate` or by putting "
+                     f"exports under {root}/raw/ and running `churn ingest`")
     # A cold ephemeral server on 2 cores needs more than Prefect's 20 s default to start.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -89,21 +120,41 @@ def prepare_environment(data_dir: Path | None, prefect: bool = True, *,
     if not VERBOSE["on"]:
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    if prefect:
-        from pipelines.operate.local_api import refresh_prefect_settings, use_local_api
+    # MLflow's own default retries a server that went away for about 4 minutes (7 retries,
+    # doubling); three retries (about 14 s) ride out a restart and no more.
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", str(MLFLOW_HTTP_RETRIES))
+    from pipelines.tracking.problems import (
+        ServiceUnavailableError,
+        require_mlflow_server,
+        require_prefect_api,
+    )
 
-        API["choice"] = use_local_api(Path(os.environ["PREFECT_HOME"]).expanduser())
-        refresh_prefect_settings()
+    try:
+        if step is not None:  # a command that reads the tracking store
+            require_mlflow_server(os.environ.get("MLFLOW_TRACKING_URI", ""))
+        if prefect:
+            from pipelines.operate.local_api import refresh_prefect_settings, use_local_api
+
+            choice = use_local_api(Path(os.environ["PREFECT_HOME"]).expanduser())
+            API["choice"] = choice
+            refresh_prefect_settings()
+            if choice.source == "configured" and choice.url:
+                require_prefect_api(choice.url)
+    except ServiceUnavailableError as error:
+        refuse(step or "command", str(error))
     return str(root)
 
 
-def run_step(step: str, call) -> Any:
+MLFLOW_HTTP_RETRIES = 3
+
+
+def run_step(step: str, call: Callable[[], Any], status: str = "Prefect flow running") -> Any:
     """Run a flow; a known failure becomes its one sentence (`operate.failures`, the same
     one a scheduled run's Failed state carries) and exit code 1, not a traceback."""
     from pipelines.operate.failures import failure_message
 
     try:
-        with console.status(f"[bold]{step}[/bold] (Prefect flow running)…"):
+        with console.status(f"[bold]{step}[/bold] ({status})…"):
             return call()
     except Exception as error:
         message = failure_message(step, error)
@@ -126,6 +177,10 @@ def score_params(sort, lang, csv_delimiter, tier_policy, critical_top, lapsed_af
 
     from models.tiers import TierPolicy
 
+    require_choice(step, "--sort", str(sort), SORTS)
+    require_choice(step, "--lang", str(lang), LANGS)
+    if csv_delimiter is not None and len(csv_delimiter) != 1:
+        refuse(step, f"--csv-delimiter must be one character, not {csv_delimiter!r}")
     try:
         if tier_policy is not None and critical_top is not None:
             raise ValueError("use either --tier-policy or --critical-top, not both")
@@ -145,3 +200,61 @@ def score_params(sort, lang, csv_delimiter, tier_policy, critical_top, lapsed_af
         detail = " ".join(line.strip() for line in first[:3])
         err.print(f"[red]{step} failed[/red]: invalid option: {detail}")
         raise typer.Exit(1) from None
+
+
+# What an option's value has to be, by the pydantic error type the command line's parser
+# reports (typer coerces option values with pydantic).
+EXPECTED = {
+    "int_parsing": "a whole number", "int_from_float": "a whole number",
+    "float_parsing": "a number", "bool_parsing": "true or false",
+}
+BOUNDS = {"greater_than_equal": ("ge", "at least"), "greater_than": ("gt", "more than"),
+          "less_than_equal": ("le", "at most"), "less_than": ("lt", "less than")}
+
+
+def usage_sentence(error: Exception) -> str | None:
+    """A command line the parser refused, said as the product says it: `<command> failed:
+    <what> ...; see churn <command> --help`. None for a usage error that prints itself (no
+    arguments at all: the help is the answer)."""
+    if type(error).__name__ == "NoArgsIsHelpError":
+        return None
+    context = getattr(error, "ctx", None)
+    path = context.command_path.split() if context is not None else ["churn"]
+    command = " ".join(path[1:]) or "churn"
+    see = f"see `{' '.join(path)} --help`"
+    param = getattr(error, "param", None)
+    if type(error).__name__ == "MissingParameter" and param is not None:
+        return f"{command} failed: {str(param.name).upper()} is missing; {see}"
+    if type(error).__name__ == "NoSuchOption":
+        option = getattr(error, "option_name", "")
+        close = list(getattr(error, "possibilities", None) or [])
+        hint = f" (did you mean {one_of(close)}?)" if close else ""
+        return f"{command} failed: there is no option {option}{hint}; {see}"
+    if param is not None:
+        name = (getattr(param, "opts", None) or [str(param.name)])[0]
+        return f"{command} failed: {name} {_expected(error)}; {see}"
+    message = str(getattr(error, "message", "") or error).rstrip(".")
+    refused, _, guess = message.partition(". Did you mean ")
+    if guess:
+        message = f"{refused} (did you mean {guess.rstrip('?')}?)"
+    return f"{command} failed: {message[:1].lower() + message[1:]}; {see}"
+
+
+def _expected(error: Exception) -> str:
+    listed = getattr(error.__cause__, "errors", None)  # a pydantic ValidationError's
+    problems = listed() if callable(listed) else []
+    if not problems:
+        return f"is invalid ({getattr(error, 'message', error)})"
+    first = problems[0]
+    given = first.get("input")
+    got = f", not {given!r}" if given is not None else ""
+    kind = first.get("type", "")
+    if kind in BOUNDS:
+        key, words = BOUNDS[kind]
+        plain = f", not {given}" if given is not None else ""  # a number: no quotes
+        return f"must be {words} {(first.get('ctx') or {}).get(key)}{plain}"
+    if kind in EXPECTED:
+        return f"must be {EXPECTED[kind]}{got}"
+    if kind == "value_error" and "does not match the format" in str(first.get("ctx")):
+        return f"must be a date YYYY-MM-DD{got}"
+    return f"is invalid: {first.get('msg', '')}{got}"

@@ -280,6 +280,9 @@ def print_scoring(result: dict[str, Any], out: Console | None = None) -> None:
                         (labels[1], result["report"])):
         out.print(label + " " * (pad - cell_len(label) + 1) + path, soft_wrap=True,
                   markup=False, highlight=False)
+    if result.get("data_compatibility"):  # scored although the data differs from training
+        err.print(f"[yellow]warning[/yellow] {escape(result['data_compatibility'])}",
+                  highlight=False, soft_wrap=True)
 
 
 def chain_lines(result: dict[str, Any]) -> list[str]:
@@ -326,3 +329,7 @@ def monitor_line(monitored: dict[str, Any]) -> str:
 def print_chain(result: dict[str, Any]) -> None:
     for line in chain_lines(result):  # paths stay whole: soft wrap, no markup
         console.print(line, soft_wrap=True, markup=False, highlight=False)
+    scored = result.get("scored") or {}
+    if scored.get("data_compatibility"):  # scored although the data differs from training
+        err.print(f"[yellow]warning[/yellow] {escape(scored['data_compatibility'])}",
+                  highlight=False, soft_wrap=True)

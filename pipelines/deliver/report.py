@@ -157,6 +157,9 @@ def render_report(inputs: ReportInputs) -> str:
         f'{_esc(label("model_version"))}: {_esc(meta["model_version"])} · '
         f'{_esc(label("run_id"))}: {_esc(meta.get("run_id", ""))}</div>',
         monitoring_section.retrain_banner(inputs.monitoring, lang),
+        (f'<p class="note" id="data-compatibility">'
+         f'{_esc(inputs.notes["data_compatibility"])}</p>'
+         if inputs.notes.get("data_compatibility") else ""),
         f'<div class="cards" id="headline">{headline}</div>',
         f'<p class="note" id="value-split">{_esc(_value_split(inputs))}</p>',
         _analytics(inputs),

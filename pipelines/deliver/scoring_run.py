@@ -20,6 +20,7 @@ from features.labels import CensoredCutoffError, LabelSpec
 from features.sources import SourceTables
 from models import history
 from models.analytics.value import chosen_revenue_estimate
+from models.compatibility import Compatibility
 from models.explain import REASON_GROUPS
 from models.playbook import default_playbook_text, oldest_open_complaints, parse_playbook
 from models.privacy import with_personal_columns
@@ -37,6 +38,7 @@ from pipelines.store import archive
 from pipelines.store.atomic import write_json_atomic, write_parquet_atomic, write_text_atomic
 from pipelines.store.settings import Settings
 from pipelines.tracking import monitoring as monitor
+from pipelines.tracking.compatibility import champion_fit, scored_with_no_data_text
 from pipelines.tracking.registry import RegisteredModel, training_reliability, training_snapshot
 
 PLAYBOOK_FILE = "playbook.csv"
@@ -105,11 +107,15 @@ def run_scoring(
     policy, sort, lang = params.tier_policy, params.sort, params.lang
     playbook, playbook_source = load_playbook(settings, policy)
     features = customer_features_with_event_types(tables, as_of, model.event_types)
+    # Refused here, before anything is written, when the champion no longer fits the data.
+    fit = champion_fit(settings, champion, tables, features)
+    features = fit.with_no_data(features)
     revenue = chosen_revenue_estimate(tables, as_of)  # CLV where it predicted the past better
     risk, contributions = score_customers(
         model, features, model_version=version, policy=policy, master=tables.customers,
         open_complaints=oldest_open_complaints(tables.complaints, as_of), playbook=playbook,
         sort=sort, expected_revenue=revenue.per_customer,
+        no_data_features=fit.no_data_features,
     )
     # only the personal columns CHURN_PERSONAL_COLUMNS allows reach the files (and the report)
     risk = with_personal_columns(worded_risk_list(risk, lang), tables.customers,
@@ -138,6 +144,7 @@ def run_scoring(
         "value_at_risk_total": round(float(risk["value_at_risk"].sum()), 2),
         "value_at_risk_lapsed": round(float(risk.loc[risk["lapsed"], "value_at_risk"].sum()), 2),
         "changes": changes, "tracking_uri": settings.mlflow_tracking_uri,
+        "data_compatibility": fit.record(),
     }
     metadata["tier_policy_text"] = tier_policy_text(metadata)  # the report's footer shows it
     csv_path = run_dir / "risk_list.csv"
@@ -154,6 +161,8 @@ def run_scoring(
     report = report_inputs(settings, tables, features, risk, contributions, metadata, policy,
                            model, model_run_id, meta)
     report.monitoring, report.track_record = monitoring, record
+    if fit.differences:
+        report.notes["data_compatibility"] = no_data_note(fit, lang)
     html_path = write_text_atomic(render_report(report), run_dir / "report.html")
     md_path = write_text_atomic(summary_markdown(risk, metadata), run_dir / "report.md")
     archive.seal(run_dir)
@@ -167,7 +176,18 @@ def run_scoring(
         "value_at_risk_lapsed": metadata["value_at_risk_lapsed"], "changes": changes,
         "lang": lang, "run_id": run_id,
         "monitoring": str(run_dir / monitor.MONITORING_FILE) if monitoring else None,
+        "data_compatibility": scored_with_no_data_text(fit),
     }
+
+
+def no_data_note(fit: Compatibility, lang: str) -> str:
+    """The report's line on what differed from the champion's training data, in `lang`."""
+    if fit.no_data_features:
+        what = ", ".join(fit.no_data_sources or fit.no_data_features[:3])
+        return report_label("scored_with_no_data", lang, sources=what,
+                            share=format_number(100 * fit.no_data_gain_share, lang, 0))
+    return report_label("new_categories", lang, features=", ".join(
+        d.subject for d in fit.differences if d.kind == "new_categories"))
 
 
 def workbook_metadata(metadata: dict[str, Any], rows: int) -> list[tuple[str, Any]]:

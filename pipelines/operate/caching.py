@@ -10,6 +10,7 @@ reruns a task whose outputs were deleted since.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,8 +110,8 @@ def is_transient(task: Any, task_run: Any, state: Any) -> bool:
         state.result(raise_on_failure=True)
     except NOT_TRANSIENT:
         return False
-    except OSError:
-        return True
+    except OSError as error:  # a full disk or a read-only folder does not pass in seconds
+        return error.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
     except Exception as error:  # SQLAlchemy's OperationalError: "database is locked"
         return type(error).__name__ == "OperationalError"
     return False

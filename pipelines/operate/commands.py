@@ -10,7 +10,10 @@ import typer
 
 from pipelines.cli_common import (
     API,
+    LANGS,
+    SORTS,
     DataDir,
+    choices,
     default,
     prepare_environment,
     run_step,
@@ -29,9 +32,10 @@ def run(
         "--skip-bad-files", help="Stage the readable files and list the unreadable ones "
                                  "instead of failing the whole run.")] = False,
     lang: Annotated[str, typer.Option(
-        help="Language of the risk list and report: en, tr or nl.")
+        metavar=choices(LANGS), help="Language of the risk list and report: en, tr or nl.")
     ] = default(ScoreParams, "lang"),
     sort: Annotated[str, typer.Option(
+        metavar=choices(SORTS),
         help="Rank by 'tier', 'value' or 'probability' (see `churn score --help`).")
     ] = default(ScoreParams, "sort"),
 ) -> None:

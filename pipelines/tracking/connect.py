@@ -9,6 +9,8 @@ import mlflow
 from mlflow.tracking import MlflowClient
 
 from pipelines.store.settings import Settings
+from pipelines.tracking.problems import require_mlflow_server
+from pipelines.tracking.relocate import relocate_store
 
 
 def use_tracking_store(settings: Settings) -> None:
@@ -16,7 +18,12 @@ def use_tracking_store(settings: Settings) -> None:
 
     `mlflow.set_tracking_uri` also exports `MLFLOW_TRACKING_URI`; left there, the next
     `Settings.from_env` for another data dir would silently read and write the first store.
+    A remote server that does not answer is refused here, at once; the data dir's own store
+    is first made to point at this data dir's files if the folder was moved or copied
+    (`relocate`).
     """
+    require_mlflow_server(settings.mlflow_tracking_uri)
+    relocate_store(settings)
     before = os.environ.get("MLFLOW_TRACKING_URI")
     mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
     if before is None:

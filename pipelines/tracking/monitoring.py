@@ -11,6 +11,7 @@ tagged with the model version, its run and the scoring run they are about.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import tempfile
@@ -32,6 +33,7 @@ from models.track_record import GRADED, ShippedList, TrackRecord, track_record
 from models.train import LABEL, FittedChurnModel
 from pipelines.store.atomic import write_parquet_atomic, write_text_atomic
 from pipelines.store.settings import Settings
+from pipelines.tracking.compatibility import champion_compatibility, mismatch_text
 from pipelines.tracking.connect import use_tracking_store
 from pipelines.tracking.registry import RegisteredModel, training_snapshot
 
@@ -273,12 +275,18 @@ def model_state(
 
     # what the champion scores on: the catalog features and the interaction types it learned
     features = customer_features_with_event_types(tables, as_of, champion.model.event_types)
+    fit = champion_compatibility(champion, tables, features)
+    if fit.refused:  # it cannot score these data: nothing else to measure, retrain
+        return ModelState(champion_version=champion.version, forced=forced, policy=policy,
+                          as_of=as_of, data_mismatch=mismatch_text(fit))
+    features = fit.with_no_data(features)
     score = champion.model.predict_probability(features) if len(features) else np.array([])
     reference = champion_reference(settings, champion)
     drift = (monitoring_summary(reference, features, score, policy) if reference is not None
              else None)
-    return _state(champion, reference, drift, archive_track_record(settings, tables, as_of),
-                  source_volume(tables, as_of), as_of, forced, policy)
+    state = _state(champion, reference, drift, archive_track_record(settings, tables, as_of),
+                   source_volume(tables, as_of), as_of, forced, policy)
+    return dataclasses.replace(state, data_mismatch=mismatch_text(fit))
 
 
 def _run_param(run_id: str, name: str) -> str | None:

@@ -20,7 +20,7 @@ import pandas as pd
 from mlflow.tracking import MlflowClient
 
 from features.labels import LabelSpec
-from models.calibration import Calibrator
+from models.compatibility import NoDataPolicy, model_gain_shares
 from models.evaluate import classification_metrics
 from models.promotion import (
     PromotionDecision,
@@ -31,10 +31,12 @@ from models.promotion import (
 )
 from models.train import LABEL, FittedChurnModel
 from pipelines.store.settings import Settings
+from pipelines.tracking.loading import META_ARTIFACT as META_ARTIFACT
+from pipelines.tracking.loading import load_version_files
+from pipelines.tracking.problems import ModelStoreError
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
-META_ARTIFACT = "churn_model_meta.json"
 RELIABILITY_TABLE = "tables/reliability.json"  # logged by pipelines.tracking.runs
 HISTORY_TAG = "champion_history"
 HISTORY_KEEP = 200
@@ -78,26 +80,29 @@ class RegisteredModel:
 
 
 def load_model_version(settings: Settings, version: str) -> RegisteredModel:
-    """A registered version rebuilt with its metadata and calibrator."""
-    client = MlflowClient()
-    info = client.get_model_version(settings.registered_model_name, version)
-    classifier = mlflow.lightgbm.load_model(
-        f"models:/{settings.registered_model_name}/{version}")
-    with tempfile.TemporaryDirectory() as folder:
-        path = mlflow.artifacts.download_artifacts(
-            run_id=info.run_id, artifact_path=META_ARTIFACT, dst_path=folder)
-        meta = json.loads(Path(path).read_text())
-    # A meta written before the label spec holds only the horizon: read it as the default
-    # definition without a gap, which is what scoring assumed for such a model.
-    label = LabelSpec.model_validate(meta.get("label") or {"horizon_days": meta["horizon_days"]})
-    fitted = FittedChurnModel(
-        classifier=classifier, features=meta["features"], levels=meta["category_levels"],
-        label=label, best_iteration=int(meta["best_iteration"]),
-        validation=meta.get("validation", {}), baseline=meta.get("baseline", {}),
-        calibrator=Calibrator.from_dict(meta.get("calibrator")),
-        event_types=list(meta.get("event_types", [])),  # none before learned types
-    )
-    return RegisteredModel(fitted, str(version), str(info.run_id), meta)
+    """A registered version rebuilt with its metadata and calibrator; a version whose files
+    cannot serve raises `ModelStoreError` saying what is wrong and what to run."""
+    try:
+        loaded = load_version_files(settings, version)
+    except ModelStoreError as error:
+        raise ModelStoreError(f"{error}; {remedy(settings, version)}") from error.__cause__
+    return RegisteredModel(loaded.model, str(version), loaded.run_id, loaded.meta)
+
+
+def remedy(settings: Settings, broken: str) -> str:
+    """What to run when version `broken` cannot serve: train a new one, or serve another."""
+    fix = "run `churn train` to register a new version"
+    try:
+        stack = champion_stack(champion_history(settings))
+        versions = sorted({str(v.version) for v in MlflowClient().search_model_versions(
+            f"name='{settings.registered_model_name}'")} - {str(broken)}, key=int)
+    except (mlflow.exceptions.MlflowException, ValueError, IndexError):
+        return fix
+    if len(stack) >= 2 and stack[-1] == str(broken) and stack[-2] != str(broken):
+        return f"{fix}, or `churn rollback` to serve version {stack[-2]} again"
+    if versions:
+        return f"{fix}, or `churn promote {versions[-1]}` to serve version {versions[-1]}"
+    return fix
 
 
 def champion_version(settings: Settings) -> str | None:
@@ -112,11 +117,24 @@ def load_champion(settings: Settings) -> RegisteredModel:
     """The version carrying the champion alias, rebuilt with its training metadata."""
     version = champion_version(settings)
     if version is None:
-        raise NoChampionError(
-            f"no '{CHAMPION}' version of '{settings.registered_model_name}' in "
-            f"{settings.mlflow_tracking_uri}; run `churn train` first"
-        )
+        raise NoChampionError(no_champion_text(settings))
     return load_model_version(settings, version)
+
+
+def no_champion_text(settings: Settings) -> str:
+    """Why there is no champion to load, and what to run: train, or promote a version."""
+    name = settings.registered_model_name
+    try:
+        versions = sorted((str(v.version) for v in MlflowClient().search_model_versions(
+            f"name='{name}'")), key=int)
+    except mlflow.exceptions.MlflowException:
+        versions = []
+    where = f"in {settings.mlflow_tracking_uri}"
+    if not versions:
+        return f"no model is registered as {name} {where} yet; run `churn train` first"
+    return (f"no version of {name} {where} is the champion (registered: "
+            f"{', '.join(versions)}); run `churn promote {versions[-1]}` to serve one, or "
+            "`churn train`")
 
 
 def version_label(settings: Settings, version: str) -> LabelSpec:
@@ -175,13 +193,24 @@ def champion_metrics_on(
         return ({"roc_auc": metrics["oot_roc_auc"], "pr_auc": metrics["oot_pr_auc"]},
                 f"recorded out-of-time metrics on the same cutoff, churn definition, model "
                 f"input and {len(valid)} customers")
-    model = load_model_version(settings, champion).model
+    try:
+        model = load_version_files(settings, champion).model
+    except ModelStoreError as error:  # a broken champion must not block its successor
+        return None, f"cannot compare: {error}"
     lacking = missing_features(model.features, list(valid.columns))
+    no_data = ""
     if lacking:
-        shown = ", ".join(lacking[:5]) + (f" and {len(lacking) - 5} more" if len(lacking) > 5
-                                          else "")
-        return None, (f"cannot compare: champion version {champion} needs features this "
-                      f"model's validation customers lack ({shown})")
+        # What the champion would do on these data when scoring (models.compatibility): with
+        # the features they lack as no data, if it may do without them.
+        share = sum(model_gain_shares(model.classifier).get(f, 0.0) for f in lacking)
+        if share > NoDataPolicy().max_gain_share:
+            shown = ", ".join(lacking[:5]) + (f" and {len(lacking) - 5} more"
+                                              if len(lacking) > 5 else "")
+            return None, (f"cannot compare: champion version {champion} needs features this "
+                          f"model's validation customers lack ({shown})")
+        valid = valid.assign(**{f: np.nan for f in lacking})
+        no_data = (f", with the {len(lacking)} features they lack as no data, as it would "
+                   f"score them now ({share:.0%} of its gain)")
     try:
         probability = model.predict_probability(valid)
     except (KeyError, ValueError) as error:
@@ -193,7 +222,8 @@ def champion_metrics_on(
         f" against this model's churn definition ({_label_text(label)}; the champion's is "
         f"{_label_text(champion_label)})")
     return ({k: scored[k] for k in ("roc_auc", "pr_auc")},
-            f"champion rescored on cutoff {valid_cutoff} ({len(valid)} customers){other}"
+            f"champion rescored on cutoff {valid_cutoff} ({len(valid)} customers){no_data}"
+            f"{other}"
             + (f" (it was trained on {'these labels' if same_label else 'this cutoff'}, which "
                "favours it)" if seen else ""))
 
@@ -244,11 +274,22 @@ def gate_new_version(
 
 
 def promote(settings: Settings, version: str, reason: str) -> None:
-    """A person makes `version` the champion."""
+    """A person makes `version` the champion, if its files can serve."""
+    _require_servable(settings, version, "promote")
     try:
         set_champion(settings, version, "promote", reason)
     except mlflow.exceptions.MlflowException as error:
         raise RegistryError(f"cannot promote version {version}: {error.message}") from None
+
+
+def _require_servable(settings: Settings, version: str, action: str) -> None:
+    """Refuse to make a version champion whose files cannot be loaded (scoring would only
+    fail later, with the old champion already replaced)."""
+    try:
+        load_version_files(settings, version)
+    except ModelStoreError as error:
+        raise RegistryError(f"cannot {action} version {version}: {error}; serve another "
+                            "version or run `churn train`") from None
 
 
 def champion_stack(history: list[dict[str, str]]) -> list[str]:
@@ -267,6 +308,7 @@ def rollback(settings: Settings) -> str:
     stack = champion_stack(champion_history(settings))
     if len(stack) < 2:
         raise RegistryError("no earlier champion to roll back to")
+    _require_servable(settings, stack[-2], "roll back to")
     set_champion(settings, stack[-2], "rollback", f"rolled back from version {stack[-1]}")
     return stack[-2]
 

@@ -93,3 +93,10 @@ def test_the_first_reason_in_rule_order_is_reported():
     decision = retrain_decision(_state(score_psi=0.5, realised_roc_auc=0.5,
                                        latest_matured_as_of=dt.date(2026, 6, 1)))
     assert decision.reason.startswith("the score drifted")
+
+
+def test_a_champion_that_no_longer_fits_the_data_is_retrained_with_the_differences():
+    gone = "the complaints source the model was trained with is no longer staged (22 features)"
+    decision = retrain_decision(ModelState(champion_version="3", data_mismatch=gone))
+    assert decision.retrain
+    assert decision.reason == f"the champion no longer fits the staged data: {gone}"

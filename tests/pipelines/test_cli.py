@@ -75,7 +75,7 @@ def test_train_refuses_an_unknown_churn_definition_and_shows_the_label_defaults(
     result = runner.invoke(app, ["train", "--data-dir", str(tmp_path / "data"),
                                  "--churn-definition", "lapsed"])
     assert result.exit_code == 1
-    assert ("--churn-definition must be auto or no_purchase or cancellation or renewal, not "
+    assert ("--churn-definition must be auto, no_purchase, cancellation or renewal, not "
             "'lapsed'") in " ".join(result.output.split())
     shown = " ".join(runner.invoke(app, ["train", "--help"]).output.split())
     # left out, the definition follows the data (features.billing)
@@ -94,3 +94,69 @@ def test_option_defaults_are_the_typed_models_defaults():
     assert "--data-end" in train and "--as-of" in train  # the old name still works
     score = " ".join(runner.invoke(app, ["score", "--help"], terminal_width=200).output.split())
     assert f"[default: {ScoreParams().sort}]" in score and "[default: en]" in score
+
+
+# Each enum-like option: the command, the option, its allowed values (from the declaring type).
+CHOICE_OPTIONS = [
+    ("score", "--sort", "tier|value|probability"), ("score", "--lang", "en|tr|nl"),
+    ("run", "--sort", "tier|value|probability"), ("run", "--lang", "en|tr|nl"),
+    ("demo", "--lang", "en|tr|nl"), ("analyze", "--lang", "en|tr|nl"),
+    ("analyze", "--period", "month|quarter"),
+    ("train", "--churn-definition", "auto|no_purchase|cancellation|renewal"),
+    ("train", "--tune-objective", "pr_auc|log_loss"),
+]
+
+
+@pytest.mark.parametrize("command, option, allowed", CHOICE_OPTIONS,
+                         ids=[f"{c}{o}" for c, o, _ in CHOICE_OPTIONS])
+def test_help_shows_the_allowed_values_and_a_bad_one_is_refused_before_anything(
+        tmp_path, command, option, allowed):
+    help_text = runner.invoke(app, [command, "--help"], env={"COLUMNS": "250"}).output
+    line = next(text for text in help_text.splitlines() if f" {option} " in text)
+    assert allowed in line
+    missing = tmp_path / "no-such-dir"  # the option is checked before the data dir
+    result = runner.invoke(app, [command, "--data-dir", str(missing), option, "bogus"])
+    assert result.exit_code == 1
+    values = allowed.split("|")
+    expected = (f"{command} failed: {option} must be {', '.join(values[:-1])} or "
+                f"{values[-1]}, not 'bogus'")
+    assert " ".join(result.output.split()) == expected
+    assert not missing.exists()
+
+
+@pytest.mark.parametrize("args, sentence", [
+    (["score", "--as-of", "2026-13-01"],
+     "score failed: --as-of must be a date YYYY-MM-DD, not '2026-13-01'; see `churn score --help`"),
+    (["train", "--horizon-days", "3"],
+     "train failed: --horizon-days must be at least 7, not 3; see `churn train --help`"),
+    (["generate", "--customers", "many"],
+     "generate failed: --customers must be a whole number, not 'many'; see "
+     "`churn generate --help`"),
+    (["train", "--min-roc-auc-gain", "x"],
+     "train failed: --min-roc-auc-gain must be a number, not 'x'; see `churn train --help`"),
+    (["score", "--forse"],
+     "score failed: there is no option --forse (did you mean --force or --sort?); see "
+     "`churn score --help`"),
+    (["promote"], "promote failed: VERSION is missing; see `churn promote --help`"),
+    (["scroe"], "churn failed: no such command 'scroe' (did you mean 'score'?); see "
+                "`churn --help`"),
+], ids=["date", "range", "integer", "number", "unknown-option", "missing-argument",
+        "unknown-command"])
+def test_a_refused_command_line_is_one_sentence_in_the_products_words(args, sentence):
+    import typer
+    from typer.exceptions import TyperException
+
+    from pipelines.cli_common import usage_sentence
+
+    with pytest.raises(TyperException) as refused:
+        typer.main.get_command(app).main(args, prog_name="churn", standalone_mode=False)
+    assert usage_sentence(refused.value) == sentence
+
+
+def test_the_churn_process_prints_that_sentence_and_exits_1(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "pipelines.cli", "score", "--as-of", "31-10-2026"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.strip() == ("score failed: --as-of must be a date YYYY-MM-DD, not "
+                                   "'31-10-2026'; see `churn score --help`")
+    assert done.stdout == ""

@@ -22,13 +22,13 @@ def test_score_help_explains_the_new_options():
     output = " ".join(runner.invoke(app, ["score", "--help"]).output.split())
     for option in ("--sort", "--lang", "--csv-delimiter", "--tier-policy", "--critical-top"):
         assert option in output
-    assert "en, tr or nl" in output
+    assert "en|tr|nl" in output and "tier|value|probability" in output  # allowed values
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--lang", "de"], "invalid option"),
-    (["--sort", "name"], "invalid option"),
-    (["--csv-delimiter", ";;"], "invalid option"),
+    (["--lang", "de"], "score failed: --lang must be en, tr or nl, not 'de'"),
+    (["--sort", "name"], "score failed: --sort must be tier, value or probability, not 'name'"),
+    (["--csv-delimiter", ";;"], "score failed: --csv-delimiter must be one character, not ';;'"),
     (["--critical-top", "5", "--tier-policy", "p.json"], "either --tier-policy or --critical-top"),
 ])
 def test_bad_score_options_end_with_one_line_and_exit_1(tmp_path, args, message):
@@ -106,7 +106,8 @@ def test_a_policy_file_threshold_is_kept_unless_the_option_overrides_it(tmp_path
 def test_demo_checks_its_language_before_generating_anything(tmp_path):
     result = runner.invoke(app, ["demo", "--data-dir", str(tmp_path / "data"), "--lang", "de"])
     assert result.exit_code == 1
-    assert "demo failed: invalid option" in " ".join(result.output.split())
+    assert "demo failed: --lang must be en, tr or nl, not 'de'" in " ".join(
+        result.output.split())
     assert not (tmp_path / "data" / "raw").exists()
 
 

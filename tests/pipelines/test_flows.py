@@ -289,3 +289,53 @@ def test_a_known_failure_is_a_failed_run_with_the_clis_sentence(prefect_api, tmp
         ingest_flow(str(empty))
     state = score_flow(str(tmp_path / "nothing"), return_state=True)
     assert state.is_failed() and state.message.startswith("score failed: ")
+
+
+def test_a_copied_data_dir_whose_complaints_export_went_scores_on_its_own_files(demo, tmp_path):
+    """The demo's data dir copied elsewhere (its MLflow store names the original's files),
+    then its complaints export removed and ingest rerun: scoring reads the copy's model and
+    either scores with complaints as no data (no reason citing them) or refuses in one
+    sentence with the differences; never a traceback."""
+    import shutil
+
+    from models.compatibility import NoDataPolicy, model_gain_shares, source_of
+    from models.explain import GROUP_OF_FEATURE
+    from pipelines.flows import ingest_flow, score_flow
+    from pipelines.operate.failures import failure_message
+    from pipelines.tracking.compatibility import ChampionMismatchError
+    from pipelines.tracking.connect import configure_mlflow
+    from pipelines.tracking.loading import local_folder
+    from pipelines.tracking.registry import load_champion
+
+    source_dir, _ = demo
+    data_dir = tmp_path / "copied"
+    shutil.copytree(source_dir, data_dir, ignore=shutil.ignore_patterns(".prefect"))
+    shutil.rmtree(data_dir / "raw" / "complaints")
+    ingest_flow(str(data_dir))
+    settings = Settings.from_env(data_dir)
+    configure_mlflow(settings)
+    champion = load_champion(settings)
+    model_dir = local_folder(mlflow.tracking.MlflowClient().get_model_version_download_uri(
+        settings.registered_model_name, champion.version))
+    assert model_dir is not None and model_dir.is_relative_to(data_dir)  # its own files
+    gone = [f for f in champion.model.features if source_of(f) == "complaints"]
+    shares = model_gain_shares(champion.model.classifier)
+    share = sum(shares[f] for f in gone)
+    try:
+        scored = score_flow(str(data_dir), None)
+    except ChampionMismatchError as error:
+        assert share > NoDataPolicy().max_gain_share
+        message = failure_message("score", error)
+        assert message is not None and "the complaints source" in message
+        assert "run `churn train`" in message
+        return
+    assert share <= NoDataPolicy().max_gain_share
+    metadata = json.loads((Path(scored["run_dir"]) / "metadata.json").read_text())
+    assert metadata["data_compatibility"]["status"] == "scored_with_no_data"
+    assert metadata["data_compatibility"]["no_data_sources"] == ["complaints"]
+    risk = pd.read_parquet(scored["risk_list_parquet"])
+    cited = set(risk[["reason_group_1", "reason_group_2", "reason_group_3"]].stack())
+    assert not cited & {GROUP_OF_FEATURE[f] for f in gone}
+    assert "complaints set to no data" in scored["data_compatibility"]
+    report = (Path(scored["run_dir"]) / "report.html").read_text()
+    assert 'id="data-compatibility"' in report

@@ -156,6 +156,8 @@ REPORT = {
     "current_median": "Median now",
     "psi": "PSI",
     "not_available": "Not available for this model: {what}.",
+    "scored_with_no_data": "Scored without {sources}: the export is no longer staged, so its features are set to no data (they carry {share} % of the model's gain) and no reason cites them; retrain (churn train) for a model of the current data.",
+    "new_categories": "Values the model never saw in training scored as no data: {features}.",
     "top_customers": "Top customers",
     "churn_definition": "Churn definition",
     "churn_definition_text": "No completed purchase in the {horizon} days after the data date, or a cancellation in that window.",

@@ -156,6 +156,8 @@ REPORT = {
     "current_median": "Mediaan nu",
     "psi": "PSI",
     "not_available": "Niet beschikbaar voor dit model: {what}.",
+    "scored_with_no_data": "Gescoord zonder {sources}: die export wordt niet meer ingelezen, dus de kenmerken ervan staan op geen gegevens (ze dragen {share} % van de winst van het model) en geen reden verwijst ernaar; train opnieuw (churn train) voor een model van de huidige gegevens.",
+    "new_categories": "Waarden die het model in de training nooit zag, gescoord als geen gegevens: {features}.",
     "top_customers": "Klanten met het hoogste risico",
     "churn_definition": "Definitie van vertrek",
     "churn_definition_text": "Geen afgeronde bestelling in de {horizon} dagen na de peildatum, of opgezegd in die periode.",

@@ -157,6 +157,8 @@ REPORT = {
     "current_median": "Şimdiki medyan",
     "psi": "PSI",
     "not_available": "Bu model için mevcut değil: {what}.",
+    "scored_with_no_data": "{sources} olmadan skorlandı: bu dışa aktarım artık hazırlanmıyor; özellikleri veri yok olarak alındı (modelin kazancının %{share} kadarını taşıyorlar) ve hiçbir neden onlara dayanmıyor; güncel veriye uygun bir model için yeniden eğitin (churn train).",
+    "new_categories": "Modelin eğitimde hiç görmediği değerler veri yok olarak skorlandı: {features}.",
     "top_customers": "En riskli müşteriler",
     "churn_definition": "Kayıp tanımı",
     "churn_definition_text": "Veri tarihinden sonraki {horizon} gün içinde tamamlanmış siparişi olmaması ya da bu sürede hesabını kapatması.",

@@ -235,25 +235,63 @@ def test_another_definition_is_compared_on_the_same_customers_with_both_figures(
                                                                 abs=1e-6)
 
 
-def test_a_champion_whose_features_are_missing_cannot_be_compared_and_says_what_to_run(
+def _serve_strong(settings, train) -> None:
+    """A champion with many features (whatever earlier tests left serving)."""
+    logged, _ = train("strong")
+    promote(settings, logged.version, "a model with many features to lean on")
+
+
+def _lean_challenger(settings, frame, share_above: bool):
+    """A challenger fitted without some of the champion's features: together carrying more
+    than the no-data limit of its gain (`share_above`), or at most that much."""
+    from models.compatibility import NoDataPolicy, model_gain_shares
+
+    champion = load_champion(settings).model
+    shares = model_gain_shares(champion.classifier)
+    limit = NoDataPolicy().max_gain_share
+    # recency is always needed (the baselines read it); the rest by gain: largest first to
+    # pass the limit, smallest first to stay under it
+    ranked = sorted((f for f in champion.features if f != "recency_days"),
+                    key=lambda f: shares[f], reverse=share_above)
+    dropped: list[str] = []
+    for name in ranked:
+        total = sum(shares[f] for f in [*dropped, name])
+        if not share_above and total > limit:
+            break
+        dropped.append(name)
+        if share_above and total > limit:
+            break
+    lean = frame.drop(columns=dropped)
+    features = [c for c in feature_names(SOURCES) if c not in dropped]
+    return fit_with_validation(lean, features, PARAMS), lean, dropped, shares
+
+
+def test_a_champion_that_leans_on_missing_features_cannot_be_compared_and_says_what_to_run(
         registry):
     settings, frame, models, train = registry
-    if champion_version(settings) is None:
-        train("weak")
-    champion = load_champion(settings).model
-    # a feature the champion uses that the new model does without (recency is always needed)
-    dropped = next(c for c in ("region", "spend_lifetime", "complaints_30d")
-                   if c in champion.features)
-    lean = frame.drop(columns=[dropped])
-    features = [c for c in feature_names(SOURCES) if c != dropped]
-    fitted = fit_with_validation(lean, features, PARAMS)
+    _serve_strong(settings, train)
+    fitted, lean, dropped, _ = _lean_challenger(settings, frame, share_above=True)
+    lacking = [f for f in load_champion(settings).model.features if f in dropped]
     before = champion_version(settings)
     logged, decision = _log_and_gate(settings, fitted, lean, PARAMS, "lean", "lean")
     assert not decision.promote and champion_version(settings) == before
     assert decision.reason.startswith(f"cannot compare: champion version {before} needs "
-                                      f"features this model's validation customers lack "
-                                      f"({dropped})")
+                                      f"features this model's validation customers lack (")
+    assert ", ".join(lacking[:5]) in decision.reason
     assert f"run `churn promote {logged.version}`" in decision.reason
+
+
+def test_a_champion_that_can_do_without_the_missing_features_is_compared_as_it_would_score(
+        registry):
+    settings, frame, models, train = registry
+    _serve_strong(settings, train)
+    fitted, lean, dropped, shares = _lean_challenger(settings, frame, share_above=False)
+    assert dropped  # the champion has features it can do without
+    logged, decision = _log_and_gate(settings, fitted, lean, PARAMS, "lean-ok", "lean-ok")
+    assert decision.champion is not None
+    share = sum(shares[f] for f in dropped)
+    assert (f"with the {len(dropped)} features they lack as no data, as it would score them "
+            f"now ({share:.0%} of its gain)") in decision.basis
 
 
 def test_the_learned_event_types_travel_with_the_registered_model(registry):
