@@ -26,6 +26,7 @@ from models.score import score_customers
 from models.tiers import TierPolicy, base_rate_of, tier_changes
 from pipelines.deliver.analytics_run import analytics_href, report_headline
 from pipelines.deliver.currency import data_currency
+from pipelines.deliver.holdouts import list_with_holdout
 from pipelines.deliver.i18n import column_label, format_number, report_label, tier_label
 from pipelines.deliver.params import ScoreParams
 from pipelines.deliver.report import ReportInputs, label_text, render_report
@@ -110,6 +111,8 @@ def run_scoring(
         open_complaints=oldest_open_complaints(tables.complaints, as_of), playbook=playbook,
         sort=sort, expected_revenue=revenue.per_customer,
     )
+    run_id = archive.new_run_id()
+    risk, holdout = list_with_holdout(risk, policy, as_of, run_id, settings.scored_dir)
     risk = worded_risk_list(risk, lang)
     # the drift check and the track record as known at `as_of` (lists archived before this run)
     record = monitor.archive_track_record(settings, tables, as_of)
@@ -117,7 +120,6 @@ def run_scoring(
                                             params.monitoring, record)
     previous, previous_run = archive.previous_risk_list(settings.scored_dir)
     changes = {"previous_run": previous_run, **tier_changes(previous, risk, policy)}
-    run_id = archive.new_run_id()
     run_dir = archive.create_run_dir(settings.scored_dir, as_of, run_id)
     tiers = risk["risk_tier"].value_counts().reindex(policy.names, fill_value=0).to_dict()
     base_rate = base_rate_of(risk["churn_probability"])
@@ -135,6 +137,7 @@ def run_scoring(
         "value_at_risk_total": round(float(risk["value_at_risk"].sum()), 2),
         "value_at_risk_lapsed": round(float(risk.loc[risk["lapsed"], "value_at_risk"].sum()), 2),
         "changes": changes, "tracking_uri": settings.mlflow_tracking_uri,
+        "holdout": holdout,
     }
     metadata["tier_policy_text"] = tier_policy_text(metadata)  # the report's footer shows it
     csv_path = run_dir / "risk_list.csv"
@@ -189,6 +192,11 @@ def workbook_metadata(metadata: dict[str, Any], rows: int) -> list[tuple[str, An
                  for k, v in validation.items()]
     rows_out += [(f"{label('tier')}: {tier_label(t, lang)}", n)
                  for t, n in metadata["tiers"].items()]
+    if metadata.get("holdout"):
+        held = metadata["holdout"]
+        rows_out.append((label("holdout"), report_label(
+            "holdout_rule", lang, held=held["held_out"], randomised=held["randomised"],
+            carried=held["carried_over_held_out"], seed=held["seed"])))
     return rows_out
 
 
