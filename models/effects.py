@@ -61,10 +61,12 @@ def difference_interval(x1: int, n1: int, x2: int, n2: int, confidence: float = 
 
 
 def effect_row(group: pd.DataFrame) -> dict[str, float | int | bool]:
-    """One stratum's figures (`group`: `holdout` bool, `churned` 0/1, `annual_revenue`,
-    `reached` bool: the action log shows a contact in the window, `cost` of those actions): counts behind each, churn per arm, the effect and its interval,
-    the save rate, revenue kept (the drop in revenue lost per customer, times the contacted
-    customers) and the cost of the actions logged for the contact arm."""
+    """One stratum's figures: the counts behind each, churn per arm, the effect and its
+    interval, the save rate, revenue kept (the drop in revenue lost per customer, times the
+    contacted customers) and the cost of the actions logged for the contact arm.
+
+    `group`: `holdout` (bool), `churned` (0/1), `annual_revenue`, `reached` (bool: the action
+    log shows a contact in the window) and `cost` (of those actions)."""
     held = group["holdout"].astype(bool).to_numpy()
     churned = group["churned"].to_numpy(int)
     revenue = group["annual_revenue"].fillna(0.0).to_numpy(float)

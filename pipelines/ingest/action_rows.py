@@ -31,6 +31,11 @@ def content_action_ids(frame: pd.DataFrame) -> pd.Series:
     return existing.where(existing.notna(), hashed)
 
 
+def unworked_rows(frame: pd.DataFrame) -> pd.Series:
+    """Rows that record no action (empty `action`): a list row nobody worked yet."""
+    return cell_text(frame["action"]).isna()
+
+
 def stage_action_columns(frame: pd.DataFrame, locale: str, flag: Callable,
                          converted: Callable) -> None:
     """Convert an actions frame's text, cost and id columns in place; `flag` sets rows aside
@@ -38,7 +43,6 @@ def stage_action_columns(frame: pd.DataFrame, locale: str, flag: Callable,
     for column in ("action", "outcome", "campaign", "channel", "owner"):
         if column in frame:
             frame[column] = cell_text(frame[column])
-    flag(frame["action"].isna(), NO_ACTION)
     if "cost" in frame:
         frame["cost"] = converted("cost", lambda: (*parse_numbers(frame["cost"], locale), None),
                                   "cost is not a number")

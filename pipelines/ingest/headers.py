@@ -156,7 +156,7 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
                 "nl": ("Segment", "Klanttype")},
     "region": {"en": ("Region", "City"), "tr": ("Bölge", "Şehir", "İl"),
                "nl": ("Regio", "Plaats", "Stad")},
-    "owner": {"en": ("Owner", "Account Manager", "Sales Rep"),
+    "owner": {"en": ("Owner", "Account Manager", "Sales Rep", "Agent", "Called By"),
               "tr": ("Temsilci", "Müşteri Temsilcisi"), "nl": ("Accountmanager", "Eigenaar")},
     "cancelled_at": {"en": ("Cancelled At", "Canceled At", "Churn Date", "Closed At"),
                      "tr": ("İptal Tarihi", "Ayrılış Tarihi"), "nl": ("Opzegdatum",)},

@@ -20,6 +20,7 @@ from features.contracts import (
     STAGED_SCHEMAS,
     TIMESTAMP_COLUMNS,
 )
+from pipelines.ingest.action_rows import NO_ACTION, stage_action_columns, unworked_rows
 from pipelines.ingest.bounds import earliest_date, max_value
 from pipelines.ingest.cells import (
     ColumnFormatError,
@@ -37,7 +38,6 @@ from pipelines.ingest.keys import (
     normalised_phones,
     phone_country,
 )
-from pipelines.ingest.action_rows import stage_action_columns
 from pipelines.ingest.subscription_rows import stage_subscription_columns
 
 SOURCE_FILE, SOURCE_LINE = "_source_file", "_source_line"
@@ -175,6 +175,8 @@ def stage_rows(
     key = SOURCE_KEYS[kind]
     if key in frame and kind not in ("interactions", "actions"):  # content ids instead
         flag(frame[key].isna(), f"missing {key}")
+    if kind == "actions":  # an unworked list row is no action, whatever else it lacks
+        flag(unworked_rows(frame), NO_ACTION)
     for column in (*TIMESTAMP_COLUMNS[kind], UPDATED_AT):
         if column not in frame.columns:
             if column != UPDATED_AT:

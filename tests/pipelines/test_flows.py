@@ -20,6 +20,8 @@ CSV_COLUMNS = [
     "churn_probability", "value_at_risk", "annual_revenue", "lifetime_spend", "last_purchase_date",
     "days_since_last_purchase", "usual_interval_days", "open_complaints", "last_satisfaction",
     "reason_1", "reason_2", "reason_3", "suggested_action", "data_as_of", "model_version",
+    "list_run_id", "row_id", "holdout", "action_taken", "action_date", "action_outcome",
+    "action_cost",
 ]
 
 

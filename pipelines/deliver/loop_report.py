@@ -1,0 +1,115 @@
+"""`churn track-record`'s loop section: contacted against holdout on every matured list.
+
+Reads the archived lists with their holdout columns (lists from before the holdout randomised
+nobody and are skipped), the staged purchases for the outcomes and the staged action log for
+who was reached and what it cost; writes reports/track_record_effects.csv (per list, per tier
+and per planned action), track_record_effects_pooled.csv (over every matured list) and
+save_rates.json (the save rate in force per action: measured, or the assumption).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from features.labels import LabelSpec
+from features.sources import SourceTables
+from models.effects import MIN_CUSTOMERS_PER_ARM, save_rate_in_force
+from models.params import TrainParams
+from models.track_record import LoopRecord, ShippedList, loop_record
+from pipelines.store.atomic import write_json_atomic, write_text_atomic
+from pipelines.store.settings import Settings
+
+LOOP_LIST_COLUMNS = ["customer_id", "churn_probability", "risk_tier", "value_at_risk",
+                     "annual_revenue", "holdout", "assigned_in", "planned_action"]
+EFFECTS_FILE, POOLED_FILE, SAVE_RATES_FILE = (
+    "track_record_effects.csv", "track_record_effects_pooled.csv", "save_rates.json")
+
+
+def shipped_loop_lists(scored_dir: Path) -> list[ShippedList]:
+    """Every archived list that carries a holdout, with its label spec and as-of."""
+    shipped = []
+    for path in sorted(scored_dir.glob("*/*/metadata.json")):
+        try:
+            meta = json.loads(path.read_text())
+            risk = pd.read_parquet(path.parent / "risk_list.parquet", columns=LOOP_LIST_COLUMNS)
+        except (OSError, ValueError, KeyError):
+            continue  # unfinished, foreign, or archived before the holdout
+        shipped.append(ShippedList(
+            as_of=dt.date.fromisoformat(meta["as_of"]), run_id=meta["run_id"],
+            model_version=str(meta.get("model_version", "")),
+            label=LabelSpec.model_validate(meta.get("label") or {}), risk=risk,
+            top_tiers=tuple(meta.get("tier_policy", {}).get("top_tiers", []))))
+    return shipped
+
+
+def archive_loop_record(settings: Settings, tables: SourceTables, data_end: dt.date,
+                        actions: pd.DataFrame | None) -> LoopRecord:
+    """The loop record of every archived list scored by `data_end`, as known then."""
+    shipped = [s for s in shipped_loop_lists(settings.scored_dir) if s.as_of <= data_end]
+    if tables.customers is None:
+        shipped = [s for s in shipped if s.label.definition != "cancellation"]
+    known = None
+    if actions is not None:  # an action logged after the data end is not known at it
+        stamp = pd.Timestamp(data_end + dt.timedelta(days=1), tz="UTC")
+        known = actions[actions["action_at"] < stamp]
+    return loop_record(shipped, tables.purchases, data_end, tables.customers,
+                       tables.subscriptions, known)
+
+
+def save_rates(record: LoopRecord, assumed: float) -> dict[str, Any]:
+    """The save rate in force per planned action and pooled ("*"), with where it comes from."""
+    pooled = record.pooled
+    rows = pooled[pooled["tier"] == "*"] if not pooled.empty else pooled
+    actions = sorted(set(rows["planned_action"]) - {"*"}) if not rows.empty else []
+    out = {}
+    for action in ["*", *actions]:
+        rate = save_rate_in_force(rows, assumed, action)
+        out[action] = {"save_rate": round(rate.value, 4), "measured": rate.measured,
+                       "customers": rate.customers, "source": rate.label}
+    return {"assumed_save_rate": assumed, "min_customers_per_arm": MIN_CUSTOMERS_PER_ARM,
+            "by_action": out}
+
+
+def write_loop_record(settings: Settings, record: LoopRecord,
+                      assumed: float | None = None) -> dict[str, str]:
+    """The two effect tables and save_rates.json under reports/, each written atomically."""
+    base = settings.reports_dir
+    assumed = TrainParams().save_rate if assumed is None else assumed
+    by_list = record.by_list.astype({"as_of": str}) if len(record.by_list) else record.by_list
+    files = {
+        "effects": write_text_atomic(by_list.to_csv(index=False), base / EFFECTS_FILE),
+        "pooled": write_text_atomic(record.pooled.to_csv(index=False), base / POOLED_FILE),
+        "save_rates": write_json_atomic(save_rates(record, assumed), base / SAVE_RATES_FILE),
+    }
+    return {k: str(v) for k, v in files.items()}
+
+
+def _pct(value: float) -> str:
+    return "n/a" if not np.isfinite(value) else f"{value * 100:.1f}%"
+
+
+def loop_lines(record: LoopRecord) -> list[str]:
+    """The pooled effect per tier and per planned action, one line each, in words."""
+    if record.pooled.empty:
+        return ["no matured list with a holdout yet: the effect of contacting is not measured"]
+    lines = []
+    for row in record.pooled.to_dict("records"):
+        who = ("all tiers" if row["tier"] == "*" else row["tier"]) + ", " + (
+            "all actions" if row["planned_action"] == "*" else row["planned_action"])
+        verdict = ("interval includes zero: no effect shown" if row["includes_zero"]
+                   else "interval excludes zero")
+        lines.append(
+            f"{who}: churn {_pct(row['churn_rate_contacted'])} of {row['contacted']} contacted "
+            f"({row['reached']} reached) vs {_pct(row['churn_rate_holdout'])} of "
+            f"{row['holdout']} held out; effect {_pct(row['effect'])} "
+            f"[{_pct(row['effect_low'])}, {_pct(row['effect_high'])}] ({verdict}); "
+            f"revenue kept {row['revenue_kept']:,.0f}, cost {row['cost']:,.0f}"
+            + ("" if row["enough"] else
+               f"; fewer than {MIN_CUSTOMERS_PER_ARM} customers in an arm"))
+    return lines

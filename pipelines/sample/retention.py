@@ -1,0 +1,230 @@
+"""The simulator with retention actions whose true effect it knows: the loop, week by week.
+
+The retail simulator (`pipelines.sample.simulator`) runs customers through active -> at_risk
+-> churned with complaints that push them towards the exit. Here the same weekly dynamics
+run with a retention team in them: each week a list is made from what the CRM shows (days
+since the last order against the customer's own rhythm, a complaint still open), its holdout
+is drawn with `models.holdout` (standing assignments kept until their window ends), and the
+team works the contact arm once per assignment. What an action does depends on the customer,
+and only the simulator sees why:
+
+* `call` saves, with probability `call_save_complaint`, a customer whose complaint is still
+  open (the complaint is resolved and an at-risk customer is active again), others with
+  `call_save_other`;
+* `offer` saves a price-sensitive customer (a hidden trait, `price_sensitive_share` of them)
+  with `offer_save_sensitive`, others with `offer_save_other`: a saved customer orders that
+  week with the discount (and an at-risk one is active again);
+* nothing saves a customer who has already churned (churned is absorbing).
+
+A saved call moves an at-risk customer back to active and clears the open complaint's pull,
+so its effect on churn depends on the state the customer is in, as in a real business. The
+true effect of an action on one customer is exact up to Monte Carlo: P(churn) without it minus
+P(churn) with it, both from the customer's state at the list, over the same horizon
+(`_true_probability` of the simulator, with and without the save; a saved offer has bought,
+so its churn is 0). Churn is "no completed order in the horizon", the pipeline's default
+definition.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from models.holdout import assign_holdout, standing_assignments
+from pipelines.sample import simulator as sim
+
+CALL, OFFER = "call", "offer"
+_P_COMPLETED = sim._ORDER_STATUS_P[0]
+
+
+@dataclass(frozen=True)
+class RetentionEffects:
+    """The true save probabilities and the costs of the two actions."""
+
+    call_save_complaint: float = 0.6
+    call_save_other: float = 0.05
+    offer_save_sensitive: float = 0.5
+    offer_save_other: float = 0.0
+    price_sensitive_share: float = 0.3
+    call_cost: float = 5.0
+    offer_cost: float = 10.0
+
+    def save_probability(self, action: np.ndarray, open_complaint: np.ndarray,
+                         price_sensitive: np.ndarray) -> np.ndarray:
+        call = np.where(open_complaint, self.call_save_complaint, self.call_save_other)
+        offer = np.where(price_sensitive, self.offer_save_sensitive, self.offer_save_other)
+        return np.where(action == CALL, call, offer)
+
+
+@dataclass(frozen=True)
+class LoopConfig:
+    customers: int = 3000
+    seed: int = 11
+    warmup_weeks: int = 40  # weeks of history before the first list
+    weeks: int = 52  # weekly lists
+    horizon_days: int = 91  # 13 weeks: outcome window of every list
+    holdout_share: float = 0.2
+    truth_replicates: int = 100
+    start: dt.date = dt.date(2025, 1, 6)  # day 0 (a Monday)
+
+
+@dataclass(frozen=True)
+class LoopResult:
+    """Every randomisation with its arm, truth and outcome, and the team's action log."""
+
+    randomised: pd.DataFrame  # as_of, run_id, customer_id, tier, planned_action, holdout,
+    #                           p_churn_untreated, p_churn_treated, true_effect, churned,
+    #                           annual_revenue, reached, cost
+    actions: pd.DataFrame  # customer_id, action_at, action, cost, list_run_id
+
+
+def list_of_the_week(last_order: np.ndarray, interval: np.ndarray, open_complaint: np.ndarray,
+                     t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Who is on the list at day `t`, their tier and planned action, from what the CRM shows:
+    Critical when overdue three times the usual interval or with an open complaint, At risk at
+    twice, Watch at 1.2 times; a call for an open complaint, else an offer."""
+    ratio = (t - last_order) / np.maximum(interval, 1.0)
+    tier = np.where(open_complaint | (ratio > 3), "Critical",
+                    np.where(ratio > 2, "At risk", np.where(ratio > 1.2, "Watch", "")))
+    listed = np.flatnonzero(tier != "")
+    action = np.where(open_complaint[listed], CALL, OFFER)
+    return listed, tier[listed], action
+
+
+def _saved_state(st: sim._State, units: np.ndarray, action: np.ndarray, t: int) -> sim._State:
+    """A copy of `st` in which `units` were saved at day `t` by `action`."""
+    out = st.copy()
+    _apply_save(out, units, action, t)
+    return out
+
+
+def _apply_save(st: sim._State, units: np.ndarray, action: np.ndarray, t: int) -> None:
+    back = units[st.state[units] == sim.AT_RISK]
+    st.state[back] = sim.ACTIVE
+    called = units[action == CALL]
+    st.win[0, called], st.win[1, called] = sim._NEVER, -sim._NEVER  # the complaint is settled
+
+
+def run_loop(config: LoopConfig = LoopConfig(),
+             effects: RetentionEffects = RetentionEffects()) -> LoopResult:
+    """Weekly lists with holdouts and actions over `config.weeks`, then each list's horizon."""
+    seeds = np.random.SeedSequence(config.seed).spawn(4)
+    rng_pop, rng_dyn, rng_team, rng_mc = (np.random.default_rng(s) for s in seeds)
+    n, horizon = config.customers, config.horizon_days
+    signup = np.sort(rng_pop.integers(0, 7 * max(1, config.warmup_weeks // 2), n))
+    tr = sim._draw_traits(rng_pop, n)
+    sensitive = rng_pop.random(n) < effects.price_sensitive_share
+    revenue = tr.rate * 52.0 * tr.value  # a year of orders at the customer's own rhythm
+    ids = np.array([f"S{i:06d}" for i in range(n)])
+    st = sim._State.fresh(n)
+    first_order, last_order = np.full(n, np.nan), np.full(n, np.nan)
+    orders_seen = np.zeros(n)
+    open_until = np.full(n, -np.inf)  # when the latest complaint opened so far is resolved
+    order_unit: list[np.ndarray] = []
+    order_day: list[np.ndarray] = []
+    extra_unit: list[np.ndarray] = []  # orders the week's saved offers place
+    extra_day: list[np.ndarray] = []
+    units: list[dict] = []
+    log: list[dict] = []
+    past = pd.DataFrame(columns=["customer_id", "holdout", "assigned_in", "window_end"])
+    total_weeks = config.warmup_weeks + config.weeks + -(-horizon // 7)
+    for week in range(total_weeks):
+        t = 7 * week
+        list_week = week - config.warmup_weeks
+        if 0 <= list_week < config.weeks:
+            as_of = config.start + dt.timedelta(days=t)
+            run_id = f"sim-{list_week:03d}"
+            seen = np.flatnonzero(orders_seen > 0)
+            interval = np.where(orders_seen[seen] > 1, (last_order[seen] - first_order[seen])
+                                / np.maximum(orders_seen[seen] - 1, 1), 30.0)
+            listed, tier, action = list_of_the_week(last_order[seen], interval,
+                                                    open_until[seen] >= t, t)
+            listed = seen[listed]
+            risk = pd.DataFrame({"customer_id": ids[listed], "risk_tier": tier})
+            standing = standing_assignments(past, as_of)
+            assigned = assign_holdout(
+                risk, dict.fromkeys(("Critical", "At risk", "Watch"), config.holdout_share),
+                seed=config.seed, as_of=as_of, list_run_id=run_id, standing=standing)
+            fresh = (assigned["assigned_in"] == run_id).to_numpy()
+            who, act = listed[fresh], action[fresh]
+            held = assigned["holdout"].to_numpy()[fresh]
+            s = effects.save_probability(act, open_until[who] >= t, sensitive[who])
+            s[st.state[who] == sim.CHURNED] = 0.0  # nothing saves the already-gone
+            p0 = sim._true_probability(rng_mc, st, tr, who, t, horizon, config.truth_replicates)
+            # a saved offer orders this week (no churn); a saved call is active, complaint
+            # settled, and its churn is simulated from there
+            q = np.zeros(who.size)
+            called = act == CALL
+            q[called] = sim._true_probability(rng_mc, _saved_state(st, who[called],
+                                                                    act[called], t),
+                                              tr, who[called], t, horizon,
+                                              config.truth_replicates)
+            p1 = s * q + (1 - s) * p0
+            saved = ~held & (rng_team.random(who.size) < s)
+            _apply_save(st, who[saved], act[saved], t)
+            bought = who[saved & ~called]
+            extra_unit.append(bought)
+            extra_day.append(t + rng_team.random(bought.size) * 7.0)
+            contact = ~held
+            cost = np.where(act == CALL, effects.call_cost, effects.offer_cost)
+            log += [{"customer_id": ids[c], "action_at": pd.Timestamp(as_of), "action": a,
+                     "cost": k, "list_run_id": run_id}
+                    for c, a, k in zip(who[contact], act[contact], cost[contact], strict=True)]
+            end = as_of + dt.timedelta(days=horizon)
+            units.append({"as_of": as_of, "run_id": run_id, "unit": who,
+                          "tier": tier[fresh], "planned_action": act, "holdout": held,
+                          "p_churn_untreated": p0, "p_churn_treated": p1,
+                          "cost": np.where(held, 0.0, cost), "t": t})
+            past = pd.concat([past, pd.DataFrame({
+                "customer_id": ids[who], "holdout": held, "assigned_in": run_id,
+                "window_end": pd.Timestamp(end)})], ignore_index=True)
+        present = int(np.searchsorted(signup, t, side="right"))
+        live = np.flatnonzero(st.state[:present] != sim.CHURNED)
+        sim._transition(rng_dyn, st, live, sim._risk_prob(st, tr, live, t))
+        live = live[st.state[live] != sim.CHURNED]
+        unit = np.repeat(live, rng_dyn.poisson(tr.rate[live] * sim._PURCHASE_MULT[st.state[live]]))
+        when = sim._order_times(rng_dyn, t, unit.size)
+        complaints = sim._complaints(rng_dyn, st, tr, unit, when, t)
+        np.maximum.at(open_until, complaints["unit"], complaints["resolved"])
+        done = rng_dyn.random(unit.size) < _P_COMPLETED
+        bought_unit = np.concatenate([unit[done], *extra_unit])
+        bought_day = np.concatenate([when[done], *extra_day])
+        extra_unit, extra_day = [], []
+        order_unit.append(bought_unit)
+        order_day.append(bought_day)
+        np.fmin.at(first_order, bought_unit, bought_day)
+        np.fmax.at(last_order, bought_unit, bought_day)
+        np.add.at(orders_seen, bought_unit, 1)
+    return LoopResult(_outcomes(units, np.concatenate(order_unit), np.concatenate(order_day),
+                                ids, revenue, horizon),
+                      pd.DataFrame(log, columns=["customer_id", "action_at", "action", "cost",
+                                                 "list_run_id"]))
+
+
+def _outcomes(units: list[dict], order_unit: np.ndarray, order_day: np.ndarray,
+              ids: np.ndarray, revenue: np.ndarray, horizon: int) -> pd.DataFrame:
+    """Each randomisation with `churned`: no completed order in [as-of, as-of + horizon)."""
+    frames = []
+    order = np.lexsort((order_day, order_unit))
+    o_unit, o_day = order_unit[order], order_day[order]
+    for u in units:
+        who, t = u["unit"], u["t"]
+        # the first order at or after t, per customer, by binary search in the sorted orders
+        lo = np.searchsorted(o_unit, who, side="left")
+        hi = np.searchsorted(o_unit, who, side="right")
+        bought = np.zeros(who.size, bool)
+        for i, (a, b) in enumerate(zip(lo, hi, strict=True)):
+            days = o_day[a:b]
+            k = np.searchsorted(days, t)
+            bought[i] = k < days.size and days[k] < t + horizon
+        frames.append(pd.DataFrame({
+            "as_of": u["as_of"], "run_id": u["run_id"], "customer_id": ids[who],
+            "tier": u["tier"], "planned_action": u["planned_action"], "holdout": u["holdout"],
+            "p_churn_untreated": u["p_churn_untreated"], "p_churn_treated": u["p_churn_treated"],
+            "true_effect": u["p_churn_untreated"] - u["p_churn_treated"],
+            "churned": (~bought).astype(int), "annual_revenue": revenue[who],
+            "reached": ~u["holdout"], "cost": u["cost"]}))
+    return pd.concat(frames, ignore_index=True)
