@@ -37,6 +37,9 @@ from models.holdout import assign_holdout, standing_assignments
 from pipelines.sample import simulator as sim
 
 CALL, OFFER = "call", "offer"
+# What the CRM shows about a listed customer at the list (the uplift model's features).
+SHOWN_FEATURES = ("days_since_last_order", "usual_interval_days", "orders_so_far",
+                  "open_complaint")
 _P_COMPLETED = sim._ORDER_STATUS_P[0]
 
 
@@ -44,11 +47,11 @@ _P_COMPLETED = sim._ORDER_STATUS_P[0]
 class RetentionEffects:
     """The true save probabilities and the costs of the two actions."""
 
-    call_save_complaint: float = 0.6
+    call_save_complaint: float = 0.8
     call_save_other: float = 0.05
-    offer_save_sensitive: float = 0.5
+    offer_save_sensitive: float = 0.8
     offer_save_other: float = 0.0
-    price_sensitive_share: float = 0.3
+    price_sensitive_share: float = 0.5
     call_cost: float = 5.0
     offer_cost: float = 10.0
 
@@ -76,8 +79,9 @@ class LoopResult:
     """Every randomisation with its arm, truth and outcome, and the team's action log."""
 
     randomised: pd.DataFrame  # as_of, run_id, customer_id, tier, planned_action, holdout,
-    #                           p_churn_untreated, p_churn_treated, true_effect, churned,
-    #                           annual_revenue, reached, cost
+    #                           p_churn_untreated, p_churn_treated, true_effect,
+    #                           hidden_state, churned, annual_revenue, reached, cost and
+    #                           the SHOWN_FEATURES
     actions: pd.DataFrame  # customer_id, action_at, action, cost, list_run_id
 
 
@@ -108,9 +112,10 @@ def _apply_save(st: sim._State, units: np.ndarray, action: np.ndarray, t: int) -
     st.win[0, called], st.win[1, called] = sim._NEVER, -sim._NEVER  # the complaint is settled
 
 
-def run_loop(config: LoopConfig = LoopConfig(),
-             effects: RetentionEffects = RetentionEffects()) -> LoopResult:
+def run_loop(config: LoopConfig | None = None,
+             effects: RetentionEffects | None = None) -> LoopResult:
     """Weekly lists with holdouts and actions over `config.weeks`, then each list's horizon."""
+    config, effects = config or LoopConfig(), effects or RetentionEffects()
     seeds = np.random.SeedSequence(config.seed).spawn(4)
     rng_pop, rng_dyn, rng_team, rng_mc = (np.random.default_rng(s) for s in seeds)
     n, horizon = config.customers, config.horizon_days
@@ -142,6 +147,9 @@ def run_loop(config: LoopConfig = LoopConfig(),
                                 / np.maximum(orders_seen[seen] - 1, 1), 30.0)
             listed, tier, action = list_of_the_week(last_order[seen], interval,
                                                     open_until[seen] >= t, t)
+            shown = {"days_since_last_order": (t - last_order[seen])[listed],
+                     "usual_interval_days": interval[listed],
+                     "orders_so_far": orders_seen[seen][listed]}
             listed = seen[listed]
             risk = pd.DataFrame({"customer_id": ids[listed], "risk_tier": tier})
             standing = standing_assignments(past, as_of)
@@ -151,6 +159,7 @@ def run_loop(config: LoopConfig = LoopConfig(),
             fresh = (assigned["assigned_in"] == run_id).to_numpy()
             who, act = listed[fresh], action[fresh]
             held = assigned["holdout"].to_numpy()[fresh]
+            state = st.state[who].copy()  # hidden, before anyone is saved
             s = effects.save_probability(act, open_until[who] >= t, sensitive[who])
             s[st.state[who] == sim.CHURNED] = 0.0  # nothing saves the already-gone
             p0 = sim._true_probability(rng_mc, st, tr, who, t, horizon, config.truth_replicates)
@@ -177,7 +186,9 @@ def run_loop(config: LoopConfig = LoopConfig(),
             units.append({"as_of": as_of, "run_id": run_id, "unit": who,
                           "tier": tier[fresh], "planned_action": act, "holdout": held,
                           "p_churn_untreated": p0, "p_churn_treated": p1,
-                          "cost": np.where(held, 0.0, cost), "t": t})
+                          "cost": np.where(held, 0.0, cost), "t": t, "state": state,
+                          "open_complaint": open_until[who] >= t,
+                          **{k: v[fresh] for k, v in shown.items()}})
             past = pd.concat([past, pd.DataFrame({
                 "customer_id": ids[who], "holdout": held, "assigned_in": run_id,
                 "window_end": pd.Timestamp(end)})], ignore_index=True)
@@ -225,6 +236,8 @@ def _outcomes(units: list[dict], order_unit: np.ndarray, order_day: np.ndarray,
             "tier": u["tier"], "planned_action": u["planned_action"], "holdout": u["holdout"],
             "p_churn_untreated": u["p_churn_untreated"], "p_churn_treated": u["p_churn_treated"],
             "true_effect": u["p_churn_untreated"] - u["p_churn_treated"],
+            "hidden_state": np.take(sim._STATE_NAMES, u["state"]),
             "churned": (~bought).astype(int), "annual_revenue": revenue[who],
-            "reached": ~u["holdout"], "cost": u["cost"]}))
+            "reached": ~u["holdout"], "cost": u["cost"],
+            **{k: u[k] for k in SHOWN_FEATURES}}))
     return pd.concat(frames, ignore_index=True)
