@@ -56,8 +56,9 @@ def difference_interval(x1: int, n1: int, x2: int, n2: int, confidence: float = 
     l1, u1 = wilson_interval(x1, n1, confidence)
     l2, u2 = wilson_interval(x2, n2, confidence)
     d = p1 - p2
-    return d, d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), \
-        d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    low = d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    high = d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    return d, max(-1.0, low), min(1.0, high)  # within [-1, 1] but for rounding
 
 
 def effect_row(group: pd.DataFrame) -> dict[str, float | int | bool]:
