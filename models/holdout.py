@@ -4,7 +4,7 @@ Each customer in a tier with a holdout share is *randomised* once: to the holdou
 contact") or to the contact arm. The draw is a pure function of the policy's seed, the list's
 as-of date and the customer id (a SHA-256 of the three mapped to [0, 1)), so the same seed
 reproduces the same list, and it is exact per tier: of the n customers a tier randomises, the
-round(share x n) with the smallest draws are held out.
+share x n (rounded half up) with the smallest draws are held out.
 
 A randomisation stands until its list's label window has ended. While it stands, later lists
 keep the customer in the same arm (a holdout customer is never silently contacted because a
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,11 @@ def draw(seed: int, as_of: dt.date, customer_ids: pd.Series) -> np.ndarray:
     prefix = f"{seed}|{as_of.isoformat()}|"
     return np.array([int.from_bytes(hashlib.sha256((prefix + str(c)).encode()).digest()[:8],
                                     "big") / 2.0**64 for c in customer_ids], dtype=float)
+
+
+def held_out_count(share: float, customers: int) -> int:
+    """share x customers rounded half up (5 customers at 10 % hold out 1; half of 1 is 1)."""
+    return math.floor(share * customers + 0.5)
 
 
 def assign_holdout(
@@ -64,7 +70,7 @@ def assign_holdout(
         fresh = (risk["risk_tier"] == tier) & ~kept
         if not fresh.any():
             continue
-        n_held = int(round(share * int(fresh.sum())))
+        n_held = held_out_count(share, int(fresh.sum()))
         # the smallest draws are held out; the id breaks a (practically impossible) tie
         order = pd.DataFrame({"u": u[fresh], "id": ids[fresh]}).sort_values(["u", "id"])
         holdout[order.index[:n_held]] = True

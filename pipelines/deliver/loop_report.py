@@ -90,6 +90,25 @@ def write_loop_record(settings: Settings, record: LoopRecord,
     return {k: str(v) for k, v in files.items()}
 
 
+def save_rates_in_force(settings: Settings) -> dict[str, Any] | None:
+    """reports/save_rates.json as the last `churn track-record` wrote it, if it did."""
+    path = settings.reports_dir / SAVE_RATES_FILE
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def with_save_rate_in_force(settings: Settings, params: TrainParams) -> TrainParams:
+    """`params` with the measured pooled save rate once enough randomised customers back it
+    (`models.effects.MIN_CUSTOMERS_PER_ARM`), else unchanged (the assumption, so labelled)."""
+    pooled = ((save_rates_in_force(settings) or {}).get("by_action") or {}).get("*") or {}
+    if not pooled.get("measured"):
+        return params
+    return params.model_copy(update={"save_rate": float(pooled["save_rate"]),
+                                     "save_rate_source": pooled["source"]})
+
+
 def _pct(value: float) -> str:
     return "n/a" if not np.isfinite(value) else f"{value * 100:.1f}%"
 

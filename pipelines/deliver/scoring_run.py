@@ -28,6 +28,7 @@ from pipelines.deliver.analytics_run import analytics_href, report_headline
 from pipelines.deliver.currency import data_currency
 from pipelines.deliver.holdouts import list_with_holdout
 from pipelines.deliver.i18n import column_label, format_number, report_label, tier_label
+from pipelines.deliver.loop_report import save_rates_in_force
 from pipelines.deliver.params import ScoreParams
 from pipelines.deliver.report import ReportInputs, label_text, render_report
 from pipelines.deliver.risk_list import risk_list_csv_text, risk_list_workbook
@@ -138,6 +139,8 @@ def run_scoring(
         "value_at_risk_lapsed": round(float(risk.loc[risk["lapsed"], "value_at_risk"].sum()), 2),
         "changes": changes, "tracking_uri": settings.mlflow_tracking_uri,
         "holdout": holdout,
+        # per action, measured by the holdouts of matured lists or the assumption, labelled
+        "save_rates": save_rates_in_force(settings),
     }
     metadata["tier_policy_text"] = tier_policy_text(metadata)  # the report's footer shows it
     csv_path = run_dir / "risk_list.csv"
