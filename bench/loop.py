@@ -4,9 +4,10 @@ The simulator that knows the truth (`pipelines.sample.retention`) runs 52 weekly
 list's holdout is drawn with `models.holdout`, the team works the contact arm, and each
 list's customers are followed over its 13-week horizon. Then:
 
-- the track record's comparison (`models.effects`, pooled over the lists as `churn
-  track-record` pools them) per tier and planned action is set against the simulator's true
-  mean effect of the same customers: does each interval cover the truth?
+- the track record (`models.track_record.loop_record`, what `churn track-record` runs, on the
+  simulated archive of lists, its purchases and the team's action log), pooled per tier and
+  planned action, is set against the simulator's true mean effect of the same customers:
+  does each interval cover the truth?
 - the save rate measured per action against the true one (true effect / true churn without
   the contact);
 - out of time, an uplift model (`models.uplift.TLearner`, trained on the first half of the
@@ -15,7 +16,11 @@ list's customers are followed over its 13-week horizon. Then:
   each ranking keeps at a contact capacity of 30 % of each list, with the gain's interval (a
   bootstrap over lists).
 
-    python -m bench.loop            # LOOP_CUSTOMERS (6000), LOOP_WEEKS (52) to change
+    python -m bench.loop      # LOOP_CUSTOMERS (6000), LOOP_WEEKS (52), LOOP_SEEDS (8)
+
+With LOOP_SEEDS > 1 it also repeats smaller loops on as many seeds and reports, per stratum,
+how often the interval covered the truth and the mean error (one loop's misses are chance
+or bias only over many).
 
 Figures are printed and written to `bench/results/<date>-loop.json`. The CI test
 (`tests/pipelines/sample/test_retention.py`) runs the same code on 26 weeks of a smaller shop.
@@ -32,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.effects import effects_by
+from models.track_record import loop_record
 from models.uplift import TLearner, policy_gain, qini_area, qini_curve
 from pipelines.sample.retention import (
     CALL,
@@ -55,16 +60,21 @@ def _prepared(result: LoopResult, effects: RetentionEffects) -> pd.DataFrame:
         open_complaint=units["open_complaint"].astype(float))
 
 
-def recovery(units: pd.DataFrame) -> pd.DataFrame:
-    """Measured (pooled) against true effect per tier x action, per action and overall."""
-    parts = []
-    for by in (["tier", "planned_action"], ["planned_action"], []):
-        table = effects_by(units, by)
-        truth = (units.groupby(by)["true_effect"].mean().reset_index() if by
-                 else pd.DataFrame({"true_effect": [units["true_effect"].mean()]}))
-        parts.append(table.merge(truth, on=by, how="left") if by
-                     else table.assign(true_effect=truth["true_effect"].iloc[0]))
-    out = pd.concat(parts, ignore_index=True).fillna({"tier": "*", "planned_action": "*"})
+def recovery(result: LoopResult) -> pd.DataFrame:
+    """The track record's pooled effects (`models.track_record.loop_record` on the simulated
+    archive, its purchases and action log) beside the true mean effect of the same customers,
+    per tier x action, per tier, per action and overall ("*")."""
+    record = loop_record(result.lists, result.purchases, result.data_end,
+                         actions=result.actions)
+    units = result.randomised
+    truths = []
+    for tier_all in (False, True):
+        for action_all in (False, True):
+            frame = units.assign(**({"tier": "*"} if tier_all else {}),
+                                 **({"planned_action": "*"} if action_all else {}))
+            truths.append(frame.groupby(["tier", "planned_action"])["true_effect"].mean())
+    truth = pd.concat(truths).rename("true_effect").reset_index()
+    out = record.pooled.merge(truth, on=["tier", "planned_action"], how="left")
     out["covered"] = (out["effect_low"] <= out["true_effect"]) & (
         out["true_effect"] <= out["effect_high"])
     return out
@@ -109,7 +119,7 @@ def loop_figures(config: LoopConfig, effects: RetentionEffects | None = None
     effects = effects or RetentionEffects()
     result = run_loop(config, effects)
     units = _prepared(result, effects)
-    table = recovery(units)
+    table = recovery(result)
     true_save = units.groupby("planned_action").apply(
         lambda g: g["true_effect"].sum() / g["p_churn_untreated"].sum(), include_groups=False)
     actions = table[table["tier"] == "*"].set_index("planned_action")
@@ -148,6 +158,19 @@ def summary_lines(figures: dict[str, Any]) -> list[str]:
     return lines
 
 
+def coverage_over_seeds(config: LoopConfig, seeds: int) -> pd.DataFrame:
+    """Per stratum, over `seeds` independent simulated loops: how often the interval covers
+    the true effect, and the mean and spread of measured - true."""
+    rows = []
+    for seed in range(config.seed, config.seed + seeds):
+        table = recovery(run_loop(LoopConfig(**{**asdict(config), "seed": seed})))
+        rows.append(table.assign(error=table["effect"] - table["true_effect"]))
+    every = pd.concat(rows, ignore_index=True)
+    return (every.groupby(["tier", "planned_action"])
+            .agg(loops=("error", "size"), covered=("covered", "mean"),
+                 mean_error=("error", "mean"), error_sd=("error", "std")).reset_index())
+
+
 def main() -> None:
     from bench.run import RESULTS, machine
 
@@ -156,6 +179,17 @@ def main() -> None:
     figures = loop_figures(config)
     for line in summary_lines(figures):
         print(line)
+    seeds = int(os.environ.get("LOOP_SEEDS", "8"))
+    if seeds > 1:  # smaller loops, so the repetitions stay quick
+        small = LoopConfig(**{**asdict(config), "customers": config.customers * 2 // 3,
+                              "truth_replicates": 60})
+        coverage = coverage_over_seeds(small, seeds)
+        figures["coverage_over_seeds"] = json.loads(coverage.to_json(orient="records"))
+        print(f"over {seeds} loops of {small.customers} customers:")
+        for row in coverage.to_dict("records"):
+            print(f"  {row['tier']:>8} {row['planned_action']:>5}: covered "
+                  f"{row['covered']:.0%}, measured - true {row['mean_error']:+.4f} "
+                  f"(sd {row['error_sd']:.4f})")
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"{dt.date.today()}-loop.json"
     out.write_text(json.dumps({"machine": machine(), **figures}, indent=2) + "\n",

@@ -33,7 +33,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from features.contracts import STAGED_SCHEMAS
+from features.labels import LabelSpec
 from models.holdout import assign_holdout, standing_assignments
+from models.track_record import ShippedList
 from pipelines.sample import simulator as sim
 
 CALL, OFFER = "call", "offer"
@@ -68,7 +71,7 @@ class LoopConfig:
     seed: int = 11
     warmup_weeks: int = 40  # weeks of history before the first list
     weeks: int = 52  # weekly lists
-    horizon_days: int = 91  # 13 weeks: outcome window of every list
+    horizon_days: int = 90  # outcome window of every list (the pipeline's default label)
     holdout_share: float = 0.2
     truth_replicates: int = 100
     start: dt.date = dt.date(2025, 1, 6)  # day 0 (a Monday)
@@ -83,6 +86,9 @@ class LoopResult:
     #                           hidden_state, churned, annual_revenue, reached, cost and
     #                           the SHOWN_FEATURES
     actions: pd.DataFrame  # customer_id, action_at, action, cost, list_run_id
+    lists: list[ShippedList]  # each week's list as the archive would hold it
+    purchases: pd.DataFrame  # every completed order, staged shape
+    data_end: dt.date  # the last day simulated
 
 
 def list_of_the_week(last_order: np.ndarray, interval: np.ndarray, open_complaint: np.ndarray,
@@ -127,12 +133,14 @@ def run_loop(config: LoopConfig | None = None,
     st = sim._State.fresh(n)
     first_order, last_order = np.full(n, np.nan), np.full(n, np.nan)
     orders_seen = np.zeros(n)
-    open_until = np.full(n, -np.inf)  # when the latest complaint opened so far is resolved
+    complaint_unit, complaint_open, complaint_resolved = (np.empty(0, np.int64),
+                                                          np.empty(0), np.empty(0))
     order_unit: list[np.ndarray] = []
     order_day: list[np.ndarray] = []
     extra_unit: list[np.ndarray] = []  # orders the week's saved offers place
     extra_day: list[np.ndarray] = []
     units: list[dict] = []
+    lists: list[ShippedList] = []
     log: list[dict] = []
     past = pd.DataFrame(columns=["customer_id", "holdout", "assigned_in", "window_end"])
     total_weeks = config.warmup_weeks + config.weeks + -(-horizon // 7)
@@ -140,13 +148,17 @@ def run_loop(config: LoopConfig | None = None,
         t = 7 * week
         list_week = week - config.warmup_weeks
         if 0 <= list_week < config.weeks:
-            as_of = config.start + dt.timedelta(days=t)
+            # the list of day t knows the events before it: data as of the day before
+            as_of = config.start + dt.timedelta(days=t - 1)
             run_id = f"sim-{list_week:03d}"
             seen = np.flatnonzero(orders_seen > 0)
+            now_open = (complaint_open < t) & (complaint_resolved >= t)
+            open_complaint = np.zeros(n, bool)
+            open_complaint[complaint_unit[now_open]] = True
             interval = np.where(orders_seen[seen] > 1, (last_order[seen] - first_order[seen])
                                 / np.maximum(orders_seen[seen] - 1, 1), 30.0)
             listed, tier, action = list_of_the_week(last_order[seen], interval,
-                                                    open_until[seen] >= t, t)
+                                                    open_complaint[seen], t)
             shown = {"days_since_last_order": (t - last_order[seen])[listed],
                      "usual_interval_days": interval[listed],
                      "orders_so_far": orders_seen[seen][listed]}
@@ -160,7 +172,7 @@ def run_loop(config: LoopConfig | None = None,
             who, act = listed[fresh], action[fresh]
             held = assigned["holdout"].to_numpy()[fresh]
             state = st.state[who].copy()  # hidden, before anyone is saved
-            s = effects.save_probability(act, open_until[who] >= t, sensitive[who])
+            s = effects.save_probability(act, open_complaint[who], sensitive[who])
             s[st.state[who] == sim.CHURNED] = 0.0  # nothing saves the already-gone
             p0 = sim._true_probability(rng_mc, st, tr, who, t, horizon, config.truth_replicates)
             # a saved offer orders this week (no churn); a saved call is active, complaint
@@ -174,21 +186,26 @@ def run_loop(config: LoopConfig | None = None,
             p1 = s * q + (1 - s) * p0
             saved = ~held & (rng_team.random(who.size) < s)
             _apply_save(st, who[saved], act[saved], t)
+            settled = np.isin(complaint_unit, who[saved & (act == CALL)]) & now_open
+            complaint_resolved[settled] = t  # a saving call resolves the open complaint
             bought = who[saved & ~called]
             extra_unit.append(bought)
             extra_day.append(t + rng_team.random(bought.size) * 7.0)
             contact = ~held
             cost = np.where(act == CALL, effects.call_cost, effects.offer_cost)
-            log += [{"customer_id": ids[c], "action_at": pd.Timestamp(as_of), "action": a,
-                     "cost": k, "list_run_id": run_id}
+            acted = pd.Timestamp(as_of + dt.timedelta(days=1), tz="UTC")
+            log += [{"customer_id": ids[c], "action_at": acted, "action": a, "cost": k,
+                     "list_run_id": run_id}
                     for c, a, k in zip(who[contact], act[contact], cost[contact], strict=True)]
             end = as_of + dt.timedelta(days=horizon)
             units.append({"as_of": as_of, "run_id": run_id, "unit": who,
                           "tier": tier[fresh], "planned_action": act, "holdout": held,
                           "p_churn_untreated": p0, "p_churn_treated": p1,
                           "cost": np.where(held, 0.0, cost), "t": t, "state": state,
-                          "open_complaint": open_until[who] >= t,
+                          "open_complaint": open_complaint[who],
                           **{k: v[fresh] for k, v in shown.items()}})
+            lists.append(_shipped(as_of, run_id, ids[listed], tier, action, assigned,
+                                  revenue[listed], horizon))
             past = pd.concat([past, pd.DataFrame({
                 "customer_id": ids[who], "holdout": held, "assigned_in": run_id,
                 "window_end": pd.Timestamp(end)})], ignore_index=True)
@@ -199,7 +216,9 @@ def run_loop(config: LoopConfig | None = None,
         unit = np.repeat(live, rng_dyn.poisson(tr.rate[live] * sim._PURCHASE_MULT[st.state[live]]))
         when = sim._order_times(rng_dyn, t, unit.size)
         complaints = sim._complaints(rng_dyn, st, tr, unit, when, t)
-        np.maximum.at(open_until, complaints["unit"], complaints["resolved"])
+        complaint_unit = np.concatenate([complaint_unit, complaints["unit"]])
+        complaint_open = np.concatenate([complaint_open, complaints["opened"]])
+        complaint_resolved = np.concatenate([complaint_resolved, complaints["resolved"]])
         done = rng_dyn.random(unit.size) < _P_COMPLETED
         bought_unit = np.concatenate([unit[done], *extra_unit])
         bought_day = np.concatenate([when[done], *extra_day])
@@ -209,10 +228,38 @@ def run_loop(config: LoopConfig | None = None,
         np.fmin.at(first_order, bought_unit, bought_day)
         np.fmax.at(last_order, bought_unit, bought_day)
         np.add.at(orders_seen, bought_unit, 1)
-    return LoopResult(_outcomes(units, np.concatenate(order_unit), np.concatenate(order_day),
-                                ids, revenue, horizon),
-                      pd.DataFrame(log, columns=["customer_id", "action_at", "action", "cost",
-                                                 "list_run_id"]))
+    all_unit, all_day = np.concatenate(order_unit), np.concatenate(order_day)
+    return LoopResult(
+        _outcomes(units, all_unit, all_day, ids, revenue, horizon),
+        pd.DataFrame(log, columns=["customer_id", "action_at", "action", "cost",
+                                   "list_run_id"]),
+        lists, _purchases(all_unit, all_day, ids, tr.value, config.start),
+        config.start + dt.timedelta(days=7 * total_weeks - 1))
+
+
+def _shipped(as_of: dt.date, run_id: str, customer_ids: np.ndarray, tier: np.ndarray,
+             action: np.ndarray, assigned: pd.DataFrame, revenue: np.ndarray,
+             horizon: int) -> ShippedList:
+    """The week's list as the archive holds it (no model: no churn probability)."""
+    risk = pd.DataFrame({
+        "customer_id": customer_ids, "churn_probability": np.nan, "risk_tier": tier,
+        "value_at_risk": np.nan, "annual_revenue": revenue,
+        "holdout": assigned["holdout"].to_numpy(),
+        "assigned_in": assigned["assigned_in"].to_numpy(), "planned_action": action})
+    return ShippedList(as_of=as_of, run_id=run_id, model_version="simulated",
+                       label=LabelSpec(horizon_days=horizon), risk=risk, top_tiers=("Critical",))
+
+
+def _purchases(unit: np.ndarray, day: np.ndarray, ids: np.ndarray, value: np.ndarray,
+               start: dt.date) -> pd.DataFrame:
+    """The completed orders as a staged purchases table (UTC timestamps)."""
+    order = np.argsort(day, kind="stable")
+    frame = pd.DataFrame({
+        "customer_id": ids[unit[order]], "order_id": [f"SIM-{i:08d}" for i in range(unit.size)],
+        "order_date": pd.Timestamp(start, tz="UTC") + pd.to_timedelta(day[order], unit="D"),
+        "amount": np.round(value[unit[order]], 2), "status": "completed", "quantity": 1.0,
+        "channel": "web"})
+    return STAGED_SCHEMAS["purchases"].validate(frame)
 
 
 def _outcomes(units: list[dict], order_unit: np.ndarray, order_day: np.ndarray,
