@@ -83,14 +83,17 @@ def standing_assignments(past: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     """The assignments of earlier lists that still stand at `as_of`.
 
     `past` holds `customer_id, holdout, assigned_in, window_end` of archived lists (the
-    assignment rows a list made itself, `assigned_in` equal to its own run id); one stands
-    while `as_of` is before its window end (a list scored on that day or later has a window
-    after it). Where a customer has several (a re-draw
-    after an earlier window ended), the latest window wins.
+    assignment rows a list made itself, `assigned_in` equal to its own run id) and, where
+    known, the `as_of` of the list that made them; one stands while `as_of` is before its
+    window end (a list scored on that day or later has a window after it). A list of a later
+    as-of is ignored (a backfill at an earlier date knows nothing of it). Where a customer has
+    several (a re-draw after an earlier window ended), the latest window wins.
     """
     columns = list(ASSIGNMENT_COLUMNS)
     if past is None or past.empty:
         return pd.DataFrame(columns=columns)
+    if "as_of" in past:
+        past = past[pd.to_datetime(past["as_of"]).dt.date <= as_of]
     end = pd.to_datetime(past["window_end"]).dt.date
     live = past[end > as_of].assign(_end=end[end > as_of])
     return (live.sort_values("_end").drop_duplicates("customer_id", keep="last")[columns]

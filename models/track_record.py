@@ -10,7 +10,7 @@ leak in. Each graded list is set against what the model promised out of time at 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -185,8 +185,8 @@ def randomised_outcomes(
     own = shipped.risk[shipped.risk["assigned_in"].astype(str) == shipped.run_id]
     if own.empty:
         return pd.DataFrame(columns=RANDOMISED_COLUMNS)
-    outcomes = realised_outcomes(ShippedList(**{**shipped.__dict__, "risk": own}), purchases,
-                                 data_end, customers, subscriptions)
+    outcomes = realised_outcomes(replace(shipped, risk=own), purchases, data_end, customers,
+                                 subscriptions)
     units = pd.DataFrame({
         "as_of": shipped.as_of, "run_id": shipped.run_id,
         "customer_id": outcomes["customer_id"].astype(str).to_numpy(),

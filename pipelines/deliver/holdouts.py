@@ -23,7 +23,8 @@ ASSIGNED = ["customer_id", "holdout", "assigned_in"]
 
 
 def archived_assignments(scored_dir: Path) -> pd.DataFrame:
-    """`customer_id, holdout, assigned_in, window_end` of every randomisation in the archive."""
+    """`customer_id, holdout, assigned_in, as_of, window_end` of every randomisation in the
+    archive (`as_of` of the list that made it)."""
     parts = []
     for path in sorted(scored_dir.glob("*/*/metadata.json")):
         try:
@@ -34,9 +35,10 @@ def archived_assignments(scored_dir: Path) -> pd.DataFrame:
         except (OSError, ValueError, KeyError):
             continue  # unfinished, foreign, or from before the holdout: no assignments
         own = risk[risk["assigned_in"].astype(str) == str(meta.get("run_id"))]
-        parts.append(own.assign(window_end=pd.Timestamp(label.window_end(as_of))))
+        parts.append(own.assign(as_of=pd.Timestamp(as_of),
+                                window_end=pd.Timestamp(label.window_end(as_of))))
     if not parts:
-        return pd.DataFrame(columns=[*ASSIGNED, "window_end"])
+        return pd.DataFrame(columns=[*ASSIGNED, "as_of", "window_end"])
     return pd.concat(parts, ignore_index=True)
 
 

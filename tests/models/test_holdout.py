@@ -69,6 +69,14 @@ def test_an_assignment_stands_until_the_window_end_and_the_latest_wins():
         {"customer_id": "B", "holdout": False, "assigned_in": "R2"}]
 
 
+def test_a_later_list_is_unknown_to_a_backfill_at_an_earlier_date():
+    past = pd.DataFrame({"customer_id": ["A"], "holdout": [True], "assigned_in": ["LATER"],
+                         "as_of": pd.to_datetime(["2026-06-08"]),
+                         "window_end": pd.to_datetime(["2026-09-06"])})
+    assert standing_assignments(past, DAY).empty
+    assert standing_assignments(past, dt.date(2026, 6, 8))["assigned_in"].tolist() == ["LATER"]
+
+
 def test_held_out_rows_get_the_do_not_contact_action_and_keep_the_planned_one():
     scored = _risk(["Critical", "Critical"]).assign(
         action_key=["personal_call", "personal_call"],
