@@ -114,13 +114,22 @@ def _pct(value: float) -> str:
 
 
 def loop_lines(record: LoopRecord) -> list[str]:
-    """The pooled effect per tier and per planned action, one line each, in words."""
+    """The pooled effect overall, per tier and per planned action, one line each, in words
+    (tier x action is in track_record_effects_pooled.csv)."""
     if record.pooled.empty:
         return ["no matured list with a holdout yet: the effect of contacting is not measured"]
+    pooled = record.pooled
+    rows = pd.concat([pooled[(pooled["tier"] == "*") & (pooled["planned_action"] == "*")],
+                      pooled[(pooled["tier"] != "*") & (pooled["planned_action"] == "*")],
+                      pooled[(pooled["tier"] == "*") & (pooled["planned_action"] != "*")]])
     lines = []
-    for row in record.pooled.to_dict("records"):
+    for row in rows.to_dict("records"):
         who = ("all tiers" if row["tier"] == "*" else row["tier"]) + ", " + (
             "all actions" if row["planned_action"] == "*" else row["planned_action"])
+        if not row["holdout"] or not row["contacted"]:
+            lines.append(f"{who}: {row['contacted']} contacted, {row['holdout']} held out: "
+                         "no comparison")
+            continue
         verdict = ("interval includes zero: no effect shown" if row["includes_zero"]
                    else "interval excludes zero")
         lines.append(
