@@ -169,6 +169,7 @@ def run_scoring(
         "value_at_risk_total": metadata["value_at_risk_total"],
         "value_at_risk_lapsed": metadata["value_at_risk_lapsed"], "changes": changes,
         "lang": lang, "run_id": run_id,
+        "holdout": {k: v for k, v in holdout.items() if k != "held_out_ids"},
         "monitoring": str(run_dir / monitor.MONITORING_FILE) if monitoring else None,
     }
 

@@ -110,3 +110,14 @@ def test_without_matured_holdouts_the_assumption_stays_and_says_so(settings):
         "no matured list with a holdout yet: the effect of contacting is not measured"]
     write_loop_record(settings, record, assumed=0.2)
     assert save_rates_in_force(settings)["by_action"]["*"]["source"].startswith("assumed")
+
+
+def test_the_run_summary_says_who_is_held_out_in_the_runs_language():
+    from pipelines.deliver.summary import holdout_lines
+
+    holdout = {"held_out": 31, "randomised": 311, "carried_over_held_out": 4, "seed": 0}
+    assert holdout_lines(holdout, "en") == [
+        "Holdout (do not contact): 31 of 311 customers randomised in this list held out, 4 "
+        "more still held out from earlier lists (seed 0)"]
+    assert holdout_lines(holdout, "tr")[0].startswith("Kontrol grubu")
+    assert holdout_lines(None, "en") == []
