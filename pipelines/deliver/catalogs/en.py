@@ -188,7 +188,7 @@ REPORT = {
     "calibration_oot": "Calibration on the out-of-time validation cutoff {cutoff}, from training.",
     "drift_note": "PSI of 0.2 or more means the feature's distribution moved a lot since training.",
     "holdout": "Holdout (do not contact)",
-    "holdout_rule": "{held} of {randomised} customers randomised in this list held out, {carried} more still held out from earlier lists (seed {seed})",
+    "holdout_rule": "{held} of the {randomised} customers randomised in this list, and {carried} from earlier lists whose assignment still stands (seed {seed})",
 }
 
 # The run summary: what `churn score` / `churn demo` print and report.md.

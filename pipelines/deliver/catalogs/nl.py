@@ -188,7 +188,7 @@ REPORT = {
     "calibration_oot": "Kalibratie op de out-of-time-validatiedatum {cutoff}, uit de training.",
     "drift_note": "Een PSI van 0,2 of meer betekent dat de verdeling van het kenmerk sinds de training sterk is verschoven.",
     "holdout": "Controlegroep (geen contact)",
-    "holdout_rule": "{held} van de {randomised} in deze lijst ingedeelde klanten in de controlegroep, nog {carried} uit eerdere lijsten (seed {seed})",
+    "holdout_rule": "{held} van de {randomised} in deze lijst ingedeelde klanten, en {carried} uit eerdere lijsten waarvan de indeling nog loopt (seed {seed})",
 }
 
 # De samenvatting van een run: wat `churn score` / `churn demo` tonen en report.md.

@@ -189,7 +189,7 @@ REPORT = {
     "calibration_oot": "Kalibrasyon, eğitimdeki zaman dışı doğrulama kesimi {cutoff} üzerinde ölçüldü.",
     "drift_note": "PSI 0,2 veya üzerindeyse değişkenin dağılımı eğitimden bu yana belirgin biçimde değişmiştir.",
     "holdout": "Kontrol grubu (iletişime geçmeyin)",
-    "holdout_rule": "Bu listede rastgele atanan {randomised} müşteriden {held} kontrol grubunda, önceki listelerden {carried} müşteri hâlâ kontrol grubunda (tohum {seed})",
+    "holdout_rule": "Bu listede rastgele atanan {randomised} müşteriden {held} müşteri ve ataması süren önceki listelerden {carried} müşteri (tohum {seed})",
 }
 
 # Çalıştırma özeti: `churn score` / `churn demo` çıktısı ve report.md.

@@ -117,7 +117,7 @@ def test_the_run_summary_says_who_is_held_out_in_the_runs_language():
 
     holdout = {"held_out": 31, "randomised": 311, "carried_over_held_out": 4, "seed": 0}
     assert holdout_lines(holdout, "en") == [
-        "Holdout (do not contact): 31 of 311 customers randomised in this list held out, 4 "
-        "more still held out from earlier lists (seed 0)"]
+        "Holdout (do not contact): 31 of the 311 customers randomised in this list, and 4 "
+        "from earlier lists whose assignment still stands (seed 0)"]
     assert holdout_lines(holdout, "tr")[0].startswith("Kontrol grubu")
     assert holdout_lines(None, "en") == []
