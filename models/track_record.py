@@ -173,13 +173,15 @@ def _contacts_in_window(units: pd.DataFrame, actions: pd.DataFrame | None) -> pd
 def randomised_outcomes(
     shipped: ShippedList, purchases: pd.DataFrame, data_end: dt.date,
     customers: pd.DataFrame | None = None, subscriptions: pd.DataFrame | None = None,
-    actions: pd.DataFrame | None = None,
+    actions: pd.DataFrame | None = None, carry: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """The customers `shipped` randomised itself (`assigned_in` its run id) with their outcome
-    over its window and the actions logged for them in it (`RANDOMISED_COLUMNS`).
+    over its window and the actions logged for them in it (`RANDOMISED_COLUMNS`, then the
+    list's `carry` columns: what was known of them at the list, for an uplift model).
 
     `shipped.risk` needs `holdout, assigned_in, planned_action` besides the usual columns; a
     list archived before the holdout existed randomised nobody."""
+    carry = tuple(c for c in carry if c not in RANDOMISED_COLUMNS)
     if not {"holdout", "assigned_in"} <= set(shipped.risk.columns):
         return pd.DataFrame(columns=RANDOMISED_COLUMNS)
     own = shipped.risk[shipped.risk["assigned_in"].astype(str) == shipped.run_id]
@@ -199,8 +201,10 @@ def randomised_outcomes(
         .to_numpy(float),
         "_start": pd.Timestamp(shipped.as_of),
         "_end": pd.Timestamp(shipped.label.window_end(shipped.as_of)),
+        **{c: outcomes[c].to_numpy() for c in carry if c in outcomes},
     })
-    return _contacts_in_window(units, actions)[RANDOMISED_COLUMNS]
+    return _contacts_in_window(units, actions)[
+        [*RANDOMISED_COLUMNS, *(c for c in carry if c in units)]]
 
 
 def _with_totals(units: pd.DataFrame, head: list[str]) -> pd.DataFrame:
@@ -216,14 +220,16 @@ def _with_totals(units: pd.DataFrame, head: list[str]) -> pd.DataFrame:
 def loop_record(
     shipped: list[ShippedList], purchases: pd.DataFrame, data_end: dt.date,
     customers: pd.DataFrame | None = None, subscriptions: pd.DataFrame | None = None,
-    actions: pd.DataFrame | None = None,
+    actions: pd.DataFrame | None = None, carry: tuple[str, ...] = (),
 ) -> LoopRecord:
     """Contacted against holdout on every list whose window has ended by `data_end`.
 
     Pooling adds the randomised customers of every matured list into one table per stratum:
     a customer's assignments never overlap in time (`models.holdout`), so no outcome counts
-    twice; it assumes one holdout share per tier across the lists pooled."""
-    parts = [randomised_outcomes(s, purchases, data_end, customers, subscriptions, actions)
+    twice; it assumes one holdout share per tier across the lists pooled. `carry`: list
+    columns kept on `randomised` (see `randomised_outcomes`)."""
+    parts = [randomised_outcomes(s, purchases, data_end, customers, subscriptions, actions,
+                                 carry)
              for s in sorted(shipped, key=lambda s: (s.as_of, s.run_id))
              if s.label.is_labelled(s.as_of, data_end)]
     parts = [p for p in parts if not p.empty]

@@ -147,3 +147,38 @@ def qini_area(curve: pd.DataFrame) -> float:
     random_line = x * y[-1]
     gap = y - random_line
     return float(np.sum((gap[1:] + gap[:-1]) / 2 * np.diff(x)))
+
+
+def out_of_time_check(units: pd.DataFrame, features: tuple[str, ...], min_per_arm: int,
+                      test_share: float = 1 / 3, seed: int = 0) -> dict[str, Any]:
+    """The T-learner trained on the older matured lists, judged on the newest `test_share` of
+    them against contacting the riskiest (`value_at_risk`) and random: Qini areas.
+
+    `units`: randomised customers (`run_id, as_of, holdout, churned, annual_revenue,
+    value_at_risk` and `features`). Not judged (`status` says why) until both the training
+    and the test lists hold `min_per_arm` customers in each arm."""
+    lists = units[["as_of", "run_id"]].drop_duplicates().sort_values(["as_of", "run_id"])
+    n_test = max(1, int(round(len(lists) * test_share)))
+    test_runs = set(lists["run_id"].iloc[len(lists) - n_test:])
+    is_test = units["run_id"].isin(test_runs)
+    train, test = units[~is_test], units[is_test]
+
+    def arms(frame: pd.DataFrame) -> int:
+        held = frame["holdout"].astype(bool)
+        return int(min(held.sum(), (~held).sum()))
+
+    base = {"lists": len(lists), "test_lists": n_test, "min_per_arm": min_per_arm,
+            "train_smaller_arm": arms(train), "test_smaller_arm": arms(test)}
+    if len(lists) < 2 or base["train_smaller_arm"] < min_per_arm \
+            or base["test_smaller_arm"] < min_per_arm:
+        return {**base, "status": "not enough randomised customers yet"}
+    learner = TLearner.fit(train, features, seed=seed)
+    revenue = test["annual_revenue"].fillna(0.0).to_numpy(float)
+    churned, held = test["churned"].to_numpy(int), test["holdout"].to_numpy(bool)
+    scores = {"uplift": learner.uplift(test) * revenue,
+              "risk": test["value_at_risk"].fillna(0.0).to_numpy(float),
+              "random": np.random.default_rng(seed).random(len(test))}
+    areas = {name: qini_area(qini_curve(score, churned, held)) for name, score in scores.items()}
+    return {**base, "status": "judged", "qini_area": areas,
+            "uplift_beats_risk": bool(areas["uplift"] > areas["risk"]),
+            "risk_beats_random": bool(areas["risk"] > areas["random"])}

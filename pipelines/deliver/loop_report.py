@@ -4,7 +4,8 @@ Reads the archived lists with their holdout columns (lists from before the holdo
 nobody and are skipped), the staged purchases for the outcomes and the staged action log for
 who was reached and what it cost; writes reports/track_record_effects.csv (per list, per tier
 and per planned action), track_record_effects_pooled.csv (over every matured list) and
-save_rates.json (the save rate in force per action: measured, or the assumption).
+save_rates.json (the save rate in force per action: measured, or the assumption) and
+uplift_check.json (an uplift model against contacting the riskiest, out of time).
 """
 
 from __future__ import annotations
@@ -16,19 +17,25 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from features.labels import LabelSpec
 from features.sources import SourceTables
 from models.effects import MIN_CUSTOMERS_PER_ARM, save_rate_in_force
 from models.params import TrainParams
 from models.track_record import LoopRecord, ShippedList, loop_record
+from models.uplift import out_of_time_check
 from pipelines.store.atomic import write_json_atomic, write_text_atomic
 from pipelines.store.settings import Settings
 
 LOOP_LIST_COLUMNS = ["customer_id", "churn_probability", "risk_tier", "value_at_risk",
                      "annual_revenue", "holdout", "assigned_in", "planned_action"]
-EFFECTS_FILE, POOLED_FILE, SAVE_RATES_FILE = (
-    "track_record_effects.csv", "track_record_effects_pooled.csv", "save_rates.json")
+# What the list knew of each customer at its as-of: the uplift model's features.
+UPLIFT_FEATURES = ("churn_probability", "days_since_last_purchase", "usual_interval_days",
+                   "open_complaints", "last_satisfaction", "annual_revenue")
+EFFECTS_FILE, POOLED_FILE, SAVE_RATES_FILE, UPLIFT_FILE = (
+    "track_record_effects.csv", "track_record_effects_pooled.csv", "save_rates.json",
+    "uplift_check.json")
 
 
 def shipped_loop_lists(scored_dir: Path) -> list[ShippedList]:
@@ -37,7 +44,10 @@ def shipped_loop_lists(scored_dir: Path) -> list[ShippedList]:
     for path in sorted(scored_dir.glob("*/*/metadata.json")):
         try:
             meta = json.loads(path.read_text())
-            risk = pd.read_parquet(path.parent / "risk_list.parquet", columns=LOOP_LIST_COLUMNS)
+            parquet = path.parent / "risk_list.parquet"
+            known = set(pq.read_schema(parquet).names)
+            extra = [c for c in UPLIFT_FEATURES if c in known and c not in LOOP_LIST_COLUMNS]
+            risk = pd.read_parquet(parquet, columns=[*LOOP_LIST_COLUMNS, *extra])
         except (OSError, ValueError, KeyError):
             continue  # unfinished, foreign, or archived before the holdout
         shipped.append(ShippedList(
@@ -59,7 +69,18 @@ def archive_loop_record(settings: Settings, tables: SourceTables, data_end: dt.d
         stamp = pd.Timestamp(data_end + dt.timedelta(days=1), tz="UTC")
         known = actions[actions["action_at"] < stamp]
     return loop_record(shipped, tables.purchases, data_end, tables.customers,
-                       tables.subscriptions, known)
+                       tables.subscriptions, known, carry=(*UPLIFT_FEATURES, "value_at_risk"))
+
+
+def uplift_check(record: LoopRecord) -> dict[str, Any]:
+    """The uplift model against contacting the riskiest, out of time on the matured lists
+    (`models.uplift.out_of_time_check`); the list keeps its ranking either way."""
+    units = record.randomised
+    features = tuple(c for c in UPLIFT_FEATURES if c in units)
+    if units.empty or not features:
+        return {"status": "no matured list with a holdout yet"}
+    frame = units.assign(**{c: pd.to_numeric(units[c], errors="coerce") for c in features})
+    return out_of_time_check(frame, features, MIN_CUSTOMERS_PER_ARM)
 
 
 def save_rates(record: LoopRecord, assumed: float) -> dict[str, Any]:
@@ -76,9 +97,10 @@ def save_rates(record: LoopRecord, assumed: float) -> dict[str, Any]:
             "by_action": out}
 
 
-def write_loop_record(settings: Settings, record: LoopRecord,
-                      assumed: float | None = None) -> dict[str, str]:
-    """The two effect tables and save_rates.json under reports/, each written atomically."""
+def write_loop_record(settings: Settings, record: LoopRecord, assumed: float | None = None,
+                      uplift: dict[str, Any] | None = None) -> dict[str, str]:
+    """The two effect tables, save_rates.json and uplift_check.json (`uplift`, else computed)
+    under reports/, each written atomically."""
     base = settings.reports_dir
     assumed = TrainParams().save_rate if assumed is None else assumed
     by_list = record.by_list.astype({"as_of": str}) if len(record.by_list) else record.by_list
@@ -86,6 +108,8 @@ def write_loop_record(settings: Settings, record: LoopRecord,
         "effects": write_text_atomic(by_list.to_csv(index=False), base / EFFECTS_FILE),
         "pooled": write_text_atomic(record.pooled.to_csv(index=False), base / POOLED_FILE),
         "save_rates": write_json_atomic(save_rates(record, assumed), base / SAVE_RATES_FILE),
+        "uplift": write_json_atomic(uplift if uplift is not None else uplift_check(record),
+                                    base / UPLIFT_FILE),
     }
     return {k: str(v) for k, v in files.items()}
 
@@ -107,6 +131,19 @@ def with_save_rate_in_force(settings: Settings, params: TrainParams) -> TrainPar
         return params
     return params.model_copy(update={"save_rate": float(pooled["save_rate"]),
                                      "save_rate_source": pooled["source"]})
+
+
+def uplift_line(check: dict[str, Any]) -> str:
+    """The uplift check in one line."""
+    if check.get("status") != "judged":
+        return f"uplift model: not judged ({check.get('status')})"
+    areas = check["qini_area"]
+    verdict = ("beats contacting the riskiest" if check["uplift_beats_risk"]
+               else "does not beat contacting the riskiest")
+    return (f"uplift model, out of time on the newest {check['test_lists']} of "
+            f"{check['lists']} lists: Qini area {areas['uplift']:+.4f} against "
+            f"{areas['risk']:+.4f} for the riskiest and {areas['random']:+.4f} for random: "
+            f"{verdict}; the list stays ranked by tier and value at risk")
 
 
 def _pct(value: float) -> str:

@@ -36,7 +36,13 @@ def _loop(root: str, result: dict[str, Any]) -> dict[str, str]:
     and written under reports/."""
     import datetime as dt
 
-    from pipelines.deliver.loop_report import archive_loop_record, loop_lines, write_loop_record
+    from pipelines.deliver.loop_report import (
+        archive_loop_record,
+        loop_lines,
+        uplift_check,
+        uplift_line,
+        write_loop_record,
+    )
     from pipelines.store.settings import Settings
     from pipelines.store.staged import load_source_tables, load_staged_actions
 
@@ -44,10 +50,11 @@ def _loop(root: str, result: dict[str, Any]) -> dict[str, str]:
     record = archive_loop_record(settings, load_source_tables(settings),
                                  dt.date.fromisoformat(result["data_end"]),
                                  load_staged_actions(settings))
+    uplift = uplift_check(record)
     console.print("[bold]Contacted against holdout[/bold] (pooled over matured lists)")
-    for line in loop_lines(record):
+    for line in [*loop_lines(record), uplift_line(uplift)]:
         console.print(line, soft_wrap=True, markup=False, highlight=False)
-    return write_loop_record(settings, record)
+    return write_loop_record(settings, record, uplift=uplift)
 
 
 def track_record(data_dir: DataDir = None, data_end: DataEnd = None) -> None:

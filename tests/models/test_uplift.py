@@ -67,3 +67,24 @@ def test_the_t_learner_finds_who_the_contact_helps():
     learner = TLearner.fit(units, ("x",))
     lift = learner.uplift(pd.DataFrame({"x": [0.1, 0.2, 0.8, 0.9]}))
     assert lift[2:].min() > 0.25 and np.abs(lift[:2]).max() < 0.15
+
+
+def test_the_out_of_time_check_judges_the_newest_lists_once_both_arms_are_big_enough():
+    from models.uplift import out_of_time_check
+
+    rng = np.random.default_rng(1)
+    rows = []
+    for week in range(6):
+        x = rng.random(600)
+        held = rng.random(600) < 0.5
+        # contacts help x > 0.5 only; the riskiest (value at risk ~ 1 - x) are the others
+        p = np.where(held | (x <= 0.5), 0.6, 0.1)
+        rows.append(pd.DataFrame({
+            "run_id": f"R{week}", "as_of": pd.Timestamp("2026-01-05") + pd.Timedelta(weeks=week),
+            "x": x, "holdout": held, "churned": (rng.random(600) < p).astype(int),
+            "annual_revenue": 1.0, "value_at_risk": 1 - x}))
+    units = pd.concat(rows, ignore_index=True)
+    check = out_of_time_check(units, ("x",), min_per_arm=100)
+    assert check["status"] == "judged" and check["test_lists"] == 2
+    assert check["uplift_beats_risk"] and check["qini_area"]["uplift"] > 0
+    assert out_of_time_check(units, ("x",), min_per_arm=10_000)["status"].startswith("not")

@@ -121,3 +121,15 @@ def test_the_run_summary_says_who_is_held_out_in_the_runs_language():
         "from earlier lists whose assignment still stands (seed 0)"]
     assert holdout_lines(holdout, "tr")[0].startswith("Kontrol grubu")
     assert holdout_lines(None, "en") == []
+
+
+def test_the_uplift_check_waits_for_enough_randomised_customers(settings):
+    from pipelines.deliver.loop_report import uplift_check, uplift_line
+
+    _archive(settings, _risk(3, 3), "R1")
+    record = archive_loop_record(settings, SourceTables(_purchases(_risk(3, 3), set())),
+                                 dt.date(2026, 5, 1), None)
+    check = uplift_check(record)
+    assert check["status"] == "not enough randomised customers yet"
+    assert uplift_line(check) == "uplift model: not judged (not enough randomised customers yet)"
+    assert check["lists"] == 1 and check["train_smaller_arm"] == 0
