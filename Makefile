@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CUSTOMERS ?= 5000
 
-.PHONY: help install demo test lint bench soak serve clean
+.PHONY: help install demo test lint bench soak loop serve clean
 
 help:
 	@echo "make demo    - set up .venv, generate sample exports, ingest -> train -> score"
@@ -13,6 +13,7 @@ help:
 	@echo "make lint    - ruff, and mypy on every package (features/, models/, pipelines/)"
 	@echo "make bench   - benchmarks; figures printed and written to bench/results/"
 	@echo "make soak    - 26 simulated weeks of the weekly chain on incremental exports"
+	@echo "make loop    - a simulated year of weekly lists with holdouts and actions"
 	@echo "make serve   - run prefect.yaml's schedules for DATA_DIR (server included); Ctrl-C stops"
 	@echo "make clean   - remove .venv and everything under data/ except its README"
 
@@ -42,6 +43,9 @@ bench: $(STAMP)
 
 soak: $(STAMP)
 	$(BIN)/python -m bench.soak
+
+loop: $(STAMP)
+	$(BIN)/python -m bench.loop
 
 DATA_DIR ?= data
 serve: $(STAMP)

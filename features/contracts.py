@@ -137,12 +137,41 @@ class StagedSubscriptions(pa.DataFrameModel):
         coerce = True
 
 
+class StagedActions(pa.DataFrameModel):
+    """One row per retention action the team took (key: `action_id`, generated from the row
+    when absent): a call, an offer, a campaign e-mail, each at its own `action_at`.
+
+    Actions are events: a figure may use one only after its `action_at` (the track record
+    counts an action for a list when it lies in that list's label window). They are never a
+    model feature (they are not random: the team acts on the list). `outcome` is what the
+    team wrote down (reached, voicemail, accepted offer...), `cost` what the action cost in
+    account currency; `list_run_id` and `row_id` name the risk-list row worked, when known.
+    """
+
+    customer_id: Series[str] = pa.Field(str_length={"min_value": 1})
+    action_id: Series[str] = pa.Field(unique=True)
+    action_at: Series[pd.DatetimeTZDtype] = pa.Field(dtype_kwargs=UTC_TS)
+    action: Series[str] = pa.Field(str_length={"min_value": 1})
+    channel: Series[str] = pa.Field(nullable=True)
+    owner: Series[str] = pa.Field(nullable=True)
+    cost: Series[float] = pa.Field(nullable=True, ge=0)
+    outcome: Series[str] = pa.Field(nullable=True)
+    campaign: Series[str] = pa.Field(nullable=True)
+    list_run_id: Series[str] = pa.Field(nullable=True)
+    row_id: Series[str] = pa.Field(nullable=True)
+
+    class Config:
+        strict = "filter"
+        coerce = True
+
+
 STAGED_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "purchases": StagedPurchases,
     "complaints": StagedComplaints,
     "interactions": StagedInteractions,
     "customers": StagedCustomers,
     "subscriptions": StagedSubscriptions,
+    "actions": StagedActions,
 }
 
 #: Columns a raw export must provide (after header mapping) for each kind.
@@ -152,6 +181,7 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "interactions": ("customer_id", "occurred_at", "channel"),
     "customers": ("customer_id",),
     "subscriptions": ("customer_id", "subscription_id", "started_at"),
+    "actions": ("customer_id", "action_at", "action"),
 }
 
 #: Source key used to deduplicate re-exports of the same record.
@@ -161,6 +191,7 @@ SOURCE_KEYS: dict[str, str] = {
     "interactions": "interaction_id",
     "customers": "customer_id",
     "subscriptions": "subscription_id",
+    "actions": "action_id",
 }
 
 TIMESTAMP_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -169,6 +200,7 @@ TIMESTAMP_COLUMNS: dict[str, tuple[str, ...]] = {
     "interactions": ("occurred_at",),
     "customers": ("signup_date", "cancelled_at"),
     "subscriptions": ("started_at", "cancelled_at", "ended_at", "discount_ends_at"),
+    "actions": ("action_at",),
 }
 
 #: Timestamp columns that must be present on every staged row.
@@ -178,6 +210,7 @@ REQUIRED_TIMESTAMPS: dict[str, tuple[str, ...]] = {
     "interactions": ("occurred_at",),
     "customers": (),
     "subscriptions": ("started_at",),
+    "actions": ("action_at",),
 }
 
 

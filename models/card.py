@@ -97,8 +97,8 @@ def model_card(
         "probabilities.", "",
         _markdown_table(metrics_vs_baselines(fitted)), "",
         f"Retained value assumes contacting the top 10 %, keeping {params.save_rate:.0%} of "
-        f"contacted churners, each worth their last-365-day spend, at {params.contact_cost} "
-        "per contact.", "",
+        f"contacted churners ({params.save_rate_source}), each worth their last-365-day "
+        f"spend, at {params.contact_cost} per contact.", "",
         "## Rolling-origin backtest", "",
         _markdown_table(backtest[["origin", "train_cutoffs", "best_iteration",
                                   *BACKTEST_METRICS, "n"]])

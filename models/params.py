@@ -71,6 +71,9 @@ class TrainParams(BaseModel):
     calibration_folds: int = Field(5, ge=2, description="Folds for out-of-fold calibration.")
     backtest_origins: int = Field(3, ge=1, description="Latest cutoffs used as backtest origins.")
     save_rate: float = Field(0.2, ge=0, le=1, description="Share of contacted churners kept.")
+    save_rate_source: str = Field(
+        "assumed", description="Where `save_rate` comes from: the assumption, or the holdout "
+                               "comparison of matured lists (README 'Closing the loop').")
     contact_cost: float = Field(0.0, ge=0, description="Cost of one contact, in spend units.")
 
     @property

@@ -37,6 +37,9 @@ class TierRule(BaseModel):
         None, gt=0, description="Also takes customers whose probability is at least this "
                                 "many times the base rate. None: probability cut-off only.")
     capacity: int | None = Field(None, ge=1, description="At most this many customers.")
+    holdout_share: float | None = Field(
+        None, ge=0, lt=1, description="Share of this tier's customers randomised to the "
+                                      "holdout (not contacted). None: the policy's share.")
 
     def cutoff(self, base_rate: float) -> float:
         """The probability from which this tier takes a customer, at `base_rate`."""
@@ -57,6 +60,10 @@ def base_rate_of(probability: pd.Series) -> float:
 # left, and calling them as a "save" wastes a retention slot; a shorter cut-off (180 days)
 # would also sweep up slow but live buyers who order twice a year.
 LAPSED_AFTER_DAYS = 365
+# One customer in ten uncontacted: enough holdout customers for an effect to be measured
+# within a few lists, few enough that the saves given up stay small (at a 20 % save rate, 2 %
+# of a tier's churners).
+DEFAULT_HOLDOUT_SHARE = 0.10
 
 
 class TierPolicy(BaseModel):
@@ -80,6 +87,11 @@ class TierPolicy(BaseModel):
         default_factory=lambda: ["Critical", "At risk"],
         description="Tiers whose entries and exits the run summary reports.",
     )
+    holdout_share: float = Field(
+        DEFAULT_HOLDOUT_SHARE, ge=0, lt=1,
+        description="Share of each tier randomised to the holdout (models.holdout); a tier's "
+                    "own `holdout_share` overrides it; 0 switches the holdout off.")
+    holdout_seed: int = Field(0, ge=0, description="Seed of the holdout draw.")
 
     @model_validator(mode="after")
     def _consistent(self) -> TierPolicy:
@@ -122,6 +134,13 @@ class TierPolicy(BaseModel):
         suffix = f"lapsed{wanted}" if wanted else "lapsed-off"
         return self.model_validate({**self.model_dump(), "lapsed_after_days": wanted,
                                     "version": f"{self.version}+{suffix}"})
+
+    def holdout_shares(self) -> dict[str, float]:
+        """The holdout share of each tier that randomises (retention tiers only: the default
+        and lapsed tiers are no contact list)."""
+        shares = {t.name: self.holdout_share if t.holdout_share is None else t.holdout_share
+                  for t in self.tiers}
+        return {name: share for name, share in shares.items() if share > 0}
 
     @property
     def uses_lift(self) -> bool:

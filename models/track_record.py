@@ -10,7 +10,7 @@ leak in. Each graded list is set against what the model promised out of time at 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,7 @@ from features.build import to_naive_utc
 from features.labels import LabelSpec, churn_labels
 from features.renewals import subscriptions_known_at
 from models.calibration import expected_calibration_error
+from models.effects import EFFECT_COLUMNS, effects_by
 
 GRADED, NOT_MATURED = "graded", "not matured"
 LIST_COLUMNS = [
@@ -132,3 +133,109 @@ def track_record(
     tiers = (pd.concat(tier_tables, ignore_index=True)[TIER_COLUMNS] if tier_tables
              else pd.DataFrame(columns=TIER_COLUMNS))
     return TrackRecord(lists, tiers)
+
+
+# The loop: what the contacts on each matured list changed (models.holdout, models.effects).
+RANDOMISED_COLUMNS = ["as_of", "run_id", "customer_id", "tier", "planned_action", "holdout",
+                      "churned", "annual_revenue", "reached", "cost"]
+
+
+@dataclass(frozen=True)
+class LoopRecord:
+    """Contacted against holdout per matured list (by tier and by planned action) and pooled
+    over every matured list: `models.effects.EFFECT_COLUMNS` after the strata columns."""
+
+    by_list: pd.DataFrame  # as_of, run_id, tier ("*": all), planned_action ("*": all), ...
+    pooled: pd.DataFrame  # tier, planned_action, ... over every matured list
+    randomised: pd.DataFrame  # RANDOMISED_COLUMNS: the customers behind every figure
+
+
+def _contacts_in_window(units: pd.DataFrame, actions: pd.DataFrame | None) -> pd.DataFrame:
+    """`reached` and `cost` per unit: the logged actions dated after the list's as-of and on
+    or before its window end (an action outside it belongs to no randomisation of this list)."""
+    out = units.assign(reached=False, cost=0.0)
+    if actions is None or actions.empty or units.empty:
+        return out
+    logged = pd.DataFrame({
+        "customer_id": actions["customer_id"].astype(str),
+        "day": to_naive_utc(actions["action_at"]).dt.normalize(),
+        "cost": pd.to_numeric(actions.get("cost"), errors="coerce") if "cost" in actions
+        else 0.0})
+    keyed = units[["customer_id", "_start", "_end"]].reset_index()
+    hits = keyed.merge(logged, on="customer_id")
+    hits = hits[(hits["day"] > hits["_start"]) & (hits["day"] <= hits["_end"])]
+    per_unit = hits.groupby("index").agg(n=("day", "size"), cost=("cost", "sum"))
+    out.loc[per_unit.index, "reached"] = per_unit["n"].to_numpy() > 0
+    out.loc[per_unit.index, "cost"] = per_unit["cost"].fillna(0.0).to_numpy(float)
+    return out
+
+
+def randomised_outcomes(
+    shipped: ShippedList, purchases: pd.DataFrame, data_end: dt.date,
+    customers: pd.DataFrame | None = None, subscriptions: pd.DataFrame | None = None,
+    actions: pd.DataFrame | None = None, carry: tuple[str, ...] = (),
+) -> pd.DataFrame:
+    """The customers `shipped` randomised itself (`assigned_in` its run id) with their outcome
+    over its window and the actions logged for them in it (`RANDOMISED_COLUMNS`, then the
+    list's `carry` columns: what was known of them at the list, for an uplift model).
+
+    `shipped.risk` needs `holdout, assigned_in, planned_action` besides the usual columns; a
+    list archived before the holdout existed randomised nobody."""
+    carry = tuple(c for c in carry if c not in RANDOMISED_COLUMNS)
+    if not {"holdout", "assigned_in"} <= set(shipped.risk.columns):
+        return pd.DataFrame(columns=RANDOMISED_COLUMNS)
+    own = shipped.risk[shipped.risk["assigned_in"].astype(str) == shipped.run_id]
+    if own.empty:
+        return pd.DataFrame(columns=RANDOMISED_COLUMNS)
+    outcomes = realised_outcomes(replace(shipped, risk=own), purchases, data_end, customers,
+                                 subscriptions)
+    units = pd.DataFrame({
+        "as_of": shipped.as_of, "run_id": shipped.run_id,
+        "customer_id": outcomes["customer_id"].astype(str).to_numpy(),
+        "tier": outcomes["risk_tier"].astype(str).to_numpy(),
+        "planned_action": outcomes.get("planned_action", pd.Series("", index=outcomes.index))
+        .astype(str).to_numpy(),
+        "holdout": outcomes["holdout"].astype(bool).to_numpy(),
+        "churned": outcomes["churned"].to_numpy(int),
+        "annual_revenue": outcomes.get("annual_revenue", pd.Series(0.0, index=outcomes.index))
+        .to_numpy(float),
+        "_start": pd.Timestamp(shipped.as_of),
+        "_end": pd.Timestamp(shipped.label.window_end(shipped.as_of)),
+        **{c: outcomes[c].to_numpy() for c in carry if c in outcomes},
+    })
+    return _contacts_in_window(units, actions)[
+        [*RANDOMISED_COLUMNS, *(c for c in carry if c in units)]]
+
+
+def _with_totals(units: pd.DataFrame, head: list[str]) -> pd.DataFrame:
+    """Effects per tier x planned action, per tier, per action and over all (`*`)."""
+    parts = []
+    for tier_all, action_all in ((False, False), (False, True), (True, False), (True, True)):
+        frame = units.assign(**({"tier": "*"} if tier_all else {}),
+                             **({"planned_action": "*"} if action_all else {}))
+        parts.append(effects_by(frame, [*head, "tier", "planned_action"]))
+    return pd.concat(parts, ignore_index=True)
+
+
+def loop_record(
+    shipped: list[ShippedList], purchases: pd.DataFrame, data_end: dt.date,
+    customers: pd.DataFrame | None = None, subscriptions: pd.DataFrame | None = None,
+    actions: pd.DataFrame | None = None, carry: tuple[str, ...] = (),
+) -> LoopRecord:
+    """Contacted against holdout on every list whose window has ended by `data_end`.
+
+    Pooling adds the randomised customers of every matured list into one table per stratum:
+    a customer's assignments never overlap in time (`models.holdout`), so no outcome counts
+    twice; it assumes one holdout share per tier across the lists pooled. `carry`: list
+    columns kept on `randomised` (see `randomised_outcomes`)."""
+    parts = [randomised_outcomes(s, purchases, data_end, customers, subscriptions, actions,
+                                 carry)
+             for s in sorted(shipped, key=lambda s: (s.as_of, s.run_id))
+             if s.label.is_labelled(s.as_of, data_end)]
+    parts = [p for p in parts if not p.empty]
+    units = (pd.concat(parts, ignore_index=True) if parts
+             else pd.DataFrame(columns=RANDOMISED_COLUMNS))
+    if units.empty:
+        empty = pd.DataFrame(columns=["tier", "planned_action", *EFFECT_COLUMNS])
+        return LoopRecord(empty.assign(as_of=None, run_id=None), empty, units)
+    return LoopRecord(_with_totals(units, ["as_of", "run_id"]), _with_totals(units, []), units)

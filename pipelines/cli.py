@@ -357,6 +357,11 @@ def score(
                                       "are Lapsed: a win-back audience ranked after every other "
                                       "tier, taking no Critical/At risk seat. 0 = off.")
     ] = None,
+    holdout_share: Annotated[
+        float | None, typer.Option(show_default="0.10, or the --tier-policy file's",
+                                   help="Share of each tier randomised to the holdout (do not "
+                                        "contact), to measure what contacts change. 0 = off.")
+    ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Score at an --as-of after the last event in the "
                                            "staged data (refused otherwise: nothing later is "
@@ -365,7 +370,7 @@ def score(
 ) -> None:
     """Score every eligible customer with the champion: risk list (CSV, xlsx) and HTML report."""
     params = _score_params(sort, lang, csv_delimiter, tier_policy, critical_top,
-                           lapsed_after_days)  # options first: they need no data dir
+                           lapsed_after_days, holdout_share=holdout_share)  # options first
     root = prepare_environment(data_dir, step="score")
     from pipelines.flows import score_flow
 

@@ -171,7 +171,7 @@ PROBABILITY_TIERS = "probability"
 
 
 def score_params(sort, lang, csv_delimiter, tier_policy, critical_top, lapsed_after_days=None,
-                  step="score"):
+                  step="score", holdout_share=None):
     """Validated scoring parameters, or one clear error line and exit code 1."""
     from pydantic import ValidationError
 
@@ -194,6 +194,9 @@ def score_params(sort, lang, csv_delimiter, tier_policy, critical_top, lapsed_af
             policy = TierPolicy.capacity_based(critical=critical_top)
         if lapsed_after_days is not None:
             policy = policy.with_lapsed_after(lapsed_after_days)
+        if holdout_share is not None:  # every tier's share; a tier's own share still wins
+            policy = TierPolicy.model_validate({**policy.model_dump(),
+                                                "holdout_share": holdout_share})
         return ScoreParams(tier_policy=policy, sort=sort, lang=lang, csv_delimiter=csv_delimiter)
     except (ValidationError, ValueError, OSError) as error:
         first = str(error).splitlines()

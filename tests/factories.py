@@ -115,3 +115,14 @@ def synthetic_model_input(n_per_cutoff: int = 600, seed: int = 0) -> pd.DataFram
         frame.insert(2, "last_purchase_date", cutoff - pd.to_timedelta(frame["recency_days"], "D"))
         parts.append(frame)
     return pd.concat(parts, ignore_index=True)
+
+
+def actions(rows: list[tuple]) -> pd.DataFrame:
+    """rows: (customer_id, action_at, action[, cost])."""
+    records = [{"customer_id": c, "action_id": f"A{i:05d}", "action_at": ts(when),
+                "action": what, "channel": None, "owner": None,
+                "cost": rest[0] if rest else None, "outcome": None, "campaign": None,
+                "list_run_id": None, "row_id": None}
+               for i, (c, when, what, *rest) in enumerate(rows)]
+    columns = list(STAGED_SCHEMAS["actions"].to_schema().columns)
+    return STAGED_SCHEMAS["actions"].validate(pd.DataFrame(records, columns=columns))

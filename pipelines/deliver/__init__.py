@@ -8,7 +8,9 @@
   one section of `report`;
 - `summary`: the run summary (terminal and `report.md`);
 - `params`: the typed parameters of a scoring run (`ScoreParams`);
-- `scoring_run`: one scoring run's folder, assembled and archived;
+- `scoring_run`: one scoring run's folder, assembled and archived; `holdouts`: its holdout,
+  with the standing assignments of archived lists; `loop_report`: `churn track-record`'s
+  contacted-against-holdout figures and the save rate in force;
 - `analytics_run`, `analytics_page`, `analytics_charts`, `analytics_workbook`: the retention
   analytics folder (`churn analyze`), its page, charts and workbook; `currency`: which
   currency the amounts are in.

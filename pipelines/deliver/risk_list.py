@@ -22,12 +22,18 @@ from pipelines.deliver.i18n import catalog, column_label, segment_label, tier_la
 from pipelines.deliver.wording import RISK_LIST_COLUMNS
 from pipelines.store.safe_text import FORMULA_TRIGGERS, escape_formula
 
+# What the team needs to log its work (README "Closing the loop"): the list's run id and a row
+# id to name the row worked, the holdout flag (1: do not contact), and empty columns to fill
+# in; a filled-in list dropped under raw/actions/ is read back as the team's action log.
+LOOP_COLUMNS = ("list_run_id", "row_id", "holdout")
+FILL_IN_COLUMNS = ("action_taken", "action_date", "action_outcome", "action_cost")
 TEXT_COLUMNS = ("customer_id", "customer_name", "email", "phone", "segment", "master_segment",
                 "owner",
                 "risk_tier", "reason_1", "reason_2", "reason_3", "suggested_action",
-                "model_version")
+                "model_version", "list_run_id", "row_id")
 DATE_COLUMNS = ("last_purchase_date", "data_as_of")
 WHOLE_NUMBERS = ("days_since_last_purchase", "usual_interval_days", "open_complaints")
+FLAGS = ("holdout",)
 # Tier colours by position in the policy: first (most urgent) red ... default green,
 # the lapsed tier grey (pipelines.deliver.charts.tier_colours).
 TIER_FILLS = ("F8B4B4", "FBD38D", "FEF08A", "C6F6D5", "E2E8F0")
@@ -35,7 +41,7 @@ NUMBER_FORMATS = {
     "churn_probability": "0.0%", "value_at_risk": "#,##0", "annual_revenue": "#,##0",
     "lifetime_spend": "#,##0",
     "days_since_last_purchase": "0", "usual_interval_days": "0", "open_complaints": "0",
-    "last_satisfaction": "0.0", "rank": "0",
+    "last_satisfaction": "0.0", "rank": "0", "holdout": "0",
 }
 WIDTHS = {"reason_1": 60, "reason_2": 50, "reason_3": 50, "suggested_action": 50,
           "customer_name": 26}
@@ -43,13 +49,21 @@ WIDTHS = {"reason_1": 60, "reason_2": 50, "reason_3": 50, "suggested_action": 50
 
 def localised_list(risk: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The export columns with tier and segment names in `lang` (reasons already are); e-mail
-    and phone after the name when the run's setting lets the list show them."""
+    and phone after the name when the run's setting lets the list show them; the loop's
+    columns last."""
     columns = list(RISK_LIST_COLUMNS)
     after_name = columns.index("customer_name") + 1
     columns[after_name:after_name] = exported_contact_columns(risk)
-    out = risk[columns].copy()
+    loop = [c for c in LOOP_COLUMNS if c in risk.columns]
+    out = risk[[*columns, *loop]].copy()
     for column in WHOLE_NUMBERS:
         out[column] = out[column].round().astype("Int64")
+    for column in FLAGS:
+        if column in out:
+            out[column] = out[column].astype(bool).astype("Int64")
+    if loop:
+        for column in FILL_IN_COLUMNS:
+            out[column] = None
     out["churn_probability"] = out["churn_probability"].round(4)
     out["risk_tier"] = out["risk_tier"].map(lambda t: tier_label(t, lang))
     out["segment"] = out["segment"].map(lambda s: segment_label(s, lang))

@@ -28,7 +28,9 @@ from models.score import score_customers
 from models.tiers import TierPolicy, base_rate_of, tier_changes
 from pipelines.deliver.analytics_run import analytics_href, report_headline
 from pipelines.deliver.currency import data_currency
+from pipelines.deliver.holdouts import list_with_holdout
 from pipelines.deliver.i18n import column_label, format_number, report_label, tier_label
+from pipelines.deliver.loop_report import save_rates_in_force
 from pipelines.deliver.params import ScoreParams
 from pipelines.deliver.report import ReportInputs, label_text, render_report
 from pipelines.deliver.risk_list import risk_list_csv_text, risk_list_workbook
@@ -117,6 +119,8 @@ def run_scoring(
         sort=sort, expected_revenue=revenue.per_customer,
         no_data_features=fit.no_data_features,
     )
+    run_id = archive.new_run_id()
+    risk, holdout = list_with_holdout(risk, policy, as_of, run_id, settings.scored_dir)
     # only the personal columns CHURN_PERSONAL_COLUMNS allows reach the files (and the report)
     risk = with_personal_columns(worded_risk_list(risk, lang), tables.customers,
                                  settings.personal_columns)
@@ -126,7 +130,6 @@ def run_scoring(
                                             params.monitoring, record)
     previous, previous_run = archive.previous_risk_list(settings.scored_dir)
     changes = {"previous_run": previous_run, **tier_changes(previous, risk, policy)}
-    run_id = archive.new_run_id()
     run_dir = archive.create_run_dir(settings.scored_dir, as_of, run_id)
     tiers = risk["risk_tier"].value_counts().reindex(policy.names, fill_value=0).to_dict()
     base_rate = base_rate_of(risk["churn_probability"])
@@ -145,6 +148,9 @@ def run_scoring(
         "value_at_risk_lapsed": round(float(risk.loc[risk["lapsed"], "value_at_risk"].sum()), 2),
         "changes": changes, "tracking_uri": settings.mlflow_tracking_uri,
         "data_compatibility": fit.record(),
+        "holdout": holdout,
+        # per action, measured by the holdouts of matured lists or the assumption, labelled
+        "save_rates": save_rates_in_force(settings),
     }
     metadata["tier_policy_text"] = tier_policy_text(metadata)  # the report's footer shows it
     csv_path = run_dir / "risk_list.csv"
@@ -175,6 +181,7 @@ def run_scoring(
         "value_at_risk_total": metadata["value_at_risk_total"],
         "value_at_risk_lapsed": metadata["value_at_risk_lapsed"], "changes": changes,
         "lang": lang, "run_id": run_id,
+        "holdout": {k: v for k, v in holdout.items() if k != "held_out_ids"},
         "monitoring": str(run_dir / monitor.MONITORING_FILE) if monitoring else None,
         "data_compatibility": scored_with_no_data_text(fit),
     }
@@ -212,6 +219,11 @@ def workbook_metadata(metadata: dict[str, Any], rows: int) -> list[tuple[str, An
                  for k, v in validation.items()]
     rows_out += [(f"{label('tier')}: {tier_label(t, lang)}", n)
                  for t, n in metadata["tiers"].items()]
+    if metadata.get("holdout"):
+        held = metadata["holdout"]
+        rows_out.append((label("holdout"), report_label(
+            "holdout_rule", lang, held=held["held_out"], randomised=held["randomised"],
+            carried=held["carried_over_held_out"], seed=held["seed"])))
     return rows_out
 
 

@@ -75,11 +75,22 @@ def value_total_line(result: dict[str, Any], lang: str) -> str:
                          lapsed_value=format_number(result.get("value_at_risk_lapsed", 0), lang))
 
 
+def holdout_lines(holdout: dict[str, Any] | None, lang: str) -> list[str]:
+    """The run's holdout in one line (none for a run without one)."""
+    if not holdout:
+        return []
+    return [report_label("holdout", lang) + ": " + report_label(
+        "holdout_rule", lang, held=holdout["held_out"], randomised=holdout["randomised"],
+        carried=holdout["carried_over_held_out"], seed=holdout["seed"])]
+
+
 def run_summary_lines(result: dict[str, Any], lang: str) -> list[str]:
-    """What the terminal prints under the top customers: tiers, total value at risk, changes."""
+    """What the terminal prints under the top customers: tiers, total value at risk, changes
+    and the holdout."""
     return [summary_label("tiers", lang, counts=tier_counts_text(result["tiers"], lang)),
             value_total_line(result, lang),
-            *changes_lines(result.get("changes") or {}, lang, policy_order=list(result["tiers"]))]
+            *changes_lines(result.get("changes") or {}, lang, policy_order=list(result["tiers"])),
+            *holdout_lines(result.get("holdout"), lang)]
 
 
 def _md_row(cells: Sequence[object]) -> str:
@@ -101,6 +112,7 @@ def summary_markdown(risk: pd.DataFrame, metadata: dict[str, Any], top_n: int = 
     ]
     lines += [f"- {line}" for line in changes_lines(metadata["changes"], lang, shown=20,
                                                     policy_order=list(metadata["tiers"]))]
+    lines += [f"- {line}" for line in holdout_lines(metadata.get("holdout"), lang)]
     if validation:
         metric = lambda key, decimals: format_number(  # noqa: E731
             validation.get(key, float("nan")), lang, decimals)

@@ -10,7 +10,8 @@
 - `headers`: header folding and the en/tr/nl synonyms of every canonical column;
 - `sources_file`: the optional `sources.yaml` that pins kind, preset, locale, columns;
 - `staging`: rows to typed staged rows or quarantined rows with a reason, deduplication
-  (`subscription_rows`: the billing periods, money and seats of subscription exports);
+  (`subscription_rows`: the billing periods, money and seats of subscription exports;
+  `action_rows`: the team's retention log, rows nobody worked set aside);
 - `keys`: customer keys (ids in an id space, e-mails, phones) normalised for matching;
 - `identity`: linking every row's keys into one canonical customer id across files;
 - `presets/`: one module per family of systems (shops, marketplaces, payments, helpdesks,

@@ -156,7 +156,7 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
                 "nl": ("Segment", "Klanttype")},
     "region": {"en": ("Region", "City"), "tr": ("Bölge", "Şehir", "İl"),
                "nl": ("Regio", "Plaats", "Stad")},
-    "owner": {"en": ("Owner", "Account Manager", "Sales Rep"),
+    "owner": {"en": ("Owner", "Account Manager", "Sales Rep", "Agent", "Called By"),
               "tr": ("Temsilci", "Müşteri Temsilcisi"), "nl": ("Accountmanager", "Eigenaar")},
     "cancelled_at": {"en": ("Cancelled At", "Canceled At", "Churn Date", "Closed At"),
                      "tr": ("İptal Tarihi", "Ayrılış Tarihi"), "nl": ("Opzegdatum",)},
@@ -190,6 +190,30 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
     "discount_ends_at": {"en": ("Discount End", "Discount Ends At", "Coupon End",
                                 "Discount End Date"),
                          "tr": ("İndirim Bitiş Tarihi",), "nl": ("Korting tot", "Einde korting")},
+    # actions (the team's retention log: a CRM call log, a campaign export, the risk list
+    # filled in; the list's own headers in en/tr/nl are among them)
+    "action_id": {"en": ("Action ID", "Call ID", "Activity ID", "Log ID"),
+                  "tr": ("Aksiyon No", "Arama No"), "nl": ("Actienummer", "Gesprek ID")},
+    "action_at": {"en": ("Action Date", "Action At", "Date Contacted", "Contacted At",
+                         "Call Date", "Call Time", "Sent At", "Send Date", "Activity Date"),
+                  "tr": ("Aksiyon Tarihi", "Arama Tarihi", "İletişim Tarihi", "Gönderim Tarihi"),
+                  "nl": ("Actiedatum", "Datum actie", "Belgesprek datum", "Verzenddatum",
+                         "Contactdatum")},
+    "action": {"en": ("Action", "Action Taken", "Retention Action", "Call Type", "Offer",
+                      "Treatment"),
+               "tr": ("Yapılan Aksiyon", "Aksiyon", "Teklif"),
+               "nl": ("Genomen actie", "Actie", "Aanbod")},
+    "outcome": {"en": ("Outcome", "Action Outcome", "Call Outcome", "Result", "Disposition",
+                       "Call Result"),
+                "tr": ("Sonuç", "Aksiyon Sonucu", "Arama Sonucu"),
+                "nl": ("Resultaat", "Uitkomst", "Resultaat actie")},
+    "cost": {"en": ("Cost", "Action Cost", "Offer Cost", "Cost of Offer"),
+             "tr": ("Maliyet", "Aksiyon Maliyeti"), "nl": ("Kosten", "Kosten actie")},
+    "campaign": {"en": ("Campaign", "Campaign Name", "Campaign ID"),
+                 "tr": ("Kampanya", "Kampanya Adı"), "nl": ("Campagne", "Campagnenaam")},
+    "list_run_id": {"en": ("List Run ID", "List Run", "Risk List Run"),
+                    "tr": ("Liste Çalıştırma No",), "nl": ("Lijstrun-ID",)},
+    "row_id": {"en": ("Row ID", "List Row ID"), "tr": ("Satır No",), "nl": ("Rij-ID",)},
 }
 
 # Spellings that fill a column only when no synonym of it is in the file (ranked below every
@@ -323,9 +347,10 @@ _OTHER_MONEY = re.compile(r"(refund|iade|indirim|discount|korting|komisyon|commi
                           r"shipping|verzend|fee|kesinti|ceza|stopaj)")
 _NAME_WORDS = re.compile(r"(name|naam|isim|unvan|adi$|ad$|fullname|voornaam|achternaam)")
 _UPDATED_WORDS = re.compile(r"(updated|modified|lastupdate|guncelleme|gewijzigd|bijgewerkt)")
-_IDS = {"customer_id", "order_id", "complaint_id", "interaction_id", "subscription_id"}
+_IDS = {"customer_id", "order_id", "complaint_id", "interaction_id", "subscription_id",
+        "action_id", "list_run_id", "row_id"}
 _DATES = {"order_date", "opened_at", "resolved_at", "occurred_at", "signup_date", "cancelled_at",
-          "started_at", "ended_at", "discount_ends_at"}
+          "started_at", "ended_at", "discount_ends_at", "action_at"}
 
 
 def _tier(target: str, header: str, core: str, notes: list[str]) -> int | None:

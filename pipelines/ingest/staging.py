@@ -21,6 +21,7 @@ from features.contracts import (
     TIMESTAMP_COLUMNS,
 )
 from models.privacy import masked_contact
+from pipelines.ingest.action_rows import NO_ACTION, stage_action_columns, unworked_rows
 from pipelines.ingest.bounds import earliest_date, max_value
 from pipelines.ingest.cells import (
     ColumnFormatError,
@@ -175,8 +176,10 @@ def stage_rows(
     no_key = frame[keys].isna().all(axis=1)
     flag(no_key, key_problem.where(key_problem.notna(), _missing_key_reason(keys)))
     key = SOURCE_KEYS[kind]
-    if key in frame and kind != "interactions":  # interactions get content ids instead
+    if key in frame and kind not in ("interactions", "actions"):  # content ids instead
         flag(frame[key].isna(), f"missing {key}")
+    if kind == "actions":  # an unworked list row is no action, whatever else it lacks
+        flag(unworked_rows(frame), NO_ACTION)
     for column in (*TIMESTAMP_COLUMNS[kind], UPDATED_AT):
         if column not in frame.columns:
             if column != UPDATED_AT:
@@ -225,6 +228,10 @@ def stage_rows(
             flag(direction.notna() & ~direction.isin(["inbound", "outbound"]),
                  "direction is neither inbound nor outbound")
             frame["direction"] = direction
+    if kind == "actions":
+        stage_action_columns(frame, rules.locale, flag,
+                             lambda c, convert, why: _converted(c, convert, flag, detected,
+                                                                why=why))
     if kind == "subscriptions":
         stage_subscription_columns(frame, rules.locale, flag,
                                    lambda c, convert, why: _converted(c, convert, flag,
@@ -312,7 +319,8 @@ def _flag_out_of_bounds(frame: pd.DataFrame, kind: str, column: str, flag) -> No
 
 def _text_columns(kind: str, frame: pd.DataFrame) -> list[str]:
     converted = {*TIMESTAMP_COLUMNS[kind], "amount", "quantity", "satisfaction", *BOOKKEEPING,
-                 *(("mrr", "seats", "discount") if kind == "subscriptions" else ())}
+                 *(("mrr", "seats", "discount") if kind == "subscriptions" else ()),
+                 *(("cost",) if kind == "actions" else ())}
     return [c for c in frame.columns if c not in converted]
 
 

@@ -31,10 +31,38 @@ def track_record_lines(lists: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _loop(root: str, result: dict[str, Any]) -> dict[str, str]:
+    """Contacted against holdout on the matured lists (README "Closing the loop"), printed
+    and written under reports/."""
+    import datetime as dt
+
+    from pipelines.deliver.loop_report import (
+        archive_loop_record,
+        loop_lines,
+        uplift_check,
+        uplift_line,
+        write_loop_record,
+    )
+    from pipelines.store.settings import Settings
+    from pipelines.store.staged import load_source_tables, load_staged_actions
+
+    settings = Settings.from_env(root)
+    record = archive_loop_record(settings, load_source_tables(settings),
+                                 dt.date.fromisoformat(result["data_end"]),
+                                 load_staged_actions(settings))
+    uplift = uplift_check(record)
+    console.print("[bold]Contacted against holdout[/bold] (pooled over matured lists)")
+    for line in [*loop_lines(record), uplift_line(uplift)]:
+        console.print(line, soft_wrap=True, markup=False, highlight=False)
+    return write_loop_record(settings, record, uplift=uplift)
+
+
 def track_record(data_dir: DataDir = None, data_end: DataEnd = None) -> None:
     """Grade every archived list whose label window has ended by --data-end: realised churn
     by tier, ROC-AUC, PR-AUC, precision/recall of the top tiers, calibration and value lost,
-    against the model's out-of-time promise. Writes reports/track_record.{csv,parquet}."""
+    against the model's out-of-time promise; and, for lists with a holdout, churn of contacted
+    against held-out customers per tier and per planned action. Writes
+    reports/track_record.{csv,parquet}, track_record_effects*.csv and save_rates.json."""
     root = prepare_environment(data_dir, step="track-record")
     from pipelines.flows import monitor_flow
 
@@ -46,6 +74,7 @@ def track_record(data_dir: DataDir = None, data_end: DataEnd = None) -> None:
         console.print("[bold]Track record of shipped lists[/bold] (realised, at the data end)")
         for line in track_record_lines(result["lists"]):
             console.print(line, soft_wrap=True, markup=False, highlight=False)
-    for name, path in result["files"].items():
-        console.print(f"{name:>9}: {path}", soft_wrap=True)
+    files = {**result["files"], **run_step("track-record", lambda: _loop(root, result))}
+    for name, path in files.items():
+        console.print(f"{name:>10}: {path}", soft_wrap=True)
     console.print(f"MLflow run: {result['mlflow_run_id']}")

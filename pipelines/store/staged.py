@@ -24,7 +24,11 @@ import pandas as pd
 from features.sources import EVENT_TIMESTAMPS, SourceTables
 from pipelines.store.settings import Settings
 
-STAGED_KINDS = ("purchases", "complaints", "interactions", "customers", "subscriptions")
+# `actions` (the team's retention log) is staged like the rest but is no source of features:
+# `load_source_tables` leaves it out, `load_staged_actions` reads it for the track record.
+STAGED_KINDS = ("purchases", "complaints", "interactions", "customers", "subscriptions",
+                "actions")
+SOURCE_KINDS = STAGED_KINDS[:-1]  # the kinds a SourceTables bundle holds
 STAGED_VERSIONS = "staged.versions"
 
 
@@ -36,7 +40,7 @@ def _read_staged(settings: Settings, columns: dict[str, tuple[str, ...]] | None 
                  ) -> dict[str, pd.DataFrame | None]:
     """Each staged table that exists (only `columns[kind]` where given); purchases required."""
     tables: dict[str, pd.DataFrame | None] = {}
-    for kind in STAGED_KINDS:
+    for kind in SOURCE_KINDS:
         path = staged_path(settings, kind)
         wanted = None if columns is None else list(columns.get(kind, ()))
         tables[kind] = pd.read_parquet(path, columns=wanted) if path.exists() else None
@@ -51,6 +55,14 @@ def _read_staged(settings: Settings, columns: dict[str, tuple[str, ...]] | None 
 def load_source_tables(settings: Settings) -> SourceTables:
     """The staged tables that exist, checked against their contracts once, here."""
     return _bundle(_read_staged(settings)).validated()
+
+
+def load_staged_actions(settings: Settings) -> pd.DataFrame | None:
+    """The staged retention actions (`StagedActions`), or None when none were ingested."""
+    from features.contracts import STAGED_SCHEMAS
+
+    path = staged_path(settings, "actions")
+    return STAGED_SCHEMAS["actions"].validate(pd.read_parquet(path)) if path.exists() else None
 
 
 def staged_data_end(settings: Settings) -> dt.date:

@@ -168,6 +168,9 @@ def fit_and_register(
     margin: PromotionMargin, tuning_run_id: str = "", billing: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Fit, backtest, log everything to MLflow, register a version and run the promotion gate."""
+    from pipelines.deliver.loop_report import with_save_rate_in_force
+
+    params = with_save_rate_in_force(settings, params)  # measured once the holdouts say
     frame = pd.read_parquet(model_input["path"])
     features = model_input["features"]
     fitted = fit_with_validation(frame, features, params)

@@ -139,3 +139,30 @@ def test_a_cutoff_after_the_data_is_refused_unless_forced(prefect_api, tmp_path)
                                          r"data \(2026-10-31\)"):
         resolve_cutoff.fn(settings, dt.date(2030, 1, 1))
     assert resolve_cutoff.fn(settings, dt.date(2030, 1, 1), True) == dt.date(2030, 1, 1)
+
+
+@pytest.mark.parametrize("args, shares", [
+    ([], {"Critical": 0.1, "At risk": 0.1, "Watch": 0.1}),
+    (["--holdout-share", "0.25"], {"Critical": 0.25, "At risk": 0.25, "Watch": 0.25}),
+    (["--holdout-share", "0"], {}),
+])
+def test_holdout_share_reaches_the_scoring_policy(tmp_path, monkeypatch, args, shares):
+    import pipelines.cli as cli
+    import pipelines.flows as flows
+
+    seen = {}
+    monkeypatch.setattr(flows, "score_flow", lambda root, as_of, params, *rest: seen.setdefault(
+        "policy", params.tier_policy))
+    monkeypatch.setattr(cli, "print_scoring", lambda result: None)
+    (tmp_path / "data").mkdir()
+    result = runner.invoke(app, ["score", "--data-dir", str(tmp_path / "data"), *args])
+    assert result.exit_code == 0, result.output
+    assert seen["policy"].holdout_shares() == shares
+
+
+def test_a_holdout_share_of_one_is_refused_in_one_line(tmp_path):
+    (tmp_path / "data").mkdir()
+    result = runner.invoke(app, ["score", "--data-dir", str(tmp_path / "data"),
+                                 "--holdout-share", "1"])
+    assert result.exit_code == 1 and "invalid option" in result.output
+    assert "Traceback" not in result.output

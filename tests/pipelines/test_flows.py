@@ -20,6 +20,8 @@ CSV_COLUMNS = [
     "churn_probability", "value_at_risk", "annual_revenue", "lifetime_spend", "last_purchase_date",
     "days_since_last_purchase", "usual_interval_days", "open_complaints", "last_satisfaction",
     "reason_1", "reason_2", "reason_3", "suggested_action", "data_as_of", "model_version",
+    "list_run_id", "row_id", "holdout", "action_taken", "action_date", "action_outcome",
+    "action_cost",
 ]
 
 
@@ -139,6 +141,11 @@ def test_scoring_again_archives_a_new_run_without_touching_the_old(demo):
     # same data, same model: nobody enters or leaves the top tiers
     assert metadata["changes"]["previous_run"] == str(first.relative_to(first.parents[1]))
     assert metadata["changes"]["entered_top"] == metadata["changes"]["left_top"] == []
+    # the first list's randomisations stand: the same customers held out, none drawn afresh
+    held_before = json.loads((first / "metadata.json").read_text())["holdout"]
+    assert held_before["held_out"] > 0
+    assert metadata["holdout"]["randomised"] == 0
+    assert metadata["holdout"]["carried_over_held_out"] == held_before["held_out"]
     assert (first / "risk_list.csv").stat().st_mode & 0o222 == 0  # archived files are read-only
 
 
@@ -339,3 +346,41 @@ def test_a_copied_data_dir_whose_complaints_export_went_scores_on_its_own_files(
     assert "complaints set to no data" in scored["data_compatibility"]
     report = (Path(scored["run_dir"]) / "report.html").read_text()
     assert 'id="data-compatibility"' in report
+
+
+def test_the_loop_through_the_flows_list_action_log_and_track_record(demo):
+    """A list scored early enough for its window to have ended by the data end, its contact
+    arm partly worked and logged back under raw/actions/, graded contacted against held out.
+    (Runs after the other `demo` tests: it adds a backfilled list to the archive.)"""
+    from features.labels import LabelSpec
+    from pipelines.deliver.loop_report import archive_loop_record, loop_lines
+    from pipelines.flows import ingest_flow, score_flow
+    from pipelines.store.staged import load_source_tables, load_staged_actions
+
+    data_dir, result = demo
+    data_end = dt.date.fromisoformat(result["scored"]["as_of"])
+    as_of = data_end - dt.timedelta(days=LabelSpec().span_days + 7)
+    scored = score_flow(str(data_dir), as_of)
+    listed = pd.read_csv(scored["risk_list_csv"], dtype=str, encoding="utf-8-sig",
+                         keep_default_na=False)
+    holdout = listed["holdout"] == "1"
+    assert holdout.any() and listed.loc[holdout, "suggested_action"].str.startswith(
+        "Holdout: do not contact").all()
+    randomised = listed["risk_tier"].isin(["Critical", "At risk", "Watch"])
+    worked = listed[~holdout & randomised].head(5).copy()
+    worked["action_taken"], worked["action_cost"] = "called", "3"
+    worked["action_date"] = str(as_of + dt.timedelta(days=2))
+    actions = Path(data_dir) / "raw" / "actions"
+    actions.mkdir(parents=True)
+    worked.to_csv(actions / "worked.csv", index=False, encoding="utf-8-sig")
+    ingest_flow(str(data_dir))
+    settings = Settings.from_env(str(data_dir))
+    logged = load_staged_actions(settings)
+    assert sorted(logged["row_id"]) == sorted(worked["row_id"])
+    record = archive_loop_record(settings, load_source_tables(settings), data_end, logged)
+    overall = record.pooled.set_index(["tier", "planned_action"]).loc[("*", "*")]
+    metadata = json.loads((Path(scored["run_dir"]) / "metadata.json").read_text())
+    assert overall["holdout"] == metadata["holdout"]["held_out"]
+    assert overall["holdout"] + overall["contacted"] == metadata["holdout"]["randomised"]
+    assert (overall["reached"], overall["cost"]) == (5, 15.0)
+    assert loop_lines(record)[0].startswith("all tiers, all actions: churn ")

@@ -83,6 +83,7 @@ ACTIONS = {
     "personal_outreach": "Personal outreach within 48 hours.",
     "no_action": "No action needed.",
     "winback_campaign": "Win-back audience: include in a reactivation campaign (a 'we miss you' offer), not a retention call.",
+    "holdout_do_not_contact": "Holdout: do not contact (this customer measures what the contacts change).",
 }
 
 GROUPS = {
@@ -104,6 +105,9 @@ COLUMNS = {
     "last_satisfaction": "Last CSAT (1-5)", "reason_1": "Reason 1", "reason_2": "Reason 2",
     "reason_3": "Reason 3", "suggested_action": "Suggested action", "data_as_of": "Data as of",
     "model_version": "Model version",
+    "list_run_id": "List run ID", "row_id": "Row ID", "holdout": "Holdout",
+    "action_taken": "Action taken", "action_date": "Action date",
+    "action_outcome": "Action outcome", "action_cost": "Action cost",
 }
 
 REPORT = {
@@ -187,6 +191,8 @@ REPORT = {
     "calibration_note": "Calibration and lift appear once an archived run's {span}-day label window has ended.",
     "calibration_oot": "Calibration on the out-of-time validation cutoff {cutoff}, from training.",
     "drift_note": "PSI of 0.2 or more means the feature's distribution moved a lot since training.",
+    "holdout": "Holdout (do not contact)",
+    "holdout_rule": "{held} of the {randomised} customers randomised in this list, and {carried} from earlier lists whose assignment still stands (seed {seed})",
 }
 
 # The run summary: what `churn score` / `churn demo` print and report.md.

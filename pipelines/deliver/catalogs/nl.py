@@ -83,6 +83,7 @@ ACTIONS = {
     "personal_outreach": "Binnen 48 uur persoonlijk contact opnemen.",
     "no_action": "Geen actie nodig.",
     "winback_campaign": "Terugwinnen: opnemen in een reactiveringscampagne (een 'we missen je'-aanbod), geen retentiegesprek.",
+    "holdout_do_not_contact": "Controlegroep: geen contact opnemen (deze klant meet wat de acties veranderen).",
 }
 
 GROUPS = {
@@ -104,6 +105,9 @@ COLUMNS = {
     "last_satisfaction": "Laatste tevredenheid (1-5)", "reason_1": "Reden 1", "reason_2": "Reden 2",
     "reason_3": "Reden 3", "suggested_action": "Voorgestelde actie", "data_as_of": "Data t/m",
     "model_version": "Modelversie",
+    "list_run_id": "Lijstrun-ID", "row_id": "Rij-ID", "holdout": "Controlegroep",
+    "action_taken": "Genomen actie", "action_date": "Actiedatum",
+    "action_outcome": "Resultaat actie", "action_cost": "Kosten actie",
 }
 
 REPORT = {
@@ -187,6 +191,8 @@ REPORT = {
     "calibration_note": "Kalibratie en lift verschijnen zodra de {span} dagen van een gearchiveerde run voorbij zijn.",
     "calibration_oot": "Kalibratie op de out-of-time-validatiedatum {cutoff}, uit de training.",
     "drift_note": "Een PSI van 0,2 of meer betekent dat de verdeling van het kenmerk sinds de training sterk is verschoven.",
+    "holdout": "Controlegroep (geen contact)",
+    "holdout_rule": "{held} van de {randomised} in deze lijst ingedeelde klanten, en {carried} uit eerdere lijsten waarvan de indeling nog loopt (seed {seed})",
 }
 
 # De samenvatting van een run: wat `churn score` / `churn demo` tonen en report.md.

@@ -84,6 +84,7 @@ ACTIONS = {
     "personal_outreach": "48 saat içinde birebir iletişime geçin.",
     "no_action": "Şimdilik aksiyon gerekmiyor.",
     "winback_campaign": "Geri kazanım kitlesi: elde tutma araması yerine yeniden aktivasyon kampanyasına ('sizi özledik' teklifi) dahil edin.",
+    "holdout_do_not_contact": "Kontrol grubu: iletişime geçmeyin (bu müşteri aksiyonların etkisini ölçer).",
 }
 
 GROUPS = {
@@ -105,6 +106,9 @@ COLUMNS = {
     "last_satisfaction": "Son Memnuniyet (1-5)", "reason_1": "Neden 1", "reason_2": "Neden 2",
     "reason_3": "Neden 3", "suggested_action": "Önerilen Aksiyon", "data_as_of": "Veri Tarihi",
     "model_version": "Model Sürümü",
+    "list_run_id": "Liste Çalıştırma No", "row_id": "Satır No", "holdout": "Kontrol grubu",
+    "action_taken": "Yapılan Aksiyon", "action_date": "Aksiyon Tarihi",
+    "action_outcome": "Aksiyon Sonucu", "action_cost": "Aksiyon Maliyeti",
 }
 
 REPORT = {
@@ -188,6 +192,8 @@ REPORT = {
     "calibration_note": "Kalibrasyon ve lift grafikleri, arşivdeki bir çalıştırmanın {span} günlük süresi dolunca görünür.",
     "calibration_oot": "Kalibrasyon, eğitimdeki zaman dışı doğrulama kesimi {cutoff} üzerinde ölçüldü.",
     "drift_note": "PSI 0,2 veya üzerindeyse değişkenin dağılımı eğitimden bu yana belirgin biçimde değişmiştir.",
+    "holdout": "Kontrol grubu (iletişime geçmeyin)",
+    "holdout_rule": "Bu listede rastgele atanan {randomised} müşteriden {held} müşteri ve ataması süren önceki listelerden {carried} müşteri (tohum {seed})",
 }
 
 # Çalıştırma özeti: `churn score` / `churn demo` çıktısı ve report.md.

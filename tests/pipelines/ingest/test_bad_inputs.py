@@ -14,7 +14,7 @@ from pipelines.ingest.bounds import EARLIEST_DATE, MAX_VALUES
 from pipelines.ingest.readers import _MOJIBAKE
 from pipelines.ingest.run import FUTURE_TOLERANCE, IngestError, ingest_raw_exports
 from pipelines.store.settings import Settings
-from pipelines.store.staged import load_source_tables
+from pipelines.store.staged import load_source_tables, load_staged_actions
 from tests.fixtures.make_bad_inputs import NOW, PLACEHOLDERS, BadInput, bad_inputs, write_case
 
 CASES = bad_inputs()
@@ -75,9 +75,10 @@ def _nothing_half_written(data):
 
 def _no_wrong_values(settings: Settings, case: BadInput) -> None:
     tables = load_source_tables(settings)
+    frames = {**tables.as_dict(), "actions": load_staged_actions(settings)}
     latest = pd.Timestamp(NOW) + FUTURE_TOLERANCE
     for kind in TIMESTAMP_COLUMNS:
-        frame = getattr(tables, kind)
+        frame = frames[kind]
         if frame is None:
             continue
         for column in ID_COLUMNS:

@@ -10,7 +10,7 @@ import pytest
 from pipelines.ingest.run import ingest_raw_exports
 from pipelines.sample.generate import generate_and_write
 from pipelines.store.settings import Settings
-from pipelines.store.staged import STAGED_KINDS, load_source_tables
+from pipelines.store.staged import SOURCE_KINDS, load_source_tables
 
 NOW = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
 
@@ -30,7 +30,7 @@ def canonical(tmp_path_factory):
 @pytest.mark.parametrize("dialect", ["mixed", "tr"])
 def test_dialect_stages_exactly_the_canonical_tables(tmp_path, canonical, dialect):
     tables, report = staged_tables(tmp_path, dialect)
-    for kind in STAGED_KINDS:
+    for kind in SOURCE_KINDS:
         if getattr(canonical, kind) is None:  # a kind the retail sample has no export of
             assert getattr(tables, kind) is None
             continue

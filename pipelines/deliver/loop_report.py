@@ -1,0 +1,180 @@
+"""`churn track-record`'s loop section: contacted against holdout on every matured list.
+
+Reads the archived lists with their holdout columns (lists from before the holdout randomised
+nobody and are skipped), the staged purchases for the outcomes and the staged action log for
+who was reached and what it cost; writes reports/track_record_effects.csv (per list, per tier
+and per planned action), track_record_effects_pooled.csv (over every matured list) and
+save_rates.json (the save rate in force per action: measured, or the assumption) and
+uplift_check.json (an uplift model against contacting the riskiest, out of time).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from features.labels import LabelSpec
+from features.sources import SourceTables
+from models.effects import MIN_CUSTOMERS_PER_ARM, save_rate_in_force
+from models.params import TrainParams
+from models.track_record import LoopRecord, ShippedList, loop_record
+from models.uplift import out_of_time_check
+from pipelines.store.atomic import write_json_atomic, write_text_atomic
+from pipelines.store.settings import Settings
+
+LOOP_LIST_COLUMNS = ["customer_id", "churn_probability", "risk_tier", "value_at_risk",
+                     "annual_revenue", "holdout", "assigned_in", "planned_action"]
+# What the list knew of each customer at its as-of: the uplift model's features.
+UPLIFT_FEATURES = ("churn_probability", "days_since_last_purchase", "usual_interval_days",
+                   "open_complaints", "last_satisfaction", "annual_revenue")
+EFFECTS_FILE, POOLED_FILE, SAVE_RATES_FILE, UPLIFT_FILE = (
+    "track_record_effects.csv", "track_record_effects_pooled.csv", "save_rates.json",
+    "uplift_check.json")
+
+
+def shipped_loop_lists(scored_dir: Path) -> list[ShippedList]:
+    """Every archived list that carries a holdout, with its label spec and as-of."""
+    shipped = []
+    for path in sorted(scored_dir.glob("*/*/metadata.json")):
+        try:
+            meta = json.loads(path.read_text())
+            parquet = path.parent / "risk_list.parquet"
+            known = set(pq.read_schema(parquet).names)
+            extra = [c for c in UPLIFT_FEATURES if c in known and c not in LOOP_LIST_COLUMNS]
+            risk = pd.read_parquet(parquet, columns=[*LOOP_LIST_COLUMNS, *extra])
+        except (OSError, ValueError, KeyError):
+            continue  # unfinished, foreign, or archived before the holdout
+        shipped.append(ShippedList(
+            as_of=dt.date.fromisoformat(meta["as_of"]), run_id=meta["run_id"],
+            model_version=str(meta.get("model_version", "")),
+            label=LabelSpec.model_validate(meta.get("label") or {}), risk=risk,
+            top_tiers=tuple(meta.get("tier_policy", {}).get("top_tiers", []))))
+    return shipped
+
+
+def archive_loop_record(settings: Settings, tables: SourceTables, data_end: dt.date,
+                        actions: pd.DataFrame | None) -> LoopRecord:
+    """The loop record of every archived list scored by `data_end`, as known then."""
+    shipped = [s for s in shipped_loop_lists(settings.scored_dir) if s.as_of <= data_end]
+    if tables.customers is None:
+        shipped = [s for s in shipped if s.label.definition != "cancellation"]
+    known = None
+    if actions is not None:  # an action logged after the data end is not known at it
+        stamp = pd.Timestamp(data_end + dt.timedelta(days=1), tz="UTC")
+        known = actions[actions["action_at"] < stamp]
+    return loop_record(shipped, tables.purchases, data_end, tables.customers,
+                       tables.subscriptions, known, carry=(*UPLIFT_FEATURES, "value_at_risk"))
+
+
+def uplift_check(record: LoopRecord) -> dict[str, Any]:
+    """The uplift model against contacting the riskiest, out of time on the matured lists
+    (`models.uplift.out_of_time_check`); the list keeps its ranking either way."""
+    units = record.randomised
+    features = tuple(c for c in UPLIFT_FEATURES if c in units)
+    if units.empty or not features:
+        return {"status": "no matured list with a holdout yet"}
+    frame = units.assign(**{c: pd.to_numeric(units[c], errors="coerce") for c in features})
+    return out_of_time_check(frame, features, MIN_CUSTOMERS_PER_ARM)
+
+
+def save_rates(record: LoopRecord, assumed: float) -> dict[str, Any]:
+    """The save rate in force per planned action and pooled ("*"), with where it comes from."""
+    pooled = record.pooled
+    rows = pooled[pooled["tier"] == "*"] if not pooled.empty else pooled
+    actions = sorted(set(rows["planned_action"]) - {"*"}) if not rows.empty else []
+    out = {}
+    for action in ["*", *actions]:
+        rate = save_rate_in_force(rows, assumed, action)
+        out[action] = {"save_rate": round(rate.value, 4), "measured": rate.measured,
+                       "customers": rate.customers, "source": rate.label}
+    return {"assumed_save_rate": assumed, "min_customers_per_arm": MIN_CUSTOMERS_PER_ARM,
+            "by_action": out}
+
+
+def write_loop_record(settings: Settings, record: LoopRecord, assumed: float | None = None,
+                      uplift: dict[str, Any] | None = None) -> dict[str, str]:
+    """The two effect tables, save_rates.json and uplift_check.json (`uplift`, else computed)
+    under reports/, each written atomically."""
+    base = settings.reports_dir
+    assumed = TrainParams().save_rate if assumed is None else assumed
+    by_list = record.by_list.astype({"as_of": str}) if len(record.by_list) else record.by_list
+    files = {
+        "effects": write_text_atomic(by_list.to_csv(index=False), base / EFFECTS_FILE),
+        "pooled": write_text_atomic(record.pooled.to_csv(index=False), base / POOLED_FILE),
+        "save_rates": write_json_atomic(save_rates(record, assumed), base / SAVE_RATES_FILE),
+        "uplift": write_json_atomic(uplift if uplift is not None else uplift_check(record),
+                                    base / UPLIFT_FILE),
+    }
+    return {k: str(v) for k, v in files.items()}
+
+
+def save_rates_in_force(settings: Settings) -> dict[str, Any] | None:
+    """reports/save_rates.json as the last `churn track-record` wrote it, if it did."""
+    path = settings.reports_dir / SAVE_RATES_FILE
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def with_save_rate_in_force(settings: Settings, params: TrainParams) -> TrainParams:
+    """`params` with the measured pooled save rate once enough randomised customers back it
+    (`models.effects.MIN_CUSTOMERS_PER_ARM`), else unchanged (the assumption, so labelled)."""
+    pooled = ((save_rates_in_force(settings) or {}).get("by_action") or {}).get("*") or {}
+    if not pooled.get("measured"):
+        return params
+    return params.model_copy(update={"save_rate": float(pooled["save_rate"]),
+                                     "save_rate_source": pooled["source"]})
+
+
+def uplift_line(check: dict[str, Any]) -> str:
+    """The uplift check in one line."""
+    if check.get("status") != "judged":
+        return f"uplift model: not judged ({check.get('status')})"
+    areas = check["qini_area"]
+    verdict = ("beats contacting the riskiest" if check["uplift_beats_risk"]
+               else "does not beat contacting the riskiest")
+    return (f"uplift model, out of time on the newest {check['test_lists']} of "
+            f"{check['lists']} lists: Qini area {areas['uplift']:+.4f} against "
+            f"{areas['risk']:+.4f} for the riskiest and {areas['random']:+.4f} for random: "
+            f"{verdict}; the list stays ranked by tier and value at risk")
+
+
+def _pct(value: float) -> str:
+    return "n/a" if not np.isfinite(value) else f"{value * 100:.1f}%"
+
+
+def loop_lines(record: LoopRecord) -> list[str]:
+    """The pooled effect overall, per tier and per planned action, one line each, in words
+    (tier x action is in track_record_effects_pooled.csv)."""
+    if record.pooled.empty:
+        return ["no matured list with a holdout yet: the effect of contacting is not measured"]
+    pooled = record.pooled
+    rows = pd.concat([pooled[(pooled["tier"] == "*") & (pooled["planned_action"] == "*")],
+                      pooled[(pooled["tier"] != "*") & (pooled["planned_action"] == "*")],
+                      pooled[(pooled["tier"] == "*") & (pooled["planned_action"] != "*")]])
+    lines = []
+    for row in rows.to_dict("records"):
+        who = ("all tiers" if row["tier"] == "*" else row["tier"]) + ", " + (
+            "all actions" if row["planned_action"] == "*" else row["planned_action"])
+        if not row["holdout"] or not row["contacted"]:
+            lines.append(f"{who}: {row['contacted']} contacted, {row['holdout']} held out: "
+                         "no comparison")
+            continue
+        verdict = ("interval includes zero: no effect shown" if row["includes_zero"]
+                   else "interval excludes zero")
+        lines.append(
+            f"{who}: churn {_pct(row['churn_rate_contacted'])} of {row['contacted']} contacted "
+            f"({row['reached']} reached) vs {_pct(row['churn_rate_holdout'])} of "
+            f"{row['holdout']} held out; effect {_pct(row['effect'])} "
+            f"[{_pct(row['effect_low'])}, {_pct(row['effect_high'])}] ({verdict}); "
+            f"revenue kept {row['revenue_kept']:,.0f}, cost {row['cost']:,.0f}"
+            + ("" if row["enough"] else
+               f"; fewer than {MIN_CUSTOMERS_PER_ARM} customers in an arm"))
+    return lines

@@ -1,0 +1,135 @@
+"""The loop's IO: holdouts read back from the archive, the effects written, the save rate in
+force handed to training."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pandas as pd
+import pytest
+
+from features.labels import LabelSpec
+from features.sources import SourceTables
+from models.effects import MIN_CUSTOMERS_PER_ARM
+from models.params import TrainParams
+from models.tiers import TierPolicy
+from pipelines.deliver.holdouts import archived_assignments, list_with_holdout
+from pipelines.deliver.loop_report import (
+    archive_loop_record,
+    loop_lines,
+    save_rates_in_force,
+    with_save_rate_in_force,
+    write_loop_record,
+)
+from pipelines.store.settings import Settings
+from tests import factories as f
+
+AS_OF = dt.date(2026, 3, 1)
+SPEC = LabelSpec(horizon_days=30)
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings.from_env(tmp_path / "data")
+
+
+def _archive(settings: Settings, risk: pd.DataFrame, run_id: str, as_of: dt.date = AS_OF):
+    run_dir = settings.scored_dir / str(as_of) / run_id
+    run_dir.mkdir(parents=True)
+    risk.to_parquet(run_dir / "risk_list.parquet")
+    (run_dir / "metadata.json").write_text(json.dumps(
+        {"as_of": str(as_of), "run_id": run_id, "label": SPEC.model_dump(),
+         "tier_policy": {"top_tiers": ["Critical"]}}))
+
+
+def _risk(n_held: int, n_contacted: int, run_id: str = "R1") -> pd.DataFrame:
+    ids = [f"H{i:04d}" for i in range(n_held)] + [f"C{i:04d}" for i in range(n_contacted)]
+    return pd.DataFrame({
+        "customer_id": ids, "churn_probability": 0.5, "risk_tier": "Critical",
+        "value_at_risk": 50.0, "annual_revenue": 100.0,
+        "holdout": [True] * n_held + [False] * n_contacted, "assigned_in": run_id,
+        "planned_action": "personal_call"})
+
+
+def _purchases(risk: pd.DataFrame, buyers: set[str]) -> pd.DataFrame:
+    rows = [(c, "2026-02-01", 10.0) for c in risk["customer_id"]]
+    rows += [(c, "2026-03-10", 10.0) for c in sorted(buyers)]
+    return f.purchases(rows)
+
+
+def test_a_new_list_keeps_the_archived_arms_until_their_window_ends(settings):
+    _archive(settings, _risk(1, 2), "R1")
+    assert archived_assignments(settings.scored_dir)["window_end"].dt.date.unique().tolist() \
+        == [dt.date(2026, 3, 31)]
+    scored = pd.DataFrame({"customer_id": ["H0000", "C0000", "NEW"],
+                           "risk_tier": ["Safe", "Critical", "Critical"],
+                           "action_key": "personal_call", "action_params": [{}, {}, {}]})
+    marked, record = list_with_holdout(scored, TierPolicy(holdout_share=0.5),
+                                       dt.date(2026, 3, 8), "R2", settings.scored_dir)
+    assert marked["holdout"].tolist() == [True, False, True]  # NEW: 1 of 1 at 0.5 rounds up
+    assert marked["assigned_in"].tolist() == ["R1", "R1", "R2"]
+    assert (record["randomised"], record["carried_over"], record["carried_over_held_out"]) \
+        == (1, 2, 1)
+    # after R1's window, its customers are drawn afresh
+    later, _ = list_with_holdout(scored, TierPolicy(holdout_share=0.5), dt.date(2026, 3, 31),
+                                 "R3", settings.scored_dir)
+    assert later["assigned_in"].isna().tolist() == [True, False, False]  # Safe: not drawn
+    assert later["assigned_in"].dropna().tolist() == ["R3", "R3"]
+
+
+def test_track_record_effects_are_written_and_the_measured_save_rate_reaches_training(settings):
+    n = MIN_CUSTOMERS_PER_ARM
+    risk = _risk(n, n)
+    # held out: half buy (half churn); contacted: three quarters buy (a quarter churn)
+    buyers = {c for i, c in enumerate(risk["customer_id"][:n]) if i % 2} | {
+        c for i, c in enumerate(risk["customer_id"][n:]) if i % 4}
+    _archive(settings, risk, "R1")
+    actions = f.actions([("C0001", "2026-03-05", "called", 4.0),
+                         ("C0002", "2026-05-05", "called", 4.0)])  # after the data end
+    record = archive_loop_record(settings, SourceTables(_purchases(risk, buyers)),
+                                 dt.date(2026, 4, 30), actions)
+    overall = record.pooled.set_index(["tier", "planned_action"]).loc[("*", "*")]
+    assert (overall["churn_rate_holdout"], overall["churn_rate_contacted"]) == (0.5, 0.25)
+    assert overall["save_rate"] == 0.5 and overall["enough"] and overall["cost"] == 4.0
+    assert "interval excludes zero" in loop_lines(record)[0]
+    files = write_loop_record(settings, record, assumed=0.2)
+    assert pd.read_csv(files["effects"])["run_id"].unique().tolist() == ["R1"]
+    rates = save_rates_in_force(settings)["by_action"]
+    assert rates["*"]["measured"] and rates["personal_call"]["save_rate"] == 0.5
+    params = with_save_rate_in_force(settings, TrainParams())
+    assert params.save_rate == 0.5 and params.save_rate_source.startswith("measured on 200")
+
+
+def test_without_matured_holdouts_the_assumption_stays_and_says_so(settings):
+    assert with_save_rate_in_force(settings, TrainParams()).save_rate_source == "assumed"
+    _archive(settings, _risk(3, 3), "R1")
+    record = archive_loop_record(settings, SourceTables(_purchases(_risk(3, 3), set())),
+                                 dt.date(2026, 3, 20), None)
+    assert loop_lines(record) == [
+        "no matured list with a holdout yet: the effect of contacting is not measured"]
+    write_loop_record(settings, record, assumed=0.2)
+    assert save_rates_in_force(settings)["by_action"]["*"]["source"].startswith("assumed")
+
+
+def test_the_run_summary_says_who_is_held_out_in_the_runs_language():
+    from pipelines.deliver.summary import holdout_lines
+
+    holdout = {"held_out": 31, "randomised": 311, "carried_over_held_out": 4, "seed": 0}
+    assert holdout_lines(holdout, "en") == [
+        "Holdout (do not contact): 31 of the 311 customers randomised in this list, and 4 "
+        "from earlier lists whose assignment still stands (seed 0)"]
+    assert holdout_lines(holdout, "tr")[0].startswith("Kontrol grubu")
+    assert holdout_lines(None, "en") == []
+
+
+def test_the_uplift_check_waits_for_enough_randomised_customers(settings):
+    from pipelines.deliver.loop_report import uplift_check, uplift_line
+
+    _archive(settings, _risk(3, 3), "R1")
+    record = archive_loop_record(settings, SourceTables(_purchases(_risk(3, 3), set())),
+                                 dt.date(2026, 5, 1), None)
+    check = uplift_check(record)
+    assert check["status"] == "not enough randomised customers yet"
+    assert uplift_line(check) == "uplift model: not judged (not enough randomised customers yet)"
+    assert check["lists"] == 1 and check["train_smaller_arm"] == 0
