@@ -37,6 +37,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SEED = 20261201
 CUSTOMERS = 300
 KILLS = {"ingest": 16, "train": 17, "score": 17}  # 50 in all
+# Of those, killed at a random moment within this many seconds after the command began
+# writing its output (a uniform spread rarely lands in the short write of a small run).
+WHILE_WRITING = {"ingest": (5, 0.3), "train": (5, 3.0), "score": (5, 1.5)}
 # Kills land between these fractions of a command's last uninterrupted duration; past 1 the
 # command usually finishes first: an uninterrupted rerun after kills, which also tracks how
 # long the command takes now (a loaded machine slows every step).
@@ -99,22 +102,35 @@ class Pipeline:
         assert code == 0, f"`churn {command}` failed:\n{text[-3000:]}"
         return time.monotonic() - started
 
-    def kill(self, command: str, delay: float) -> float | None:
-        """Start `command` and SIGKILL it after `delay` s; None if it was killed, else the
-        seconds it took to finish first."""
+    def kill(self, command: str, delay: float, writing: bool = False) -> float | None:
+        """Start `command` and SIGKILL it after `delay` s (`writing`: after it has begun
+        writing its output, see `_begun_writing`); None if it was killed, else the seconds it
+        took to finish first."""
         started = time.monotonic()
+        before = self._writes(command)
         process = self._start(command)
+        while writing and process.poll() is None and self._writes(command) <= before:
+            time.sleep(0.02)
         try:
             process.wait(timeout=delay)
         except subprocess.TimeoutExpired:
             os.kill(process.pid, signal.SIGKILL)
             process.wait()
-            self._collect(command, f"killed after {delay:.2f} s")
+            self._collect(command, f"killed after {delay:.2f} s"
+                          f"{' of writing' if writing else ''}")
             self._check_no_stray_process(process.pid, command)
             return None
         text = self._collect(command, f"finished before {delay:.2f} s")
         assert process.returncode == 0, f"`churn {command}` failed:\n{text[-3000:]}"
         return time.monotonic() - started
+
+    def _writes(self, command: str) -> set[str]:
+        """What shows that `command` has begun writing its output: a staged version folder
+        (ingest), an MLflow run's artifact folder (train), a run folder being built (score)."""
+        folder = {"ingest": self.data_dir / "staged.versions",
+                  "train": self.data_dir / "mlflow" / "artifacts",
+                  "score": self.data_dir / "scored" / archive.PARTIAL}[command]
+        return {str(p) for p in folder.glob("*" if command != "score" else "*/*")}
 
     def _check_no_stray_process(self, group: int, command: str) -> None:
         """The killed command's own children (its session) must end with it; the shared
@@ -257,13 +273,15 @@ def test_sigkill_at_random_moments_leaves_no_partial_output(pipeline, capsys):
     stuck: set[str] = set()  # MLflow runs a kill left RUNNING
     seen_temporaries: set[str] = set()
     rng = random.Random(SEED)
-    plan = [command for command, n in KILLS.items() for _ in range(n)]
+    plan = [(command, i < WHILE_WRITING[command][0])
+            for command, n in KILLS.items() for i in range(n)]
     rng.shuffle(plan)
-    for command in plan:
+    for command, writing in plan:
         while True:  # a command that beat its kill ran whole; draw another moment
             before = archived_runs(data_dir)
-            delay = durations[command] * rng.uniform(EARLIEST, LATEST)
-            took = pipeline.kill(command, delay)
+            delay = (rng.uniform(0, WHILE_WRITING[command][1]) if writing
+                     else durations[command] * rng.uniform(EARLIEST, LATEST))
+            took = pipeline.kill(command, delay, writing)
             if took is None:
                 break
             tally.finished_before_kill += 1
@@ -278,7 +296,8 @@ def test_sigkill_at_random_moments_leaves_no_partial_output(pipeline, capsys):
         found = partial_outputs(data_dir, before)
         if champion(data_dir) is None:
             found.append("the registry has no champion")
-        tally.partial_outputs += [f"after killing {command} at {delay:.2f} s: {f}"
+        tally.partial_outputs += [f"after killing {command} at {delay:.2f} s"
+                                  f"{' into its writes' if writing else ''}: {f}"
                                   for f in found]
         tally.survived += not found
 
@@ -290,6 +309,7 @@ def test_sigkill_at_random_moments_leaves_no_partial_output(pipeline, capsys):
     rerun = pd.read_parquet(archive.latest_run_dir(data_dir / "scored") / "risk_list.parquet")
     pd.testing.assert_frame_equal(rerun, reference_list)
     assert leftover_temporaries(data_dir) == []
+    assert len(list((data_dir / "staged.versions").iterdir())) <= 2  # the current, the previous
     assert mlflow_runs(data_dir, "RUNNING") == []
     assert stuck <= set(mlflow_runs(data_dir, "FAILED"))  # marked by the next train/score
     assert not partial_outputs(data_dir, archived_runs(data_dir))
