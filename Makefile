@@ -32,6 +32,7 @@ test: $(STAMP)
 	$(BIN)/ruff check pipelines features models tests bench
 	$(BIN)/mypy features models pipelines
 	$(BIN)/python -m pytest -q --durations=8
+	$(BIN)/python -m pytest -q -m faults tests/pipelines/test_fault_injection.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check pipelines features models tests bench

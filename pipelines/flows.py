@@ -27,6 +27,7 @@ from pipelines.operate.alerts import alert_on_failure
 from pipelines.operate.caching import refreshed_if_missing
 from pipelines.operate.failures import failure_message
 from pipelines.operate.lock import one_run_at_a_time
+from pipelines.operate.recovery import recover_after_killed_runs
 from pipelines.sample.config import SimulationConfig
 from pipelines.store.settings import Settings
 from pipelines.store.staged import staged_path
@@ -96,6 +97,7 @@ def ingest_flow(
     """Stage every raw export as typed parquet; quarantine what cannot be used. Unchanged raw
     files on the same day reuse the last staging (`cached` in the report)."""
     settings = Settings.from_env(data_dir)
+    recover_after_killed_runs(settings, mlflow=False)
     stage = refreshed_if_missing(tasks.stage_raw_exports, staged_path(settings, "purchases"),
                                  settings.reports_dir / "ingest_report.json")
     state = stage(settings, skip_bad_files, explain, return_state=True)
@@ -132,6 +134,7 @@ def train_flow(
     same out-of-time cutoff. With `tuning.trials`, first search LightGBM parameters on the
     temporal backtest."""
     settings = Settings.from_env(data_dir)
+    recover_after_killed_runs(settings)
     # without parameters (demo, weekly chain) the definition follows the data
     params, margin, tuning = params or TrainParams(choose_definition=True), \
         margin or PromotionMargin(), tuning or TuningParams()
@@ -161,6 +164,7 @@ def score_flow(
     """Score every eligible customer at `as_of`; archive list, workbook and report; publish.
     An `as_of` after the last event in the staged data needs `force`."""
     settings = Settings.from_env(data_dir)
+    recover_after_killed_runs(settings)
     as_of = tasks.resolve_cutoff(settings, as_of, force)
     params = params or ScoreParams()
     scored = tasks.score_and_archive(settings, as_of, params)

@@ -1,7 +1,8 @@
 """One `churn analyze` run: compute every table at the as-of date and write
 `analytics/<as-of>/` (analytics.html, analytics.xlsx, headline.json) atomically.
 
-The folder is built under a hidden name beside its final one (`analytics/.<as-of>.<id>/`), and
+The folder is built under a hidden name beside its final one (`analytics/.<as-of>.<owner>.<id>/`,
+removed by the next run when a kill left it unlinked), and
 `analytics/<as-of>` is a link to it that is switched in one rename, so readers never see half
 of it, nor a moment without it; a rerun for the same date replaces the previous folder whole
 and removes it.
@@ -31,6 +32,8 @@ from pipelines.deliver.analytics_page import (
 )
 from pipelines.deliver.analytics_workbook import write_analytics_workbook
 from pipelines.deliver.currency import data_currency
+from pipelines.store import archive
+from pipelines.store.leftovers import owner_token, remove_dead_temporaries
 from pipelines.store.permissions import new_folder_mode
 from pipelines.store.settings import Settings
 
@@ -44,17 +47,17 @@ def analytics_folder(settings: Settings, as_of: dt.date) -> Path:
 def scored_list_for(settings: Settings, as_of: dt.date) -> tuple[ScoredList | None,
                                                                  dict[str, Any] | None]:
     """The newest archived scoring run of `as_of` (its tiers and metadata), if any."""
-    runs = sorted(p for p in (settings.scored_dir / str(as_of)).glob("*/metadata.json"))
+    runs = archive.archived_runs(settings.scored_dir, as_of)  # complete runs only
     if not runs:
         return None, None
-    meta = json.loads(runs[-1].read_text(encoding="utf-8"))
-    risk = pd.read_parquet(runs[-1].parent / "risk_list.parquet",
+    meta = json.loads((runs[-1] / "metadata.json").read_text(encoding="utf-8"))
+    risk = pd.read_parquet(runs[-1] / "risk_list.parquet",
                            columns=["customer_id", "risk_tier"])
     policy = meta.get("tier_policy", {})
     tiers = [t["name"] for t in policy.get("tiers", [])] + [policy.get("default", "Safe")]
     if policy.get("lapsed_after_days"):
         tiers.append(policy["lapsed"])
-    return ScoredList(risk=risk, run_id=str(meta.get("run_id", runs[-1].parent.name)),
+    return ScoredList(risk=risk, run_id=str(meta.get("run_id", runs[-1].name)),
                       tiers=tiers, top_tiers=list(policy.get("top_tiers", tiers[:1]))), meta
 
 
@@ -63,9 +66,9 @@ def model_label(settings: Settings, meta: dict[str, Any] | None) -> tuple[LabelS
     else of the newest scoring run, else the default; and where it came from."""
     if meta and meta.get("label"):
         return LabelSpec.model_validate(meta["label"]), f"scoring run {meta.get('run_id')}"
-    latest = settings.scored_dir / "latest" / "metadata.json"
-    if latest.exists():
-        data = json.loads(latest.read_text(encoding="utf-8"))
+    latest_run = archive.latest_run_dir(settings.scored_dir)
+    if latest_run is not None:
+        data = json.loads((latest_run / "metadata.json").read_text(encoding="utf-8"))
         if data.get("label"):
             return LabelSpec.model_validate(data["label"]), f"scoring run {data.get('run_id')}"
     return LabelSpec(), "default LabelSpec (no scoring run yet)"
@@ -81,7 +84,8 @@ def write_analytics(settings: Settings, tables: SourceTables, as_of: dt.date,
     currency = data_currency(settings)
     final = analytics_folder(settings, as_of)
     final.parent.mkdir(parents=True, exist_ok=True)
-    temp = Path(tempfile.mkdtemp(prefix=f".{as_of}.", dir=final.parent))
+    remove_dead_temporaries(final.parent)  # folders of analytics runs that were killed
+    temp = Path(tempfile.mkdtemp(prefix=f".{as_of}.{owner_token()}.", dir=final.parent))
     # mkdtemp makes it private; give it the mode any new folder gets: owner-only by default
     # (it lists customers' values), the group's too with CHURN_SHARED_FILES
     temp.chmod(new_folder_mode())

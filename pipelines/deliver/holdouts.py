@@ -18,6 +18,7 @@ import pandas as pd
 from features.labels import LabelSpec
 from models.holdout import assign_holdout, standing_assignments, with_holdout
 from models.tiers import TierPolicy
+from pipelines.store import archive
 
 ASSIGNED = ["customer_id", "holdout", "assigned_in"]
 
@@ -26,7 +27,7 @@ def archived_assignments(scored_dir: Path) -> pd.DataFrame:
     """`customer_id, holdout, assigned_in, as_of, window_end` of every randomisation in the
     archive (`as_of` of the list that made it)."""
     parts = []
-    for path in sorted(scored_dir.glob("*/*/metadata.json")):
+    for path in (run / "metadata.json" for run in archive.archived_runs(scored_dir)):
         try:
             meta = json.loads(path.read_text())
             risk = pd.read_parquet(path.parent / "risk_list.parquet", columns=ASSIGNED)

@@ -3,7 +3,8 @@
 `run_scoring` takes the staged tables and the champion its task loaded, scores, renders the
 list in the run's language, compares it with the previous run, and archives the deliverable
 under `scored/<as-of>/<run-id>/`: risk_list.{csv,xlsx,parquet}, shap_contributions.parquet,
-metadata.json, report.html and report.md.
+metadata.json, report.html and report.md. The folder is built under a temporary name and
+renamed into the archive whole (`store.archive`), so a killed run leaves no partial folder.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def _backtest(
     What happened is read up to `as_of` only: a run scored at an earlier date reports what
     was known then, never outcomes from after it.
     """
-    runs = sorted(settings.scored_dir.glob("*/*/risk_list.parquet"), key=lambda p: p.parent.name)
+    runs = [run / "risk_list.parquet" for run in archive.archived_runs(settings.scored_dir)]
     for path in reversed(runs):
         past_as_of = dt.date.fromisoformat(path.parent.parent.name)
         if past_as_of >= as_of:
@@ -130,7 +131,7 @@ def run_scoring(
                                             params.monitoring, record)
     previous, previous_run = archive.previous_risk_list(settings.scored_dir)
     changes = {"previous_run": previous_run, **tier_changes(previous, risk, policy)}
-    run_dir = archive.create_run_dir(settings.scored_dir, as_of, run_id)
+    run_dir = archive.final_run_dir(settings.scored_dir, as_of, run_id)
     tiers = risk["risk_tier"].value_counts().reindex(policy.names, fill_value=0).to_dict()
     base_rate = base_rate_of(risk["churn_probability"])
     metadata = {
@@ -153,26 +154,32 @@ def run_scoring(
         "save_rates": save_rates_in_force(settings),
     }
     metadata["tier_policy_text"] = tier_policy_text(metadata)  # the report's footer shows it
-    csv_path = run_dir / "risk_list.csv"
-    write_text_atomic(risk_list_csv_text(risk, lang, params.csv_delimiter), csv_path,
-                      encoding="utf-8-sig")
-    xlsx_path = risk_list_workbook(risk, workbook_metadata(metadata, len(features)),
-                                   policy.names, lang, run_dir / "risk_list.xlsx",
-                                   lapsed=policy.lapsed_tier)
-    write_parquet_atomic(risk, run_dir / "risk_list.parquet")
-    write_parquet_atomic(contributions, run_dir / "shap_contributions.parquet")
-    write_json_atomic(metadata, run_dir / "metadata.json")
-    if monitoring is not None:
-        write_json_atomic(monitoring, run_dir / monitor.MONITORING_FILE)
-    report = report_inputs(settings, tables, features, risk, contributions, metadata, policy,
-                           model, model_run_id, meta)
-    report.monitoring, report.track_record = monitoring, record
-    if fit.differences:
-        report.notes["data_compatibility"] = no_data_note(fit, lang)
-    html_path = write_text_atomic(render_report(report), run_dir / "report.html")
-    md_path = write_text_atomic(summary_markdown(risk, metadata), run_dir / "report.md")
-    archive.seal(run_dir)
+    # built under a temporary name, renamed into the archive whole once every file is there
+    building = archive.create_partial_run_dir(settings.scored_dir, as_of, run_id)
+    try:
+        write_text_atomic(risk_list_csv_text(risk, lang, params.csv_delimiter),
+                          building / "risk_list.csv", encoding="utf-8-sig")
+        risk_list_workbook(risk, workbook_metadata(metadata, len(features)), policy.names, lang,
+                           building / "risk_list.xlsx", lapsed=policy.lapsed_tier)
+        write_parquet_atomic(risk, building / "risk_list.parquet")
+        write_parquet_atomic(contributions, building / "shap_contributions.parquet")
+        write_json_atomic(metadata, building / "metadata.json")
+        if monitoring is not None:
+            write_json_atomic(monitoring, building / monitor.MONITORING_FILE)
+        report = report_inputs(settings, tables, features, risk, contributions, metadata, policy,
+                               model, model_run_id, meta)
+        report.monitoring, report.track_record = monitoring, record
+        if fit.differences:
+            report.notes["data_compatibility"] = no_data_note(fit, lang)
+        write_text_atomic(render_report(report), building / "report.html")
+        write_text_atomic(summary_markdown(risk, metadata), building / "report.md")
+        archive.publish_run(settings.scored_dir, building, as_of, run_id)
+    except BaseException:
+        archive.discard_partial_run(building)
+        raise
     archive.point_latest(settings.scored_dir, run_dir)
+    csv_path, xlsx_path = run_dir / "risk_list.csv", run_dir / "risk_list.xlsx"
+    html_path, md_path = run_dir / "report.html", run_dir / "report.md"
     return {
         "risk_list_csv": str(csv_path), "risk_list_xlsx": str(xlsx_path),
         "risk_list_parquet": str(run_dir / "risk_list.parquet"), "report": str(html_path),

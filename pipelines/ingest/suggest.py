@@ -14,6 +14,7 @@ from typing import Any
 from features.contracts import REQUIRED_COLUMNS
 from pipelines.ingest.headers import closest_headers, header_notes
 from pipelines.ingest.staging import StagingError
+from pipelines.store.atomic import write_text_atomic
 from pipelines.store.settings import Settings
 
 SUGGESTED_FILE = "sources.yaml.suggested"
@@ -147,5 +148,4 @@ def write_suggested_mapping(settings: Settings) -> Path:
                       "columns": reading.columns, "notes": reading.notes}
         entries.append(entry)
     target = settings.data_dir / SUGGESTED_FILE
-    target.write_text(suggested_mapping_text(entries), encoding="utf-8")
-    return target
+    return write_text_atomic(suggested_mapping_text(entries), target)

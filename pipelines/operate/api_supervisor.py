@@ -9,7 +9,11 @@ where every command that uses the server leaves a file named by its PID. While o
 processes lives, the server is in use (a two-hour training included); once the last one has
 ended and `CHURN_PREFECT_IDLE_MINUTES` (default 15; 0: never) have passed, the supervisor
 stops the server and itself, so a `churn` command never leaves a server behind for good.
-SIGTERM (from `churn server stop`) stops both at once.
+That holds for a command killed with SIGKILL too: its PID file outlives it, but its process
+does not, so the server stops at most `CHURN_PREFECT_IDLE_MINUTES` (plus one poll) after the
+last command ended, however it ended. SIGTERM (from `churn server stop`) stops both at once;
+on Linux the server is also told to stop when the supervisor itself is killed (a parent-death
+signal), so no server is left without its supervisor.
 """
 
 from __future__ import annotations
@@ -58,13 +62,25 @@ def live_clients(prefect_home: Path) -> int:
     return alive
 
 
+def _stop_with_parent() -> None:
+    """In the server's process, before it runs: SIGTERM it when the supervisor dies."""
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass  # no prctl: the server then outlives a killed supervisor, as elsewhere
+
+
 def supervise(prefect_home: Path, port: int, command: list[str] | None = None,
               poll: float = POLL_SECONDS, limit: float | None = None) -> int:
     """Run the server (or `command`) until it has had no live client for `limit` seconds
     (default `idle_seconds()`) or this process is told to stop."""
     server = subprocess.Popen(
         command or [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-                    "--port", str(port)], stdin=subprocess.DEVNULL)
+                    "--port", str(port)], stdin=subprocess.DEVNULL,
+        preexec_fn=_stop_with_parent if sys.platform == "linux" else None)
     stopping = False
 
     def stop(*_: object) -> None:

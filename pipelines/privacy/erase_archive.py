@@ -39,6 +39,13 @@ class ArchiveErasure:
     removed: list[str] = field(default_factory=list)  # files removed
 
 
+ERASED_REPORT = ("<!doctype html><html><head><meta charset='utf-8'><title>Report removed</title>"
+                 "</head><body><p>This run's report named a customer who was erased with "
+                 "<code>churn erase</code>, so it was removed; the run's risk list and workbook "
+                 "were rebuilt without them (see <code>privacy/erasures.json</code>).</p>"
+                 "</body></html>\n")
+
+
 def mentions(path: Path, values: set[str]) -> bool:
     """Whether the file's text (a zip's members: xlsx) holds one of `values` as a whole cell."""
     if not values:
@@ -56,10 +63,13 @@ def erase_from_archive(settings: Settings, ids: set[str], keys: set[str]) -> Arc
     result = ArchiveErasure()
     if not ids:
         return result
-    for run_dir in sorted(p.parent for p in settings.scored_dir.glob("*/*/risk_list.parquet")):
-        if run_dir.is_symlink():
-            continue
+    for run_dir in archive.archived_runs(settings.scored_dir):
         _erase_run(settings, run_dir, ids, keys, result)
+    # what kills left half-written (archive.recover_archive moved it aside): nothing to
+    # rebuild there, so a file naming an erased customer goes
+    for folder in sorted(p for p in (settings.scored_dir / archive.INCOMPLETE).glob("*/*")
+                         if p.is_dir()):
+        _remove_mentions(settings, folder, ids | keys, result, tables=True)
     for folder in sorted(p for p in settings.analytics_dir.glob("[!.]*") if p.is_dir()):
         _remove_mentions(settings, folder, ids | keys, result)
     if settings.reports_dir.is_dir():
@@ -108,6 +118,10 @@ def _erase_run(settings: Settings, run_dir: Path, ids: set[str], keys: set[str],
         if path.is_file() and path.name not in handled and mentions(path, ids | keys):
             path.unlink()
             result.removed.append(_name(settings, path))
+    if not (run_dir / "report.html").exists():
+        # a run folder without its report reads as one a kill left half-written
+        # (archive.is_complete_run): a page in its place says what happened to it
+        write_text_atomic(ERASED_REPORT, run_dir / "report.html")
     archive.seal(run_dir)
 
 

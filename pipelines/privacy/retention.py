@@ -41,7 +41,12 @@ def prune_expired(settings: Settings, now: dt.datetime) -> list[str]:
     latest = archive.latest_run_dir(settings.scored_dir)
     keep = latest.resolve() if latest is not None else None
     removed: list[str] = []
-    for run_dir in sorted(p for p in settings.scored_dir.glob("*/*") if p.is_dir()):
+    # complete runs, and what a kill left half-written (moved aside by archive.recover_archive);
+    # never the folders of runs being built now (scored/.partial/)
+    aside = settings.scored_dir / archive.INCOMPLETE
+    runs = [*archive.archived_runs(settings.scored_dir),
+            *(p for p in aside.glob("*/*") if p.is_dir())]
+    for run_dir in sorted(runs):
         if run_dir.is_symlink() or run_dir.resolve() == keep or run_time(run_dir) >= cutoff:
             continue
         shutil.rmtree(run_dir)

@@ -1,5 +1,8 @@
 """Writing files so that readers never see half of one: a temp file beside the target, then
-one rename."""
+one rename.
+
+The temp file is dot-named and carries its writer's owner token (`leftovers`), so one left by
+a killed process is removed by the next run (`leftovers.remove_dead_temporaries`)."""
 
 from __future__ import annotations
 
@@ -11,10 +14,13 @@ from typing import Any
 
 import pandas as pd
 
+from pipelines.store.leftovers import TEMP_SUFFIX, owner_token
+
 
 def _atomic_target(path: Path) -> tuple[int, Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.{owner_token()}.", suffix=TEMP_SUFFIX,
+                                    dir=path.parent)
     return handle, Path(temp)
 
 

@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from features.sources import EVENT_TIMESTAMPS, SourceTables
+from pipelines.store.leftovers import owner_token
 from pipelines.store.settings import Settings
 
 # `actions` (the team's retention log) is staged like the rest but is no source of features:
@@ -113,7 +114,7 @@ def publish_staged(settings: Settings, tables: dict[str, pd.DataFrame],
 
 def _point_staged_at(settings: Settings, version: str) -> None:
     """Replace the `staged` link in one rename (relative, so the data dir can move)."""
-    temp = settings.data_dir / f".staged.{version}.tmp"
+    temp = settings.data_dir / f".staged.{version}.{owner_token()}.tmp"  # see leftovers
     temp.unlink(missing_ok=True)
     os.symlink(Path(STAGED_VERSIONS) / version, temp, target_is_directory=True)
     os.replace(temp, settings.staged_dir)

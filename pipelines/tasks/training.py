@@ -126,8 +126,9 @@ def write_model_input(
     manifest["features"] = features
     path = model_input_path(settings, data_end, spec)
     frame.attrs[SNAPSHOT_METADATA_KEY] = manifest
-    write_parquet_atomic(frame, path)
+    # the manifest first: a kill between the two leaves no parquet, which the next run rebuilds
     write_json_atomic(manifest, path.with_suffix(".json"))
+    write_parquet_atomic(frame, path)
     task_logger().info(
         "model input: %d rows over %d cutoffs (%s .. %s), churn rate %.3f",
         len(frame), len(cutoffs), cutoffs[0], cutoffs[-1], frame["churned"].mean(),

@@ -31,7 +31,9 @@ from models.monitoring import MonitoringPolicy, data_volume, monitoring_summary,
 from models.retrain import ModelState, retrain_decision
 from models.track_record import GRADED, ShippedList, TrackRecord, track_record
 from models.train import LABEL, FittedChurnModel
+from pipelines.store.archive import archived_runs
 from pipelines.store.atomic import write_parquet_atomic, write_text_atomic
+from pipelines.store.leftovers import owner_tags
 from pipelines.store.settings import Settings
 from pipelines.tracking.compatibility import champion_compatibility, mismatch_text
 from pipelines.tracking.connect import use_tracking_store
@@ -156,7 +158,7 @@ def _state(
 def shipped_lists(scored_dir: Path) -> list[ShippedList]:
     """Every archived list with the label spec, tiers and promise recorded in its metadata."""
     shipped = []
-    for path in sorted(scored_dir.glob("*/*/metadata.json")):
+    for path in sorted(run / "metadata.json" for run in archived_runs(scored_dir)):
         try:
             meta = json.loads(path.read_text())
             risk = pd.read_parquet(path.parent / "risk_list.parquet",
@@ -218,8 +220,8 @@ def log_monitoring_run(settings: Settings, monitoring: dict[str, Any], scoring_r
                        policy: MonitoringPolicy) -> str:
     """A monitoring run linked to the model version and the scoring run; its id."""
     experiment = _monitoring_experiment(settings)
-    with mlflow.start_run(experiment_id=experiment,
-                          run_name=f"monitor {monitoring['as_of']}") as run:
+    with mlflow.start_run(experiment_id=experiment, run_name=f"monitor {monitoring['as_of']}",
+                          tags=owner_tags()) as run:
         mlflow.set_tags({"model_version": monitoring["model_version"],
                          "model_run_id": monitoring["model_run_id"],
                          "scoring_run_id": scoring_run_id, "as_of": monitoring["as_of"],
@@ -244,7 +246,8 @@ def log_track_record_run(settings: Settings, record: TrackRecord, data_end: dt.d
     """The track record as an MLflow run: per graded list a step of each metric, the table
     and the chart; its id."""
     experiment = _monitoring_experiment(settings)
-    with mlflow.start_run(experiment_id=experiment, run_name=f"track record {data_end}") as run:
+    with mlflow.start_run(experiment_id=experiment, run_name=f"track record {data_end}",
+                          tags=owner_tags()) as run:
         mlflow.set_tags({"data_end": str(data_end), "lists": str(len(record.lists)),
                          "graded": str(len(record.graded))})
         for step, row in enumerate(record.graded.to_dict(orient="records")):

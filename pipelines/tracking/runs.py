@@ -28,6 +28,7 @@ from models.card import lead_over_baselines
 from models.params import TrainParams
 from models.train import FittedChurnModel
 from models.tuning import SearchSpace, TrialResult
+from pipelines.store.leftovers import owner_tags
 from pipelines.store.settings import Settings
 from pipelines.tracking.connect import configure_mlflow, use_tracking_store
 from pipelines.tracking.figures import training_figures
@@ -96,7 +97,8 @@ def log_training_run(
     experiment_id = configure_mlflow(settings)
     sample_frame = model_input.head(200)
     sample = fitted.matrix(sample_frame)
-    with mlflow.start_run(experiment_id=experiment_id, run_name="train") as run:
+    with mlflow.start_run(experiment_id=experiment_id, run_name="train",
+                          tags=owner_tags()) as run:
         mlflow.log_params({**params.model_dump(exclude={"label"}), **label_params(params.label),
                            **run_params,
                            "calibration_method": fitted.calibrator.method})
@@ -159,13 +161,14 @@ def log_tuning_study(
 ) -> tuple[TrainParams, str]:
     """Run a search inside a parent MLflow run, each trial a nested run; best params, run id."""
     experiment_id = configure_mlflow(settings)
-    with mlflow.start_run(experiment_id=experiment_id, run_name="tune") as parent:
+    with mlflow.start_run(experiment_id=experiment_id, run_name="tune",
+                          tags=owner_tags()) as parent:
         mlflow.log_params({"n_trials": n_trials, "objective": objective,
                            **{f"space_{k}": str(v) for k, v in SearchSpace().model_dump().items()}})
 
         def log_trial(result: TrialResult) -> None:
             with mlflow.start_run(experiment_id=experiment_id, run_name=f"trial-{result.number}",
-                                  nested=True):
+                                  nested=True, tags=owner_tags()):
                 mlflow.log_params(result.params)
                 mlflow.log_metric(f"backtest_{objective}_mean", result.value)
                 for step, value in enumerate(result.per_origin):

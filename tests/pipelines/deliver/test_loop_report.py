@@ -41,6 +41,7 @@ def _archive(settings: Settings, risk: pd.DataFrame, run_id: str, as_of: dt.date
     (run_dir / "metadata.json").write_text(json.dumps(
         {"as_of": str(as_of), "run_id": run_id, "label": SPEC.model_dump(),
          "tier_policy": {"top_tiers": ["Critical"]}}))
+    (run_dir / "report.html").write_text("")  # complete, as archive.archived_runs reads it
 
 
 def _risk(n_held: int, n_contacted: int, run_id: str = "R1") -> pd.DataFrame:

@@ -78,3 +78,70 @@ def test_the_supervisor_keeps_the_server_while_a_client_lives_then_stops_it(tmp_
         for process in (client, supervisor):
             if process.poll() is None:
                 process.kill()
+
+
+def _ended(pid: int) -> bool:
+    """Gone, or a zombie nobody has reaped yet (it runs nothing any more)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def _supervisor_with_stand_in(home, limit: float) -> tuple[subprocess.Popen, int]:
+    """A supervisor running a stand-in server that records its PID; both PIDs."""
+    import time
+
+    pid_file = home / "server.pid"
+    stand_in = [sys.executable, "-c", "import os, pathlib, time; pathlib.Path("
+                f"{str(pid_file)!r}).write_text(str(os.getpid())); time.sleep(600)"]
+    supervisor = subprocess.Popen([
+        sys.executable, "-c",
+        "import sys; from pathlib import Path; from pipelines.operate.api_supervisor import "
+        f"supervise; sys.exit(supervise(Path({str(home)!r}), 0, {stand_in!r}, "
+        f"poll=0.1, limit={limit}))"], start_new_session=True)
+    while not pid_file.exists() or not pid_file.read_text():
+        assert supervisor.poll() is None
+        time.sleep(0.1)
+    return supervisor, int(pid_file.read_text())
+
+
+def test_a_command_killed_with_sigkill_leaves_no_server_behind(tmp_path):
+    """The client's PID file stays after SIGKILL, but the server still stops once idle."""
+    import signal
+
+    from pipelines.operate.api_supervisor import register_client
+
+    client = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    register_client(tmp_path, client.pid)
+    supervisor, server = _supervisor_with_stand_in(tmp_path, limit=0.5)
+    try:
+        assert supervisor.poll() is None  # in use while the command lives
+        os.kill(client.pid, signal.SIGKILL)
+        client.wait()
+        assert supervisor.wait(timeout=60) == 0
+        assert _ended(server)
+    finally:
+        for process in (client, supervisor):
+            if process.poll() is None:
+                process.kill()
+
+
+def test_a_supervisor_killed_with_sigkill_takes_its_server_with_it(tmp_path):
+    import signal
+    import time
+
+    from pipelines.operate.api_supervisor import register_client
+
+    register_client(tmp_path)  # this test process: the server is in use throughout
+    supervisor, server = _supervisor_with_stand_in(tmp_path, limit=600)
+    os.kill(supervisor.pid, signal.SIGKILL)
+    supervisor.wait()
+    deadline = time.monotonic() + 60
+    while not _ended(server) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    stopped = _ended(server)
+    if not stopped:
+        os.kill(server, signal.SIGKILL)  # clean up before failing
+    assert stopped

@@ -17,7 +17,8 @@ NOW = dt.datetime(2026, 6, 30, 12, tzinfo=dt.UTC)
 def _run(settings: Settings, as_of: str, made: dt.datetime) -> str:
     run_dir = archive.create_run_dir(settings.scored_dir, dt.date.fromisoformat(as_of),
                                      archive.new_run_id(made))
-    (run_dir / "risk_list.parquet").write_bytes(b"")
+    for name in archive.REQUIRED_FILES:  # a complete run (archive.is_complete_run)
+        (run_dir / name).write_bytes(b"")
     return str(run_dir.relative_to(settings.data_dir))
 
 

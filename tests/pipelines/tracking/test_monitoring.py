@@ -27,6 +27,7 @@ def _archive(settings: Settings, as_of: str, run_id: str, spec: LabelSpec) -> No
         "as_of": as_of, "run_id": run_id, "model_version": "2", "label": spec.model_dump(),
         "tier_policy": {"top_tiers": ["Critical"]},
         "model_validation": {"roc_auc": 0.8, "pr_auc": 0.5}}))
+    (run_dir / "report.html").write_text("<html></html>")  # a complete run has its report
 
 
 def test_track_record_of_the_archive_is_written_with_its_recorded_spec(tmp_path):
