@@ -89,7 +89,9 @@ def _erase_run(settings: Settings, run_dir: Path, ids: set[str], keys: set[str],
     metadata = json.loads(metadata_path.read_text()) if metadata_path.exists() else {}
     changes = metadata.get("changes", {})
     in_changes = any(str(c) in ids for name in CHANGE_LISTS for c in changes.get(name, []))
-    if not hit.any() and not in_changes:
+    holdout = metadata.get("holdout") or {}
+    in_holdout = any(str(c) in ids for c in holdout.get("held_out_ids", []))
+    if not hit.any() and not in_changes and not in_holdout:
         return
     handled = {"metadata.json", "risk_list.csv", "risk_list.xlsx", "report.md", *RUN_TABLES}
     for name in RUN_TABLES:
@@ -108,6 +110,8 @@ def _erase_run(settings: Settings, run_dir: Path, ids: set[str], keys: set[str],
         for name in CHANGE_LISTS:
             if name in changes:
                 changes[name] = [c for c in changes[name] if str(c) not in ids]
+        if "held_out_ids" in holdout:  # the loop's record of whom this list held out
+            holdout["held_out_ids"] = [c for c in holdout["held_out_ids"] if str(c) not in ids]
         metadata["customers_scored"] = len(risk)
         write_json_atomic(metadata, metadata_path)
     csv_path = run_dir / "risk_list.csv"
