@@ -30,7 +30,13 @@ from pipelines.ingest.readers import (
     sniff_delimiter,
 )
 from pipelines.ingest.staging import StagingError
-from pipelines.ingest.text_stream import TextPlan, csv_rows, plan_decoding, text_start
+from pipelines.ingest.text_stream import (
+    StreamState,
+    TextPlan,
+    csv_rows,
+    plan_decoding,
+    text_start,
+)
 
 STREAMED_SUFFIXES = (".csv", ".csv.gz", ".txt", ".tsv", ".txt.gz", ".tsv.gz")
 TOP_ROWS = 30  # where the header row is looked for (as `readers._header_index`)
@@ -67,17 +73,19 @@ def _cut(row: list[str], limit: int) -> str | None:
     return why
 
 
-def _rows(path: Path, plan: TextPlan, delimiter: str, last: list[str] | None = None,
+def _rows(path: Path, plan: TextPlan, delimiter: str, state: StreamState | None = None,
           width: int | None = None
           ) -> Iterator[tuple[list[str], int, str | None, StagingError | None]]:
     """Every CSV row with its first line and the reason its long cells were cut; with
     `width`, also a runaway quote found in it (before the cut, as the whole-file reader)."""
-    limit = max_cell_chars()
+    limit, state = max_cell_chars(), state or StreamState()
     try:
-        for row, first, end in csv_rows(path, plan, delimiter, max_unpacked_bytes(), last):
+        for row, first, end in csv_rows(path, plan, delimiter, max_unpacked_bytes(), state):
             runaway = _runaway_quote(row, first, delimiter, width) \
                 if width is not None and end > first else None
-            yield row, first, _cut(row, limit), runaway
+            # a cell is only longer than the bound on a longer line or across lines
+            long_cell = _cut(row, limit) if end > first or state.longest > limit else None
+            yield row, first, long_cell, runaway
     except csv.Error as error:
         raise StagingError(f"cannot be read as CSV ({str(error).rstrip('.')}); "
                            "export it again as CSV") from None
@@ -140,10 +148,10 @@ def _count_rows(layout: CsvLayout, width: int) -> bool:
     repeated = blank = kept = chars = 0
     view: deque[tuple[list[str], int]] = deque(maxlen=FOOTER_VIEW)
     runaway: StagingError | None = None
-    last: list[str] = []
+    state = StreamState()
     final: tuple[int, int] = (0, 0)  # the last CSV row: its first line and its width
     for index, (row, first, _, quote) in enumerate(_rows(layout.path, layout.plan,
-                                                          layout.delimiter, last, width)):
+                                                          layout.delimiter, state, width)):
         chars += sum(map(len, row))
         final = (first, len(row))
         runaway = runaway or quote
@@ -172,7 +180,7 @@ def _count_rows(layout: CsvLayout, width: int) -> bool:
         skipped["total/footer rows"] = footer
     layout.skipped, layout.data_rows, layout.text_chars = skipped, kept - footer, chars
     if layout.data_rows and view and view[-1][1] == final[0] and final[1] < len(layout.headers) \
-            and last and last[0] not in "\n\r":
+            and state.last not in ("\n", "\r"):
         layout.truncated_line = final[0]
     return True
 

@@ -73,5 +73,6 @@ def decided_rules(kind: str, rules: ReadingRules, chunks: Iterable[pd.DataFrame]
 
 
 def _text(values: pd.Series) -> pd.Series:
-    """A column's text cells, as the converters see them (CSV cells are never native)."""
-    return cell_text(values).dropna()
+    """A column's distinct text cells, as the converters see them (CSV cells are never
+    native; the rules depend on the set of values, and on their first appearance only)."""
+    return pd.Series(pd.unique(cell_text(values).dropna()), dtype=object)

@@ -201,25 +201,33 @@ def text_start(path: Path, plan: TextPlan, limit: int, width: int = 10_000,
     return TextStart(blank, binary, [line[:width] for line in head.splitlines()[:lines]])
 
 
+@dataclass
+class StreamState:
+    """What the line splitter has seen so far."""
+
+    last: str = ""  # the text's last character
+    longest: int = 0  # the longest line
+
+
 def csv_rows(path: Path, plan: TextPlan, delimiter: str, limit: int,
-             last: list[str] | None = None) -> Iterator[tuple[list[str], int, int]]:
+             state: StreamState | None = None) -> Iterator[tuple[list[str], int, int]]:
     """Every CSV row with its first and last source line, as `csv.reader` reads the whole
-    text (`newline=""`: line breaks inside quoted cells stay in the cell). `last` receives
-    the text's last character."""
-    reader = csv.reader(_lines(text_blocks(path, plan, limit), last), delimiter=delimiter)
+    text (`newline=""`: line breaks inside quoted cells stay in the cell). `state` follows
+    the lines read (a row is read once its lines are)."""
+    reader = csv.reader(_lines(text_blocks(path, plan, limit), state or StreamState()),
+                        delimiter=delimiter)
     previous_end = 0
     for row in reader:
         yield row, previous_end + 1, reader.line_num
         previous_end = reader.line_num
 
 
-def _lines(blocks: Iterator[str], last: list[str] | None) -> Iterator[str]:
+def _lines(blocks: Iterator[str], state: StreamState) -> Iterator[str]:
     """Lines as `io.StringIO(text, newline="")` yields them, across block ends: a block may
     end inside `\\r\\n` only at a decoded boundary, so a trailing `\\r` waits for the next."""
     carry = ""
     for block in blocks:
-        if last is not None:
-            last[:] = [block[-1]]
+        state.last = block[-1]
         text = carry + block
         carry = ""
         if text.endswith("\r"):
@@ -227,6 +235,9 @@ def _lines(blocks: Iterator[str], last: list[str] | None) -> Iterator[str]:
         pieces = io.StringIO(text, newline="").readlines()
         if pieces and not pieces[-1].endswith(("\n", "\r")):
             carry = pieces.pop() + carry
+        state.longest = max(state.longest, max(map(len, pieces), default=0))
         yield from pieces
     if carry:
-        yield from io.StringIO(carry, newline="").readlines()
+        pieces = io.StringIO(carry, newline="").readlines()
+        state.longest = max(state.longest, max(map(len, pieces), default=0))
+        yield from pieces

@@ -176,7 +176,7 @@ def test_a_file_only_the_whole_text_explains_is_read_whole(tmp_path, monkeypatch
     """Lines of a UTF-8 and a cp1254 export pasted together are decoded line by line: the
     layout scan leaves such a file to the whole-file reader (and says so with None)."""
     path = tmp_path / "orders.csv"
-    path.write_bytes("customer_id,order_id,order_date,amount,note\n".encode()
+    path.write_bytes(b"customer_id,order_id,order_date,amount,note\n"
                      + "C1,O1,2024-01-01,1,Müşteri\n".encode()
                      + "C2,O2,2024-01-02,2,Müşteri\n".encode("cp1254"))
     assert chunked.scan_csv(path, export_file._known) is None
