@@ -204,7 +204,7 @@ def cell_chunks(layout: CsvLayout, chunk_rows: int) -> Iterator[RawTable]:
     """The data rows in `RawTable`s of at most `chunk_rows` rows (at least one, maybe
     empty), each frame indexed by the rows' positions in the whole file."""
     width = len(layout.headers)
-    cells: list[list[str | None]] = []
+    cells: list[list] = []  # rows of text, short rows padded with None
     lines: list[int] = []
     problems: dict[int, str] = {}
     offset = kept = 0
@@ -221,7 +221,7 @@ def cell_chunks(layout: CsvLayout, chunk_rows: int) -> Iterator[RawTable]:
                long_cell or (_TRUNCATED if first == layout.truncated_line else None))
         if why:
             problems[first] = why
-        cells.append(row if len(row) == width else (list(row) + [None] * width)[:width])
+        cells.append(row if len(row) == width else (row + [None] * width)[:width])
         lines.append(first)
         if len(cells) == chunk_rows:
             yield _chunk(layout, cells, lines, problems, offset)

@@ -18,7 +18,7 @@ import gzip
 import io
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +35,8 @@ BLOCK_BYTES = 1 << 20
 _UTF8_SEQUENCE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
 
 
-def byte_blocks(path: Path, limit: int, size: int = BLOCK_BYTES) -> Iterator[bytes]:
+def byte_blocks(path: Path, limit: int, size: int = BLOCK_BYTES
+                ) -> Generator[bytes, None, None]:
     """The file's bytes (gunzipped when gzip) in blocks that end at a line break, so no
     line, multi-byte character or `\\r\\n` is split; refused past `limit` unpacked bytes."""
     with path.open("rb") as probe:
