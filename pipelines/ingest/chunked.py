@@ -40,7 +40,8 @@ from pipelines.ingest.text_stream import (
 
 STREAMED_SUFFIXES = (".csv", ".csv.gz", ".txt", ".tsv", ".txt.gz", ".tsv.gz")
 TOP_ROWS = 30  # where the header row is looked for (as `readers._header_index`)
-FOOTER_VIEW = 10_000  # trailing rows kept in view to find footer rows
+FOOTER_VIEW = 10_000  # trailing rows kept in view to find footer rows ...
+FOOTER_VIEW_CELLS = 1_000_000  # ... fewer for wide files
 
 
 @dataclass
@@ -146,7 +147,8 @@ def _count_rows(layout: CsvLayout, width: int) -> bool:
     the rows kept in view."""
     skipped = {"title rows above the header": layout.header_row} if layout.header_row else {}
     repeated = blank = kept = chars = 0
-    view: deque[tuple[list[str], int]] = deque(maxlen=FOOTER_VIEW)
+    view: deque[tuple[list[str], int]] = deque(maxlen=max(
+        100, min(FOOTER_VIEW, FOOTER_VIEW_CELLS // max(len(layout.headers), 1))))
     runaway: StagingError | None = None
     state = StreamState()
     final: tuple[int, int] = (0, 0)  # the last CSV row: its first line and its width

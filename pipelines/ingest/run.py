@@ -116,6 +116,7 @@ def combine_kind(kind: str, files: list[StagedFile]) -> StagedKind:
         return StagedKind(kind, empty_staged(kind), quarantined, [])
     combined = pd.concat([f.staged for f in files], ignore_index=True)
     kept, dropped = deduplicate(kind, combined)
+    del combined  # kept and dropped are copies: the joined frame is not needed
     by_file = {a.file: a for a in accounts}
     for account in accounts:
         account.staged, account.duplicates = 0, 0
@@ -259,7 +260,11 @@ def _ingest(settings: Settings, now: dt.datetime | None, *, skip_bad_files: bool
             staged_file.staged = frame
         warnings += [warning] if warning else []
     key_map = _link_customers(per_kind, report)
-    results = [combine_kind(kind, per_kind[kind]) for kind in STAGED_KINDS if per_kind[kind]]
+    # each kind's files leave `per_kind` as they are combined: their frames are freed
+    # before the next kind's copies are made (the largest tables would otherwise be held
+    # twice until the outputs are written)
+    results = [combine_kind(kind, per_kind.pop(kind)) for kind in STAGED_KINDS
+               if per_kind[kind]]
     for staged_kind in results:
         report.accounts.extend(staged_kind.accounts)
         report.staged_rows[staged_kind.kind] = len(staged_kind.staged)
