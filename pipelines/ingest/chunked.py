@@ -93,9 +93,13 @@ def _rows(path: Path, plan: TextPlan, delimiter: str, state: StreamState | None 
 
 
 def scan_csv(path: Path, known: Callable[[str], bool], encoding: str | None = None,
-             delimiter: str | None = None) -> CsvLayout | None:
-    """The layout of a CSV-family file, or None when only the whole-file reader can tell it.
-    Raises the whole-file reader's StagingError for an empty, binary or unreadable file."""
+             delimiter: str | None = None,
+             wanted: Callable[[list[str], str], bool] = lambda headers, encoding: True,
+             ) -> CsvLayout | None:
+    """The layout of a CSV-family file, or None when only the whole-file reader can tell it
+    or `wanted(headers, encoding)` says it will be read whole anyway (before the rows are
+    counted). Raises the whole-file reader's StagingError for an empty, binary or
+    unreadable file."""
     limit = max_unpacked_bytes()
     if path.stat().st_size > limit:
         raise StagingError(f"is larger than {limit // 2**20:,} MB (CHURN_MAX_UNPACKED_MB); "
@@ -126,6 +130,8 @@ def scan_csv(path: Path, known: Callable[[str], bool], encoding: str | None = No
     try:
         headers = _unique_headers([h or f"column_{i + 1}" for i, h in enumerate(headers)], known)
     except StagingError:
+        return None
+    if not wanted(headers, plan.label):
         return None
     layout = CsvLayout(path, plan, delimiter, headers, header_row, top[header_row][1],
                        list(top[header_row][0][:len(headers)]), 0, 0, None)

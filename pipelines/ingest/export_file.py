@@ -134,17 +134,24 @@ def read_export(path: Path, kind: str | None, rule: SourceRule, timezone: str,
                 now: pd.Timestamp, *, whole: bool = False) -> StagedFile:
     """One file read, mapped, converted and accounted; StagingError when it cannot be.
     Streamed in chunks where it can be (see the module's docstring); `whole` reads it whole."""
+    def streamed(headers: list[str], encoding: str) -> bool:
+        """Whether the file is read without a preset (a file that cannot be planned is
+        left to the whole-file reader, whose sentence comes first)."""
+        try:
+            return _file_plan(path, kind, rule, headers, encoding).preset is None
+        except StagingError:
+            return False
+
     layout = None
     if not whole and path.name.lower().endswith(STREAMED_SUFFIXES):
-        layout = scan_csv(path, _known, rule.encoding, rule.delimiter)
+        layout = scan_csv(path, _known, rule.encoding, rule.delimiter, streamed)
     if layout is not None:
         plan = _file_plan(path, kind, rule, layout.headers, layout.plan.label)
-        if plan.preset is None:
-            rules = _reading_rules(plan, rule, timezone, "csv")
-            chunk_rows = ingest_chunk_rows(layout.text_chars, layout.data_rows)
-            rules = decided_rules(plan.kind, rules, (
-                _raw_cells(plan, chunk, rule)[0] for chunk in cell_chunks(layout, chunk_rows)))
-            return _staged_file(plan, rule, rules, now, cell_chunks(layout, chunk_rows))
+        rules = _reading_rules(plan, rule, timezone, "csv")
+        chunk_rows = ingest_chunk_rows(layout.text_chars, layout.data_rows)
+        rules = decided_rules(plan.kind, rules, (
+            _raw_cells(plan, chunk, rule)[0] for chunk in cell_chunks(layout, chunk_rows)))
+        return _staged_file(plan, rule, rules, now, cell_chunks(layout, chunk_rows))
     table: RawTable = read_cells(path, _known, rule.encoding, rule.delimiter)
     plan = _file_plan(path, kind, rule, table.headers, table.encoding)
     return _staged_file(plan, rule, _reading_rules(plan, rule, timezone, table.file_type), now,
