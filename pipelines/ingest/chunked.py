@@ -15,6 +15,7 @@ import csv
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 import pandas as pd
@@ -75,18 +76,22 @@ def _cut(row: list[str], limit: int) -> str | None:
 
 
 def _rows(path: Path, plan: TextPlan, delimiter: str, state: StreamState | None = None,
-          width: int | None = None
+          width: int | None = None, skip: int = 0
           ) -> Iterator[tuple[list[str], int, str | None, StagingError | None]]:
-    """Every CSV row with its first line and the reason its long cells were cut; with
-    `width`, also a runaway quote found in it (before the cut, as the whole-file reader)."""
+    """Every CSV row after the first `skip` with its first line and the reason its long
+    cells were cut; with `width`, also a runaway quote found in it (before the cut, as the
+    whole-file reader). One generator per row on top of `csv.reader`: this runs per row."""
     limit, state = max_cell_chars(), state or StreamState()
+    rows = csv_rows(path, plan, delimiter, max_unpacked_bytes(), state)
     try:
-        for row, first, end in csv_rows(path, plan, delimiter, max_unpacked_bytes(), state):
+        for row, first, end in islice(rows, skip, None):
+            if end == first and state.longest <= limit:  # the common case: nothing to check
+                yield row, first, None, None
+                continue
             runaway = _runaway_quote(row, first, delimiter, width) \
                 if width is not None and end > first else None
             # a cell is only longer than the bound on a longer line or across lines
-            long_cell = _cut(row, limit) if end > first or state.longest > limit else None
-            yield row, first, long_cell, runaway
+            yield row, first, _cut(row, limit), runaway
     except csv.Error as error:
         raise StagingError(f"cannot be read as CSV ({str(error).rstrip('.')}); "
                            "export it again as CSV") from None
@@ -152,20 +157,20 @@ def _count_rows(layout: CsvLayout, width: int) -> bool:
     """Count every set-aside line and the data rows; False when the footer rows run past
     the rows kept in view."""
     skipped = {"title rows above the header": layout.header_row} if layout.header_row else {}
-    repeated = blank = kept = chars = 0
+    repeated = blank = kept = 0
     view: deque[tuple[list[str], int]] = deque(maxlen=max(
         100, min(FOOTER_VIEW, FOOTER_VIEW_CELLS // max(len(layout.headers), 1))))
     runaway: StagingError | None = None
     state = StreamState()
     final: tuple[int, int] = (0, 0)  # the last CSV row: its first line and its width
+    header, first_header = layout.header_cells, layout.header_cells[0]
     for index, (row, first, _, quote) in enumerate(_rows(layout.path, layout.plan,
                                                           layout.delimiter, state, width)):
-        chars += sum(map(len, row))
         final = (first, len(row))
         runaway = runaway or quote
         if index <= layout.header_row:
             continue
-        if row[:len(layout.headers)] == layout.header_cells:
+        if row and row[0] == first_header and row[:len(header)] == header:
             repeated += 1
         elif not "".join(row).strip():
             blank += 1
@@ -186,7 +191,7 @@ def _count_rows(layout: CsvLayout, width: int) -> bool:
         return False
     if footer:
         skipped["total/footer rows"] = footer
-    layout.skipped, layout.data_rows, layout.text_chars = skipped, kept - footer, chars
+    layout.skipped, layout.data_rows, layout.text_chars = skipped, kept - footer, state.chars
     if layout.data_rows and view and view[-1][1] == final[0] and final[1] < len(layout.headers) \
             and state.last not in ("\n", "\r"):
         layout.truncated_line = final[0]
@@ -216,9 +221,10 @@ def cell_chunks(layout: CsvLayout, chunk_rows: int) -> Iterator[RawTable]:
     lines: list[int] = []
     problems: dict[int, str] = {}
     offset = kept = 0
-    for index, (row, first, long_cell, _) in enumerate(_rows(layout.path, layout.plan,
-                                                              layout.delimiter)):
-        if index <= layout.header_row or row[:width] == layout.header_cells \
+    header, first_header = layout.header_cells, layout.header_cells[0]
+    for row, first, long_cell, _ in _rows(layout.path, layout.plan, layout.delimiter,
+                                          skip=layout.header_row + 1):
+        if (row and row[0] == first_header and row[:width] == header) \
                 or not "".join(row).strip():
             continue
         if kept == layout.data_rows:

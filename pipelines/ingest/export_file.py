@@ -149,8 +149,9 @@ def read_export(path: Path, kind: str | None, rule: SourceRule, timezone: str,
         plan = _file_plan(path, kind, rule, layout.headers, layout.plan.label)
         rules = _reading_rules(plan, rule, timezone, "csv")
         chunk_rows = ingest_chunk_rows(layout.text_chars, layout.data_rows)
-        rules = decided_rules(plan.kind, rules, (
-            _raw_cells(plan, chunk, rule)[0] for chunk in cell_chunks(layout, chunk_rows)))
+        if layout.data_rows > chunk_rows:  # one chunk: stage_rows decides as for a whole file
+            rules = decided_rules(plan.kind, rules, (
+                _raw_cells(plan, chunk, rule)[0] for chunk in cell_chunks(layout, chunk_rows)))
         return _staged_file(plan, rule, rules, now, cell_chunks(layout, chunk_rows))
     table: RawTable = read_cells(path, _known, rule.encoding, rule.delimiter)
     plan = _file_plan(path, kind, rule, table.headers, table.encoding)

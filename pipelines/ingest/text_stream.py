@@ -208,6 +208,7 @@ class StreamState:
 
     last: str = ""  # the text's last character
     longest: int = 0  # the longest line
+    chars: int = 0  # characters read
 
 
 def csv_rows(path: Path, plan: TextPlan, delimiter: str, limit: int,
@@ -228,7 +229,7 @@ def _lines(blocks: Iterator[str], state: StreamState) -> Iterator[str]:
     end inside `\\r\\n` only at a decoded boundary, so a trailing `\\r` waits for the next."""
     carry = ""
     for block in blocks:
-        state.last = block[-1]
+        state.last, state.chars = block[-1], state.chars + len(block)
         text = carry + block
         carry = ""
         if text.endswith("\r"):
