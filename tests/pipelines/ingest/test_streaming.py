@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pipelines.ingest import chunked, export_file
 from pipelines.ingest.run import IngestError, ingest_raw_exports, read_export
@@ -183,3 +185,31 @@ def test_a_file_only_the_whole_text_explains_is_read_whole(tmp_path, monkeypatch
     result = read_export(path, "purchases", SourceRule(), "UTC", NOW)
     assert result.reading.encoding.startswith("utf-8 and cp1254")
     assert len(result.staged) == 2
+
+
+_CELLS = {
+    "date": st.sampled_from(["2024-01-05", "05.01.2024", "5/1/2024", "13/01/2024", "01/13/2024",
+                             "2024-01-05 10:00:00", "", "not a date"]),
+    "amount": st.sampled_from(["1.234,50", "1,234.50", "12,5", "12.50", "1.000", "", "-3",
+                               "(4.00)", "€ 7", "x"]),
+    "id": st.sampled_from(["C1", "C2", "00123", "NULL", "", "1.7E+1", "c1@example.com"]),
+}
+_LINE = st.one_of(
+    st.tuples(_CELLS["id"], st.text("AB1", min_size=1, max_size=3), _CELLS["date"],
+              _CELLS["amount"]).map(lambda r: ",".join(f'"{c}"' if "," in c else c for c in r)),
+    st.just(""), st.just(",,,"), st.just("customer_id,order_id,order_date,amount"),
+    st.just('C9,"multi\nline",2024-01-05,1'), st.just("C8,O8,2024-01-05"),
+    st.just("C7,O7,2024-01-05,1,extra"), st.just("Total,,,99"))
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(_LINE, max_size=14), rows=st.integers(1, 4), end=st.sampled_from(["", "\n"]))
+def test_any_small_export_reads_the_same_in_chunks(tmp_path, monkeypatch, lines, rows, end):
+    path = tmp_path / "purchases" / "orders.csv"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text("customer_id,order_id,order_date,amount\n" + "\n".join(lines) + end,
+                    encoding="utf-8")
+    monkeypatch.setenv("CHURN_INGEST_CHUNK_ROWS", str(rows))
+    rule = SourceRule(locale="nl")
+    _same_file(_outcome(path, rule, whole=False), _outcome(path, rule, whole=True))
