@@ -2,11 +2,12 @@
 (`pipelines.ingest.readers.read_csv_cells`) would find: the same header, the same title,
 repeated-header, blank and footer lines set aside, the same row problems.
 
-`scan_csv` streams the file once to learn its layout (`CsvLayout`); `cell_chunks` streams
-it again and yields the data rows as `RawTable`s of at most `chunk_rows` rows, indexed by
-their position in the whole file. A file whose layout needs the whole text (a header not
-found among the first rows, more trailing footer rows than are kept in view, an encoding
-only the whole-file reader decides) gives None: the caller reads it whole.
+`scan_csv` streams the file once to learn its layout (`CsvLayout`), handing its data rows to
+a sink on the way (the column statistics); `cell_chunks` streams it again and yields them
+as `RawTable`s of at most `chunk_rows` rows, indexed by their position in the whole file.
+A file whose layout needs the whole text (a header not found among the first rows, more
+trailing footer rows than are kept in view, an encoding only the whole-file reader decides)
+gives None: the caller reads it whole.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines.ingest.bounds import max_cell_chars, max_unpacked_bytes
+from pipelines.ingest.bounds import ingest_chunk_rows, max_cell_chars, max_unpacked_bytes
 from pipelines.ingest.readers import (
     BINARY,
     EMPTY,
@@ -97,14 +98,19 @@ def _rows(path: Path, plan: TextPlan, delimiter: str, state: StreamState | None 
                            "export it again as CSV") from None
 
 
+#: Given a file's headers and encoding: where its data rows go while they are counted (a
+#: chunk at a time, footers left out), or None when the file is to be read whole anyway.
+SinkFor = Callable[[list[str], str], Callable[[RawTable], None] | None]
+
+
 def scan_csv(path: Path, known: Callable[[str], bool], encoding: str | None = None,
              delimiter: str | None = None,
-             wanted: Callable[[list[str], str], bool] = lambda headers, encoding: True,
+             sink_for: SinkFor = lambda headers, encoding: lambda chunk: None,
              ) -> CsvLayout | None:
     """The layout of a CSV-family file, or None when only the whole-file reader can tell it
-    or `wanted(headers, encoding)` says it will be read whole anyway (before the rows are
-    counted). Raises the whole-file reader's StagingError for an empty, binary or
-    unreadable file."""
+    or `sink_for` says it will be read whole anyway (before the rows are counted). The data
+    rows are handed to the sink in chunks as they are counted. Raises the whole-file
+    reader's StagingError for an empty, binary or unreadable file."""
     limit = max_unpacked_bytes()
     if path.stat().st_size > limit:
         raise StagingError(f"is larger than {limit // 2**20:,} MB (CHURN_MAX_UNPACKED_MB); "
@@ -136,12 +142,41 @@ def scan_csv(path: Path, known: Callable[[str], bool], encoding: str | None = No
         headers = _unique_headers([h or f"column_{i + 1}" for i, h in enumerate(headers)], known)
     except StagingError:
         return None
-    if not wanted(headers, plan.label):
+    sink = sink_for(headers, plan.label)
+    if sink is None:
         return None
     layout = CsvLayout(path, plan, delimiter, headers, header_row, top[header_row][1],
                        list(top[header_row][0][:len(headers)]), 0, 0, None)
     width = max((len(r) for r, _ in top), default=0)
-    return layout if _count_rows(layout, width) else None
+    chunk_rows = ingest_chunk_rows(sum(sum(map(len, r)) for r, _ in top), len(top))
+    return layout if _count_rows(layout, width, _Batches(layout, chunk_rows, sink)) else None
+
+
+class _Batches:
+    """Data rows collected into chunks of `size` for a sink."""
+
+    def __init__(self, layout: CsvLayout, size: int, sink: Callable[[RawTable], None]):
+        self.layout, self.size, self.sink = layout, size, sink
+        self.cells: list[list] = []
+        self.lines: list[int] = []
+        self.offset = 0
+
+    def add(self, row: list[str], line: int) -> None:
+        self.cells.append(_padded(row, len(self.layout.headers)))
+        self.lines.append(line)
+        if len(self.cells) == self.size:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.cells:
+            self.sink(_chunk(self.layout, self.cells, self.lines, {}, self.offset))
+            self.offset += len(self.cells)
+            self.cells, self.lines = [], []
+
+
+def _padded(row: list, width: int) -> list:
+    """A row as wide as the headers: short rows padded with None, extra cells dropped."""
+    return row if len(row) == width else (row + [None] * width)[:width]
 
 
 def _known_header_row(rows: list[list[str]], known: Callable[[str], bool]) -> int | None:
@@ -153,9 +188,10 @@ def _known_header_row(rows: list[list[str]], known: Callable[[str], bool]) -> in
     return None
 
 
-def _count_rows(layout: CsvLayout, width: int) -> bool:
-    """Count every set-aside line and the data rows; False when the footer rows run past
-    the rows kept in view."""
+def _count_rows(layout: CsvLayout, width: int, batches: _Batches) -> bool:
+    """Count every set-aside line and the data rows, handing the data rows to `batches` (a
+    row once it is too far from the end to be a footer); False when the footer rows run
+    past the rows kept in view."""
     skipped = {"title rows above the header": layout.header_row} if layout.header_row else {}
     repeated = blank = kept = 0
     view: deque[tuple[list[str], int]] = deque(maxlen=max(
@@ -176,6 +212,8 @@ def _count_rows(layout: CsvLayout, width: int) -> bool:
             blank += 1
         else:
             kept += 1
+            if len(view) == view.maxlen:
+                batches.add(*view[0])
             view.append((row, first))
     if runaway is not None:
         raise runaway
@@ -191,6 +229,9 @@ def _count_rows(layout: CsvLayout, width: int) -> bool:
         return False
     if footer:
         skipped["total/footer rows"] = footer
+    for row, first in view:
+        batches.add(row, first)
+    batches.flush()
     layout.skipped, layout.data_rows, layout.text_chars = skipped, kept - footer, state.chars
     if layout.data_rows and view and view[-1][1] == final[0] and final[1] < len(layout.headers) \
             and state.last not in ("\n", "\r"):
@@ -235,7 +276,7 @@ def cell_chunks(layout: CsvLayout, chunk_rows: int) -> Iterator[RawTable]:
                long_cell or (_TRUNCATED if first == layout.truncated_line else None))
         if why:
             problems[first] = why
-        cells.append(row if len(row) == width else (row + [None] * width)[:width])
+        cells.append(_padded(row, width))
         lines.append(first)
         if len(cells) == chunk_rows:
             yield _chunk(layout, cells, lines, problems, offset)

@@ -1,7 +1,7 @@
 """One raw export file read, mapped to canonical columns, converted and accounted for.
 
 A CSV-family file read without a preset is streamed (`pipelines.ingest.chunked`): one pass
-learns its layout, one gathers what the column rules are decided from (date shapes, decimal
+learns its layout and gathers what the column rules are decided from (date shapes, decimal
 separators: `pipelines.ingest.column_rules`), one converts chunk by chunk with those rules
 fixed, so memory follows the chunk size (`CHURN_INGEST_MEMORY_MB`) and the typed rows, not
 the file's text. The result equals a whole-file read's. xlsx, parquet, files read through a
@@ -11,7 +11,7 @@ invoices) and files whose layout or encoding only the whole text tells are read 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +20,7 @@ import pandas as pd
 from features.contracts import REQUIRED_COLUMNS, TIMESTAMP_COLUMNS
 from pipelines.ingest.bounds import ingest_chunk_rows
 from pipelines.ingest.chunked import STREAMED_SUFFIXES, cell_chunks, scan_csv
-from pipelines.ingest.column_rules import decided_rules
+from pipelines.ingest.column_rules import ColumnRules
 from pipelines.ingest.headers import (
     header_language,
     header_notes,
@@ -134,29 +134,39 @@ def read_export(path: Path, kind: str | None, rule: SourceRule, timezone: str,
                 now: pd.Timestamp, *, whole: bool = False) -> StagedFile:
     """One file read, mapped, converted and accounted; StagingError when it cannot be.
     Streamed in chunks where it can be (see the module's docstring); `whole` reads it whole."""
-    def streamed(headers: list[str], encoding: str) -> bool:
-        """Whether the file is read without a preset (a file that cannot be planned is
-        left to the whole-file reader, whose sentence comes first)."""
+    gathered: list[ColumnRules] = []
+
+    def sink_for(headers: list[str], encoding: str) -> Callable[[RawTable], None] | None:
+        """Where the column statistics of a file read without a preset are gathered; None
+        for a file read whole (through a preset, or one that cannot be planned or lacks a
+        required column: the whole-file reader's sentence comes in its order)."""
         try:
-            return _file_plan(path, kind, rule, headers, encoding).preset is None
+            plan = _file_plan(path, kind, rule, headers, encoding)
+            if plan.preset is None:
+                _raw_cells(plan, _no_rows(headers), rule)
         except StagingError:
-            return False
+            return None
+        if plan.preset is not None:
+            return None
+        gathered.append(ColumnRules(plan.kind, _reading_rules(plan, rule, timezone, "csv")))
+        return lambda chunk: gathered[0].add(_raw_cells(plan, chunk, rule)[0])
 
     layout = None
     if not whole and path.name.lower().endswith(STREAMED_SUFFIXES):
-        layout = scan_csv(path, _known, rule.encoding, rule.delimiter, streamed)
+        layout = scan_csv(path, _known, rule.encoding, rule.delimiter, sink_for)
     if layout is not None:
         plan = _file_plan(path, kind, rule, layout.headers, layout.plan.label)
-        rules = _reading_rules(plan, rule, timezone, "csv")
         chunk_rows = ingest_chunk_rows(layout.text_chars, layout.data_rows)
-        if layout.data_rows > chunk_rows:  # one chunk: stage_rows decides as for a whole file
-            rules = decided_rules(plan.kind, rules, (
-                _raw_cells(plan, chunk, rule)[0] for chunk in cell_chunks(layout, chunk_rows)))
-        return _staged_file(plan, rule, rules, now, cell_chunks(layout, chunk_rows))
+        return _staged_file(plan, rule, gathered[0].decided(), now,
+                            cell_chunks(layout, chunk_rows))
     table: RawTable = read_cells(path, _known, rule.encoding, rule.delimiter)
     plan = _file_plan(path, kind, rule, table.headers, table.encoding)
     return _staged_file(plan, rule, _reading_rules(plan, rule, timezone, table.file_type), now,
                         [table])
+
+
+def _no_rows(headers: list[str]) -> RawTable:
+    return RawTable(headers, pd.DataFrame(columns=headers, dtype=object), [], "csv")
 
 
 def _reading_rules(plan: _FilePlan, rule: SourceRule, timezone: str, file_type: str
