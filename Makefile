@@ -41,6 +41,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.fixed_cost
+	$(BIN)/python -m bench.ingest_memory
 
 soak: $(STAMP)
 	$(BIN)/python -m bench.soak

@@ -1,6 +1,10 @@
 """`churn ingest`: raw exports in, typed staged tables and a row account out.
 
 - `run`: one ingest (the lock, the manifest of input hashes, the report, publishing);
+- `export_file`: one raw file read, mapped, converted and accounted for (streamed in chunks
+  where it can be, else whole);
+- `text_stream` / `chunked` / `column_rules`: a CSV export as a stream of decoded rows, its
+  layout and chunks of cells, and the per-column rules decided over all chunks first;
 - `discovery`: which raw files are read and which are refused by name (links out of the
   data dir, folders, `.xls`, `.zip`, pipes);
 - `bounds`: the limits past which a file is refused or a row quarantined (one place);

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -38,10 +39,6 @@ DATE_FORMAT_NAMES = ("ISO", "dd.MM.yyyy", "dd-MM-yyyy", "dd/MM/yyyy", "MM/dd/yyy
 
 class ColumnFormatError(ValueError):
     """A whole column cannot be read with one rule (mixed formats, or nothing parses)."""
-
-
-def _examples(values: pd.Series, limit: int = 3) -> str:
-    return ", ".join(repr(v) for v in pd.unique(values.astype(str))[:limit])
 
 
 def _blank(value: object) -> bool:
@@ -98,20 +95,49 @@ def map_unique(values: pd.Series, function) -> pd.Series:
 
 def number_style(values: pd.Series, locale: str) -> str:
     """'comma' or 'point' decimal separator for one column, decided from all its text values."""
-    text = values.dropna().map(lambda v: _SPACES.sub("", _CURRENCY.sub("", v)).strip("()-+"))
-    clear = ~text.str.match(_AMBIGUOUS_GROUP)  # `1.234` says nothing about the style
-    comma = clear & text.str.match(_COMMA_DECIMAL)
-    point = clear & text.str.match(_POINT_DECIMAL)
-    if comma.any() and point.any():
-        raise ColumnFormatError(
-            f"mixes decimal-comma and decimal-point numbers (e.g. {_examples(text[comma])} "
-            f"and {_examples(text[point])}); "
-            "set its locale in sources.yaml or export it with one number format")
-    if comma.any():
-        return "comma"
-    if point.any():
-        return "point"
-    return "comma" if locale in DECIMAL_COMMA_LOCALES else "point"
+    return NumberStyleStats().add(values).decide(locale)
+
+
+def _first_examples(kept: list[str], values: pd.Series, limit: int = 3) -> None:
+    """`kept` extended to the first `limit` distinct values seen (over chunks, in order)."""
+    if len(kept) < limit:
+        for value in pd.unique(values.astype(str)):
+            if value not in kept:
+                kept.append(value)
+                if len(kept) == limit:
+                    break
+
+
+def _shown(examples: list[str]) -> str:
+    return ", ".join(repr(v) for v in examples)
+
+
+@dataclass
+class NumberStyleStats:
+    """What a number column's text says about its decimal separator, gathered chunk by chunk
+    (`add`) so a file read in chunks decides exactly as one read whole (`decide`)."""
+
+    comma: list[str] = field(default_factory=list)  # first examples of each style
+    point: list[str] = field(default_factory=list)
+
+    def add(self, values: pd.Series) -> NumberStyleStats:
+        text = values.dropna().map(lambda v: _SPACES.sub("", _CURRENCY.sub("", v)).strip("()-+"))
+        clear = ~text.str.match(_AMBIGUOUS_GROUP)  # `1.234` says nothing about the style
+        _first_examples(self.comma, text[clear & text.str.match(_COMMA_DECIMAL)])
+        _first_examples(self.point, text[clear & text.str.match(_POINT_DECIMAL)])
+        return self
+
+    def decide(self, locale: str) -> str:
+        if self.comma and self.point:
+            raise ColumnFormatError(
+                f"mixes decimal-comma and decimal-point numbers (e.g. {_shown(self.comma)} "
+                f"and {_shown(self.point)}); "
+                "set its locale in sources.yaml or export it with one number format")
+        if self.comma:
+            return "comma"
+        if self.point:
+            return "point"
+        return "comma" if locale in DECIMAL_COMMA_LOCALES else "point"
 
 
 def _on_distinct(convert):
@@ -136,15 +162,17 @@ def _on_distinct(convert):
 
 
 @_on_distinct
-def parse_numbers(values: pd.Series, locale: str) -> tuple[pd.Series, pd.Series]:
+def parse_numbers(values: pd.Series, locale: str, style: str | None = None
+                  ) -> tuple[pd.Series, pd.Series]:
     """Floats from text or native cells, and a mask of non-empty cells that are not numbers.
 
     Handles currency signs and codes, NBSPs, leading `-`, `-₺1.234,50`, `€ -1.234,50` and
-    accounting negatives `(1,234.50)`.
+    accounting negatives `(1,234.50)`. `style` ('comma'/'point') is the column's decimal
+    separator when already decided (a file read in chunks); else it is decided here.
     """
     natives = _natives(values)
     text = cell_text(values.where(~natives, None))
-    style = number_style(text, locale)
+    style = style or number_style(text, locale)
     thousands, decimal = (".", ",") if style == "comma" else (",", ".")
 
     def one(raw: str | None) -> float:
@@ -174,37 +202,60 @@ def parse_numbers(values: pd.Series, locale: str) -> tuple[pd.Series, pd.Series]
 def date_shape(values: pd.Series, locale: str) -> str | None:
     """The one date shape of a column's text values ('ISO', 'dd.MM.yyyy', 'dd-MM-yyyy',
     'dd/MM/yyyy' or 'MM/dd/yyyy'); None when no value is text. Raises on mixed shapes."""
-    text = values.dropna()
-    if text.empty:
-        return None
-    found, rest = {}, text
-    for name, rx in DATE_SHAPES.items():  # each pass only sees what earlier shapes left
-        matched = rest.str.match(rx)
-        if matched.any():
-            found[name] = int(matched.sum())
-            rest = rest[~matched]
-        if rest.empty:
-            break
-    if not found:
-        raise ColumnFormatError(f"no recognisable dates (e.g. {_examples(text)}); map another "
-                                "column under `columns` in sources.yaml if this is not one")
-    if len(found) > 1:
-        shown = "; ".join(f"{name}: {_examples(text[text.str.match(DATE_SHAPES[name])])}"
-                          for name in found)
-        raise ColumnFormatError(f"mixes date formats ({shown}); export it with one date "
-                                "format or pin one under `date_formats` in sources.yaml")
-    shape = next(iter(found))
-    if shape != "a/b/yyyy":
-        return shape
-    parts = text.str.extract(DATE_SHAPES[shape])[["a", "b"]].dropna().astype(int)
-    day_first, month_first = (parts["a"] > 12).any(), (parts["b"] > 12).any()
-    if day_first and month_first:
-        raise ColumnFormatError(
-            f"mixes day-first and month-first dates (e.g. {_examples(text)}); "
-            "export it with one date format or pin one under `date_formats` in sources.yaml")
-    if day_first or (not month_first and locale != "en"):
-        return "dd/MM/yyyy"
-    return "MM/dd/yyyy"
+    return DateShapeStats().add(values).decide(locale)
+
+
+@dataclass
+class DateShapeStats:
+    """What a date column's text values say about their shape, gathered chunk by chunk
+    (`add`) so a file read in chunks decides exactly as one read whole (`decide`)."""
+
+    examples: list[str] = field(default_factory=list)  # first values of the column
+    shapes: dict[str, list[str]] = field(default_factory=dict)  # shape -> its first values
+    day_first: bool = False  # an a/b/yyyy value with a > 12
+    month_first: bool = False  # ... with b > 12
+
+    def add(self, values: pd.Series) -> DateShapeStats:
+        text = values.dropna()
+        if text.empty:
+            return self
+        _first_examples(self.examples, text)
+        rest = text
+        for name, rx in DATE_SHAPES.items():  # shapes never overlap: each value fits one
+            matched = rest.str.match(rx)
+            if matched.any():
+                _first_examples(self.shapes.setdefault(name, []), rest[matched])
+                rest = rest[~matched]
+            if rest.empty:
+                break
+        if "a/b/yyyy" in self.shapes:
+            parts = text.str.extract(DATE_SHAPES["a/b/yyyy"])[["a", "b"]].dropna().astype(int)
+            self.day_first |= bool((parts["a"] > 12).any())
+            self.month_first |= bool((parts["b"] > 12).any())
+        return self
+
+    def decide(self, locale: str) -> str | None:
+        if not self.examples:
+            return None
+        if not self.shapes:
+            raise ColumnFormatError(f"no recognisable dates (e.g. {_shown(self.examples)}); map "
+                                    "another column under `columns` in sources.yaml if this is "
+                                    "not one")
+        if len(self.shapes) > 1:
+            shown = "; ".join(f"{name}: {_shown(self.shapes[name])}"
+                              for name in DATE_SHAPES if name in self.shapes)
+            raise ColumnFormatError(f"mixes date formats ({shown}); export it with one date "
+                                    "format or pin one under `date_formats` in sources.yaml")
+        shape = next(iter(self.shapes))
+        if shape != "a/b/yyyy":
+            return shape
+        if self.day_first and self.month_first:
+            raise ColumnFormatError(
+                f"mixes day-first and month-first dates (e.g. {_shown(self.examples)}); "
+                "export it with one date format or pin one under `date_formats` in sources.yaml")
+        if self.day_first or (not self.month_first and locale != "en"):
+            return "dd/MM/yyyy"
+        return "MM/dd/yyyy"
 
 
 @_on_distinct

@@ -20,53 +20,43 @@ from pathlib import Path
 import pandas as pd
 from filelock import FileLock, Timeout
 
-from features.contracts import REQUIRED_COLUMNS, TIMESTAMP_COLUMNS, empty_staged
+from features.contracts import empty_staged
 from pipelines.ingest.bounds import environment_problems
 from pipelines.ingest.discovery import all_raw_files
-from pipelines.ingest.headers import (
-    header_language,
-    header_notes,
-    is_known_header,
-    match_headers,
+from pipelines.ingest.export_file import (  # noqa: F401 (FUTURE_TOLERANCE, _known: re-exported)
+    FUTURE_TOLERANCE,
+    MAPPING_FILE,
+    FileReading,
+    StagedFile,
+    _known,
+    read_export,
 )
 from pipelines.ingest.identity import SourceKeys, resolve_identities
-from pipelines.ingest.keys import SHARED_SPACE, mappable_columns, missing_required
 from pipelines.ingest.presets.registry import (
-    PRESET_NAMES,
-    detect_preset,
-    is_preset_header,
     preset_system,
 )
-from pipelines.ingest.readers import RawTable, read_cells
 from pipelines.ingest.sources_file import (
     MappingFileError,
-    SourceRule,
     load_rules,
     rule_for,
     valid_timezone,
 )
 from pipelines.ingest.staging import (
-    PRESET_REASON,
     SOURCE_FILE,
     SOURCE_LINE,
     FileAccount,
-    ReadingRules,
     StagedKind,
     StagingError,
     deduplicate,
     keep_systems_apart,
-    stage_rows,
     validate_staged,
 )
-from pipelines.ingest.suggest import MissingColumnsError, missing_columns_help
 from pipelines.privacy.ingest_filter import ingest_fingerprint, leave_out_for_privacy
 from pipelines.store.atomic import write_json_atomic, write_text_atomic
 from pipelines.store.safe_text import escape_formula
 from pipelines.store.settings import Settings
 from pipelines.store.staged import STAGED_KINDS, publish_staged, staged_path
 
-FUTURE_TOLERANCE = pd.Timedelta(days=2)
-MAPPING_FILE = "sources.yaml"
 MANIFEST = "manifest.json"
 CUSTOMER_KEYS = "customer_keys"  # staged/customer_keys.parquet: every key -> its customer
 INGEST_LOCK = ".ingest.lock"
@@ -94,31 +84,6 @@ def one_line(text: str) -> str:
 
 
 @dataclass
-class FileReading:
-    """What was detected for one file (printed by `churn ingest --explain`)."""
-
-    file: str
-    kind: str
-    preset: str | None
-    file_type: str
-    encoding: str | None
-    delimiter: str | None
-    locale: str
-    timezone: str
-    header_line: int
-    columns: dict[str, str]
-    formats: dict[str, str] = field(default_factory=dict)
-    rows: int = 0
-    skipped_lines: dict[str, int] = field(default_factory=dict)
-    notes: dict[str, list[str]] = field(default_factory=dict)  # header -> units taken off it
-    runners_up: dict[str, list[str]] = field(default_factory=dict)  # column -> other headers
-    id_space: str = SHARED_SPACE  # whose numbers its customer ids are ("": the business's)
-    keys: list[str] = field(default_factory=list)  # customer keys it carries (after identity)
-    customers: int = 0
-    with_purchases: int = 0  # its customers who also have purchases
-
-
-@dataclass
 class IngestReport:
     accounts: list[FileAccount] = field(default_factory=list)
     staged_rows: dict[str, int] = field(default_factory=dict)
@@ -142,124 +107,6 @@ class IngestReport:
         }
 
 
-@dataclass
-class StagedFile:
-    staged: pd.DataFrame
-    quarantined: pd.DataFrame
-    account: FileAccount
-    reading: FileReading
-
-    def set_aside(self, mask: pd.Series, reasons: pd.Series) -> None:
-        """Move staged rows to the quarantine with a reason each (after staging proper)."""
-        kept, moved = _moved_rows(self.staged, mask, reasons)
-        self.staged = kept
-        self.quarantined = pd.concat([self.quarantined, moved], ignore_index=True)
-        self.account.quarantined = len(self.quarantined)
-        self.account.reasons = self.quarantined["reason"].value_counts().to_dict()
-
-
-def _known(text: str) -> bool:
-    return is_known_header(text) or is_preset_header(text)
-
-
-def read_export(path: Path, kind: str | None, rule: SourceRule, timezone: str,
-                now: pd.Timestamp) -> StagedFile:
-    """One file read, mapped, converted and accounted; StagingError when it cannot be."""
-    table: RawTable = read_cells(path, _known, rule.encoding, rule.delimiter)
-    preset = None
-    if rule.preset != "none":
-        preset = detect_preset(table.headers, rule.preset)
-        if rule.preset and preset is None:
-            raise StagingError(f"unknown preset {rule.preset!r} in {MAPPING_FILE} "
-                               f"(known: {', '.join(PRESET_NAMES)}, none)")
-    kind = rule.kind or kind or (preset.kind if preset else None)
-    if kind not in STAGED_KINDS:
-        raise StagingError("cannot tell which kind of export this is; put it under raw/<kind>/ "
-                           f"({', '.join(STAGED_KINDS)}) or set `kind` in {MAPPING_FILE}")
-    locale = (rule.locale or (preset.locale if preset else None) or header_language(table.headers)
-              or ("tr" if table.encoding == "cp1254" else "en"))
-    relative = f"{kind}/{path.name}" if path.parent.name == kind else path.name
-    if preset is not None and preset.kind != kind and not rule.columns:
-        raise StagingError(
-            f"looks like a {preset.name} export of {preset.kind}, but is read as {kind}; move "
-            f"it to raw/{preset.kind}/ or set `preset: none` and `columns` in {MAPPING_FILE}")
-    runners_up: dict[str, list[str]] = {}
-    id_space = rule.id_space or SHARED_SPACE
-    if preset is not None and preset.kind == kind:
-        converted = preset.convert(table.frame, table.lines, locale)
-        raw, merged, columns = converted.frame, converted.merged, converted.mapping or {}
-        notes = {h: header_notes(h) for h in columns if header_notes(h)}
-        id_space = rule.id_space or converted.id_space
-    else:
-        allowed = mappable_columns(kind)
-        matched = match_headers(table.headers, allowed, rule.columns)
-        columns, notes, runners_up = matched.mapping, matched.notes, matched.runners_up
-        raw = table.frame[list(columns)].rename(columns=columns)
-        raw[SOURCE_LINE] = table.lines
-        merged, preset = 0, None
-    raw[SOURCE_FILE] = relative
-    missing = missing_required(REQUIRED_COLUMNS[kind], raw.columns)
-    if missing:
-        raise MissingColumnsError(
-            f"missing required column(s) {', '.join(missing)} (found: "
-            f"{', '.join(table.headers)}); rename the headers to "
-            f"{', '.join(REQUIRED_COLUMNS[kind])} or a known synonym, or map them under "
-            f"`columns` in {MAPPING_FILE}; "
-            + missing_columns_help(relative, kind, table.headers, columns, missing),
-            kind, table.headers, columns, missing)
-    if table.row_problems:
-        flagged = raw[SOURCE_LINE].map(table.row_problems)
-        earlier = raw[PRESET_REASON] if PRESET_REASON in raw else pd.Series(None, index=raw.index)
-        raw[PRESET_REASON] = earlier.where(earlier.notna(), flagged)
-    rules = ReadingRules(locale=locale, timezone=rule.timezone or timezone, country=rule.country,
-                         serials=table.file_type == "xlsx", date_formats=rule.date_formats,
-                         statuses=rule.statuses)
-    formats: dict[str, str] = {}
-    staged, quarantined = stage_rows(kind, raw, rules=rules, detected=formats)
-    staged, future = _split_future(kind, staged, now)
-    quarantined = pd.concat([quarantined, future], ignore_index=True)
-    account = FileAccount(file=relative, kind=kind, rows_read=len(table.frame),
-                          staged=len(staged),  # until deduplication across files
-                          quarantined=len(quarantined), merged=merged,
-                          skipped_lines=table.skipped)
-    account.reasons = quarantined["reason"].value_counts().to_dict() if len(quarantined) else {}
-    reading = FileReading(relative, kind, preset.name if preset else None, table.file_type,
-                          table.encoding, table.delimiter, locale, rules.timezone,
-                          table.header_line, columns, formats, len(table.frame), table.skipped,
-                          notes, runners_up, id_space)
-    return StagedFile(staged, quarantined, account, reading)
-
-
-#: Dates that may lie ahead: a cancellation's notice date, a subscription that ends at the
-#: end of its paid period, the end of a coupon.
-FUTURE_DATES_ALLOWED = frozenset({"cancelled_at", "ended_at", "discount_ends_at"})
-
-
-def _split_future(kind: str, staged: pd.DataFrame, now: pd.Timestamp):
-    """Rows dated after `now` (+ tolerance) are quarantined: a future event is a data error
-    (except `FUTURE_DATES_ALLOWED`, which are not checked)."""
-    columns = [c for c in TIMESTAMP_COLUMNS[kind] if c not in FUTURE_DATES_ALLOWED and c in staged]
-    reason = pd.Series(None, index=staged.index, dtype=object)
-    for column in columns:
-        late = staged[column].notna() & (staged[column] > now + FUTURE_TOLERANCE)
-        reason = reason.where(reason.notna() | ~late, f"{column} in the future")
-    return _moved_rows(staged, reason.notna(), reason)
-
-
-def _moved_rows(staged: pd.DataFrame, mask: pd.Series, reasons: pd.Series
-                ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(rows kept, rows moved as quarantine text with their `reason`)."""
-    if not mask.any():
-        return staged, staged.iloc[0:0].assign(reason=pd.Series(dtype=str))
-    moved = staged.loc[mask].copy()
-    for column_name in moved.columns:
-        if column_name not in (SOURCE_FILE, SOURCE_LINE):
-            moved[column_name] = moved[column_name].astype(object).where(
-                moved[column_name].notna(), "").astype(str)
-    moved["reason"] = reasons[mask].astype(str)
-    return staged.loc[~mask], moved
-
-
 def combine_kind(kind: str, files: list[StagedFile]) -> StagedKind:
     """Deduplicate one kind's staged files (in arrival order) and count per file."""
     accounts = [f.account for f in files]
@@ -270,6 +117,7 @@ def combine_kind(kind: str, files: list[StagedFile]) -> StagedKind:
         return StagedKind(kind, empty_staged(kind), quarantined, [])
     combined = pd.concat([f.staged for f in files], ignore_index=True)
     kept, dropped = deduplicate(kind, combined)
+    del combined  # kept and dropped are copies: the joined frame is not needed
     by_file = {a.file: a for a in accounts}
     for account in accounts:
         account.staged, account.duplicates = 0, 0
@@ -415,7 +263,11 @@ def _ingest(settings: Settings, now: dt.datetime | None, *, skip_bad_files: bool
     # erased customers and contact columns no list shows stay out (pipelines.privacy)
     key_map = leave_out_for_privacy(
         settings, [f for kind in STAGED_KINDS for f in per_kind[kind]], key_map)
-    results = [combine_kind(kind, per_kind[kind]) for kind in STAGED_KINDS if per_kind[kind]]
+    # each kind's files leave `per_kind` as they are combined: their frames are freed
+    # before the next kind's copies are made (the largest tables would otherwise be held
+    # twice until the outputs are written)
+    results = [combine_kind(kind, per_kind.pop(kind)) for kind in STAGED_KINDS
+               if per_kind[kind]]
     for staged_kind in results:
         report.accounts.extend(staged_kind.accounts)
         report.staged_rows[staged_kind.kind] = len(staged_kind.staged)

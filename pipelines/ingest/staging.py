@@ -100,10 +100,17 @@ class StagedKind:
     accounts: list[FileAccount]
 
 
-def _satisfaction_scale(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+def satisfaction_numbers(values: pd.Series) -> pd.Series:
+    """The cells of a satisfaction column read as numbers (not its words)."""
+    cleaned = cell_text(values)
+    return cleaned.where(~cleaned.str.contains(r"[A-Za-z]", na=False))
+
+
+def _satisfaction_scale(values: pd.Series, style: str | None = None
+                        ) -> tuple[pd.Series, pd.Series]:
     """Common 0-1 scale from CSAT 1-5, 0-1 fractions or Good/Bad words; and a bad-value mask."""
     cleaned = cell_text(values)
-    numbers, _ = parse_numbers(cleaned.where(~cleaned.str.contains(r"[A-Za-z]", na=False)), "en")
+    numbers, _ = parse_numbers(satisfaction_numbers(values), "en", style)
     scaled = pd.Series(np.nan, index=values.index)
     csat = numbers.between(1, 5) & (numbers % 1 == 0)
     scaled[csat] = (numbers[csat] - 1) / 4
@@ -126,6 +133,8 @@ class ReadingRules:
     serials: bool = False  # numbers in date columns are Excel serial days (xlsx only)
     date_formats: dict[str, str] = field(default_factory=dict)
     statuses: dict[str, str] = field(default_factory=dict)
+    #: column -> 'comma'/'point', decided over the whole file before it is read in chunks
+    number_styles: dict[str, str] = field(default_factory=dict)
 
 
 def stage_rows(
@@ -197,7 +206,8 @@ def stage_rows(
              "placeholder); fix or remove the date")
     if kind == "purchases":
         frame["amount"] = _converted(
-            "amount", lambda: (*parse_numbers(frame["amount"], rules.locale), None), flag,
+            "amount", lambda: (*parse_numbers(frame["amount"], rules.locale,
+                                          rules.number_styles.get("amount")), None), flag,
             detected, why="amount is not a number")
         flag(frame["amount"].isna(), "missing amount")
         _flag_out_of_bounds(frame, kind, "amount", flag)
@@ -207,13 +217,15 @@ def stage_rows(
              "status or leave it out)")
         if "quantity" in frame:
             frame["quantity"] = _converted(
-                "quantity", lambda: (*parse_numbers(frame["quantity"], rules.locale), None),
+                "quantity", lambda: (*parse_numbers(frame["quantity"], rules.locale,
+                                            rules.number_styles.get("quantity")), None),
                 flag, detected, why="quantity is not a number")
             flag(frame["quantity"] < 0, "negative quantity")
             _flag_out_of_bounds(frame, kind, "quantity", flag)
     if kind == "complaints":
         if "satisfaction" in frame:
-            scaled, bad = _satisfaction_scale(frame["satisfaction"])
+            scaled, bad = _satisfaction_scale(frame["satisfaction"],
+                                              rules.number_styles.get("satisfaction"))
             flag(bad, "unrecognised satisfaction value")
             frame["satisfaction"] = scaled
         if "status" in frame:  # export-time state: kept for display, never a feature
@@ -233,7 +245,7 @@ def stage_rows(
                              lambda c, convert, why: _converted(c, convert, flag, detected,
                                                                 why=why))
     if kind == "subscriptions":
-        stage_subscription_columns(frame, rules.locale, flag,
+        stage_subscription_columns(frame, rules.locale, rules.number_styles, flag,
                                    lambda c, convert, why: _converted(c, convert, flag,
                                                                       detected, why=why))
     for column in STAGED_SCHEMAS[kind].to_schema().columns:

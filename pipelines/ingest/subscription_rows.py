@@ -32,7 +32,7 @@ PERIOD_WORDS: dict[str, str] = {
 }
 _COUNTED = re.compile(r"^\s*(\d{1,2})\s*([^\d\s].*)$")
 _MONTHS_TO_PERIOD = {months: period for period, months in BILLING_PERIOD_MONTHS.items()}
-_NUMBERS = ("mrr", "seats", "discount")
+NUMBER_COLUMNS = ("mrr", "seats", "discount")
 
 
 def billing_periods(values: pd.Series) -> pd.Series:
@@ -50,14 +50,15 @@ def billing_periods(values: pd.Series) -> pd.Series:
     return periods.where(periods.notna(), None)
 
 
-def stage_subscription_columns(frame: pd.DataFrame, locale: str, flag: Callable,
-                               converted: Callable) -> None:
-    """Convert a subscriptions frame's period, money and seat columns in place; `flag`
-    quarantines rows (see `stage_rows`), `converted` wraps a column-level conversion."""
-    for column in _NUMBERS:
+def stage_subscription_columns(frame: pd.DataFrame, locale: str, styles: dict[str, str],
+                               flag: Callable, converted: Callable) -> None:
+    """Convert a subscriptions frame's period, money and seat columns in place; `styles`
+    holds number styles decided beforehand (a file read in chunks), `flag` quarantines rows
+    (see `stage_rows`), `converted` wraps a column-level conversion."""
+    for column in NUMBER_COLUMNS:
         if column in frame:
             frame[column] = converted(
-                column, lambda c=column: (*parse_numbers(frame[c], locale), None),
+                column, lambda c=column: (*parse_numbers(frame[c], locale, styles.get(c)), None),
                 f"{column} is not a number")
             flag(frame[column] < 0, f"negative {column}")
     if "billing_period" in frame:
