@@ -36,9 +36,11 @@ def erase(
     data_dir: DataDir = None,
 ) -> None:
     """Remove customers from every store derived from raw/ (staged, features, model inputs,
-    quarantine, archived lists and reports, analytics) and record it, so a re-ingest of old
-    raw files does not bring them back; lists the models trained on data that held them."""
-    root = prepare_environment(data_dir, prefect=False, step="erase")
+    quarantine, archived lists and reports, analytics, Prefect artifacts) and record it, so a
+    re-ingest of old raw files does not bring them back; lists the models trained on data
+    that held them."""
+    # the Prefect API too: its artifacts of past runs may name the customers
+    root = prepare_environment(data_dir, step="erase")
     from pipelines.privacy.erase import EraseError, erase_customers
     from pipelines.store.settings import Settings
 
@@ -60,6 +62,15 @@ def erase(
         console.print(f"  {escape(path)}: removed (it named an erased customer)")
     if any(p.startswith("analytics/") for p in done.removed):
         console.print("  rebuild analytics without them with `churn analyze --as-of <date>`")
+    for artifact in done.prefect_artifacts:
+        console.print(f"  Prefect artifact {escape(artifact)}: deleted (it named an erased "
+                      "customer)")
+    if done.prefect_not_cleaned:
+        err.print(Text("warning", style="yellow") + Text(
+            f": the Prefect run history was not cleaned (its API did not answer: "
+            f"{done.prefect_not_cleaned}), as the erasure record says; run `churn erase` with "
+            "the same ids again once it is reachable"), highlight=False,
+            soft_wrap=True)
     if done.models_to_retrain:
         console.print("[yellow]trained on data that held them[/yellow]: version(s) "
                       f"{', '.join(done.models_to_retrain)}; retrain with `churn train` (or "
