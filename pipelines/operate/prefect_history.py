@@ -71,7 +71,8 @@ def uses_data_dir_api(settings: Settings, url: str | None) -> bool:
     from pipelines.operate.local_api import RECORD
 
     try:
-        recorded = json.loads((_prefect_home(settings) / RECORD).read_text(encoding="utf-8")).get("url")
+        record = (_prefect_home(settings) / RECORD).read_text(encoding="utf-8")
+        recorded = json.loads(record).get("url")
     except (OSError, ValueError, AttributeError):
         return False
     return bool(recorded) and str(recorded).rstrip("/") == url.rstrip("/")

@@ -29,6 +29,18 @@ def use_pseudonyms() -> None:
     os.environ[PSEUDONYMIZE_VARIABLE] = "1"
 
 
+def _use_prefect_api() -> None:
+    """The data dir's Prefect API (started when it is not running) or the configured one:
+    its artifacts of past runs may name the customers. Unlike the flows' commands, an API
+    that does not answer does not stop the erasure: `erase_customers` records it."""
+    from pathlib import Path
+
+    from pipelines.operate.local_api import refresh_prefect_settings, use_local_api
+
+    use_local_api(Path(os.environ["PREFECT_HOME"]).expanduser())
+    refresh_prefect_settings()
+
+
 def erase(
     customer_ids: Annotated[list[str], typer.Argument(
         help="Customer ids (or an e-mail, phone or system id that identity resolution links "
@@ -39,8 +51,8 @@ def erase(
     quarantine, archived lists and reports, analytics, Prefect artifacts) and record it, so a
     re-ingest of old raw files does not bring them back; lists the models trained on data
     that held them."""
-    # the Prefect API too: its artifacts of past runs may name the customers
-    root = prepare_environment(data_dir, step="erase")
+    root = prepare_environment(data_dir, prefect=False, step="erase")
+    _use_prefect_api()
     from pipelines.privacy.erase import EraseError, erase_customers
     from pipelines.store.settings import Settings
 
