@@ -11,8 +11,9 @@ How long history is kept (`history_days`):
   is set: other people's history is not ours to bound by default.
 Either way only flow runs of this pipeline's flows (`pipeline_flow_names`) in a final state
 are deleted, never a running one nor the current one. Prefect deletes a flow run's task
-runs with it; its artifacts are deleted here first (the API deletes them by id only), and
-its logs by the server's orphan vacuum, which the local server runs at start.
+runs with it, and its logs in a background task of the server (logs a server stopped before
+that ran are caught by its orphan vacuum, which the local server runs at start); its
+artifacts are deleted here first, since the API deletes them by id only.
 
 `erase_artifacts` is `churn erase`'s part: artifacts whose data mention an erased customer.
 """
