@@ -163,3 +163,28 @@ def test_erase_artifacts_matches_whole_ids_only(prefect_api, tmp_path):
         assert named not in left
         # a configured API: only this pipeline's artifacts are ours to delete
         assert {longer, foreign} <= left
+
+
+def test_without_an_api_nor_a_database_there_is_nothing_to_clean(tmp_path, monkeypatch):
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / ".prefect"))
+    settings = _settings(tmp_path)
+    assert history.has_no_history(settings, None)
+    assert not history.has_no_history(settings, "http://127.0.0.1:4200/api")
+    (tmp_path / ".prefect").mkdir()
+    (tmp_path / ".prefect" / "prefect.db").write_bytes(b"")
+    assert not history.has_no_history(settings, None)
+
+
+def test_an_unreachable_api_leaves_the_retention_task_done(tmp_path, monkeypatch, caplog):
+    """The run's own work is done when pruning the history fails: a warning, not a failure."""
+    import httpx
+
+    from pipelines.tasks.privacy import prune_expired_data
+
+    def unreachable(settings, now):
+        raise httpx.ConnectError("All connection attempts failed")
+
+    monkeypatch.setattr(history, "prune_prefect_history", unreachable)
+    with caplog.at_level("WARNING", logger="churn"):
+        assert prune_expired_data.fn(_settings(tmp_path)) == []
+    assert "the Prefect run history was not pruned" in caplog.text
