@@ -104,7 +104,7 @@ def ingest_flow(
     report = state.result()  # raises what the task raised
     if state.name == "Cached":
         report = {**report, "unchanged": True, "cached": True}
-    if not explain and settings.retention_days is not None:
+    if not explain:  # retention, and the bound on Prefect history (on by default)
         tasks.prune_expired_data(settings)
     return report
 
@@ -169,8 +169,7 @@ def score_flow(
     params = params or ScoreParams()
     scored = tasks.score_and_archive(settings, as_of, params)
     tasks.publish_scoring_artifacts(settings, scored)
-    if settings.retention_days is not None:
-        tasks.prune_expired_data(settings)
+    tasks.prune_expired_data(settings)  # retention, and the bound on Prefect history
     return {**scored, "monitored": monitoring_tasks().monitor_scoring_run(
         settings, scored, params.monitoring)}
 

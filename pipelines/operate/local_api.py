@@ -140,6 +140,9 @@ def _start_server(prefect_home: Path) -> str | None:
     url = f"http://127.0.0.1:{port}/api"
     env = {**os.environ, "PREFECT_HOME": str(prefect_home),
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    # logs of flow runs `operate.prefect_history` deleted that a stopped server had not
+    # deleted yet (a background task) go with the orphan vacuum, which runs at start
+    env.setdefault("PREFECT_SERVER_SERVICES_DB_VACUUM_ENABLED", "events,orphans")
     env.pop("PREFECT_API_URL", None)
     with (prefect_home / SERVER_LOG).open("ab") as log:
         process = subprocess.Popen(  # the supervisor stops the server once it is idle

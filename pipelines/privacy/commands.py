@@ -29,6 +29,18 @@ def use_pseudonyms() -> None:
     os.environ[PSEUDONYMIZE_VARIABLE] = "1"
 
 
+def _use_prefect_api() -> None:
+    """The data dir's Prefect API (started when it is not running) or the configured one:
+    its artifacts of past runs may name the customers. Unlike the flows' commands, an API
+    that does not answer does not stop the erasure: `erase_customers` records it."""
+    from pathlib import Path
+
+    from pipelines.operate.local_api import refresh_prefect_settings, use_local_api
+
+    use_local_api(Path(os.environ["PREFECT_HOME"]).expanduser())
+    refresh_prefect_settings()
+
+
 def erase(
     customer_ids: Annotated[list[str], typer.Argument(
         help="Customer ids (or an e-mail, phone or system id that identity resolution links "
@@ -36,9 +48,11 @@ def erase(
     data_dir: DataDir = None,
 ) -> None:
     """Remove customers from every store derived from raw/ (staged, features, model inputs,
-    quarantine, archived lists and reports, analytics) and record it, so a re-ingest of old
-    raw files does not bring them back; lists the models trained on data that held them."""
+    quarantine, archived lists and reports, analytics, Prefect artifacts) and record it, so a
+    re-ingest of old raw files does not bring them back; lists the models trained on data
+    that held them."""
     root = prepare_environment(data_dir, prefect=False, step="erase")
+    _use_prefect_api()
     from pipelines.privacy.erase import EraseError, erase_customers
     from pipelines.store.settings import Settings
 
@@ -60,6 +74,15 @@ def erase(
         console.print(f"  {escape(path)}: removed (it named an erased customer)")
     if any(p.startswith("analytics/") for p in done.removed):
         console.print("  rebuild analytics without them with `churn analyze --as-of <date>`")
+    for artifact in done.prefect_artifacts:
+        console.print(f"  Prefect artifact {escape(artifact)}: deleted (it named an erased "
+                      "customer)")
+    if done.prefect_not_cleaned:
+        err.print(Text("warning", style="yellow") + Text(
+            f": the Prefect run history was not cleaned (its API did not answer: "
+            f"{done.prefect_not_cleaned}), as the erasure record says; run `churn erase` with "
+            "the same ids again once it is reachable"), highlight=False,
+            soft_wrap=True)
     if done.models_to_retrain:
         console.print("[yellow]trained on data that held them[/yellow]: version(s) "
                       f"{', '.join(done.models_to_retrain)}; retrain with `churn train` (or "

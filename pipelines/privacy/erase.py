@@ -41,6 +41,10 @@ class Erasure:
     rebuilt: list[str] = field(default_factory=list)  # files rebuilt without them
     removed: list[str] = field(default_factory=list)  # files removed (could not be edited)
     models_to_retrain: list[str] = field(default_factory=list)  # registry versions
+    # Prefect artifacts deleted (they mentioned a customer), and why the Prefect history
+    # could not be cleaned ("" when it was)
+    prefect_artifacts: list[str] = field(default_factory=list)
+    prefect_not_cleaned: str = ""
     log: str = ""
 
 
@@ -84,6 +88,8 @@ def _erase(settings: Settings, given: list[str], now: dt.datetime) -> Erasure:
     touched.update(archived.touched)
     erasure.removed, erasure.rebuilt = archived.removed, archived.rebuilt
     erasure.models_to_retrain = _versions_trained_on(settings, trained_on)
+    erasure.prefect_artifacts, erasure.prefect_not_cleaned = _erase_prefect_artifacts(
+        settings, ids | keys | set(not_found))
     touched = {k: v for k, v in touched.items() if v}
     erasure.touched = touched
     key = erasure_key(settings, create=True)
@@ -91,7 +97,9 @@ def _erase(settings: Settings, given: list[str], now: dt.datetime) -> Erasure:
     stamp = now.astimezone(dt.UTC).isoformat(timespec="seconds")
     records = [{"id_hash": keyed_hash(customer, key), "erased_at": stamp,
                 "touched": touched, "rebuilt": erasure.rebuilt, "removed": erasure.removed,
-                "models_to_retrain": erasure.models_to_retrain}
+                "models_to_retrain": erasure.models_to_retrain,
+                "prefect_artifacts": erasure.prefect_artifacts,
+                "prefect_history_cleaned": not erasure.prefect_not_cleaned}
                for customer in sorted(ids | set(not_found))]
     erasure.log = str(record_erasures(settings, records))
     return erasure
@@ -183,6 +191,31 @@ def _erase_quarantine(folder: Path, ids: set[str], keys: set[str]) -> dict[Path,
             write_text_atomic(frame.loc[~hit].to_csv(index=False), path)
             removed[path] = int(hit.sum())
     return removed
+
+
+def _erase_prefect_artifacts(settings: Settings, values: set[str]) -> tuple[list[str], str]:
+    """(Prefect artifacts deleted because they mention one of `values` or its pseudonym, why
+    none could be: "" when the API answered). Needs the pseudonym key (`CHURN_PSEUDONYM_KEY`)
+    to find pseudonymised ids; an API that cannot be reached leaves the rest of the erasure
+    done."""
+    from models.privacy import pseudonym
+    from pipelines.operate.prefect_history import erase_artifacts
+
+    key = settings.pseudonym_key or _pseudonym_key_if_set()
+    names = values | ({pseudonym(v, key) for v in values} if key else set())
+    try:
+        return erase_artifacts(names, settings), ""
+    except Exception as error:  # noqa: BLE001 — any client/transport error means "not reached"
+        return [], f"{type(error).__name__}: {error}".strip().rstrip(":")
+
+
+def _pseudonym_key_if_set() -> bytes | None:
+    from pipelines.store.settings import PseudonymKeyError, pseudonym_key
+
+    try:
+        return pseudonym_key()
+    except PseudonymKeyError:
+        return None
 
 
 def _versions_trained_on(settings: Settings, snapshots: list[str]) -> list[str]:

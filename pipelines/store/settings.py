@@ -71,7 +71,30 @@ def privacy_settings() -> dict:
     return {"personal_columns": personal_columns_setting(os.environ.get("CHURN_PERSONAL_COLUMNS")),
             "pseudonymize": pseudonymize,
             "pseudonym_key": pseudonym_key() if pseudonymize else None,
-            "retention_days": retention_days_setting(os.environ.get("CHURN_RETENTION_DAYS"))}
+            "retention_days": retention_days_setting(os.environ.get("CHURN_RETENTION_DAYS")),
+            "prefect_history_days": prefect_history_days_setting(
+                os.environ.get(PREFECT_HISTORY_VARIABLE))}
+
+
+PREFECT_HISTORY_VARIABLE = "CHURN_PREFECT_HISTORY_DAYS"
+PREFECT_HISTORY_OFF = 0  # `off`: no bound of its own (CHURN_RETENTION_DAYS still applies)
+
+
+def prefect_history_days_setting(value: str | None) -> int | None:
+    """`CHURN_PREFECT_HISTORY_DAYS`: days of Prefect run history kept (≥ 1), `off`
+    (`PREFECT_HISTORY_OFF`), or unset (None: `pipelines.operate.prefect_history` decides)."""
+    if value is None or not value.strip():
+        return None
+    if value.strip().lower() in {"off", "keep", "never"}:
+        return PREFECT_HISTORY_OFF
+    try:
+        days = int(value.strip())
+    except ValueError:
+        days = 0
+    if days < 1:
+        raise ValueError(f"{PREFECT_HISTORY_VARIABLE}: {value!r} is neither a whole number of "
+                         "days (1 or more) nor `off`")
+    return days
 
 
 @dataclass(frozen=True)
@@ -94,6 +117,9 @@ class Settings:
     pseudonym_key: bytes | None = field(default=None, repr=False)
     # Archived runs and quarantine files older than this many days are pruned (None: kept).
     retention_days: int | None = None
+    # Days of Prefect run history kept, as the user set it (`pipelines.operate.prefect_history`
+    # says what unset means for the local and for a configured API).
+    prefect_history_days: int | None = None
 
     @classmethod
     def from_env(cls, data_dir: str | Path | None = None) -> Settings:
