@@ -41,6 +41,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.fixed_cost
+	OMP_NUM_THREADS=1 $(BIN)/python -m bench.model_size
 
 soak: $(STAMP)
 	$(BIN)/python -m bench.soak

@@ -8,8 +8,10 @@ tolerances: the trees it keeps and the AUC given up against the best. Then scori
 10,000 rows of the model input at each size: `predict`, LightGBM's TreeSHAP
 (`pred_contrib=True`, what `models.explain` uses) and `shap.TreeExplainer(...).shap_values`
 on the same model and rows (contributions compared, speed ratio). Last, `fit_probe` with the
-default parameters: the trees the rule keeps and what training costs. Timings are the best
-of `BENCH_MODEL_SIZE_REPEATS` (default 3): other load on the machine only adds time.
+default parameters: the trees the rule keeps and what training costs. Scoring costs are CPU
+seconds of this process (`make bench` runs it with OMP_NUM_THREADS=1, so CPU seconds are the
+work itself, little moved by other load on shared cores), the best of
+`BENCH_MODEL_SIZE_REPEATS` (default 3).
 
 BENCH_MODEL_SIZE_CUSTOMERS=5000,20000 python -m bench.model_size   # the default sizes
 """
@@ -55,12 +57,12 @@ def model_input(folder: Path, customers: int) -> tuple[pd.DataFrame, list[str]]:
     return pd.read_parquet(written["path"]), list(written["features"])
 
 
-def best_seconds(work: Callable[[], Any], repeats: int) -> float:
+def best_cpu_seconds(work: Callable[[], Any], repeats: int) -> float:
     best = float("inf")
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = time.process_time()
         work()
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.process_time() - start)
     return best
 
 
@@ -72,7 +74,7 @@ def quality(outcome: np.ndarray, probability: np.ndarray) -> dict[str, float]:
 
 def scoring_cost(booster: lgb.Booster, rows: pd.DataFrame, trees: int,
                  repeats: int) -> dict[str, float]:
-    """Seconds per 10,000 rows of predict, native TreeSHAP and shap.TreeExplainer at `trees`."""
+    """CPU seconds per 10,000 rows of predict, native TreeSHAP and shap.TreeExplainer at `trees`."""
     import shap
 
     sized = lgb.Booster(model_str=booster.model_to_string(num_iteration=trees))
@@ -81,15 +83,15 @@ def scoring_cost(booster: lgb.Booster, rows: pd.DataFrame, trees: int,
     explainer = shap.TreeExplainer(sized)
     values = np.asarray(explainer.shap_values(rows))
     bias = float(np.ravel(explainer.expected_value)[-1])
-    predict_s = best_seconds(lambda: sized.predict(rows), repeats) * per
-    contrib_s = best_seconds(lambda: sized.predict(rows, pred_contrib=True), repeats) * per
-    shap_s = best_seconds(lambda: explainer.shap_values(rows), repeats) * per
+    predict_s = best_cpu_seconds(lambda: sized.predict(rows), repeats) * per
+    contrib_s = best_cpu_seconds(lambda: sized.predict(rows, pred_contrib=True), repeats) * per
+    shap_s = best_cpu_seconds(lambda: explainer.shap_values(rows), repeats) * per
     return {
-        "trees": trees, "predict_s_per_10k": round(predict_s, 4),
-        "pred_contrib_s_per_10k": round(contrib_s, 4),
-        "shap_tree_explainer_s_per_10k": round(shap_s, 4),
+        "trees": trees, "predict_cpu_s_per_10k": round(predict_s, 4),
+        "pred_contrib_cpu_s_per_10k": round(contrib_s, 4),
+        "shap_tree_explainer_cpu_s_per_10k": round(shap_s, 4),
         "shap_over_pred_contrib": round(shap_s / contrib_s, 3),
-        "pred_contrib_us_per_row_per_tree": round(contrib_s / SCORED_ROWS / trees * 1e6, 3),
+        "pred_contrib_cpu_us_per_row_per_tree": round(contrib_s / SCORED_ROWS / trees * 1e6, 3),
         "max_abs_contribution_difference": float(
             max(np.abs(native[:, :-1] - values).max(), np.abs(native[:, -1] - bias).max())),
     }
@@ -167,9 +169,9 @@ def main() -> dict:
                   f"{row['roc_auc']:.4f} (-{row['roc_auc_lost_vs_best']:.4f})  PR-AUC "
                   f"{row['pr_auc']:.4f} (-{row['pr_auc_lost_vs_best']:.4f})")
         for row in run["scoring_cost"]:
-            print(f"  {row['trees']:>5} trees: predict {row['predict_s_per_10k']:.3f} s, "
-                  f"pred_contrib {row['pred_contrib_s_per_10k']:.3f} s, shap "
-                  f"{row['shap_tree_explainer_s_per_10k']:.3f} s per 10k rows "
+            print(f"  {row['trees']:>5} trees: predict {row['predict_cpu_s_per_10k']:.3f} s, "
+                  f"pred_contrib {row['pred_contrib_cpu_s_per_10k']:.3f} s, shap "
+                  f"{row['shap_tree_explainer_cpu_s_per_10k']:.3f} CPU s per 10k rows "
                   f"(x{row['shap_over_pred_contrib']}, max diff "
                   f"{row['max_abs_contribution_difference']:.1e})", flush=True)
         print(f"  defaults: {run['default_params']}", flush=True)
