@@ -177,7 +177,8 @@ def main() -> dict:
         print(f"  defaults: {run['default_params']}", flush=True)
     report["load_average_at_end"] = os.getloadavg()
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"{dt.date.today()}-{report['machine']['host']}-model-size.json"
+    out = RESULTS / (f"{dt.date.today()}-{report['machine']['host']}-model-size-"
+                     f"{'-'.join(str(n) for n in sizes)}.json")
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"written: {out}")
     return report
