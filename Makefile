@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.fixed_cost
 	$(BIN)/python -m bench.ingest_memory
+	OMP_NUM_THREADS=1 $(BIN)/python -m bench.model_size
 
 soak: $(STAMP)
 	$(BIN)/python -m bench.soak

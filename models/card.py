@@ -87,7 +87,9 @@ def model_card(
         f"- {definition_of_churn(fitted.label)} Features see only events up to the end of the "
         "cutoff day (UTC).", "",
         "## Model",
-        f"- LightGBM, {fitted.best_iteration} trees (early-stopped on the out-of-time cutoff), "
+        f"- LightGBM, {fitted.best_iteration} trees (the fewest within "
+        f"{params.size_tolerance:.1%} of the best out-of-time log loss, at most "
+        f"{params.max_trees}), "
         f"learning rate {params.learning_rate}, {params.num_leaves} leaves; classes not "
         "re-weighted.",
         f"- Calibration: {calibrator}, chosen by out-of-fold Brier score on the out-of-time "

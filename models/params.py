@@ -25,6 +25,14 @@ SMALL_DATA_ROWS = 100_000
 # 365-day ones (and the own usual rate) are still computed, left short or empty, which the
 # model reads as "new customer".
 MIN_FEATURE_HISTORY_DAYS = FEATURE_WINDOWS_DAYS[1]
+# The model's size rule (models.train.parsimonious_trees), measured by bench/model_size.py
+# (README "Benchmark figures"): past the fewest trees within 0.2 % of the best out-of-time log
+# loss, more trees buy almost no AUC and cost TreeSHAP time on every scored customer (0.2 %
+# gave up at most 0.0004 ROC-AUC and 0.0006 PR-AUC at 5k, 20k and 50k customers; 0.5 % twice
+# that at 50k). MAX_TREES is a bound, not an optimum: the best iteration was 502 at 50k, and
+# at 1.7 us per row per tree, 600 trees explain a million customers in about 17 CPU minutes.
+SIZE_TOLERANCE = 0.002
+MAX_TREES = 600
 TuningObjective = Literal["pr_auc", "log_loss"]
 # How a risk list is ranked (models.score.SORT_COLUMNS says what each means).
 SortKey = Literal["tier", "value", "probability"]
@@ -57,13 +65,22 @@ class TrainParams(BaseModel):
     min_positives: int = Field(100, ge=1, description="Refuse to train with fewer churners.")
     min_negatives: int = Field(100, ge=1, description="Refuse to train with fewer stayers.")
     learning_rate: float = 0.03
+    # The leaves bound: TreeSHAP, the costliest part of scoring, grows with trees x leaves.
     num_leaves: int = 15
     min_child_samples: int = 50
     feature_fraction: float = 0.8
     bagging_fraction: float = 0.8
     lambda_l2: float = 1.0
-    max_boost_rounds: int = 2000
+    max_boost_rounds: int = Field(
+        2000, ge=1, description="The probe's boosting ceiling before `max_trees` applies (the "
+        "probe boosts the smaller of the two).")
     early_stopping_rounds: int = 100
+    max_trees: int = Field(
+        MAX_TREES, ge=1, description="Hard cap on the model's trees; the probe boosts no "
+        "further, so training and scoring cost grow no faster than the data (models.train).")
+    size_tolerance: float = Field(
+        SIZE_TOLERANCE, ge=0, description="Keep the fewest trees whose out-of-time validation "
+        "log loss is within this share of the best (0.002 = 0.2 %); 0 = the best iteration.")
     seed: int = 7
     n_jobs: int = Field(
         0, description="LightGBM threads; -1 all cores; 0 auto: 1 below 100k rows (threads "

@@ -80,7 +80,7 @@ class FittedChurnModel:
     features: list[str]
     levels: dict[str, list[str]]
     label: LabelSpec
-    best_iteration: int
+    best_iteration: int  # the trees the model has (`size.trees` when trained here)
     validation: dict[str, float] = field(default_factory=dict)
     baseline: dict[str, float] = field(default_factory=dict)  # the recency baseline
     valid_cutoff: dt.date | None = None
@@ -92,6 +92,7 @@ class FittedChurnModel:
     # Interaction types learned at training (features.event_types): scoring rebuilds their
     # columns for exactly these types.
     event_types: list[str] = field(default_factory=list)
+    size: ModelSize | None = None  # None for a model loaded from before the size rule
 
     def matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
         return model_matrix(frame, self.features, self.levels)
@@ -105,13 +106,55 @@ class FittedChurnModel:
 
 
 @dataclass(frozen=True)
+class ModelSize:
+    """How many trees the model keeps and why (`parsimonious_trees`), with the out-of-time
+    validation log loss at the kept size and at the loss-minimising one."""
+
+    trees: int
+    best_iteration: int
+    valid_logloss_at_trees: float
+    valid_logloss_at_best: float
+    tolerance: float
+    max_trees: int
+
+    @property
+    def capped(self) -> bool:
+        """The probe reached `max_trees`: more trees might still have lowered the loss."""
+        return self.best_iteration >= self.max_trees
+
+    def as_params(self) -> dict[str, float | int | bool]:
+        return {"trees": self.trees, "best_iteration_trees": self.best_iteration,
+                "valid_logloss_at_trees": self.valid_logloss_at_trees,
+                "valid_logloss_at_best": self.valid_logloss_at_best,
+                "trees_capped": self.capped}
+
+
+def parsimonious_trees(valid_loss: list[float] | np.ndarray, tolerance: float,
+                       max_trees: int) -> int:
+    """The fewest trees (1-based) whose validation loss is within `tolerance` (a share) of
+    the lowest loss among the first `max_trees`.
+
+    Early stopping alone keeps every tree that lowers the loss at all, so the model grows with
+    the data while the last hundreds of trees buy almost nothing; each tree costs TreeSHAP time
+    on every scored customer. With tolerance 0 this is the best iteration (first minimum).
+    """
+    losses = np.asarray(valid_loss, dtype=float)[:max_trees]
+    if losses.size == 0:
+        raise ValueError("an empty validation history has no size to choose")
+    bound = losses.min() * (1.0 + tolerance)
+    return int(np.flatnonzero(losses <= bound)[0]) + 1
+
+
+@dataclass(frozen=True)
 class ProbeFit:
-    """A model fitted on the training cutoffs only and early-stopped on the validation one."""
+    """A model fitted on the training cutoffs only, early-stopped on the validation one and
+    judged there at the size `parsimonious_trees` chose."""
 
     split: TemporalSplit
     levels: dict[str, list[str]]
-    best_iteration: int
+    best_iteration: int  # the trees kept (`size.trees`); the name older callers read
     raw_probability: np.ndarray
+    size: ModelSize
 
 
 def fit_probe(model_input: pd.DataFrame, features: list[str], params: TrainParams,
@@ -122,16 +165,32 @@ def fit_probe(model_input: pd.DataFrame, features: list[str], params: TrainParam
     levels = category_levels(split.train, features)
     x_train = model_matrix(split.train, features, levels)
     x_valid = model_matrix(split.valid, features, levels)
-    probe = lgb.LGBMClassifier(n_estimators=params.max_boost_rounds,
-                               **params.lightgbm_params(len(split.train)))
+    ceiling = min(params.max_boost_rounds, params.max_trees)
+    probe = lgb.LGBMClassifier(n_estimators=ceiling, **params.lightgbm_params(len(split.train)))
     probe.fit(
         x_train, split.train[LABEL],
         eval_X=(x_valid,), eval_y=(split.valid[LABEL],), eval_metric="binary_logloss",
         callbacks=[lgb.early_stopping(params.early_stopping_rounds, verbose=False)],
     )
-    best = int(probe.best_iteration_ or params.max_boost_rounds)
-    raw = np.asarray(probe.predict_proba(x_valid, num_iteration=best))[:, 1]
-    return ProbeFit(split, levels, best, raw)
+    losses = validation_losses(probe)
+    size = model_size(losses, params.size_tolerance, ceiling)
+    raw = np.asarray(probe.predict_proba(x_valid, num_iteration=size.trees))[:, 1]
+    return ProbeFit(split, levels, size.trees, raw, size)
+
+
+def validation_losses(probe: lgb.LGBMClassifier) -> list[float]:
+    """The out-of-time log loss after each boosting round of an early-stopped probe."""
+    history = probe.evals_result_
+    return list(history[next(iter(history))]["binary_logloss"])
+
+
+def model_size(losses: list[float], tolerance: float, max_trees: int) -> ModelSize:
+    best = int(np.argmin(np.asarray(losses[:max_trees]))) + 1
+    trees = parsimonious_trees(losses, tolerance, max_trees)
+    return ModelSize(trees=trees, best_iteration=best,
+                     valid_logloss_at_trees=float(losses[trees - 1]),
+                     valid_logloss_at_best=float(losses[best - 1]),
+                     tolerance=tolerance, max_trees=max_trees)
 
 
 def customer_value(frame: pd.DataFrame) -> np.ndarray | None:
@@ -141,7 +200,9 @@ def customer_value(frame: pd.DataFrame) -> np.ndarray | None:
 def fit_with_validation(
     model_input: pd.DataFrame, features: list[str], params: TrainParams
 ) -> FittedChurnModel:
-    """Early-stop on the out-of-time cutoff, calibrate and report there, then refit on all.
+    """Early-stop on the out-of-time cutoff, keep the fewest trees within `size_tolerance`
+    of the best loss there (`parsimonious_trees`), calibrate and report at that size, then
+    refit on all.
 
     The calibrator is fitted on the out-of-time predictions of the model that never saw the
     validation cutoff's labels; the reported metrics are on out-of-fold calibrated predictions,
@@ -171,7 +232,7 @@ def fit_with_validation(
                                                        retention),
         baseline=baselines["recency"], baselines=baselines, valid_cutoff=split.valid_cutoff,
         train_cutoffs=sorted(pd.to_datetime(split.train["cutoff"]).dt.date.unique().tolist()),
-        calibrator=choice.calibrator,
+        calibrator=choice.calibrator, size=probe.size,
         evaluation=OutOfTimeEvaluation(
             valid=split.valid, raw_probability=probe.raw_probability,
             probability=choice.oof_probability, baseline_probability=baseline_probability,

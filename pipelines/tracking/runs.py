@@ -66,6 +66,7 @@ def model_meta(fitted: FittedChurnModel) -> dict[str, Any]:
         "baselines": fitted.baselines,
         "calibrator": fitted.calibrator.to_dict(),
         "event_types": fitted.event_types,
+        "model_size": fitted.size.as_params() if fitted.size else {},
     }
 
 
@@ -100,7 +101,7 @@ def log_training_run(
     with mlflow.start_run(experiment_id=experiment_id, run_name="train",
                           tags=owner_tags()) as run:
         mlflow.log_params({**params.model_dump(exclude={"label"}), **label_params(params.label),
-                           **run_params,
+                           **run_params, **(fitted.size.as_params() if fitted.size else {}),
                            "calibration_method": fitted.calibrator.method})
         mlflow.log_metrics(run_metrics(fitted, extra_metrics or {}))
         mlflow.set_tags({"model_input_sha256": model_input_hash,

@@ -249,9 +249,10 @@ def _lean_challenger(settings, frame, share_above: bool):
     champion = load_champion(settings).model
     shares = model_gain_shares(champion.classifier)
     limit = NoDataPolicy().max_gain_share
-    # recency is always needed (the baselines read it); the rest by gain: largest first to
-    # pass the limit, smallest first to stay under it
-    ranked = sorted((f for f in champion.features if f != "recency_days"),
+    # what the baselines read (recency; BG/NBD's orders, tenure and recency) is always
+    # needed; the rest by gain: largest first to pass the limit, smallest first to stay under
+    baseline_inputs = {"recency_days", "orders_lifetime", "tenure_days"}
+    ranked = sorted((f for f in champion.features if f not in baseline_inputs),
                     key=lambda f: shares[f], reverse=share_above)
     dropped: list[str] = []
     for name in ranked:
