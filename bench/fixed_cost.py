@@ -167,7 +167,9 @@ def main() -> dict:
                   "worker up)")
         finally:
             from pipelines.operate.local_api import stop_local_api
+            from pipelines.operate.warm_worker import stop_workers
 
+            stop_workers(data_dir)
             stop_local_api(data_dir / ".prefect")
     report["load_average_at_end"] = os.getloadavg()
     RESULTS.mkdir(exist_ok=True)

@@ -272,7 +272,7 @@ def serve(data_dir: Path, key: str) -> None:
     record = folder / f"{key}.json"
     record.write_text(json.dumps({"pid": os.getpid(), "data_dir": str(data_dir)}))
     try:
-        _serve_forever(listener, address, bound)
+        _serve_forever(listener, address, bound, data_dir)
     finally:
         listener.close()
         if address.exists() and address.stat().st_ino == bound:
@@ -303,7 +303,7 @@ def stop_workers(data_dir: Path) -> int:
     return stopped
 
 
-def _serve_forever(listener: socket.socket, address: Path, bound: int) -> None:
+def _serve_forever(listener: socket.socket, address: Path, bound: int, data_dir: Path) -> None:
     children: dict[int, socket.socket] = {}  # child pid -> its caller's connection
     last_busy = time.monotonic()
     idle = idle_seconds()
@@ -338,6 +338,8 @@ def _serve_forever(listener: socket.socket, address: Path, bound: int) -> None:
         if not address.exists() or address.stat().st_ino != bound:
             if not children:
                 return  # replaced or removed: a newer worker (or a cleanup) owns the name
+        if not children and not data_dir.is_dir():
+            return  # its data dir was removed (a temporary one, say): nobody will call again
 
 
 def _signal(pid: int, signum: int) -> None:

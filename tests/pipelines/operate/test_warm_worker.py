@@ -134,3 +134,25 @@ def test_an_idle_worker_ends_by_itself_and_cleans_up(tmp_path):
         assert not list(Path(sockets).glob("*/*.json"))
     finally:
         shutil.rmtree(sockets, ignore_errors=True)
+
+
+@pytest.mark.flow
+def test_a_worker_whose_data_dir_is_removed_ends(tmp_path):
+    sockets = tempfile.mkdtemp(prefix="ww-", dir="/tmp")
+    env = {**os.environ, ww.IDLE_VARIABLE: "30", "PYTHONPATH": str(ROOT), "TMPDIR": sockets}
+    data = (tmp_path / "data").resolve()
+    data.mkdir()
+    try:
+        worker = subprocess.Popen([sys.executable, "-m", "pipelines.operate.warm_worker",
+                                   str(data), ww.worker_key(data, env)], env=env, cwd=ROOT)
+        deadline = time.monotonic() + 240
+        while not list(Path(sockets).glob("*/*.sock")):
+            assert worker.poll() is None and time.monotonic() < deadline
+            time.sleep(0.5)
+        shutil.rmtree(data)
+        assert worker.wait(timeout=60) == 0  # long before its 30 idle minutes
+        assert not list(Path(sockets).glob("*/*.sock"))
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        shutil.rmtree(sockets, ignore_errors=True)
