@@ -157,6 +157,7 @@ def _start_server(prefect_home: Path) -> str | None:
             break
         if _healthy(url):
             _write_record(prefect_home, {"url": url, "pid": process.pid,
+                                         "home": str(prefect_home.expanduser().resolve()),
                                          "started_at": time.time()})
             return url
         time.sleep(0.2)
@@ -222,7 +223,13 @@ def _read_record(prefect_home: Path) -> dict | None:
         record = json.loads((prefect_home / RECORD).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return record if isinstance(record, dict) and {"url", "pid"} <= record.keys() else None
+    if not isinstance(record, dict) or not {"url", "pid"} <= record.keys():
+        return None
+    # A data dir copied (or moved) with its .prefect/ carries the record of the original's
+    # server: that server writes to the original's database, so this home has none running.
+    if "home" in record and record["home"] != str(prefect_home.expanduser().resolve()):
+        return None
+    return record
 
 
 def _write_record(prefect_home: Path, record: dict) -> None:

@@ -43,6 +43,25 @@ def test_a_record_of_a_dead_server_is_not_reused_and_stop_forgets_it(tmp_path):
     assert not (tmp_path / local_api.RECORD).exists()
 
 
+def test_a_copied_data_dirs_record_names_the_originals_server_and_is_not_used(tmp_path):
+    """A copy of a data dir (its .prefect/ included) must neither send its runs to the
+    original's live server nor stop it."""
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    original, copy = tmp_path / "original" / ".prefect", tmp_path / "copy" / ".prefect"
+    try:
+        for home in (original, copy):
+            home.mkdir(parents=True)
+            (home / local_api.RECORD).write_text(json.dumps(
+                {"url": "http://127.0.0.1:9/api", "pid": live.pid, "home": str(original)}))
+        assert local_api._read_record(original) is not None
+        assert local_api._read_record(copy) is None
+        assert local_api.stop_local_api(copy) is None
+        assert live.poll() is None  # the original's server was left alone
+    finally:
+        live.kill()
+        live.wait()
+
+
 def test_with_prefect_already_imported_the_settings_are_left_alone(tmp_path, monkeypatch):
     """In-process callers (the test harness) keep the API Prefect already chose."""
     import prefect  # noqa: F401
