@@ -35,7 +35,7 @@ SIZE_TOLERANCE = 0.002
 MAX_TREES = 600
 TuningObjective = Literal["pr_auc", "log_loss"]
 # How a risk list is ranked (models.score.SORT_COLUMNS says what each means).
-SortKey = Literal["tier", "value", "probability"]
+SortKey = Literal["tier", "value", "probability", "saved_value"]
 
 
 class TrainParams(BaseModel):
