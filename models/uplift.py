@@ -211,7 +211,6 @@ def qini_gain(score: np.ndarray, baseline: np.ndarray, churned: np.ndarray, hold
 # The stratified estimate, not the T-learner: it needs only a customer's tier and planned
 # action, which every new list has, and no model to fit and keep at each scoring run.
 UPLIFT_SOURCE = "measured effect per tier x planned action of matured randomised lists"
-COOLDOWN_DAYS = 28  # nobody is called again within four weeks of a recorded action
 
 
 def measured_uplift(units: pd.DataFrame, min_per_arm: int) -> pd.DataFrame:

@@ -8,8 +8,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from models.monitoring import MonitoringPolicy
-from models.params import SortKey
-from models.uplift import COOLDOWN_DAYS
+from models.params import COOLDOWN_DAYS, SortKey
 from models.tiers import TierPolicy
 from pipelines.deliver.i18n import Lang
 

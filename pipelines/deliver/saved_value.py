@@ -21,7 +21,6 @@ from pipelines.deliver.i18n import format_number, summary_label
 from pipelines.deliver.loop_report import UPLIFT_FILE, archive_loop_record
 from pipelines.deliver.params import ScoreParams
 from pipelines.store.settings import Settings
-from pipelines.store.staged import load_staged_actions
 
 
 def wanted(params: ScoreParams) -> bool:
