@@ -416,3 +416,5 @@ def test_a_contact_capacity_flags_the_list_and_a_recorded_action_cools_down(demo
     assert not saved["uplift_check"]["beats_risk_out_of_time"]
     assert any(line.startswith("Ranking by expected saved value has not (yet) beaten")
                for line in scored["saved_value_lines"])
+    report = (Path(scored["run_dir"]) / "report.html").read_text()
+    assert 'class="note saved-value"' in report and "Contact this week:" in report
