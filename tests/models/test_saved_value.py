@@ -124,3 +124,20 @@ def test_the_out_of_time_check_judges_the_stratum_ordering_with_an_interval():
     gain = check["stratum_gain_over_risk"]
     assert gain["low"] <= gain["gain"] <= gain["high"]
     assert check["stratum_beats_risk"] and gain["low"] > 0
+
+
+def test_the_holdout_drawn_does_not_depend_on_the_lists_order():
+    import datetime as dt
+
+    from models.holdout import assign_holdout
+
+    risk = pd.DataFrame({"customer_id": [f"c{i}" for i in range(300)],
+                         "risk_tier": ["Critical"] * 150 + ["Watch"] * 150})
+
+    def held(frame: pd.DataFrame) -> set[str]:
+        out = assign_holdout(frame, {"Critical": 0.1, "Watch": 0.1}, seed=1,
+                             as_of=dt.date(2026, 3, 1), list_run_id="r")
+        return set(frame.loc[out["holdout"].astype(bool).reindex(frame.index), "customer_id"])
+
+    by_tier = held(risk)
+    assert len(by_tier) == 30 and held(risk.iloc[::-1]) == by_tier
