@@ -35,7 +35,9 @@ SIZE_TOLERANCE = 0.002
 MAX_TREES = 600
 TuningObjective = Literal["pr_auc", "log_loss"]
 # How a risk list is ranked (models.score.SORT_COLUMNS says what each means).
-SortKey = Literal["tier", "value", "probability"]
+SortKey = Literal["tier", "value", "probability", "saved_value"]
+# `churn score --cooldown-days`: nobody is called again within four weeks of a recorded action.
+COOLDOWN_DAYS = 28
 
 
 class TrainParams(BaseModel):

@@ -20,6 +20,7 @@ from models.playbook import default_playbook_text, parse_playbook, suggested_act
 from models.segments import expected_revenue_12m, rfm_scores, rfm_segment, value_at_risk
 from models.tiers import TierPolicy, base_rate_of
 from models.train import FittedChurnModel
+from models.uplift import with_saved_value
 
 # (column, ascending) per sort. "tier" is how a retention team works the list: the most urgent
 # tier first, the largest value at risk first within it. "value" alone would put a large but
@@ -30,6 +31,10 @@ SORT_COLUMNS: dict[str, list[tuple[str, bool]]] = {
     "value": [("value_at_risk", False), ("churn_probability", False), ("customer_id", True)],
     "probability": [("churn_probability", False), ("value_at_risk", False),
                     ("customer_id", True)],
+    # Expected saved value first (models.uplift.with_saved_value) where an uplift is measured;
+    # the customers without one after them, by risk and value as "tier" ranks them.
+    "saved_value": [("saved_value_order", True), ("tier_order", True), ("value_at_risk", False),
+                    ("churn_probability", False), ("customer_id", True)],
 }
 
 
@@ -97,6 +102,7 @@ def score_customers(
     sort: SortKey = "tier",
     expected_revenue: pd.Series | None = None,
     no_data_features: tuple[str, ...] = (),
+    uplift: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The ranked list and the per-customer SHAP contributions behind its reasons.
 
@@ -110,6 +116,9 @@ def score_customers(
     Lapsed customers (see `TierPolicy.lapsed_after_days`) are ranked after all others, by
     `lifetime_spend`. `no_data_features`: features whose data is not there (their source is
     gone, `models.compatibility`); they score as missing and no reason cites them.
+    `uplift`: measured uplift per stratum (`models.uplift.measured_uplift`); given, or with
+    `sort="saved_value"`, the list carries `uplift` and `expected_saved_value` (none
+    measured: 0 uplift for all, so "saved_value" ranks as "tier").
     """
     if sort not in SORT_COLUMNS:
         raise ValueError(f"unknown sort {sort!r}; use one of {', '.join(SORT_COLUMNS)}")
@@ -151,6 +160,11 @@ def score_customers(
         scored = scored.merge(open_complaints, on="customer_id", how="left").set_index(
             scored.index)
     scored = scored.join(suggested_actions(playbook, scored))
+    if uplift is not None or sort == "saved_value":
+        scored = with_saved_value(scored, uplift if uplift is not None else pd.DataFrame(
+            columns=["tier", "planned_action", "uplift", "action_cost"]))
+        scored["saved_value_order"] = (-scored["expected_saved_value"]).where(
+            scored["uplift"] > 0, np.inf)
     # Lapsed customers (a win-back audience) come after everyone else, whatever the sort.
     scored["lapsed"] = scored["risk_tier"].eq(policy.lapsed_tier) if policy.lapsed_tier \
         else False
@@ -161,7 +175,9 @@ def score_customers(
     scored["winback_order"] = -scored["lifetime_spend"].where(scored["lapsed"], 0.0)
     keys = [("lapsed", True), ("winback_order", True), *SORT_COLUMNS[sort]]
     scored = scored.sort_values([k for k, _ in keys], ascending=[a for _, a in keys],
-                                kind="stable").drop(columns=["tier_order", "winback_order"])
+                                kind="stable").drop(columns=["tier_order", "winback_order",
+                                                             "saved_value_order"],
+                                                    errors="ignore")
     scored.insert(0, "rank", np.arange(1, len(scored) + 1))
     contributions = contributions.loc[scored.index]
     contributions.insert(0, "customer_id", scored["customer_id"].to_numpy())

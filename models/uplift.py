@@ -178,7 +178,100 @@ def out_of_time_check(units: pd.DataFrame, features: tuple[str, ...], min_per_ar
     scores = {"uplift": learner.uplift(test) * revenue,
               "risk": test["value_at_risk"].fillna(0.0).to_numpy(float),
               "random": np.random.default_rng(seed).random(len(test))}
+    out: dict[str, Any] = {}
+    if set(STRATA) <= set(units.columns) and "cost" in units:
+        # the ordering `churn score --sort saved_value` uses, judged the same way
+        table = measured_uplift(train, min_per_arm)[[*STRATA, "uplift"]]
+        scores["stratum"] = expected_saved_value(test.assign(action_cost=0.0), table).to_numpy()
+        gain, low, high = qini_gain(scores["stratum"], scores["risk"], churned, held, seed=seed)
+        out = {"stratum_gain_over_risk": {"gain": gain, "low": low, "high": high},
+               "stratum_beats_risk": bool(low > 0)}
     areas = {name: qini_area(qini_curve(score, churned, held)) for name, score in scores.items()}
     return {**base, "status": "judged", "qini_area": areas,
             "uplift_beats_risk": bool(areas["uplift"] > areas["risk"]),
-            "risk_beats_random": bool(areas["risk"] > areas["random"])}
+            "risk_beats_random": bool(areas["risk"] > areas["random"]), **out}
+
+
+def qini_gain(score: np.ndarray, baseline: np.ndarray, churned: np.ndarray, holdout: np.ndarray,
+              draws: int = 200, seed: int = 0) -> tuple[float, float, float]:
+    """Qini area of `score` minus that of `baseline` on the same customers, with a 95 %
+    bootstrap interval over customers (both rankings on each resample)."""
+    def diff(rows: np.ndarray) -> float:
+        return (qini_area(qini_curve(score[rows], churned[rows], holdout[rows]))
+                - qini_area(qini_curve(baseline[rows], churned[rows], holdout[rows])))
+
+    rng = np.random.default_rng(seed)
+    n = len(score)
+    boot = [diff(rng.integers(0, n, n)) for _ in range(draws)]
+    return (float(diff(np.arange(n))), float(np.quantile(boot, 0.025)),
+            float(np.quantile(boot, 0.975)))
+
+
+# --- At scoring time: expected saved value per customer, contact capacity and cooldown. ---
+# The stratified estimate, not the T-learner: it needs only a customer's tier and planned
+# action, which every new list has, and no model to fit and keep at each scoring run.
+UPLIFT_SOURCE = "measured effect per tier x planned action of matured randomised lists"
+
+
+def measured_uplift(units: pd.DataFrame, min_per_arm: int) -> pd.DataFrame:
+    """`tier, planned_action, uplift, action_cost` from randomised units (`models.effects`
+    inputs with `cost`): the measured drop in churn probability where both arms hold
+    `min_per_arm` customers (else 0: not measured), and the mean cost of a contacted one."""
+    columns = [*STRATA, "uplift", "action_cost"]
+    if units.empty:
+        return pd.DataFrame(columns=columns)
+    table = effects_by(units, STRATA)
+    enough = (table["holdout"] >= min_per_arm) & (table["contacted"] >= min_per_arm)
+    lift = table["effect"].clip(lower=0.0).fillna(0.0).where(enough, 0.0)
+    contacted = units[~units["holdout"].astype(bool)]
+    cost = contacted.groupby(STRATA)["cost"].mean().rename("action_cost").reset_index()
+    out = table[STRATA].assign(uplift=lift.to_numpy()).merge(cost, on=STRATA, how="left")
+    return out.assign(action_cost=out["action_cost"].fillna(0.0))[columns]
+
+
+def with_saved_value(scored: pd.DataFrame, uplift: pd.DataFrame) -> pd.DataFrame:
+    """`scored` with `uplift` and `expected_saved_value` = uplift x revenue lost if the
+    customer churns (`expected_revenue_12m`) - the action's mean cost, per its tier
+    (`risk_tier`) and planned action (`action_key`). Strata with no measured uplift get 0
+    uplift and no cost: nothing is expected of them either way.
+
+    (The revenue, not the value at risk: the uplift is already a change in churn
+    probability, and value at risk = probability x revenue would count it twice.)"""
+    units = pd.DataFrame({"tier": scored["risk_tier"].astype(str).to_numpy(),
+                          "planned_action": scored["action_key"].astype(str).to_numpy()},
+                         index=scored.index)
+    joined = units.merge(uplift, on=STRATA, how="left").set_index(scored.index)
+    lift = joined["uplift"].fillna(0.0).astype(float)
+    cost = joined["action_cost"].fillna(0.0).astype(float).where(lift > 0, 0.0)
+    value = lift * scored["expected_revenue_12m"].astype(float).fillna(0.0) - cost
+    return scored.assign(uplift=lift.round(6), expected_saved_value=value.round(2))
+
+
+def cooldown_ends(actions: pd.DataFrame | None, as_of: pd.Timestamp,
+                  days: int) -> pd.Series:
+    """Per `customer_id` with a recorded action in the `days` days up to `as_of` (the action
+    day after as_of - days, on or before as_of): the day their cooldown ends (last action +
+    `days`). Actions after `as_of` are not known at it."""
+    if actions is None or actions.empty or days <= 0:
+        return pd.Series(dtype="datetime64[ns]", name="cooldown_until")
+    at = pd.to_datetime(actions["action_at"], utc=True).dt.tz_localize(None).dt.normalize()
+    day = pd.Timestamp(as_of).normalize()
+    recent = (at > day - pd.Timedelta(days=days)) & (at <= day)
+    last = at[recent].groupby(actions.loc[recent, "customer_id"].astype(str)).max()
+    return (last + pd.Timedelta(days=days)).rename("cooldown_until")
+
+
+def contact_flags(scored: pd.DataFrame, capacity: int, cooldown: pd.Series) -> pd.DataFrame:
+    """`scored` with `contact_this_week` (1: call this week) on the `capacity` customers with
+    the highest positive `expected_saved_value`, whatever the list's order (ties: list order),
+    leaving out the holdout and anyone in `cooldown` (`cooldown_ends`), and `cooldown_until`
+    (ISO date, empty when none)."""
+    until = pd.to_datetime(scored["customer_id"].astype(str).map(cooldown.to_dict()))
+    held = scored["holdout"].astype(bool) if "holdout" in scored else False
+    eligible = (scored["expected_saved_value"] > 0) & ~held & until.isna()
+    order = scored.loc[eligible, "expected_saved_value"].sort_values(ascending=False,
+                                                                     kind="stable")
+    flag = pd.Series(0, index=scored.index)
+    flag.loc[order.index[:capacity]] = 1
+    shown = until.dt.strftime("%Y-%m-%d").fillna("")
+    return scored.assign(contact_this_week=flag.astype(int), cooldown_until=shown)

@@ -327,8 +327,10 @@ def score(
     sort: Annotated[
         str, typer.Option(metavar=choices(SORTS),
                           help="Rank by 'tier' (the most urgent tier first, largest value at "
-                               "risk first within it), 'value' (value at risk alone) or "
-                               "'probability'.")
+                               "risk first within it), 'value' (value at risk alone), "
+                               "'probability' or 'saved_value' (expected saved value: the "
+                               "measured uplift of the customer's tier and action x revenue "
+                               "- cost; README 'Closing the loop').")
     ] = default(ScoreParams, "sort"),
     lang: Annotated[
         str, typer.Option(metavar=choices(LANGS),
@@ -362,6 +364,15 @@ def score(
                                    help="Share of each tier randomised to the holdout (do not "
                                         "contact), to measure what contacts change. 0 = off.")
     ] = None,
+    contact_capacity: Annotated[
+        int | None, typer.Option(min=1, help="Flag the N customers with the highest positive "
+                                             "expected saved value contact_this_week (holdout "
+                                             "and cooldown left out), whatever the sort.")
+    ] = None,
+    cooldown_days: Annotated[
+        int, typer.Option(min=0, help="Nobody is flagged for contact within this many days "
+                                      "after a recorded action.")
+    ] = default(ScoreParams, "cooldown_days"),
     force: Annotated[
         bool, typer.Option("--force", help="Score at an --as-of after the last event in the "
                                            "staged data (refused otherwise: nothing later is "
@@ -370,7 +381,9 @@ def score(
 ) -> None:
     """Score every eligible customer with the champion: risk list (CSV, xlsx) and HTML report."""
     params = _score_params(sort, lang, csv_delimiter, tier_policy, critical_top,
-                           lapsed_after_days, holdout_share=holdout_share)  # options first
+                           lapsed_after_days, holdout_share=holdout_share,
+                           contact_capacity=contact_capacity,
+                           cooldown_days=cooldown_days)  # options first
     root = prepare_environment(data_dir, step="score")
     from pipelines.flows import score_flow
 

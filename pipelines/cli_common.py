@@ -171,7 +171,7 @@ PROBABILITY_TIERS = "probability"
 
 
 def score_params(sort, lang, csv_delimiter, tier_policy, critical_top, lapsed_after_days=None,
-                  step="score", holdout_share=None):
+                  step="score", holdout_share=None, contact_capacity=None, cooldown_days=None):
     """Validated scoring parameters, or one clear error line and exit code 1."""
     from pydantic import ValidationError
 
@@ -197,7 +197,10 @@ def score_params(sort, lang, csv_delimiter, tier_policy, critical_top, lapsed_af
         if holdout_share is not None:  # every tier's share; a tier's own share still wins
             policy = TierPolicy.model_validate({**policy.model_dump(),
                                                 "holdout_share": holdout_share})
-        return ScoreParams(tier_policy=policy, sort=sort, lang=lang, csv_delimiter=csv_delimiter)
+        contact = {"contact_capacity": contact_capacity,
+                   **({} if cooldown_days is None else {"cooldown_days": cooldown_days})}
+        return ScoreParams(tier_policy=policy, sort=sort, lang=lang, csv_delimiter=csv_delimiter,
+                           **contact)
     except (ValidationError, ValueError, OSError) as error:
         first = str(error).splitlines()
         detail = " ".join(line.strip() for line in first[:3])

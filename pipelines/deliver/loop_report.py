@@ -140,10 +140,17 @@ def uplift_line(check: dict[str, Any]) -> str:
     areas = check["qini_area"]
     verdict = ("beats contacting the riskiest" if check["uplift_beats_risk"]
                else "does not beat contacting the riskiest")
-    return (f"uplift model, out of time on the newest {check['test_lists']} of "
+    line = (f"uplift model, out of time on the newest {check['test_lists']} of "
             f"{check['lists']} lists: Qini area {areas['uplift']:+.4f} against "
             f"{areas['risk']:+.4f} for the riskiest and {areas['random']:+.4f} for random: "
             f"{verdict}; the list stays ranked by tier and value at risk")
+    gain = check.get("stratum_gain_over_risk")
+    if gain:  # the ordering `churn score --sort saved_value` uses
+        line += (f"; expected saved value per tier x action (--sort saved_value): Qini gain "
+                 f"over the riskiest {gain['gain']:+.4f} [{gain['low']:+.4f}, "
+                 f"{gain['high']:+.4f}], " + ("above zero: try it" if check["stratum_beats_risk"]
+                                              else "not above zero"))
+    return line
 
 
 def _pct(value: float) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from models.monitoring import MonitoringPolicy
-from models.params import SortKey
+from models.params import COOLDOWN_DAYS, SortKey
 from models.tiers import TierPolicy
 from pipelines.deliver.i18n import Lang
 
@@ -25,3 +25,9 @@ class ScoreParams(BaseModel):
         None, min_length=1, max_length=1,
         description="CSV delimiter; default ';' for tr/nl and ',' for en.")
     monitoring: MonitoringPolicy = Field(default_factory=MonitoringPolicy)
+    contact_capacity: int | None = Field(
+        None, ge=1, description="Flag the N customers with the highest positive expected "
+        "saved value `contact_this_week` (holdout and cooldown left out); None: no flag.")
+    cooldown_days: int = Field(
+        COOLDOWN_DAYS, ge=0, description="Not flagged for contact within this many days "
+        "after a recorded action (the staged action log).")

@@ -160,6 +160,9 @@ def render_report(inputs: ReportInputs) -> str:
         (f'<p class="note" id="data-compatibility">'
          f'{_esc(inputs.notes["data_compatibility"])}</p>'
          if inputs.notes.get("data_compatibility") else ""),
+        # expected saved value: the out-of-time verdict and the contact flags, when there are
+        "".join(f'<p class="note saved-value">{_esc(line)}</p>'
+                for line in meta.get("saved_value_lines", [])),
         f'<div class="cards" id="headline">{headline}</div>',
         f'<p class="note" id="value-split">{_esc(_value_split(inputs))}</p>',
         _analytics(inputs),

@@ -26,14 +26,16 @@ from pipelines.store.safe_text import FORMULA_TRIGGERS, escape_formula
 # id to name the row worked, the holdout flag (1: do not contact), and empty columns to fill
 # in; a filled-in list dropped under raw/actions/ is read back as the team's action log.
 LOOP_COLUMNS = ("list_run_id", "row_id", "holdout")
+# Exported when the run computed them (`--sort saved_value`, `--contact-capacity`).
+CONTACT_COLUMNS = ("expected_saved_value", "contact_this_week", "cooldown_until")
 FILL_IN_COLUMNS = ("action_taken", "action_date", "action_outcome", "action_cost")
 TEXT_COLUMNS = ("customer_id", "customer_name", "email", "phone", "segment", "master_segment",
                 "owner",
                 "risk_tier", "reason_1", "reason_2", "reason_3", "suggested_action",
-                "model_version", "list_run_id", "row_id")
+                "model_version", "list_run_id", "row_id", "cooldown_until")
 DATE_COLUMNS = ("last_purchase_date", "data_as_of")
 WHOLE_NUMBERS = ("days_since_last_purchase", "usual_interval_days", "open_complaints")
-FLAGS = ("holdout",)
+FLAGS = ("holdout", "contact_this_week")
 # Tier colours by position in the policy: first (most urgent) red ... default green,
 # the lapsed tier grey (pipelines.deliver.charts.tier_colours).
 TIER_FILLS = ("F8B4B4", "FBD38D", "FEF08A", "C6F6D5", "E2E8F0")
@@ -42,6 +44,7 @@ NUMBER_FORMATS = {
     "lifetime_spend": "#,##0",
     "days_since_last_purchase": "0", "usual_interval_days": "0", "open_complaints": "0",
     "last_satisfaction": "0.0", "rank": "0", "holdout": "0",
+    "expected_saved_value": "#,##0", "contact_this_week": "0",
 }
 WIDTHS = {"reason_1": 60, "reason_2": 50, "reason_3": 50, "suggested_action": 50,
           "customer_name": 26}
@@ -49,13 +52,14 @@ WIDTHS = {"reason_1": 60, "reason_2": 50, "reason_3": 50, "suggested_action": 50
 
 def localised_list(risk: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The export columns with tier and segment names in `lang` (reasons already are); e-mail
-    and phone after the name when the run's setting lets the list show them; the loop's
-    columns last."""
+    and phone after the name when the run's setting lets the list show them; the expected
+    saved value and contact flags when the run made them; the loop's columns last."""
     columns = list(RISK_LIST_COLUMNS)
     after_name = columns.index("customer_name") + 1
     columns[after_name:after_name] = exported_contact_columns(risk)
+    contact = [c for c in CONTACT_COLUMNS if c in risk.columns]
     loop = [c for c in LOOP_COLUMNS if c in risk.columns]
-    out = risk[[*columns, *loop]].copy()
+    out = risk[[*columns, *contact, *loop]].copy()
     for column in WHOLE_NUMBERS:
         out[column] = out[column].round().astype("Int64")
     for column in FLAGS:

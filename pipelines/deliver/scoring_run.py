@@ -35,11 +35,20 @@ from pipelines.deliver.loop_report import save_rates_in_force
 from pipelines.deliver.params import ScoreParams
 from pipelines.deliver.report import ReportInputs, label_text, render_report
 from pipelines.deliver.risk_list import risk_list_csv_text, risk_list_workbook
+from pipelines.deliver.saved_value import (
+    contact_line,
+    scoring_uplift,
+    uplift_verdict,
+    verdict_line,
+    wanted,
+    with_contact_plan,
+)
 from pipelines.deliver.summary import summary_markdown
 from pipelines.deliver.wording import worded_risk_list
 from pipelines.store import archive
 from pipelines.store.atomic import write_json_atomic, write_parquet_atomic, write_text_atomic
 from pipelines.store.settings import Settings
+from pipelines.store.staged import load_staged_actions
 from pipelines.tracking import monitoring as monitor
 from pipelines.tracking.compatibility import champion_fit, scored_with_no_data_text
 from pipelines.tracking.registry import RegisteredModel, training_reliability, training_snapshot
@@ -47,7 +56,8 @@ from pipelines.tracking.registry import RegisteredModel, training_reliability, t
 PLAYBOOK_FILE = "playbook.csv"
 # What the workbook's metadata sheet says the list is sorted by (columns, in the list's language).
 SORT_COLUMNS_SHOWN = {"tier": ("risk_tier", "value_at_risk"), "value": ("value_at_risk",),
-                      "probability": ("churn_probability",)}
+                      "probability": ("churn_probability",),
+                      "saved_value": ("expected_saved_value",)}
 
 
 def load_playbook(settings: Settings, policy: TierPolicy) -> tuple[pd.DataFrame, str]:
@@ -114,14 +124,25 @@ def run_scoring(
     fit = champion_fit(settings, champion, tables, features)
     features = fit.with_no_data(features)
     revenue = chosen_revenue_estimate(tables, as_of)  # CLV where it predicted the past better
+    # the expected saved value only when asked for (it reads the archive's matured lists)
+    actions = load_staged_actions(settings) if wanted(params) else None
+    uplift, saved = scoring_uplift(settings, tables, as_of, actions) if wanted(params) \
+        else (None, {})
     risk, contributions = score_customers(
         model, features, model_version=version, policy=policy, master=tables.customers,
         open_complaints=oldest_open_complaints(tables.complaints, as_of), playbook=playbook,
         sort=sort, expected_revenue=revenue.per_customer,
-        no_data_features=fit.no_data_features,
+        no_data_features=fit.no_data_features, uplift=uplift,
     )
     run_id = archive.new_run_id()
     risk, holdout = list_with_holdout(risk, policy, as_of, run_id, settings.scored_dir)
+    if wanted(params):  # after the holdout: a held-out customer is never flagged
+        risk, plan = with_contact_plan(risk, params, actions, as_of)
+        saved.update(plan)
+    # read on every run: once the ordering beats risk out of time, the run says so
+    saved["uplift_check"] = uplift_verdict(settings)
+    saved_lines = [line for line in (verdict_line(saved["uplift_check"], sort, lang),
+                                     contact_line(saved, lang)) if line]
     # only the personal columns CHURN_PERSONAL_COLUMNS allows reach the files (and the report)
     risk = with_personal_columns(worded_risk_list(risk, lang), tables.customers,
                                  settings.personal_columns)
@@ -152,6 +173,8 @@ def run_scoring(
         "holdout": holdout,
         # per action, measured by the holdouts of matured lists or the assumption, labelled
         "save_rates": save_rates_in_force(settings),
+        # expected saved value: the uplift behind it, contact capacity, cooldown, verdict
+        "saved_value": saved, "saved_value_lines": saved_lines,
     }
     metadata["tier_policy_text"] = tier_policy_text(metadata)  # the report's footer shows it
     # built under a temporary name, renamed into the archive whole once every file is there
@@ -191,6 +214,7 @@ def run_scoring(
         "holdout": {k: v for k, v in holdout.items() if k != "held_out_ids"},
         "monitoring": str(run_dir / monitor.MONITORING_FILE) if monitoring else None,
         "data_compatibility": scored_with_no_data_text(fit),
+        "saved_value_lines": saved_lines,
     }
 
 

@@ -90,7 +90,8 @@ def run_summary_lines(result: dict[str, Any], lang: str) -> list[str]:
     return [summary_label("tiers", lang, counts=tier_counts_text(result["tiers"], lang)),
             value_total_line(result, lang),
             *changes_lines(result.get("changes") or {}, lang, policy_order=list(result["tiers"])),
-            *holdout_lines(result.get("holdout"), lang)]
+            *holdout_lines(result.get("holdout"), lang),
+            *result.get("saved_value_lines", [])]  # expected saved value, contact flags
 
 
 def _md_row(cells: Sequence[object]) -> str:
@@ -113,6 +114,7 @@ def summary_markdown(risk: pd.DataFrame, metadata: dict[str, Any], top_n: int = 
     lines += [f"- {line}" for line in changes_lines(metadata["changes"], lang, shown=20,
                                                     policy_order=list(metadata["tiers"]))]
     lines += [f"- {line}" for line in holdout_lines(metadata.get("holdout"), lang)]
+    lines += [f"- {line}" for line in metadata.get("saved_value_lines", [])]
     if validation:
         metric = lambda key, decimals: format_number(  # noqa: E731
             validation.get(key, float("nan")), lang, decimals)

@@ -132,6 +132,8 @@ def test_help_shows_the_allowed_values_and_a_bad_one_is_refused_before_anything(
     (["generate", "--customers", "many"],
      "generate failed: --customers must be a whole number, not 'many'; see "
      "`churn generate --help`"),
+    (["score", "--contact-capacity", "0"],
+     "score failed: --contact-capacity must be at least 1, not 0; see `churn score --help`"),
     (["train", "--min-roc-auc-gain", "x"],
      "train failed: --min-roc-auc-gain must be a number, not 'x'; see `churn train --help`"),
     (["score", "--forse"],
@@ -140,7 +142,7 @@ def test_help_shows_the_allowed_values_and_a_bad_one_is_refused_before_anything(
     (["promote"], "promote failed: VERSION is missing; see `churn promote --help`"),
     (["scroe"], "churn failed: no such command 'scroe' (did you mean 'score'?); see "
                 "`churn --help`"),
-], ids=["date", "range", "integer", "number", "unknown-option", "missing-argument",
+], ids=["date", "range", "capacity", "integer", "number", "unknown-option", "missing-argument",
         "unknown-command"])
 def test_a_refused_command_line_is_one_sentence_in_the_products_words(args, sentence):
     import typer

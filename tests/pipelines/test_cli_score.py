@@ -27,7 +27,7 @@ def test_score_help_explains_the_new_options():
 
 @pytest.mark.parametrize("args, message", [
     (["--lang", "de"], "score failed: --lang must be en, tr or nl, not 'de'"),
-    (["--sort", "name"], "score failed: --sort must be tier, value or probability, not 'name'"),
+    (["--sort", "name"], "score failed: --sort must be tier, value, probability or saved_value, not 'name'"),
     (["--csv-delimiter", ";;"], "score failed: --csv-delimiter must be one character, not ';;'"),
     (["--critical-top", "5", "--tier-policy", "p.json"], "either --tier-policy or --critical-top"),
 ])
@@ -166,3 +166,25 @@ def test_a_holdout_share_of_one_is_refused_in_one_line(tmp_path):
                                  "--holdout-share", "1"])
     assert result.exit_code == 1 and "invalid option" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("args, capacity, cooldown", [
+    ([], None, 28),
+    (["--sort", "saved_value", "--contact-capacity", "200", "--cooldown-days", "14"], 200, 14),
+])
+def test_contact_capacity_and_cooldown_reach_the_scoring_params(tmp_path, monkeypatch, args,
+                                                                capacity, cooldown):
+    import pipelines.cli as cli
+    import pipelines.flows as flows
+
+    seen = {}
+    monkeypatch.setattr(flows, "score_flow", lambda root, as_of, params, *rest: seen.setdefault(
+        "params", params))
+    monkeypatch.setattr(cli, "print_scoring", lambda result: None)
+    (tmp_path / "data").mkdir()
+    result = runner.invoke(app, ["score", "--data-dir", str(tmp_path / "data"), *args])
+    assert result.exit_code == 0, result.output
+    params = seen["params"]
+    assert (params.contact_capacity, params.cooldown_days) == (capacity, cooldown)
+    assert params.sort == ("saved_value" if args else "tier")
+

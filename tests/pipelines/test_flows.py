@@ -384,3 +384,37 @@ def test_the_loop_through_the_flows_list_action_log_and_track_record(demo):
     assert overall["holdout"] + overall["contacted"] == metadata["holdout"]["randomised"]
     assert (overall["reached"], overall["cost"]) == (5, 15.0)
     assert loop_lines(record)[0].startswith("all tiers, all actions: churn ")
+
+
+def test_a_contact_capacity_flags_the_list_and_a_recorded_action_cools_down(demo):
+    """After the loop test: its five logged actions put those customers in a cooldown when
+    the cooldown reaches back that far; the run records where its uplift came from."""
+    from pipelines.deliver.params import ScoreParams
+    from pipelines.flows import score_flow
+    from pipelines.store.staged import load_staged_actions
+
+    data_dir, result = demo
+    logged = load_staged_actions(Settings.from_env(str(data_dir)))
+    assert logged is not None and len(logged) == 5  # from the loop test
+    scored = score_flow(str(data_dir), None, ScoreParams(sort="saved_value", contact_capacity=3,
+                                                         cooldown_days=400))
+    listed = pd.read_csv(scored["risk_list_csv"], dtype=str, encoding="utf-8-sig",
+                         keep_default_na=False)
+    assert {"expected_saved_value", "contact_this_week", "cooldown_until"} <= set(listed)
+    last = pd.to_datetime(logged["action_at"]).dt.tz_localize(None).dt.normalize()
+    until = (last + pd.Timedelta(days=400)).dt.strftime("%Y-%m-%d")
+    cooling = listed.set_index("customer_id").loc[logged["customer_id"].astype(str)]
+    assert cooling["cooldown_until"].tolist() == until.tolist()
+    assert (cooling["contact_this_week"] == "0").all()
+    flagged = listed[listed["contact_this_week"] == "1"]
+    assert len(flagged) <= 3 and (flagged["holdout"] == "0").all()
+    metadata = json.loads((Path(scored["run_dir"]) / "metadata.json").read_text())
+    saved = metadata["saved_value"]
+    assert metadata["sort"] == "saved_value" and saved["contact_capacity"] == 3
+    assert saved["uplift_source"].startswith("measured effect per tier x planned action")
+    assert (saved["flagged"], saved["in_cooldown"]) == (len(flagged), 5)
+    assert not saved["uplift_check"]["beats_risk_out_of_time"]
+    assert any(line.startswith("Ranking by expected saved value has not (yet) beaten")
+               for line in scored["saved_value_lines"])
+    report = (Path(scored["run_dir"]) / "report.html").read_text()
+    assert 'class="note saved-value"' in report and "Contact this week:" in report

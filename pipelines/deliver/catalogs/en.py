@@ -108,6 +108,8 @@ COLUMNS = {
     "list_run_id": "List run ID", "row_id": "Row ID", "holdout": "Holdout",
     "action_taken": "Action taken", "action_date": "Action date",
     "action_outcome": "Action outcome", "action_cost": "Action cost",
+    "expected_saved_value": "Expected saved value", "contact_this_week": "Contact this week",
+    "cooldown_until": "Cooldown until",
 }
 
 REPORT = {
@@ -222,6 +224,13 @@ SUMMARY = {
     "top_heading": "Top {n}",
     "main_reason": "Main reason",
     "files": "Files",
+    "saved_value_beats": "Ranking by expected saved value beat ranking by risk out of time (Qini gain {gain} [{low}, {high}]): {advice}",
+    "saved_value_advice": "try --sort saved_value.",
+    "saved_value_in_use": "this list is ranked by it.",
+    "saved_value_not_beaten": "Ranking by expected saved value has not (yet) beaten ranking by risk out of time ({figures}); this list is ranked by it because --sort saved_value asked for it.",
+    "saved_value_gain": "Qini gain {gain} [{low}, {high}]",
+    "saved_value_no_check": "no out-of-time check yet: run churn track-record once lists with a holdout have matured",
+    "contact_flagged": "Contact this week: {flagged} customers (capacity {capacity}, by expected saved value; uplift measured for {strata} tier x action strata); {cooling} left out in a {days}-day cooldown after a recorded action.",
 }
 
 NUMBER = {"decimal": ".", "thousands": ",", "date": "%Y-%m-%d", "excel_date": "yyyy-mm-dd",

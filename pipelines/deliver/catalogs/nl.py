@@ -108,6 +108,8 @@ COLUMNS = {
     "list_run_id": "Lijstrun-ID", "row_id": "Rij-ID", "holdout": "Controlegroep",
     "action_taken": "Genomen actie", "action_date": "Actiedatum",
     "action_outcome": "Resultaat actie", "action_cost": "Kosten actie",
+    "expected_saved_value": "Verwachte behouden waarde", "contact_this_week": "Deze week benaderen",
+    "cooldown_until": "Afkoelperiode tot",
 }
 
 REPORT = {
@@ -222,6 +224,13 @@ SUMMARY = {
     "top_heading": "Top {n}",
     "main_reason": "Belangrijkste reden",
     "files": "Bestanden",
+    "saved_value_beats": "Rangschikken op verwachte behouden waarde deed het out-of-time beter dan rangschikken op risico (Qini-winst {gain} [{low}, {high}]): {advice}",
+    "saved_value_advice": "probeer --sort saved_value.",
+    "saved_value_in_use": "deze lijst is daarop gerangschikt.",
+    "saved_value_not_beaten": "Rangschikken op verwachte behouden waarde heeft rangschikken op risico out-of-time (nog) niet verslagen ({figures}); deze lijst is er toch op gerangschikt omdat --sort saved_value dat vroeg.",
+    "saved_value_gain": "Qini-winst {gain} [{low}, {high}]",
+    "saved_value_no_check": "nog geen out-of-time-toets: draai churn track-record zodra lijsten met een controlegroep zijn uitgerijpt",
+    "contact_flagged": "Deze week benaderen: {flagged} klanten (capaciteit {capacity}, op verwachte behouden waarde; effect gemeten voor {strata} niveau x actie-groepen); {cooling} buiten beschouwing in een afkoelperiode van {days} dagen na een vastgelegde actie.",
 }
 
 NUMBER = {"decimal": ",", "thousands": ".", "date": "%d-%m-%Y", "excel_date": "dd-mm-yyyy",

@@ -109,6 +109,8 @@ COLUMNS = {
     "list_run_id": "Liste Çalıştırma No", "row_id": "Satır No", "holdout": "Kontrol grubu",
     "action_taken": "Yapılan Aksiyon", "action_date": "Aksiyon Tarihi",
     "action_outcome": "Aksiyon Sonucu", "action_cost": "Aksiyon Maliyeti",
+    "expected_saved_value": "Beklenen Kurtarılan Ciro", "contact_this_week": "Bu Hafta Aranacak",
+    "cooldown_until": "Bekleme Bitişi",
 }
 
 REPORT = {
@@ -223,6 +225,13 @@ SUMMARY = {
     "top_heading": "İlk {n}",
     "main_reason": "Ana neden",
     "files": "Dosyalar",
+    "saved_value_beats": "Beklenen kurtarılan ciroya göre sıralama, zaman dışı sınamada riske göre sıralamayı geçti (Qini kazancı {gain} [{low}, {high}]): {advice}",
+    "saved_value_advice": "--sort saved_value deneyin.",
+    "saved_value_in_use": "bu liste buna göre sıralandı.",
+    "saved_value_not_beaten": "Beklenen kurtarılan ciroya göre sıralama, zaman dışı sınamada riske göre sıralamayı (henüz) geçmedi ({figures}); liste --sort saved_value istendiği için buna göre sıralandı.",
+    "saved_value_gain": "Qini kazancı {gain} [{low}, {high}]",
+    "saved_value_no_check": "henüz zaman dışı sınama yok: kontrol gruplu listeler olgunlaşınca churn track-record çalıştırın",
+    "contact_flagged": "Bu hafta aranacak: {flagged} müşteri (kapasite {capacity}, beklenen kurtarılan ciroya göre; etki {strata} seviye x aksiyon katmanında ölçüldü); kayıtlı bir aksiyondan sonraki {days} günlük beklemede olan {cooling} müşteri dışarıda bırakıldı.",
 }
 
 NUMBER = {"decimal": ",", "thousands": ".", "date": "%d.%m.%Y", "excel_date": "dd.mm.yyyy",

@@ -134,3 +134,17 @@ def test_the_uplift_check_waits_for_enough_randomised_customers(settings):
     assert check["status"] == "not enough randomised customers yet"
     assert uplift_line(check) == "uplift model: not judged (not enough randomised customers yet)"
     assert check["lists"] == 1 and check["train_smaller_arm"] == 0
+
+
+def test_the_uplift_line_states_the_saved_value_orderings_gain_and_interval():
+    from pipelines.deliver.loop_report import uplift_line
+
+    check = {"status": "judged", "test_lists": 2, "lists": 6, "uplift_beats_risk": False,
+             "qini_area": {"uplift": 0.01, "risk": 0.02, "random": 0.0},
+             "stratum_gain_over_risk": {"gain": 0.03, "low": 0.01, "high": 0.05},
+             "stratum_beats_risk": True}
+    line = uplift_line(check)
+    assert line.endswith("Qini gain over the riskiest +0.0300 [+0.0100, +0.0500], above zero: "
+                         "try it")
+    check["stratum_beats_risk"] = False
+    assert uplift_line(check).endswith("not above zero")

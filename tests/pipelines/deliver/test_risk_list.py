@@ -173,3 +173,16 @@ def test_the_default_csv_has_no_contact_columns():
     text = risk_list_csv_text(with_personal_columns(tiny_risk_list(), CONTACTS, ()), "en")
     header = text.splitlines()[0].split(",")
     assert "email" not in header and "phone" not in header
+
+
+def test_the_contact_flags_are_exported_when_the_run_made_them():
+    plain = next(csv.reader(io.StringIO(risk_list_csv_text(tiny_risk_list(), "en"))))
+    assert not {"expected_saved_value", "contact_this_week", "cooldown_until"} & set(plain)
+    risk = tiny_risk_list().assign(expected_saved_value=[190.0, 0.0], contact_this_week=[1, 0],
+                                   cooldown_until=["", "2024-06-20"])
+    rows = list(csv.DictReader(io.StringIO(risk_list_csv_text(risk, "en"))))
+    assert [r["contact_this_week"] for r in rows] == ["1", "0"]
+    assert [r["cooldown_until"] for r in rows] == ["", "2024-06-20"]
+    assert rows[0]["expected_saved_value"] == "190.0"
+    dutch = next(csv.reader(io.StringIO(risk_list_csv_text(risk, "nl")), delimiter=";"))
+    assert column_label("contact_this_week", "nl") in dutch
