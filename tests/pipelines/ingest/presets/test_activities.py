@@ -175,3 +175,26 @@ def test_sources_yaml_naming_the_preset_on_a_file_without_status_says_so(tmp_pat
         _read(tmp_path, "tasks.csv", "Id,Subject,ActivityDate,AccountId\n"
               "00T000000000001AAA,Call,2024-06-03,001000000000001AAA\n",
               SourceRule(timezone="UTC", preset="salesforce-tasks"))
+
+
+def test_footer_lines_under_a_task_export_are_set_aside(tmp_path):
+    # a report-style export ends with its totals, confidentiality and copyright lines
+    footer = ['', '"Grand Totals (2 records)"', '"Confidential Information - Do Not Distribute"',
+              '"Copyright (c) 2000-2024 salesforce.com, inc. All rights reserved."']
+    result = _read(tmp_path, "Task.csv",
+                   "\n".join([SALESFORCE_HEADER, *SALESFORCE_ROWS[:2], *footer]) + "\n")
+    assert result.reading.preset == "salesforce-tasks"
+    assert (result.account.rows_read, result.account.staged) == (2, 2)
+    assert sum(result.reading.skipped_lines.values()) == 4
+
+
+def test_an_activities_file_re_saved_by_excel_in_turkish_settings(tmp_path):
+    # `;` between cells, day-first dates, times in the account's zone (Istanbul, UTC+3)
+    text = (PIPEDRIVE_HEADER.replace(",", ";") + "\n"
+            "101;Retention call;call;true;03.06.2024 10:00;7;31;;03.06.2024;10:00;00:15;12;"
+            "01.06.2024 09:00;03.06.2024 10:01;\n"
+            "102;Check-in;meeting;1;;;32;;13.06.2024;;;12;01.06.2024 09:00;05.06.2024 16:00;\n")
+    result = _read(tmp_path, "aktiviteler.csv", text, SourceRule(timezone="Europe/Istanbul"))
+    assert result.reading.preset == "pipedrive-activities"
+    assert result.staged["action_at"].tolist() == [utc("2024-06-03 07:00"),
+                                                   utc("2024-06-12 21:00")]
