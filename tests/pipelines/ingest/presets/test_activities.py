@@ -19,7 +19,7 @@ from pipelines.ingest.presets.registry import detect_preset
 from pipelines.ingest.run import ingest_raw_exports, read_export
 from pipelines.ingest.sources_file import SourceRule
 from pipelines.ingest.staging import StagingError
-from pipelines.store.staged import load_staged_actions
+from pipelines.store.staged import load_source_tables, load_staged_actions
 from tests.pipelines.ingest.raw_files import write
 
 from .conftest import NOW, utc
@@ -198,3 +198,17 @@ def test_an_activities_file_re_saved_by_excel_in_turkish_settings(tmp_path):
     assert result.reading.preset == "pipedrive-activities"
     assert result.staged["action_at"].tolist() == [utc("2024-06-03 07:00"),
                                                    utc("2024-06-12 21:00")]
+
+
+def test_a_task_and_a_case_on_one_account_are_one_customer(settings):
+    write(settings, "purchases", "p.csv", "customer_id,order_id,order_date,amount\n"
+          "C1,O1,2024-01-05,29\n")
+    write(settings, "complaints", "Case.csv", "CaseNumber,AccountId,ContactId,CreatedDate\n"
+          "00001026,001000000000001AAA,003000000000001AAA,2024-05-20T08:00:00.000Z\n")
+    write(settings, "actions", "Task.csv", f"{SALESFORCE_HEADER}\n{SALESFORCE_ROWS[0]}\n")
+    ingest_raw_exports(settings, now=NOW)
+    tables = load_source_tables(settings)
+    actions = load_staged_actions(settings)
+    # Salesforce's own account id is the customer's id: no other key names this customer
+    assert actions["customer_id"].tolist() == ["001000000000001AAA"]
+    assert tables.complaints["customer_id"].tolist() == ["001000000000001AAA"]
