@@ -4,27 +4,30 @@ Both read the files as their API / data-export field names write them (a Salesfo
 Export or Data Loader `Task.csv`, a Pipedrive activities table from its API or a warehouse
 connector); a file with other labels falls back to the generic `actions` synonyms.
 
-- Salesforce tasks (field names: developer.salesforce.com, Task object reference and the
-  OpenActivity field reference): one row per task; `Id` is the action id, `LastModifiedDate`
-  the updated-at of overlapping exports. The customer is `AccountId` (Salesforce's id space,
-  as in the cases preset), else `WhoId` when it names a contact (key prefix `003`); a task on
-  a lead (`00Q`) names no customer and is set aside. The action comes from `TaskSubtype`
-  (Call, Email, ListEmail, LinkedIn), else the `Type` picklist (Call, Email, Meeting); a plain
-  to-do with neither is set aside. `CallDisposition` (label "Call Result") is the outcome,
-  `OwnerId` ("Assigned To") the owner, `WhatId` the campaign when it names one (key prefix
-  `701`). The action happened at `CompletedDateTime`, else on `ActivityDate` (the due date,
-  a date only). A task not closed yet (`IsClosed` false, else `Status` not Completed) has not
-  happened: it is set aside, and a later export that shows it completed stages it.
-- Pipedrive activities (field names: kondado.io/wiki/en/a/pipedrive, the activities table, and
-  github.com/pipedrive/client-nodejs docs/ActivityPostObject.md): `id`, `subject`, `type`
-  (the activity type's key: call, meeting, email, lunch; task and deadline are to-dos, set
-  aside), `done`, `marked_as_done_time` (when done; else `due_date`), `org_id` / `person_id`,
-  `owner_id` / `user_id`, `update_time` as updated-at. The organisation is the customer (id
-  space `pipedrive`); an activity with only a person keeps the person id as a further id
-  (`_id:pipedrive-person`: person and organisation numbers are separate sequences). An
-  activity not marked done is set aside as not happened yet.
-- Never read: `Description` / `note` (free text), `Priority`, `IsHighPriority`, call
-  durations (the effort, not the action), `CreatedDate` / `add_time` (when it was logged).
+- Salesforce tasks (field names: the Task object reference,
+  https://developer.salesforce.com/docs/atlas.en-us.248.0.api.meta/api/sforce_api_objects_task.htm,
+  and the field reference's labels, .../sfFieldRef/salesforce_field_reference_Task.htm): one
+  row per task; `Id` is the action id, `LastModifiedDate` the updated-at of overlapping
+  exports. The customer is `AccountId` (Salesforce's id space, as in the cases preset), else
+  `WhatId` when it names an account (key prefix `001`), else `WhoId` when it names a contact
+  (`003`); a task on a lead (`00Q`) names no customer and is set aside. The action comes from
+  `TaskSubtype` (Call, Email, ListEmail, LinkedIn), else the `Type` picklist (Call, Email,
+  Meeting); a plain to-do with neither is set aside. `CallDisposition` (label "Call Result") is
+  the outcome, `OwnerId` ("Assigned To") the owner, `WhatId` the campaign when it names one
+  (key prefix `701`). The action happened at `CompletedDateTime`, else on `ActivityDate` (the
+  due date, a date only). A task not closed yet (`IsClosed` false, else `Status` not Completed)
+  has not happened: it is set aside, and a later export that shows it completed stages it.
+- Pipedrive activities (field names: the activities table of
+  https://kondado.io/wiki/en/a/pipedrive and
+  https://github.com/pipedrive/client-nodejs/blob/master/docs/ActivityPostObject.md): `id`,
+  `subject`, `type` (the activity type's key: call, meeting, email, lunch; task and deadline
+  are to-dos, set aside), `done`, `marked_as_done_time` (when done; else `due_date`), `org_id`
+  / `person_id`, `owner_id` / `user_id`, `update_time` as updated-at. The organisation is the
+  customer (id space `pipedrive`); an activity with only a person keeps the person id as a
+  further id (`_id:pipedrive-person`: person and organisation numbers are separate sequences).
+  An activity not marked done is set aside as not happened yet.
+- Never read: `Description` / `note` (free text), `Priority`, `IsHighPriority`, call durations
+  (the effort, not the action), `CreatedDate` / `add_time` (when it was logged).
 """
 
 from __future__ import annotations
@@ -43,7 +46,9 @@ _SALESFORCE_ACTIONS = {
     "call": ("call", "phone"), "email": ("email", "email"), "listemail": ("email", "email"),
     "linkedin": ("linkedin message", "linkedin"), "meeting": ("meeting", "meeting"),
 }
-_SALESFORCE_CONTACT, _SALESFORCE_LEAD, _SALESFORCE_CAMPAIGN = "003", "00Q", "701"
+# the key prefixes of Salesforce record ids that say which object a reference names
+_SALESFORCE_ACCOUNT, _SALESFORCE_CONTACT, _SALESFORCE_LEAD, _SALESFORCE_CAMPAIGN = (
+    "001", "003", "00Q", "701")
 SALESFORCE_OPEN = "open Salesforce task (not completed yet: not an action that happened)"
 SALESFORCE_TODO = "Salesforce to-do of no contact type (TaskSubtype / Type is no call, email " \
                   "or meeting)"
@@ -99,6 +104,10 @@ def salesforce_tasks(frame: pd.DataFrame, lines: list[int], locale: str) -> Pres
     closed_col = find_column(frame, "IsClosed", "Closed")
     closed = (_flags(frame[closed_col]) if closed_col
               else cell_text(frame[status_col]).map(lambda v: fold_header(v or "") == "completed"))
+    # AccountId is derived by Salesforce from WhatId / WhoId; a view without it still names
+    # the account in WhatId (`001…`) or the contact in WhoId
+    account = account.where(account.notna(), what.where(what.str.startswith(
+        _SALESFORCE_ACCOUNT, na=False)))
     out = pd.DataFrame({
         "customer_id": account.where(account.notna(), contact),
         "action_at": done_at.where(done_at.notna(), frame[due_col]),

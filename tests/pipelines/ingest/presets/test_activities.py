@@ -212,3 +212,15 @@ def test_a_task_and_a_case_on_one_account_are_one_customer(settings):
     # Salesforce's own account id is the customer's id: no other key names this customer
     assert actions["customer_id"].tolist() == ["001000000000001AAA"]
     assert tables.complaints["customer_id"].tolist() == ["001000000000001AAA"]
+
+
+def test_a_task_view_without_account_id_takes_the_account_from_what_id(tmp_path):
+    # WhatId names an account (001…) on the first task, a campaign (701…) on the second,
+    # whose contact (003…) is then the customer
+    result = _read(tmp_path, "Task.csv", "Id,WhoId,WhatId,Subject,ActivityDate,Status,"
+                   "TaskSubtype,IsClosed\n"
+                   "00T1,003A,001A,Call,2024-06-03,Completed,Call,true\n"
+                   "00T2,003B,701A,Mail,2024-06-04,Completed,Email,true\n")
+    assert result.reading.preset == "salesforce-tasks"
+    assert result.staged[["customer_id", "campaign"]].values.tolist() == [
+        ["001A", None], ["003B", "701A"]]
