@@ -1,8 +1,9 @@
-"""CRM activity logs as the team's retention actions: Salesforce tasks, Pipedrive activities.
+"""CRM activity logs as the team's retention actions: Salesforce tasks and events, Pipedrive
+activities.
 
-Both read the files as their API / data-export field names write them (a Salesforce Data
-Export or Data Loader `Task.csv`, a Pipedrive activities table from its API or a warehouse
-connector); a file with other labels falls back to the generic `actions` synonyms.
+Each reads the files as their API / data-export field names write them (a Salesforce Data
+Export or Data Loader `Task.csv` / `Event.csv`, a Pipedrive activities table from its API or
+a warehouse connector); a file with other labels falls back to the generic `actions` synonyms.
 
 - Salesforce tasks (field names: the Task object reference,
   https://developer.salesforce.com/docs/atlas.en-us.248.0.api.meta/api/sforce_api_objects_task.htm,
@@ -17,6 +18,15 @@ connector); a file with other labels falls back to the generic `actions` synonym
   (key prefix `701`). The action happened at `CompletedDateTime`, else on `ActivityDate` (the
   due date, a date only). A task not closed yet (`IsClosed` false, else `Status` not Completed)
   has not happened: it is set aside, and a later export that shows it completed stages it.
+- Salesforce events (the Event object:
+  https://developer.salesforce.com/docs/atlas.en-us.228.0.sfFieldRef.meta/sfFieldRef/
+  salesforce_field_reference_Event.htm):
+  keys, campaign, owner and updated-at as for tasks; an event is a `meeting` unless its
+  `EventSubtype` / `Type` says call or e-mail, at `StartDateTime` (older exports:
+  `ActivityDateTime`; else its `ActivityDate`). An invitee's copy of a group
+  event (`IsChild` true) is set aside: the event itself is counted once. Events later than
+  tomorrow are quarantined by the ingest as in the future; when they have taken place, a
+  later export stages them.
 - Pipedrive activities (field names: the activities table of
   https://kondado.io/wiki/en/a/pipedrive and
   https://github.com/pipedrive/client-nodejs/blob/master/docs/ActivityPostObject.md): `id`,
@@ -52,7 +62,9 @@ _SALESFORCE_ACCOUNT, _SALESFORCE_CONTACT, _SALESFORCE_LEAD, _SALESFORCE_CAMPAIGN
 SALESFORCE_OPEN = "open Salesforce task (not completed yet: not an action that happened)"
 SALESFORCE_TODO = "Salesforce to-do of no contact type (TaskSubtype / Type is no call, email " \
                   "or meeting)"
-SALESFORCE_LEAD = "Salesforce task on a lead (WhoId 00Q…), not on a customer account"
+SALESFORCE_LEAD = "Salesforce activity on a lead (WhoId 00Q…), not on a customer account"
+SALESFORCE_CHILD_EVENT = "an invitee's copy of a Salesforce event (IsChild): the event itself " \
+                         "is counted"
 
 # folded Pipedrive activity type key -> (action, channel); None: an internal to-do
 _PIPEDRIVE_ACTIONS: dict[str, tuple[str, str] | None] = {
@@ -78,46 +90,44 @@ def _first_reason(index: pd.Index, *rules: tuple[pd.Series, str]) -> pd.Series:
     return reason
 
 
-def salesforce_tasks(frame: pd.DataFrame, lines: list[int], locale: str) -> PresetResult:
-    """Completed calls, e-mails and meetings as actions; open tasks and to-dos set aside."""
-    status_col = require_column(frame, "Status", preset="salesforce-tasks")
-    due_col = require_column(frame, "ActivityDate", "Due Date", preset="salesforce-tasks")
+def _salesforce_activity(frame: pd.DataFrame, lines: list[int], subtype: str,
+                         action_at: pd.Series) -> tuple[pd.DataFrame, dict[str, str],
+                                                         pd.Series]:
+    """What Salesforce tasks and events share: the customer from the account (`AccountId`,
+    else an account `WhatId`) or a contact `WhoId`, a campaign `WhatId`, the action from the
+    subtype field, else the `Type` picklist; id, owner, outcome and last-modified time.
+    Returns the actions frame, its header mapping and the rows that name only a lead."""
     account_col = find_column(frame, "AccountId", "Account ID")
     who_col = find_column(frame, "WhoId", "Name ID")
     what_col = find_column(frame, "WhatId", "Related To ID")
-    subtype_col = find_column(frame, "TaskSubtype", "Task Subtype")
+    subtype_col = find_column(frame, subtype)
     type_col = find_column(frame, "Type")
     empty = pd.Series(None, index=frame.index, dtype=object)
     account = cell_text(frame[account_col]) if account_col else empty
     who = cell_text(frame[who_col]) if who_col else empty
-    contact = who.where(who.str.startswith(_SALESFORCE_CONTACT, na=False))
     what = cell_text(frame[what_col]) if what_col else empty
-    # the subtype says what the task was; the Type picklist where the subtype is a plain Task
+    # AccountId is derived by Salesforce from WhatId / WhoId; a view without it still names
+    # the account in WhatId (`001…`) or the contact in WhoId
+    account = account.where(account.notna(), what.where(what.str.startswith(
+        _SALESFORCE_ACCOUNT, na=False)))
+    contact = who.where(who.str.startswith(_SALESFORCE_CONTACT, na=False))
+    # the subtype says what the activity was; the Type picklist where it is a plain one
     kinds = empty
     for column in (subtype_col, type_col):
         if column:
             known = map_unique(cell_text(frame[column]).fillna(""),
                                lambda v: _SALESFORCE_ACTIONS.get(fold_header(v)))
             kinds = kinds.where(kinds.notna(), known)
-    completed_col = find_column(frame, "CompletedDateTime", "Completed Date/Time")
-    done_at = cell_text(frame[completed_col]) if completed_col else empty
-    closed_col = find_column(frame, "IsClosed", "Closed")
-    closed = (_flags(frame[closed_col]) if closed_col
-              else cell_text(frame[status_col]).map(lambda v: fold_header(v or "") == "completed"))
-    # AccountId is derived by Salesforce from WhatId / WhoId; a view without it still names
-    # the account in WhatId (`001…`) or the contact in WhoId
-    account = account.where(account.notna(), what.where(what.str.startswith(
-        _SALESFORCE_ACCOUNT, na=False)))
     out = pd.DataFrame({
         "customer_id": account.where(account.notna(), contact),
-        "action_at": done_at.where(done_at.notna(), frame[due_col]),
+        "action_at": action_at,
         "action": kinds.map(lambda k: k[0] if k else None),
         "channel": kinds.map(lambda k: k[1] if k else None),
         "campaign": what.where(what.str.startswith(_SALESFORCE_CAMPAIGN, na=False)),
     }, index=frame.index)
-    mapping = {status_col: "(open tasks set aside)", due_col: "action_at"}
-    if completed_col:
-        mapping[completed_col] = "action_at"
+    mapping = {c: t for c, t in ((account_col, "customer_id"), (who_col, "customer_id"),
+                                 (subtype_col, "action, channel"),
+                                 (type_col, "action, channel"), (what_col, "campaign")) if c}
     for target, names in (("action_id", ("Id", "Activity ID")),
                           ("outcome", ("CallDisposition", "Call Result")),
                           ("owner", ("OwnerId", "Assigned To ID", "Assigned To"))):
@@ -128,14 +138,54 @@ def salesforce_tasks(frame: pd.DataFrame, lines: list[int], locale: str) -> Pres
     modified = find_column(frame, "LastModifiedDate", "Last Modified Date")
     if modified:
         out[UPDATED_AT] = frame[modified]
-    mapping.update({c: t for c, t in ((account_col, "customer_id"), (who_col, "customer_id"),
-                                      (subtype_col, "action, channel"),
-                                      (type_col, "action, channel"),
-                                      (what_col, "campaign")) if c})
     out[SOURCE_LINE] = lines
     lead_only = account.isna() & who.str.startswith(_SALESFORCE_LEAD, na=False)
+    return out, mapping, lead_only
+
+
+def _first_filled(frame: pd.DataFrame, columns: list[str | None]) -> pd.Series:
+    """Per row the first non-empty cell of `columns` (as delivered), else None."""
+    chosen = pd.Series(None, index=frame.index, dtype=object)
+    for column in columns:
+        if column:
+            chosen = chosen.where(chosen.notna(), frame[column].where(
+                cell_text(frame[column]).notna()))
+    return chosen
+
+
+def salesforce_tasks(frame: pd.DataFrame, lines: list[int], locale: str) -> PresetResult:
+    """Completed calls, e-mails and meetings as actions; open tasks and to-dos set aside."""
+    status_col = require_column(frame, "Status", preset="salesforce-tasks")
+    due_col = require_column(frame, "ActivityDate", "Due Date", preset="salesforce-tasks")
+    completed_col = find_column(frame, "CompletedDateTime", "Completed Date/Time")
+    out, mapping, lead_only = _salesforce_activity(
+        frame, lines, "TaskSubtype", _first_filled(frame, [completed_col, due_col]))
+    mapping.update({status_col: "(open tasks set aside)", due_col: "action_at"})
+    if completed_col:
+        mapping[completed_col] = "action_at"
+    closed_col = find_column(frame, "IsClosed", "Closed")
+    closed = (_flags(frame[closed_col]) if closed_col
+              else cell_text(frame[status_col]).map(lambda v: fold_header(v or "") == "completed"))
     out[PRESET_REASON] = _first_reason(frame.index, (~closed, SALESFORCE_OPEN),
-                                       (kinds.isna(), SALESFORCE_TODO),
+                                       (out["action"].isna(), SALESFORCE_TODO),
+                                       (lead_only, SALESFORCE_LEAD))
+    return PresetResult(out, 0, mapping, id_space="salesforce")
+
+
+def salesforce_events(frame: pd.DataFrame, lines: list[int], locale: str) -> PresetResult:
+    """Calendar events as meetings (a Call / Email `Type` says otherwise) at their start;
+    invitees' copies of a group event set aside (the event itself is counted)."""
+    start_col = require_column(frame, "StartDateTime", "ActivityDateTime",
+                               preset="salesforce-events")
+    day_col = find_column(frame, "ActivityDate")
+    out, mapping, lead_only = _salesforce_activity(
+        frame, lines, "EventSubtype", _first_filled(frame, [start_col, day_col]))
+    mapping.update({c: "action_at" for c in (start_col, day_col) if c})
+    plain = out["action"].isna()  # an event of no other type is a meeting
+    out.loc[plain, ["action", "channel"]] = ("meeting", "meeting")
+    child_col = find_column(frame, "IsChild")
+    child = _flags(frame[child_col]) if child_col else pd.Series(False, index=frame.index)
+    out[PRESET_REASON] = _first_reason(frame.index, (child, SALESFORCE_CHILD_EVENT),
                                        (lead_only, SALESFORCE_LEAD))
     return PresetResult(out, 0, mapping, id_space="salesforce")
 

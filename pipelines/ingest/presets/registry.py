@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from pipelines.ingest.headers import fold_header, split_header
-from pipelines.ingest.presets.activities import pipedrive_activities, salesforce_tasks
+from pipelines.ingest.presets.activities import (
+    pipedrive_activities,
+    salesforce_events,
+    salesforce_tasks,
+)
 from pipelines.ingest.presets.base import Preset
 from pipelines.ingest.presets.billing import chargebee_subscriptions, stripe_subscriptions
 from pipelines.ingest.presets.crms import hubspot_contacts, hubspot_engagements
@@ -43,8 +47,10 @@ from pipelines.ingest.presets.shops import (
 #   + 2 other columns of its export; chargebee-subscriptions: id, customer, plan, the
 #   cancellation and next-billing times + 1 other documented field.
 # - salesforce-tasks: `Id, Subject, ActivityDate, Status` and the account, contact or related
-#   record + 2 other Task fields (subtype, call fields, owner, `IsClosed`...); pipedrive-
-#   activities: `id, subject, type, done, due_date` + 1 other activity field.
+#   record + 2 other Task fields (subtype, call fields, owner, `IsClosed`...); salesforce-
+#   events: `Id, Subject`, the start, the duration or end and the account, contact or
+#   related record + 2 other Event fields (a task has no start, an event no Status);
+#   pipedrive-activities: `id, subject, type, done, due_date` + 1 other activity field.
 _SHOPIFY_OPTIONAL = frozenset({
     "lineitemquantity", "lineitemname", "lineitemprice", "lineitemsku", "paidat", "currency",
     "subtotal", "shipping", "taxes", "cancelledat", "refundedamount", "fulfillmentstatus",
@@ -74,6 +80,10 @@ _SALESFORCE_TASK_OPTIONAL = frozenset({
     "tasksubtype", "type", "calltype", "calldisposition", "calldurationinseconds",
     "callobject", "ownerid", "isclosed", "completeddatetime", "priority", "ishighpriority",
     "createddate", "lastmodifieddate", "description"})
+_SALESFORCE_EVENT_OPTIONAL = frozenset({
+    "eventsubtype", "type", "isalldayevent", "ownerid", "location", "ischild",
+    "isgroupevent", "activitydate", "createddate", "lastmodifieddate", "description",
+    "isprivate", "showas"})
 _PIPEDRIVE_ACTIVITY_OPTIONAL = frozenset({
     "markedasdonetime", "orgid", "personid", "dealid", "leadid", "ownerid", "userid",
     "addtime", "updatetime", "duetime", "duration", "note"})
@@ -144,6 +154,9 @@ PRESETS: tuple[Preset, ...] = (
     Preset("salesforce-tasks", "actions", frozenset({
         "id", "subject", "activitydate", "status", "accountid|whoid|whatid"}),
            None, salesforce_tasks, _SALESFORCE_TASK_OPTIONAL, 2),
+    Preset("salesforce-events", "actions", frozenset({
+        "id", "subject", "startdatetime|activitydatetime", "durationinminutes|enddatetime",
+        "accountid|whoid|whatid"}), None, salesforce_events, _SALESFORCE_EVENT_OPTIONAL, 2),
     Preset("pipedrive-activities", "actions", frozenset({
         "id", "subject", "type", "done", "duedate"}),
            None, pipedrive_activities, _PIPEDRIVE_ACTIVITY_OPTIONAL, 1),

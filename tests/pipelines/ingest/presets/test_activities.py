@@ -11,6 +11,7 @@ from pipelines.ingest.presets.activities import (
     PIPEDRIVE_OPEN,
     PIPEDRIVE_TODO,
     PIPEDRIVE_UNKNOWN,
+    SALESFORCE_CHILD_EVENT,
     SALESFORCE_LEAD,
     SALESFORCE_OPEN,
     SALESFORCE_TODO,
@@ -144,6 +145,9 @@ def test_pipedrive_activities_stage_done_calls_and_meetings(tmp_path):
     (SALESFORCE_HEADER, "salesforce-tasks"),
     # a reduced Task view: the signature and two further Task fields
     ("Id,Subject,ActivityDate,Status,WhoId,TaskSubtype,CallDisposition", "salesforce-tasks"),
+    # an older Event export: ActivityDateTime and a duration instead of start and end
+    ("Id,Subject,ActivityDateTime,DurationInMinutes,AccountId,Type,OwnerId",
+     "salesforce-events"),
     (PIPEDRIVE_HEADER, "pipedrive-activities"),
     ("id,subject,type,done,due_date,org_id", "pipedrive-activities"),
 ])
@@ -224,3 +228,46 @@ def test_a_task_view_without_account_id_takes_the_account_from_what_id(tmp_path)
     assert result.reading.preset == "salesforce-tasks"
     assert result.staged[["customer_id", "campaign"]].values.tolist() == [
         ["001A", None], ["003B", "701A"]]
+
+
+EVENT_HEADER = ("Id,WhoId,WhatId,AccountId,Subject,Location,IsAllDayEvent,ActivityDateTime,"
+                "ActivityDate,DurationInMinutes,StartDateTime,EndDateTime,Description,OwnerId,"
+                "Type,IsPrivate,ShowAs,IsChild,IsGroupEvent,CreatedDate,LastModifiedDate,"
+                "EventSubtype")
+EVENT_ROWS = [
+    # a meeting with an account
+    "00U1,003A,001A,001A,Renewal review,Office,false,2024-06-03T13:00:00.000Z,2024-06-03,60,"
+    "2024-06-03T13:00:00.000Z,2024-06-03T14:00:00.000Z,,005A,Meeting,false,Busy,false,true,"
+    "2024-05-20T08:00:00.000Z,2024-05-20T08:00:00.000Z,Event",
+    # the invitee's copy of that group event
+    "00U2,003A,001A,001A,Renewal review,Office,false,2024-06-03T13:00:00.000Z,2024-06-03,60,"
+    "2024-06-03T13:00:00.000Z,2024-06-03T14:00:00.000Z,,005B,Meeting,false,Busy,true,true,"
+    "2024-05-20T08:00:00.000Z,2024-05-20T08:00:00.000Z,Event",
+    # a scheduled call
+    "00U3,,001B,001B,Check-in call,,false,2024-06-04T09:00:00.000Z,2024-06-04,15,"
+    "2024-06-04T09:00:00.000Z,2024-06-04T09:15:00.000Z,,005A,Call,false,Busy,false,false,"
+    "2024-05-20T08:00:00.000Z,2024-05-20T08:00:00.000Z,Event",
+    # a demo for a lead
+    "00U4,00QA,,,Demo,,false,2024-06-05T09:00:00.000Z,2024-06-05,30,"
+    "2024-06-05T09:00:00.000Z,2024-06-05T09:30:00.000Z,,005A,Meeting,false,Busy,false,false,"
+    "2024-05-20T08:00:00.000Z,2024-05-20T08:00:00.000Z,Event",
+    # a meeting that has not taken place when the file is read
+    "00U5,003C,001C,001C,QBR,,false,2026-03-01T09:00:00.000Z,2026-03-01,60,"
+    "2026-03-01T09:00:00.000Z,2026-03-01T10:00:00.000Z,,005A,Meeting,false,Busy,false,false,"
+    "2025-12-20T08:00:00.000Z,2025-12-20T08:00:00.000Z,Event",
+]
+
+
+def test_salesforce_events_stage_meetings_and_calls_once(tmp_path):
+    result = _read(tmp_path, "Event.csv", "\n".join([EVENT_HEADER, *EVENT_ROWS]))
+    assert result.reading.preset == "salesforce-events"
+    account = result.account
+    assert (account.rows_read, account.staged, account.quarantined) == (5, 2, 3)
+    assert account.reasons == {SALESFORCE_CHILD_EVENT: 1, SALESFORCE_LEAD: 1,
+                               "action_at in the future": 1}
+    frame = result.staged.set_index("action_id")
+    assert frame["customer_id"].to_dict() == {"00U1": "001A", "00U3": "001B"}
+    assert frame["action"].tolist() == ["meeting", "call"]
+    assert frame["channel"].tolist() == ["meeting", "phone"]
+    assert frame["action_at"].tolist() == [utc("2024-06-03 13:00"), utc("2024-06-04 09:00")]
+    assert frame["owner"].tolist() == ["005A", "005A"]
