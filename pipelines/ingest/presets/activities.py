@@ -59,20 +59,18 @@ _SALESFORCE_ACTIONS = {
 # the key prefixes of Salesforce record ids that say which object a reference names
 _SALESFORCE_ACCOUNT, _SALESFORCE_CONTACT, _SALESFORCE_LEAD, _SALESFORCE_CAMPAIGN = (
     "001", "003", "00Q", "701")
-SALESFORCE_OPEN = "open Salesforce task (not completed yet: not an action that happened)"
-SALESFORCE_TODO = "Salesforce to-do of no contact type (TaskSubtype / Type is no call, email " \
-                  "or meeting)"
-SALESFORCE_LEAD = "Salesforce activity on a lead (WhoId 00Q…), not on a customer account"
-SALESFORCE_CHILD_EVENT = "an invitee's copy of a Salesforce event (IsChild): the event itself " \
-                         "is counted"
+SALESFORCE_OPEN = "open Salesforce task (not done yet)"
+SALESFORCE_TODO = "Salesforce to-do (no call, e-mail or meeting)"
+SALESFORCE_LEAD = "Salesforce activity on a lead only (WhoId 00Q…), no customer"
+SALESFORCE_CHILD_EVENT = "an invitee's copy of a Salesforce event (IsChild)"
 
 # folded Pipedrive activity type key -> (action, channel); None: an internal to-do
 _PIPEDRIVE_ACTIONS: dict[str, tuple[str, str] | None] = {
     "call": ("call", "phone"), "meeting": ("meeting", "meeting"), "email": ("email", "email"),
     "lunch": ("meeting", "meeting"), "task": None, "deadline": None,
 }
-PIPEDRIVE_OPEN = "Pipedrive activity not marked done (not an action that happened)"
-PIPEDRIVE_TODO = "Pipedrive task or deadline (an internal to-do, not a customer action)"
+PIPEDRIVE_OPEN = "Pipedrive activity not done yet"
+PIPEDRIVE_TODO = "Pipedrive task or deadline (an internal to-do)"
 PIPEDRIVE_UNKNOWN = "unknown Pipedrive activity type"
 _TRUE = {"true", "1", "yes", "y", "done"}
 
