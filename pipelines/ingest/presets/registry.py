@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from pipelines.ingest.headers import fold_header, split_header
+from pipelines.ingest.presets.activities import (
+    pipedrive_activities,
+    salesforce_events,
+    salesforce_tasks,
+)
 from pipelines.ingest.presets.base import Preset
 from pipelines.ingest.presets.billing import chargebee_subscriptions, stripe_subscriptions
 from pipelines.ingest.presets.crms import hubspot_contacts, hubspot_engagements
@@ -41,6 +46,11 @@ from pipelines.ingest.presets.shops import (
 # - stripe-subscriptions: `id`, the customer (id or e-mail), `Interval`, `Status` and a start
 #   + 2 other columns of its export; chargebee-subscriptions: id, customer, plan, the
 #   cancellation and next-billing times + 1 other documented field.
+# - salesforce-tasks: `Id, Subject, ActivityDate, Status` and the account, contact or related
+#   record + 2 other Task fields (subtype, call fields, owner, `IsClosed`...); salesforce-
+#   events: `Id, Subject`, the start, the duration or end and the account, contact or
+#   related record + 2 other Event fields (a task has no start, an event no Status);
+#   pipedrive-activities: `id, subject, type, done, due_date` + 1 other activity field.
 _SHOPIFY_OPTIONAL = frozenset({
     "lineitemquantity", "lineitemname", "lineitemprice", "lineitemsku", "paidat", "currency",
     "subtotal", "shipping", "taxes", "cancelledat", "refundedamount", "fulfillmentstatus",
@@ -66,6 +76,17 @@ _STRIPE_SUBSCRIPTION_OPTIONAL = frozenset({
     "trialend", "cancelatperiodend", "cancellationreason"})
 _CHARGEBEE_SUBSCRIPTION_OPTIONAL = frozenset({
     "status", "createdat", "activatedat", "cancelreason", "cancelreasoncode"})
+_SALESFORCE_TASK_OPTIONAL = frozenset({
+    "tasksubtype", "type", "calltype", "calldisposition", "calldurationinseconds",
+    "callobject", "ownerid", "isclosed", "completeddatetime", "priority", "ishighpriority",
+    "createddate", "lastmodifieddate", "description"})
+_SALESFORCE_EVENT_OPTIONAL = frozenset({
+    "eventsubtype", "type", "isalldayevent", "ownerid", "location", "ischild",
+    "isgroupevent", "activitydate", "createddate", "lastmodifieddate", "description",
+    "isprivate", "showas"})
+_PIPEDRIVE_ACTIVITY_OPTIONAL = frozenset({
+    "markedasdonetime", "orgid", "personid", "dealid", "leadid", "ownerid", "userid",
+    "addtime", "updatetime", "duetime", "duration", "note"})
 _HUBSPOT_CONTACT_OPTIONAL = frozenset({
     "email", "createdate", "firstname", "lastname", "phonenumber", "jobtitle", "lifecyclestage",
     "leadstatus", "contactowner"})
@@ -129,6 +150,16 @@ PRESETS: tuple[Preset, ...] = (
     Preset("chargebee-subscriptions", "subscriptions", frozenset({
         "id", "customerid", "cancelledat", "planid|itempriceid", "nextbillingat"}),
            None, chargebee_subscriptions, _CHARGEBEE_SUBSCRIPTION_OPTIONAL, 1),
+    # CRM activity logs as the team's retention actions, in their API field names
+    Preset("salesforce-tasks", "actions", frozenset({
+        "id", "subject", "activitydate", "status", "accountid|whoid|whatid"}),
+           None, salesforce_tasks, _SALESFORCE_TASK_OPTIONAL, 2),
+    Preset("salesforce-events", "actions", frozenset({
+        "id", "subject", "startdatetime|activitydatetime", "durationinminutes|enddatetime",
+        "accountid|whoid|whatid"}), None, salesforce_events, _SALESFORCE_EVENT_OPTIONAL, 2),
+    Preset("pipedrive-activities", "actions", frozenset({
+        "id", "subject", "type", "done", "duedate"}),
+           None, pipedrive_activities, _PIPEDRIVE_ACTIVITY_OPTIONAL, 1),
 )
 PRESET_NAMES = tuple(p.name for p in PRESETS)
 
