@@ -98,8 +98,8 @@ def test_option_defaults_are_the_typed_models_defaults():
 
 # Each enum-like option: the command, the option, its allowed values (from the declaring type).
 CHOICE_OPTIONS = [
-    ("score", "--sort", "tier|value|probability"), ("score", "--lang", "en|tr|nl"),
-    ("run", "--sort", "tier|value|probability"), ("run", "--lang", "en|tr|nl"),
+    ("score", "--sort", "tier|value|probability|saved_value"), ("score", "--lang", "en|tr|nl"),
+    ("run", "--sort", "tier|value|probability|saved_value"), ("run", "--lang", "en|tr|nl"),
     ("demo", "--lang", "en|tr|nl"), ("analyze", "--lang", "en|tr|nl"),
     ("analyze", "--period", "month|quarter"),
     ("train", "--churn-definition", "auto|no_purchase|cancellation|renewal"),
