@@ -174,6 +174,7 @@ def _compare_with_one_shot(figures: SoakFigures, settings: Any,
                            frames: dict[str, pd.DataFrame], one_shot_dir: Path) -> None:
     """Stage the full export once; compare tables, then score it with the soak's champion."""
     from pipelines.deliver.params import ScoreParams
+    from pipelines.deliver.risk_list import same_scored_list
     from pipelines.deliver.scoring_run import run_scoring
     from pipelines.ingest.run import ingest_raw_exports
     from pipelines.store.atomic import write_text_atomic
@@ -202,26 +203,8 @@ def _compare_with_one_shot(figures: SoakFigures, settings: Any,
                          ScoreParams())
     soak_list = pd.read_parquet(settings.scored_dir / "latest" / "risk_list.parquet")
     once_list = pd.read_parquet(scored["risk_list_parquet"])
-    figures.risk_list_equal = same_list(soak_list, once_list)
+    figures.risk_list_equal = same_scored_list(soak_list, once_list)
 
-
-#: what a list owes to its place in the archive, not to the data: its run and row ids, and the
-#: holdout, which keeps earlier lists' arms until their windows end (models.holdout)
-RUN_COLUMNS = ("list_run_id", "row_id", "holdout", "assigned_in")
-
-
-def same_list(soak: pd.DataFrame, once: pd.DataFrame) -> bool:
-    """Equal scores, tiers, reasons and ranks; the suggested action (and its key) equal
-    wherever neither list holds the customer out (a held-out row says "do not contact")."""
-    held = pd.Series(False, index=soak.index)
-    for frame in (soak, once):
-        if "holdout" in frame:
-            held |= frame["holdout"].astype(bool).reindex(soak.index, fill_value=False)
-    actions = [c for c in ("suggested_action", "action_key") if c in soak]
-    data = [c for c in soak.columns if c not in (*RUN_COLUMNS, *actions)]
-    if list(soak.columns) != list(once.columns) or not soak[data].equals(once[data]):
-        return False
-    return soak.loc[~held, actions].equals(once.loc[~held, actions])
 
 
 def _sorted(frame: pd.DataFrame, key: str) -> pd.DataFrame:

@@ -29,6 +29,11 @@ LOOP_COLUMNS = ("list_run_id", "row_id", "holdout")
 # Exported when the run computed them (`--sort saved_value`, `--contact-capacity`).
 CONTACT_COLUMNS = ("expected_saved_value", "contact_this_week", "cooldown_until")
 FILL_IN_COLUMNS = ("action_taken", "action_date", "action_outcome", "action_cost")
+#: what a list owes to its place in the archive rather than to the data: its run and row ids
+#: and the holdout arms, which earlier lists' draws carry until their windows end; a held-out
+#: row's action says "do not contact" (`same_scored_list` leaves them aside)
+RUN_COLUMNS = ("list_run_id", "row_id", "holdout", "assigned_in")
+HOLDOUT_ACTION_COLUMNS = ("suggested_action", "action_key")
 TEXT_COLUMNS = ("customer_id", "customer_name", "email", "phone", "segment", "master_segment",
                 "owner",
                 "risk_tier", "reason_1", "reason_2", "reason_3", "suggested_action",
@@ -201,3 +206,20 @@ def _write_cell(sheet, row: int, column: int, value: Any, style: _Styles, code: 
     else:
         number_style = style.of(**properties) if properties else None
         sheet.write_number(row, column, float(value), number_style)
+
+
+def same_scored_list(first: pd.DataFrame, second: pd.DataFrame) -> bool:
+    """Two risk lists (as `risk_list.parquet` holds them) say the same of the same data: equal
+    columns, scores, tiers, reasons and ranks, and equal actions wherever neither holds the
+    customer out. Run ids and holdout arms may differ: they come from the archive."""
+    if list(first.columns) != list(second.columns) or len(first) != len(second):
+        return False
+    first, second = first.reset_index(drop=True), second.reset_index(drop=True)
+    held = pd.Series(False, index=first.index)
+    for frame in (first, second):
+        if "holdout" in frame:
+            held |= frame["holdout"].astype(bool)
+    actions = [c for c in HOLDOUT_ACTION_COLUMNS if c in first]
+    data = [c for c in first.columns if c not in (*RUN_COLUMNS, *actions)]
+    return bool(first[data].equals(second[data])
+                and first.loc[~held, actions].equals(second.loc[~held, actions]))

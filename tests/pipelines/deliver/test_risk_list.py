@@ -186,3 +186,20 @@ def test_the_contact_flags_are_exported_when_the_run_made_them():
     assert rows[0]["expected_saved_value"] == "190.0"
     dutch = next(csv.reader(io.StringIO(risk_list_csv_text(risk, "nl")), delimiter=";"))
     assert column_label("contact_this_week", "nl") in dutch
+
+
+def test_two_lists_of_the_same_data_are_the_same_whatever_their_run_and_holdout():
+    from pipelines.deliver.risk_list import same_scored_list
+
+    first = tiny_risk_list().assign(list_run_id="R1", row_id=["R1-1", "R1-2"],
+                                    holdout=[True, False], assigned_in="R1")
+    second = first.assign(list_run_id="R2", row_id=["R2-1", "R2-2"], holdout=[False, False])
+    second.loc[0, "suggested_action"] = "Holdout: do not contact"  # held out in the first
+    assert same_scored_list(first, second)
+    moved = second.copy()
+    moved.loc[1, "churn_probability"] = 0.06
+    assert not same_scored_list(first, moved)
+    acted = second.copy()
+    acted.loc[1, "suggested_action"] = "Call today."  # nobody holds this one out
+    assert not same_scored_list(first, acted)
+    assert not same_scored_list(first, second.drop(columns="row_id"))
