@@ -271,6 +271,8 @@ def serve(data_dir: Path, key: str) -> None:
     bound = address.stat().st_ino
     record = folder / f"{key}.json"
     record.write_text(json.dumps({"pid": os.getpid(), "data_dir": str(data_dir)}))
+    # SIGTERM (`churn server stop`, a shutdown) ends the worker through its cleanup below
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         _serve_forever(listener, address, bound, data_dir)
     finally:

@@ -156,3 +156,26 @@ def test_a_worker_whose_data_dir_is_removed_ends(tmp_path):
         if worker.poll() is None:
             worker.kill()
         shutil.rmtree(sockets, ignore_errors=True)
+
+
+@pytest.mark.flow
+def test_a_terminated_worker_removes_its_socket_and_record(tmp_path):
+    sockets = tempfile.mkdtemp(prefix="ww-", dir="/tmp")
+    env = {**os.environ, ww.IDLE_VARIABLE: "30", "PYTHONPATH": str(ROOT), "TMPDIR": sockets}
+    data = (tmp_path / "data").resolve()
+    data.mkdir()
+    worker = subprocess.Popen([sys.executable, "-m", "pipelines.operate.warm_worker",
+                               str(data), ww.worker_key(data, env)], env=env, cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 240
+        while not list(Path(sockets).glob("*/*.json")):
+            assert worker.poll() is None and time.monotonic() < deadline
+            time.sleep(0.5)
+        worker.terminate()
+        assert worker.wait(timeout=60) == 0
+        assert not list(Path(sockets).glob("*/*.sock"))
+        assert not list(Path(sockets).glob("*/*.json"))
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        shutil.rmtree(sockets, ignore_errors=True)
