@@ -170,9 +170,10 @@ def _delegate(connection: socket.socket, argv: list[str]) -> int | None:
     os.umask(umask)
     request = json.dumps({"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ),
                           "umask": umask}).encode()
+    replies = connection.makefile("rb")
     try:
         socket.send_fds(connection, [_HEADER.pack(len(request)) + request], [0, 1, 2])
-        reply = _read_line(connection)
+        reply = _read_line(replies)
     except OSError:
         reply = None
     if reply is None or not reply.startswith("pid "):
@@ -187,7 +188,7 @@ def _delegate(connection: socket.socket, argv: list[str]) -> int | None:
 
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
         signal.signal(signum, forward)
-    status = _read_line(connection)
+    status = _read_line(replies)
     if status is None or not status.startswith("exit "):
         sys.stderr.write("churn: the command's worker process ended without an exit status; "
                          "run the command again (CHURN_WARM_WORKER=0 runs it in this "
@@ -196,18 +197,14 @@ def _delegate(connection: socket.socket, argv: list[str]) -> int | None:
     return int(status.split()[1])
 
 
-def _read_line(connection: socket.socket) -> str | None:
-    data = b""
-    while not data.endswith(b"\n"):
-        try:
-            chunk = connection.recv(64)
-        except InterruptedError:
-            continue
-        if not chunk:
-            return None
-        data += chunk
-    return data.decode().strip()
-
+def _read_line(replies) -> str | None:
+    """The worker's next line ("pid N", then "exit N"), or None once it hung up. Buffered:
+    both lines can arrive in one read when a command ends at once."""
+    try:
+        line = replies.readline()
+    except OSError:
+        return None
+    return line.decode().strip() if line.endswith(b"\n") else None
 
 def start_worker(data_dir: Path, folder: Path, key: str) -> None:
     """A worker for the next command, in the background and a session of its own."""
@@ -307,10 +304,11 @@ def stop_workers(data_dir: Path) -> int:
 
 def _serve_forever(listener: socket.socket, address: Path, bound: int, data_dir: Path) -> None:
     children: dict[int, socket.socket] = {}  # child pid -> its caller's connection
+    hung_up: set[int] = set()  # children whose caller went away (already sent SIGTERM)
     last_busy = time.monotonic()
     idle = idle_seconds()
     while True:
-        waiting = [listener, *children.values()]
+        waiting = [listener, *(c for p, c in children.items() if p not in hung_up)]
         readable, _, _ = select.select(waiting, [], [], 0.2)
         for ready in readable:
             if ready is listener:
@@ -324,10 +322,12 @@ def _serve_forever(listener: socket.socket, address: Path, bound: int, data_dir:
                 pid = next(p for p, c in children.items() if c is ready)
                 if not ready.recv(1, socket.MSG_PEEK):
                     _signal(pid, signal.SIGTERM)
+                    hung_up.add(pid)
         for pid in list(children):
             done, status = os.waitpid(pid, os.WNOHANG)
             if done:
                 connection = children.pop(pid)
+                hung_up.discard(pid)
                 try:
                     connection.sendall(f"exit {os.waitstatus_to_exitcode(status)}\n".encode())
                 except OSError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -116,66 +117,76 @@ def test_a_warm_command_behaves_as_a_cold_one(tmp_path, monkeypatch):
         shutil.rmtree(sockets, ignore_errors=True)
 
 
-@pytest.mark.flow
-def test_an_idle_worker_ends_by_itself_and_cleans_up(tmp_path):
-    sockets = tempfile.mkdtemp(prefix="ww-", dir="/tmp")
-    env = {**os.environ, ww.IDLE_VARIABLE: "0.05", "PYTHONPATH": str(ROOT), "TMPDIR": sockets}
+@pytest.fixture
+def start_worker(tmp_path):
+    """Start a worker for a fresh data dir with a given idle time; its socket folder is this
+    test's own (short: a socket path has 107 bytes). Killed and removed afterwards."""
+    sockets = Path(tempfile.mkdtemp(prefix="ww-", dir="/tmp"))
     data = (tmp_path / "data").resolve()
     data.mkdir()
-    key = ww.worker_key(data, env)
-    try:
+    started: list[subprocess.Popen] = []
+
+    def start(idle_minutes: str) -> tuple[subprocess.Popen, Path, Path]:
+        env = {**os.environ, ww.IDLE_VARIABLE: idle_minutes, "PYTHONPATH": str(ROOT),
+               "TMPDIR": str(sockets)}
         worker = subprocess.Popen([sys.executable, "-m", "pipelines.operate.warm_worker",
-                                   str(data), key], env=env, cwd=ROOT,
+                                   str(data), ww.worker_key(data, env)], env=env, cwd=ROOT,
                                   stdout=subprocess.PIPE, text=True)
-        said, _ = worker.communicate(timeout=240)  # preload, 3 s without a command, exit
-        assert worker.returncode == 0
-        assert "not started" not in said  # it listened: it says why whenever it cannot
-        assert not list(Path(sockets).glob("*/*.sock"))
-        assert not list(Path(sockets).glob("*/*.json"))
-    finally:
-        shutil.rmtree(sockets, ignore_errors=True)
+        started.append(worker)
+        return worker, data, sockets
+
+    yield start
+    for worker in started:
+        if worker.poll() is None:
+            worker.kill()
+        worker.communicate()
+    shutil.rmtree(sockets, ignore_errors=True)
+
+
+def _listening(worker: subprocess.Popen, sockets: Path) -> None:
+    deadline = time.monotonic() + 240
+    while not list(sockets.glob("*/*.json")):  # written once the socket listens
+        assert worker.poll() is None and time.monotonic() < deadline
+        time.sleep(0.5)
+
+
+def _cleaned_up(sockets: Path) -> bool:
+    return not list(sockets.glob("*/*.sock")) and not list(sockets.glob("*/*.json"))
 
 
 @pytest.mark.flow
-def test_a_worker_whose_data_dir_is_removed_ends(tmp_path):
-    sockets = tempfile.mkdtemp(prefix="ww-", dir="/tmp")
-    env = {**os.environ, ww.IDLE_VARIABLE: "30", "PYTHONPATH": str(ROOT), "TMPDIR": sockets}
-    data = (tmp_path / "data").resolve()
-    data.mkdir()
-    try:
-        worker = subprocess.Popen([sys.executable, "-m", "pipelines.operate.warm_worker",
-                                   str(data), ww.worker_key(data, env)], env=env, cwd=ROOT)
-        deadline = time.monotonic() + 240
-        while not list(Path(sockets).glob("*/*.sock")):
-            assert worker.poll() is None and time.monotonic() < deadline
-            time.sleep(0.5)
-        shutil.rmtree(data)
-        assert worker.wait(timeout=60) == 0  # long before its 30 idle minutes
-        assert not list(Path(sockets).glob("*/*.sock"))
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-        shutil.rmtree(sockets, ignore_errors=True)
+def test_an_idle_worker_ends_by_itself_and_cleans_up(start_worker):
+    worker, _, sockets = start_worker("0.05")
+    said, _ = worker.communicate(timeout=240)  # preload, 3 s without a command, exit
+    assert worker.returncode == 0
+    assert "not started" not in said  # it listened: it says why whenever it cannot
+    assert _cleaned_up(sockets)
 
 
 @pytest.mark.flow
-def test_a_terminated_worker_removes_its_socket_and_record(tmp_path):
-    sockets = tempfile.mkdtemp(prefix="ww-", dir="/tmp")
-    env = {**os.environ, ww.IDLE_VARIABLE: "30", "PYTHONPATH": str(ROOT), "TMPDIR": sockets}
-    data = (tmp_path / "data").resolve()
-    data.mkdir()
-    worker = subprocess.Popen([sys.executable, "-m", "pipelines.operate.warm_worker",
-                               str(data), ww.worker_key(data, env)], env=env, cwd=ROOT)
-    try:
-        deadline = time.monotonic() + 240
-        while not list(Path(sockets).glob("*/*.json")):
-            assert worker.poll() is None and time.monotonic() < deadline
-            time.sleep(0.5)
-        worker.terminate()
-        assert worker.wait(timeout=60) == 0
-        assert not list(Path(sockets).glob("*/*.sock"))
-        assert not list(Path(sockets).glob("*/*.json"))
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-        shutil.rmtree(sockets, ignore_errors=True)
+def test_a_worker_whose_data_dir_is_removed_ends(start_worker):
+    worker, data, sockets = start_worker("30")
+    _listening(worker, sockets)
+    shutil.rmtree(data)
+    assert worker.wait(timeout=60) == 0  # long before its 30 idle minutes
+    assert _cleaned_up(sockets)
+
+
+@pytest.mark.flow
+def test_a_terminated_worker_removes_its_socket_and_record(start_worker):
+    worker, _, sockets = start_worker("30")
+    _listening(worker, sockets)
+    worker.terminate()
+    assert worker.wait(timeout=60) == 0
+    assert _cleaned_up(sockets)
+
+
+def test_both_replies_in_one_read_are_both_read():
+    """A command that ends at once: "pid" and "exit" reach the caller in one packet."""
+    caller, worker = socket.socketpair()
+    with caller, worker:
+        worker.sendall(b"pid 42\nexit 3\n")
+        worker.close()
+        replies = caller.makefile("rb")
+        assert [ww._read_line(replies), ww._read_line(replies), ww._read_line(replies)] == [
+            "pid 42", "exit 3", None]
