@@ -1,0 +1,52 @@
+"""The customer shard function: stable, total, independent of order and of the frame."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from features.shards import customer_hashes, customer_shards, in_sample
+
+
+def test_known_ids_have_fixed_shards():
+    # pinned: a change of hash would reshuffle every partitioned table already written
+    ids = pd.Series(["C1", "C2", "00123", "ayşe@example.com"])
+    first = customer_shards(ids, 16)
+    assert list(first) == list(customer_shards(ids.to_numpy(), 16))
+    assert list(customer_hashes(["C1"])) == list(customer_hashes(pd.Series(["C1"])))
+    assert customer_shards(ids, 1).tolist() == [0, 0, 0, 0]
+
+
+@given(st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=40),
+       st.integers(min_value=1, max_value=64))
+def test_shard_depends_only_on_the_id(ids, shards):
+    out = customer_shards(pd.Series(ids), shards)
+    assert ((out >= 0) & (out < shards)).all()
+    reversed_out = customer_shards(pd.Series(ids[::-1]), shards)
+    assert list(out) == list(reversed_out[::-1])
+    alone = [int(customer_shards(pd.Series([i]), shards)[0]) for i in ids]
+    assert list(out) == alone
+
+
+def test_numbers_and_their_text_share_a_shard():
+    assert list(customer_shards(pd.Series([123, 7]), 8)) == \
+        list(customer_shards(pd.Series(["123", "7"]), 8))
+
+
+def test_shards_are_balanced_on_many_ids():
+    counts = np.bincount(customer_shards(pd.Series([f"C{i}" for i in range(40_000)]), 8))
+    assert counts.min() > 0.9 * 5_000 and counts.max() < 1.1 * 5_000
+
+
+def test_sample_is_stable_nested_and_near_its_share():
+    ids = pd.Series([f"C{i}" for i in range(20_000)])
+    half, fifth = in_sample(ids, 0.5), in_sample(ids, 0.2)
+    assert abs(half.mean() - 0.5) < 0.02 and abs(fifth.mean() - 0.2) < 0.02
+    assert not (fifth & ~half).any()  # a smaller share keeps a subset of the larger one
+    assert (in_sample(ids, 0.5) == half).all()
+    assert in_sample(ids, 1.0).all() and not in_sample(ids, 0.0).any()
+    other = in_sample(ids, 0.5, salt="train")
+    assert 0.4 < (other == half).mean() < 0.6  # a salt draws an independent sample
+    with pytest.raises(ValueError):
+        in_sample(ids, 1.5)
