@@ -39,6 +39,7 @@ from pipelines.ingest.staging import (
     FileAccount,
     ReadingRules,
     StagingError,
+    compact_staged,
     stage_rows,
 )
 from pipelines.ingest.suggest import MissingColumnsError, missing_columns_help
@@ -228,7 +229,7 @@ def _staged_file(plan: _FilePlan, rule: SourceRule, rules: ReadingRules, now: pd
         raw, mapped = _raw_cells(plan, table, rule)
         staged, quarantined = stage_rows(plan.kind, raw, rules=rules, detected=formats)
         staged, future = _split_future(plan.kind, staged, now)
-        staged_parts.append(staged)
+        staged_parts.append(compact_staged(staged))
         quarantined_parts.append(quarantined)
         future_parts.append(future)
         rows, merged = rows + len(table.frame), merged + mapped.merged

@@ -113,9 +113,42 @@ def _value(node: str) -> str:
     return node.split(_SEP, 2)[2]
 
 
+def key_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns of a staged frame that identity reads (in `_row_keys`' order)."""
+    return [c for c in frame.columns
+            if c == "customer_id" or str(c).startswith(EXTRA_ID_PREFIX) or c in LINK_COLUMNS]
+
+
+@dataclass
+class _DistinctKeys:
+    """One source reduced to its distinct key tuples: identity depends on a row's keys only,
+    and an events export repeats a customer's keys millions of times (8.4 M rows, 140 k
+    distinct keys), so linking works on the tuples and each row takes its tuple's result."""
+
+    source: SourceKeys  # the frame holds each distinct tuple once
+    codes: np.ndarray  # per row of the original frame: its tuple
+    counts: np.ndarray  # per tuple: how many rows carry it
+    index: pd.Index  # the original frame's index, which the per-row results keep
+
+
+def _distinct_keys(source: SourceKeys) -> _DistinctKeys:
+    columns = key_columns(source.frame)
+    if not columns or source.frame.empty:
+        codes = np.arange(len(source.frame), dtype=np.int64)
+        return _DistinctKeys(source, codes, np.ones(len(codes), dtype=np.int64),
+                             source.frame.index)
+    codes = source.frame.groupby(columns, dropna=False, sort=False).ngroup().to_numpy()
+    first = np.unique(codes, return_index=True)[1]  # tuples numbered in order of appearance
+    distinct = source.frame[columns].iloc[first].reset_index(drop=True)
+    return _DistinctKeys(SourceKeys(source.label, source.kind, distinct, source.id_space),
+                         codes, np.bincount(codes, minlength=len(first)), source.frame.index)
+
+
 def resolve_identities(sources: list[SourceKeys]) -> Resolution:
     """Canonical customer ids for every row of every source (see the module docstring)."""
-    per_source = [_row_keys(s) for s in sources]
+    reduced = [_distinct_keys(s) for s in sources]
+    distinct = [r.source for r in reduced]
+    per_source = [_row_keys(s) for s in distinct]
     all_nodes = pd.concat([k for keys in per_source for k in keys] or [pd.Series(dtype=object)],
                           ignore_index=True).dropna()
     nodes = pd.Index(pd.unique(all_nodes))
@@ -135,12 +168,13 @@ def resolve_identities(sources: list[SourceKeys]) -> Resolution:
         labels = _groups(len(nodes), pairs, shared)
     canonical = _canonical_names(nodes, labels, kinds, spaces, is_link, shared)
     customer_ids, reasons, chosen = [], [], []
-    for source, row_codes in zip(sources, codes, strict=True):
+    for source, row_codes in zip(distinct, codes, strict=True):
         ids, why, used = _assign(source.frame.index, row_codes, labels, canonical, shared, nodes)
         customer_ids.append(ids)
         reasons.append(why)
         chosen.append(used)
-    summary = _summary(sources, per_source, chosen, customer_ids, shared, nodes)
+    summary = _summary(distinct, per_source, chosen, customer_ids, shared, nodes,
+                       [r.counts for r in reduced])
     key_map = pd.DataFrame({
         "key_type": pd.Series([KEY_TYPES[k] for k in kinds], dtype=object),
         "id_space": pd.Series(spaces, dtype=object),
@@ -150,7 +184,15 @@ def resolve_identities(sources: list[SourceKeys]) -> Resolution:
     key_map.loc[key_map["shared"], "customer_id"] = None  # a shared key names nobody
     key_map = key_map.sort_values(["customer_id", "key_type", "key"], na_position="last",
                                   kind="stable", ignore_index=True)
-    return Resolution(customer_ids, reasons, summary, key_map)
+    per_row_ids = [_per_row(ids, r) for ids, r in zip(customer_ids, reduced, strict=True)]
+    per_row_reasons = [_per_row(why, r) for why, r in zip(reasons, reduced, strict=True)]
+    return Resolution(per_row_ids, per_row_reasons, summary, key_map)
+
+
+def _per_row(values: pd.Series, reduced: _DistinctKeys) -> pd.Series:
+    """A per-tuple result spread back over the source's rows (its index kept)."""
+    return pd.Series(values.to_numpy()[reduced.codes], index=reduced.index,
+                     dtype=object)
 
 
 def _row_pairs(codes: list[list[np.ndarray]]) -> np.ndarray:
@@ -273,7 +315,8 @@ def _key_names(source: SourceKeys, keys: list[pd.Series]) -> list[str]:
 
 def _summary(sources: list[SourceKeys], per_source: list[list[pd.Series]],
              chosen: list[np.ndarray], customer_ids: list[pd.Series],
-             shared: np.ndarray, nodes: pd.Index) -> IdentitySummary:
+             shared: np.ndarray, nodes: pd.Index, counts: list[np.ndarray]) -> IdentitySummary:
+    """The identity summary; `sources` hold distinct key tuples, `counts` the rows of each."""
     summary = IdentitySummary()
     seen = [set(ids.dropna().unique()) for ids in customer_ids]
     buyers = set().union(*[s for s, src in zip(seen, sources, strict=True)
@@ -295,18 +338,19 @@ def _summary(sources: list[SourceKeys], per_source: list[list[pd.Series]],
     summary.shared_keys = int(shared.sum())
     # masked: the report and the task's cached result are not a second copy of the keys
     summary.shared_examples = masked_contacts(_value(n) for n in nodes[shared][:3])
-    for number, (source, keys, ids) in enumerate(zip(sources, per_source, customer_ids,
-                                                     strict=True)):
+    for number, (source, keys, ids, rows) in enumerate(zip(sources, per_source, customer_ids,
+                                                           counts, strict=True)):
         customers = seen[number]
         summary.sources.append(SourceIdentity(
             file=source.label, keys=_key_names(source, keys), customers=len(customers),
             with_purchases=len(customers & buyers),
             only_here=sum(owners[c] == {number} for c in customers),
-            ambiguous_rows=int(ids.isna().sum() - _no_key_rows(keys))))
+            ambiguous_rows=int(rows[ids.isna().to_numpy()].sum() - _no_key_rows(keys, rows))))
     return summary
 
 
-def _no_key_rows(keys: list[pd.Series]) -> int:
+def _no_key_rows(keys: list[pd.Series], rows: np.ndarray) -> int:
+    """Rows (each tuple weighted by its `rows`) that carry no key at all."""
     if not keys:
         return 0
-    return int(pd.concat(keys, axis=1).isna().all(axis=1).sum())
+    return int(rows[pd.concat(keys, axis=1).isna().all(axis=1).to_numpy()].sum())

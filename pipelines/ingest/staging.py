@@ -369,6 +369,27 @@ def _fill_interaction_ids(frame: pd.DataFrame) -> pd.Series:
     return existing.where(existing.notna(), hashed)
 
 
+def compact_staged(staged: pd.DataFrame) -> pd.DataFrame:
+    """The same rows with text held compactly: Arrow-backed strings (`str`, what the staged
+    parquet reads back as) instead of one Python object per cell, and the file name, the same
+    in every row of a file, as a category. Typed rows of a large export would otherwise take
+    about 300 bytes each (an 8-million-row events file: 2.5 GB before linking and
+    deduplication); compact, about 60."""
+    columns = {}
+    for name in staged.columns:
+        values = staged[name]
+        if name == SOURCE_FILE:
+            columns[name] = values.astype("category")
+        elif values.dtype == object and _all_text(values):
+            columns[name] = values.astype("str")
+    return staged.assign(**columns) if columns else staged
+
+
+def _all_text(values: pd.Series) -> bool:
+    """Whether every present cell is a string (an id column of native numbers stays as it is)."""
+    return pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
+
+
 def keep_systems_apart(kind: str, frames: list[pd.DataFrame], systems: list[str]
                        ) -> tuple[list[pd.DataFrame], str | None]:
     """Record ids (order numbers, ticket ids) that two systems both use, made distinct.

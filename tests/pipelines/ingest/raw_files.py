@@ -10,3 +10,13 @@ def write(settings: Settings, kind: str, name: str, text: str, encoding: str = "
     folder = settings.raw_dir / kind
     folder.mkdir(parents=True, exist_ok=True)
     (folder / name).write_bytes(text.encode(encoding))
+
+
+def cells(values) -> list:
+    """A staged column's (or frame's rows') values with every missing cell as None: staged text
+    is held as Arrow strings, whose missing value is NaN, as the staged parquet reads back."""
+    import pandas as pd
+
+    if isinstance(values, pd.DataFrame):
+        return [cells(row) for _, row in values.iterrows()]
+    return [None if pd.isna(v) else v for v in values]

@@ -130,3 +130,33 @@ def test_linking_invariants(files, rnd: random.Random):
     shuffled = resolve_identities([sources[i] for i in order]).customer_ids
     for position, i in enumerate(order):
         assert shuffled[position].tolist() == resolution.customer_ids[i].tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(KEYS, min_size=1, max_size=8), st.lists(st.integers(1, 4), min_size=8,
+                                                         max_size=8),
+       st.randoms(use_true_random=False))
+def test_repeated_keys_are_linked_once_and_every_row_takes_its_tuples_result(rows, repeats,
+                                                                           rnd: random.Random):
+    # identity works on distinct key tuples (an events file repeats them millions of times):
+    # a row's result must be the one it gets when its tuple appears once
+    master = source("customers/m.csv", "customers", [
+        {"customer_id": "1", "email": "a@x.nl"}, {"customer_id": "2", "email": "a@x.nl"},
+        {"customer_id": "3", "phone": "+31611111111"}])
+    once = source("complaints/t.csv", "complaints", rows)
+    many_rows = [row for row, k in zip(rows, repeats, strict=False) for _ in range(k)]
+    rnd.shuffle(many_rows)
+    many = source("complaints/t.csv", "complaints", many_rows)
+    many.frame.index = pd.RangeIndex(100, 100 + len(many_rows))  # the index is kept
+    alone, repeated = resolve_identities([master, once]), resolve_identities([master, many])
+    result = {tuple(sorted(r.items())): (c, w) for r, c, w in zip(
+        once.frame.to_dict("records"), alone.customer_ids[1], alone.reasons[1], strict=True)}
+    ids, reasons = repeated.customer_ids[1], repeated.reasons[1]
+    assert list(ids.index) == list(many.frame.index)
+    for row, customer, why in zip(many.frame.to_dict("records"), ids, reasons, strict=True):
+        assert result[tuple(sorted(row.items()))] == (customer, why)
+    keyed = many.frame.notna().any(axis=1).to_numpy()
+    assert repeated.summary.sources[1].ambiguous_rows == int((ids.isna().to_numpy()
+                                                              & keyed).sum())
+    assert repeated.summary.customers == alone.summary.customers
+    assert repeated.key_map.equals(alone.key_map)
