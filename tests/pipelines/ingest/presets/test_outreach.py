@@ -19,9 +19,11 @@ from pipelines.ingest.presets.outreach import (
     HUBSPOT_MEETING_NOT_HELD,
 )
 from pipelines.ingest.presets.registry import detect_preset
-from pipelines.ingest.run import read_export
+from pipelines.ingest.run import IngestError, ingest_raw_exports, read_export
 from pipelines.ingest.sources_file import SourceRule
 from pipelines.ingest.staging import StagingError
+from pipelines.store.staged import load_staged_actions
+from tests.pipelines.ingest.raw_files import write
 
 from .conftest import NOW, utc
 
@@ -194,3 +196,21 @@ def test_hubspot_email_events_stage_each_send_as_an_email_campaign(tmp_path):
 ])
 def test_outreach_exports_are_recognised_from_their_fields(header, preset):
     assert detect_preset(header.split(",")).name == preset
+
+
+def test_an_ingest_names_the_ambiguous_file_and_the_folders_that_decide(settings):
+    write(settings, "purchases", "p.csv", "customer_id,order_id,order_date,amount\n"
+          "5101,O1,2024-01-05,29\n")
+    settings.raw_dir.mkdir(parents=True, exist_ok=True)
+    (settings.raw_dir / "calls.csv").write_text("\n".join([CALLS_HEADER, *CALLS_ROWS]),
+                                                encoding="utf-8")
+    with pytest.raises(IngestError, match=r"calls\.csv: looks like .* put it under raw/interactions/ or "
+                                           r"raw/actions/"):
+        ingest_raw_exports(settings, now=NOW)
+    # once under raw/actions/ it is read as HubSpot calls, every row accounted for
+    (settings.raw_dir / "actions").mkdir()
+    (settings.raw_dir / "calls.csv").rename(settings.raw_dir / "actions" / "calls.csv")
+    report = ingest_raw_exports(settings, now=NOW)
+    [calls] = [a for a in report.accounts if a.kind == "actions"]
+    assert (calls.rows_read, calls.staged, calls.quarantined) == (6, 3, 3)
+    assert len(load_staged_actions(settings)) == 3
