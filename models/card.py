@@ -66,7 +66,7 @@ def definition_of_churn(spec: LabelSpec) -> str:
             "window.")
 
 
-def _action_save_rate_lines(params: TrainParams) -> list[str]:
+def action_save_rate_lines(params: TrainParams) -> list[str]:
     """The save rate in force per planned action, each labelled measured (customers and
     interval) or assumed; none before `churn track-record` measured anything."""
     if not params.action_save_rates:
@@ -112,7 +112,7 @@ def model_card(
         f"Retained value assumes contacting the top 10 %, keeping {params.save_rate:.0%} of "
         f"contacted churners ({params.save_rate_source}), each worth their last-365-day "
         f"spend, at {params.contact_cost} per contact.", "",
-        *_action_save_rate_lines(params),
+        *action_save_rate_lines(params),
         "## Rolling-origin backtest", "",
         _markdown_table(backtest[["origin", "train_cutoffs", "best_iteration",
                                   *BACKTEST_METRICS, "n"]])

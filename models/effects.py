@@ -162,4 +162,8 @@ def action_save_rates(effects: pd.DataFrame | None, assumed: float,
     randomised = (set(rows["planned_action"]) - {"*"}
                   if rows is not None and "planned_action" in rows else set())
     wanted = ["*", *dict.fromkeys([*actions, *sorted(randomised - set(actions))])]
-    return {action: save_rate_in_force(rows, assumed, action) for action in wanted}
+    by_action = rows is not None and "planned_action" in rows
+    # a table without actions measures the pooled rate only: no action may borrow it
+    return {action: save_rate_in_force(rows, assumed, action)
+            if action == "*" or by_action else SaveRate(assumed, False, 0)
+            for action in wanted}

@@ -126,3 +126,11 @@ def test_an_action_randomised_but_not_in_the_playbook_is_listed_after_it():
     assert list(rates) == ["*", "personal_call", "old_offer"]
     assert rates["old_offer"].value == pytest.approx(0.5) and not rates["personal_call"].measured
     assert action_save_rates(None, 0.2, ["personal_call"])["personal_call"].value == 0.2
+
+
+def test_a_table_without_planned_actions_lends_its_rate_to_no_action():
+    n = MIN_CUSTOMERS_PER_ARM
+    pooled = effects_by(_arms((n, n // 2), (n, n // 4)), [])
+    rates = action_save_rates(pooled, 0.2, ["personal_call"])
+    assert rates["*"].measured and rates["*"].value == pytest.approx(0.5)
+    assert not rates["personal_call"].measured and rates["personal_call"].value == 0.2

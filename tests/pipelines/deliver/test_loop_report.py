@@ -163,7 +163,7 @@ def _measured_call_record(settings: Settings):
 
 
 def test_each_playbook_action_gets_its_measured_rate_or_the_assumption(settings):
-    from models.card import _action_save_rate_lines
+    from models.card import action_save_rate_lines
     from models.playbook import default_playbook_text, playbook_actions
     from pipelines.deliver.loop_report import save_rate_lines
 
@@ -185,7 +185,7 @@ def test_each_playbook_action_gets_its_measured_rate_or_the_assumption(settings)
         "measured on 200 randomised customers (95% interval 23% to 74%)")
     assert params.action_save_rates["light_nurture"].save_rate == 0.2
     assert params.action_save_rates["light_nurture"].source.startswith("assumed")
-    card = _action_save_rate_lines(params)
+    card = action_save_rate_lines(params)
     assert "- personal_call: 50%, measured on 200 randomised customers (95% interval 23% to " \
            "74%)" in card
     assert "- light_nurture: 20%, assumed (fewer than 100 customers in an arm)" in card
@@ -212,6 +212,6 @@ def test_the_data_dirs_own_playbook_names_the_actions_listed(settings):
 
 
 def test_without_a_track_record_the_card_lists_no_action_rates():
-    from models.card import _action_save_rate_lines
+    from models.card import action_save_rate_lines
 
-    assert _action_save_rate_lines(TrainParams()) == []
+    assert action_save_rate_lines(TrainParams()) == []
