@@ -14,7 +14,9 @@ index page export), and in the API property names (a connector or an API dump):
   the outcome where no outcome is written); Queued, Ringing, Connecting, In progress and
   Calling CRM user are not finished when exported, Canceled and Failed never reached the
   customer: set aside. An `INBOUND` `Call direction` is the customer calling: an interaction,
-  not the team's action, set aside.
+  not the team's action, set aside. Where the file has `Activity type` (an activities export
+  that also carries call properties), rows of another type (e-mails, notes, tasks) are set
+  aside: such a file belongs under raw/interactions/.
 - HubSpot meetings (https://developers.hubspot.com/docs/api/crm/meetings): as calls, at the
   `Meeting start time` (`hs_meeting_start_time`, else the activity date), outcome from
   `Meeting outcome` (`hs_meeting_outcome`: scheduled, completed, rescheduled, no show,
@@ -57,6 +59,8 @@ HUBSPOT_CALL_NOT_PLACED = "HubSpot call canceled or failed (never reached the cu
 HUBSPOT_CALL_INBOUND = "inbound HubSpot call (the customer's contact, not the team's action)"
 HUBSPOT_MEETING_NOT_HELD = "HubSpot meeting scheduled or rescheduled, not held yet"
 HUBSPOT_MEETING_CANCELED = "HubSpot meeting canceled"
+HUBSPOT_OTHER_ACTIVITY = ("HubSpot activity of another type than the export's calls or "
+                          "meetings (an activities export: read it under raw/interactions/)")
 HUBSPOT_EMAIL_NOT_SENT = "HubSpot marketing e-mail dropped or suppressed (never sent)"
 HUBSPOT_EMAIL_FOLLOW_UP = ("delivery or engagement event of a sent HubSpot marketing e-mail "
                            "(its SENT row is the action)")
@@ -87,6 +91,7 @@ _EMAIL_EVENTS: dict[str, str | None] = {
     "statuschange": HUBSPOT_EMAIL_RESPONSE, "spamreport": HUBSPOT_EMAIL_RESPONSE,
 }
 EMAIL_CAMPAIGN = "email campaign"
+_OTHER = "_other_activity"  # helper column: rows of another activity type
 
 
 def _words(values: pd.Series) -> pd.Series:
@@ -109,7 +114,8 @@ def _first_id(values: pd.Series) -> pd.Series:
 def _hubspot_engagement(frame: pd.DataFrame, lines: list[int], preset: str, action: str,
                         channel: str, when: list[str]) -> tuple[pd.DataFrame, dict[str, str]]:
     """What calls and meetings share: id, customer (contact, else company), the time from the
-    first of `when` that is filled, owner and last-modified time."""
+    first of `when` that is filled, owner and last-modified time, and `other`: the rows an
+    `Activity type` column says are not of this export's kind (a mixed activities export)."""
     record_col = require_column(frame, "Record ID", "hs_object_id", preset=preset)
     times = [c for c in (find_column(frame, name) for name in when) if c]
     if not times:
@@ -140,8 +146,20 @@ def _hubspot_engagement(frame: pd.DataFrame, lines: list[int], preset: str, acti
             out[target] = frame[found]
             if target != UPDATED_AT:
                 mapping[found] = target
+    type_col = find_column(frame, "Activity type", "Engagement type")
+    out[_OTHER] = (_words(frame[type_col]).map(lambda w: bool(w) and w != action)
+                   if type_col else pd.Series(False, index=frame.index)).astype(bool)
+    if type_col:
+        mapping[type_col] = f"(activities other than {action}s set aside)"
     out[SOURCE_LINE] = lines
     return out, mapping
+
+
+def _reason_column(out: pd.DataFrame, *rules: tuple[pd.Series, str]) -> pd.Series:
+    """The first reason per row: another activity type first, then `rules`; drops the
+    helper column."""
+    other = out.pop(_OTHER)
+    return first_reason(out.index, (other, HUBSPOT_OTHER_ACTIVITY), *rules)
 
 
 def hubspot_calls(frame: pd.DataFrame, lines: list[int], locale: str) -> PresetResult:
@@ -168,8 +186,8 @@ def hubspot_calls(frame: pd.DataFrame, lines: list[int], locale: str) -> PresetR
     if direction_col:
         mapping[direction_col] = "(inbound calls set aside)"
     status_reason = _reasons(status, _CALL_STATUSES, None)
-    out[PRESET_REASON] = first_reason(
-        frame.index, *((status_reason == why, why) for why in
+    out[PRESET_REASON] = _reason_column(
+        out, *((status_reason == why, why) for why in
                        (HUBSPOT_CALL_NOT_DONE, HUBSPOT_CALL_NOT_PLACED)),
         (inbound, HUBSPOT_CALL_INBOUND))
     return PresetResult(out, 0, mapping, id_space="hubspot")
@@ -188,8 +206,8 @@ def hubspot_meetings(frame: pd.DataFrame, lines: list[int], locale: str) -> Pres
     if outcome_col:
         mapping[outcome_col] = "outcome (meetings not held set aside)"
     reason = _reasons(words, _MEETING_OUTCOMES, None)
-    out[PRESET_REASON] = first_reason(
-        frame.index, *((reason == why, why) for why in
+    out[PRESET_REASON] = _reason_column(
+        out, *((reason == why, why) for why in
                        (HUBSPOT_MEETING_NOT_HELD, HUBSPOT_MEETING_CANCELED)))
     return PresetResult(out, 0, mapping, id_space="hubspot")
 

@@ -17,6 +17,7 @@ from pipelines.ingest.presets.outreach import (
     HUBSPOT_EMAIL_RESPONSE,
     HUBSPOT_MEETING_CANCELED,
     HUBSPOT_MEETING_NOT_HELD,
+    HUBSPOT_OTHER_ACTIVITY,
 )
 from pipelines.ingest.presets.registry import detect_preset
 from pipelines.ingest.run import IngestError, ingest_raw_exports, read_export
@@ -214,3 +215,16 @@ def test_an_ingest_names_the_ambiguous_file_and_the_folders_that_decide(settings
     [calls] = [a for a in report.accounts if a.kind == "actions"]
     assert (calls.rows_read, calls.staged, calls.quarantined) == (6, 3, 3)
     assert len(load_staged_actions(settings)) == 3
+
+
+def test_other_activity_types_in_a_calls_export_are_set_aside_not_read_as_calls(tmp_path):
+    # an activities export with call columns dropped under raw/actions/: its e-mail and note
+    # rows are no calls
+    rows = [CALLS_ROWS[0],
+            "7101,EMAIL,,2024-06-03 10:00,Ayse Demir,,,,,5101,,2024-06-03 10:00,",
+            "7102,NOTE,,2024-06-03 11:00,Ayse Demir,,,,,5101,,2024-06-03 11:00,"]
+    result = _read(tmp_path, "actions", "activities.csv", "\n".join([CALLS_HEADER, *rows]))
+    assert result.reading.preset == "hubspot-calls"
+    assert (result.account.staged, result.account.reasons) == (1, {HUBSPOT_OTHER_ACTIVITY: 2})
+    _balanced(result)
+    assert "_other_activity" not in result.staged
