@@ -66,6 +66,17 @@ def definition_of_churn(spec: LabelSpec) -> str:
             "window.")
 
 
+def action_save_rate_lines(params: TrainParams) -> list[str]:
+    """The save rate in force per planned action, each labelled measured (customers and
+    interval) or assumed; none before `churn track-record` measured anything."""
+    if not params.action_save_rates:
+        return []
+    return ["Save rate per planned action (the playbook's; measured once both arms of an "
+            "action have enough randomised customers, else assumed):", "",
+            *(f"- {action}: {rate.save_rate:.0%}, {rate.source}"
+              for action, rate in params.action_save_rates.items()), ""]
+
+
 def model_card(
     fitted: FittedChurnModel, params: TrainParams, data: dict[str, Any],
     backtest: pd.DataFrame, segments: pd.DataFrame, decision: str,
@@ -101,6 +112,7 @@ def model_card(
         f"Retained value assumes contacting the top 10 %, keeping {params.save_rate:.0%} of "
         f"contacted churners ({params.save_rate_source}), each worth their last-365-day "
         f"spend, at {params.contact_cost} per contact.", "",
+        *action_save_rate_lines(params),
         "## Rolling-origin backtest", "",
         _markdown_table(backtest[["origin", "train_cutoffs", "best_iteration",
                                   *BACKTEST_METRICS, "n"]])

@@ -12,7 +12,10 @@ interval (method 10 of Newcombe 1998, from the two Wilson score intervals): unli
 interval it stays inside [-1, 1] and keeps its coverage at small counts and rates near 0.
 The save rate is the share of would-be churners the contact keeps, effect / holdout churn
 rate: the quantity the training card's `save_rate` assumes. It is used instead of the
-assumption only when each arm has at least `MIN_CUSTOMERS_PER_ARM` customers.
+assumption only when each arm has at least `MIN_CUSTOMERS_PER_ARM` customers, and per planned
+action (`action_save_rates`): an action whose arms reached that size has its measured rate,
+every other action keeps the assumption. A measured rate's interval is the effect's interval
+over the holdout's churn rate (that rate taken as known, so the interval is a little narrow).
 """
 
 from __future__ import annotations
@@ -108,11 +111,15 @@ class SaveRate:
     value: float
     measured: bool
     customers: int  # customers behind a measured rate (both arms); 0 for the assumption
+    low: float = float("nan")  # the measured rate's 95 % interval (nan for the assumption)
+    high: float = float("nan")
 
     @property
     def label(self) -> str:
         if self.measured:
-            return f"measured on {self.customers} randomised customers"
+            interval = (f" ({CONFIDENCE:.0%} interval {self.low:.0%} to {self.high:.0%})"
+                        if np.isfinite(self.low) and np.isfinite(self.high) else "")
+            return f"measured on {self.customers} randomised customers{interval}"
         return f"assumed (fewer than {MIN_CUSTOMERS_PER_ARM} customers in an arm)"
 
 
@@ -133,5 +140,30 @@ def save_rate_in_force(effects: pd.DataFrame | None, assumed: float,
     row = rows.iloc[0]
     if not bool(row["enough"]) or not np.isfinite(row["save_rate"]):
         return SaveRate(assumed, False, 0)
+    churn_h = float(row["churn_rate_holdout"])
+    low, high = ((float(np.clip(row[c] / churn_h, 0.0, 1.0)) for c in ("effect_low",
+                                                                         "effect_high"))
+                 if churn_h > 0 else (float("nan"), float("nan")))
     return SaveRate(float(np.clip(row["save_rate"], 0.0, 1.0)), True,
-                    int(row["contacted"] + row["holdout"]))
+                    int(row["contacted"] + row["holdout"]), low, high)
+
+
+def action_save_rates(effects: pd.DataFrame | None, assumed: float,
+                      actions: list[str]) -> dict[str, SaveRate]:
+    """The save rate in force of every planned action: pooled ("*") first, then each of
+    `actions` (the playbook's) and any other action the holdouts randomised. An action whose
+    arms reached `MIN_CUSTOMERS_PER_ARM` has its measured rate, every other one `assumed`.
+
+    `effects`: the pooled effect table (`tier`, `planned_action`, `EFFECT_COLUMNS`); its
+    all-tier rows (`tier` "*") are read."""
+    rows = effects
+    if rows is not None and "tier" in rows:
+        rows = rows[rows["tier"] == "*"]
+    randomised = (set(rows["planned_action"]) - {"*"}
+                  if rows is not None and "planned_action" in rows else set())
+    wanted = ["*", *dict.fromkeys([*actions, *sorted(randomised - set(actions))])]
+    by_action = rows is not None and "planned_action" in rows
+    # a table without actions measures the pooled rate only: no action may borrow it
+    return {action: save_rate_in_force(rows, assumed, action)
+            if action == "*" or by_action else SaveRate(assumed, False, 0)
+            for action in wanted}

@@ -3,8 +3,13 @@
 Each customer in a tier with a holdout share is *randomised* once: to the holdout ("do not
 contact") or to the contact arm. The draw is a pure function of the policy's seed, the list's
 as-of date and the customer id (a SHA-256 of the three mapped to [0, 1)), so the same seed
-reproduces the same list, and it is exact per tier: of the n customers a tier randomises, the
-share x n (rounded half up) with the smallest draws are held out.
+reproduces the same list, and it is exact per stratum: tier x planned action (the playbook's
+`action_key`; the tier alone for a list without one). Of the n customers a stratum randomises,
+the tier's share x n (rounded half up) with the smallest draws are held out. Effects are
+measured within one planned action (`models.effects`), so each action's arms are balanced by
+construction: a tier-only draw could, by chance, leave one action's holdout nearly empty. Each
+stratum's held-out count is within one customer of its share (the rounding), so a tier's total
+is within one customer per action of its share.
 
 A randomisation stands until its list's label window has ended. While it stands, later lists
 keep the customer in the same arm (a holdout customer is never silently contacted because a
@@ -27,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 HOLDOUT_ACTION = "holdout_do_not_contact"  # the action key a held-out customer gets
+PLANNED_ACTION = "action_key"  # the column of `risk` whose values stratify the draw in a tier
 ASSIGNMENT_COLUMNS = ("customer_id", "holdout", "assigned_in")
 
 
@@ -48,10 +54,12 @@ def assign_holdout(
 ) -> pd.DataFrame:
     """`customer_id, holdout, assigned_in` for every row of `risk` (same index and order).
 
-    `risk` needs `customer_id, risk_tier`; `shares` maps a tier to its holdout share (tiers
-    absent or at 0 are not randomised). `standing` holds the unexpired assignments of earlier
-    lists (`customer_id, holdout, assigned_in`): those customers keep their arm and the list
-    that assigned it, whatever their tier is now.
+    `risk` needs `customer_id, risk_tier` and, to balance the draw by planned action, the
+    playbook's `action_key` (`PLANNED_ACTION`); `shares` maps a tier to its holdout share
+    (tiers absent or at 0 are not randomised) and applies to each of its actions. `standing`
+    holds the unexpired assignments of earlier lists (`customer_id, holdout, assigned_in`):
+    those customers keep their arm and the list that assigned it, whatever their tier or
+    action is now, and do not count in this list's strata.
     """
     ids = risk["customer_id"].astype(str)
     holdout = pd.Series(False, index=risk.index, dtype=bool)
@@ -64,17 +72,19 @@ def assign_holdout(
         holdout[kept] = earlier.loc[ids[kept], "holdout"].astype(bool).to_numpy()
         assigned[kept] = earlier.loc[ids[kept], "assigned_in"].astype(str).to_numpy()
     u = pd.Series(draw(seed, as_of, ids), index=risk.index)
+    planned = (risk[PLANNED_ACTION].astype(str) if PLANNED_ACTION in risk
+               else pd.Series("", index=risk.index))
     for tier, share in shares.items():
         if not share:
             continue
-        fresh = (risk["risk_tier"] == tier) & ~kept
-        if not fresh.any():
-            continue
-        n_held = held_out_count(share, int(fresh.sum()))
-        # the smallest draws are held out; the id breaks a (practically impossible) tie
-        order = pd.DataFrame({"u": u[fresh], "id": ids[fresh]}).sort_values(["u", "id"])
-        holdout[order.index[:n_held]] = True
-        assigned[fresh] = list_run_id
+        in_tier = (risk["risk_tier"] == tier) & ~kept
+        for action in sorted(planned[in_tier].unique()):
+            fresh = in_tier & (planned == action)
+            n_held = held_out_count(share, int(fresh.sum()))
+            # the smallest draws are held out; the id breaks a (practically impossible) tie
+            order = pd.DataFrame({"u": u[fresh], "id": ids[fresh]}).sort_values(["u", "id"])
+            holdout[order.index[:n_held]] = True
+        assigned[in_tier] = list_run_id
     return pd.DataFrame({"customer_id": ids, "holdout": holdout, "assigned_in": assigned},
                         index=risk.index)
 

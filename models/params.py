@@ -40,6 +40,14 @@ SortKey = Literal["tier", "value", "probability", "saved_value"]
 COOLDOWN_DAYS = 28
 
 
+class ActionSaveRate(BaseModel):
+    """The save rate in force for one planned action and where it comes from (measured on the
+    holdouts, with its customers and interval, or the assumption)."""
+
+    save_rate: float = Field(ge=0, le=1)
+    source: str
+
+
 class TrainParams(BaseModel):
     """Business and model parameters of a training run (typed flow parameters).
 
@@ -93,6 +101,10 @@ class TrainParams(BaseModel):
     save_rate_source: str = Field(
         "assumed", description="Where `save_rate` comes from: the assumption, or the holdout "
                                "comparison of matured lists (README 'Closing the loop').")
+    action_save_rates: dict[str, ActionSaveRate] = Field(
+        default_factory=dict, description="The save rate in force per planned action (the "
+        "playbook's): measured once its arms have MIN_CUSTOMERS_PER_ARM customers, else the "
+        "assumption; empty until `churn track-record` wrote save_rates.json.")
     contact_cost: float = Field(0.0, ge=0, description="Cost of one contact, in spend units.")
 
     @property

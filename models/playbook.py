@@ -67,6 +67,17 @@ def parse_playbook(text: str, *, groups: list[str], tiers: list[str],
     return frame
 
 
+def playbook_actions(text: str) -> list[str]:
+    """The actions a playbook table names, in its order, each once (no validation: what the
+    save rates are listed for; `parse_playbook` judges the table)."""
+    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
+                        skipinitialspace=True, sep=None, engine="python")
+    column = next((c for c in frame.columns if c.strip().lower() == "action"), None)
+    if column is None:
+        return []
+    return list(dict.fromkeys(a.strip() for a in frame[column] if a.strip()))
+
+
 def action_key(playbook: pd.DataFrame, group: str, tier: str, value: float) -> str:
     """The first row matching the leading reason group, the tier and the value at risk."""
     return _first_match(_rules(playbook), group, tier, value)

@@ -24,13 +24,17 @@ from models.analytics.policy import AnalyticsPolicy, Period
 from models.params import TrainParams, TuningParams
 from models.promotion import PromotionMargin
 from pipelines.cli_common import (
+    COOLDOWN_DAYS_DEFAULT,
     LANGS,
-    SORTS,
+    SORT_DEFAULT,
     TUNE_OBJECTIVES,
     VERBOSE,
     AsOf,
+    ContactCapacity,
+    CooldownDays,
     DataDir,
     DataEnd,
+    Sort,
     choices,
     default,
     prepare_environment,
@@ -324,14 +328,7 @@ def rollback(data_dir: DataDir = None) -> None:
 def score(
     data_dir: DataDir = None,
     as_of: AsOf = None,
-    sort: Annotated[
-        str, typer.Option(metavar=choices(SORTS),
-                          help="Rank by 'tier' (the most urgent tier first, largest value at "
-                               "risk first within it), 'value' (value at risk alone), "
-                               "'probability' or 'saved_value' (expected saved value: the "
-                               "measured uplift of the customer's tier and action x revenue "
-                               "- cost; README 'Closing the loop').")
-    ] = default(ScoreParams, "sort"),
+    sort: Sort = SORT_DEFAULT,
     lang: Annotated[
         str, typer.Option(metavar=choices(LANGS),
                           help="Language of reasons, tiers, segments, actions and headers: "
@@ -364,15 +361,8 @@ def score(
                                    help="Share of each tier randomised to the holdout (do not "
                                         "contact), to measure what contacts change. 0 = off.")
     ] = None,
-    contact_capacity: Annotated[
-        int | None, typer.Option(min=1, help="Flag the N customers with the highest positive "
-                                             "expected saved value contact_this_week (holdout "
-                                             "and cooldown left out), whatever the sort.")
-    ] = None,
-    cooldown_days: Annotated[
-        int, typer.Option(min=0, help="Nobody is flagged for contact within this many days "
-                                      "after a recorded action.")
-    ] = default(ScoreParams, "cooldown_days"),
+    contact_capacity: ContactCapacity = None,
+    cooldown_days: CooldownDays = COOLDOWN_DAYS_DEFAULT,
     force: Annotated[
         bool, typer.Option("--force", help="Score at an --as-of after the last event in the "
                                            "staged data (refused otherwise: nothing later is "
@@ -405,7 +395,7 @@ def demo(
 ) -> None:
     """Generate sample exports, then ingest → train → score → analyze, and show the riskiest
     customers and the retention analytics."""
-    score_params = _score_params(default(ScoreParams, "sort"), lang, None, None, None,
+    score_params = _score_params(SORT_DEFAULT, lang, None, None, None,
                                  step="demo")  # options first: nothing is made before
     root = prepare_environment(data_dir)
     from pipelines.flows import demo_flow

@@ -67,6 +67,30 @@ def choices(allowed: Sequence[str]) -> str:
     return "|".join(allowed)
 
 
+# The ordering options `churn score` and `churn run` share, declared once; their defaults
+# are the `ScoreParams` fields' (`SORT_DEFAULT`, `COOLDOWN_DAYS_DEFAULT`, read below).
+Sort = Annotated[
+    str,
+    typer.Option(metavar=choices(SORTS),
+                 help="Rank by 'tier' (the most urgent tier first, largest value at risk first "
+                      "within it), 'value' (value at risk alone), 'probability' or "
+                      "'saved_value' (expected saved value: the measured uplift of the "
+                      "customer's tier and action x revenue - cost; README 'Closing the "
+                      "loop')."),
+]
+ContactCapacity = Annotated[
+    int | None,
+    typer.Option(min=1, help="Flag the N customers with the highest positive expected saved "
+                             "value contact_this_week (holdout and cooldown left out), "
+                             "whatever the sort."),
+]
+CooldownDays = Annotated[
+    int,
+    typer.Option(min=0, help="Nobody is flagged for contact within this many days after a "
+                             "recorded action."),
+]
+
+
 def refuse(step: str, why: str) -> NoReturn:
     """End the command with `<step> failed: <why>` and exit code 1."""
     err.print(Text(f"{step} failed", style="red") + Text(f": {why}"), highlight=False,
@@ -85,6 +109,9 @@ def default(model: type[BaseModel], field: str) -> Any:
     """A typed parameter model's default for `field`: declared there, only shown here."""
     return model.model_fields[field].get_default(call_default_factory=True)
 
+
+SORT_DEFAULT: str = default(ScoreParams, "sort")
+COOLDOWN_DAYS_DEFAULT: int = default(ScoreParams, "cooldown_days")
 
 VERBOSE = {"on": False}
 # The Prefect API this command chose (None until a command that runs flows prepared it).

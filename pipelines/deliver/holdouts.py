@@ -61,6 +61,9 @@ def list_with_holdout(scored: pd.DataFrame, policy: TierPolicy, as_of: dt.date, 
         "carried_over_held_out": int((carried & marked["holdout"]).sum()),
         "held_out_by_tier": {t: int(n) for t, n in marked.loc[fresh & marked["holdout"],
                                                              "risk_tier"].value_counts().items()},
+        "balanced_by": ["risk_tier", "planned_action"],
+        "held_out_by_action": {a: int(n) for a, n in marked.loc[
+            fresh & marked["holdout"], "planned_action"].value_counts().items()},
         "held_out_ids": marked.loc[fresh & marked["holdout"], "customer_id"].astype(str).tolist(),
     }
     return marked, record

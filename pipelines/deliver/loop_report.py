@@ -4,7 +4,8 @@ Reads the archived lists with their holdout columns (lists from before the holdo
 nobody and are skipped), the staged purchases for the outcomes and the staged action log for
 who was reached and what it cost; writes reports/track_record_effects.csv (per list, per tier
 and per planned action), track_record_effects_pooled.csv (over every matured list) and
-save_rates.json (the save rate in force per action: measured, or the assumption) and
+save_rates.json (the save rate in force pooled and per playbook action: measured, with its
+customers and interval, or the assumption) and
 uplift_check.json (an uplift model against contacting the riskiest, out of time).
 """
 
@@ -21,8 +22,9 @@ import pyarrow.parquet as pq
 
 from features.labels import LabelSpec
 from features.sources import SourceTables
-from models.effects import MIN_CUSTOMERS_PER_ARM, save_rate_in_force
-from models.params import TrainParams
+from models.effects import MIN_CUSTOMERS_PER_ARM, action_save_rates
+from models.params import ActionSaveRate, TrainParams
+from models.playbook import default_playbook_text, playbook_actions
 from models.track_record import LoopRecord, ShippedList, loop_record
 from models.uplift import out_of_time_check
 from pipelines.store.atomic import write_json_atomic, write_text_atomic
@@ -83,18 +85,50 @@ def uplift_check(record: LoopRecord) -> dict[str, Any]:
     return out_of_time_check(frame, features, MIN_CUSTOMERS_PER_ARM)
 
 
-def save_rates(record: LoopRecord, assumed: float) -> dict[str, Any]:
-    """The save rate in force per planned action and pooled ("*"), with where it comes from."""
-    pooled = record.pooled
-    rows = pooled[pooled["tier"] == "*"] if not pooled.empty else pooled
-    actions = sorted(set(rows["planned_action"]) - {"*"}) if not rows.empty else []
-    out = {}
-    for action in ["*", *actions]:
-        rate = save_rate_in_force(rows, assumed, action)
-        out[action] = {"save_rate": round(rate.value, 4), "measured": rate.measured,
-                       "customers": rate.customers, "source": rate.label}
+def playbook_action_names(settings: Settings) -> list[str]:
+    """The actions of the playbook scoring uses: `<data-dir>/playbook.csv`, else the shipped
+    table."""
+    from pipelines.deliver.scoring_run import PLAYBOOK_FILE  # scoring imports this module
+
+    own = settings.data_dir / PLAYBOOK_FILE
+    try:
+        text = own.read_text(encoding="utf-8-sig") if own.exists() else default_playbook_text()
+        return playbook_actions(text)
+    except (OSError, ValueError):
+        return playbook_actions(default_playbook_text())
+
+
+def save_rates(record: LoopRecord, assumed: float, actions: list[str] | None = None
+               ) -> dict[str, Any]:
+    """The save rate in force pooled ("*") and per planned action: each of `actions` (the
+    playbook's) and any other action randomised, measured where its arms are big enough,
+    else `assumed`; each with where it comes from (`models.effects.action_save_rates`)."""
+    rates = action_save_rates(record.pooled, assumed, actions or [])
+    out = {action: {"save_rate": round(rate.value, 4), "measured": rate.measured,
+                    "customers": rate.customers,
+                    "low": round(rate.low, 4) if rate.measured and np.isfinite(rate.low)
+                    else None,
+                    "high": round(rate.high, 4) if rate.measured and np.isfinite(rate.high)
+                    else None,
+                    "source": rate.label}
+           for action, rate in rates.items()}
     return {"assumed_save_rate": assumed, "min_customers_per_arm": MIN_CUSTOMERS_PER_ARM,
             "by_action": out}
+
+
+def save_rate_lines(rates: dict[str, Any]) -> list[str]:
+    """save_rates.json in words: the pooled rate, then each measured action, then the
+    actions that keep the assumption in one line."""
+    by_action = rates.get("by_action") or {}
+    lines = [f"save rate, all actions: {_pct(by_action['*']['save_rate'])}, "
+             f"{by_action['*']['source']}"] if "*" in by_action else []
+    lines += [f"save rate, {action}: {_pct(rate['save_rate'])}, {rate['source']}"
+              for action, rate in by_action.items() if action != "*" and rate["measured"]]
+    assumed = [a for a, rate in by_action.items() if a != "*" and not rate["measured"]]
+    if assumed:
+        lines.append(f"save rate assumed ({_pct(rates['assumed_save_rate'])}; fewer than "
+                     f"{MIN_CUSTOMERS_PER_ARM} customers in an arm) for: {', '.join(assumed)}")
+    return lines
 
 
 def write_loop_record(settings: Settings, record: LoopRecord, assumed: float | None = None,
@@ -107,7 +141,9 @@ def write_loop_record(settings: Settings, record: LoopRecord, assumed: float | N
     files = {
         "effects": write_text_atomic(by_list.to_csv(index=False), base / EFFECTS_FILE),
         "pooled": write_text_atomic(record.pooled.to_csv(index=False), base / POOLED_FILE),
-        "save_rates": write_json_atomic(save_rates(record, assumed), base / SAVE_RATES_FILE),
+        "save_rates": write_json_atomic(save_rates(record, assumed,
+                                                   playbook_action_names(settings)),
+                                        base / SAVE_RATES_FILE),
         "uplift": write_json_atomic(uplift if uplift is not None else uplift_check(record),
                                     base / UPLIFT_FILE),
     }
@@ -124,13 +160,18 @@ def save_rates_in_force(settings: Settings) -> dict[str, Any] | None:
 
 
 def with_save_rate_in_force(settings: Settings, params: TrainParams) -> TrainParams:
-    """`params` with the measured pooled save rate once enough randomised customers back it
-    (`models.effects.MIN_CUSTOMERS_PER_ARM`), else unchanged (the assumption, so labelled)."""
-    pooled = ((save_rates_in_force(settings) or {}).get("by_action") or {}).get("*") or {}
-    if not pooled.get("measured"):
-        return params
-    return params.model_copy(update={"save_rate": float(pooled["save_rate"]),
-                                     "save_rate_source": pooled["source"]})
+    """`params` with the save rates of save_rates.json: the measured pooled rate replaces
+    `save_rate` once enough randomised customers back it (`models.effects.
+    MIN_CUSTOMERS_PER_ARM`), and `action_save_rates` holds each planned action's rate in
+    force, measured or assumed, with its label. Unchanged without a track record."""
+    by_action = (save_rates_in_force(settings) or {}).get("by_action") or {}
+    update: dict[str, Any] = {"action_save_rates": {
+        action: ActionSaveRate(save_rate=float(rate["save_rate"]), source=rate["source"])
+        for action, rate in by_action.items() if action != "*"}}
+    pooled = by_action.get("*") or {}
+    if pooled.get("measured"):
+        update |= {"save_rate": float(pooled["save_rate"]), "save_rate_source": pooled["source"]}
+    return params.model_copy(update=update) if by_action else params
 
 
 def uplift_line(check: dict[str, Any]) -> str:

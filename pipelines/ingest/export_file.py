@@ -111,7 +111,7 @@ def _file_plan(path: Path, kind: str | None, rule: SourceRule, headers: list[str
                encoding: str | None) -> _FilePlan:
     preset = None
     if rule.preset != "none":
-        preset = detect_preset(headers, rule.preset)
+        preset = detect_preset(headers, rule.preset, rule.kind or kind)
         if rule.preset and preset is None:
             raise StagingError(f"unknown preset {rule.preset!r} in {MAPPING_FILE} "
                                f"(known: {', '.join(PRESET_NAMES)}, none)")

@@ -10,9 +10,13 @@ import typer
 
 from pipelines.cli_common import (
     API,
+    COOLDOWN_DAYS_DEFAULT,
     LANGS,
-    SORTS,
+    SORT_DEFAULT,
+    ContactCapacity,
+    CooldownDays,
     DataDir,
+    Sort,
     choices,
     default,
     prepare_environment,
@@ -34,10 +38,9 @@ def run(
     lang: Annotated[str, typer.Option(
         metavar=choices(LANGS), help="Language of the risk list and report: en, tr or nl.")
     ] = default(ScoreParams, "lang"),
-    sort: Annotated[str, typer.Option(
-        metavar=choices(SORTS),
-        help="Rank by 'tier', 'value' or 'probability' (see `churn score --help`).")
-    ] = default(ScoreParams, "sort"),
+    sort: Sort = SORT_DEFAULT,
+    contact_capacity: ContactCapacity = None,
+    cooldown_days: CooldownDays = COOLDOWN_DAYS_DEFAULT,
 ) -> None:
     """The weekly chain in one process: ingest → train if due → score, one line per step.
 
@@ -47,9 +50,11 @@ def run(
 
     One Prefect flow run, churn-weekly, with the steps as subflows; one run per data dir.
 
-    Other options (label window, tier policy) take their defaults: see train and score.
+    --sort, --contact-capacity and --cooldown-days order and flag the list as `churn score`
+    does; other options (label window, tier policy) take their defaults: see train and score.
     """
-    params = score_params(sort, lang, None, None, None, step="run")
+    params = score_params(sort, lang, None, None, None, step="run",
+                          contact_capacity=contact_capacity, cooldown_days=cooldown_days)
     root = prepare_environment(data_dir, step="run")
     from pipelines.flows import weekly_flow
 

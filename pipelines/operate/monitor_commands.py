@@ -39,6 +39,8 @@ def _loop(root: str, result: dict[str, Any]) -> dict[str, str]:
     from pipelines.deliver.loop_report import (
         archive_loop_record,
         loop_lines,
+        save_rate_lines,
+        save_rates_in_force,
         uplift_check,
         uplift_line,
         write_loop_record,
@@ -52,9 +54,11 @@ def _loop(root: str, result: dict[str, Any]) -> dict[str, str]:
                                  load_staged_actions(settings))
     uplift = uplift_check(record)
     console.print("[bold]Contacted against holdout[/bold] (pooled over matured lists)")
-    for line in [*loop_lines(record), uplift_line(uplift)]:
+    files = write_loop_record(settings, record, uplift=uplift)
+    rates = save_rate_lines(save_rates_in_force(settings) or {})
+    for line in [*loop_lines(record), *rates, uplift_line(uplift)]:
         console.print(line, soft_wrap=True, markup=False, highlight=False)
-    return write_loop_record(settings, record, uplift=uplift)
+    return files
 
 
 def track_record(data_dir: DataDir = None, data_end: DataEnd = None) -> None:

@@ -35,7 +35,7 @@ import pandas as pd
 
 from features.contracts import STAGED_SCHEMAS
 from features.labels import LabelSpec
-from models.holdout import assign_holdout, standing_assignments
+from models.holdout import PLANNED_ACTION, assign_holdout, standing_assignments
 from models.track_record import ShippedList
 from pipelines.sample import simulator as sim
 
@@ -163,7 +163,8 @@ def run_loop(config: LoopConfig | None = None,
                      "usual_interval_days": interval[listed],
                      "orders_so_far": orders_seen[seen][listed]}
             listed = seen[listed]
-            risk = pd.DataFrame({"customer_id": ids[listed], "risk_tier": tier})
+            risk = pd.DataFrame({"customer_id": ids[listed], "risk_tier": tier,
+                                 PLANNED_ACTION: action})
             standing = standing_assignments(past, as_of)
             assigned = assign_holdout(
                 risk, dict.fromkeys(("Critical", "At risk", "Watch"), config.holdout_share),

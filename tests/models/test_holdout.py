@@ -4,6 +4,7 @@ import datetime as dt
 import math
 
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -103,3 +104,71 @@ def test_the_held_out_count_is_the_rounded_share_of_the_fresh_customers(n, share
     risk = _risk(["Critical"] * n)
     out = assign_holdout(risk, {"Critical": share}, seed=seed, as_of=DAY, list_run_id="R")
     assert int(out["holdout"].sum()) == math.floor(share * n + 0.5)
+
+
+def _planned(tiers: list[str], actions: list[str]) -> pd.DataFrame:
+    return _risk(tiers).assign(action_key=actions)
+
+
+def test_each_tier_and_planned_action_holds_out_its_share_of_its_smallest_draws():
+    # Critical: 10 calls and 10 offers at 20 % -> 2 of each; Watch: 10 offers at 10 % -> 1
+    risk = _planned(["Critical"] * 20 + ["Watch"] * 10,
+                    ["call", "offer"] * 10 + ["offer"] * 10)
+    out = assign_holdout(risk, {"Critical": 0.2, "Watch": 0.1}, seed=5, as_of=DAY,
+                         list_run_id="R1")
+    u = pd.Series(draw(5, DAY, risk["customer_id"]), index=risk.index)
+    for tier, action, n_held in (("Critical", "call", 2), ("Critical", "offer", 2),
+                                 ("Watch", "offer", 1)):
+        rows = risk.index[(risk["risk_tier"] == tier) & (risk["action_key"] == action)]
+        assert set(out.index[out["holdout"]].intersection(rows)) == set(u[rows].nsmallest(n_held).index)
+    assert int(out["holdout"].sum()) == 5 and (out["assigned_in"] == "R1").all()
+
+
+@pytest.mark.parametrize("calls, offers, share, held", [
+    # 5 + 5 at 10 %: each stratum's 0.5 rounds up to 1 -> 2 (a tier-only draw holds out 1)
+    (5, 5, 0.1, {"call": 1, "offer": 1}),
+    # 3 + 7 at 10 %: 0.3 rounds to 0, 0.7 to 1 -> 1
+    (3, 7, 0.1, {"call": 0, "offer": 1}),
+    # 14 + 6 at 25 %: 3.5 -> 4, 1.5 -> 2
+    (14, 6, 0.25, {"call": 4, "offer": 2}),
+])
+def test_the_held_out_count_is_rounded_per_stratum(calls, offers, share, held):
+    risk = _planned(["Critical"] * (calls + offers), ["call"] * calls + ["offer"] * offers)
+    out = assign_holdout(risk, {"Critical": share}, seed=0, as_of=DAY, list_run_id="R")
+    counted = risk.loc[out["holdout"], "action_key"].value_counts().to_dict()
+    assert {a: counted.get(a, 0) for a in held} == held
+
+
+def test_standing_customers_keep_their_arm_and_are_not_counted_in_a_stratum():
+    # C000 stands (held out by an earlier list); the 4 fresh calls at 50 % hold out 2
+    risk = _planned(["Critical"] * 5, ["call"] * 5)
+    standing = pd.DataFrame({"customer_id": ["C000"], "holdout": [True],
+                             "assigned_in": ["OLD"]})
+    out = assign_holdout(risk, {"Critical": 0.5}, seed=2, as_of=DAY, list_run_id="NEW",
+                         standing=standing)
+    assert out.loc[0, ["holdout", "assigned_in"]].tolist() == [True, "OLD"]
+    assert int(out.loc[1:, "holdout"].sum()) == 2
+    assert (out.loc[1:, "assigned_in"] == "NEW").all()
+
+
+def test_a_share_of_zero_randomises_no_stratum():
+    risk = _planned(["Critical"] * 4, ["call", "offer"] * 2)
+    out = assign_holdout(risk, {"Critical": 0.0}, seed=2, as_of=DAY, list_run_id="R")
+    assert not out["holdout"].any() and out["assigned_in"].isna().all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["Critical", "At risk", "Safe"]),
+                          st.sampled_from(["call", "offer", "email"])), max_size=120),
+       st.floats(0, 0.9), st.floats(0, 0.9), st.integers(0, 5))
+def test_each_stratum_holds_out_its_share_within_one_customer(rows, critical, at_risk, seed):
+    risk = _planned([t for t, _ in rows], [a for _, a in rows])
+    shares = {"Critical": critical, "At risk": at_risk}
+    out = assign_holdout(risk, shares, seed=seed, as_of=DAY, list_run_id="R")
+    again = assign_holdout(risk.iloc[::-1], shares, seed=seed, as_of=DAY, list_run_id="R")
+    assert out["holdout"].tolist() == again["holdout"].reindex(out.index).tolist()
+    for (tier, _action), group in risk.groupby(["risk_tier", "action_key"]):
+        held = int(out.loc[group.index, "holdout"].sum())
+        target = shares.get(tier, 0) * len(group)
+        assert abs(held - target) <= 0.5 + 1e-9  # rounded half up: within one customer
+    assert not out.loc[risk["risk_tier"] == "Safe", "holdout"].any()

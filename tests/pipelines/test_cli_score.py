@@ -9,6 +9,7 @@ import typer
 from typer.testing import CliRunner
 
 from pipelines.cli import app
+from pipelines.deliver.params import ScoreParams
 
 runner = CliRunner()
 
@@ -188,3 +189,42 @@ def test_contact_capacity_and_cooldown_reach_the_scoring_params(tmp_path, monkey
     assert (params.contact_capacity, params.cooldown_days) == (capacity, cooldown)
     assert params.sort == ("saved_value" if args else "tier")
 
+
+
+@pytest.mark.parametrize("args, sort, capacity, cooldown", [
+    ([], ScoreParams().sort, None, ScoreParams().cooldown_days),  # the model's defaults
+    (["--sort", "saved_value", "--contact-capacity", "50", "--cooldown-days", "7"],
+     "saved_value", 50, 7),
+])
+def test_run_takes_the_ordering_options_of_score(tmp_path, monkeypatch, args, sort, capacity,
+                                                 cooldown):
+    import pipelines.flows as flows
+    import pipelines.operate.commands as commands
+
+    seen = {}
+    monkeypatch.setattr(flows, "weekly_flow", lambda root, retrain, skip, *, score_params:
+                        seen.setdefault("params", score_params))
+    monkeypatch.setattr(commands, "print_chain", lambda result: None)
+    (tmp_path / "data").mkdir()
+    result = runner.invoke(app, ["run", "--data-dir", str(tmp_path / "data"), *args])
+    assert result.exit_code == 0, result.output
+    params = seen["params"]
+    assert (params.sort, params.contact_capacity, params.cooldown_days) == (sort, capacity,
+                                                                            cooldown)
+
+    def options(command: str) -> list[str]:
+        shown = runner.invoke(app, [command, "--help"], env={"COLUMNS": "250"}).output
+        return [" ".join(line.split()) for line in shown.splitlines()
+                if any(line.lstrip("│ ").startswith(o + " ")
+                       for o in ("--sort", "--contact-capacity", "--cooldown-days"))]
+
+    # one declaration: both commands show the same options, help and defaults
+    assert options("run") == options("score") and len(options("run")) == 3
+
+
+def test_run_refuses_a_contact_capacity_below_one_in_one_line(tmp_path):
+    (tmp_path / "data").mkdir()
+    result = runner.invoke(app, ["run", "--data-dir", str(tmp_path / "data"),
+                                 "--contact-capacity", "0"])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert "--contact-capacity" in result.output

@@ -80,7 +80,7 @@ def _flags(values: pd.Series) -> pd.Series:
     return map_unique(cell_text(values).fillna(""), lambda v: fold_header(v) in _TRUE).astype(bool)
 
 
-def _first_reason(index: pd.Index, *rules: tuple[pd.Series, str]) -> pd.Series:
+def first_reason(index: pd.Index, *rules: tuple[pd.Series, str]) -> pd.Series:
     """Per row the first reason whose mask holds, else None."""
     reason = pd.Series(None, index=index, dtype=object)
     for mask, why in rules:
@@ -164,7 +164,7 @@ def salesforce_tasks(frame: pd.DataFrame, lines: list[int], locale: str) -> Pres
     closed_col = find_column(frame, "IsClosed", "Closed")
     closed = (_flags(frame[closed_col]) if closed_col
               else cell_text(frame[status_col]).map(lambda v: fold_header(v or "") == "completed"))
-    out[PRESET_REASON] = _first_reason(frame.index, (~closed, SALESFORCE_OPEN),
+    out[PRESET_REASON] = first_reason(frame.index, (~closed, SALESFORCE_OPEN),
                                        (out["action"].isna(), SALESFORCE_TODO),
                                        (lead_only, SALESFORCE_LEAD))
     return PresetResult(out, 0, mapping, id_space="salesforce")
@@ -183,7 +183,7 @@ def salesforce_events(frame: pd.DataFrame, lines: list[int], locale: str) -> Pre
     out.loc[plain, ["action", "channel"]] = ("meeting", "meeting")
     child_col = find_column(frame, "IsChild")
     child = _flags(frame[child_col]) if child_col else pd.Series(False, index=frame.index)
-    out[PRESET_REASON] = _first_reason(frame.index, (child, SALESFORCE_CHILD_EVENT),
+    out[PRESET_REASON] = first_reason(frame.index, (child, SALESFORCE_CHILD_EVENT),
                                        (lead_only, SALESFORCE_LEAD))
     return PresetResult(out, 0, mapping, id_space="salesforce")
 
@@ -226,6 +226,6 @@ def pipedrive_activities(frame: pd.DataFrame, lines: list[int], locale: str) -> 
         out[UPDATED_AT] = frame[modified]
     out[SOURCE_LINE] = lines
     todo = pd.Series(np.asarray(kinds.isna() & ~unknown), index=frame.index)
-    out[PRESET_REASON] = _first_reason(frame.index, (~_flags(frame[done_col]), PIPEDRIVE_OPEN),
+    out[PRESET_REASON] = first_reason(frame.index, (~_flags(frame[done_col]), PIPEDRIVE_OPEN),
                                        (unknown, PIPEDRIVE_UNKNOWN), (todo, PIPEDRIVE_TODO))
     return PresetResult(out, 0, mapping, id_space="pipedrive")

@@ -16,6 +16,11 @@ from pipelines.ingest.presets.helpdesks import freshdesk_tickets, salesforce_cas
 from pipelines.ingest.presets.logo import logo_database_invoices, logo_invoices
 from pipelines.ingest.presets.marketplaces import bol_orders, hepsiburada_orders, trendyol_orders
 from pipelines.ingest.presets.newsletters import mailchimp_audience
+from pipelines.ingest.presets.outreach import (
+    hubspot_calls,
+    hubspot_email_events,
+    hubspot_meetings,
+)
 from pipelines.ingest.presets.payments import mollie_payments
 from pipelines.ingest.presets.shops import (
     shopify_customers,
@@ -23,6 +28,7 @@ from pipelines.ingest.presets.shops import (
     woocommerce_export_orders,
     woocommerce_orders,
 )
+from pipelines.ingest.staging import StagingError
 
 # Order matters where signatures overlap: the first match wins (engagement exports also
 # carry `Record ID`, so they come before contacts). A preset matches when the file has every
@@ -51,6 +57,11 @@ from pipelines.ingest.presets.shops import (
 #   events: `Id, Subject`, the start, the duration or end and the account, contact or
 #   related record + 2 other Event fields (a task has no start, an event no Status);
 #   pipedrive-activities: `id, subject, type, done, due_date` + 1 other activity field.
+# - hubspot-calls: the record id, the activity date and the call status or outcome + 1 other
+#   call property; hubspot-meetings: the record id, the start or activity date and the
+#   meeting outcome or name + 1 other meeting property (both in labels or API names; a calls
+#   export that also has `Activity type` fits hubspot-engagements too: the folder decides,
+#   see `detect_preset`); hubspot-email-events: the email events API's five fields.
 _SHOPIFY_OPTIONAL = frozenset({
     "lineitemquantity", "lineitemname", "lineitemprice", "lineitemsku", "paidat", "currency",
     "subtotal", "shipping", "taxes", "cancelledat", "refundedamount", "fulfillmentstatus",
@@ -87,6 +98,14 @@ _SALESFORCE_EVENT_OPTIONAL = frozenset({
 _PIPEDRIVE_ACTIVITY_OPTIONAL = frozenset({
     "markedasdonetime", "orgid", "personid", "dealid", "leadid", "ownerid", "userid",
     "addtime", "updatetime", "duetime", "duration", "note"})
+_HUBSPOT_CALL_OPTIONAL = frozenset({
+    "calltitle", "hscalltitle", "calldirection", "hscalldirection", "callduration",
+    "hscallduration", "activityassignedto", "hubspotownerid", "associatedcontactids",
+    "associatedcompanyids", "callnotes", "hscallbody", "hslastmodifieddate"})
+_HUBSPOT_MEETING_OPTIONAL = frozenset({
+    "meetingendtime", "hsmeetingendtime", "meetinglocation", "hsmeetinglocation",
+    "activityassignedto", "hubspotownerid", "associatedcontactids", "associatedcompanyids",
+    "meetingdescription", "hsmeetingbody", "hslastmodifieddate", "meetingsource"})
 _HUBSPOT_CONTACT_OPTIONAL = frozenset({
     "email", "createdate", "firstname", "lastname", "phonenumber", "jobtitle", "lifecyclestage",
     "leadstatus", "contactowner"})
@@ -160,6 +179,18 @@ PRESETS: tuple[Preset, ...] = (
     Preset("pipedrive-activities", "actions", frozenset({
         "id", "subject", "type", "done", "duedate"}),
            None, pipedrive_activities, _PIPEDRIVE_ACTIVITY_OPTIONAL, 1),
+    # HubSpot's own outreach records: logged calls and meetings, marketing e-mail events
+    Preset("hubspot-calls", "actions", frozenset({
+        "recordid|hsobjectid", "activitydate|hstimestamp",
+        "callstatus|calloutcome|hscallstatus|hscalldisposition"}),
+           None, hubspot_calls, _HUBSPOT_CALL_OPTIONAL, 1),
+    Preset("hubspot-meetings", "actions", frozenset({
+        "recordid|hsobjectid", "meetingstarttime|hsmeetingstarttime|activitydate|hstimestamp",
+        "meetingoutcome|hsmeetingoutcome|meetingname|hsmeetingtitle"}),
+           None, hubspot_meetings, _HUBSPOT_MEETING_OPTIONAL, 1),
+    Preset("hubspot-email-events", "actions", frozenset({
+        "id", "created", "type", "recipient", "emailcampaignid"}),
+           None, hubspot_email_events),
 )
 PRESET_NAMES = tuple(p.name for p in PRESETS)
 
@@ -181,12 +212,31 @@ def matching_presets(headers: list[str]) -> list[Preset]:
     return [p for p in PRESETS if p.matches(folded)]
 
 
-def detect_preset(headers: list[str], name: str | None = None) -> Preset | None:
+def detect_preset(headers: list[str], name: str | None = None,
+                  kind: str | None = None) -> Preset | None:
     """The preset named in sources.yaml, else the first (in `PRESETS` order) whose
-    signature the headers carry: all of `signature`, `min_optional` of `optional`."""
+    signature the headers carry: all of `signature`, `min_optional` of `optional`.
+
+    A file in a kind folder (or given a `kind` in sources.yaml) takes the first matching
+    preset of that kind: one export can fit presets of two kinds (a HubSpot calls export
+    that carries `Activity type` is also an engagements export), and where the user put it
+    says which they mean. Only when no preset of that kind fits is another kind's returned
+    (the caller says the file sits in the wrong folder). A file straight under raw/ whose
+    headers fit presets of more than one kind cannot be told apart: StagingError, naming
+    the folders that would decide it."""
     if name is not None:
         return next((p for p in PRESETS if p.name == name), None)
-    return next(iter(matching_presets(headers)), None)
+    matches = matching_presets(headers)
+    if kind is not None:
+        return next((p for p in matches if p.kind == kind), next(iter(matches), None))
+    kinds = list(dict.fromkeys(p.kind for p in matches))
+    if len(kinds) > 1:
+        fits = " or ".join(f"a {next(p.name for p in matches if p.kind == k)} export of {k}"
+                           for k in kinds)
+        raise StagingError(f"looks like {fits}; put it under "
+                           + " or ".join(f"raw/{k}/" for k in kinds)
+                           + " (or set `kind` in sources.yaml) so it is read as the one meant")
+    return next(iter(matches), None)
 
 
 _PRESET_HEADERS = frozenset(o for p in PRESETS for e in p.signature for o in e.split("|"))

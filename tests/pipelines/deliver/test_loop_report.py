@@ -148,3 +148,70 @@ def test_the_uplift_line_states_the_saved_value_orderings_gain_and_interval():
                          "try it")
     check["stratum_beats_risk"] = False
     assert uplift_line(check).endswith("not above zero")
+
+
+def _measured_call_record(settings: Settings):
+    """One matured list: 100 held out (half churn) against 100 contacted (a quarter churn),
+    all planned a personal call: save rate 0.25 / 0.5 = 0.5 on 200 customers."""
+    n = MIN_CUSTOMERS_PER_ARM
+    risk = _risk(n, n)
+    buyers = {c for i, c in enumerate(risk["customer_id"][:n]) if i % 2} | {
+        c for i, c in enumerate(risk["customer_id"][n:]) if i % 4}
+    _archive(settings, risk, "R1")
+    return archive_loop_record(settings, SourceTables(_purchases(risk, buyers)),
+                               dt.date(2026, 4, 30), None)
+
+
+def test_each_playbook_action_gets_its_measured_rate_or_the_assumption(settings):
+    from models.card import action_save_rate_lines
+    from models.playbook import default_playbook_text, playbook_actions
+    from pipelines.deliver.loop_report import save_rate_lines
+
+    write_loop_record(settings, _measured_call_record(settings), assumed=0.2)
+    rates = save_rates_in_force(settings)["by_action"]
+    shipped = playbook_actions(default_playbook_text())
+    assert list(rates) == ["*", *shipped]  # personal_call is one of the shipped actions
+    call = rates["personal_call"]
+    assert (call["save_rate"], call["measured"], call["customers"]) == (0.5, True, 200)
+    # Newcombe's interval of 50/100 - 25/100 is [0.1162, 0.3717]; over the 0.5 holdout rate
+    assert (call["low"], call["high"]) == pytest.approx((0.2324, 0.7434), abs=1e-3)
+    nurture = rates["light_nurture"]
+    assert (nurture["save_rate"], nurture["measured"], nurture["low"]) == (0.2, False, None)
+
+    params = with_save_rate_in_force(settings, TrainParams())
+    assert params.save_rate == 0.5  # the pooled rate, as before
+    assert params.action_save_rates["personal_call"].save_rate == 0.5
+    assert params.action_save_rates["personal_call"].source == (
+        "measured on 200 randomised customers (95% interval 23% to 74%)")
+    assert params.action_save_rates["light_nurture"].save_rate == 0.2
+    assert params.action_save_rates["light_nurture"].source.startswith("assumed")
+    card = action_save_rate_lines(params)
+    assert "- personal_call: 50%, measured on 200 randomised customers (95% interval 23% to " \
+           "74%)" in card
+    assert "- light_nurture: 20%, assumed (fewer than 100 customers in an arm)" in card
+
+    lines = save_rate_lines(save_rates_in_force(settings))
+    assert lines[:2] == [
+        "save rate, all actions: 50.0%, measured on 200 randomised customers (95% interval "
+        "23% to 74%)",
+        "save rate, personal_call: 50.0%, measured on 200 randomised customers (95% interval "
+        "23% to 74%)"]
+    assert lines[2].startswith("save rate assumed (20.0%; fewer than 100 customers in an arm) "
+                               "for: winback_campaign, resolve_complaint")
+
+
+def test_the_data_dirs_own_playbook_names_the_actions_listed(settings):
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / "playbook.csv").write_text(
+        "reason_group,tier,min_value_at_risk,action\n*,Critical,0,personal_call\n"
+        "*,*,0,send_voucher\n", encoding="utf-8")
+    write_loop_record(settings, _measured_call_record(settings), assumed=0.2)
+    rates = save_rates_in_force(settings)["by_action"]
+    assert list(rates) == ["*", "personal_call", "send_voucher"]
+    assert rates["personal_call"]["measured"] and not rates["send_voucher"]["measured"]
+
+
+def test_without_a_track_record_the_card_lists_no_action_rates():
+    from models.card import action_save_rate_lines
+
+    assert action_save_rate_lines(TrainParams()) == []

@@ -57,9 +57,9 @@ def test_no_held_out_customer_is_contacted_while_their_assignment_stands(loop):
     assert len(loop.actions) == int((~units["holdout"]).sum())  # every contact-arm unit, once
 
 
-def test_each_list_holds_out_its_share_of_every_tier(loop):
+def test_each_list_holds_out_its_share_of_every_tier_and_planned_action(loop):
     units = loop.randomised
-    for _, group in units.groupby(["run_id", "tier"]):
+    for _, group in units.groupby(["run_id", "tier", "planned_action"]):
         assert group["holdout"].sum() == math.floor(0.2 * len(group) + 0.5)
 
 
