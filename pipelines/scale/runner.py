@@ -123,7 +123,10 @@ class ShardRunner:
                 n_workers=self.settings.local_workers, threads_per_worker=1, processes=True,
                 # a failed shard is raised here with its message: the workers' own
                 # "Compute Failed" log lines would only repeat it
-                dashboard_address=None, silence_logs=logging.CRITICAL)
+                dashboard_address=None, silence_logs=logging.CRITICAL,
+                # the scheduler's health routes on any free loopback port: 8787 (its
+                # default) may be another cluster's, and no other machine needs them
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
             return Client(self._cluster, set_as_default=False)
         try:
             return Client(self.settings.scheduler, timeout=CONNECT_TIMEOUT_SECONDS,
