@@ -16,7 +16,6 @@ from typing import Any
 
 import pandas as pd
 
-from features.event_types import customer_features_with_event_types
 from features.labels import CensoredCutoffError, LabelSpec
 from features.sources import SourceTables
 from models import history
@@ -45,7 +44,7 @@ from pipelines.deliver.saved_value import (
 )
 from pipelines.deliver.summary import summary_markdown
 from pipelines.deliver.wording import worded_risk_list
-from pipelines.scale.scoring import sharded_model_outputs
+from pipelines.scale.scoring import sharded_customer_features, sharded_model_outputs
 from pipelines.store import archive
 from pipelines.store.atomic import write_json_atomic, write_parquet_atomic, write_text_atomic
 from pipelines.store.settings import Settings
@@ -120,7 +119,7 @@ def run_scoring(
                                           champion.meta)
     policy, sort, lang = params.tier_policy, params.sort, params.lang
     playbook, playbook_source = load_playbook(settings, policy)
-    features = customer_features_with_event_types(tables, as_of, model.event_types)
+    features = sharded_customer_features(tables, as_of, model.event_types)
     # Refused here, before anything is written, when the champion no longer fits the data.
     fit = champion_fit(settings, champion, tables, features)
     features = fit.with_no_data(features)
