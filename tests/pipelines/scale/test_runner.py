@@ -100,3 +100,16 @@ def test_a_scheduler_that_does_not_answer_is_one_sentence(monkeypatch):
     with pytest.raises(SchedulerUnavailableError, match="did not answer"):
         runner.map(slow_square, [1])
     runner.close()
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_progress_shows_on_a_terminal_only(monkeypatch, terminal):
+    import io
+
+    from rich.console import Console
+
+    out = io.StringIO()
+    monkeypatch.setattr("pipelines.console.console",
+                        Console(file=out, force_terminal=terminal, width=80))
+    ShardRunner(ScaleSettings()).map(slow_square, [1, 2, 3], label="explaining customers")
+    assert ("explaining customers" in out.getvalue()) == terminal
