@@ -113,3 +113,12 @@ def test_progress_shows_on_a_terminal_only(monkeypatch, terminal):
                         Console(file=out, force_terminal=terminal, width=80))
     ShardRunner(ScaleSettings()).map(slow_square, [1, 2, 3], label="explaining customers")
     assert ("explaining customers" in out.getvalue()) == terminal
+
+
+def test_blocks_inside_a_block_share_its_runner():
+    """A scheduled scoring run opens one runner for its feature build and its explanations."""
+    with shard_runner(ScaleSettings()) as outer:
+        with shard_runner(TWO_WORKERS) as inner:
+            assert inner is outer
+    with shard_runner(ScaleSettings()) as after:
+        assert after is not outer
