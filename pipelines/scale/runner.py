@@ -89,23 +89,29 @@ class ShardRunner:
         from distributed import as_completed
 
         client = self.client()
-        # hash=False: two equal items (or a map repeated) never share a key that the first
-        # map's clean-up releases under the second
-        scattered = client.scatter(list(items), hash=False)
-        extra = [] if shared is _NOT_SHARED else \
-            [[client.scatter(shared, broadcast=True, hash=False)] * len(items)]
-        # pure=False: items are shards, not values worth hashing into a key
-        futures = client.map(function, scattered, *extra, pure=False)
-        position = {future.key: i for i, future in enumerate(futures)}
-        results: list[Any] = [None] * len(futures)
+        futures: list[Any] = []
+        held: list[Any] = []  # what this map put on the cluster, released at its end
         try:
+            # hash=False: two equal items (or a map repeated) never share a key that the
+            # first map's clean-up releases under the second
+            scattered = client.scatter(list(items), hash=False)
+            held += scattered
+            extra = []
+            if shared is not _NOT_SHARED:
+                model = client.scatter(shared, broadcast=True, hash=False)
+                held.append(model)
+                extra = [[model] * len(items)]
+            # pure=False: items are shards, not values worth hashing into a key
+            futures = client.map(function, scattered, *extra, pure=False)
+            position = {future.key: i for i, future in enumerate(futures)}
+            results: list[Any] = [None] * len(futures)
             with _progress(label, len(futures)) as advance:
                 for future in as_completed(futures, loop=client.loop):
                     # result() raises the worker's exception as its own type
                     results[position[future.key]] = future.result()
                     advance()
         finally:
-            client.cancel([*futures, *scattered, *(extra[0][:1] if extra else [])])
+            client.cancel([*futures, *held])
         return results
 
     def client(self) -> Client:
@@ -127,16 +133,31 @@ class ShardRunner:
                 # the scheduler's health routes on any free loopback port: 8787 (its
                 # default) may be another cluster's, and no other machine needs them
                 scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
-            return Client(self._cluster, set_as_default=False)
+            try:
+                return Client(self._cluster, set_as_default=False)
+            except BaseException:
+                self._cluster.close()
+                self._cluster = None
+                raise
+        where = f"the Dask scheduler at {self.settings.scheduler} ({SCHEDULER_VARIABLE})"
+        remedy = ("start it (`dask scheduler`) and its workers (`dask worker <address>`), or "
+                  "set it to `local` for a cluster on this machine, or unset it to run in "
+                  "this process")
         try:
-            return Client(self.settings.scheduler, timeout=CONNECT_TIMEOUT_SECONDS,
-                          set_as_default=False)
+            client = Client(self.settings.scheduler, timeout=CONNECT_TIMEOUT_SECONDS,
+                            set_as_default=False)
         except (OSError, TimeoutError) as error:
             raise SchedulerUnavailableError(
-                f"the Dask scheduler at {self.settings.scheduler} ({SCHEDULER_VARIABLE}) did "
-                f"not answer within {CONNECT_TIMEOUT_SECONDS} s; start it (`dask scheduler` "
-                "and workers), or set it to `local` for a cluster on this machine, or unset "
-                "it to run in this process") from error
+                f"{where} did not answer within {CONNECT_TIMEOUT_SECONDS} s; {remedy}") \
+                from error
+        try:  # a scheduler without workers would take the shards and never run them
+            client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_SECONDS)
+        except (OSError, TimeoutError) as error:
+            client.close()
+            raise SchedulerUnavailableError(
+                f"{where} has no workers after {CONNECT_TIMEOUT_SECONDS} s; {remedy}") \
+                from error
+        return client
 
     def close(self) -> None:
         """Close the client and stop the LocalCluster this runner started (its processes

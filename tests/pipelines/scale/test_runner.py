@@ -122,3 +122,32 @@ def test_blocks_inside_a_block_share_its_runner():
             assert inner is outer
     with shard_runner(ScaleSettings()) as after:
         assert after is not outer
+
+
+@pytest.fixture
+def scheduler_without_workers():
+    from distributed import LocalCluster
+
+    cluster = LocalCluster(n_workers=0, threads_per_worker=1, dashboard_address=None,
+                           scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
+    yield cluster
+    cluster.close()
+
+
+def test_a_scheduler_address_runs_the_shards_on_its_workers(scheduler_without_workers):
+    scheduler_without_workers.scale(1)
+    runner = ShardRunner(ScaleSettings(scheduler=scheduler_without_workers.scheduler_address))
+    try:
+        assert runner.map(operator.add, [1, 2, 3], shared=1) == [2, 3, 4]
+        assert runner.workers == 1
+    finally:
+        runner.close()
+    assert scheduler_without_workers.status.name == "running"  # not ours to stop
+
+
+def test_a_scheduler_without_workers_is_one_sentence(monkeypatch, scheduler_without_workers):
+    monkeypatch.setattr("pipelines.scale.runner.CONNECT_TIMEOUT_SECONDS", 1)
+    runner = ShardRunner(ScaleSettings(scheduler=scheduler_without_workers.scheduler_address))
+    with pytest.raises(SchedulerUnavailableError, match="has no workers"):
+        runner.map(slow_square, [1])
+    assert not runner.started
