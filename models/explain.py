@@ -113,14 +113,17 @@ def top_reason_groups(grouped: pd.DataFrame, k: int = 3) -> list[list[str]]:
 
 
 def customer_reasons(
-    features: pd.DataFrame, contributions: pd.DataFrame, k: int = REASONS_SHOWN
+    features: pd.DataFrame, contributions: pd.DataFrame, k: int = REASONS_SHOWN,
+    reference: Mapping[str, float] | None = None,
 ) -> list[list[Reason]]:
     """Up to `k` reasons per row of `features`; `[Reason("none", "none")]` when none qualifies.
 
-    Comparisons to "the typical customer" use the medians of the customers in `features`.
+    Comparisons to "the typical customer" use `reference`, by default the medians of the
+    customers in `features` (`population_reference`); a shard of a run passes the whole
+    run's, so its reasons read as they would unsharded.
     """
     groups = top_reason_groups(group_contributions(contributions), k)
-    reference = population_reference(features)
+    reference = population_reference(features) if reference is None else reference
     out = []
     for row, chosen in zip(features.to_dict("records"), groups, strict=True):
         reasons = [_reason(g, row, reference) for g in chosen]
@@ -134,15 +137,16 @@ def _reason(group: str, row: Mapping, reference: Mapping[str, float]) -> Reason:
 
 
 def reason_columns(
-    features: pd.DataFrame, contributions: pd.DataFrame, k: int = REASONS_SHOWN
+    features: pd.DataFrame, contributions: pd.DataFrame, k: int = REASONS_SHOWN,
+    reference: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """Per reason slot i = 1..k: `reason_group_i`, `reason_key_i` and `reason_params_i` (the
     numbers the sentence quotes, a dict), aligned with `features`; empty slots have group and
     key "" and no params. A customer with no risk-raising group gets key "none" in slot 1 and
-    group "" (it names no group to act on).
+    group "" (it names no group to act on). `reference`: as `customer_reasons` takes it.
     """
     records = []
-    for reasons in customer_reasons(features, contributions, k):
+    for reasons in customer_reasons(features, contributions, k, reference):
         record: dict[str, object] = {}
         for i in range(k):
             reason = reasons[i] if i < len(reasons) else None

@@ -14,7 +14,8 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from models.explain import REASON_GROUPS, reason_columns, shap_contributions
+from models.explain import REASON_GROUPS
+from models.outputs import ModelOutputs, model_outputs
 from models.params import SortKey
 from models.playbook import default_playbook_text, parse_playbook, suggested_actions
 from models.segments import expected_revenue_12m, rfm_scores, rfm_segment, value_at_risk
@@ -103,6 +104,7 @@ def score_customers(
     expected_revenue: pd.Series | None = None,
     no_data_features: tuple[str, ...] = (),
     uplift: pd.DataFrame | None = None,
+    outputs: ModelOutputs | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The ranked list and the per-customer SHAP contributions behind its reasons.
 
@@ -119,6 +121,9 @@ def score_customers(
     `uplift`: measured uplift per stratum (`models.uplift.measured_uplift`); given, or with
     `sort="saved_value"`, the list carries `uplift` and `expected_saved_value` (none
     measured: 0 uplift for all, so "saved_value" ranks as "tier").
+    `outputs`: the model's probabilities, contributions and reasons for `features` when the
+    caller computed them (by shard, `pipelines.scale.scoring`); the same values as computed
+    here (`models.outputs.model_outputs`), so the list is the same either way.
     """
     if sort not in SORT_COLUMNS:
         raise ValueError(f"unknown sort {sort!r}; use one of {', '.join(SORT_COLUMNS)}")
@@ -126,8 +131,9 @@ def score_customers(
     if playbook is None:
         playbook = parse_playbook(default_playbook_text(), groups=list(REASON_GROUPS),
                                   tiers=policy.names, drop_unknown_tiers=True)
-    probability = pd.Series(model.predict_probability(features), index=features.index)
-    contributions = shap_contributions(model.classifier, model.matrix(features))
+    if outputs is None:
+        outputs = model_outputs(model, features, no_data_features=no_data_features)
+    probability, contributions = outputs.probability, outputs.contributions
     scores = rfm_scores(features)
     at_risk = value_at_risk(probability, features, expected_revenue)
     base_rate = base_rate_of(probability)
@@ -152,10 +158,7 @@ def score_customers(
         "model_version": str(model_version),
         "expected_revenue_12m": expected_revenue_12m(features, expected_revenue).round(2),
     }).join(_master_columns(features, master)).join(scores)
-    # A feature with no data behind it may still push the score; naming it as a reason
-    # would cite data that is not there.
-    cited = contributions.drop(columns=[f for f in no_data_features if f in contributions])
-    scored = scored.join(reason_columns(features, cited))
+    scored = scored.join(outputs.reasons)
     if open_complaints is not None and len(open_complaints):
         scored = scored.merge(open_complaints, on="customer_id", how="left").set_index(
             scored.index)

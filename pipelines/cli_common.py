@@ -179,9 +179,11 @@ def run_step(step: str, call: Callable[[], Any], status: str = "Prefect flow run
     """Run a flow; a known failure becomes its one sentence (`operate.failures`, the same
     one a scheduled run's Failed state carries) and exit code 1, not a traceback."""
     from pipelines.operate.failures import failure_message
+    from pipelines.scale.runner import command_runner
 
     try:
-        with console.status(f"[bold]{step}[/bold] ({status})…"):
+        # one Dask cluster (or none) for every flow of the command, stopped at its end
+        with command_runner(), console.status(f"[bold]{step}[/bold] ({status})…"):
             return call()
     except Exception as error:
         message = failure_message(step, error)

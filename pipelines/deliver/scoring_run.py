@@ -16,7 +16,6 @@ from typing import Any
 
 import pandas as pd
 
-from features.event_types import customer_features_with_event_types
 from features.labels import CensoredCutoffError, LabelSpec
 from features.sources import SourceTables
 from models import history
@@ -45,6 +44,7 @@ from pipelines.deliver.saved_value import (
 )
 from pipelines.deliver.summary import summary_markdown
 from pipelines.deliver.wording import worded_risk_list
+from pipelines.scale.scoring import sharded_customer_features, sharded_model_outputs
 from pipelines.store import archive
 from pipelines.store.atomic import write_json_atomic, write_parquet_atomic, write_text_atomic
 from pipelines.store.settings import Settings
@@ -119,7 +119,7 @@ def run_scoring(
                                           champion.meta)
     policy, sort, lang = params.tier_policy, params.sort, params.lang
     playbook, playbook_source = load_playbook(settings, policy)
-    features = customer_features_with_event_types(tables, as_of, model.event_types)
+    features = sharded_customer_features(tables, as_of, model.event_types)
     # Refused here, before anything is written, when the champion no longer fits the data.
     fit = champion_fit(settings, champion, tables, features)
     features = fit.with_no_data(features)
@@ -128,11 +128,13 @@ def run_scoring(
     actions = load_staged_actions(settings) if wanted(params) else None
     uplift, saved = scoring_uplift(settings, tables, as_of, actions) if wanted(params) \
         else (None, {})
+    # probabilities, TreeSHAP and reasons by customer shard, on Dask when configured
+    outputs = sharded_model_outputs(model, features, fit.no_data_features)
     risk, contributions = score_customers(
         model, features, model_version=version, policy=policy, master=tables.customers,
         open_complaints=oldest_open_complaints(tables.complaints, as_of), playbook=playbook,
         sort=sort, expected_revenue=revenue.per_customer,
-        no_data_features=fit.no_data_features, uplift=uplift,
+        no_data_features=fit.no_data_features, uplift=uplift, outputs=outputs,
     )
     run_id = archive.new_run_id()
     risk, holdout = list_with_holdout(risk, policy, as_of, run_id, settings.scored_dir)

@@ -23,6 +23,7 @@ from pipelines.operate.caching import (
     is_transient,
 )
 from pipelines.sample import generate as sample_data
+from pipelines.scale.runner import shard_runner
 from pipelines.store.atomic import write_json_atomic
 from pipelines.store.settings import Settings
 from pipelines.store.staged import load_source_tables
@@ -64,7 +65,10 @@ def score_and_archive(settings: Settings, as_of: dt.date, params: ScoreParams) -
     """Score with the champion; archive list, workbook, report and metadata as a new run."""
     configure_mlflow(settings)  # this data dir's store, not whatever the process used last
     champion = load_champion(settings)
-    result = run_scoring(settings, load_source_tables(settings), as_of, champion, params)
+    # the command's Dask cluster when the CLI holds one; a scheduled run opens one here, for
+    # both the feature build and the explanations, and stops it when scoring ends
+    with shard_runner():
+        result = run_scoring(settings, load_source_tables(settings), as_of, champion, params)
     task_logger().info("scored %d customers -> %s", result["customers_scored"], result["run_dir"])
     return result
 

@@ -1,0 +1,94 @@
+"""What the model says of each customer: the calibrated churn probability, the TreeSHAP
+contributions and the reasons they rank, computed whole or by customer shard.
+
+Every one of them is a function of the customer's own row (and, for the reasons, of the
+run's `population_reference`, computed once over all customers): LightGBM predicts and
+explains row by row, and the calibrator maps each probability alone. So any split of the rows
+gives the same values, bit for bit, and `joined_outputs` puts the shards back in the rows'
+order. TreeSHAP is the costly part of scoring (100–300× a prediction), which is why it is
+split: `pipelines.scale` runs the shards on a Dask cluster when one is configured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from features.shards import customer_shards
+from models.explain import reason_columns, shap_contributions
+from models.reason_rules import population_reference
+from models.train import FittedChurnModel
+
+
+@dataclass(frozen=True)
+class ModelOutputs:
+    """Per row of the scored features (same index): `probability` (calibrated),
+    `contributions` (log-odds per feature plus `bias`) and `reasons` (the
+    `models.explain.reason_columns` frame)."""
+
+    probability: pd.Series
+    contributions: pd.DataFrame
+    reasons: pd.DataFrame
+
+
+def model_outputs(
+    model: FittedChurnModel, features: pd.DataFrame, *, no_data_features: Sequence[str] = (),
+    reference: Mapping[str, float] | None = None,
+) -> ModelOutputs:
+    """The outputs of `model` for every row of `features`. `no_data_features`: features whose
+    data is not there; they may still push the score, but naming one as a reason would cite
+    data that is not there. `reference`: the typical customer the reasons compare with
+    (default: the medians of `features`)."""
+    probability = pd.Series(model.predict_probability(features), index=features.index)
+    contributions = shap_contributions(model.classifier, model.matrix(features))
+    cited = contributions.drop(columns=[f for f in no_data_features if f in contributions])
+    return ModelOutputs(probability, contributions,
+                        reason_columns(features, cited, reference=reference))
+
+
+@dataclass(frozen=True)
+class ShardJob:
+    """One customer shard's rows (indexed by their position in the whole frame) with what
+    every shard shares: the features without data and the whole run's reference."""
+
+    features: pd.DataFrame
+    no_data_features: tuple[str, ...]
+    reference: dict[str, float]
+
+
+def shard_jobs(
+    features: pd.DataFrame, shards: int, no_data_features: Sequence[str] = (),
+) -> list[ShardJob]:
+    """`features` split by `features.shards.customer_shards` into at most `shards` jobs
+    (empty shards left out), each row keeping its position in `features` as its index."""
+    reference = population_reference(features)
+    positional = features.reset_index(drop=True)
+    which = customer_shards(positional["customer_id"], shards)
+    rows = [np.flatnonzero(which == shard) for shard in range(shards)]
+    return [ShardJob(positional.iloc[r], tuple(no_data_features), reference)
+            for r in rows if len(r)]
+
+
+def shard_outputs(job: ShardJob, model: FittedChurnModel) -> ModelOutputs:
+    """`model_outputs` of one shard (picklable: what a Dask worker runs)."""
+    return model_outputs(model, job.features, no_data_features=job.no_data_features,
+                         reference=job.reference)
+
+
+def joined_outputs(parts: Sequence[ModelOutputs], index: pd.Index) -> ModelOutputs:
+    """The shards' outputs as one, in the order of the frame they were cut from (whose
+    index `index` is): parts are indexed by row position, so sorting restores the order."""
+    def whole(frames: list[Any]) -> Any:
+        joined = pd.concat(frames).sort_index(kind="stable")
+        if not joined.index.equals(pd.RangeIndex(len(index))):
+            raise ValueError(f"the shards hold {len(joined)} rows, not the {len(index)} "
+                             "scored rows once each")
+        return joined.set_axis(index)
+
+    return ModelOutputs(whole([p.probability for p in parts]),
+                        whole([p.contributions for p in parts]),
+                        whole([p.reasons for p in parts]))

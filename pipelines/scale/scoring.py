@@ -1,0 +1,52 @@
+"""A scoring run's feature table and model outputs, computed by customer shard where the
+settings say.
+
+TreeSHAP is most of a scoring run's time; its shards (and the feature build's) run on the
+command's runner (`pipelines.scale.runner`): in this process, or on the Dask cluster
+`CHURN_DASK_SCHEDULER` names, with the model sent to each worker once. The values are the
+unsharded ones (`features.sharded`, `models.outputs`), so the risk list is the same file
+either way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import pandas as pd
+
+from features.event_types import customer_features_with_event_types
+from features.sharded import feature_jobs, joined_features, shard_features
+from features.sources import SourceTables
+from models.outputs import ModelOutputs, joined_outputs, model_outputs, shard_jobs, shard_outputs
+from models.train import FittedChurnModel
+from pipelines.scale.runner import shard_runner
+
+
+def sharded_model_outputs(
+    model: FittedChurnModel, features: pd.DataFrame, no_data_features: Sequence[str] = (),
+) -> ModelOutputs:
+    """`models.outputs.model_outputs` of every row of `features`, by customer shard."""
+    with shard_runner() as runner:
+        shards = runner.shard_count(len(features))
+        if shards == 1 and not runner.settings.distributed:
+            return model_outputs(model, features, no_data_features=no_data_features)
+        parts = runner.map(shard_outputs, shard_jobs(features, shards, no_data_features),
+                           shared=model, label="explaining customers")
+    return joined_outputs(parts, features.index)
+
+
+def sharded_customer_features(
+    tables: SourceTables, as_of: dt.date, event_types: Sequence[str] = (),
+) -> pd.DataFrame:
+    """`features.event_types.customer_features_with_event_types` by customer shard: the
+    same table, built shard by shard on the command's runner."""
+    with shard_runner() as runner:
+        customers = tables.customers if tables.customers is not None else tables.purchases
+        shards = runner.shard_count(int(customers["customer_id"].nunique()))
+        if shards == 1 and not runner.settings.distributed:
+            return customer_features_with_event_types(tables, as_of, list(event_types))
+        jobs = feature_jobs(tables, as_of, shards, event_types)
+        if not jobs:  # no purchases at all: the whole build says what that means
+            return customer_features_with_event_types(tables, as_of, list(event_types))
+        return joined_features(runner.map(shard_features, jobs, label="building features"))
