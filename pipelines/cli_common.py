@@ -5,6 +5,7 @@ Nothing here imports Prefect or MLflow at import time (`churn --help` stays inst
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import os
 from collections.abc import Callable, Sequence
@@ -20,16 +21,19 @@ from pipelines.console import console, err
 from pipelines.deliver.i18n import Lang
 from pipelines.deliver.params import ScoreParams
 from pipelines.store.permissions import owner_only, store_paths
+from pipelines.store.remote import is_remote
 from pipelines.store.settings import data_directory, protect_new_files
 
 if TYPE_CHECKING:
     from pipelines.operate.local_api import ApiChoice
 
 DataDir = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--data-dir", envvar="CHURN_DATA_DIR", show_default="./data",
-        help="Data directory (raw/, staged/, features/, scored/, mlflow/). Env: CHURN_DATA_DIR.",
+        help="Data directory (raw/, staged/, features/, scored/, mlflow/): a folder, or "
+             "s3://bucket/prefix (worked on through a local copy; README 'Object storage'). "
+             "Env: CHURN_DATA_DIR.",
     ),
 ]
 AsOf = Annotated[
@@ -91,7 +95,7 @@ VERBOSE = {"on": False}
 API: dict[str, ApiChoice | None] = {"choice": None}
 
 
-def prepare_environment(data_dir: Path | None, prefect: bool = True, *,
+def prepare_environment(data_dir: str | Path | None, prefect: bool = True, *,
                         step: str | None = None) -> str:
     """Embedded-default settings for Prefect, unless the user set them; the data dir to use.
 
@@ -99,7 +103,11 @@ def prepare_environment(data_dir: Path | None, prefect: bool = True, *,
     data dir's long-lived local server, unless the user configured one). Runs before Prefect
     is imported, because Prefect reads its settings once, at import. With `step` (a command
     that reads a data dir rather than making one), a data dir that does not exist ends the
-    command at once with one sentence, before anything is created in it."""
+    command at once with one sentence, before anything is created in it. An s3:// data dir
+    is first pulled into its local working copy, which the command then works on (and which
+    is pushed back when the command succeeded: `push_remote_data_dir`)."""
+    if is_remote(data_dir):
+        data_dir = _open_remote(str(data_dir), step)
     root = data_directory(data_dir)
     if step is not None and not root.is_dir():
         refuse(step, f"the data dir {root} does not exist; check --data-dir (or "
@@ -146,6 +154,47 @@ def prepare_environment(data_dir: Path | None, prefect: bool = True, *,
 
 
 MLFLOW_HTTP_RETRIES = 3
+# The remote data dir this command pulled (None for a local one), pushed when it succeeds.
+REMOTE: dict[str, Any] = {"session": None}
+
+
+def _open_remote(url: str, step: str | None) -> Path:
+    """Lock and pull this machine's working copy of `url`; its folder. The lock is released
+    when the command ends, whatever way (the click context closes)."""
+    import click
+
+    from pipelines.store.remote.session import close_session, describe, open_session
+
+    context = click.get_current_context(silent=True)
+    name = step or (context.info_name if context is not None else None) or "command"
+    session = run_step(name, lambda: open_session(url, name), status=f"pulling {url}")
+    REMOTE["session"] = session
+
+    def close() -> None:
+        REMOTE["session"] = None
+        close_session(session)
+
+    if context is not None:
+        context.call_on_close(close)
+    else:
+        atexit.register(close)
+    err.print(describe(session.pulled, "pulled", session.remote.url), style="dim",
+              markup=False, highlight=False, soft_wrap=True)
+    return session.working_copy
+
+
+def push_remote_data_dir(*_: Any, **__: Any) -> None:
+    """After a command succeeded: push what it changed in the remote data dir's working
+    copy (the app's result callback; a command that failed never gets here)."""
+    session = REMOTE["session"]
+    if session is None:
+        return
+    from pipelines.store.remote.session import describe, push_session
+
+    report = run_step(session.step, lambda: push_session(session),
+                      status=f"pushing to {session.remote.url}")
+    err.print(describe(report, "pushed", session.remote.url), style="dim", markup=False,
+              highlight=False, soft_wrap=True)
 
 
 def run_step(step: str, call: Callable[[], Any], status: str = "Prefect flow running") -> Any:
