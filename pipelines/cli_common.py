@@ -159,28 +159,27 @@ REMOTE: dict[str, Any] = {"session": None}
 
 
 def _open_remote(url: str, step: str | None) -> Path:
-    """Lock and pull this machine's working copy of `url`; its folder. The lock is released
-    when the command ends, whatever way (the click context closes)."""
-    import click
+    """Lock and pull this machine's working copy of `url`; its folder. The lock is held
+    until the push (`push_remote_data_dir`), else until the process ends (or, in a process
+    that runs several commands, until the next one opens a data dir)."""
+    from pipelines.store.remote.session import describe, open_session
 
-    from pipelines.store.remote.session import close_session, describe, open_session
-
-    context = click.get_current_context(silent=True)
-    name = step or (context.info_name if context is not None else None) or "command"
+    _close_remote()
+    name = step or "command"
     session = run_step(name, lambda: open_session(url, name), status=f"pulling {url}")
     REMOTE["session"] = session
-
-    def close() -> None:
-        REMOTE["session"] = None
-        close_session(session)
-
-    if context is not None:
-        context.call_on_close(close)
-    else:
-        atexit.register(close)
+    atexit.register(_close_remote)
     err.print(describe(session.pulled, "pulled", session.remote.url), style="dim",
               markup=False, highlight=False, soft_wrap=True)
     return session.working_copy
+
+
+def _close_remote() -> None:
+    session, REMOTE["session"] = REMOTE["session"], None
+    if session is not None:
+        from pipelines.store.remote.session import close_session
+
+        close_session(session)
 
 
 def push_remote_data_dir(*_: Any, **__: Any) -> None:
@@ -191,8 +190,11 @@ def push_remote_data_dir(*_: Any, **__: Any) -> None:
         return
     from pipelines.store.remote.session import describe, push_session
 
-    report = run_step(session.step, lambda: push_session(session),
-                      status=f"pushing to {session.remote.url}")
+    try:
+        report = run_step(session.step, lambda: push_session(session),
+                          status=f"pushing to {session.remote.url}")
+    finally:
+        _close_remote()
     err.print(describe(report, "pushed", session.remote.url), style="dim", markup=False,
               highlight=False, soft_wrap=True)
 
