@@ -20,6 +20,7 @@ import re
 import shutil
 import stat
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +68,7 @@ class SyncReport:
     transferred_bytes: int = 0
     unchanged: int = 0
     removed: list[str] = field(default_factory=list)
+    seconds: float = 0.0
 
 
 def commit_name(generation: int) -> str:
@@ -121,6 +123,7 @@ def pull(fs: Any, remote: RemoteDataDir, root: Path, state: SyncState) -> SyncRe
     """Make the working copy what the newest commit and the input objects say, downloading
     only what differs from the copy (by sha256 for outputs, size and ETag for inputs) and
     removing what the bucket no longer has; `state` is updated to match."""
+    started = time.monotonic()
     with remote_errors(remote, "reading"):
         generations = commit_generations(fs, remote)
         commit = read_commit(fs, remote, generations[-1]) if generations else {}
@@ -170,6 +173,7 @@ def pull(fs: Any, remote: RemoteDataDir, root: Path, state: SyncState) -> SyncRe
     state.files = {k: v for k, v in state.files.items() if k in wanted}
     state.inputs = {k: v for k, v in state.inputs.items() if k in inputs}
     state.links, state.generation = links, report.generation
+    report.seconds = time.monotonic() - started
     return report
 
 
@@ -193,6 +197,7 @@ def push(fs: Any, remote: RemoteDataDir, root: Path, state: SyncState, scratch: 
     generation; None when nothing changed (no commit is written). ConcurrentPushError when
     another writer committed since the pull: nothing of this push becomes visible."""
     put = upload or _upload
+    started = time.monotonic()
     with remote_errors(remote, "writing"):
         _refuse_if_moved_on(fs, remote, state)
         local = scan(root)
@@ -251,6 +256,7 @@ def push(fs: Any, remote: RemoteDataDir, root: Path, state: SyncState, scratch: 
         state.links, state.generation = links, report.generation
         shutil.rmtree(scratch, ignore_errors=True)
         _collect_garbage(fs, remote, report.generation)
+    report.seconds = time.monotonic() - started
     return report
 
 

@@ -16,7 +16,7 @@ from pipelines.cli import app
 from pipelines.deliver.risk_list import same_scored_list
 from pipelines.store import archive
 from pipelines.store.remote import RemoteDataDir
-from pipelines.store.remote.sync import commit_generations, commit_name, read_commit
+from pipelines.store.remote.sync import commit_generations, read_commit
 from pipelines.store.staged import STAGED_KINDS
 
 pytestmark = pytest.mark.flow
@@ -28,7 +28,10 @@ TRAIN = ["--n-cutoffs", "4", "--backtest-origins", "1", "--min-positives", "10",
 
 
 def _churn(*args: str) -> str:
+    import time
+    t = time.monotonic()
     result = runner.invoke(app, list(args))
+    print("TIME", args[0], args[-1][:5], round(time.monotonic() - t, 1))
     output = " ".join(result.output.split())
     assert result.exit_code == 0, output[-2000:]
     return output
@@ -40,9 +43,14 @@ def _machine(monkeypatch, tmp_path: Path, name: str) -> Path:
     return tmp_path / f"cache-{name}"
 
 
-def _working_copy(cache: Path, url: str) -> Path:
-    remote = RemoteDataDir.parse(url)
-    return cache / "s3" / remote.bucket / remote.prefix / "data"
+def _pulled(cache: Path, url: str):
+    """A reader's pull alone (no command): the bucket's newest state in `cache`."""
+    from pipelines.store.remote.session import close_session, open_session
+
+    session = open_session(url, "read")
+    close_session(session)
+    assert session.working_copy.is_relative_to(cache)
+    return session
 
 
 def _staged(data_dir: Path) -> dict[str, pd.DataFrame]:
@@ -91,39 +99,32 @@ def test_remote_data_dir_gives_the_local_results_and_syncs_only_changes(
     for command in (["ingest"], ["train", *TRAIN], ["score"]):
         _churn(*command, "--data-dir", bucket.url)
 
-    reader = _machine(monkeypatch, tmp_path, "b")  # a fresh machine, from the bucket alone
-    said = _churn("features", "--data-dir", bucket.url)
-    copy_b = _working_copy(reader, bucket.url)
-    assert "pulled" in said and (copy_b / "staged").is_symlink()
+    copy_b = _pulled(_machine(monkeypatch, tmp_path, "b"), bucket.url).working_copy
     local_tables, remote_tables = _staged(exports), _staged(copy_b)
     assert set(local_tables) == set(remote_tables) and "purchases" in remote_tables
     for kind, frame in local_tables.items():
         pd.testing.assert_frame_equal(frame, remote_tables[kind])
-    local_list, remote_list = _latest_list(exports), _latest_list(copy_b)
-    assert same_scored_list(local_list, remote_list)
-    assert local_list["churn_probability"].tolist() == remote_list["churn_probability"].tolist()
+    local_list = _latest_list(exports)
+    assert same_scored_list(local_list, _latest_list(copy_b))
+    assert local_list["churn_probability"].tolist() == \
+        _latest_list(copy_b)["churn_probability"].tolist()
     assert len(list((copy_b / "staged.versions").iterdir())) == 1  # the current version only
 
-    _machine(monkeypatch, tmp_path, "a")  # A scores again: a new run, MLflow, reports
+    _machine(monkeypatch, tmp_path, "a")  # A changes a little: a feature table
     before = _newest(bucket)
-    _churn("score", "--data-dir", bucket.url)
+    _churn("features", "--data-dir", bucket.url)
     changed = _changed_between(bucket, before, before + 1)
-    assert changed and not any(path.startswith("staged") for path in changed)
-    _machine(monkeypatch, tmp_path, "b")
+    assert changed and all(path.startswith(("features/", "reports/", "mlflow/"))
+                           for path in changed)
+
     from pipelines.store.remote import session as sessions
-
-    opened = []
-    real_open = sessions.open_session
-    monkeypatch.setattr(sessions, "open_session",
-                        lambda url, step: opened.append(real_open(url, step)) or opened[-1])
-    _churn("score", "--data-dir", bucket.url, "--sort", "value")  # B pulls what A changed
-    assert set(opened[0].pulled.transferred) == changed
-    by_value = _latest_list(copy_b)
-
     from pipelines.store.remote import sync
 
+    opened: list[sessions.RemoteSession] = []
+    real_open, real_upload = sessions.open_session, sync._upload
+    monkeypatch.setattr(sessions, "open_session",
+                        lambda url, step: opened.append(real_open(url, step)) or opened[-1])
     uploads: list[str] = []
-    real_upload = sync._upload
 
     def killed_after_two(fs, key, source):
         if len(uploads) == 2:
@@ -132,25 +133,25 @@ def test_remote_data_dir_gives_the_local_results_and_syncs_only_changes(
         uploads.append(key)
 
     monkeypatch.setattr(sync, "_upload", killed_after_two)
+    _machine(monkeypatch, tmp_path, "b")  # B scores: pulls what A changed; its push dies
     newest = _newest(bucket)
     result = runner.invoke(app, ["score", "--data-dir", bucket.url])
     said = " ".join(result.output.split())
+    assert set(opened[0].pulled.transferred) == changed  # only what changed
     assert result.exit_code == 1 and "Traceback" not in said
     assert said.count("score failed:") == 1 and len(uploads) == 2
     assert _newest(bucket) == newest  # nothing of the killed push is listed
     monkeypatch.setattr(sync, "_upload", real_upload)
 
-    third = _machine(monkeypatch, tmp_path, "c")  # the previous state reads, whole
-    _churn("analyze", "--data-dir", bucket.url)
-    pulled_run = archive.latest_run_dir(_working_copy(third, bucket.url) / "scored")
+    reader = _pulled(_machine(monkeypatch, tmp_path, "c"), bucket.url)  # the previous state
+    pulled_run = archive.latest_run_dir(reader.working_copy / "scored")
     assert pulled_run is not None and archive.is_complete_run(pulled_run)
-    assert same_scored_list(_latest_list(_working_copy(third, bucket.url)), by_value)
+    assert same_scored_list(_latest_list(reader.working_copy), local_list)
 
     _machine(monkeypatch, tmp_path, "b")  # B's next run completes
     _churn("score", "--data-dir", bucket.url)
-    assert _newest(bucket) > newest
-    last = read_commit(bucket.fs, RemoteDataDir.parse(bucket.url), _newest(bucket))
-    assert last["links"]["scored/latest"] != read_commit(
-        bucket.fs, RemoteDataDir.parse(bucket.url), newest)["links"]["scored/latest"]
-    assert bucket.fs.exists(f"{bucket.name}/prefix/{commit_name(_newest(bucket))}")
+    remote = RemoteDataDir.parse(bucket.url)
+    assert _newest(bucket) == newest + 1
+    assert read_commit(bucket.fs, remote, newest + 1)["links"]["scored/latest"] != \
+        read_commit(bucket.fs, remote, newest)["links"]["scored/latest"]
     assert not os.environ.get("MLFLOW_TRACKING_URI")
