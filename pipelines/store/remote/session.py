@@ -10,6 +10,7 @@ copy (a second one on this machine is refused); one writer at a time per bucket 
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,8 +92,12 @@ def open_session(url: str, step: str) -> RemoteSession:
 def push_session(session: RemoteSession, upload: Any = None) -> SyncReport | None:
     """Push what the command changed (None: nothing did); the sync record follows only a
     push that committed."""
-    report = push(session.fs, session.remote, session.working_copy, session.state,
-                  scratch_dir(session.base / "scratch"), upload=upload)
+    scratch = scratch_dir(session.base / "scratch")
+    try:
+        report = push(session.fs, session.remote, session.working_copy, session.state, scratch,
+                      upload=upload)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     if report is not None:
         session.state.save(session.base / STATE_FILE)
     session.pushed = report

@@ -17,7 +17,6 @@ import datetime as dt
 import json
 import os
 import re
-import shutil
 import stat
 import tempfile
 import time
@@ -254,7 +253,6 @@ def push(fs: Any, remote: RemoteDataDir, root: Path, state: SyncState, scratch: 
             raise
         state.files = {k: v for k, v in state.files.items() if k in files}
         state.links, state.generation = links, report.generation
-        shutil.rmtree(scratch, ignore_errors=True)
         _collect_garbage(fs, remote, report.generation)
     report.seconds = time.monotonic() - started
     return report
