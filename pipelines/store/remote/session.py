@@ -63,8 +63,11 @@ def open_session(url: str, step: str) -> RemoteSession:
     """Lock this machine's working copy of `url` and pull the bucket's newest state into it."""
     from filelock import FileLock, Timeout
 
+    from pipelines.store.settings import protect_new_files
+
     remote = RemoteDataDir.parse(url)
     require_shared_mlflow()
+    protect_new_files()  # the working copy holds the same personal data as the bucket
     base = sync_root(remote)
     (base / WORKING_COPY).mkdir(parents=True, exist_ok=True)
     owner_only([base, base / WORKING_COPY])

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from pipelines.cli import app
@@ -233,3 +236,67 @@ def test_a_url_names_its_bucket_and_prefix_without_stray_slashes():
     remote = RemoteDataDir.parse("s3://bucket//team/churn/")
     assert (remote.url, remote.key("commits/1.json")) == (
         "s3://bucket/team/churn", "bucket/team/churn/commits/1.json")
+
+
+def test_old_commits_and_objects_nothing_lists_are_removed_after_the_grace(
+        bucket, monkeypatch, tmp_path):
+    from pipelines.store.remote import sync
+
+    _pushed_from_a(bucket, monkeypatch, tmp_path)
+    remote = RemoteDataDir.parse(bucket.url)
+    orphan = remote.key(f"{sync.OBJECTS}/{'0' * 64}")  # what a killed push left
+    bucket.fs.pipe_file(orphan, b"left by a killed push")
+    session = open_session(bucket.url, "score")
+    for generation in range(5):
+        _write(session.working_copy / "reports" / "report.json", f"{generation}")
+        push_session(session)
+    assert bucket.fs.exists(orphan)  # young: it may be a push under way
+    monkeypatch.setattr(sync, "ORPHAN_GRACE", sync.dt.timedelta(0))
+    _write(session.working_copy / "reports" / "report.json", "last")
+    push_session(session)
+    close_session(session)
+    assert commit_generations(bucket.fs, remote) == [5, 6, 7]
+    assert not bucket.fs.exists(orphan)
+    listed = set()
+    for generation in (5, 6, 7):
+        listed |= {entry["sha256"] for entry in sync.read_commit(bucket.fs, remote, generation)
+                   ["files"].values()}
+    kept = {name.rsplit("/", 1)[-1] for name in bucket.fs.ls(remote.key(sync.OBJECTS))}
+    assert kept == listed  # every listed object is there, and nothing else
+
+
+FOLDERS = ("reports", "features", "scored/2024-06-01/run1", "mlflow/artifacts/1")
+trees = st.dictionaries(
+    st.tuples(st.sampled_from(FOLDERS), st.sampled_from(("a.json", "b.parquet", "c.csv")))
+    .map("/".join),
+    st.binary(min_size=0, max_size=40), max_size=6)
+
+
+@settings(max_examples=5, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(generations=st.lists(trees, min_size=1, max_size=2))
+def test_whatever_a_writer_pushes_a_reader_pulls_exactly_and_only_once(
+        bucket, monkeypatch, tmp_path, generations):
+    """Invariant: after each push, a reader's pull gives the writer's travelling files
+    byte for byte (removals included), and a pull right after it moves nothing."""
+    example = uuid.uuid4().hex[:8]
+    url = f"s3://{bucket.name}/{example}"
+    for tree in generations:
+        _machine(monkeypatch, tmp_path, f"{example}-writer")
+        writer = open_session(url, "score")
+        for path in [p for p in writer.working_copy.rglob("*") if p.is_file()]:
+            path.unlink()
+        for relative, data in tree.items():
+            (writer.working_copy / relative).parent.mkdir(parents=True, exist_ok=True)
+            (writer.working_copy / relative).write_bytes(data)
+        push_session(writer)
+        close_session(writer)
+        _machine(monkeypatch, tmp_path, f"{example}-reader")
+        reader = open_session(url, "analyze")
+        close_session(reader)
+        pulled = {p.relative_to(reader.working_copy).as_posix(): p.read_bytes()
+                  for p in reader.working_copy.rglob("*") if p.is_file()}
+        assert pulled == tree
+        again = open_session(url, "analyze")
+        close_session(again)
+        assert again.pulled is not None and again.pulled.transferred == []
