@@ -126,6 +126,10 @@ def remote_errors(remote: RemoteDataDir, doing: str) -> Iterator[None]:
         yield
     except RemoteStoreError:
         raise
+    except OSError as error:
+        if error.filename and str(error.filename).startswith(os.sep):
+            raise  # the working copy's disk, not the bucket: `operate.failures` says it
+        raise RemoteStoreError(problem_sentence(remote, doing, error)) from None
     except Exception as error:
         raise RemoteStoreError(problem_sentence(remote, doing, error)) from None
 

@@ -236,11 +236,14 @@ def push(fs: Any, remote: RemoteDataDir, root: Path, state: SyncState, scratch: 
             state.inputs[relative] = [_etag(listing), written.st_size, written.st_mtime_ns]
             report.transferred.append(relative)
             report.transferred_bytes += written.st_size
-        for relative, digest, source in new_objects:
+        for _, digest, source in new_objects:
             put(fs, remote.key(f"{OBJECTS}/{digest}"), source)
-            report.transferred.append(relative)
             report.transferred_bytes += source.stat().st_size
-        report.unchanged = len(files) - len(new_objects)
+        changed = [relative for relative, entry in files.items()
+                   if committed.get(relative) != entry["sha256"]]
+        report.transferred += changed  # a changed path may reuse an object: not uploaded
+        report.removed = sorted(set(committed) - set(files))
+        report.unchanged = len(files) - len(changed)
         commit = {"format": FORMAT, "generation": report.generation,
                   "parent": state.generation, "writer": owner_token(),
                   "written_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -300,3 +300,21 @@ def test_whatever_a_writer_pushes_a_reader_pulls_exactly_and_only_once(
         again = open_session(url, "analyze")
         close_session(again)
         assert again.pulled is not None and again.pulled.transferred == []
+
+
+def test_a_full_local_disk_during_the_pull_is_said_as_the_disk_not_the_bucket(
+        bucket, monkeypatch, tmp_path):
+    import errno
+
+    from pipelines.store.remote import sync
+
+    _pushed_from_a(bucket, monkeypatch, tmp_path)
+    _machine(monkeypatch, tmp_path, "b")
+
+    def full(fetch, target, readonly):
+        raise OSError(errno.ENOSPC, "No space left on device", str(target))
+
+    monkeypatch.setattr(sync, "write_pulled", full)
+    said = _one_sentence(["features", "--data-dir", bucket.url])
+    assert said.startswith("features failed: no space left on the disk holding ")
+    assert str(tmp_path / "cache-b") in said
