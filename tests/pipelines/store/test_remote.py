@@ -186,10 +186,10 @@ def test_one_command_at_a_time_per_working_copy(bucket):
 
 def _one_sentence(args: list[str]) -> str:
     result = runner.invoke(app, args)
-    assert result.exit_code == 1
-    assert "Traceback" not in result.output and result.exception is None or \
-        isinstance(result.exception, SystemExit)
-    return " ".join(result.output.split())
+    said = " ".join(result.output.split())
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "Traceback" not in said and said.count(" failed: ") == 1
+    return said
 
 
 def test_a_missing_bucket_is_one_sentence(bucket):

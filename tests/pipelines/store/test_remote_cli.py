@@ -1,7 +1,10 @@
 """`churn ingest`, `train` and `score` with `--data-dir s3://bucket/prefix` (an S3 server on
 loopback, moto) give what the same commands give on a local folder of the same exports;
 another machine pulls only what changed; a push killed halfway leaves the bucket's previous
-state and the next run completes."""
+state and the next run completes.
+
+Ten commands, two of them trainings: about 110 s on 2 shared cores (flow).
+"""
 
 from __future__ import annotations
 
@@ -28,10 +31,7 @@ TRAIN = ["--n-cutoffs", "4", "--backtest-origins", "1", "--min-positives", "10",
 
 
 def _churn(*args: str) -> str:
-    import time
-    t = time.monotonic()
     result = runner.invoke(app, list(args))
-    print("TIME", args[0], args[-1][:5], round(time.monotonic() - t, 1))
     output = " ".join(result.output.split())
     assert result.exit_code == 0, output[-2000:]
     return output
@@ -83,7 +83,7 @@ def exports(tmp_path) -> Path:
     from pipelines.store.settings import Settings
 
     local = tmp_path / "local"
-    generate_and_write(Settings.from_env(local), customers=300, seed=11)
+    generate_and_write(Settings.from_env(local), customers=200, seed=11)
     return local
 
 
