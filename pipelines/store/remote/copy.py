@@ -28,6 +28,7 @@ INPUT_FILES = ("sources.yaml",)
 SQLITE_SIDECARS = ("-journal", "-wal", "-shm")
 CHUNK = 1 << 20
 STATE_FILE = "sync.json"
+PULL_SUFFIX = ".pull.tmp"
 
 
 def is_input(relative: str) -> bool:
@@ -48,6 +49,8 @@ class LocalTree:
 
     files: dict[str, os.stat_result] = field(default_factory=dict)
     links: dict[str, str] = field(default_factory=dict)
+    # a killed pull's temporaries (the working copy's lock says no pull is running)
+    pull_leftovers: list[Path] = field(default_factory=list)
 
 
 def scan(root: Path) -> LocalTree:
@@ -70,6 +73,8 @@ def scan(root: Path) -> LocalTree:
             path = base / name
             relative = path.relative_to(root).as_posix()
             if not travels(relative):
+                if name.endswith(PULL_SUFFIX):
+                    tree.pull_leftovers.append(path)
                 continue
             if path.is_symlink():
                 tree.links[relative] = os.readlink(path)
@@ -125,7 +130,7 @@ def write_pulled(fetch: Callable[[Path], None], target: Path, readonly: bool
     so a connection this process still holds to it (MLflow keeps its engine) reads the
     pulled rows rather than a deleted file's."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".pull.tmp",
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=PULL_SUFFIX,
                                     dir=target.parent)
     os.close(handle)
     try:
@@ -156,7 +161,7 @@ def point_link(path: Path, target: str) -> None:
     if path.is_symlink() and os.readlink(path) == target:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.parent / f".{path.name}.pull.tmp"
+    temp = path.parent / f".{path.name}{PULL_SUFFIX}"
     temp.unlink(missing_ok=True)
     os.symlink(target, temp)
     os.replace(temp, path)

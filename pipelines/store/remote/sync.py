@@ -130,6 +130,8 @@ def pull(fs: Any, remote: RemoteDataDir, root: Path, state: SyncState) -> SyncRe
         report = SyncReport(generation=generations[-1] if generations else 0)
         root.mkdir(parents=True, exist_ok=True)
         local = scan(root)
+        for leftover in local.pull_leftovers:
+            leftover.unlink(missing_ok=True)
         wanted = dict(commit.get("files", {}))
         for relative, entry in sorted(wanted.items()):
             info = local.files.get(relative)

@@ -98,8 +98,10 @@ def test_another_machine_pulls_the_same_data_dir_and_then_only_what_changed(
     assert push_session(session) is not None
     close_session(session)
 
+    killed_pull = _write(b / "scored" / ".risk_list.parquet.x1.pull.tmp", "half")
     again = open_session(bucket.url, "score")  # B again: nothing changed in between
     assert again.pulled is not None and again.pulled.transferred == []
+    assert not killed_pull.exists()  # what a killed pull left
     assert push_session(again) is None  # nothing changed: no commit
     close_session(again)
 
