@@ -111,6 +111,13 @@ def test_another_machine_pulls_the_same_data_dir_and_then_only_what_changed(
     assert _runs(a / "mlflow" / "mlflow.db") == ["first", "second"]
     close_session(back)
 
+    export = f"{bucket.name}/prefix/raw/purchases/orders.csv"  # the user uploads a new export
+    bucket.fs.pipe_file(export, b"customer_id\n1\n2\n")
+    fresh = open_session(bucket.url, "ingest")
+    assert fresh.pulled is not None and fresh.pulled.transferred == ["raw/purchases/orders.csv"]
+    assert (a / "raw" / "purchases" / "orders.csv").read_bytes() == b"customer_id\n1\n2\n"
+    close_session(fresh)
+
 
 def test_a_push_killed_halfway_leaves_the_previous_state_and_the_next_push_completes(
         bucket, monkeypatch, tmp_path):
