@@ -106,8 +106,9 @@ def prepare_environment(data_dir: str | Path | None, prefect: bool = True, *,
     command at once with one sentence, before anything is created in it. An s3:// data dir
     is first pulled into its local working copy, which the command then works on (and which
     is pushed back when the command succeeded: `push_remote_data_dir`)."""
-    if is_remote(data_dir):
-        data_dir = _open_remote(str(data_dir), step)
+    chosen = data_dir or os.environ.get("CHURN_DATA_DIR")
+    if is_remote(chosen):
+        data_dir = _open_remote(str(chosen), step)
     root = data_directory(data_dir)
     if step is not None and not root.is_dir():
         refuse(step, f"the data dir {root} does not exist; check --data-dir (or "
@@ -168,6 +169,7 @@ def _open_remote(url: str, step: str | None) -> Path:
     name = step or "command"
     session = run_step(name, lambda: open_session(url, name), status=f"pulling {url}")
     REMOTE["session"] = session
+    atexit.unregister(_close_remote)  # once, however many commands this process runs
     atexit.register(_close_remote)
     err.print(describe(session.pulled, "pulled", session.remote.url), style="dim",
               markup=False, highlight=False, soft_wrap=True)
