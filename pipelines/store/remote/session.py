@@ -118,5 +118,6 @@ def describe(report: SyncReport | None, verb: str, url: str) -> str:
     size = report.transferred_bytes / 1e6
     gone = f", {len(report.removed)} removed" if report.removed else ""
     return (f"{url}: {verb} {len(report.transferred)} changed file(s) ({size:.1f} MB), "
-            f"{report.unchanged} unchanged{gone}, generation {report.generation}, "
+            f"{report.unchanged} unchanged{gone}, generation {report.generation}"
+            f"{' (nothing pushed yet)' if report.generation == 0 else ''}, "
             f"{report.seconds:.1f} s")
