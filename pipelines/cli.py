@@ -38,6 +38,7 @@ from pipelines.cli_common import (
     choices,
     default,
     prepare_environment,
+    push_remote_data_dir,
     refuse,
     require_choice,
     usage_sentence,
@@ -66,6 +67,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    result_callback=push_remote_data_dir,  # an s3:// data dir: push what the command changed
 )
 
 SAMPLE = SimulationConfig()
@@ -287,7 +289,7 @@ def train(
     print_training(result)
 
 
-def _registry_settings(data_dir: Path | None, step: str):
+def _registry_settings(data_dir: str | None, step: str):
     """Settings with MLflow pointed at the data dir's store (no Prefect flow needed)."""
     from pipelines.store.settings import Settings
     from pipelines.tracking.connect import configure_mlflow

@@ -5,6 +5,7 @@ Nothing here imports Prefect or MLflow at import time (`churn --help` stays inst
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import os
 from collections.abc import Callable, Sequence
@@ -20,16 +21,19 @@ from pipelines.console import console, err
 from pipelines.deliver.i18n import Lang
 from pipelines.deliver.params import ScoreParams
 from pipelines.store.permissions import owner_only, store_paths
+from pipelines.store.remote import is_remote
 from pipelines.store.settings import data_directory, protect_new_files
 
 if TYPE_CHECKING:
     from pipelines.operate.local_api import ApiChoice
 
 DataDir = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--data-dir", envvar="CHURN_DATA_DIR", show_default="./data",
-        help="Data directory (raw/, staged/, features/, scored/, mlflow/). Env: CHURN_DATA_DIR.",
+        help="Data directory (raw/, staged/, features/, scored/, mlflow/): a folder, or "
+             "s3://bucket/prefix (worked on through a local copy; README 'Object storage'). "
+             "Env: CHURN_DATA_DIR.",
     ),
 ]
 AsOf = Annotated[
@@ -118,7 +122,7 @@ VERBOSE = {"on": False}
 API: dict[str, ApiChoice | None] = {"choice": None}
 
 
-def prepare_environment(data_dir: Path | None, prefect: bool = True, *,
+def prepare_environment(data_dir: str | Path | None, prefect: bool = True, *,
                         step: str | None = None) -> str:
     """Embedded-default settings for Prefect, unless the user set them; the data dir to use.
 
@@ -126,7 +130,12 @@ def prepare_environment(data_dir: Path | None, prefect: bool = True, *,
     data dir's long-lived local server, unless the user configured one). Runs before Prefect
     is imported, because Prefect reads its settings once, at import. With `step` (a command
     that reads a data dir rather than making one), a data dir that does not exist ends the
-    command at once with one sentence, before anything is created in it."""
+    command at once with one sentence, before anything is created in it. An s3:// data dir
+    is first pulled into its local working copy, which the command then works on (and which
+    is pushed back when the command succeeded: `push_remote_data_dir`)."""
+    chosen = data_dir or os.environ.get("CHURN_DATA_DIR")
+    if is_remote(chosen):
+        data_dir = _open_remote(str(chosen), step)
     root = data_directory(data_dir)
     if step is not None and not root.is_dir():
         refuse(step, f"the data dir {root} does not exist; check --data-dir (or "
@@ -173,6 +182,50 @@ def prepare_environment(data_dir: Path | None, prefect: bool = True, *,
 
 
 MLFLOW_HTTP_RETRIES = 3
+# The remote data dir this command pulled (None for a local one), pushed when it succeeds.
+REMOTE: dict[str, Any] = {"session": None}
+
+
+def _open_remote(url: str, step: str | None) -> Path:
+    """Lock and pull this machine's working copy of `url`; its folder. The lock is held
+    until the push (`push_remote_data_dir`), else until the process ends (or, in a process
+    that runs several commands, until the next one opens a data dir)."""
+    from pipelines.store.remote.session import describe, open_session
+
+    _close_remote()
+    name = step or "command"
+    session = run_step(name, lambda: open_session(url, name), status=f"pulling {url}")
+    REMOTE["session"] = session
+    atexit.unregister(_close_remote)  # once, however many commands this process runs
+    atexit.register(_close_remote)
+    err.print(describe(session.pulled, "pulled", session.remote.url), style="dim",
+              markup=False, highlight=False, soft_wrap=True)
+    return session.working_copy
+
+
+def _close_remote() -> None:
+    session, REMOTE["session"] = REMOTE["session"], None
+    if session is not None:
+        from pipelines.store.remote.session import close_session
+
+        close_session(session)
+
+
+def push_remote_data_dir(*_: Any, **__: Any) -> None:
+    """After a command succeeded: push what it changed in the remote data dir's working
+    copy (the app's result callback; a command that failed never gets here)."""
+    session = REMOTE["session"]
+    if session is None:
+        return
+    from pipelines.store.remote.session import describe, push_session
+
+    try:
+        report = run_step(session.step, lambda: push_session(session),
+                          status=f"pushing to {session.remote.url}")
+    finally:
+        _close_remote()
+    err.print(describe(report, "pushed", session.remote.url), style="dim", markup=False,
+              highlight=False, soft_wrap=True)
 
 
 def run_step(step: str, call: Callable[[], Any], status: str = "Prefect flow running") -> Any:

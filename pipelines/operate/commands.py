@@ -25,6 +25,7 @@ from pipelines.cli_common import (
 )
 from pipelines.console import console, print_chain
 from pipelines.deliver.params import ScoreParams
+from pipelines.store.remote import is_remote
 
 
 def run(
@@ -87,6 +88,11 @@ def serve(
     except (OSError, ValueError, KeyError) as error:
         console.print(f"[red]serve failed[/red]: {error}", soft_wrap=True)
         raise typer.Exit(1) from None
+    if is_remote(data_dir):  # its flow runs would each need their own pull and push
+        console.print("[red]serve failed[/red]: serve needs a local data dir; run the "
+                      "commands on a schedule instead (cron, CI) with the s3:// data dir",
+                      soft_wrap=True)
+        raise typer.Exit(1)
     root = prepare_environment(data_dir)
     choice = API["choice"]
     if choice is None or choice.url is None:
@@ -115,7 +121,7 @@ server_app = typer.Typer(
 )
 
 
-def _prefect_home(data_dir: Path | None) -> Path:
+def _prefect_home(data_dir: str | None) -> Path:
     prepare_environment(data_dir, prefect=False)
     return Path(os.environ["PREFECT_HOME"]).expanduser()
 
@@ -149,7 +155,8 @@ def stop(data_dir: DataDir = None) -> None:
     pid = stop_local_api(_prefect_home(data_dir))
     console.print("no local Prefect API was running" if pid is None
                   else f"stopped the local Prefect API (pid {pid})")
-    workers = stop_workers(data_directory(data_dir))
+    # a warm worker never serves an s3:// data dir (pipelines.operate.warm_worker)
+    workers = 0 if is_remote(data_dir) else stop_workers(data_directory(data_dir))
     if workers:
         console.print(f"stopped {workers} warm worker(s)")
 

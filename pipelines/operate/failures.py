@@ -27,12 +27,13 @@ def known_failures() -> tuple[type[BaseException], ...]:
     from models.train import TemporalSplitError
     from pipelines.ingest.run import IngestError
     from pipelines.operate.lock import RunInProgressError
+    from pipelines.store.remote import RemoteStoreError
     from pipelines.tracking.problems import ModelStoreError, ServiceUnavailableError
     from pipelines.tracking.registry import NoChampionError
 
     return (IngestError, FileNotFoundError, NoChampionError, TemporalSplitError,
             CensoredCutoffError, RunInProgressError, ModelStoreError, ServiceUnavailableError,
-            ValueError)
+            RemoteStoreError, ValueError)
 
 
 def failure_message(step: str, error: BaseException) -> str | None:

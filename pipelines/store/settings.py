@@ -17,6 +17,7 @@ from models.privacy import (
     retention_days_setting,
 )
 from pipelines.store.permissions import owner_only, shares_files, store_paths
+from pipelines.store.remote.location import is_remote
 
 DEFAULT_DATA_DIR = "data"
 REGISTERED_MODEL_NAME = "churn-model"
@@ -25,8 +26,13 @@ EXPERIMENT_NAME = "churn"
 
 def data_directory(data_dir: str | Path | None = None) -> Path:
     """The data dir a command works on: the one given, else `$CHURN_DATA_DIR`, else `./data`
-    (absolute, so every step of the command sees the same folder)."""
-    root = Path(data_dir or os.environ.get("CHURN_DATA_DIR") or DEFAULT_DATA_DIR)
+    (absolute, so every step of the command sees the same folder). An s3:// data dir is no
+    folder: `pipelines.cli_common.prepare_environment` gives its local working copy instead."""
+    chosen = data_dir or os.environ.get("CHURN_DATA_DIR") or DEFAULT_DATA_DIR
+    if is_remote(chosen):
+        raise ValueError(f"the data dir {chosen} is in object storage; run this through a "
+                         "`churn` command, which works on its local copy")
+    root = Path(chosen)
     return root.expanduser().resolve()
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pipelines.store.settings import Settings
+import pytest
+
+from pipelines.store.settings import Settings, data_directory
 
 
 def test_files_the_pipeline_creates_are_readable_by_their_owner_only(tmp_path, monkeypatch):
@@ -21,3 +23,9 @@ def test_files_the_pipeline_creates_are_readable_by_their_owner_only(tmp_path, m
     assert any(p.suffix == ".parquet" for p in written)
     for path in written:
         assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
+
+
+def test_an_object_storage_url_is_no_folder_and_says_what_to_use_instead():
+    with pytest.raises(ValueError, match="is in object storage; run this through a `churn` "
+                                         "command"):
+        data_directory("s3://bucket/prefix")
