@@ -24,7 +24,7 @@ from pipelines.ingest.run import IngestError, ingest_raw_exports, read_export
 from pipelines.ingest.sources_file import SourceRule
 from pipelines.ingest.staging import StagingError
 from pipelines.store.staged import load_staged_actions
-from tests.pipelines.ingest.raw_files import write
+from tests.pipelines.ingest.raw_files import cells, write
 
 from .conftest import NOW, utc
 
@@ -105,8 +105,9 @@ def test_a_hubspot_calls_export_under_actions_is_read_as_actions(tmp_path):
                                HUBSPOT_CALL_INBOUND: 1}
     _balanced(result)
     frame = result.staged.set_index("action_id")
-    assert frame["customer_id"].to_dict() == {"7001": "5101", "7002": "5103", "7003": None}
-    assert frame["_id:hubspot-company"].tolist() == [None, None, "881"]
+    assert dict(zip(frame.index, cells(frame["customer_id"]), strict=True)) == {
+        "7001": "5101", "7002": "5103", "7003": None}
+    assert cells(frame["_id:hubspot-company"]) == [None, None, "881"]
     assert frame["action"].tolist() == ["call"] * 3
     assert frame["channel"].tolist() == ["phone"] * 3
     assert frame["outcome"].tolist() == ["Connected", "No answer", "Left voicemail"]
