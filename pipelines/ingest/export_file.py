@@ -275,8 +275,8 @@ def _split_future(kind: str, staged: pd.DataFrame, now: pd.Timestamp):
 def _moved_rows(staged: pd.DataFrame, mask: pd.Series, reasons: pd.Series
                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(rows kept, rows moved as quarantine text with their `reason`)."""
-    if not mask.any():
-        return staged, staged.iloc[0:0].assign(reason=pd.Series(dtype=str))
+    if not mask.any():  # a copy: an empty slice is a view that would keep every row alive
+        return staged, staged.iloc[0:0].copy().assign(reason=pd.Series(dtype=str))
     moved = staged.loc[mask].copy()
     for column_name in moved.columns:
         if column_name not in (SOURCE_FILE, SOURCE_LINE):
