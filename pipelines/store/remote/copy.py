@@ -107,13 +107,7 @@ def snapshot_source(path: Path, scratch: Path) -> Path:
         return path
     handle, name = tempfile.mkstemp(prefix=f"{path.name}.", suffix=".snapshot", dir=scratch)
     os.close(handle)
-    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    target = sqlite3.connect(name)
-    try:
-        source.backup(target)
-    finally:
-        target.close()
-        source.close()
+    _copy_database(path, Path(name))
     return Path(name)
 
 
@@ -147,13 +141,15 @@ def write_pulled(fetch: Callable[[Path], None], target: Path, readonly: bool
 
 
 def _copy_database(source: Path, target: Path) -> None:
-    pulled = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-    local = sqlite3.connect(target)
+    """`source` copied into the SQLite database `target` in one transaction (SQLite's backup:
+    a consistent snapshot of a store in use, and the same file for connections to `target`)."""
+    reading = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    writing = sqlite3.connect(target)
     try:
-        pulled.backup(local)
+        reading.backup(writing)
     finally:
-        local.close()
-        pulled.close()
+        writing.close()
+        reading.close()
 
 
 def point_link(path: Path, target: str) -> None:
