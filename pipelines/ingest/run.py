@@ -311,7 +311,9 @@ def _unmatched_id_warnings(per_kind: dict[str, list[StagedFile]]) -> list[str]:
     frames = [f.staged["customer_id"] for f in per_kind["purchases"]]
     if not frames:
         return []
-    known = pd.Index(pd.concat(frames).dropna().astype(object).unique())
+    # compared as the staged text is held (Arrow strings): a copy as Python objects of an
+    # events file's ids would hold millions of them at once
+    known = pd.Index(pd.concat(frames).dropna().unique())
     zeros = known[known.str.startswith("0")]
     padded = dict(zip(zeros.str.lstrip("0"), zeros, strict=True))
     warnings = []
@@ -319,7 +321,7 @@ def _unmatched_id_warnings(per_kind: dict[str, list[StagedFile]]) -> list[str]:
         if kind == "purchases" or not padded:
             continue
         for result in per_kind[kind]:
-            ids = result.staged["customer_id"].dropna().astype(object)
+            ids = result.staged["customer_id"].dropna()
             unmatched = ids[~ids.isin(known)]
             lost = unmatched[unmatched.isin(pd.Index(list(padded)))]
             if len(lost):

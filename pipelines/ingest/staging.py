@@ -427,16 +427,24 @@ def deduplicate(kind: str, staged: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
     has one, else the later file and line (rows arrive in file-name and line order).
 
     Returns the kept rows (in arrival order) and the dropped copies, so each can be counted.
+    The decision is made on integer codes of the key (a missing key is one value, as in
+    `DataFrame.duplicated`), never on the text itself: hashing millions of Arrow strings as
+    Python objects would hold each of them once more; and with nothing to drop, the rows
+    are returned as they are instead of copied.
     """
-    key = SOURCE_KEYS[kind]
     order = staged.reset_index(drop=True)
+    codes = pd.factorize(order[SOURCE_KEYS[kind]], use_na_sentinel=False)[0]
     if UPDATED_AT in order and order[UPDATED_AT].notna().any():
-        ranked = order.assign(_arrival=range(len(order))).sort_values(
-            [UPDATED_AT, "_arrival"], na_position="first", kind="stable")
-        dropped_mask = ranked.duplicated(subset=[key], keep="last").sort_index()
+        ranked = pd.DataFrame({"code": codes, "updated": order[UPDATED_AT].to_numpy(),
+                               "arrival": np.arange(len(order))}).sort_values(
+            ["updated", "arrival"], na_position="first", kind="stable")
+        dropped = np.zeros(len(order), dtype=bool)
+        dropped[ranked["arrival"].to_numpy()] = ranked["code"].duplicated(keep="last").to_numpy()
     else:
-        dropped_mask = order.duplicated(subset=[key], keep="last")
-    return order.loc[~dropped_mask], order.loc[dropped_mask]
+        dropped = pd.Series(codes).duplicated(keep="last").to_numpy()
+    if not dropped.any():
+        return order, order.iloc[0:0].copy()
+    return order.loc[~dropped], order.loc[dropped]
 
 
 def validate_staged(kind: str, staged: pd.DataFrame) -> pd.DataFrame:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipelines.ingest.headers import fold_header
 from pipelines.ingest.staging import (
@@ -123,3 +125,39 @@ def test_record_ids_two_systems_both_use_are_kept_apart_and_re_exports_still_col
     untouched, none = keep_systems_apart("purchases", [trendyol, again],
                                          ["trendyol", "trendyol"])
     assert none is None and untouched[0]["order_id"].tolist() == ["1001", "1002"]
+
+
+def _reference_deduplicate(kind: str, staged: pd.DataFrame):
+    """Deduplication as first written (on the key's text): the latest `_updated_at` wins,
+    else the later row; kept and dropped rows in arrival order."""
+    from features.contracts import SOURCE_KEYS
+    from pipelines.ingest.staging import UPDATED_AT
+
+    order, key = staged.reset_index(drop=True), SOURCE_KEYS[kind]
+    if UPDATED_AT in order and order[UPDATED_AT].notna().any():
+        ranked = order.assign(_arrival=range(len(order))).sort_values(
+            [UPDATED_AT, "_arrival"], na_position="first", kind="stable")
+        dropped = ranked.duplicated(subset=[key], keep="last").sort_index()
+    else:
+        dropped = order.duplicated(subset=[key], keep="last")
+    return order.loc[~dropped], order.loc[dropped]
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["A", "B", "C", None]),
+                          st.one_of(st.none(), st.integers(0, 3))), min_size=0, max_size=12),
+       st.booleans(), st.sampled_from(["object", "str"]))
+def test_deduplicate_on_key_codes_equals_deduplicating_on_the_text(rows, with_updated, dtype):
+    from pipelines.ingest.staging import UPDATED_AT
+
+    frame = pd.DataFrame({"order_id": pd.Series([k for k, _ in rows], dtype=object),
+                          SOURCE_LINE: range(len(rows))})
+    frame["order_id"] = frame["order_id"].astype(dtype)
+    if with_updated:
+        frame[UPDATED_AT] = pd.to_datetime(
+            [None if u is None else f"2024-01-0{u + 1}" for _, u in rows], utc=True)
+    kept, dropped = deduplicate("purchases", frame)
+    want_kept, want_dropped = _reference_deduplicate("purchases", frame)
+    assert kept[SOURCE_LINE].tolist() == want_kept[SOURCE_LINE].tolist()
+    assert dropped[SOURCE_LINE].tolist() == want_dropped[SOURCE_LINE].tolist()
+    assert len(kept) + len(dropped) == len(rows)
