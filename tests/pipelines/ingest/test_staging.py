@@ -203,3 +203,17 @@ def test_key_codes_survive_a_hash_collision(monkeypatch):
     codes = staging.key_codes(pd.Series(["a", "b", "a", None, None]))
     assert codes[0] == codes[2] and codes[3] == codes[4]
     assert len({codes[0], codes[1], codes[3]}) == 3
+
+
+def test_validating_in_slices_gives_the_whole_tables_result_and_still_sees_duplicates():
+    rows = raw([{"customer_id": str(i % 3), "order_id": f"O{i}", "order_date": "2024-01-01",
+                 "amount": str(i)} for i in range(7)])
+    staged, _ = stage_rows("purchases", rows)
+    whole = validate_staged("purchases", staged)
+    assert validate_staged("purchases", staged, slice_rows=2).equals(whole)
+    twice = pd.concat([staged, staged.iloc[[4]]], ignore_index=True)  # O4 in two slices
+    with pytest.raises(ValueError, match="order_id"):
+        validate_staged("purchases", twice, slice_rows=3)
+    bad = staged.assign(status=["completed"] * 6 + ["lost"])  # a row check, in the last slice
+    with pytest.raises(Exception, match="status"):
+        validate_staged("purchases", bad, slice_rows=3)
