@@ -5,13 +5,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CUSTOMERS ?= 5000
 
-.PHONY: help install demo test lint bench soak loop serve clean
+.PHONY: help install demo test lint bench bench-scale soak loop serve clean
 
 help:
 	@echo "make demo    - set up .venv, generate sample exports, ingest -> train -> score"
 	@echo "make test    - run the test suite (what CI runs)"
 	@echo "make lint    - ruff, and mypy on every package (features/, models/, pipelines/)"
 	@echo "make bench   - benchmarks; figures printed and written to bench/results/"
+	@echo "make bench-scale - every stage at 100k synthetic customers (BENCH_SCALE_CUSTOMERS)"
 	@echo "make soak    - 26 simulated weeks of the weekly chain on incremental exports"
 	@echo "make loop    - a simulated year of weekly lists with holdouts and actions"
 	@echo "make serve   - run prefect.yaml's schedules for DATA_DIR (server included); Ctrl-C stops"
@@ -43,6 +44,9 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.fixed_cost
 	$(BIN)/python -m bench.ingest_memory
 	OMP_NUM_THREADS=1 $(BIN)/python -m bench.model_size
+
+bench-scale: $(STAMP)
+	$(BIN)/python -m bench.scale_pipeline
 
 soak: $(STAMP)
 	$(BIN)/python -m bench.soak

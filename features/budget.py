@@ -130,4 +130,4 @@ def sampled_tables(tables: SourceTables, share: float) -> SourceTables:
     kept = {kind: None if frame is None else
             frame[frame["customer_id"].isin(chosen)].reset_index(drop=True)
             for kind, frame in tables.as_dict().items()}
-    return SourceTables(**kept, checked=tables.checked)  # type: ignore[arg-type]
+    return SourceTables(**kept, checked=tables.checked)

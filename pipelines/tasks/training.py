@@ -226,6 +226,7 @@ def fit_and_register(
         extra_metrics=backtest_summary(backtest),
         tables={"backtest": backtest, "segments": segments},
     )
+    del frame  # logged; the staged tables loaded next need not sit beside it
     # what monitoring compares every later scoring run with (pipelines.tracking.monitoring)
     volume = monitoring.source_volume(load_source_tables(settings),
                                       dt.date.fromisoformat(model_input["data_end"]))
