@@ -16,6 +16,8 @@ parquet. Stages, each a child process reporting its own peak RSS (VmHWM) and wal
 Rows per second: rows read (ingest), staged purchases (features, floor, RFM summaries),
 model-input rows (training), customers scored (scoring), over the stage's own compute time
 (the feature build's excludes loading the staged tables, reported apart as wall time).
+BENCH_SCALE_STAGES=train,score runs only those; BENCH_SCALE_DATA=<folder> reuses the csv/
+and parquet/ data dirs of an earlier run instead of generating (its stages' outputs kept).
 A stage past BENCH_SCALE_MAX_RSS_MB (default 20480) is stopped and reported as such.
 Printed as a table; written to bench/results/<date>-scale-pipeline-<customers>.json with the
 machine (cores, RAM) and its load (`uptime`) before and after.
@@ -229,11 +231,14 @@ def main() -> None:
               "load_before": _uptime()}
     print(f"machine: {report['machine']}\nload before: {report['load_before']}")
     rows: dict[str, dict] = {}
-    with tempfile.TemporaryDirectory(prefix="churn-scale-pipeline-") as folder:
-        start = time.perf_counter()
-        report["generated"] = write_raw_exports(Path(folder), customers)
-        report["generate_seconds"] = round(time.perf_counter() - start, 2)
-        print(f"generated {report['generated']} in {report['generate_seconds']} s")
+    reused = os.environ.get("BENCH_SCALE_DATA")  # a folder of an earlier run: no generating
+    with tempfile.TemporaryDirectory(prefix="churn-scale-pipeline-") as scratch:
+        folder = reused or scratch
+        if not reused:
+            start = time.perf_counter()
+            report["generated"] = write_raw_exports(Path(folder), customers)
+            report["generate_seconds"] = round(time.perf_counter() - start, 2)
+            print(f"generated {report['generated']} in {report['generate_seconds']} s")
         for stage in stages:
             data = Path(folder) / ("parquet" if stage == "ingest_parquet" else "csv")
             rows[stage] = run_stage(stage, data)
@@ -250,7 +255,8 @@ def main() -> None:
     report["load_after"] = _uptime()
     print(f"ratios: {report['ratios']}\nload after: {report['load_after']}")
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"{dt.date.today()}-scale-pipeline-{customers}.json"
+    part = "-" + "-".join(stages) if "BENCH_SCALE_STAGES" in os.environ else ""
+    out = RESULTS / f"{dt.date.today()}-scale-pipeline-{customers}{part}.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"written: {out}")
 

@@ -125,9 +125,11 @@ def write_model_input(
     for warning in snapshot_warnings(frame, features):
         task_logger().warning("model input: %s", warning)
     _check_labels_against_payments(frame, tables, params, data_end)
+    sources = list(tables.available)
+    del tables  # checked against; the write below need not hold them beside the frame
     manifest = snapshot_manifest(frame, SnapshotSettings(
         label=spec, cutoffs=[str(c) for c in cutoffs], data_start=str(first_purchase),
-        data_end=str(data_end), sources=list(tables.available),
+        data_end=str(data_end), sources=sources,
     ))
     manifest["event_types"] = event_types
     manifest["features"] = features
@@ -136,7 +138,7 @@ def write_model_input(
     frame.attrs[SNAPSHOT_METADATA_KEY] = manifest
     # the manifest first: a kill between the two leaves no parquet, which the next run rebuilds
     write_json_atomic(manifest, path.with_suffix(".json"))
-    write_parquet_atomic(frame, path)
+    write_parquet_atomic(frame, path, slice_rows=MODEL_INPUT_SLICE_ROWS)
     task_logger().info(
         "model input: %d rows over %d cutoffs (%s .. %s), churn rate %.3f",
         len(frame), len(cutoffs), cutoffs[0], cutoffs[-1], frame["churned"].mean(),
@@ -156,6 +158,8 @@ def write_model_input(
 
 
 TRAIN_MEMORY_VARIABLE = "CHURN_TRAIN_MEMORY_MB"
+#: Rows of the model input converted to Arrow and written at a time.
+MODEL_INPUT_SLICE_ROWS = 100_000
 
 
 def train_memory_mb() -> float:
