@@ -39,7 +39,7 @@ KEY_NUMBERS, KEY_TEXTS = 3, 1
 #: Training's peak per byte of model input: the frame itself, the out-of-time split's train
 #: and valid copies, the float matrices handed to LightGBM, its binned dataset and the refit's
 #: matrix over all rows. Conservative: at 100 k customers (`bench.scale_pipeline`, README)
-#: the peak beyond the staged tables and the process was about 2.5 times the estimate. The
+#: the peak beyond the staged tables and the process was 2.7 to 3.2 times the estimate. The
 #: budget covers this, not the staged tables loaded before the sample is drawn.
 PEAK_PER_INPUT_BYTE = 4.0
 #: The sample share is rounded down to this step, so it reads plainly in the run's params.
