@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CUSTOMERS ?= 5000
 
-.PHONY: help install demo test lint bench bench-reasons soak loop serve clean
+.PHONY: help install demo test lint bench bench-reasons bench-scale soak loop serve clean
 
 help:
 	@echo "make demo    - set up .venv, generate sample exports, ingest -> train -> score"
@@ -13,6 +13,7 @@ help:
 	@echo "make lint    - ruff, and mypy on every package (features/, models/, pipelines/)"
 	@echo "make bench   - benchmarks; figures printed and written to bench/results/"
 	@echo "make bench-reasons - sharded reasons (1, 2 Dask workers) vs shap.TreeExplainer (minutes)"
+	@echo "make bench-scale - every stage at 100k synthetic customers (BENCH_SCALE_CUSTOMERS)"
 	@echo "make soak    - 26 simulated weeks of the weekly chain on incremental exports"
 	@echo "make loop    - a simulated year of weekly lists with holdouts and actions"
 	@echo "make serve   - run prefect.yaml's schedules for DATA_DIR (server included); Ctrl-C stops"
@@ -48,6 +49,10 @@ bench: $(STAMP)
 # Minutes at 200,000 rows, so not part of `make bench` (BENCH_REASONS_ROWS sets the size).
 bench-reasons: $(STAMP)
 	$(BIN)/python -m bench.reasons
+
+# Tens of minutes at 100,000 customers: every stage in its own process (BENCH_SCALE_CUSTOMERS).
+bench-scale: $(STAMP)
+	$(BIN)/python -m bench.scale_pipeline
 
 soak: $(STAMP)
 	$(BIN)/python -m bench.soak

@@ -35,11 +35,10 @@ def to_naive_utc(series: pd.Series) -> pd.Series:
 
 
 def _frame_for_duckdb(frame: pd.DataFrame, ts_columns: tuple[str, ...]) -> pd.DataFrame:
-    out = frame.copy()
-    for column in ts_columns:
-        out[column] = to_naive_utc(out[column])
-    out["customer_id"] = out["customer_id"].astype(object)
-    return out
+    # Only the converted timestamps are new columns (pandas copies on write): a deep copy of
+    # every staged table at every cutoff sat beside the tables and the snapshots built so far.
+    # The ids stay as staged (Arrow-backed text), which DuckDB reads without Python objects.
+    return frame.assign(**{column: to_naive_utc(frame[column]) for column in ts_columns})
 
 
 # Features that stay empty when their event never happened; other complaint and engagement

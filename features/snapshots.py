@@ -7,6 +7,7 @@ import hashlib
 from dataclasses import asdict, dataclass, field
 
 import pandas as pd
+import pyarrow as pa
 
 from features.catalog import FEATURE_WINDOWS_DAYS, feature_names
 from features.event_types import customer_features_with_event_types
@@ -111,6 +112,10 @@ def build_model_input(
     `event_types`: learned interaction types (`features.event_types`) whose columns follow
     the catalog features."""
     tables = tables.validated()
+    # Each cutoff's snapshot is kept as Arrow columns and the pandas frame dropped at once;
+    # the Arrow tables are joined without a copy and handed to pandas column by column, each
+    # freed as it is converted. A `pd.concat` of pandas parts would hold every part and the
+    # concatenation at the same time (twice the model input).
     parts = []
     for cutoff in cutoffs:
         features = customer_features_with_event_types(tables, cutoff, event_types or [])
@@ -119,9 +124,14 @@ def build_model_input(
             data_end=data_end, customers=tables.customers, subscriptions=tables.subscriptions,
         )
         snapshot = features.merge(labels, on="customer_id", how="left", validate="one_to_one")
+        del features, labels
         snapshot.insert(1, "cutoff", pd.Timestamp(cutoff))
-        parts.append(snapshot.drop(columns=["as_of"]))
-    return pd.concat(parts, ignore_index=True)
+        parts.append(pa.Table.from_pandas(snapshot.drop(columns=["as_of"]),
+                                          preserve_index=False))
+        del snapshot
+    joined = pa.concat_tables(parts, promote_options="default")
+    del parts
+    return joined.to_pandas(split_blocks=True, self_destruct=True)
 
 
 def frame_content_hash(frame: pd.DataFrame) -> str:
@@ -133,6 +143,14 @@ def frame_content_hash(frame: pd.DataFrame) -> str:
     digest = hashlib.sha256()
     digest.update("|".join(map(str, frame.columns)).encode())
     floats = frame.select_dtypes("float").columns
-    stable = frame.assign(**{c: frame[c].round(9) for c in floats})
-    digest.update(pd.util.hash_pandas_object(stable, index=False).to_numpy().tobytes())
+    # A row's hash depends on that row alone, so hashing slices gives the same digest as the
+    # whole frame, without a rounded copy of every float column beside the frame.
+    for start in range(0, len(frame), HASH_ROWS):
+        rows = frame.iloc[start:start + HASH_ROWS]
+        stable = rows.assign(**{c: rows[c].round(9) for c in floats})
+        digest.update(pd.util.hash_pandas_object(stable, index=False).to_numpy().tobytes())
     return digest.hexdigest()
+
+
+#: Rows hashed at a time by `frame_content_hash` (its memory beyond the frame is one slice).
+HASH_ROWS = 100_000

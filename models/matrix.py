@@ -27,7 +27,9 @@ def model_matrix(
     missing = [name for name in features if name not in frame.columns]
     if missing:
         raise KeyError(f"feature table lacks columns the model needs: {missing}")
-    matrix = frame.loc[:, features].copy()
+    # No `.copy()`: pandas copies on write, so only the columns converted below are new; a
+    # deep copy would hold a second matrix of every feature while LightGBM reads the first.
+    matrix = frame.loc[:, features]
     for name, known in levels.items():
         values = matrix[name].astype(object).where(matrix[name].notna(), None)
         matrix[name] = pd.Categorical(values, categories=known)

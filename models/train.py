@@ -220,21 +220,24 @@ def fit_with_validation(
     )
     baselines = {name: classification_metrics(outcome, p, value, retention)
                  for name, p in baseline_probability.items()}
+    train_cutoffs = sorted(pd.to_datetime(split.train["cutoff"]).dt.date.unique().tolist())
+    valid, valid_cutoff, size = split.valid, split.valid_cutoff, probe.size
+    raw, trees = probe.raw_probability, probe.best_iteration
+    # The split's training rows are a copy of most of the input: let them go before the refit
+    # builds its matrix over all rows.
+    del probe, split
     levels_all = category_levels(model_input, features)
-    final = lgb.LGBMClassifier(n_estimators=probe.best_iteration,
-                               **params.lightgbm_params(len(model_input)))
+    final = lgb.LGBMClassifier(n_estimators=trees, **params.lightgbm_params(len(model_input)))
     final.fit(model_matrix(model_input, features, levels_all), model_input[LABEL])
     return FittedChurnModel(
         classifier=final, features=list(features), levels=levels_all,
-        label=params.label, best_iteration=probe.best_iteration,
+        label=params.label, best_iteration=trees,
         validation=classification_metrics(outcome, choice.oof_probability, value, retention),
-        validation_uncalibrated=classification_metrics(outcome, probe.raw_probability, value,
-                                                       retention),
-        baseline=baselines["recency"], baselines=baselines, valid_cutoff=split.valid_cutoff,
-        train_cutoffs=sorted(pd.to_datetime(split.train["cutoff"]).dt.date.unique().tolist()),
-        calibrator=choice.calibrator, size=probe.size,
+        validation_uncalibrated=classification_metrics(outcome, raw, value, retention),
+        baseline=baselines["recency"], baselines=baselines, valid_cutoff=valid_cutoff,
+        train_cutoffs=train_cutoffs, calibrator=choice.calibrator, size=size,
         evaluation=OutOfTimeEvaluation(
-            valid=split.valid, raw_probability=probe.raw_probability,
+            valid=valid, raw_probability=raw,
             probability=choice.oof_probability, baseline_probability=baseline_probability,
             reliability=reliability_table(outcome, choice.oof_probability),
             calibration_brier=choice.oof_brier,

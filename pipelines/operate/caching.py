@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -85,12 +86,25 @@ class IngestCode(CachePolicy):
         return ingest_code_digest()
 
 
+@dataclass
+class EnvironmentSetting(CachePolicy):
+    """Key part: an environment variable's value, for a task whose result it changes
+    (`CHURN_TRAIN_MEMORY_MB` decides whether the model input is a customer sample)."""
+
+    name: str = ""
+
+    def compute_key(self, task_ctx: Any, inputs: dict[str, Any],
+                    flow_parameters: dict[str, Any], **kwargs: Any) -> str | None:
+        return f"{self.name}={os.environ.get(self.name, '').strip()}"
+
+
 # Staging reads raw/ and sources.yaml; features and model input read the staged tables.
 # The erasure log too: a new erasure restages without the customer (pipelines.privacy).
 RAW_CONTENT = (INPUTS + TASK_SOURCE
                + FilesContent(folders=("raw", "sources.yaml", "privacy/erasures.json"))
                + UtcDay() + IngestCode())
 STAGED_CONTENT = INPUTS + TASK_SOURCE + FilesContent(folders=("staged",))
+MODEL_INPUT_CONTENT = STAGED_CONTENT + EnvironmentSetting(name="CHURN_TRAIN_MEMORY_MB")
 
 
 P = ParamSpec("P")

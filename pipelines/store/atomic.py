@@ -24,16 +24,37 @@ def _atomic_target(path: Path) -> tuple[int, Path]:
     return handle, Path(temp)
 
 
-def write_parquet_atomic(frame: pd.DataFrame, path: Path) -> Path:
-    """Write to a temp file beside `path`, then rename: readers never see half a file."""
+def write_parquet_atomic(frame: pd.DataFrame, path: Path, slice_rows: int | None = None) -> Path:
+    """Write to a temp file beside `path`, then rename: readers never see half a file.
+
+    `slice_rows`: convert and write that many rows at a time (one row group each), so a large
+    frame is never held a second time as one Arrow table; `frame.attrs` are kept as pandas
+    keeps them."""
     handle, temp = _atomic_target(path)
     os.close(handle)
     try:
-        frame.to_parquet(temp, index=False)
+        if slice_rows:
+            _write_in_slices(frame, temp, slice_rows)
+        else:
+            frame.to_parquet(temp, index=False)
         os.replace(temp, path)
     finally:
         temp.unlink(missing_ok=True)
     return path
+
+
+def _write_in_slices(frame: pd.DataFrame, target: Path, rows: int) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.Schema.from_pandas(frame, preserve_index=False)
+    if frame.attrs:  # where pandas' own writer puts them, so `read_parquet` restores them
+        schema = schema.with_metadata({**(schema.metadata or {}),
+                                       b"PANDAS_ATTRS": json.dumps(frame.attrs).encode()})
+    with pq.ParquetWriter(target, schema) as writer:
+        for start in range(0, len(frame), rows):
+            writer.write_table(pa.Table.from_pandas(frame.iloc[start:start + rows],
+                                                    schema=schema, preserve_index=False))
 
 
 def write_text_atomic(text: str, path: Path, encoding: str = "utf-8") -> Path:

@@ -4,6 +4,7 @@ model-input snapshots, fitting and registering, and tuning."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from prefect import task
 from pydantic import ValidationError
 
 from features.billing import default_definition, detect_billing
+from features.budget import TRAIN_MEMORY_MB, customer_ids, plan_sample, sampled_tables
 from features.build import build_customer_features
 from features.catalog import feature_names, feature_table_schema
 from features.event_types import event_type_feature_names, learn_event_types
@@ -35,6 +37,7 @@ from models.tuning import tune
 from pipelines.operate.caching import (
     IO_BACKOFF_SECONDS,
     IO_RETRIES,
+    MODEL_INPUT_CONTENT,
     STAGED_CONTENT,
     is_transient,
 )
@@ -86,7 +89,7 @@ def choose_churn_definition(
 
 
 @task(name="write-model-input", task_run_name="model input {data_end}", tags=["io"],
-      cache_policy=STAGED_CONTENT, persist_result=True, retries=IO_RETRIES,
+      cache_policy=MODEL_INPUT_CONTENT, persist_result=True, retries=IO_RETRIES,
       retry_delay_seconds=IO_BACKOFF_SECONDS, retry_condition_fn=is_transient)
 def write_model_input(
     settings: Settings, data_end: dt.date, params: TrainParams
@@ -110,38 +113,69 @@ def write_model_input(
     # model, so scoring builds the same columns).
     event_types = (learn_event_types(tables.interactions, cutoffs[-1], params.event_types_top_n)
                    if tables.interactions is not None else [])
-    frame = build_model_input(tables, cutoffs, spec, data_end=data_end, event_types=event_types)
     features = feature_names(tables.available) + event_type_feature_names(event_types)
+    # Sized before any snapshot is built: over the budget, only a stable share of customers
+    # (the same at every cutoff) gets snapshots, and the full tables are let go.
+    sample = plan_sample(customer_ids(tables), len(cutoffs), features, train_memory_mb())
+    tables = sampled_tables(tables, sample.share)
+    frame = build_model_input(tables, cutoffs, spec, data_end=data_end, event_types=event_types)
     require_enough_examples(
         frame, min_positives=params.min_positives, min_negatives=params.min_negatives,
     )
     for warning in snapshot_warnings(frame, features):
         task_logger().warning("model input: %s", warning)
     _check_labels_against_payments(frame, tables, params, data_end)
+    sources = list(tables.available)
+    del tables  # checked against; the write below need not hold them beside the frame
     manifest = snapshot_manifest(frame, SnapshotSettings(
         label=spec, cutoffs=[str(c) for c in cutoffs], data_start=str(first_purchase),
-        data_end=str(data_end), sources=list(tables.available),
+        data_end=str(data_end), sources=sources,
     ))
     manifest["event_types"] = event_types
     manifest["features"] = features
+    manifest["sample"] = sample.as_params(len(frame))
     path = model_input_path(settings, data_end, spec)
     frame.attrs[SNAPSHOT_METADATA_KEY] = manifest
     # the manifest first: a kill between the two leaves no parquet, which the next run rebuilds
     write_json_atomic(manifest, path.with_suffix(".json"))
-    write_parquet_atomic(frame, path)
+    write_parquet_atomic(frame, path, slice_rows=MODEL_INPUT_SLICE_ROWS)
     task_logger().info(
         "model input: %d rows over %d cutoffs (%s .. %s), churn rate %.3f",
         len(frame), len(cutoffs), cutoffs[0], cutoffs[-1], frame["churned"].mean(),
     )
     if plan.short:
         task_logger().warning("%s", plan.note())
+    (task_logger().warning if sample.sampled else task_logger().info)(
+        "model input: %s", sample.note(len(frame)))
     return {
         "path": str(path), "sha256": manifest["sha256"], "data_end": str(data_end),
         "cutoffs": [str(c) for c in cutoffs], "features": features,
         "data_start": str(first_purchase), "settings_path": str(path.with_suffix(".json")),
         "cutoffs_note": plan.note(), "history_days": params.history_days,
-        "event_types": event_types,
+        "event_types": event_types, "sample": manifest["sample"],
+        "sample_note": sample.note(len(frame)),
     }
+
+
+TRAIN_MEMORY_VARIABLE = "CHURN_TRAIN_MEMORY_MB"
+#: Rows of the model input converted to Arrow and written at a time.
+MODEL_INPUT_SLICE_ROWS = 100_000
+
+
+def train_memory_mb() -> float:
+    """The memory training's model input and its copies may take, in MB:
+    `CHURN_TRAIN_MEMORY_MB`, else `features.budget.TRAIN_MEMORY_MB`."""
+    text = os.environ.get(TRAIN_MEMORY_VARIABLE, "").strip()
+    if not text:
+        return float(TRAIN_MEMORY_MB)
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise ValueError(f"{TRAIN_MEMORY_VARIABLE} is {text!r}, not a number of megabytes above "
+                         f"0; set it to e.g. {TRAIN_MEMORY_MB} or unset it")
+    return value
 
 
 def _check_labels_against_payments(frame: pd.DataFrame, tables: SourceTables,
@@ -190,11 +224,13 @@ def fit_and_register(
             "train_cutoffs": ",".join(str(c) for c in fitted.train_cutoffs),
             "n_rows": len(frame), "tuning_run_id": tuning_run_id or "none",
             "model_input_file": Path(model_input["path"]).name,
+            **model_input.get("sample", {}),
             **margin.model_dump(),
         },
         extra_metrics=backtest_summary(backtest),
         tables={"backtest": backtest, "segments": segments},
     )
+    del frame  # logged; the staged tables loaded next need not sit beside it
     # what monitoring compares every later scoring run with (pipelines.tracking.monitoring)
     volume = monitoring.source_volume(load_source_tables(settings),
                                       dt.date.fromisoformat(model_input["data_end"]))

@@ -62,3 +62,50 @@ def test_manifest_records_settings_hash_and_label_rates():
     assert manifest["rows"] == 5 and "recency_days" in manifest["features"]
     changed = frame.assign(churned=1 - frame["churned"])
     assert frame_content_hash(changed) != manifest["sha256"]
+
+
+def _concatenated_in_pandas(tables, cutoffs, spec, data_end):
+    """The model input as `pd.concat` of per-cutoff frames builds it (what the Arrow join in
+    `build_model_input` replaces to hold one copy instead of two)."""
+    from features.event_types import customer_features_with_event_types
+    from features.labels import churn_labels
+
+    parts = []
+    for cutoff in cutoffs:
+        features = customer_features_with_event_types(tables, cutoff, [])
+        labels = churn_labels(features["customer_id"], tables.purchases, cutoff, spec,
+                              data_end=data_end, customers=tables.customers)
+        snapshot = features.merge(labels, on="customer_id", how="left")
+        snapshot.insert(1, "cutoff", pd.Timestamp(cutoff))
+        parts.append(snapshot.drop(columns=["as_of"]))
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_model_input_joined_through_arrow_equals_a_pandas_concat():
+    tables = f.tables(
+        purchases=small_tables().purchases,
+        customers=f.customers([("A", "2023-06-01", "SMB"), ("B", "2023-06-01", None),
+                               ("C", "2023-06-01", "Consumer")]),
+    ).validated()
+    cutoffs = [dt.date(2024, 1, 31), dt.date(2024, 2, 29)]
+    spec, end = LabelSpec(horizon_days=30), dt.date(2024, 4, 30)
+    frame = build_model_input(tables, cutoffs, spec, data_end=end)
+    expected = _concatenated_in_pandas(tables, cutoffs, spec, end)
+    pd.testing.assert_frame_equal(frame, expected)
+    assert frame_content_hash(frame) == frame_content_hash(expected)
+
+
+def test_content_hash_in_slices_equals_the_whole_frame_hash(monkeypatch):
+    import hashlib
+
+    from features import snapshots
+
+    frame = pd.DataFrame({"customer_id": [f"C{i}" for i in range(25)],
+                          "x": [i / 3 for i in range(25)],
+                          "segment": ["a", None, "b", "c", None] * 5})
+    whole = hashlib.sha256()
+    whole.update("|".join(frame.columns).encode())
+    rounded = frame.assign(x=frame["x"].round(9))
+    whole.update(pd.util.hash_pandas_object(rounded, index=False).to_numpy().tobytes())
+    monkeypatch.setattr(snapshots, "HASH_ROWS", 7)  # slices that do not divide the rows
+    assert frame_content_hash(frame) == whole.hexdigest()
