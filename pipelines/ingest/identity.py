@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from models.privacy import masked_contact, masked_contacts
+from pipelines.ingest.codes import tuple_codes
 from pipelines.ingest.keys import EXTRA_ID_PREFIX, LINK_COLUMNS, SHARED_SPACE
 
 _SEP = "\x1f"  # between a key's type, space and value; never in a cleaned cell
@@ -137,8 +138,8 @@ def _distinct_keys(source: SourceKeys) -> _DistinctKeys:
         codes = np.arange(len(source.frame), dtype=np.int64)
         return _DistinctKeys(source, codes, np.ones(len(codes), dtype=np.int64),
                              source.frame.index)
-    codes = source.frame.groupby(columns, dropna=False, sort=False).ngroup().to_numpy()
-    first = np.unique(codes, return_index=True)[1]  # tuples numbered in order of appearance
+    codes = tuple_codes([source.frame[c] for c in columns])
+    first = np.unique(codes, return_index=True)[1]  # a row of each tuple
     distinct = source.frame[columns].iloc[first].reset_index(drop=True)
     return _DistinctKeys(SourceKeys(source.label, source.kind, distinct, source.id_space),
                          codes, np.bincount(codes, minlength=len(first)), source.frame.index)

@@ -30,6 +30,7 @@ from pipelines.ingest.cells import (
     parse_numbers,
     parse_timestamps,
 )
+from pipelines.ingest.codes import key_codes
 from pipelines.ingest.headers import fold_header
 from pipelines.ingest.keys import (
     EXTRA_ID_PREFIX,
@@ -447,28 +448,6 @@ def deduplicate(kind: str, staged: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
     return order.loc[~dropped], order.loc[dropped]
 
 
-def key_codes(values: pd.Series) -> np.ndarray:
-    """An integer per value, equal exactly where the values are equal (every missing value
-    one more value). Text is hashed by DuckDB straight from its Arrow buffers (8 bytes a row;
-    pandas' and Arrow's own hash tables hold about 130 bytes a row for millions of distinct
-    ids); only the rows whose hash is shared are compared as text, so a hash collision can
-    never make two different keys one."""
-    import duckdb
-    import pyarrow as pa
-
-    keys = pa.table({"k": pa.array(values.astype("str"), type=pa.large_string())})
-    with duckdb.connect() as con:
-        con.register("keys", keys)
-        hashes = con.execute("SELECT hash(k) AS h FROM keys").fetchnumpy()["h"]
-    unique, codes, counts = np.unique(hashes, return_inverse=True, return_counts=True)
-    codes = codes.astype(np.int64)
-    shared = counts[codes] > 1
-    if shared.any():  # equal text has an equal hash: the classes are found among these rows
-        exact = pd.factorize(values[shared].astype(object), use_na_sentinel=False)[0]
-        codes[shared] = len(unique) + exact
-    return codes
-
-
 #: Rows pandera checks at a time: its checks hold row by row, and checking millions of rows
 #: at once holds a Python copy of every text cell (1.1 GB for an 8-million-row events file).
 VALIDATE_ROWS = 500_000
@@ -481,12 +460,15 @@ def validate_staged(kind: str, staged: pd.DataFrame, slice_rows: int = VALIDATE_
     unique are checked over the whole table on their key codes (`key_codes`)."""
     schema = STAGED_SCHEMAS[kind]
     frame = staged.reset_index(drop=True)
-    if len(frame) <= slice_rows:
-        validated = schema.validate(frame)
-    else:
-        validated = pd.concat([schema.validate(frame.iloc[start:start + slice_rows])
-                               for start in range(0, len(frame), slice_rows)],
-                              ignore_index=True)
+    validated = schema.validate(frame.iloc[:slice_rows])
+    if len(frame) > slice_rows:
+        rest = [schema.validate(frame.iloc[start:start + slice_rows])
+                for start in range(slice_rows, len(frame), slice_rows)]
+        # coercion depends on a column's dtype, the same in every slice: when it changed
+        # nothing in the first, the table is its own checked copy (no second one is built)
+        unchanged = all(validated[c].dtype == frame[c].dtype for c in validated.columns)
+        validated = frame if unchanged else pd.concat([validated, *rest], ignore_index=True)
+        del rest
         for name, column in schema.to_schema().columns.items():
             if column.unique and pd.Series(key_codes(frame[name])).duplicated().any():
                 raise ValueError(f"column '{name}' not unique")  # as pandera says it

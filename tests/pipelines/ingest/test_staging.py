@@ -163,48 +163,6 @@ def test_deduplicate_on_key_codes_equals_deduplicating_on_the_text(rows, with_up
     assert len(kept) + len(dropped) == len(rows)
 
 
-@settings(max_examples=80, deadline=None)
-@given(st.lists(st.one_of(st.none(), st.text(max_size=4)), max_size=30))
-def test_key_codes_are_equal_exactly_where_the_keys_are(values):
-    from pipelines.ingest.staging import key_codes
-
-    codes = key_codes(pd.Series(values, dtype=object))
-    for i, a in enumerate(values):
-        for j, b in enumerate(values):
-            assert (codes[i] == codes[j]) == (a == b), (a, b)
-
-
-def test_key_codes_survive_a_hash_collision(monkeypatch):
-    # every hash equal: the text alone must tell the keys apart
-    import duckdb
-
-    from pipelines.ingest import staging
-
-    real_connect = duckdb.connect
-
-    class Colliding:
-        def __init__(self):
-            self.con = real_connect()
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self.con.close()
-
-        def register(self, name, table):
-            self.con.register(name, table)
-
-        def execute(self, sql):
-            assert "hash(k)" in sql
-            return self.con.execute(sql.replace("hash(k)", "0::UBIGINT"))
-
-    monkeypatch.setattr(duckdb, "connect", Colliding)
-    codes = staging.key_codes(pd.Series(["a", "b", "a", None, None]))
-    assert codes[0] == codes[2] and codes[3] == codes[4]
-    assert len({codes[0], codes[1], codes[3]}) == 3
-
-
 def test_validating_in_slices_gives_the_whole_tables_result_and_still_sees_duplicates():
     rows = raw([{"customer_id": str(i % 3), "order_id": f"O{i}", "order_date": "2024-01-01",
                  "amount": str(i)} for i in range(7)])
