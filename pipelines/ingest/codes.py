@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+CHECK_ROWS = 1_000_000  # rows compared with their hash's first row at a time
+
 
 def key_codes(values: pd.Series) -> np.ndarray:
     """An integer per value, equal exactly where the values are equal (every missing value
@@ -26,12 +28,18 @@ def key_codes(values: pd.Series) -> np.ndarray:
     with duckdb.connect() as con:
         con.register("keys", pa.table({"k": text}))
         hashes = con.execute("SELECT hash(k) AS h FROM keys").fetchnumpy()["h"]
-    unique, first, codes = np.unique(hashes, return_index=True, return_inverse=True)
-    codes = codes.astype(np.int64).reshape(-1)
-    first_text = text.take(pa.array(first[codes]))
-    equal = pc.fill_null(pc.equal(text, first_text), False)
-    both_missing = pc.and_(pc.is_null(text), pc.is_null(first_text))
-    collided = ~np.asarray(pc.or_(equal, both_missing))
+    codes, unique = pd.factorize(hashes)  # numbered in order of first appearance, so
+    seen = np.maximum.accumulate(codes)  # a row whose code passes all before it is the first
+    first = np.flatnonzero(np.concatenate([[True], codes[1:] > seen[:-1]])) if len(codes) \
+        else np.empty(0, dtype=np.int64)  # of its hash: first[k] is hash k's first row
+    del seen
+    collided = np.zeros(len(codes), dtype=bool)
+    for start in range(0, len(codes), CHECK_ROWS):  # a slice at a time: bounded copies
+        part = text.slice(start, CHECK_ROWS)
+        first_text = text.take(pa.array(first[codes[start:start + CHECK_ROWS]]))
+        same = pc.or_(pc.fill_null(pc.equal(part, first_text), False),
+                      pc.and_(pc.is_null(part), pc.is_null(first_text)))
+        collided[start:start + len(part)] = ~np.asarray(same)
     if collided.any():  # the groups holding a collision, coded again from their text
         rows = np.isin(codes, np.unique(codes[collided]))
         exact = pd.factorize(values[rows].astype(object), use_na_sentinel=False)[0]
