@@ -16,18 +16,21 @@ After the last list the world runs on for one label window without lists, those 
 ingested and `churn track-record` (the `churn-monitor` flow) grades every list: its pooled
 effect per tier x planned action is set against the simulator's truth for the same customers.
 
-Two arms run the same world from the same seed in two data dirs: A keeps the list in its
-default order (risk: tier, then value at risk) and the team calls the first `capacity`
-eligible rows; B scores from `switch_week` on with `--sort saved_value --contact-capacity
-N --cooldown-days <horizon>` and the team calls the rows the pipeline flags
-(`contact_this_week`). Before the switch both arms are the same. The figure: the true revenue
-kept (sum over actions of true effect x annual revenue, from the simulator) in each arm over
-the weeks from the switch on, and B - A with a bootstrap interval over those weeks.
+Two arms run the same world from the same seed in two data dirs, both scoring with
+`--contact-capacity N --cooldown-days <horizon>` (so every list records what the saved value
+would flag): A keeps the list in its default order (risk: tier, then value at risk) and the
+team calls the first N eligible rows; B scores from `switch_week` on with `--sort
+saved_value` and the team calls the rows the pipeline flags (`contact_this_week`). Before
+the switch both arms are the same. The figure: the true revenue kept (sum over actions of
+true effect x annual revenue, less the action's cost, from the simulator) in each arm over the
+weeks from the switch on, and B - A with a bootstrap interval over those weeks. The arms run
+in two processes at once.
 
-    python -m bench.loop_pipeline   # LOOP_PIPELINE_CUSTOMERS (2000), _WEEKS (52), _CAPACITY
+    python -m bench.loop_pipeline  # LOOP_PIPELINE_CUSTOMERS (1500), _WEEKS, _CAPACITY, _SWITCH
 
 Figures are printed and written to `bench/results/<date>-loop-pipeline.json`. The CI test
-(`tests/pipelines/sample/test_loop_pipeline.py`) runs one arm of 300 customers for 10 weeks.
+(`tests/pipelines/sample/test_loop_pipeline.py`) runs arm A on 300 customers for 4 weeks
+(28-day label window).
 """
 
 from __future__ import annotations
@@ -155,14 +158,18 @@ def run_arm(data_dir: Path, config: LoopConfig, arm: Arm, effects: RetentionEffe
         _write_exports(world, settings.raw_dir, since, t, log)
         since = t
         switched = arm.switch_week is not None and week >= arm.switch_week
-        score = ScoreParams(sort="saved_value", contact_capacity=arm.capacity,
-                            cooldown_days=horizon) if switched else ScoreParams()
+        # the capacity every week, so each list records the strata measured and its flags
+        # (arm A's team reads the list's order, not the flags)
+        score = ScoreParams(sort="saved_value" if switched else "tier",
+                            contact_capacity=arm.capacity, cooldown_days=horizon)
         score = score.model_copy(update={"tier_policy": score.tier_policy.model_copy(
             update={"holdout_share": config.holdout_share})})
         clock = time.perf_counter()
         result = weekly_flow(root, params=params, score_params=score)
         seconds = time.perf_counter() - clock
         risk = _read_list(result["scored"]["risk_list_parquet"])
+        saved_value = json.loads((Path(result["scored"]["run_dir"]) / "metadata.json")
+                                 .read_text(encoding="utf-8")).get("saved_value", {})
         picks = _team_picks(risk, arm, week, last_contact, horizon, t)
         run_id = str(risk["list_run_id"].iloc[0])
         fresh = risk["assigned_in"].astype(str).eq(run_id) & risk["risk_tier"].isin(
@@ -204,7 +211,8 @@ def run_arm(data_dir: Path, config: LoopConfig, arm: Arm, effects: RetentionEffe
             "held_out_fresh": int((fresh & risk["holdout"].astype(bool)).sum()),
             "contacted": int(contacted.sum()), "sort": score.sort,
             "flagged": int(risk["contact_this_week"].sum()) if "contact_this_week" in risk
-            else None, "seconds": round(seconds, 2),
+            else None, "matured_lists": saved_value.get("matured_lists"),
+            "strata_measured": saved_value.get("strata_measured"), "seconds": round(seconds, 2),
             "step_seconds": {k: round(v, 2) for k, v in result.get("seconds", {}).items()}})
         report(f"{arm.name} week {week:>2} as of {result['as_of']}: {len(risk)} listed, "
                f"{int(fresh.sum())} randomised, {int(contacted.sum())} contacted "
@@ -338,10 +346,10 @@ def summary_lines(figures: dict[str, Any]) -> list[str]:
 def _settings_from_env() -> tuple[LoopConfig, int, int]:
     customers = int(os.environ.get("LOOP_PIPELINE_CUSTOMERS", "1500"))
     weeks = int(os.environ.get("LOOP_PIPELINE_WEEKS", "52"))
-    capacity = int(os.environ.get("LOOP_PIPELINE_CAPACITY", str(max(5, customers // 20))))
+    capacity = int(os.environ.get("LOOP_PIPELINE_CAPACITY", str(max(5, customers // 100))))
     switch = int(os.environ.get("LOOP_PIPELINE_SWITCH", str(weeks // 2)))
     config = LoopConfig(customers=customers, weeks=weeks, warmup_weeks=52,
-                        holdout_share=0.3, truth_replicates=60)
+                        holdout_share=0.5, truth_replicates=60)
     return config, capacity, switch
 
 

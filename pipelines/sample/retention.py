@@ -23,6 +23,10 @@ P(churn) with it, both from the customer's state at the list, over the same hori
 (`_true_probability` of the simulator, with and without the save; a saved offer has bought,
 so its churn is 0). Churn is "no completed order in the horizon", the pipeline's default
 definition.
+
+The world itself (state, a week's dynamics, what an action does and its truth, the exports)
+is `pipelines.sample.retention_world.RetentionWorld`; `run_loop` drives it with the CRM rule
+below, `bench.loop_pipeline` with the lists the pipeline writes.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from pipelines.sample.retention_world import CALL, OFFER, LoopConfig, RetentionE
 
 pytestmark = pytest.mark.flow
 
-WEEKS, HORIZON = 6, 28
+WEEKS, HORIZON = 4, 28
 
 
 def test_playbook_actions_map_to_what_the_simulator_can_do():
