@@ -348,8 +348,10 @@ def _settings_from_env() -> tuple[LoopConfig, int, int]:
     weeks = int(os.environ.get("LOOP_PIPELINE_WEEKS", "52"))
     capacity = int(os.environ.get("LOOP_PIPELINE_CAPACITY", str(max(5, customers // 100))))
     switch = int(os.environ.get("LOOP_PIPELINE_SWITCH", str(weeks // 2)))
+    # the whole simulated calendar (warm-up, lists, one more label window) lies in the past:
+    # ingest sets aside events after tomorrow, so a later week would see no new data
     config = LoopConfig(customers=customers, weeks=weeks, warmup_weeks=52,
-                        holdout_share=0.5, truth_replicates=60)
+                        holdout_share=0.5, truth_replicates=60, start=dt.date(2024, 1, 1))
     return config, capacity, switch
 
 
