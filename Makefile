@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CUSTOMERS ?= 5000
 
-.PHONY: help install demo test lint bench bench-reasons bench-scale soak loop serve clean
+.PHONY: help install demo test lint bench bench-reasons bench-scale soak loop loop-pipeline serve \
+	clean
 
 help:
 	@echo "make demo    - set up .venv, generate sample exports, ingest -> train -> score"
@@ -16,6 +17,7 @@ help:
 	@echo "make bench-scale - every stage at 100k synthetic customers (BENCH_SCALE_CUSTOMERS)"
 	@echo "make soak    - 26 simulated weeks of the weekly chain on incremental exports"
 	@echo "make loop    - a simulated year of weekly lists with holdouts and actions"
+	@echo "make loop-pipeline - the same year driven by the pipeline's own weekly lists"
 	@echo "make serve   - run prefect.yaml's schedules for DATA_DIR (server included); Ctrl-C stops"
 	@echo "make clean   - remove .venv and everything under data/ except its README"
 
@@ -59,6 +61,9 @@ soak: $(STAMP)
 
 loop: $(STAMP)
 	$(BIN)/python -m bench.loop
+
+loop-pipeline: $(STAMP)
+	$(BIN)/python -m bench.loop_pipeline
 
 DATA_DIR ?= data
 serve: $(STAMP)
