@@ -28,22 +28,33 @@ def key_codes(values: pd.Series) -> np.ndarray:
     with duckdb.connect() as con:
         con.register("keys", pa.table({"k": text}))
         hashes = con.execute("SELECT hash(k) AS h FROM keys").fetchnumpy()["h"]
-    codes, unique = pd.factorize(hashes)  # numbered in order of first appearance, so
-    seen = np.maximum.accumulate(codes)  # a row whose code passes all before it is the first
-    first = np.flatnonzero(np.concatenate([[True], codes[1:] > seen[:-1]])) if len(codes) \
-        else np.empty(0, dtype=np.int64)  # of its hash: first[k] is hash k's first row
-    del seen
+    # groups of equal hash by sorting (a hash table of millions of hashes would hold more);
+    # stable, so a group's first row in sorted order is its earliest row
+    order = np.argsort(hashes, kind="stable")
+    ordered = hashes[order]
+    starts = np.concatenate([[True], ordered[1:] != ordered[:-1]]) if len(order) \
+        else np.zeros(0, dtype=bool)
+    del ordered, hashes
+    codes = np.empty(len(order), dtype=np.int64)
+    codes[order] = np.cumsum(starts) - 1
+    first = order[starts]  # per hash group: its earliest row
+    sizes = np.diff(np.append(np.flatnonzero(starts), len(order)))
+    del order, starts
+    unique = len(first)
+    # only rows that share their hash with others are compared with the group's first row
+    shared = np.flatnonzero(sizes[codes] > 1)
     collided = np.zeros(len(codes), dtype=bool)
-    for start in range(0, len(codes), CHECK_ROWS):  # a slice at a time: bounded copies
-        part = text.slice(start, CHECK_ROWS)
-        first_text = text.take(pa.array(first[codes[start:start + CHECK_ROWS]]))
+    for begin in range(0, len(shared), CHECK_ROWS):  # a slice at a time: bounded copies
+        rows = shared[begin:begin + CHECK_ROWS]
+        part = text.take(pa.array(rows))
+        first_text = text.take(pa.array(first[codes[rows]]))
         same = pc.or_(pc.fill_null(pc.equal(part, first_text), False),
                       pc.and_(pc.is_null(part), pc.is_null(first_text)))
-        collided[start:start + len(part)] = ~np.asarray(same)
+        collided[rows] = ~np.asarray(same)
     if collided.any():  # the groups holding a collision, coded again from their text
-        rows = np.isin(codes, np.unique(codes[collided]))
-        exact = pd.factorize(values[rows].astype(object), use_na_sentinel=False)[0]
-        codes[rows] = len(unique) + exact
+        redo = np.isin(codes, np.unique(codes[collided]))
+        exact = pd.factorize(values[redo].astype(object), use_na_sentinel=False)[0]
+        codes[redo] = unique + exact
     return codes
 
 
