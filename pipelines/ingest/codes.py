@@ -24,9 +24,12 @@ def key_codes(values: pd.Series) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    text = pa.array(values.astype("str"), type=pa.large_string())
+    # the Arrow chunks as they are (a staged column is one chunk per file chunk): joining
+    # them into one array would copy every key once more
+    keys = pa.Table.from_pandas(pd.DataFrame({"k": values.astype("str")}), preserve_index=False)
+    text = keys["k"]
     with duckdb.connect() as con:
-        con.register("keys", pa.table({"k": text}))
+        con.register("keys", keys)
         hashes = con.execute("SELECT hash(k) AS h FROM keys").fetchnumpy()["h"]
     # groups of equal hash by sorting (a hash table of millions of hashes would hold more);
     # stable, so a group's first row in sorted order is its earliest row
