@@ -107,3 +107,20 @@ def translated_words(values: pd.Series, words: Mapping[str, str | None]) -> pd.S
     """Known words replaced (by folded spelling), anything else kept for staging to judge."""
     return map_unique(cell_text(values),
                       lambda v: words.get(fold_header(v), v) if isinstance(v, str) else None)
+
+
+#: How many digits an epoch time has in each unit (2001-09-09 to 2286: 10 digits in seconds).
+EPOCH_DIGITS = {"s": r"\d{9,10}", "ms": r"\d{12,13}"}
+
+
+def epoch_or_text(values: pd.Series, unit: str) -> pd.Series:
+    """Cells that are epoch times in `unit` ("s": Stripe's `1714557600`; "ms": HubSpot's
+    `1717405200000`) as ISO UTC text, so the date parser reads them as any other date; every
+    other cell as it is."""
+    text = cell_text(values)
+    epoch = text.str.fullmatch(EPOCH_DIGITS[unit]).fillna(False).astype(bool)
+    out = text.astype(object)
+    out[epoch] = pd.to_datetime(text[epoch].astype("int64"), unit=unit, utc=True).map(
+        lambda t: t.isoformat())
+    return out
+

@@ -28,7 +28,12 @@ import pandas as pd
 from features.contracts import BILLING_PERIOD_MONTHS
 from pipelines.ingest.cells import cell_text, parse_numbers
 from pipelines.ingest.headers import fold_header
-from pipelines.ingest.presets.base import PresetResult, find_column, require_column
+from pipelines.ingest.presets.base import (
+    PresetResult,
+    epoch_or_text,
+    find_column,
+    require_column,
+)
 from pipelines.ingest.staging import PRESET_REASON, SOURCE_LINE
 from pipelines.ingest.subscription_rows import billing_periods
 
@@ -80,16 +85,6 @@ def stripe_subscriptions(frame: pd.DataFrame, lines: list[int], locale: str) -> 
     return PresetResult(out, 0, mapping, id_space="stripe")
 
 
-def _unix_or_text(values: pd.Series) -> pd.Series:
-    """Unix seconds (`1714557600`) as ISO UTC text; any other cell as it is."""
-    text = cell_text(values)
-    unix = text.str.fullmatch(r"\d{9,10}").fillna(False).astype(bool)
-    out = text.astype(object)
-    out[unix] = pd.to_datetime(text[unix].astype("int64"), unit="s", utc=True).map(
-        lambda t: t.isoformat())
-    return out
-
-
 def chargebee_subscriptions(frame: pd.DataFrame, lines: list[int], locale: str
                             ) -> PresetResult:
     """One subscription per row from Chargebee's documented subscription fields."""
@@ -106,7 +101,7 @@ def chargebee_subscriptions(frame: pd.DataFrame, lines: list[int], locale: str
     for target, source in wanted.items():
         if source is None:
             continue
-        out[target] = (_unix_or_text(frame[source]) if target.endswith("_at")
+        out[target] = (epoch_or_text(frame[source], "s") if target.endswith("_at")
                        else cell_text(frame[source]))
     out[SOURCE_LINE] = lines
     mapping = {source: target for target, source in wanted.items() if source}

@@ -51,7 +51,12 @@ from pipelines.ingest.cells import cell_text, map_unique
 from pipelines.ingest.headers import fold_header
 from pipelines.ingest.keys import EXTRA_ID_PREFIX
 from pipelines.ingest.presets.activities import first_reason
-from pipelines.ingest.presets.base import PresetResult, find_column, require_column
+from pipelines.ingest.presets.base import (
+    PresetResult,
+    epoch_or_text,
+    find_column,
+    require_column,
+)
 from pipelines.ingest.staging import PRESET_REASON, SOURCE_LINE, UPDATED_AT
 
 HUBSPOT_CALL_NOT_DONE = "HubSpot call not finished when exported (queued, ringing, in progress)"
@@ -212,17 +217,6 @@ def hubspot_meetings(frame: pd.DataFrame, lines: list[int], locale: str) -> Pres
     return PresetResult(out, 0, mapping, id_space="hubspot")
 
 
-def _epoch_ms_or_text(values: pd.Series) -> pd.Series:
-    """Milliseconds since the epoch (`1717405200000`) as ISO UTC text; other cells as they
-    are."""
-    text = cell_text(values)
-    millis = text.str.fullmatch(r"\d{12,13}").fillna(False).astype(bool)
-    out = text.astype(object)
-    out[millis] = pd.to_datetime(text[millis].astype("int64"), unit="ms", utc=True).map(
-        lambda t: t.isoformat())
-    return out
-
-
 def hubspot_email_events(frame: pd.DataFrame, lines: list[int], locale: str) -> PresetResult:
     """Each SENT event as an "email campaign" action to its recipient; every other event set
     aside with what it is."""
@@ -240,7 +234,7 @@ def hubspot_email_events(frame: pd.DataFrame, lines: list[int], locale: str) -> 
     words = _words(frame[type_col])
     out = pd.DataFrame({
         "action_id": cell_text(frame[id_col]), "email": frame[recipient_col],
-        "action_at": _epoch_ms_or_text(frame[created_col]),
+        "action_at": epoch_or_text(frame[created_col], "ms"),
         "action": EMAIL_CAMPAIGN, "channel": "email", "campaign": campaign,
     }, index=frame.index)
     out[SOURCE_LINE] = lines
