@@ -3,8 +3,12 @@
 Each bound can be overridden by an environment variable (read when it is used, so a
 scheduled run and a test can set their own):
 
-- `CHURN_MAX_UNPACKED_MB` (default 1024): the most a raw file may hold once gunzipped, and
-  the most a plain file may hold; past it the file is refused, and never unpacked further;
+- `CHURN_MAX_UNPACKED_MB` (default 1024): the most a raw file read whole (xlsx, a file
+  read through a preset, one whose layout only its whole text tells) may hold, gunzipped
+  or not; past it the file is refused, and never unpacked further;
+- `CHURN_MAX_STREAMED_MB` (default 65,536): the same for a file read in chunks (CSV-family
+  exports without a preset, parquet): its memory does not grow with its size, so the bound
+  only stops a gzip bomb or a runaway export from running for hours;
 - `CHURN_MAX_CELL_CHARS` (default 100,000): a longer cell quarantines its row;
 - `CHURN_MAX_AMOUNT` (default 1,000,000,000): the largest order amount taken as real (a
   larger one, e.g. a pasted card number or a value in cents of cents, quarantines its row;
@@ -28,6 +32,7 @@ import pandas as pd
 
 EARLIEST_DATE = "1990-01-01"
 MAX_UNPACKED_MB = 1024
+MAX_STREAMED_MB = 65_536
 MAX_CELL_CHARS = 100_000
 INGEST_MEMORY_MB = 256
 #: Memory one chunk takes while it is converted, per character of its text: the object
@@ -55,6 +60,10 @@ def _number(name: str, default: float) -> float:
 
 def max_unpacked_bytes() -> int:
     return int(_number("CHURN_MAX_UNPACKED_MB", MAX_UNPACKED_MB) * 1024 * 1024)
+
+
+def max_streamed_bytes() -> int:
+    return int(_number("CHURN_MAX_STREAMED_MB", MAX_STREAMED_MB) * 1024 * 1024)
 
 
 def max_cell_chars() -> int:

@@ -79,10 +79,18 @@ def _cell_text(values: pd.Series) -> pd.Series:
     return values.map(one).astype(object)
 
 
-def _natives(values: pd.Series) -> pd.Series:
+#: What `infer_dtype` calls a column whose every present cell is a native value (no text).
+_ALL_NATIVE = frozenset({"datetime", "datetime64", "date", "integer", "floating",
+                         "mixed-integer-float", "boolean", "decimal", "timedelta"})
+
+
+def native_cells(values: pd.Series) -> pd.Series:
     """Mask of native (non-text, non-blank) cells: xlsx numbers and dates, parquet values."""
-    if _all_text(values):
+    inferred = pd.api.types.infer_dtype(values, skipna=True)
+    if inferred in ("string", "empty"):
         return pd.Series(False, index=values.index)
+    if inferred in _ALL_NATIVE:  # a typed parquet column: no per-cell look needed
+        return values.notna()
     return values.map(_is_native).astype(bool)
 
 
@@ -170,7 +178,7 @@ def parse_numbers(values: pd.Series, locale: str, style: str | None = None
     accounting negatives `(1,234.50)`. `style` ('comma'/'point') is the column's decimal
     separator when already decided (a file read in chunks); else it is decided here.
     """
-    natives = _natives(values)
+    natives = native_cells(values)
     text = cell_text(values.where(~natives, None))
     style = style or number_style(text, locale)
     thousands, decimal = (".", ",") if style == "comma" else (",", ".")
@@ -271,7 +279,7 @@ def parse_timestamps(
     serial days when `serials` is true (xlsx), never otherwise. A `pinned` shape (from
     sources.yaml) skips detection; values of another shape are then unparseable.
     """
-    natives = _natives(values)
+    natives = native_cells(values)
     text = cell_text(values.where(~natives, None))
     shape = pinned if pinned or text.dropna().empty else date_shape(text, locale)
     result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us, UTC]")
@@ -288,10 +296,29 @@ def parse_timestamps(
             day, month = ("a", "b") if shape == "dd/MM/yyyy" else ("b", "a")
             parts = parts.rename(columns={day: "day", month: "month"})
         result = _assemble(parts, timezone)
-    for index in values.index[natives]:
-        result[index] = _native_timestamp(values[index], timezone, serials)
+    if natives.any():
+        result[natives] = _native_timestamps(values[natives], timezone, serials)
     bad = cell_text(values).notna() & result.isna()
     return result, bad, shape
+
+
+def _native_timestamps(values: pd.Series, timezone: str, serials: bool) -> pd.Series:
+    """`_native_timestamp` of each cell, at once where every cell is a date or a datetime of
+    one kind (all naive or all with a zone: a typed parquet column); cell by cell otherwise
+    (xlsx serial numbers, mixed cells)."""
+    inferred = pd.api.types.infer_dtype(values, skipna=True)
+    if inferred in ("datetime", "datetime64", "date"):
+        try:
+            stamps = pd.DatetimeIndex(pd.to_datetime(values.to_numpy(dtype=object)))
+            if stamps.tz is None:
+                stamps = stamps.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
+            return pd.Series(stamps.tz_convert("UTC").as_unit("us"), index=values.index)
+        except (ValueError, TypeError, OverflowError):
+            pass  # mixed zones, out-of-range years: cell by cell decides each
+    result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us, UTC]")
+    for index, value in values.items():
+        result[index] = _native_timestamp(value, timezone, serials)
+    return result
 
 
 # An offset only counts after a time: the `-05` of a bare `2024-01-05` is the day.

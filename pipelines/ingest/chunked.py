@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines.ingest.bounds import ingest_chunk_rows, max_cell_chars, max_unpacked_bytes
+from pipelines.ingest.arrow_csv import arrow_cell_chunks, arrow_count_rows, arrow_readable
+from pipelines.ingest.bounds import ingest_chunk_rows, max_cell_chars, max_streamed_bytes
 from pipelines.ingest.readers import (
     BINARY,
     EMPTY,
@@ -61,6 +62,7 @@ class CsvLayout:
     text_chars: int  # decoded characters, for the chunk size
     truncated_line: int | None  # the last line, when it is cut short
     skipped: dict[str, int] = field(default_factory=dict)
+    arrow_width: int | None = None  # cells per row, when read by pyarrow (`arrow_csv`)
 
 
 def _cut(row: list[str], limit: int) -> str | None:
@@ -83,7 +85,7 @@ def _rows(path: Path, plan: TextPlan, delimiter: str, state: StreamState | None 
     cells were cut; with `width`, also a runaway quote found in it (before the cut, as the
     whole-file reader). One generator per row on top of `csv.reader`: this runs per row."""
     limit, state = max_cell_chars(), state or StreamState()
-    rows = csv_rows(path, plan, delimiter, max_unpacked_bytes(), state)
+    rows = csv_rows(path, plan, delimiter, max_streamed_bytes(), state)
     try:
         for row, first, end in islice(rows, skip, None):
             if end == first and state.longest <= limit:  # the common case: nothing to check
@@ -111,9 +113,9 @@ def scan_csv(path: Path, known: Callable[[str], bool], encoding: str | None = No
     or `sink_for` says it will be read whole anyway (before the rows are counted). The data
     rows are handed to the sink in chunks as they are counted. Raises the whole-file
     reader's StagingError for an empty, binary or unreadable file."""
-    limit = max_unpacked_bytes()
+    limit = max_streamed_bytes()
     if path.stat().st_size > limit:
-        raise StagingError(f"is larger than {limit // 2**20:,} MB (CHURN_MAX_UNPACKED_MB); "
+        raise StagingError(f"is larger than {limit // 2**20:,} MB (CHURN_MAX_STREAMED_MB); "
                            "split the export or raise the bound")
     plan = plan_decoding(path, encoding, limit)
     if plan is None:
@@ -149,7 +151,17 @@ def scan_csv(path: Path, known: Callable[[str], bool], encoding: str | None = No
                        list(top[header_row][0][:len(headers)]), 0, 0, None)
     width = max((len(r) for r, _ in top), default=0)
     chunk_rows = ingest_chunk_rows(sum(sum(map(len, r)) for r, _ in top), len(top))
+    if arrow_readable(layout):
+        counted = arrow_count_rows(layout, len(top[header_row][0]), chunk_rows, sink,
+                                   _footer_view(layout))
+        if counted is not None:
+            return layout if counted else None
     return layout if _count_rows(layout, width, _Batches(layout, chunk_rows, sink)) else None
+
+
+def _footer_view(layout: CsvLayout) -> int:
+    """How many trailing rows are kept in view to find footer rows."""
+    return max(100, min(FOOTER_VIEW, FOOTER_VIEW_CELLS // max(len(layout.headers), 1)))
 
 
 class _Batches:
@@ -194,8 +206,7 @@ def _count_rows(layout: CsvLayout, width: int, batches: _Batches) -> bool:
     past the rows kept in view."""
     skipped = {"title rows above the header": layout.header_row} if layout.header_row else {}
     repeated = blank = kept = 0
-    view: deque[tuple[list[str], int]] = deque(maxlen=max(
-        100, min(FOOTER_VIEW, FOOTER_VIEW_CELLS // max(len(layout.headers), 1))))
+    view: deque[tuple[list[str], int]] = deque(maxlen=_footer_view(layout))
     runaway: StagingError | None = None
     state = StreamState()
     final: tuple[int, int] = (0, 0)  # the last CSV row: its first line and its width
@@ -257,6 +268,9 @@ def _runaway_quote(row: list[str], line: int, delimiter: str, width: int
 def cell_chunks(layout: CsvLayout, chunk_rows: int) -> Iterator[RawTable]:
     """The data rows in `RawTable`s of at most `chunk_rows` rows (at least one, maybe
     empty), each frame indexed by the rows' positions in the whole file."""
+    if layout.arrow_width is not None:
+        yield from arrow_cell_chunks(layout, chunk_rows)
+        return
     width = len(layout.headers)
     cells: list[list] = []  # rows of text, short rows padded with None
     lines: list[int] = []

@@ -20,6 +20,7 @@ from pipelines.ingest.cells import (
     DateShapeStats,
     NumberStyleStats,
     cell_text,
+    native_cells,
 )
 from pipelines.ingest.staging import (
     UPDATED_AT,
@@ -78,6 +79,8 @@ class ColumnRules:
 
 
 def _text(values: pd.Series) -> pd.Series:
-    """A column's distinct text cells, as the converters see them (CSV cells are never
-    native; the rules depend on the set of values, and on their first appearance only)."""
-    return pd.Series(pd.unique(cell_text(values).dropna()), dtype=object)
+    """A column's distinct text cells, as the converters see them (native cells of a
+    parquet file are converted apart and decide nothing; the rules depend on the set of
+    values, and on their first appearance only)."""
+    return pd.Series(pd.unique(cell_text(values.where(~native_cells(values), None)).dropna()),
+                     dtype=object)

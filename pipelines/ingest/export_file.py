@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from features.contracts import REQUIRED_COLUMNS, TIMESTAMP_COLUMNS
-from pipelines.ingest.bounds import ingest_chunk_rows
+from pipelines.ingest.bounds import ingest_chunk_rows, max_streamed_bytes
 from pipelines.ingest.chunked import STREAMED_SUFFIXES, cell_chunks, scan_csv
 from pipelines.ingest.column_rules import ColumnRules
 from pipelines.ingest.headers import (
@@ -30,7 +30,7 @@ from pipelines.ingest.headers import (
 from pipelines.ingest.keys import SHARED_SPACE, mappable_columns, missing_required
 from pipelines.ingest.presets.base import Preset
 from pipelines.ingest.presets.registry import PRESET_NAMES, detect_preset, is_preset_header
-from pipelines.ingest.readers import RawTable, read_cells
+from pipelines.ingest.readers import RawTable, parquet_chunks, parquet_layout, read_cells
 from pipelines.ingest.sources_file import SourceRule
 from pipelines.ingest.staging import (
     PRESET_REASON,
@@ -153,17 +153,47 @@ def read_export(path: Path, kind: str | None, rule: SourceRule, timezone: str,
         return lambda chunk: gathered[0].add(_raw_cells(plan, chunk, rule)[0])
 
     layout = None
-    if not whole and path.name.lower().endswith(STREAMED_SUFFIXES):
+    name = path.name.lower()
+    if not whole and name.endswith(STREAMED_SUFFIXES):
         layout = scan_csv(path, _known, rule.encoding, rule.delimiter, sink_for)
     if layout is not None:
         plan = _file_plan(path, kind, rule, layout.headers, layout.plan.label)
         chunk_rows = ingest_chunk_rows(layout.text_chars, layout.data_rows)
         return _staged_file(plan, rule, gathered[0].decided(), now,
                             cell_chunks(layout, chunk_rows))
+    if not whole and name.endswith(".parquet"):
+        staged = _streamed_parquet(path, kind, rule, timezone, now)
+        if staged is not None:
+            return staged
     table: RawTable = read_cells(path, _known, rule.encoding, rule.delimiter)
     plan = _file_plan(path, kind, rule, table.headers, table.encoding)
     return _staged_file(plan, rule, _reading_rules(plan, rule, timezone, table.file_type), now,
                         [table])
+
+
+def _streamed_parquet(path: Path, kind: str | None, rule: SourceRule, timezone: str,
+                      now: pd.Timestamp) -> StagedFile | None:
+    """A parquet file read without a preset, in chunks of rows: one pass gathers what the
+    column rules are decided from, one converts (as a streamed CSV); None when it is to be
+    read whole (through a preset, or lacking a required column: the whole-file read's
+    sentence), or is past the streamed bound."""
+    limit = max_streamed_bytes()
+    if path.stat().st_size > limit:
+        raise StagingError(f"is larger than {limit // 2**20:,} MB (CHURN_MAX_STREAMED_MB); "
+                           "split the export or raise the bound")
+    head, rows, size = parquet_layout(path)
+    try:
+        plan = _file_plan(path, kind, rule, head.headers, None)
+        if plan.preset is not None:
+            return None
+        _raw_cells(plan, head, rule)
+    except StagingError:
+        return None
+    chunk_rows = ingest_chunk_rows(size, rows)
+    gathered = ColumnRules(plan.kind, _reading_rules(plan, rule, timezone, "parquet"))
+    for chunk in parquet_chunks(path, chunk_rows):
+        gathered.add(_raw_cells(plan, chunk, rule)[0])
+    return _staged_file(plan, rule, gathered.decided(), now, parquet_chunks(path, chunk_rows))
 
 
 def _no_rows(headers: list[str]) -> RawTable:

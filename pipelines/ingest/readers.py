@@ -13,7 +13,7 @@ import gzip
 import io
 import re
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeGuard, cast
@@ -443,11 +443,62 @@ def _formulas_without_values(path: Path, lines: set[int]) -> list[int]:
 
 
 def read_parquet_cells(path: Path) -> RawTable:
-    frame = pd.read_parquet(path).astype(object)
+    import pyarrow.parquet as pq
+
+    return _parquet_table(pq.read_table(path), 0)
+
+
+def parquet_layout(path: Path) -> tuple[RawTable, int, int]:
+    """A parquet file's headers (as a table of no rows), its rows and the bytes of its
+    uncompressed columns, from its footer."""
+    import pyarrow.parquet as pq
+
+    try:
+        source = pq.ParquetFile(path)
+        metadata = source.metadata
+        empty = _parquet_table(source.schema_arrow.empty_table(), 0)
+    except Exception:  # pyarrow raises many types for a damaged file
+        raise StagingError(_BAD_PARQUET) from None
+    size = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
+    return empty, metadata.num_rows, size
+
+
+def parquet_chunks(path: Path, chunk_rows: int) -> Iterator[RawTable]:
+    """A parquet file's rows in `RawTable`s of at most `chunk_rows` rows (at least one),
+    each cell as `read_parquet_cells` gives it (the pandas metadata kept, so an index
+    written by pandas stays out of the columns)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        source = pq.ParquetFile(path)
+        offset = 0
+        for batch in source.iter_batches(batch_size=chunk_rows):
+            table = pa.Table.from_batches([batch]).replace_schema_metadata(
+                source.schema_arrow.metadata)
+            yield _parquet_table(table, offset)
+            offset += batch.num_rows
+        if not offset:
+            yield _parquet_table(source.schema_arrow.empty_table(), 0)
+    except StagingError:
+        raise
+    except Exception:  # pyarrow raises many types for a damaged file
+        raise StagingError(_BAD_PARQUET) from None
+
+
+_BAD_PARQUET = ("is not a readable parquet file (damaged or cut short); write it again or "
+                "export it as CSV")
+
+
+def _parquet_table(table, offset: int) -> RawTable:
+    """Cells as Python values (text, numbers, timestamps), missing ones None, indexed by
+    their position in the whole file; a row's line is its position + 2 (as in a CSV)."""
+    frame = table.to_pandas().astype(object)
     frame = frame.where(frame.notna(), None)
     headers = [str(c) for c in frame.columns]
     frame.columns = headers
-    return RawTable(headers, frame.reset_index(drop=True), list(range(2, len(frame) + 2)),
+    frame.index = pd.RangeIndex(offset, offset + len(frame))
+    return RawTable(headers, frame, list(range(offset + 2, offset + len(frame) + 2)),
                     "parquet")
 
 
@@ -465,8 +516,7 @@ def read_cells(path: Path, known: Callable[[str], bool], encoding: str | None = 
         try:
             return read_parquet_cells(path)
         except Exception:  # pyarrow raises many types for a damaged file
-            raise StagingError("is not a readable parquet file (damaged or cut short); write "
-                               "it again or export it as CSV") from None
+            raise StagingError(_BAD_PARQUET) from None
     data = path.read_bytes()
     if data[:2] == b"\x1f\x8b":
         data = gunzip_bounded(data, limit)

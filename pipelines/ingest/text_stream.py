@@ -50,7 +50,7 @@ def byte_blocks(path: Path, limit: int, size: int = BLOCK_BYTES
                 total += len(chunk)
                 if packed and total > limit:
                     raise StagingError(
-                        f"unpacks to more than {limit // 2**20:,} MB (CHURN_MAX_UNPACKED_MB); "
+                        f"unpacks to more than {limit // 2**20:,} MB (CHURN_MAX_STREAMED_MB); "
                         "split the export or raise the bound")
                 if not chunk:
                     break
