@@ -35,6 +35,7 @@ from pipelines.ingest.identity import SourceKeys, resolve_identities
 from pipelines.ingest.presets.registry import (
     preset_system,
 )
+from pipelines.ingest.reading import FileFailure, FileTask, read_files
 from pipelines.ingest.sources_file import (
     MappingFileError,
     load_rules,
@@ -46,7 +47,6 @@ from pipelines.ingest.staging import (
     SOURCE_LINE,
     FileAccount,
     StagedKind,
-    StagingError,
     deduplicate,
     keep_systems_apart,
     validate_staged,
@@ -229,17 +229,12 @@ def _ingest(settings: Settings, now: dt.datetime | None, *, skip_bad_files: bool
     report = IngestReport()
     per_kind: dict[str, list[StagedFile]] = {kind: [] for kind in STAGED_KINDS}
     problems: list[str] = list(refused)
-    for path, kind in files:
-        label = f"{kind}/{path.name}" if kind else path.name
-        try:
-            result = read_export(path, kind, rule_for(rules, label), settings.timezone, now_ts)
-        except StagingError as error:
-            problems.append(f"{label}: {error}")
-            continue
-        except Exception:  # a bug, not the file's fault: one line here, the traceback logged
-            log.exception("reading %s failed", label)
-            problems.append(f"{label}: could not be read because of an unexpected problem in "
-                            "the ingest (logged); please report it together with this file")
+    tasks = [FileTask(path, kind, rule_for(rules, label), settings.timezone, now_ts, label)
+             for path, kind in files
+             for label in [f"{kind}/{path.name}" if kind else path.name]]
+    for result in read_files(tasks):
+        if isinstance(result, FileFailure):
+            problems.append(result.problem)
             continue
         per_kind[result.account.kind].append(result)
         report.readings.append(result.reading)
