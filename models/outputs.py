@@ -62,10 +62,13 @@ class ShardJob:
 
 def shard_jobs(
     features: pd.DataFrame, shards: int, no_data_features: Sequence[str] = (),
+    reference: Mapping[str, float] | None = None,
 ) -> list[ShardJob]:
     """`features` split by `features.shards.customer_shards` into at most `shards` jobs
-    (empty shards left out), each row keeping its position in `features` as its index."""
-    reference = population_reference(features)
+    (empty shards left out), each row keeping its position in `features` as its index.
+    `reference`: the typical customer the reasons compare with (default: the medians of
+    `features`)."""
+    reference = dict(reference) if reference is not None else population_reference(features)
     positional = features.reset_index(drop=True)
     which = customer_shards(positional["customer_id"], shards)
     rows = [np.flatnonzero(which == shard) for shard in range(shards)]
@@ -92,3 +95,25 @@ def joined_outputs(parts: Sequence[ModelOutputs], index: pd.Index) -> ModelOutpu
     return ModelOutputs(whole([p.probability for p in parts]),
                         whole([p.contributions for p in parts]),
                         whole([p.reasons for p in parts]))
+
+
+def with_unexplained(explained: ModelOutputs, probability: pd.Series) -> ModelOutputs:
+    """Outputs for every row of `probability` (all the scored customers) from the outputs of
+    the explained ones: the others keep their probability, with no contributions (NaN) and
+    no reasons (missing)."""
+    index = probability.index
+    reasons = explained.reasons.reindex(index)
+    missing = ~index.isin(explained.reasons.index)
+    for column in reasons.columns:  # as `reason_columns` leaves an empty reason slot
+        empty: object = {} if column.startswith("reason_params_") else ""
+        reasons[column] = reasons[column].astype(object)
+        reasons.loc[missing, column] = pd.Series([empty] * int(missing.sum()),
+                                                 index=index[missing], dtype=object)
+    return ModelOutputs(probability, explained.contributions.reindex(index), reasons)
+
+
+def explained_rows(contributions: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a run's contributions that were computed (an unexplained customer's row
+    is all missing)."""
+    values = contributions.drop(columns=["customer_id"], errors="ignore")
+    return contributions[values.notna().any(axis=1)]

@@ -91,6 +91,15 @@ def _column(features: pd.DataFrame, name: str) -> pd.Series:
     return features[name] if name in features else pd.Series(np.nan, index=features.index)
 
 
+def assigned_tiers(probability: pd.Series, features: pd.DataFrame, policy: TierPolicy,
+                   expected_revenue: pd.Series | None = None) -> pd.Series:
+    """Each customer's tier under `policy`, as `score_customers` assigns it (known before
+    anyone is explained, so a run can explain only the tiers someone reads)."""
+    at_risk = value_at_risk(probability, features, expected_revenue)
+    return policy.assign(probability, at_risk, features["recency_days"],
+                         base_rate=base_rate_of(probability))
+
+
 def score_customers(
     model: FittedChurnModel,
     features: pd.DataFrame,
@@ -137,12 +146,12 @@ def score_customers(
     scores = rfm_scores(features)
     at_risk = value_at_risk(probability, features, expected_revenue)
     base_rate = base_rate_of(probability)
+    tiers = assigned_tiers(probability, features, policy, expected_revenue)
     csat = _column(features, "last_satisfaction")
     scored = pd.DataFrame({
         "customer_id": features["customer_id"].astype(str),
         "segment": rfm_segment(scores),
-        "risk_tier": policy.assign(probability, at_risk, features["recency_days"],
-                                   base_rate=base_rate),
+        "risk_tier": tiers,
         "churn_probability": probability.round(6),
         # how many times the base rate (the tiers' lift); not exported, for analysis
         "churn_lift": (probability / base_rate if base_rate > 0 else probability * 0).round(4),

@@ -26,6 +26,7 @@ from models.promotion import PromotionMargin
 from pipelines.cli_common import (
     COOLDOWN_DAYS_DEFAULT,
     LANGS,
+    REASONS_FOR_DEFAULT,
     SORT_DEFAULT,
     TUNE_OBJECTIVES,
     VERBOSE,
@@ -34,6 +35,7 @@ from pipelines.cli_common import (
     CooldownDays,
     DataDir,
     DataEnd,
+    ReasonsFor,
     Sort,
     choices,
     default,
@@ -365,6 +367,7 @@ def score(
     ] = None,
     contact_capacity: ContactCapacity = None,
     cooldown_days: CooldownDays = COOLDOWN_DAYS_DEFAULT,
+    reasons_for: ReasonsFor = REASONS_FOR_DEFAULT,
     force: Annotated[
         bool, typer.Option("--force", help="Score at an --as-of after the last event in the "
                                            "staged data (refused otherwise: nothing later is "
@@ -375,7 +378,8 @@ def score(
     params = _score_params(sort, lang, csv_delimiter, tier_policy, critical_top,
                            lapsed_after_days, holdout_share=holdout_share,
                            contact_capacity=contact_capacity,
-                           cooldown_days=cooldown_days)  # options first
+                           cooldown_days=cooldown_days,
+                           reasons_for=reasons_for)  # options first
     root = prepare_environment(data_dir, step="score")
     from pipelines.flows import score_flow
 

@@ -19,7 +19,7 @@ from rich.text import Text
 from models.params import SortKey, TuningObjective
 from pipelines.console import console, err
 from pipelines.deliver.i18n import Lang
-from pipelines.deliver.params import ScoreParams
+from pipelines.deliver.params import ReasonsForKey, ScoreParams
 from pipelines.store.permissions import owner_only, store_paths
 from pipelines.store.remote import is_remote
 from pipelines.store.settings import data_directory, protect_new_files
@@ -59,6 +59,7 @@ DataEnd = Annotated[
 SORTS: tuple[str, ...] = get_args(SortKey)
 LANGS: tuple[str, ...] = get_args(Lang)
 TUNE_OBJECTIVES: tuple[str, ...] = get_args(TuningObjective)
+REASONS_FOR: tuple[str, ...] = get_args(ReasonsForKey)
 
 
 def one_of(allowed: Sequence[str]) -> str:
@@ -72,7 +73,8 @@ def choices(allowed: Sequence[str]) -> str:
 
 
 # The ordering options `churn score` and `churn run` share, declared once; their defaults
-# are the `ScoreParams` fields' (`SORT_DEFAULT`, `COOLDOWN_DAYS_DEFAULT`, read below).
+# are the `ScoreParams` fields' (`SORT_DEFAULT`, `COOLDOWN_DAYS_DEFAULT`,
+# `REASONS_FOR_DEFAULT`, read below).
 Sort = Annotated[
     str,
     typer.Option(metavar=choices(SORTS),
@@ -87,6 +89,13 @@ ContactCapacity = Annotated[
     typer.Option(min=1, help="Flag the N customers with the highest positive expected saved "
                              "value contact_this_week (holdout and cooldown left out), "
                              "whatever the sort."),
+]
+ReasonsFor = Annotated[
+    str,
+    typer.Option("--reasons-for", metavar=choices(REASONS_FOR),
+                 help="Whose reasons (and SHAP contributions) are computed: 'listed', every "
+                      "customer outside the Safe tier (the ones a retention team reads), or "
+                      "'all'. Explaining is most of a run's time."),
 ]
 CooldownDays = Annotated[
     int,
@@ -116,6 +125,7 @@ def default(model: type[BaseModel], field: str) -> Any:
 
 SORT_DEFAULT: str = default(ScoreParams, "sort")
 COOLDOWN_DAYS_DEFAULT: int = default(ScoreParams, "cooldown_days")
+REASONS_FOR_DEFAULT: str = default(ScoreParams, "reasons_for")
 
 VERBOSE = {"on": False}
 # The Prefect API this command chose (None until a command that runs flows prepared it).
@@ -253,7 +263,8 @@ PROBABILITY_TIERS = "probability"
 
 
 def score_params(sort, lang, csv_delimiter, tier_policy, critical_top, lapsed_after_days=None,
-                  step="score", holdout_share=None, contact_capacity=None, cooldown_days=None):
+                  step="score", holdout_share=None, contact_capacity=None, cooldown_days=None,
+                  reasons_for=None):
     """Validated scoring parameters, or one clear error line and exit code 1."""
     from pydantic import ValidationError
 
@@ -261,6 +272,8 @@ def score_params(sort, lang, csv_delimiter, tier_policy, critical_top, lapsed_af
 
     require_choice(step, "--sort", str(sort), SORTS)
     require_choice(step, "--lang", str(lang), LANGS)
+    if reasons_for is not None:
+        require_choice(step, "--reasons-for", str(reasons_for), REASONS_FOR)
     if csv_delimiter is not None and len(csv_delimiter) != 1:
         refuse(step, f"--csv-delimiter must be one character, not {csv_delimiter!r}")
     try:
@@ -280,7 +293,8 @@ def score_params(sort, lang, csv_delimiter, tier_policy, critical_top, lapsed_af
             policy = TierPolicy.model_validate({**policy.model_dump(),
                                                 "holdout_share": holdout_share})
         contact = {"contact_capacity": contact_capacity,
-                   **({} if cooldown_days is None else {"cooldown_days": cooldown_days})}
+                   **({} if cooldown_days is None else {"cooldown_days": cooldown_days}),
+                   **({} if reasons_for is None else {"reasons_for": reasons_for})}
         return ScoreParams(tier_policy=policy, sort=sort, lang=lang, csv_delimiter=csv_delimiter,
                            **contact)
     except (ValidationError, ValueError, OSError) as error:

@@ -5,12 +5,18 @@ Light on purpose: the CLI takes its option defaults from here at import time.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from models.monitoring import MonitoringPolicy
 from models.params import COOLDOWN_DAYS, SortKey
 from models.tiers import TierPolicy
 from pipelines.deliver.i18n import Lang
+
+#: Whose SHAP contributions and reasons a scoring run computes (`ScoreParams.reasons_for`).
+ReasonsForKey = Literal["listed", "all"]
+REASONS_FOR_DEFAULT: ReasonsForKey = "listed"
 
 
 class ScoreParams(BaseModel):
@@ -31,3 +37,8 @@ class ScoreParams(BaseModel):
     cooldown_days: int = Field(
         COOLDOWN_DAYS, ge=0, description="Not flagged for contact within this many days "
         "after a recorded action (the staged action log).")
+    reasons_for: ReasonsForKey = Field(
+        REASONS_FOR_DEFAULT, description="Whose reasons are computed: 'listed', everyone "
+        "outside the default (Safe) tier, the customers a retention team reads; 'all', "
+        "everyone. TreeSHAP is most of a run's time, so at a million customers 'listed' "
+        "takes a fraction of 'all'.")

@@ -22,9 +22,10 @@ from models import history
 from models.analytics.value import chosen_revenue_estimate
 from models.compatibility import Compatibility
 from models.explain import REASON_GROUPS
+from models.outputs import explained_rows
 from models.playbook import default_playbook_text, oldest_open_complaints, parse_playbook
 from models.privacy import with_personal_columns
-from models.score import score_customers
+from models.score import assigned_tiers, score_customers
 from models.tiers import TierPolicy, base_rate_of, tier_changes
 from pipelines.deliver.analytics_run import analytics_href, report_headline
 from pipelines.deliver.currency import data_currency
@@ -128,14 +129,21 @@ def run_scoring(
     actions = load_staged_actions(settings) if wanted(params) else None
     uplift, saved = scoring_uplift(settings, tables, as_of, actions) if wanted(params) \
         else (None, {})
-    # probabilities, TreeSHAP and reasons by customer shard, on Dask when configured
-    outputs = sharded_model_outputs(model, features, fit.no_data_features)
+    # probabilities, TreeSHAP and reasons by customer shard, on Dask when configured; the
+    # reasons of the tiers someone reads (or everyone's), tiers known from the probabilities
+    explain = None
+    if params.reasons_for == "listed":
+        probability = pd.Series(model.predict_probability(features), index=features.index)
+        explain = assigned_tiers(probability, features, policy, revenue.per_customer) \
+            != policy.default
+    outputs = sharded_model_outputs(model, features, fit.no_data_features, explain)
     risk, contributions = score_customers(
         model, features, model_version=version, policy=policy, master=tables.customers,
         open_complaints=oldest_open_complaints(tables.complaints, as_of), playbook=playbook,
         sort=sort, expected_revenue=revenue.per_customer,
         no_data_features=fit.no_data_features, uplift=uplift, outputs=outputs,
     )
+    contributions = explained_rows(contributions)  # the customers whose reasons were computed
     run_id = archive.new_run_id()
     risk, holdout = list_with_holdout(risk, policy, as_of, run_id, settings.scored_dir)
     if wanted(params):  # after the holdout: a held-out customer is never flagged
@@ -171,6 +179,8 @@ def run_scoring(
         "value_at_risk_total": round(float(risk["value_at_risk"].sum()), 2),
         "value_at_risk_lapsed": round(float(risk.loc[risk["lapsed"], "value_at_risk"].sum()), 2),
         "changes": changes, "tracking_uri": settings.mlflow_tracking_uri,
+        # whose reasons were computed: everyone, or everyone outside the default tier
+        "reasons_for": params.reasons_for, "customers_explained": len(contributions),
         "data_compatibility": fit.record(),
         "holdout": holdout,
         # per action, measured by the holdouts of matured lists or the assumption, labelled

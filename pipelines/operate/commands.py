@@ -12,10 +12,12 @@ from pipelines.cli_common import (
     API,
     COOLDOWN_DAYS_DEFAULT,
     LANGS,
+    REASONS_FOR_DEFAULT,
     SORT_DEFAULT,
     ContactCapacity,
     CooldownDays,
     DataDir,
+    ReasonsFor,
     Sort,
     choices,
     default,
@@ -42,6 +44,7 @@ def run(
     sort: Sort = SORT_DEFAULT,
     contact_capacity: ContactCapacity = None,
     cooldown_days: CooldownDays = COOLDOWN_DAYS_DEFAULT,
+    reasons_for: ReasonsFor = REASONS_FOR_DEFAULT,
 ) -> None:
     """The weekly chain in one process: ingest → train if due → score, one line per step.
 
@@ -51,11 +54,13 @@ def run(
 
     One Prefect flow run, churn-weekly, with the steps as subflows; one run per data dir.
 
-    --sort, --contact-capacity and --cooldown-days order and flag the list as `churn score`
-    does; other options (label window, tier policy) take their defaults: see train and score.
+    --sort, --contact-capacity, --cooldown-days and --reasons-for order, flag and explain
+    the list as `churn score` does; other options (label window, tier policy) take their
+    defaults: see train and score.
     """
     params = score_params(sort, lang, None, None, None, step="run",
-                          contact_capacity=contact_capacity, cooldown_days=cooldown_days)
+                          contact_capacity=contact_capacity, cooldown_days=cooldown_days,
+                          reasons_for=reasons_for)
     root = prepare_environment(data_dir, step="run")
     from pipelines.flows import weekly_flow
 

@@ -18,20 +18,53 @@ import pandas as pd
 from features.event_types import customer_features_with_event_types
 from features.sharded import feature_jobs, joined_features, shard_features
 from features.sources import SourceTables
-from models.outputs import ModelOutputs, joined_outputs, model_outputs, shard_jobs, shard_outputs
+from models.outputs import (
+    ModelOutputs,
+    joined_outputs,
+    model_outputs,
+    shard_jobs,
+    shard_outputs,
+    with_unexplained,
+)
+from models.reason_rules import population_reference
 from models.train import FittedChurnModel
 from pipelines.scale.runner import shard_runner
 
 
 def sharded_model_outputs(
     model: FittedChurnModel, features: pd.DataFrame, no_data_features: Sequence[str] = (),
+    explain: pd.Series | None = None,
 ) -> ModelOutputs:
-    """`models.outputs.model_outputs` of every row of `features`, by customer shard."""
+    """`models.outputs.model_outputs` of every row of `features`, by customer shard; with
+    `explain` (a mask over `features`), only its rows get contributions and reasons, the
+    others their probability alone. The reasons compare with the typical customer of all
+    of `features` either way, so an explained customer's reasons do not depend on who else
+    was explained."""
+    if explain is not None and not explain.all():
+        probability = pd.Series(model.predict_probability(features), index=features.index)
+        reference = population_reference(features)
+        if not explain.any():  # one row explained for the columns' shape, then dropped
+            shaped = model_outputs(model, features.iloc[:1], no_data_features=no_data_features,
+                                   reference=reference)
+            return with_unexplained(ModelOutputs(shaped.probability.iloc[:0],
+                                                 shaped.contributions.iloc[:0],
+                                                 shaped.reasons.iloc[:0]), probability)
+        explained = _sharded_outputs(model, features[explain.to_numpy()], no_data_features,
+                                     reference)
+        return with_unexplained(explained, probability)
+    return _sharded_outputs(model, features, no_data_features, None)
+
+
+def _sharded_outputs(model: FittedChurnModel, features: pd.DataFrame,
+                     no_data_features: Sequence[str], reference: dict[str, float] | None
+                     ) -> ModelOutputs:
     with shard_runner() as runner:
         shards = runner.shard_count(len(features))
         if shards == 1 and not runner.settings.distributed:
-            return model_outputs(model, features, no_data_features=no_data_features)
-        parts = runner.map(shard_outputs, shard_jobs(features, shards, no_data_features),
+            return model_outputs(model, features, no_data_features=no_data_features,
+                                 reference=reference)
+        parts = runner.map(shard_outputs,
+                           shard_jobs(features, shards, no_data_features, reference),
                            shared=model, label="explaining customers")
     return joined_outputs(parts, features.index)
 

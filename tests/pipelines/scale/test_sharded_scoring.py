@@ -4,6 +4,8 @@ writes: same customers, ranks, scores, tiers and reasons, and the same SHAP cont
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -39,16 +41,20 @@ def business():
     return tables, end, RegisteredModel(model=model, version="1", run_id="0" * 32, meta={})
 
 
-def _scored(tmp_path, name, monkeypatch, business, scale: ScaleSettings):
+def _scored(tmp_path, name, monkeypatch, business, scale: ScaleSettings,
+            params: ScoreParams | None = None, with_metadata: bool = False):
     tables, end, champion = business
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     settings = Settings.from_env(tmp_path / name)
     with command_runner(scale) as runner:
-        result = run_scoring(settings, tables, end, champion, ScoreParams())
+        result = run_scoring(settings, tables, end, champion, params or ScoreParams())
         assert runner.started == scale.distributed  # the shards did go to the cluster
     run = result["run_dir"]
-    return (pd.read_parquet(f"{run}/risk_list.parquet"),
-            pd.read_parquet(f"{run}/shap_contributions.parquet"))
+    scored = (pd.read_parquet(f"{run}/risk_list.parquet"),
+              pd.read_parquet(f"{run}/shap_contributions.parquet"))
+    if with_metadata:
+        return (*scored, json.loads(Path(f"{run}/metadata.json").read_text()))
+    return scored
 
 
 def test_a_two_worker_cluster_writes_the_single_process_list(tmp_path, monkeypatch, business):
@@ -60,3 +66,36 @@ def test_a_two_worker_cluster_writes_the_single_process_list(tmp_path, monkeypat
     # scores exactly, not within a tolerance
     assert alone["churn_probability"].tolist() == sharded["churn_probability"].tolist()
     pd.testing.assert_frame_equal(alone_shap, sharded_shap, check_exact=True)
+
+
+REASONS = [f"reason_{part}{i}" for i in (1, 2, 3) for part in ("", "group_", "key_")]
+
+
+@pytest.mark.parametrize("scale", [ScaleSettings(),
+                                   ScaleSettings(scheduler="local", local_workers=2, shards=3)],
+                         ids=["in process", "two workers"])
+def test_listed_explains_every_tier_but_safe_as_all_does(tmp_path, monkeypatch, business,
+                                                         scale):
+    everyone, everyone_shap, all_meta = _scored(
+        tmp_path, "all", monkeypatch, business, ScaleSettings(),
+        ScoreParams(reasons_for="all"), with_metadata=True)
+    listed, listed_shap, meta = _scored(tmp_path, "listed", monkeypatch, business, scale,
+                                        ScoreParams(reasons_for="listed"), with_metadata=True)
+    safe = listed["risk_tier"].eq("Safe").to_numpy()
+    assert 0 < safe.sum() < len(listed)
+    # the same customers, ranks, scores and tiers: only whose reasons were computed differs
+    key = ["customer_id", "rank", "churn_probability", "risk_tier", "value_at_risk"]
+    pd.testing.assert_frame_equal(listed[key], everyone[key], check_exact=True)
+    outside = ~safe
+    pd.testing.assert_frame_equal(listed.loc[outside, REASONS], everyone.loc[outside, REASONS])
+    assert (listed.loc[safe, "reason_key_1"] == "").all()
+    assert (listed.loc[safe, "reason_1"] == "").all()
+    assert (everyone.loc[safe, "reason_key_1"] != "").all()
+    # contributions of the listed customers only, the values "all" computes for them
+    assert set(listed_shap["customer_id"]) == set(listed.loc[outside, "customer_id"])
+    pd.testing.assert_frame_equal(
+        listed_shap.reset_index(drop=True),
+        everyone_shap[everyone_shap["customer_id"].isin(listed_shap["customer_id"])]
+        .reset_index(drop=True), check_exact=True)
+    assert (meta["reasons_for"], meta["customers_explained"]) == ("listed", int(outside.sum()))
+    assert (all_meta["reasons_for"], all_meta["customers_explained"]) == ("all", len(everyone))
