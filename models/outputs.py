@@ -27,7 +27,8 @@ from models.train import FittedChurnModel
 @dataclass(frozen=True)
 class ModelOutputs:
     """Per row of the scored features (same index): `probability` (calibrated),
-    `contributions` (log-odds per feature plus `bias`) and `reasons` (the
+    `contributions` (log-odds per feature plus `bias`; only the explained rows when a run
+    explains some customers, `with_unexplained`) and `reasons` (the
     `models.explain.reason_columns` frame)."""
 
     probability: pd.Series
@@ -99,8 +100,9 @@ def joined_outputs(parts: Sequence[ModelOutputs], index: pd.Index) -> ModelOutpu
 
 def with_unexplained(explained: ModelOutputs, probability: pd.Series) -> ModelOutputs:
     """Outputs for every row of `probability` (all the scored customers) from the outputs of
-    the explained ones: the others keep their probability, with no contributions (NaN) and
-    no reasons (missing)."""
+    the explained ones: the others keep their probability and get empty reasons; the
+    contributions stay those of the explained rows (a row of missing values per customer
+    would be most of a large run's memory)."""
     index = probability.index
     reasons = explained.reasons.reindex(index)
     missing = ~index.isin(explained.reasons.index)
@@ -109,11 +111,4 @@ def with_unexplained(explained: ModelOutputs, probability: pd.Series) -> ModelOu
         reasons[column] = reasons[column].astype(object)
         reasons.loc[missing, column] = pd.Series([empty] * int(missing.sum()),
                                                  index=index[missing], dtype=object)
-    return ModelOutputs(probability, explained.contributions.reindex(index), reasons)
-
-
-def explained_rows(contributions: pd.DataFrame) -> pd.DataFrame:
-    """The rows of a run's contributions that were computed (an unexplained customer's row
-    is all missing)."""
-    values = contributions.drop(columns=["customer_id"], errors="ignore")
-    return contributions[values.notna().any(axis=1)]
+    return ModelOutputs(probability, explained.contributions, reasons)

@@ -191,8 +191,10 @@ def score_customers(
                                                              "saved_value_order"],
                                                     errors="ignore")
     scored.insert(0, "rank", np.arange(1, len(scored) + 1))
-    contributions = contributions.loc[scored.index]
-    contributions.insert(0, "customer_id", scored["customer_id"].to_numpy())
+    # in rank order; a run that explained some customers has only their rows
+    explained = scored.index[scored.index.isin(contributions.index)]
+    contributions = contributions.loc[explained]
+    contributions.insert(0, "customer_id", scored.loc[explained, "customer_id"].to_numpy())
     scored = scored.reset_index(drop=True)
     checked = ScoredCustomers.validate(scored)[SCORED_COLUMNS]
     extra = [c for c in scored.columns if c not in SCORED_COLUMNS]

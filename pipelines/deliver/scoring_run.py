@@ -22,7 +22,6 @@ from models import history
 from models.analytics.value import chosen_revenue_estimate
 from models.compatibility import Compatibility
 from models.explain import REASON_GROUPS
-from models.outputs import explained_rows
 from models.playbook import default_playbook_text, oldest_open_complaints, parse_playbook
 from models.privacy import with_personal_columns
 from models.score import assigned_tiers, score_customers
@@ -143,7 +142,6 @@ def run_scoring(
         sort=sort, expected_revenue=revenue.per_customer,
         no_data_features=fit.no_data_features, uplift=uplift, outputs=outputs,
     )
-    contributions = explained_rows(contributions)  # the customers whose reasons were computed
     run_id = archive.new_run_id()
     risk, holdout = list_with_holdout(risk, policy, as_of, run_id, settings.scored_dir)
     if wanted(params):  # after the holdout: a held-out customer is never flagged
@@ -194,8 +192,16 @@ def run_scoring(
     try:
         write_text_atomic(risk_list_csv_text(risk, lang, params.csv_delimiter),
                           building / "risk_list.csv", encoding="utf-8-sig")
-        risk_list_workbook(risk, workbook_metadata(metadata, len(features)), policy.names, lang,
-                           building / "risk_list.xlsx", lapsed=policy.lapsed_tier)
+        # the workbook is what people read: with `--reasons-for listed`, the listed tiers
+        # (the Safe tier, unexplained, stays in the CSV and parquet, and the sheet says so)
+        shown = risk if params.reasons_for == "all" else risk[risk["risk_tier"] != policy.default]
+        sheet_notes = workbook_metadata(metadata, len(shown))
+        if len(shown) < len(risk):
+            sheet_notes.insert(0, (report_label("rows", lang), report_label(
+                "workbook_listed", lang, shown=len(shown), total=len(risk),
+                safe=tier_label(policy.default, lang), left=len(risk) - len(shown))))
+        risk_list_workbook(shown, sheet_notes, policy.names, lang, building / "risk_list.xlsx",
+                           lapsed=policy.lapsed_tier)
         write_parquet_atomic(risk, building / "risk_list.parquet")
         write_parquet_atomic(contributions, building / "shap_contributions.parquet")
         write_json_atomic(metadata, building / "metadata.json")

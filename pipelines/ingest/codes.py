@@ -63,8 +63,33 @@ def key_codes(values: pd.Series) -> np.ndarray:
 
 def tuple_codes(columns: list[pd.Series]) -> np.ndarray:
     """An integer per row, equal exactly where the rows agree in every column (missing equal
-    to missing), numbered 0, 1, … without gaps."""
+    to missing), numbered 0, 1, … without gaps in the order of the rows' per-column codes.
+    Columns are folded in one at a time (a pair of dense codes is one integer while their
+    product fits), so no row × column table of codes is ever held."""
     if not columns:
         raise ValueError("no columns to code")
-    per_column = np.stack([key_codes(c) for c in columns], axis=1)
-    return np.unique(per_column, axis=0, return_inverse=True)[1].reshape(-1).astype(np.int64)
+    codes = _dense(key_codes(columns[0]))
+    for column in columns[1:]:
+        other = _dense(key_codes(column))
+        width = int(other.max()) + 1 if len(other) else 1
+        if (int(codes.max()) + 1 if len(codes) else 1) * width < 2**62:
+            codes = _dense(codes * width + other)
+        else:  # too many distinct pairs for one integer: the pairs themselves
+            codes = np.unique(np.stack([codes, other], axis=1), axis=0,
+                              return_inverse=True)[1].reshape(-1)
+    return codes.astype(np.int64)
+
+
+def _dense(codes: np.ndarray) -> np.ndarray:
+    """Codes renumbered 0, 1, … in their order (equal stays equal)."""
+    return np.unique(codes, return_inverse=True)[1].reshape(-1).astype(np.int64)
+
+
+def duplicated_codes(codes: np.ndarray) -> np.ndarray:
+    """`pd.Series(codes).duplicated(keep="last")` without its hash table (about 24 bytes a
+    row): a row is a duplicate when a later row has its code, found by a stable sort."""
+    order = np.argsort(codes, kind="stable")
+    ordered = codes[order]
+    later = np.zeros(len(codes), dtype=bool)
+    later[order[:-1][ordered[:-1] == ordered[1:]]] = True
+    return later

@@ -19,6 +19,7 @@ import pandas as pd
 from pipelines.ingest.export_file import StagedFile, read_export
 from pipelines.ingest.sources_file import SourceRule
 from pipelines.ingest.staging import StagingError
+from pipelines.scale.memory import release_freed_memory
 from pipelines.scale.settings import LOCAL
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,10 @@ def read_files(tasks: list[FileTask]) -> list[StagedFile | FileFailure]:
         if len(tasks) > 1 and runner.settings.scheduler == LOCAL:
             results = runner.map(read_one, tasks, label="reading exports")
         else:
-            results = [read_one(task) for task in tasks]
+            results = []
+            for task in tasks:  # a large file's freed pages go back before the next file
+                results.append(read_one(task))
+                release_freed_memory()
     for task, result in zip(tasks, results, strict=True):
         if isinstance(result, FileFailure) and result.trace:
             log.error("reading %s failed\n%s", task.label, result.trace)

@@ -52,6 +52,7 @@ from pipelines.ingest.staging import (
     validate_staged,
 )
 from pipelines.privacy.ingest_filter import ingest_fingerprint, leave_out_for_privacy
+from pipelines.scale.memory import release_freed_memory
 from pipelines.store.atomic import write_json_atomic, write_text_atomic
 from pipelines.store.safe_text import escape_formula
 from pipelines.store.settings import Settings
@@ -255,14 +256,18 @@ def _ingest(settings: Settings, now: dt.datetime | None, *, skip_bad_files: bool
             staged_file.staged = frame
         warnings += [warning] if warning else []
     key_map = _link_customers(per_kind, report)
+    release_freed_memory()
     # erased customers and contact columns no list shows stay out (pipelines.privacy)
     key_map = leave_out_for_privacy(
         settings, [f for kind in STAGED_KINDS for f in per_kind[kind]], key_map)
     # each kind's files leave `per_kind` as they are combined: their frames are freed
     # before the next kind's copies are made (the largest tables would otherwise be held
     # twice until the outputs are written)
-    results = [combine_kind(kind, per_kind.pop(kind)) for kind in STAGED_KINDS
-               if per_kind[kind]]
+    results = []
+    for kind in STAGED_KINDS:
+        if per_kind[kind]:
+            results.append(combine_kind(kind, per_kind.pop(kind)))
+            release_freed_memory()
     for staged_kind in results:
         report.accounts.extend(staged_kind.accounts)
         report.staged_rows[staged_kind.kind] = len(staged_kind.staged)

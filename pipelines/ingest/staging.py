@@ -30,7 +30,7 @@ from pipelines.ingest.cells import (
     parse_numbers,
     parse_timestamps,
 )
-from pipelines.ingest.codes import key_codes
+from pipelines.ingest.codes import duplicated_codes, key_codes
 from pipelines.ingest.headers import fold_header
 from pipelines.ingest.keys import (
     EXTRA_ID_PREFIX,
@@ -440,9 +440,9 @@ def deduplicate(kind: str, staged: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
                                "arrival": np.arange(len(order))}).sort_values(
             ["updated", "arrival"], na_position="first", kind="stable")
         dropped = np.zeros(len(order), dtype=bool)
-        dropped[ranked["arrival"].to_numpy()] = ranked["code"].duplicated(keep="last").to_numpy()
+        dropped[ranked["arrival"].to_numpy()] = duplicated_codes(ranked["code"].to_numpy())
     else:
-        dropped = pd.Series(codes).duplicated(keep="last").to_numpy()
+        dropped = duplicated_codes(codes)
     if not dropped.any():
         return order, order.iloc[0:0].copy()
     return order.loc[~dropped], order.loc[dropped]
@@ -462,14 +462,19 @@ def validate_staged(kind: str, staged: pd.DataFrame, slice_rows: int = VALIDATE_
     frame = staged.reset_index(drop=True)
     validated = schema.validate(frame.iloc[:slice_rows])
     if len(frame) > slice_rows:
-        rest = [schema.validate(frame.iloc[start:start + slice_rows])
-                for start in range(slice_rows, len(frame), slice_rows)]
         # coercion depends on a column's dtype, the same in every slice: when it changed
-        # nothing in the first, the table is its own checked copy (no second one is built)
+        # nothing in the first, the table is its own checked copy, and each slice's checked
+        # copy (pandera returns one) is let go at once instead of held until the end
         unchanged = all(validated[c].dtype == frame[c].dtype for c in validated.columns)
-        validated = frame if unchanged else pd.concat([validated, *rest], ignore_index=True)
-        del rest
+        parts = [validated]
+        for start in range(slice_rows, len(frame), slice_rows):
+            checked = schema.validate(frame.iloc[start:start + slice_rows])
+            if not unchanged:
+                parts.append(checked)
+            del checked
+        validated = frame if unchanged else pd.concat(parts, ignore_index=True)
+        del parts
         for name, column in schema.to_schema().columns.items():
-            if column.unique and pd.Series(key_codes(frame[name])).duplicated().any():
+            if column.unique and duplicated_codes(key_codes(frame[name])).any():
                 raise ValueError(f"column '{name}' not unique")  # as pandera says it
     return validated[list(schema.to_schema().columns)]

@@ -176,6 +176,7 @@ REPORT = {
     "rows": "Aantal rijen",
     "generated_by": "Gemaakt door churn-pipeline",
     "sheets_note": "{rows:,} klanten over {sheets} bladen ({first} t/m {last}): een Excel-blad bevat hoogstens {limit:,} rijen",
+    "workbook_listed": "{shown} van {total} klanten: de categorie {safe} ({left}) staat in risk_list.csv en risk_list.parquet (churn score --reasons-for all zet iedereen hier)",
     "sheet_part": "{name} {part}",
     "metadata": "Gegevens van deze run",
     "field": "Veld",

@@ -177,6 +177,7 @@ REPORT = {
     "rows": "Satır sayısı",
     "generated_by": "churn-pipeline tarafından üretildi",
     "sheets_note": "{rows:,} müşteri {sheets} sayfada ({first} - {last}): bir Excel sayfası en çok {limit:,} satır alır",
+    "workbook_listed": "{total} müşteriden {shown} tanesi: {safe} grubu ({left}) risk_list.csv ve risk_list.parquet dosyalarında (churn score --reasons-for all herkesi buraya koyar)",
     "sheet_part": "{name} {part}",
     "metadata": "Çalıştırma bilgileri",
     "field": "Alan",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.ingest.codes import key_codes, tuple_codes
+from pipelines.ingest.codes import duplicated_codes, key_codes, tuple_codes
 
 
 @settings(max_examples=80, deadline=None)
@@ -60,3 +61,21 @@ def test_tuple_codes_are_equal_exactly_where_every_column_is(rows):
     for i, a in enumerate(rows):
         for j, b in enumerate(rows):
             assert (codes[i] == codes[j]) == (a == b)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.integers(-3, 3), max_size=30))
+def test_duplicated_codes_are_pandas_duplicated_keeping_the_last(codes):
+    array = np.asarray(codes, dtype=np.int64)
+    expected = pd.Series(array).duplicated(keep="last").to_numpy()
+    assert duplicated_codes(array).tolist() == expected.tolist()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["1", "2", None]), st.sampled_from(["a", "b", None]),
+                          st.sampled_from(["x", None])), min_size=1, max_size=25))
+def test_tuple_codes_number_rows_as_the_lexicographic_order_of_their_codes(rows):
+    columns = [pd.Series([r[i] for r in rows], dtype=object) for i in range(3)]
+    per_column = np.stack([key_codes(c) for c in columns], axis=1)
+    expected = np.unique(per_column, axis=0, return_inverse=True)[1].reshape(-1)
+    assert tuple_codes(columns).tolist() == expected.tolist()
