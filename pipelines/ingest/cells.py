@@ -94,6 +94,16 @@ def native_cells(values: pd.Series) -> pd.Series:
     return values.map(_is_native).astype(bool)
 
 
+def _text_cells(values: pd.Series, natives: pd.Series) -> pd.Series:
+    """`cell_text` of the cells that are not native (None for the native ones); a typed
+    parquet column has none, and is not looked at cell by cell."""
+    if not natives.any():
+        return cell_text(values)
+    if (natives | values.isna()).all():
+        return pd.Series(None, index=values.index, dtype=object)
+    return cell_text(values.where(~natives, None))
+
+
 def map_unique(values: pd.Series, function) -> pd.Series:
     """`values.map(function)` computed once per distinct value (exports repeat a lot);
     missing values stay missing."""
@@ -179,7 +189,7 @@ def parse_numbers(values: pd.Series, locale: str, style: str | None = None
     separator when already decided (a file read in chunks); else it is decided here.
     """
     natives = native_cells(values)
-    text = cell_text(values.where(~natives, None))
+    text = _text_cells(values, natives)
     style = style or number_style(text, locale)
     thousands, decimal = (".", ",") if style == "comma" else (",", ".")
 
@@ -203,7 +213,7 @@ def parse_numbers(values: pd.Series, locale: str, style: str | None = None
     parsed = map_unique(text, one).astype(float)
     if natives.any():
         parsed = parsed.where(~natives, pd.to_numeric(values.where(natives), errors="coerce"))
-    bad = cell_text(values).notna() & parsed.isna()
+    bad = (natives | text.notna()) & parsed.isna()  # a native cell is never blank
     return parsed, bad
 
 
@@ -280,7 +290,7 @@ def parse_timestamps(
     sources.yaml) skips detection; values of another shape are then unparseable.
     """
     natives = native_cells(values)
-    text = cell_text(values.where(~natives, None))
+    text = _text_cells(values, natives)
     shape = pinned if pinned or text.dropna().empty else date_shape(text, locale)
     result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us, UTC]")
     fast = _iso_timestamps(text, timezone) if shape == "ISO" else None
@@ -298,7 +308,7 @@ def parse_timestamps(
         result = _assemble(parts, timezone)
     if natives.any():
         result[natives] = _native_timestamps(values[natives], timezone, serials)
-    bad = cell_text(values).notna() & result.isna()
+    bad = (natives | text.notna()) & result.isna()  # a native cell is never blank
     return result, bad, shape
 
 
