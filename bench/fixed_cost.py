@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.run import RESULTS, machine
+from bench.run import machine, write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 CUSTOMERS = 50  # 47 eligible at the data end: the "tiny data"
@@ -172,10 +172,7 @@ def main() -> dict:
             stop_workers(data_dir)
             stop_local_api(data_dir / ".prefect")
     report["load_average_at_end"] = os.getloadavg()
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"{dt.date.today()}-{report['machine']['host']}-fixed-cost.json"
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"written: {out}")
+    write_results(f"{report['machine']['host']}-fixed-cost", report)
     return report
 
 

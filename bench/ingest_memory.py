@@ -20,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.run import RESULTS, machine
+from bench.run import machine, write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 MODES = ("chunked", "whole")
@@ -87,10 +87,7 @@ def main() -> None:
                       f"{row['rows_read']:>9,} rows {row['rows_per_second']:>8,} rows/s "
                       f"peak {row['peak_rss_mib']:>8.1f} MiB")
     report["load_average_at_end"] = os.getloadavg()
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"{dt.date.today()}-{report['machine']['host']}-ingest-memory.json"
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"written: {out}")
+    write_results(f"{report['machine']['host']}-ingest-memory", report)
 
 
 if __name__ == "__main__":

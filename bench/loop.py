@@ -28,7 +28,6 @@ Figures are printed and written to `bench/results/<date>-loop.json`. The CI test
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 from dataclasses import asdict
@@ -172,7 +171,7 @@ def coverage_over_seeds(config: LoopConfig, seeds: int) -> pd.DataFrame:
 
 
 def main() -> None:
-    from bench.run import RESULTS, machine
+    from bench.run import machine, write_results
 
     config = LoopConfig(customers=int(os.environ.get("LOOP_CUSTOMERS", "6000")),
                         weeks=int(os.environ.get("LOOP_WEEKS", "52")), truth_replicates=100)
@@ -190,11 +189,7 @@ def main() -> None:
             print(f"  {row['tier']:>8} {row['planned_action']:>5}: covered "
                   f"{row['covered']:.0%}, measured - true {row['mean_error']:+.4f} "
                   f"(sd {row['error_sd']:.4f})")
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"{dt.date.today()}-loop.json"
-    out.write_text(json.dumps({"machine": machine(), **figures}, indent=2) + "\n",
-                   encoding="utf-8")
-    print(f"written: {out}")
+    write_results("loop", {"machine": machine(), **figures})
 
 
 if __name__ == "__main__":

@@ -383,7 +383,7 @@ def main() -> None:
     import subprocess
     import sys
 
-    from bench.run import RESULTS, machine
+    from bench.run import machine, write_results
 
     config, capacity, switch = _settings_from_env()
     figures: dict[str, Any] = {"config": {k: str(v) for k, v in asdict(config).items()},
@@ -409,11 +409,7 @@ def main() -> None:
     figures["load_after"] = os.getloadavg()
     for line in summary_lines(figures):
         print(line)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"{dt.date.today()}-loop-pipeline.json"
-    out.write_text(json.dumps({"machine": machine(), **figures}, indent=2, default=str) + "\n",
-                   encoding="utf-8")
-    print(f"written: {out}")
+    write_results("loop-pipeline", {"machine": machine(), **figures})
 
 
 if __name__ == "__main__":

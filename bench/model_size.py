@@ -19,7 +19,6 @@ BENCH_MODEL_SIZE_CUSTOMERS=5000,20000 python -m bench.model_size   # the default
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import tempfile
 import time
@@ -32,7 +31,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
 
-from bench.run import RESULTS, machine
+from bench.run import machine, write_results
 from models.matrix import category_levels, model_matrix
 from models.params import TrainParams
 from models.train import LABEL, fit_probe, parsimonious_trees, temporal_split, validation_losses
@@ -176,11 +175,8 @@ def main() -> dict:
                   f"{row['max_abs_contribution_difference']:.1e})", flush=True)
         print(f"  defaults: {run['default_params']}", flush=True)
     report["load_average_at_end"] = os.getloadavg()
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / (f"{dt.date.today()}-{report['machine']['host']}-model-size-"
-                     f"{'-'.join(str(n) for n in sizes)}.json")
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"written: {out}")
+    write_results(f"{report['machine']['host']}-model-size-{'-'.join(str(n) for n in sizes)}",
+                  report)
     return report
 
 

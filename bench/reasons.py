@@ -26,7 +26,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from bench.run import RESULTS, machine
+from bench.run import machine, write_results
 from features.catalog import CATEGORICAL_FEATURES, feature_names
 from features.labels import LabelSpec
 from models.matrix import category_levels
@@ -144,10 +144,7 @@ def main() -> dict[str, Any]:
         print(f"{count} worker(s): {run}")
     report["uptime_at_end"] = uptime()
     print(json.dumps({k: v for k, v in report.items() if k != "machine"}, indent=2))
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"{dt.date.today()}-reasons.json"
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"written: {out}")
+    write_results("reasons", report)
     return report
 
 

@@ -73,6 +73,16 @@ def run_scale(customers: int) -> dict:
     return {"steps": list(rows.values()), "summary": summary}
 
 
+def write_results(name: str, report: dict) -> Path:
+    """`report` as `bench/results/<today>-<name>.json` (the one place results are written);
+    the path is printed and returned."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"{dt.date.today()}-{name}.json"
+    out.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+    print(f"written: {out}")
+    return out
+
+
 def machine() -> dict:
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return {"host": socket.gethostname(), "cpus": os.cpu_count(),
@@ -98,11 +108,8 @@ def main() -> None:
                       f"{row['peak_rss_mib']:>9.1f} MiB  {extra}")
     if os.environ.get("BENCH_SCALE"):
         report["scale"] = run_scale(int(os.environ.get("BENCH_SCALE_CUSTOMERS", "1000000")))
-    RESULTS.mkdir(exist_ok=True)
     only_scale = "-scale" if not sizes else ""
-    out = RESULTS / f"{dt.date.today()}-{report['machine']['host']}{only_scale}.json"
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"written: {out}")
+    write_results(f"{report['machine']['host']}{only_scale}", report)
 
 
 if __name__ == "__main__":

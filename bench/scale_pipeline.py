@@ -40,7 +40,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from bench import scale
-from bench.run import RESULTS, machine
+from bench.run import machine, write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 STAGES = ("ingest_csv", "ingest_parquet", "features", "floor", "rfm_ours", "rfm_lifetimes",
@@ -254,11 +254,8 @@ def main() -> None:
     report["ratios"] = ratios(rows)
     report["load_after"] = _uptime()
     print(f"ratios: {report['ratios']}\nload after: {report['load_after']}")
-    RESULTS.mkdir(exist_ok=True)
     part = "-" + "-".join(stages) if "BENCH_SCALE_STAGES" in os.environ else ""
-    out = RESULTS / f"{dt.date.today()}-scale-pipeline-{customers}{part}.json"
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"written: {out}")
+    write_results(f"scale-pipeline-{customers}{part}", report)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ Figures are printed and written to `bench/results/<date>-soak.json`. The CI test
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import resource
 import sys
@@ -253,7 +252,7 @@ def _ingest_seconds(figures: SoakFigures) -> str:
 
 
 def main() -> None:
-    from bench.run import RESULTS, machine
+    from bench.run import machine, write_results
 
     weeks = int(os.environ.get("SOAK_WEEKS", "26"))
     customers = int(os.environ.get("SOAK_CUSTOMERS", "1000"))
@@ -270,11 +269,7 @@ def main() -> None:
         figures = run_soak(data_dir, weeks, customers, params=params)
     for line in summary_lines(figures):
         print(line)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"{dt.date.today()}-soak.json"
-    out.write_text(json.dumps({"machine": machine(), **asdict(figures)}, indent=2) + "\n",
-                   encoding="utf-8")
-    print(f"written: {out}")
+    write_results("soak", {"machine": machine(), **asdict(figures)})
     ok = (figures.runs_finished == weeks and figures.staged_equal and figures.risk_list_equal
           and not sum(figures.rows_lost.values()))
     sys.exit(0 if ok else 1)

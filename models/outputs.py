@@ -106,9 +106,12 @@ def with_unexplained(explained: ModelOutputs, probability: pd.Series) -> ModelOu
     index = probability.index
     reasons = explained.reasons.reindex(index)
     missing = ~index.isin(explained.reasons.index)
+    count = int(missing.sum())
     for column in reasons.columns:  # as `reason_columns` leaves an empty reason slot
-        empty: object = {} if column.startswith("reason_params_") else ""
+        # a dict of its own per row, as `reason_columns` gives (never one shared by all)
+        empty: list[object] = [{} for _ in range(count)] \
+            if column.startswith("reason_params_") \
+            else [""] * count
         reasons[column] = reasons[column].astype(object)
-        reasons.loc[missing, column] = pd.Series([empty] * int(missing.sum()),
-                                                 index=index[missing], dtype=object)
+        reasons.loc[missing, column] = pd.Series(empty, index=index[missing], dtype=object)
     return ModelOutputs(probability, explained.contributions, reasons)

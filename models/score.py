@@ -92,10 +92,13 @@ def _column(features: pd.DataFrame, name: str) -> pd.Series:
 
 
 def assigned_tiers(probability: pd.Series, features: pd.DataFrame, policy: TierPolicy,
-                   expected_revenue: pd.Series | None = None) -> pd.Series:
+                   expected_revenue: pd.Series | None = None,
+                   at_risk: pd.Series | None = None) -> pd.Series:
     """Each customer's tier under `policy`, as `score_customers` assigns it (known before
-    anyone is explained, so a run can explain only the tiers someone reads)."""
-    at_risk = value_at_risk(probability, features, expected_revenue)
+    anyone is explained, so a run can explain only the tiers someone reads). `at_risk`:
+    the value at risk when the caller has it."""
+    if at_risk is None:
+        at_risk = value_at_risk(probability, features, expected_revenue)
     return policy.assign(probability, at_risk, features["recency_days"],
                          base_rate=base_rate_of(probability))
 
@@ -146,7 +149,7 @@ def score_customers(
     scores = rfm_scores(features)
     at_risk = value_at_risk(probability, features, expected_revenue)
     base_rate = base_rate_of(probability)
-    tiers = assigned_tiers(probability, features, policy, expected_revenue)
+    tiers = assigned_tiers(probability, features, policy, at_risk=at_risk)
     csat = _column(features, "last_satisfaction")
     scored = pd.DataFrame({
         "customer_id": features["customer_id"].astype(str),

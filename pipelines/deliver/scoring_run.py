@@ -130,12 +130,12 @@ def run_scoring(
         else (None, {})
     # probabilities, TreeSHAP and reasons by customer shard, on Dask when configured; the
     # reasons of the tiers someone reads (or everyone's), tiers known from the probabilities
-    explain = None
-    if params.reasons_for == "listed":
-        probability = pd.Series(model.predict_probability(features), index=features.index)
-        explain = assigned_tiers(probability, features, policy, revenue.per_customer) \
+    def listed(probability: pd.Series) -> pd.Series:  # the tiers someone reads
+        return assigned_tiers(probability, features, policy, revenue.per_customer) \
             != policy.default
-    outputs = sharded_model_outputs(model, features, fit.no_data_features, explain)
+
+    outputs = sharded_model_outputs(model, features, fit.no_data_features,
+                                    listed if params.reasons_for == "listed" else None)
     risk, contributions = score_customers(
         model, features, model_version=version, policy=policy, master=tables.customers,
         open_complaints=oldest_open_complaints(tables.complaints, as_of), playbook=playbook,

@@ -11,7 +11,7 @@ either way.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 
@@ -33,26 +33,36 @@ from pipelines.scale.runner import shard_runner
 
 def sharded_model_outputs(
     model: FittedChurnModel, features: pd.DataFrame, no_data_features: Sequence[str] = (),
-    explain: pd.Series | None = None,
+    explain: Callable[[pd.Series], pd.Series] | None = None,
 ) -> ModelOutputs:
     """`models.outputs.model_outputs` of every row of `features`, by customer shard; with
-    `explain` (a mask over `features`), only its rows get contributions and reasons, the
-    others their probability alone. The reasons compare with the typical customer of all
-    of `features` either way, so an explained customer's reasons do not depend on who else
-    was explained."""
-    if explain is not None and not explain.all():
+    `explain` (given every row's probability, the mask of rows to explain), only those rows
+    get contributions and reasons, the others their probability alone. The reasons compare
+    with the typical customer of all of `features` either way, so an explained customer's
+    reasons do not depend on who else was explained."""
+    if explain is not None:
         probability = pd.Series(model.predict_probability(features), index=features.index)
-        reference = population_reference(features)
-        if not explain.any():  # one row explained for the columns' shape, then dropped
-            shaped = model_outputs(model, features.iloc[:1], no_data_features=no_data_features,
-                                   reference=reference)
-            return with_unexplained(ModelOutputs(shaped.probability.iloc[:0],
-                                                 shaped.contributions.iloc[:0],
-                                                 shaped.reasons.iloc[:0]), probability)
-        explained = _sharded_outputs(model, features[explain.to_numpy()], no_data_features,
-                                     reference)
-        return with_unexplained(explained, probability)
+        mask = explain(probability)
+        if mask.all():
+            return _sharded_outputs(model, features, no_data_features, None)
+        return _partly_explained(model, features, no_data_features, probability, mask)
     return _sharded_outputs(model, features, no_data_features, None)
+
+
+def _partly_explained(model: FittedChurnModel, features: pd.DataFrame,
+                      no_data_features: Sequence[str], probability: pd.Series,
+                      explain: pd.Series) -> ModelOutputs:
+    """Contributions and reasons for the `explain` rows only, every row's probability."""
+    reference = population_reference(features)
+    if not explain.any():  # one row explained for the columns' shape, then dropped
+        shaped = model_outputs(model, features.iloc[:1], no_data_features=no_data_features,
+                               reference=reference)
+        return with_unexplained(ModelOutputs(shaped.probability.iloc[:0],
+                                             shaped.contributions.iloc[:0],
+                                             shaped.reasons.iloc[:0]), probability)
+    explained = _sharded_outputs(model, features[explain.to_numpy()], no_data_features,
+                                 reference)
+    return with_unexplained(explained, probability)
 
 
 def _sharded_outputs(model: FittedChurnModel, features: pd.DataFrame,
