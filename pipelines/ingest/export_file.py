@@ -11,6 +11,7 @@ invoices) and files whose layout or encoding only the whole text tells are read 
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,12 +41,18 @@ from pipelines.ingest.staging import (
     ReadingRules,
     StagingError,
     compact_staged,
+    contiguous_staged,
+    no_rows_like,
     stage_rows,
 )
 from pipelines.ingest.suggest import MissingColumnsError, missing_columns_help
+from pipelines.scale.memory import release_freed_memory
 from pipelines.store.staged import STAGED_KINDS
 
 FUTURE_TOLERANCE = pd.Timedelta(days=2)
+#: Staged rows of a streamed file joined into one contiguous part at a time
+#: (`contiguous_staged`): the allocator's gaps stay those of the last million rows.
+COMPACT_ROWS = 1_000_000
 MAPPING_FILE = "sources.yaml"
 
 
@@ -254,7 +261,7 @@ def _staged_file(plan: _FilePlan, rule: SourceRule, rules: ReadingRules, now: pd
     """Stage the tables (one, or a file's chunks in order) and account for their rows."""
     staged_parts, quarantined_parts, future_parts = [], [], []
     formats: dict[str, str] = {}
-    rows = merged = 0
+    rows = merged = compacted = 0  # compacted: staged parts already joined contiguously
     for table in tables:
         raw, mapped = _raw_cells(plan, table, rule)
         staged, quarantined = stage_rows(plan.kind, raw, rules=rules, detected=formats)
@@ -263,6 +270,14 @@ def _staged_file(plan: _FilePlan, rule: SourceRule, rules: ReadingRules, now: pd
         quarantined_parts.append(quarantined)
         future_parts.append(future)
         rows, merged = rows + len(table.frame), merged + mapped.merged
+        del raw, staged, quarantined, future
+        if sum(len(p) for p in staged_parts[compacted:]) >= COMPACT_ROWS:
+            staged_parts[compacted:] = [_contiguous(staged_parts[compacted:])]
+            compacted = len(staged_parts)
+            gc.collect()  # a chunk's frames sit in reference cycles: freed only by a collection
+            release_freed_memory()
+    if len(staged_parts) > compacted + 1:
+        staged_parts[compacted:] = [_contiguous(staged_parts[compacted:])]
     staged, quarantined = _joined(staged_parts), pd.concat(
         [_joined(quarantined_parts), _joined(future_parts)], ignore_index=True)
     account = FileAccount(file=plan.relative, kind=plan.kind, rows_read=rows,
@@ -275,6 +290,11 @@ def _staged_file(plan: _FilePlan, rule: SourceRule, rules: ReadingRules, now: pd
                           rules.timezone, table.header_line, mapped.columns, formats, rows,
                           table.skipped, mapped.notes, mapped.runners_up, mapped.id_space)
     return StagedFile(staged, quarantined, account, reading)
+
+
+def _contiguous(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """`contiguous_staged` of the parts, empty ones left out as `_joined` leaves them."""
+    return contiguous_staged([p for p in parts if len(p)] or parts[-1:])
 
 
 def _joined(parts: list[pd.DataFrame]) -> pd.DataFrame:
@@ -306,7 +326,7 @@ def _moved_rows(staged: pd.DataFrame, mask: pd.Series, reasons: pd.Series
                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(rows kept, rows moved as quarantine text with their `reason`)."""
     if not mask.any():  # a copy: an empty slice is a view that would keep every row alive
-        return staged, staged.iloc[0:0].copy().assign(reason=pd.Series(dtype=str))
+        return staged, no_rows_like(staged).assign(reason=pd.Series(dtype=str))
     moved = staged.loc[mask].copy()
     for column_name in moved.columns:
         if column_name not in (SOURCE_FILE, SOURCE_LINE):

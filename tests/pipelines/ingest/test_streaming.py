@@ -79,6 +79,7 @@ def _same_file(chunked_result, whole_result) -> None:
     ("1", SourceRule(timezone="Europe/Istanbul")), ("7", SourceRule(locale="nl"))])
 def test_every_corpus_file_reads_the_same_in_chunks(corpus, rows, rule, monkeypatch, streamed):
     monkeypatch.setenv("CHURN_INGEST_CHUNK_ROWS", rows)
+    monkeypatch.setattr(export_file, "COMPACT_ROWS", 3)  # parts joined every few rows
     for path in sorted(p for p in corpus.rglob("*") if p.is_file()):
         whole = _outcome(path, rule, whole=True)
         _same_file(_outcome(path, rule, whole=False), whole)
@@ -117,7 +118,9 @@ def _both_ways(data: Path, now, monkeypatch, rows: str = "7") -> tuple[dict, dic
     shutil.copytree(data, whole_dir, symlinks=True)
     shutil.copytree(data, chunked_dir, symlinks=True)
     monkeypatch.setenv("CHURN_INGEST_CHUNK_ROWS", rows)
-    chunked_outputs = _ingest_outputs(Settings.from_env(chunked_dir), now)
+    with monkeypatch.context() as compacting:  # staged parts joined every few rows
+        compacting.setattr(export_file, "COMPACT_ROWS", 5)
+        chunked_outputs = _ingest_outputs(Settings.from_env(chunked_dir), now)
     with monkeypatch.context() as whole:
         whole.setattr(export_file, "scan_csv", lambda *args, **kwargs: None)
         whole_outputs = _ingest_outputs(Settings.from_env(whole_dir), now)

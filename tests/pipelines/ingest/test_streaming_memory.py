@@ -89,3 +89,29 @@ def test_a_long_narrow_events_export_keeps_only_its_compact_rows(tmp_path):
     assert measured["staged"] < 110 * rows  # compact: not one Python object per cell
     grown = measured["peak"] - measured["before"]
     assert grown - 2 * measured["staged"] <= BOUND_MB * 2**20, measured
+
+
+def test_the_empty_future_part_of_a_chunk_holds_none_of_its_text():
+    # each chunk's rows dated in the future are kept apart; when there are none, the empty
+    # part once was a slice of the chunk, and an Arrow slice (even copied) keeps every
+    # buffer of the chunk alive: every chunk of a streamed file was held twice
+    import gc
+
+    import pandas as pd
+    import pyarrow as pa
+
+    from pipelines.ingest.export_file import _split_future
+
+    before = pa.total_allocated_bytes()
+    staged = pd.DataFrame({
+        "customer_id": pd.Series([f"{i:07d}" for i in range(200_000)], dtype="str"),
+        "interaction_id": pd.Series([f"EV-{i:09d}" for i in range(200_000)], dtype="str"),
+        "occurred_at": pd.Timestamp("2024-01-01", tz="UTC")})
+    assert pa.total_allocated_bytes() - before > 3 * 2**20  # the text is in Arrow's pool
+    kept, future = _split_future("interactions", staged, pd.Timestamp("2026-01-01", tz="UTC"))
+    assert len(future) == 0 and kept is staged
+    assert list(future.columns) == list(staged.columns) + ["reason"]
+    assert (future.dtypes.drop("reason") == staged.dtypes).all()
+    del kept, staged
+    gc.collect()
+    assert pa.total_allocated_bytes() - before < 2**20  # nothing of the chunk left
