@@ -15,6 +15,11 @@ import pandas as pd
 
 CHECK_ROWS = 1_000_000  # rows compared with their hash's first row at a time
 
+#: Below this many rows keys are coded by pandas' hash table directly: a few megabytes at
+#: most, and opening a DuckDB database costs about 13 ms a call, which made identity
+#: linking of a small export (hundreds of calls, one per key column) 20x slower.
+SMALL_ROWS = 100_000
+
 
 #: A column whose distinct values are at most this share of its rows is coded through Arrow's
 #: dictionary encoding (a hash table of the distinct values only: a customer column of an
@@ -34,18 +39,18 @@ def key_codes(values: pd.Series) -> np.ndarray:
     import duckdb
     import pyarrow as pa
 
+    if len(values) < SMALL_ROWS:
+        return pd.factorize(values.astype("str"), use_na_sentinel=False)[0].astype(np.int64)
     # the Arrow chunks as they are (a staged column is one chunk per file chunk): joining
     # them into one array would copy every key once more
     keys = pa.Table.from_pandas(pd.DataFrame({"k": values.astype("str")}), preserve_index=False)
-    if not len(keys):
-        return np.zeros(0, dtype=np.int64)
     with duckdb.connect() as con:
         con.register("keys", keys)
-        row = con.execute("SELECT approx_count_distinct(k) FROM keys").fetchone()
-    distinct = int(row[0] or 0) if row else 0
-    if distinct + 1 <= DICTIONARY_SHARE * len(keys):
-        return dictionary_codes(keys["k"])
-    return hashed_codes(values, keys)
+        row = con.execute("SELECT approx_count_distinct(k) FROM keys").fetchall()[0]
+        distinct = int(row[0] or 0) if row else 0
+        if distinct + 1 <= DICTIONARY_SHARE * len(keys):
+            return dictionary_codes(keys["k"])
+        return hashed_codes(values, keys, con)
 
 
 def any_duplicated(values: pd.Series) -> bool:
@@ -58,6 +63,8 @@ def any_duplicated(values: pd.Series) -> bool:
 
     if len(values) < 2:
         return False
+    if len(values) < SMALL_ROWS:
+        return bool(values.astype("str").duplicated().any())
     keys = pa.Table.from_pandas(pd.DataFrame({"k": values.astype("str")}), preserve_index=False)
     with duckdb.connect() as con:
         con.register("keys", keys)
@@ -89,16 +96,19 @@ def dictionary_codes(text) -> np.ndarray:
     return codes
 
 
-def hashed_codes(values: pd.Series, keys) -> np.ndarray:
-    """`key_codes` by hashing every row (`keys`: `values` as a one-column Arrow table `k`)."""
+def hashed_codes(values: pd.Series, keys, con=None) -> np.ndarray:
+    """`key_codes` by hashing every row (`keys`: `values` as a one-column Arrow table `k`;
+    `con`: a DuckDB connection to use, with `keys` registered or not)."""
     import duckdb
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if con is None:
+        with duckdb.connect() as own:
+            return hashed_codes(values, keys, own)
     text = keys["k"]
-    with duckdb.connect() as con:
-        con.register("keys", keys)
-        hashes = con.execute("SELECT hash(k) AS h FROM keys").fetchnumpy()["h"]
+    con.register("keys", keys)
+    hashes = con.execute("SELECT hash(k) AS h FROM keys").fetchnumpy()["h"]
     # groups of equal hash by sorting (a hash table of millions of hashes would hold more);
     # stable, so a group's first row in sorted order is its earliest row; positions as int32
     # where they fit (half the memory of the sort's bookkeeping)

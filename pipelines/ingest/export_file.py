@@ -11,7 +11,6 @@ invoices) and files whose layout or encoding only the whole text tells are read 
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -274,7 +273,6 @@ def _staged_file(plan: _FilePlan, rule: SourceRule, rules: ReadingRules, now: pd
         if sum(len(p) for p in staged_parts[compacted:]) >= COMPACT_ROWS:
             staged_parts[compacted:] = [_contiguous(staged_parts[compacted:])]
             compacted = len(staged_parts)
-            gc.collect()  # a chunk's frames sit in reference cycles: freed only by a collection
             release_freed_memory()
     if len(staged_parts) > compacted + 1:
         staged_parts[compacted:] = [_contiguous(staged_parts[compacted:])]

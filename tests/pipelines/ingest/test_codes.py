@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,13 +22,36 @@ from pipelines.ingest.codes import (
 )
 
 
+@contextmanager
+def _coded_as_large():
+    """Small inputs coded the way millions of rows are (DuckDB's estimate and hashes)."""
+    small = codes_module.SMALL_ROWS
+    codes_module.SMALL_ROWS = 0
+    try:
+        yield
+    finally:
+        codes_module.SMALL_ROWS = small
+
+
+@pytest.fixture
+def large_path(monkeypatch):
+    monkeypatch.setattr(codes_module, "SMALL_ROWS", 0)
+
+
 @settings(max_examples=80, deadline=None)
-@given(st.lists(st.one_of(st.none(), st.text(max_size=4)), max_size=30))
+@given(st.lists(st.one_of(st.none(), st.text(max_size=4), st.integers(0, 2)), max_size=30))
 def test_key_codes_are_equal_exactly_where_the_keys_are(values):
-    codes = key_codes(pd.Series(values, dtype=object))
+    # as text: a number and its digits are one key, as in the staged (text) columns
+    series = pd.Series(values, dtype=object)
+    small = key_codes(series)
+    with _coded_as_large():
+        large = key_codes(series)
     for i, a in enumerate(values):
         for j, b in enumerate(values):
-            assert (codes[i] == codes[j]) == (a == b), (a, b)
+            same = (a is None and b is None) or (
+                a is not None and b is not None and str(a) == str(b))
+            assert (small[i] == small[j]) == same, (a, b)
+            assert (large[i] == large[j]) == same, (a, b)
 
 
 @pytest.fixture
@@ -75,7 +100,7 @@ def test_dictionary_and_hashed_codes_agree_on_equality(values, chunk):
     assert sorted(set(by_dictionary)) == list(range(len(set(values))))  # dense
 
 
-def test_key_codes_take_the_dictionary_for_few_distinct_values(monkeypatch):
+def test_key_codes_take_the_dictionary_for_few_distinct_values(monkeypatch, large_path):
     used = []
     real = codes_module.dictionary_codes
     monkeypatch.setattr(codes_module, "dictionary_codes",
@@ -88,7 +113,7 @@ def test_key_codes_take_the_dictionary_for_few_distinct_values(monkeypatch):
     assert used == [1200]  # hashed, not through the dictionary
 
 
-def test_key_codes_survive_a_hash_collision(colliding_hashes):
+def test_key_codes_survive_a_hash_collision(colliding_hashes, large_path):
     codes = key_codes(pd.Series(["a", "b", "a", None, None]))
     assert codes[0] == codes[2] and codes[3] == codes[4]
     assert len({codes[0], codes[1], codes[3]}) == 3
@@ -124,17 +149,25 @@ def test_tuple_codes_number_rows_as_the_lexicographic_order_of_their_codes(rows)
     per_column = np.stack([key_codes(c) for c in columns], axis=1)
     expected = np.unique(per_column, axis=0, return_inverse=True)[1].reshape(-1)
     assert tuple_codes(columns).tolist() == expected.tolist()
+    with _coded_as_large():
+        per_column = np.stack([key_codes(c) for c in columns], axis=1)
+        expected = np.unique(per_column, axis=0, return_inverse=True)[1].reshape(-1)
+        assert tuple_codes(columns).tolist() == expected.tolist()
 
 
 @settings(max_examples=80, deadline=None)
 @given(st.lists(st.one_of(st.none(), st.text(max_size=3)), max_size=30))
 def test_any_duplicated_is_pandas_duplicated_any(values):
     series = pd.Series(values, dtype=object)
-    assert any_duplicated(series) == bool(series.duplicated().any())
-    assert any_duplicated(series.astype("str")) == bool(series.duplicated().any())
+    expected = bool(series.duplicated().any())
+    assert any_duplicated(series) == expected
+    assert any_duplicated(series.astype("str")) == expected
+    with _coded_as_large():
+        assert any_duplicated(series) == expected
+        assert any_duplicated(series.astype("str")) == expected
 
 
-def test_any_duplicated_is_exact_when_every_hash_collides(colliding_hashes):
+def test_any_duplicated_is_exact_when_every_hash_collides(colliding_hashes, large_path):
     assert not any_duplicated(pd.Series([f"EV-{i}" for i in range(50)], dtype="str"))
     assert any_duplicated(pd.Series(["EV-1", "EV-2", "EV-1"], dtype="str"))
 

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipelines.ingest import chunked, export_file
+from pipelines.ingest import chunked, codes, export_file
 from pipelines.ingest.run import IngestError, ingest_raw_exports, read_export
 from pipelines.ingest.sources_file import SourceRule
 from pipelines.store.settings import Settings
@@ -120,6 +120,8 @@ def _both_ways(data: Path, now, monkeypatch, rows: str = "7") -> tuple[dict, dic
     monkeypatch.setenv("CHURN_INGEST_CHUNK_ROWS", rows)
     with monkeypatch.context() as compacting:  # staged parts joined every few rows
         compacting.setattr(export_file, "COMPACT_ROWS", 5)
+        # keys coded as for millions of rows (DuckDB's estimate, hashes, dictionaries)
+        compacting.setattr(codes, "SMALL_ROWS", 0)
         chunked_outputs = _ingest_outputs(Settings.from_env(chunked_dir), now)
     with monkeypatch.context() as whole:
         whole.setattr(export_file, "scan_csv", lambda *args, **kwargs: None)
