@@ -130,6 +130,7 @@ def churn_labels(
     import pandas as pd
 
     from features.build import to_naive_utc
+    from features.membership import is_in
     from features.renewals import billing_months, subscription_cancelled, unpaid_renewal
 
     has_master = customers is not None and "cancelled_at" in customers
@@ -149,8 +150,8 @@ def churn_labels(
     stop = pd.Timestamp(window_end + dt.timedelta(days=1))
     order_day = to_naive_utc(purchases["order_date"])
     in_window = (order_day >= start) & (order_day < stop) & (purchases["status"] == "completed")
-    # membership on arrays, not a Python set: pandas then hashes in C (over 20 M orders a
-    # set of Python strings was most of a retention-rate table's time)
+    # membership by Arrow's hash table (`features.membership`), not a Python set: over 20 M
+    # orders a set of Python strings was most of a retention-rate table's time
     bought = purchases.loc[in_window, "customer_id"].unique()
     if spec.definition == "cancellation":
         churned = pd.Series(False, index=eligible_customers.index)
@@ -159,12 +160,12 @@ def churn_labels(
         churned = unpaid_renewal(eligible_customers, purchases, as_of, window_end, months)
         churned |= subscription_cancelled(eligible_customers, subscriptions, as_of, window_end)
     else:
-        churned = ~eligible_customers.isin(bought)
+        churned = pd.Series(~is_in(eligible_customers, bought), index=eligible_customers.index)
     if customers is not None and has_master and len(customers):
         cancel_day = to_naive_utc(customers["cancelled_at"])
         after = pd.Timestamp(spec.cancellation_start(as_of))
         cancelled = customers.loc[(cancel_day >= after) & (cancel_day < stop), "customer_id"]
-        churned |= eligible_customers.isin(cancelled.unique())
+        churned |= is_in(eligible_customers, cancelled.unique())
     return pd.DataFrame(
         {"customer_id": eligible_customers.to_numpy(), "churned": churned.astype(int).to_numpy()}
     )

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from features.contracts import BILLING_PERIOD_MONTHS
+from features.membership import is_in
 
 RENEWAL_EARLY_DAYS = 3  # a renewal paid a few days early (a card updated, an invoice paid ahead)
 RENEWAL_GRACE_DAYS = 14  # dunning: retries of a failed payment within two weeks
@@ -99,7 +100,7 @@ def unpaid_renewal(customers: pd.Series, purchases: pd.DataFrame, as_of: dt.date
     day = _naive_days(done["order_date"])
     end = pd.Timestamp(window_end) + pd.Timedelta(days=1)
     paid = pd.DataFrame({"customer_id": done["customer_id"].astype(str), "day": day})
-    paid = paid[(day < end) & paid["customer_id"].isin(set(customers))]
+    paid = paid[(day < end) & is_in(paid["customer_id"], customers.unique())]
     cut = pd.Timestamp(as_of) + pd.Timedelta(days=1)
     last = paid[paid["day"] < cut].groupby("customer_id")["day"].max()
     later = paid[paid["day"] >= cut].drop_duplicates().sort_values("day")
@@ -149,7 +150,7 @@ def subscription_cancelled(customers: pd.Series, subscriptions: pd.DataFrame | N
     running_at_end = (started < stop) & (stopped.isna() | (stopped >= stop))
     gone = set(subs.loc[stops_in_window, "customer_id"]) - set(
         subs.loc[running_at_end, "customer_id"])
-    return customers.isin(gone)
+    return pd.Series(is_in(customers, gone), index=customers.index)
 
 
 def subscription_stopped_by(subscriptions: pd.DataFrame | None, as_of: dt.date) -> set[str]:

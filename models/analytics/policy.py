@@ -47,6 +47,11 @@ class AnalyticsPolicy(BaseModel):
     top_share: float = Field(0.20, gt=0, lt=1, description="The top share of customers by "
                              "revenue whose concentration is reported.")
     simulations: int = Field(400, ge=50, description="Monte Carlo draws per customer (interval).")
+    fit_customers: int = Field(
+        100_000, ge=1_000, description="BG/NBD and Gamma-Gamma are fitted on at most this many "
+        "customers, the same ones at every date (a hash of the id picks them); every customer is "
+        "still estimated. The parameters describe the population: more customers barely move "
+        "them, and the fit's cost grows with each one.")
     seed: int = 7
 
     @model_validator(mode="after")
@@ -73,21 +78,31 @@ def point_in_time(tables: SourceTables, as_of: dt.date) -> SourceTables:
         raise TypeError(f"as_of must be a datetime.date, not {type(as_of).__name__}")
     tables = tables.validated()
     stop = end_of_day(as_of)
-    purchases = tables.purchases[tables.purchases["order_date"] < stop].copy()
+    purchases = rows_before(tables.purchases, "order_date", stop)
     complaints = interactions = customers = None
     if tables.complaints is not None:
-        complaints = tables.complaints[tables.complaints["opened_at"] < stop].copy()
+        complaints = rows_before(tables.complaints, "opened_at", stop)
         later = complaints["resolved_at"] >= stop
         complaints.loc[later, "resolved_at"] = pd.NaT
         known = complaints["resolved_at"] + pd.Timedelta(days=RATING_DELAY_DAYS) < stop
         complaints.loc[~known.fillna(False), "satisfaction"] = float("nan")
         complaints["status"] = None
     if tables.interactions is not None:
-        interactions = tables.interactions[tables.interactions["occurred_at"] < stop].copy()
+        interactions = rows_before(tables.interactions, "occurred_at", stop)
     if tables.customers is not None:
-        customers = tables.customers.copy()
+        customers = tables.customers.copy(deep=False)  # copy-on-write: columns set below only
         customers.loc[customers["cancelled_at"] >= stop, "cancelled_at"] = pd.NaT
         customers.loc[customers["signup_date"] >= stop, "signup_date"] = pd.NaT
     return SourceTables(purchases, complaints, interactions, customers,
                         subscriptions=subscriptions_known_at(tables.subscriptions, stop),
                         checked=True)
+
+
+def rows_before(frame: pd.DataFrame, column: str, stop: pd.Timestamp) -> pd.DataFrame:
+    """The rows of `frame` whose `column` is before `stop`, as a frame of its own.
+
+    On the usual date (the end of the data) that is every row: the frame is then shared
+    (pandas copies a column only when the caller sets it), not copied, because the copy of a
+    large purchase table would be made again by every analytic that cuts the tables."""
+    known = frame[column] < stop
+    return frame.copy(deep=False) if bool(known.all()) else frame[known]

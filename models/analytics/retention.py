@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from features.labels import churn_labels
+from features.membership import is_in
 from features.sources import SourceTables
 from models.analytics.policy import AnalyticsPolicy, point_in_time
 from models.analytics.rates import (
@@ -46,7 +47,7 @@ def customer_dimensions(orders: pd.DataFrame, ids: pd.Series, cutoff: dt.date,
     """One row per customer in `ids`: their RFM segment, CRM segment, region, first-purchase
     channel and tenure band at `cutoff` (from orders on or before `cutoff` only)."""
     stop = pd.Timestamp(cutoff)
-    known = orders[(orders["day"] <= stop) & orders["customer_id"].isin(set(ids))]
+    known = orders[(orders["day"] <= stop) & is_in(orders["customer_id"], ids)]
     known = known.sort_values(["customer_id", "day"], kind="stable")
     year = known[known["day"] > stop - pd.Timedelta(days=365)]
     per = pd.DataFrame(index=pd.Index(ids, name="customer_id"))

@@ -21,6 +21,7 @@ import pandas as pd
 
 from features.build import to_naive_utc
 from features.labels import churn_labels
+from features.membership import is_in
 from features.sources import SourceTables
 from models.analytics.policy import AnalyticsPolicy, end_of_day, point_in_time
 from models.analytics.rates import (
@@ -199,7 +200,7 @@ def engagement_kpis(tables: SourceTables, as_of: dt.date,
         end = (hi - pd.Timedelta(days=1)).date()
         active = active_customers(orders, end, policy.active_days, known.customers)
         in_period = nxt[(nxt["occurred_at"] >= lo) & (nxt["occurred_at"] < hi)]
-        contacted = in_period["customer_id"][in_period["customer_id"].isin(set(active))].nunique()
+        contacted = in_period["customer_id"][is_in(in_period["customer_id"], active)].nunique()
         decided = in_period[in_period["decided"]]
         rows.append({
             "period": label, "active_customers": len(active), "contacted": int(contacted),

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from features.membership import is_in
 from features.sources import SourceTables
 from models.analytics.policy import AnalyticsPolicy, point_in_time
 from models.analytics.rates import completed_orders
@@ -52,7 +53,7 @@ def purchase_summary(tables: SourceTables, as_of: dt.date) -> pd.DataFrame:
     orders = completed_orders(known.purchases)
     if known.customers is not None and len(known.customers):
         gone = known.customers.loc[known.customers["cancelled_at"].notna(), "customer_id"]
-        orders = orders[~orders["customer_id"].isin(set(gone.astype(str)))]
+        orders = orders[~is_in(orders["customer_id"], gone.astype(str).unique())]
     if orders.empty:  # nothing bought by `as_of` (a cutoff before the data starts)
         return pd.DataFrame(columns=["customer_id", "x", "t_x", "T", "mean_spend",
                                      "tenure_days", "spend_lifetime", "spend_365d"])
@@ -75,6 +76,17 @@ def purchase_summary(tables: SourceTables, as_of: dt.date) -> pd.DataFrame:
     out[["mean_spend", "spend_365d"]] = out[["mean_spend", "spend_365d"]].fillna(0.0)
     out.index.name = "customer_id"
     return out.reset_index()
+
+
+def fitting_sample(summary: pd.DataFrame, customers: int) -> pd.DataFrame:
+    """The rows of at most `customers` customers, chosen by a hash of their id: the same
+    customers at every date and in every run (while they are in the summary), whatever the
+    row order; the whole summary when it is that small."""
+    if len(summary) <= customers:
+        return summary
+    hashes = pd.util.hash_pandas_object(summary["customer_id"].astype(str), index=False)
+    chosen = np.argsort(hashes.to_numpy(), kind="stable")[:customers]
+    return summary.iloc[np.sort(chosen)]
 
 
 def _monthly_discounted_purchases(params, summary: pd.DataFrame, years: int,
@@ -102,8 +114,9 @@ def clv_estimates(tables: SourceTables, as_of: dt.date,
     if len(summary) < 10:
         raise ValueError(f"CLV needs at least 10 customers with purchases by {as_of}, "
                          f"found {len(summary)}")
-    bg = fit_bgnbd(summary)
-    gg = fit_gamma_gamma(summary["x"].to_numpy(), summary["mean_spend"].to_numpy())
+    fit_on = fitting_sample(summary, policy.fit_customers)
+    bg = fit_bgnbd(fit_on)
+    gg = fit_gamma_gamma(fit_on["x"].to_numpy(), fit_on["mean_spend"].to_numpy())
     horizon = float(policy.clv_horizon_days)
     spend = expected_spend_per_purchase(gg, summary["x"], summary["mean_spend"])
     purchases = expected_purchases(bg, summary, horizon)
@@ -120,6 +133,7 @@ def clv_estimates(tables: SourceTables, as_of: dt.date,
         bg, summary, policy.residual_years, policy.annual_discount_rate)
     out["run_rate_12m"] = expected_revenue_12m(summary).to_numpy()
     out.attrs["bgnbd"], out.attrs["gamma_gamma"] = vars(bg), vars(gg)
+    out.attrs["fit_customers"] = len(fit_on)
     return out[CLV_COLUMNS]
 
 
@@ -229,6 +243,7 @@ def chosen_revenue_estimate(tables: SourceTables, as_of: dt.date,
     # probability must not be counted a second time.
     indexed = estimates.set_index(estimates["customer_id"].astype(str))
     if_staying = indexed["expected_revenue_12m"] / indexed["p_alive"].clip(lower=MIN_P_ALIVE)
+    evidence["fit_customers"] = int(estimates.attrs["fit_customers"])  # the fit's sample
     return RevenueEstimate("clv", evidence, if_staying.astype(float))
 
 

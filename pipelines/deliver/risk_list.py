@@ -10,6 +10,7 @@ decimal comma, as Excel expects under those settings.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from models.privacy import exported_contact_columns
 from pipelines.deliver.charts import tier_colours
 from pipelines.deliver.i18n import catalog, column_label, segment_label, tier_label
 from pipelines.deliver.wording import RISK_LIST_COLUMNS
+from pipelines.deliver.xlsx_rows import ColumnCells, sheet_rows_xml, splice_rows
 from pipelines.store.safe_text import FORMULA_TRIGGERS, escape_formula
 
 # What the team needs to log its work (README "Closing the loop"): the list's run id and a row
@@ -121,31 +123,42 @@ def risk_list_workbook(
     style = _Styles(workbook)
     fills = {tier_label(name, lang): colour
              for name, colour in tier_colours(tiers, lapsed, TIER_FILLS).items()}
-    codes = [_number_format(column, lang) for column in out.columns]
-    body = out.astype(object).where(out.notna(), None)
+    writers = [_column_writer(column, _number_format(column, lang), style,
+                              fills if column == "risk_tier" else {})
+               for column in out.columns]
+    # the rows between the header and the last are made by whole columns (`xlsx_rows`) where
+    # every column holds one kind of value; a column of numbers and text mixed, cell by cell
+    spliced = _spliced_cells(out, lang, style, fills)
     # Past Excel's row limit a sheet would lose rows without a word: the list continues on
     # sheets of its own ("Risk list 2", ...), in rank order, and the metadata says so.
-    parts = max(1, -(-len(body) // rows_per_sheet))
+    parts = max(1, -(-len(out) // rows_per_sheet))
     names = [words["risk_list"][:31]] if parts == 1 else [
         words["sheet_part"].format(name=words["risk_list"], part=part)[:31]
         for part in range(1, parts + 1)]
+    splices = []
     for part, name in enumerate(names):
-        chunk = body.iloc[part * rows_per_sheet:(part + 1) * rows_per_sheet]
+        first = part * rows_per_sheet
+        chunk = out.iloc[first:first + rows_per_sheet]
         sheet = workbook.add_worksheet(name)
         for index, label in enumerate(header):
             sheet.write_string(0, index, label, style.of(bold=True))
             sheet.set_column(index, index,
                              WIDTHS.get(out.columns[index], max(12, len(label) + 2)))
-        for row, record in enumerate(chunk.itertuples(index=False), start=1):
-            for index, (column, value) in enumerate(zip(out.columns, record, strict=True)):
-                fill = fills.get(value) if column == "risk_tier" else None
-                _write_cell(sheet, row, index, value, style, codes[index], fill,
-                            as_text=column in TEXT_COLUMNS, as_date=column in DATE_COLUMNS)
+        by_cell = chunk if spliced is None else chunk.iloc[-1:]
+        if spliced is not None and len(chunk) > 1:
+            splices.append((f"xl/worksheets/sheet{part + 1}.xml", chunk.iloc[:-1]))
+        values = [_cell_values(by_cell[column], as_date=column in DATE_COLUMNS)
+                  for column in out.columns]
+        # row by row, as constant_memory streams each finished row to the file
+        for at in range(len(by_cell)):
+            row = len(chunk) - len(by_cell) + at + 1
+            for index, (write, column_values) in enumerate(zip(writers, values, strict=True)):
+                write(sheet, row, index, column_values[at])
         sheet.freeze_panes(1, 2)
         sheet.autofilter(0, 0, len(chunk), len(header) - 1)
     if parts > 1:
         metadata_rows = [(words["rows"], words["sheets_note"].format(
-            rows=len(body), sheets=parts, first=names[0], last=names[-1],
+            rows=len(out), sheets=parts, first=names[0], last=names[-1],
             limit=rows_per_sheet)), *metadata_rows]
     meta = workbook.add_worksheet(words["metadata"][:31])
     meta.set_column(0, 0, 34)
@@ -160,7 +173,37 @@ def risk_list_workbook(
         else:
             meta.write_string(row, 1, str(value), wrapped)
     workbook.close()
+    for part_name, rows in splices:  # only when `spliced` holds every column's cells
+        splice_rows(path, part_name, sheet_rows_xml(rows, spliced or [], first_row=2))
     return path
+
+
+def _spliced_cells(out: pd.DataFrame, lang: str, style: _Styles, fills: dict[str, str]
+                   ) -> list[ColumnCells] | None:
+    """Each column's `xlsx_rows.ColumnCells`, with the style indices the workbook gives the
+    formats `_column_writer` uses; None when a column mixes numbers and text."""
+    cells = []
+    for column in out.columns:
+        values = out[column]
+        code = _number_format(column, lang)
+        base: dict[str, Any] = {"num_format": code} if code else {}
+        if column in DATE_COLUMNS:
+            kind = "date"
+        elif column in TEXT_COLUMNS or pd.api.types.is_string_dtype(values):
+            kind = "text"
+        elif pd.api.types.is_numeric_dtype(values) or values.isna().all():
+            kind = "number"
+        else:
+            return None
+        plain = style.index(**base) if base or kind == "date" else None
+        cells.append(ColumnCells(
+            kind=kind, plain=plain, blank=plain if base else None,
+            quoted=style.index(**base, quote_prefix=True), triggers=FORMULA_TRIGGERS,
+            fills={value: (style.index(**base, bg_color=f"#{fill}", pattern=1),
+                           style.index(**base, bg_color=f"#{fill}", pattern=1,
+                                       quote_prefix=True))
+                   for value, fill in (fills.items() if column == "risk_tier" else ())}))
+    return cells
 
 
 class _Styles:
@@ -176,6 +219,11 @@ class _Styles:
             self._made[key] = self._workbook.add_format(dict(properties))
         return self._made[key]
 
+    def index(self, **properties: Any) -> int:
+        """The style number cells of these properties carry in the sheet's XML (the format
+        is registered with the workbook now, as xlsxwriter does when it writes a cell)."""
+        return self.of(**properties)._get_xf_index()
+
 
 def _number_format(column: str, lang: str) -> str | None:
     if column in DATE_COLUMNS:
@@ -185,27 +233,56 @@ def _number_format(column: str, lang: str) -> str | None:
     return NUMBER_FORMATS.get(column)
 
 
-def _write_cell(sheet, row: int, column: int, value: Any, style: _Styles, code: str | None,
-                fill: str | None, *, as_text: bool, as_date: bool) -> None:
-    properties: dict[str, Any] = {}
-    if code:
-        properties["num_format"] = code
-    if fill:
-        properties.update(bg_color=f"#{fill}", pattern=1)
-    if value is None:
-        if properties:
-            sheet.write_blank(row, column, None, style.of(**properties))
-        return
+def _cell_values(column: pd.Series, *, as_date: bool) -> list[Any]:
+    """The column's cells as Python values, None where empty (dates as datetimes)."""
     if as_date:
-        sheet.write_datetime(row, column, pd.Timestamp(value).to_pydatetime(),
-                             style.of(**properties))
-    elif as_text or isinstance(value, str):
-        if str(value).startswith(FORMULA_TRIGGERS):
-            properties["quote_prefix"] = True  # stays text even after the user edits it
-        sheet.write_string(row, column, str(value), style.of(**properties) if properties else None)
-    else:
-        number_style = style.of(**properties) if properties else None
-        sheet.write_number(row, column, float(value), number_style)
+        return [None if pd.isna(v) else pd.Timestamp(v).to_pydatetime() for v in column]
+    return column.astype(object).where(column.notna(), None).tolist()
+
+
+CellWriter = Callable[[Any, int, int, Any], None]
+
+
+def _column_writer(column: str, code: str | None, style: _Styles,
+                   fills: dict[str, str]) -> CellWriter:
+    """How one column's cells are written: by type (text never parsed as a formula, numbers
+    as numbers, dates as dates), the column's number format, and for the tier column its
+    colour. Formats are looked up once per column, not per cell: a list of a million rows
+    has tens of millions of cells."""
+    base: dict[str, Any] = {"num_format": code} if code else {}
+    plain = style.of(**base) if base else None
+    quoted = style.of(**base, quote_prefix=True)  # stays text even after the user edits it
+    filled = {value: (style.of(**base, bg_color=f"#{fill}", pattern=1),
+                      style.of(**base, bg_color=f"#{fill}", pattern=1, quote_prefix=True))
+              for value, fill in fills.items()}
+    as_text = column in TEXT_COLUMNS
+
+    def text(sheet, row: int, col: int, value: Any) -> None:
+        value = value if type(value) is str else str(value)
+        looks, quote = filled.get(value, (plain, quoted)) if filled else (plain, quoted)
+        sheet.write_string(row, col, value, quote if value.startswith(FORMULA_TRIGGERS)
+                           else looks)
+
+    def cell(sheet, row: int, col: int, value: Any) -> None:
+        if value is None:
+            if plain is not None:
+                sheet.write_blank(row, col, None, plain)
+        elif as_text or isinstance(value, str):
+            text(sheet, row, col, value)
+        else:
+            sheet.write_number(row, col, float(value), plain)
+
+    if column in DATE_COLUMNS:
+        dated = style.of(**base)
+
+        def date(sheet, row: int, col: int, value: Any) -> None:
+            if value is None:
+                if plain is not None:
+                    sheet.write_blank(row, col, None, plain)
+            else:
+                sheet.write_datetime(row, col, value, dated)
+        return date
+    return cell
 
 
 def same_scored_list(first: pd.DataFrame, second: pd.DataFrame) -> bool:

@@ -21,9 +21,7 @@ never partly each.
 
 from __future__ import annotations
 
-import functools
 import gzip
-import sys
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
@@ -35,6 +33,7 @@ import pyarrow.csv as pacsv
 
 from pipelines.ingest.bounds import ingest_memory_bytes, max_cell_chars
 from pipelines.ingest.readers import RawTable, _is_footer
+from pipelines.store.text_classes import char_class, python_spaces
 
 if TYPE_CHECKING:
     from pipelines.ingest.chunked import CsvLayout
@@ -48,21 +47,14 @@ BLOCK_BYTES = (1 << 16, 1 << 20)
 LINE = "__line__"
 
 
-def _char_class(chars: list[str]) -> str:
-    return "".join(f"\\x{{{ord(c):x}}}" for c in chars)
-
-
-@functools.cache
 def _blank_pattern() -> str:
-    """A cell of nothing but what Python's `str.strip` removes (a blank row's cells): the
-    set is Python's own, found once on first use (a scan of every code point, ~40 ms)."""
-    spaces = [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()]
-    return "^[" + _char_class(spaces) + "]*$"
+    """A cell of nothing but what Python's `str.strip` removes (a blank row's cells)."""
+    return "^[" + python_spaces() + "]*$"
 
 
 #: Cells with these are read row by row: line breaks (a row over several lines, its lines no
 #: longer its position), NUL (an error there), BOMs (removed from the text there).
-_ROW_BY_ROW = "[" + _char_class(["\x00", "\n", "\r", "\ufeff"]) + "]"
+_ROW_BY_ROW = "[" + char_class(["\x00", "\n", "\r", "\ufeff"]) + "]"
 
 
 class _NotHere(Exception):
