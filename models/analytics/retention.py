@@ -21,6 +21,7 @@ from models.analytics.policy import AnalyticsPolicy, point_in_time
 from models.analytics.rates import (
     active_customers,
     completed_orders,
+    customer_codes,
     period_ends,
     period_label,
     wilson_interval,
@@ -89,19 +90,20 @@ def retention_rates(tables: SourceTables, as_of: dt.date,
     last = spec.last_labelled_cutoff(as_of)
     frames = []
     first_day = orders["day"].min() if len(orders) else None
+    coded = customer_codes(orders)
     for cutoff in period_ends(last, policy.period, policy.n_periods):
         if first_day is None or pd.Timestamp(cutoff) < first_day:
             continue
-        base = active_customers(orders, cutoff, policy.active_days, master)
+        base = active_customers(orders, cutoff, policy.active_days, master, coded)
         if base.empty:
             continue
         labels = churn_labels(base, known.purchases, cutoff, spec, data_end=as_of,
                               customers=master, subscriptions=known.subscriptions)
         if dimensions == ("all",):  # the whole base only: no per-customer groups needed
-            dims = pd.DataFrame({"customer_id": base.to_numpy(), "all": "all"})
+            dims = labels.assign(all="all")  # one row per customer of `base`, in its order
         else:
             dims = customer_dimensions(orders, base, cutoff, policy, master)
-        dims = dims.merge(labels, on="customer_id", validate="one_to_one")
+            dims = dims.merge(labels, on="customer_id", validate="one_to_one")
         for dimension in dimensions:
             grouped = dims.groupby(dimension)["churned"].agg(["size", "sum"])
             frames.append(pd.DataFrame({

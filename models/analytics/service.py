@@ -27,6 +27,7 @@ from models.analytics.policy import AnalyticsPolicy, end_of_day, point_in_time
 from models.analytics.rates import (
     active_customers,
     completed_orders,
+    customer_codes,
     period_ends,
     period_label,
     wilson_interval,
@@ -196,9 +197,10 @@ def engagement_kpis(tables: SourceTables, as_of: dt.date,
     nxt["answered"] = nxt["reply_at"].notna() & (nxt["reply_at"] - nxt["occurred_at"] <= window)
     nxt["decided"] = nxt["answered"] | (nxt["occurred_at"] + window < stop)
     rows = []
+    coded = customer_codes(orders)  # hashed once for every period's active base
     for label, lo, hi in _periods(as_of, policy):
         end = (hi - pd.Timedelta(days=1)).date()
-        active = active_customers(orders, end, policy.active_days, known.customers)
+        active = active_customers(orders, end, policy.active_days, known.customers, coded)
         in_period = nxt[(nxt["occurred_at"] >= lo) & (nxt["occurred_at"] < hi)]
         contacted = in_period["customer_id"][is_in(in_period["customer_id"], active)].nunique()
         decided = in_period[in_period["decided"]]

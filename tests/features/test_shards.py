@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from features.shards import customer_hashes, customer_shards, in_sample
+from features.shards import SHARD_HASH_KEY, customer_hashes, customer_shards, in_sample
 
 
 def test_known_ids_have_fixed_shards():
@@ -50,3 +50,15 @@ def test_sample_is_stable_nested_and_near_its_share():
     assert 0.4 < (other == half).mean() < 0.6  # a salt draws an independent sample
     with pytest.raises(ValueError):
         in_sample(ids, 1.5)
+
+
+@given(st.lists(st.one_of(st.none(), st.text(max_size=8), st.sampled_from(["C1", "ç"])),
+                max_size=60))
+def test_each_distinct_id_hashed_once_gives_every_rows_own_hash(ids):
+    series = pd.Series(ids, dtype="str")
+    per_row = pd.util.hash_array(np.asarray(series.astype(str), dtype=object),
+                                 hash_key=SHARD_HASH_KEY, categorize=False)
+    missing = series.isna().to_numpy()
+    hashes = customer_hashes(series)
+    assert (hashes[~missing] == per_row[~missing]).all()
+    assert len(set(hashes[missing].tolist())) <= 1  # every missing id in one shard

@@ -6,6 +6,8 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from models.analytics.policy import AnalyticsPolicy
 from models.analytics.value import (
@@ -117,3 +119,46 @@ def test_the_interval_survives_a_business_of_regular_payers():
         BgNbdParams(r=2.0, alpha=5.0, a=1e-9, b=50.0), GammaGammaParams(p=5.0, q=3.0, gamma=20.0),
         summary, np.array([1.0, 0.5]), 365.0, AnalyticsPolicy(simulations=50))
     assert np.isfinite(low).all() and np.isfinite(high).all() and (low <= high).all()
+
+
+def _summary_by_groupby(purchases: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """The summary's definition written the plain way, with pandas groupbys on the ids."""
+    done = purchases[(purchases["status"] == "completed")
+                     & (purchases["order_date"] < pd.Timestamp(as_of, tz="UTC")
+                        + pd.Timedelta(days=1))]
+    if done.empty:
+        return pd.DataFrame()
+    done = done.assign(day=done["order_date"].dt.tz_localize(None).dt.normalize())
+    daily = done.groupby(["customer_id", "day"], as_index=False)["amount"].sum()
+    grouped = daily.groupby("customer_id")
+    first, last = grouped["day"].min(), grouped["day"].max()
+    repeat = daily[daily["day"] > daily["customer_id"].map(first)]
+    year = done[done["day"] > pd.Timestamp(as_of) - pd.Timedelta(days=365)]
+    end = pd.Timestamp(as_of) + pd.Timedelta(days=1)
+    out = pd.DataFrame({
+        "x": grouped.size() - 1, "t_x": (last - first).dt.days / 7, "T": (end - first).dt.days / 7,
+        "mean_spend": repeat.groupby("customer_id")["amount"].mean(),
+        "tenure_days": (pd.Timestamp(as_of) - first).dt.days,
+        "spend_lifetime": grouped["amount"].sum(),
+        "spend_365d": done[done.index.isin(year.index)].groupby("customer_id")["amount"].sum()})
+    return out.fillna({"mean_spend": 0.0, "spend_365d": 0.0}).rename_axis("customer_id")
+
+
+@settings(max_examples=60, deadline=None)
+@given(orders=st.lists(st.tuples(st.sampled_from(["A", "B", "c", "Ç", "A1"]),
+                                 st.integers(0, 900), st.integers(0, 23),
+                                 st.floats(0, 500), st.sampled_from(["completed", "returned"])),
+                       min_size=1, max_size=40),
+       as_of_day=st.integers(0, 1000))
+def test_purchase_summary_matches_its_plain_definition(orders, as_of_day):
+    start = pd.Timestamp("2023-01-01")
+    purchases = f.purchases([(c, str(start + pd.Timedelta(days=d, hours=h)), a, s)
+                             for c, d, h, a, s in orders])
+    as_of = (start + pd.Timedelta(days=as_of_day)).date()
+    summary = purchase_summary(f.tables(purchases=purchases), as_of).set_index("customer_id")
+    expected = _summary_by_groupby(purchases, as_of)
+    if expected.empty:
+        assert summary.empty
+        return
+    pd.testing.assert_frame_equal(summary, expected, check_dtype=False, check_index_type=False,
+                                  rtol=1e-9)
