@@ -156,8 +156,12 @@ def run_scoring(
                                  settings.personal_columns)
     # the drift check and the track record as known at `as_of` (lists archived before this run)
     record = monitor.archive_track_record(settings, tables, as_of)
-    monitoring = monitor.scoring_monitoring(settings, tables, features, champion, as_of,
-                                            params.monitoring, record)
+    # once for the report's chart and the monitoring's newest label rate (20 M orders coded)
+    churn_history = history.churn_rate_over_time(tables.purchases, model.label, as_of,
+                                                 customers=tables.customers)
+    monitoring = monitor.scoring_monitoring(
+        settings, tables, features, champion, as_of, params.monitoring, record,
+        churn_history=churn_history, probability=outputs.probability.to_numpy())
     previous, previous_run = archive.previous_risk_list(settings.scored_dir)
     changes = {"previous_run": previous_run, **tier_changes(previous, risk, policy)}
     run_dir = archive.final_run_dir(settings.scored_dir, as_of, run_id)
@@ -208,7 +212,7 @@ def run_scoring(
         if monitoring is not None:
             write_json_atomic(monitoring, building / monitor.MONITORING_FILE)
         report = report_inputs(settings, tables, features, risk, contributions, metadata, policy,
-                               model, model_run_id, meta)
+                               model, model_run_id, meta, churn_history)
         report.monitoring, report.track_record = monitoring, record
         if fit.differences:
             report.notes["data_compatibility"] = no_data_note(fit, lang)
@@ -309,15 +313,17 @@ def tier_policy_text(metadata: dict[str, Any]) -> str:
 
 
 def report_inputs(settings, tables, features, risk, contributions, metadata, policy, model,
-                  model_run_id, meta) -> ReportInputs:
+                  model_run_id, meta, churn_history: pd.DataFrame | None = None
+                  ) -> ReportInputs:
     """Everything the HTML report shows; what cannot be computed gets a note instead."""
     lang, as_of = metadata["lang"], dt.date.fromisoformat(metadata["as_of"])
     def missing(what: str) -> str:
         return report_label("not_available", lang, what=report_label(what, lang))
 
     notes: dict[str, str] = {}
-    churn_history = history.churn_rate_over_time(tables.purchases, model.label, as_of,
-                                                 customers=tables.customers)
+    if churn_history is None:
+        churn_history = history.churn_rate_over_time(tables.purchases, model.label, as_of,
+                                                     customers=tables.customers)
     if len(churn_history) < 2:
         notes["history"] = missing("churn_over_time")
     calibration = lift = None

@@ -107,18 +107,28 @@ def champion_reference(settings: Settings, champion: RegisteredModel) -> dict[st
 def scoring_monitoring(
     settings: Settings, tables: SourceTables, features: pd.DataFrame,
     champion: RegisteredModel, as_of: dt.date, policy: MonitoringPolicy,
-    record: TrackRecord | None = None,
+    record: TrackRecord | None = None, *, churn_history: pd.DataFrame | None = None,
+    probability: np.ndarray | None = None,
 ) -> dict[str, Any] | None:
     """The scoring run's population against the champion's training population, and what
-    the retrain rules make of it (None when no reference can be had)."""
+    the retrain rules make of it (None when no reference can be had). `churn_history`: the
+    run's `history.churn_rate_over_time` when it has one (its newest labelled cutoff is read);
+    `probability`: the champion's probabilities of `features` when already predicted."""
     reference = champion_reference(settings, champion)
     if reference is None:
         return None
-    latest = history.churn_rate_over_time(tables.purchases, champion.model.label, as_of,
-                                          customers=tables.customers, n_cutoffs=1)
+    label = champion.model.label
+    if churn_history is None:
+        latest = history.churn_rate_over_time(tables.purchases, label, as_of,
+                                              customers=tables.customers, n_cutoffs=1)
+    else:
+        newest = pd.Timestamp(label.last_labelled_cutoff(as_of))
+        latest = churn_history[churn_history["cutoff"] == newest]
     # the model's own probabilities, not the list's rounded ones: a calibrated score takes
     # few distinct values, and rounding moves them across the reference's bin edges
-    score = champion.model.predict_probability(features) if len(features) else np.array([])
+    score = (probability if probability is not None
+             else champion.model.predict_probability(features) if len(features)
+             else np.array([]))
     summary = monitoring_summary(
         reference, features, score, policy,
         latest_label_rate=float(latest["churn_rate"].iloc[-1]) if len(latest) else None,
