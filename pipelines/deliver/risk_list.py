@@ -22,7 +22,7 @@ from pipelines.deliver.charts import tier_colours
 from pipelines.deliver.i18n import catalog, column_label, segment_label, tier_label
 from pipelines.deliver.wording import RISK_LIST_COLUMNS
 from pipelines.deliver.xlsx_rows import ColumnCells, sheet_rows_xml, splice_rows
-from pipelines.store.safe_text import FORMULA_TRIGGERS, escape_formula
+from pipelines.store.safe_text import FORMULA_TRIGGERS, escaped_formulas
 
 # What the team needs to log its work (README "Closing the loop"): the list's run id and a row
 # id to name the row worked, the holdout flag (1: do not contact), and empty columns to fill
@@ -89,7 +89,7 @@ def risk_list_csv_text(risk: pd.DataFrame, lang: str = "en", delimiter: str | No
     for column in DATE_COLUMNS:
         out[column] = pd.to_datetime(out[column]).dt.strftime("%Y-%m-%d")
     for column in (c for c in TEXT_COLUMNS if c in out):  # e-mail, phone: when allowed
-        out[column] = out[column].map(escape_formula)
+        out[column] = escaped_formulas(out[column])
     if lang != "en":
         out.columns = [column_label(c, lang) for c in out.columns]
     buffer = io.StringIO()

@@ -8,6 +8,8 @@ text and never evaluate.
 
 from __future__ import annotations
 
+import pandas as pd
+
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -16,3 +18,12 @@ def escape_formula(value: object) -> object:
     if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
         return "'" + value
     return value
+
+
+def escaped_formulas(column: pd.Series) -> pd.Series:
+    """`escape_formula` of every cell of a column, at once for text columns (a risk list of
+    a million customers has sixteen million text cells)."""
+    if pd.api.types.is_string_dtype(column) and column.dtype != object:
+        starts = column.str.startswith(FORMULA_TRIGGERS).fillna(False).astype(bool)
+        return column.mask(starts, "'" + column)
+    return column.map(escape_formula)

@@ -12,8 +12,9 @@ from openpyxl import load_workbook
 
 from models.privacy import with_personal_columns
 from pipelines.deliver.i18n import column_label
-from pipelines.deliver.risk_list import escape_formula, risk_list_csv_text, risk_list_workbook
+from pipelines.deliver.risk_list import risk_list_csv_text, risk_list_workbook
 from pipelines.deliver.wording import RISK_LIST_COLUMNS
+from pipelines.store.safe_text import escape_formula
 
 EVIL = '=HYPERLINK("http://x","y")'
 
