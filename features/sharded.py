@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from features.event_types import customer_features_with_event_types
@@ -31,17 +32,28 @@ class FeatureJob:
 
 
 def tables_by_shard(tables: SourceTables, shards: int) -> list[SourceTables]:
-    """Each shard's rows of every table (shard 0 first); a shard without purchases has no
-    eligible customer and is left out."""
-    which = {kind: customer_shards(frame["customer_id"], shards)
+    """Each shard's rows of every table (shard 0 first), in their order within the table; a
+    shard without purchases has no eligible customer and is left out."""
+    split = {kind: _rows_by_shard(frame, shards)
              for kind, frame in tables.as_dict().items() if frame is not None}
     out = []
     for shard in range(shards):
-        parts = {kind: None if frame is None else frame[which[kind] == shard]
-                 for kind, frame in tables.as_dict().items()}
+        parts = {kind: split[kind][shard] if kind in split else None
+                 for kind in tables.as_dict()}
         if len(parts["purchases"]):  # type: ignore[arg-type]
             out.append(SourceTables(**parts, checked=tables.checked))
     return out
+
+
+def _rows_by_shard(frame: pd.DataFrame, shards: int) -> list[pd.DataFrame]:
+    """`frame` cut into its shards' rows by one stable sort and one take, then slices (a
+    boolean take per shard copied each 20 M-row table in ten passes)."""
+    which = customer_shards(frame["customer_id"], shards)
+    order = np.argsort(which, kind="stable")
+    ends = np.cumsum(np.bincount(which, minlength=shards))
+    ordered = frame.take(order)
+    return [ordered.iloc[start:end] for start, end in zip(np.r_[0, ends[:-1]], ends,
+                                                            strict=True)]
 
 
 def feature_jobs(tables: SourceTables, as_of: dt.date, shards: int,

@@ -113,3 +113,31 @@ def test_counts_never_exceed_their_longer_window_and_trend_is_bounded(events):
     for slug in event_type_slugs(types).values():
         assert (got[f"event_{slug}_30d"].fillna(0) <= got[f"event_{slug}_90d"].fillna(0)).all()
         assert got[f"event_{slug}_trend"].between(-1, 1).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=st.lists(st.tuples(st.sampled_from(["A", "B", "ç"]), st.integers(0, 200),
+                               st.sampled_from(["login", "page view", "export", None])),
+                     min_size=1, max_size=40),
+       types=st.sampled_from([["login"], ["login", "page view"], ["login", OTHER_TYPE]]))
+def test_type_counts_equal_a_groupby_per_type(rows, types):
+    start = pd.Timestamp("2024-01-01")
+    interactions = f.interactions([(c, str(start + pd.Timedelta(days=d)), t or "")
+                                   for c, d, t in rows])
+    as_of = dt.date(2024, 6, 1)
+    got = event_type_features(interactions, as_of, types)
+    seen = interactions[interactions["occurred_at"] < pd.Timestamp("2024-06-02", tz="UTC")]
+    kind = seen["type"].astype("str").str.strip()
+    slugs = event_type_slugs(types)
+    if OTHER_TYPE in slugs:
+        kind = kind.where(kind.isin(list(slugs)), OTHER_TYPE)
+    age = (pd.Timestamp("2024-06-01", tz="UTC") - seen["occurred_at"].dt.floor("D")).dt.days
+    frame = pd.DataFrame({"customer_id": seen["customer_id"].astype(str).to_numpy(),
+                          "kind": kind.to_numpy(), "age": age.to_numpy()})
+    for name, slug in slugs.items():
+        mine = frame[frame["kind"] == name].groupby("customer_id")["age"]
+        expected = pd.DataFrame({"n30": mine.apply(lambda a: float((a < 30).sum())),
+                                 "n90": mine.apply(lambda a: float((a < 90).sum())),
+                                 "since": mine.min().astype(float)}).reindex(got.index)
+        for column, ours in (("n30", "30d"), ("n90", "90d"), ("since", "days_since")):
+            assert np.allclose(got[f"event_{slug}_{ours}"], expected[column], equal_nan=True)
