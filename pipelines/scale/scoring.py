@@ -85,9 +85,15 @@ def sharded_customer_features(
     """`features.event_types.customer_features_with_event_types` by customer shard: the
     same table, built shard by shard on the command's runner."""
     with shard_runner() as runner:
+        settings = runner.settings
+        if not settings.distributed and settings.shards is None:
+            # In this process the tables are whole in memory already, and DuckDB's aggregates
+            # add little to them (1 M customers: +0.2 GB over the loaded 6.3 GB); cutting the
+            # tables into shards cost more than the build itself (56 s against 23 s).
+            return customer_features_with_event_types(tables, as_of, list(event_types))
         customers = tables.customers if tables.customers is not None else tables.purchases
         shards = runner.shard_count(int(customers["customer_id"].nunique()))
-        if shards == 1 and not runner.settings.distributed:
+        if shards == 1 and not settings.distributed:
             return customer_features_with_event_types(tables, as_of, list(event_types))
         jobs = feature_jobs(tables, as_of, shards, event_types)
         if not jobs:  # no purchases at all: the whole build says what that means
