@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tempfile
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -73,28 +72,28 @@ def sheet_rows_xml(frame: pd.DataFrame, cells: Sequence[ColumnCells], first_row:
 def splice_rows(path: Path, sheet_part: str, rows: Iterator[memoryview]) -> None:
     """Put `rows` after the header row of `sheet_part` (e.g. `xl/worksheets/sheet1.xml`) of
     the workbook at `path`, rewriting the package in place (through a temporary file)."""
-    folder = path.parent
-    with zipfile.ZipFile(path) as source:
-        sheet = source.read(sheet_part)
-        cut = sheet.index(b"</row>") + len(b"</row>")  # after the header row
-        with tempfile.NamedTemporaryFile(dir=folder, suffix=".xml", delete=False) as xml:
-            xml.write(sheet[:cut])
-            for block in rows:
-                xml.write(block)
-            xml.write(sheet[cut:])
-        try:
-            handle, rebuilt = tempfile.mkstemp(dir=folder, suffix=".xlsx")
-            os.close(handle)
+    # beside the workbook under names no reader takes for it, removed whatever happens
+    xml = path.parent / f".{path.name}.{os.getpid()}.rows.xml"
+    rebuilt = path.parent / f".{path.name}.{os.getpid()}.splicing"
+    try:
+        with zipfile.ZipFile(path) as source:
+            sheet = source.read(sheet_part)
+            cut = sheet.index(b"</row>") + len(b"</row>")  # after the header row
+            with open(xml, "wb") as out:
+                out.write(sheet[:cut])
+                for block in rows:
+                    out.write(block)
+                out.write(sheet[cut:])
             with zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED) as target:
                 for info in source.infolist():
                     if info.filename == sheet_part:
-                        _write_file(target, info, Path(xml.name))
+                        _write_file(target, info, xml)
                     else:
                         target.writestr(info, source.read(info.filename))
-            os.replace(rebuilt, path)
-        finally:
-            Path(xml.name).unlink(missing_ok=True)
-            Path(rebuilt).unlink(missing_ok=True)
+        os.replace(rebuilt, path)
+    finally:
+        xml.unlink(missing_ok=True)
+        rebuilt.unlink(missing_ok=True)
 
 
 def _write_file(target: zipfile.ZipFile, like: zipfile.ZipInfo, file: Path) -> None:
