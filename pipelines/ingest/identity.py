@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from features.codes import rows_at, tuple_codes
 from models.privacy import masked_contact, masked_contacts
-from pipelines.ingest.codes import rows_at, tuple_codes
 from pipelines.ingest.keys import EXTRA_ID_PREFIX, LINK_COLUMNS, SHARED_SPACE
 from pipelines.scale.memory import release_freed_memory
 

@@ -16,7 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipelines.ingest import chunked, codes, export_file
+from features import codes
+from pipelines.ingest import chunked, export_file
 from pipelines.ingest.run import IngestError, ingest_raw_exports, read_export
 from pipelines.ingest.sources_file import SourceRule
 from pipelines.store.settings import Settings

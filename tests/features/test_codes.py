@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.ingest import codes as codes_module
-from pipelines.ingest.codes import (
+from features import codes as codes_module
+from features.codes import (
     any_duplicated,
     dictionary_codes,
     duplicated_codes,
