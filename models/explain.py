@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from features.event_types import is_event_type_feature
-from models.reason_rules import SENTENCE_RULES, population_reference
+from models.reason_rules import SENTENCE_RULES, population_reference, read_by_rules
 
 MIN_CONTRIBUTION = 0.02  # log-odds; below this a push is noise, not a reason
 NO_CLEAR_REASON = "none"  # the reason key of a customer with no risk-raising group
@@ -133,10 +133,11 @@ def customer_reasons(
 
 def _rule_rows(features: pd.DataFrame) -> Iterator[dict[str, object]]:
     """Each row as the mapping the sentence rules read, as `to_dict("records")` makes it but
-    without the date columns: no rule reads a date (they quote day counts), and boxing each
-    date as a Timestamp was a third of the time of a million customers' reasons."""
-    columns = [c for c in features.columns
-               if not pd.api.types.is_datetime64_any_dtype(features[c])]
+    of the columns they read only (`read_by_rules`), and never a date column: no rule reads
+    a date (they quote day counts), and boxing each date as a Timestamp was a third of the
+    time of a million customers' reasons."""
+    columns = [c for c in features.columns if read_by_rules(str(c))
+               and not pd.api.types.is_datetime64_any_dtype(features[c])]
     if not columns:
         return ({} for _ in range(len(features)))
     values = zip(*(features[c].tolist() for c in columns), strict=True)  # Python scalars

@@ -34,7 +34,8 @@ def churn_rate_over_time(
               and len(customers) else None)
     if spec.definition == "cancellation" and master is None:
         return pd.DataFrame(columns=columns)
-    done = purchases[purchases["status"] == "completed"]
+    # the two columns read, before the rows (all seven would be copied: +1.2 GB at 20 M)
+    done = purchases.loc[purchases["status"] == "completed", ["customer_id", "order_date"]]
     day = to_naive_utc(done["order_date"]).dt.normalize()
     first = day.min()
     # customers as integer codes: per cutoff, boolean masks over the customers (Python sets

@@ -31,6 +31,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from features.membership import is_in
+
 HOLDOUT_ACTION = "holdout_do_not_contact"  # the action key a held-out customer gets
 PLANNED_ACTION = "action_key"  # the column of `risk` whose values stratify the draw in a tier
 ASSIGNMENT_COLUMNS = ("customer_id", "holdout", "assigned_in")
@@ -68,7 +70,7 @@ def assign_holdout(
     if standing is not None and len(standing):
         earlier = standing.assign(customer_id=standing["customer_id"].astype(str)) \
             .drop_duplicates("customer_id", keep="last").set_index("customer_id")
-        kept = ids.isin(earlier.index)
+        kept = pd.Series(is_in(ids, earlier.index), index=risk.index)  # Arrow's, not isin
         holdout[kept] = earlier.loc[ids[kept], "holdout"].astype(bool).to_numpy()
         assigned[kept] = earlier.loc[ids[kept], "assigned_in"].astype(str).to_numpy()
     u = pd.Series(draw(seed, as_of, ids), index=risk.index)

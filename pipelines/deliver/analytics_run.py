@@ -122,13 +122,20 @@ def _point_at(final: Path, folder: Path) -> None:
         shutil.rmtree(previous, ignore_errors=True)
 
 
+def headline_retention(tables: SourceTables, as_of: dt.date, label: LabelSpec) -> pd.DataFrame:
+    """The retention trend of the whole base by period, as the scoring report shows it."""
+    from models.analytics.retention import retention_rates
+
+    return retention_rates(tables, as_of, AnalyticsPolicy(label=label), dimensions=("all",))
+
+
 def report_headline(settings: Settings, tables: SourceTables, as_of: dt.date,
                     risk: pd.DataFrame, tiers: list[str], top_tiers: list[str],
-                    label: LabelSpec) -> dict[str, Any]:
+                    label: LabelSpec, retention: pd.DataFrame | None = None) -> dict[str, Any]:
     """The analytics figures the scoring report shows, computed for its own risk list: the
-    retention trend of the whole base, the top customers' revenue share and how much of it
-    sits in the top tiers, the complaint KPIs over the last periods."""
-    from models.analytics.retention import retention_rates
+    retention trend of the whole base (`retention`, else `headline_retention`), the top
+    customers' revenue share and how much of it sits in the top tiers, the complaint KPIs
+    over the last periods."""
     from models.analytics.service import ALL_PERIODS, complaint_kpis
     from models.analytics.value import (
         revenue_last_year,
@@ -137,7 +144,7 @@ def report_headline(settings: Settings, tables: SourceTables, as_of: dt.date,
     )
 
     policy = AnalyticsPolicy(label=label)
-    rates = retention_rates(tables, as_of, policy, dimensions=("all",))
+    rates = retention if retention is not None else headline_retention(tables, as_of, label)
     revenue = revenue_last_year(tables, as_of)
     by_tier = top_revenue_by_tier(revenue, risk, policy.top_share, tiers)
     kpis = complaint_kpis(tables, as_of, policy)

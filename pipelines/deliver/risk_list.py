@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import pandas as pd
 import xlsxwriter
@@ -83,19 +83,26 @@ def localised_list(risk: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 def risk_list_csv_text(risk: pd.DataFrame, lang: str = "en", delimiter: str | None = None) -> str:
     """CSV text: headers in `lang` (snake_case names in English), ISO dates, IDs as text."""
+    buffer = io.StringIO()
+    write_risk_list_csv(risk, buffer, lang, delimiter)
+    return buffer.getvalue()
+
+
+def write_risk_list_csv(risk: pd.DataFrame, out: TextIO, lang: str = "en",
+                        delimiter: str | None = None) -> None:
+    """`risk_list_csv_text` written to `out` as pandas makes it, a block of rows at a time
+    (a million customers' list is about 0.6 GB of text, never held whole)."""
     number = catalog(lang).NUMBER
     delimiter = delimiter or number["csv_delimiter"]
-    out = localised_list(risk, lang)
+    frame = localised_list(risk, lang)
     for column in DATE_COLUMNS:
-        out[column] = pd.to_datetime(out[column]).dt.strftime("%Y-%m-%d")
-    for column in (c for c in TEXT_COLUMNS if c in out):  # e-mail, phone: when allowed
-        out[column] = escaped_formulas(out[column])
+        frame[column] = pd.to_datetime(frame[column]).dt.strftime("%Y-%m-%d")
+    for column in (c for c in TEXT_COLUMNS if c in frame):  # e-mail, phone: when allowed
+        frame[column] = escaped_formulas(frame[column])
     if lang != "en":
-        out.columns = [column_label(c, lang) for c in out.columns]
-    buffer = io.StringIO()
-    out.to_csv(buffer, index=False, sep=delimiter, lineterminator="\r\n",
-               decimal=number["decimal"] if delimiter != number["decimal"] else ".")
-    return buffer.getvalue()
+        frame.columns = [column_label(c, lang) for c in frame.columns]
+    frame.to_csv(out, index=False, sep=delimiter, lineterminator="\r\n",
+                 decimal=number["decimal"] if delimiter != number["decimal"] else ".")
 
 
 EXCEL_ROWS = 1_048_576  # rows in an Excel worksheet, its header included

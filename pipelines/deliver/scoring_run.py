@@ -26,14 +26,14 @@ from models.playbook import default_playbook_text, oldest_open_complaints, parse
 from models.privacy import with_personal_columns
 from models.score import assigned_tiers, score_customers
 from models.tiers import TierPolicy, base_rate_of, tier_changes
-from pipelines.deliver.analytics_run import analytics_href, report_headline
+from pipelines.deliver.analytics_run import analytics_href, headline_retention, report_headline
 from pipelines.deliver.currency import data_currency
 from pipelines.deliver.holdouts import list_with_holdout
 from pipelines.deliver.i18n import column_label, format_number, report_label, tier_label
 from pipelines.deliver.loop_report import save_rates_in_force
 from pipelines.deliver.params import ScoreParams
 from pipelines.deliver.report import ReportInputs, label_text, render_report
-from pipelines.deliver.risk_list import risk_list_csv_text, risk_list_workbook
+from pipelines.deliver.risk_list import risk_list_workbook, write_risk_list_csv
 from pipelines.deliver.saved_value import (
     contact_line,
     scoring_uplift,
@@ -46,7 +46,12 @@ from pipelines.deliver.summary import summary_markdown
 from pipelines.deliver.wording import worded_risk_list
 from pipelines.scale.scoring import sharded_customer_features, sharded_model_outputs
 from pipelines.store import archive
-from pipelines.store.atomic import write_json_atomic, write_parquet_atomic, write_text_atomic
+from pipelines.store.atomic import (
+    write_json_atomic,
+    write_parquet_atomic,
+    write_text_atomic,
+    write_text_by_atomic,
+)
 from pipelines.store.settings import Settings
 from pipelines.store.staged import load_staged_actions
 from pipelines.tracking import monitoring as monitor
@@ -124,6 +129,13 @@ def run_scoring(
     fit = champion_fit(settings, champion, tables, features)
     features = fit.with_no_data(features)
     revenue = chosen_revenue_estimate(tables, as_of)  # CLV where it predicted the past better
+    # The report's figures over all the orders, before the model's outputs and the risk list
+    # exist: their passes over 20 M orders then add to the tables alone (at a million
+    # customers the run's peak was these passes on top of the finished risk list, 9.7 GB).
+    # The churn history serves the report's chart and the monitoring's newest label rate.
+    churn_history = history.churn_rate_over_time(tables.purchases, model.label, as_of,
+                                                 customers=tables.customers)
+    retention = headline_retention(tables, as_of, model.label)
     # the expected saved value only when asked for (it reads the archive's matured lists)
     actions = load_staged_actions(settings) if wanted(params) else None
     uplift, saved = scoring_uplift(settings, tables, as_of, actions) if wanted(params) \
@@ -156,9 +168,6 @@ def run_scoring(
                                  settings.personal_columns)
     # the drift check and the track record as known at `as_of` (lists archived before this run)
     record = monitor.archive_track_record(settings, tables, as_of)
-    # once for the report's chart and the monitoring's newest label rate (20 M orders coded)
-    churn_history = history.churn_rate_over_time(tables.purchases, model.label, as_of,
-                                                 customers=tables.customers)
     monitoring = monitor.scoring_monitoring(
         settings, tables, features, champion, as_of, params.monitoring, record,
         churn_history=churn_history, probability=outputs.probability.to_numpy())
@@ -194,8 +203,9 @@ def run_scoring(
     # built under a temporary name, renamed into the archive whole once every file is there
     building = archive.create_partial_run_dir(settings.scored_dir, as_of, run_id)
     try:
-        write_text_atomic(risk_list_csv_text(risk, lang, params.csv_delimiter),
-                          building / "risk_list.csv", encoding="utf-8-sig")
+        write_text_by_atomic(lambda out: write_risk_list_csv(risk, out, lang,
+                                                             params.csv_delimiter),
+                             building / "risk_list.csv", encoding="utf-8-sig")
         # the workbook is what people read: with `--reasons-for listed`, the listed tiers
         # (the Safe tier, unexplained, stays in the CSV and parquet, and the sheet says so)
         shown = risk if params.reasons_for == "all" else risk[risk["risk_tier"] != policy.default]
@@ -212,7 +222,7 @@ def run_scoring(
         if monitoring is not None:
             write_json_atomic(monitoring, building / monitor.MONITORING_FILE)
         report = report_inputs(settings, tables, features, risk, contributions, metadata, policy,
-                               model, model_run_id, meta, churn_history)
+                               model, model_run_id, meta, churn_history, retention)
         report.monitoring, report.track_record = monitoring, record
         if fit.differences:
             report.notes["data_compatibility"] = no_data_note(fit, lang)
@@ -313,9 +323,10 @@ def tier_policy_text(metadata: dict[str, Any]) -> str:
 
 
 def report_inputs(settings, tables, features, risk, contributions, metadata, policy, model,
-                  model_run_id, meta, churn_history: pd.DataFrame | None = None
-                  ) -> ReportInputs:
-    """Everything the HTML report shows; what cannot be computed gets a note instead."""
+                  model_run_id, meta, churn_history: pd.DataFrame | None = None,
+                  retention: pd.DataFrame | None = None) -> ReportInputs:
+    """Everything the HTML report shows; what cannot be computed gets a note instead.
+    `churn_history`, `retention`: as the run computed them (else computed here)."""
     lang, as_of = metadata["lang"], dt.date.fromisoformat(metadata["as_of"])
     def missing(what: str) -> str:
         return report_label("not_available", lang, what=report_label(what, lang))
@@ -340,14 +351,15 @@ def report_inputs(settings, tables, features, risk, contributions, metadata, pol
     else:
         notes["calibration"] = label_text("calibration_note", model.label, lang)
     drift = None
-    training = training_snapshot(settings, model_run_id)
+    main = history.main_features(contributions)
+    training = training_snapshot(settings, model_run_id, columns=main)
     if training is not None:
-        drift = history.feature_drift(training, features, history.main_features(contributions))
+        drift = history.feature_drift(training, features, main)
     else:
         notes["drift"] = missing("drift")
     run_dir = settings.scored_dir / str(as_of) / metadata["run_id"]
     headline = report_headline(settings, tables, as_of, risk, policy.names, policy.top_tiers,
-                               model.label)
+                               model.label, retention)
     return ReportInputs(
         currency=data_currency(settings), analytics=headline,
         analytics_href=analytics_href(settings, as_of, run_dir),

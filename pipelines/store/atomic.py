@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import pandas as pd
 
@@ -58,10 +59,17 @@ def _write_in_slices(frame: pd.DataFrame, target: Path, rows: int) -> None:
 
 
 def write_text_atomic(text: str, path: Path, encoding: str = "utf-8") -> Path:
+    return write_text_by_atomic(lambda out: out.write(text), path, encoding)
+
+
+def write_text_by_atomic(write: Callable[[TextIO], object], path: Path,
+                         encoding: str = "utf-8") -> Path:
+    """`write(handle)` into a temp file beside `path` (text, `encoding`, newlines as given),
+    then rename: for text written piece by piece, never held whole."""
     handle, temp = _atomic_target(path)
     try:
         with os.fdopen(handle, "w", encoding=encoding, newline="") as out:
-            out.write(text)
+            write(out)
         os.replace(temp, path)
     finally:
         temp.unlink(missing_ok=True)

@@ -17,6 +17,7 @@ from typing import Any
 import mlflow
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 from mlflow.tracking import MlflowClient
 
 from features.labels import LabelSpec
@@ -332,12 +333,19 @@ def training_reliability(run_id: str) -> pd.DataFrame | None:
                          "observed": used["observed_rate"].to_numpy()})
 
 
-def training_snapshot(settings: Settings, run_id: str) -> pd.DataFrame | None:
-    """The model-input snapshot a training run was fitted on, while it is still in the data
-    dir (None once it was removed, or for a run that did not record its file)."""
+def training_snapshot(settings: Settings, run_id: str, columns: list[str] | None = None
+                      ) -> pd.DataFrame | None:
+    """The model-input snapshot a training run was fitted on (only `columns`, those present,
+    where given: the whole of 8 cutoffs of a million customers is 2 GB), while it is still
+    in the data dir (None once it was removed, or for a run that did not record its file)."""
     try:
         name = mlflow.get_run(run_id).data.params.get("model_input_file")
     except mlflow.exceptions.MlflowException:
         return None
     path = settings.model_input_dir / name if name else None
-    return pd.read_parquet(path) if path is not None and path.exists() else None
+    if path is None or not path.exists():
+        return None
+    if columns is not None:
+        present = set(pq.ParquetFile(path).schema_arrow.names)
+        columns = [c for c in columns if c in present]
+    return pd.read_parquet(path, columns=columns)
