@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -122,32 +123,42 @@ def _point_at(final: Path, folder: Path) -> None:
         shutil.rmtree(previous, ignore_errors=True)
 
 
-def headline_retention(tables: SourceTables, as_of: dt.date, label: LabelSpec) -> pd.DataFrame:
-    """The retention trend of the whole base by period, as the scoring report shows it."""
-    from models.analytics.retention import retention_rates
+@dataclass(frozen=True)
+class BaseFigures:
+    """The scoring report's analytics over the whole base, which need no risk list: the
+    retention trend, completed revenue in the last year, the complaint KPIs."""
 
-    return retention_rates(tables, as_of, AnalyticsPolicy(label=label), dimensions=("all",))
+    retention: pd.DataFrame
+    revenue: pd.Series
+    kpis: pd.DataFrame
+
+
+def base_figures(tables: SourceTables, as_of: dt.date, label: LabelSpec) -> BaseFigures:
+    """`BaseFigures` at `as_of` under `label`'s churn definition (passes over every order:
+    a scoring run computes them before its own outputs, so they never add to those)."""
+    from models.analytics.retention import retention_rates
+    from models.analytics.service import complaint_kpis
+    from models.analytics.value import revenue_last_year
+
+    policy = AnalyticsPolicy(label=label)
+    return BaseFigures(retention_rates(tables, as_of, policy, dimensions=("all",)),
+                       revenue_last_year(tables, as_of), complaint_kpis(tables, as_of, policy))
 
 
 def report_headline(settings: Settings, tables: SourceTables, as_of: dt.date,
                     risk: pd.DataFrame, tiers: list[str], top_tiers: list[str],
-                    label: LabelSpec, retention: pd.DataFrame | None = None) -> dict[str, Any]:
+                    label: LabelSpec, figures: BaseFigures | None = None) -> dict[str, Any]:
     """The analytics figures the scoring report shows, computed for its own risk list: the
-    retention trend of the whole base (`retention`, else `headline_retention`), the top
-    customers' revenue share and how much of it sits in the top tiers, the complaint KPIs
-    over the last periods."""
-    from models.analytics.service import ALL_PERIODS, complaint_kpis
-    from models.analytics.value import (
-        revenue_last_year,
-        top_revenue_by_tier,
-        top_share_of_revenue,
-    )
+    retention trend of the whole base, the top customers' revenue share and how much of it
+    sits in the top tiers, the complaint KPIs over the last periods (`figures`, else
+    `base_figures`)."""
+    from models.analytics.service import ALL_PERIODS
+    from models.analytics.value import top_revenue_by_tier, top_share_of_revenue
 
     policy = AnalyticsPolicy(label=label)
-    rates = retention if retention is not None else headline_retention(tables, as_of, label)
-    revenue = revenue_last_year(tables, as_of)
+    figures = figures if figures is not None else base_figures(tables, as_of, label)
+    rates, revenue, kpis = figures.retention, figures.revenue, figures.kpis
     by_tier = top_revenue_by_tier(revenue, risk, policy.top_share, tiers)
-    kpis = complaint_kpis(tables, as_of, policy)
     overall = kpis[(kpis["period"] == ALL_PERIODS) & (kpis["dimension"] == "all")]
     row = overall.iloc[0] if len(overall) else None
     return {

@@ -26,7 +26,12 @@ from models.playbook import default_playbook_text, oldest_open_complaints, parse
 from models.privacy import with_personal_columns
 from models.score import assigned_tiers, score_customers
 from models.tiers import TierPolicy, base_rate_of, tier_changes
-from pipelines.deliver.analytics_run import analytics_href, headline_retention, report_headline
+from pipelines.deliver.analytics_run import (
+    BaseFigures,
+    analytics_href,
+    base_figures,
+    report_headline,
+)
 from pipelines.deliver.currency import data_currency
 from pipelines.deliver.holdouts import list_with_holdout
 from pipelines.deliver.i18n import column_label, format_number, report_label, tier_label
@@ -135,7 +140,7 @@ def run_scoring(
     # The churn history serves the report's chart and the monitoring's newest label rate.
     churn_history = history.churn_rate_over_time(tables.purchases, model.label, as_of,
                                                  customers=tables.customers)
-    retention = headline_retention(tables, as_of, model.label)
+    figures = base_figures(tables, as_of, model.label)
     # the expected saved value only when asked for (it reads the archive's matured lists)
     actions = load_staged_actions(settings) if wanted(params) else None
     uplift, saved = scoring_uplift(settings, tables, as_of, actions) if wanted(params) \
@@ -222,7 +227,7 @@ def run_scoring(
         if monitoring is not None:
             write_json_atomic(monitoring, building / monitor.MONITORING_FILE)
         report = report_inputs(settings, tables, features, risk, contributions, metadata, policy,
-                               model, model_run_id, meta, churn_history, retention)
+                               model, model_run_id, meta, churn_history, figures)
         report.monitoring, report.track_record = monitoring, record
         if fit.differences:
             report.notes["data_compatibility"] = no_data_note(fit, lang)
@@ -324,9 +329,9 @@ def tier_policy_text(metadata: dict[str, Any]) -> str:
 
 def report_inputs(settings, tables, features, risk, contributions, metadata, policy, model,
                   model_run_id, meta, churn_history: pd.DataFrame | None = None,
-                  retention: pd.DataFrame | None = None) -> ReportInputs:
+                  figures: BaseFigures | None = None) -> ReportInputs:
     """Everything the HTML report shows; what cannot be computed gets a note instead.
-    `churn_history`, `retention`: as the run computed them (else computed here)."""
+    `churn_history`, `figures`: as the run computed them (else computed here)."""
     lang, as_of = metadata["lang"], dt.date.fromisoformat(metadata["as_of"])
     def missing(what: str) -> str:
         return report_label("not_available", lang, what=report_label(what, lang))
@@ -359,7 +364,7 @@ def report_inputs(settings, tables, features, risk, contributions, metadata, pol
         notes["drift"] = missing("drift")
     run_dir = settings.scored_dir / str(as_of) / metadata["run_id"]
     headline = report_headline(settings, tables, as_of, risk, policy.names, policy.top_tiers,
-                               model.label, retention)
+                               model.label, figures)
     return ReportInputs(
         currency=data_currency(settings), analytics=headline,
         analytics_href=analytics_href(settings, as_of, run_dir),
