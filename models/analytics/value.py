@@ -273,7 +273,7 @@ def revenue_last_year(tables: SourceTables, as_of: dt.date) -> pd.Series:
     # orders ever, copied first, were the peak of a million customers' scoring run (+1.2 GB)
     recent = (to_naive_utc(purchases["order_date"]).dt.normalize()
               > stop - pd.Timedelta(days=365)).to_numpy()
-    year = completed_orders(purchases.loc[recent, list(ORDER_COLUMNS)])
+    year = completed_orders(purchases.loc[recent, [*ORDER_COLUMNS, "status"]])
     revenue = year.groupby("customer_id")["amount"].sum()
     return revenue[revenue > 0].sort_values(ascending=False)
 

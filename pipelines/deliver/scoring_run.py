@@ -52,10 +52,10 @@ from pipelines.deliver.wording import worded_risk_list
 from pipelines.scale.scoring import sharded_customer_features, sharded_model_outputs
 from pipelines.store import archive
 from pipelines.store.atomic import (
+    stream_text_atomic,
     write_json_atomic,
     write_parquet_atomic,
     write_text_atomic,
-    write_text_by_atomic,
 )
 from pipelines.store.settings import Settings
 from pipelines.store.staged import load_staged_actions
@@ -208,9 +208,9 @@ def run_scoring(
     # built under a temporary name, renamed into the archive whole once every file is there
     building = archive.create_partial_run_dir(settings.scored_dir, as_of, run_id)
     try:
-        write_text_by_atomic(lambda out: write_risk_list_csv(risk, out, lang,
-                                                             params.csv_delimiter),
-                             building / "risk_list.csv", encoding="utf-8-sig")
+        stream_text_atomic(lambda out: write_risk_list_csv(risk, out, lang,
+                                                           params.csv_delimiter),
+                           building / "risk_list.csv", encoding="utf-8-sig")
         # the workbook is what people read: with `--reasons-for listed`, the listed tiers
         # (the Safe tier, unexplained, stays in the CSV and parquet, and the sheet says so)
         shown = risk if params.reasons_for == "all" else risk[risk["risk_tier"] != policy.default]

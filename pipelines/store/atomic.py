@@ -59,11 +59,11 @@ def _write_in_slices(frame: pd.DataFrame, target: Path, rows: int) -> None:
 
 
 def write_text_atomic(text: str, path: Path, encoding: str = "utf-8") -> Path:
-    return write_text_by_atomic(lambda out: out.write(text), path, encoding)
+    return stream_text_atomic(lambda out: out.write(text), path, encoding)
 
 
-def write_text_by_atomic(write: Callable[[TextIO], object], path: Path,
-                         encoding: str = "utf-8") -> Path:
+def stream_text_atomic(write: Callable[[TextIO], object], path: Path,
+                       encoding: str = "utf-8") -> Path:
     """`write(handle)` into a temp file beside `path` (text, `encoding`, newlines as given),
     then rename: for text written piece by piece, never held whole."""
     handle, temp = _atomic_target(path)
