@@ -145,18 +145,17 @@ def base_figures(tables: SourceTables, as_of: dt.date, label: LabelSpec) -> Base
                        revenue_last_year(tables, as_of), complaint_kpis(tables, as_of, policy))
 
 
-def report_headline(settings: Settings, tables: SourceTables, as_of: dt.date,
-                    risk: pd.DataFrame, tiers: list[str], top_tiers: list[str],
-                    label: LabelSpec, figures: BaseFigures | None = None) -> dict[str, Any]:
+def report_headline(as_of: dt.date, risk: pd.DataFrame, tiers: list[str],
+                    top_tiers: list[str], label: LabelSpec,
+                    figures: BaseFigures) -> dict[str, Any]:
     """The analytics figures the scoring report shows, computed for its own risk list: the
     retention trend of the whole base, the top customers' revenue share and how much of it
-    sits in the top tiers, the complaint KPIs over the last periods (`figures`, else
+    sits in the top tiers, the complaint KPIs over the last periods (`figures`, from
     `base_figures`)."""
     from models.analytics.service import ALL_PERIODS
     from models.analytics.value import top_revenue_by_tier, top_share_of_revenue
 
     policy = AnalyticsPolicy(label=label)
-    figures = figures if figures is not None else base_figures(tables, as_of, label)
     rates, revenue, kpis = figures.retention, figures.revenue, figures.kpis
     by_tier = top_revenue_by_tier(revenue, risk, policy.top_share, tiers)
     overall = kpis[(kpis["period"] == ALL_PERIODS) & (kpis["dimension"] == "all")]

@@ -129,13 +129,15 @@ def render_report(inputs: ReportInputs) -> str:
     label = lambda key, **p: report_label(key, lang, **p)  # noqa: E731
     money = lambda v: format_number(float(v), lang)  # noqa: E731
     colours = charts.tier_colours(inputs.tiers, inputs.lapsed_tier)
-    top = risk[risk["risk_tier"].isin(inputs.top_tiers)]  # never the lapsed tier (TierPolicy)
+    # the top tiers' values only (never the lapsed tier, TierPolicy): their whole rows, text
+    # and all, were a copy of most of a large list
+    top = risk.loc[risk["risk_tier"].isin(inputs.top_tiers), "value_at_risk"]
     top_names = ", ".join(_tier(t, lang) for t in inputs.top_tiers)
     cards = [
         (format_number(len(risk), lang), label("customers_scored")),
         (format_number(len(top), lang), label("customers_at_risk", tiers=top_names)),
         (money(risk["value_at_risk"].sum()), label("value_at_risk_all")),
-        (money(top["value_at_risk"].sum()), label("value_at_risk_top")),
+        (money(top.sum()), label("value_at_risk_top")),
     ]
     if inputs.lapsed_tier is not None:
         lapsed = int((risk["risk_tier"] == inputs.lapsed_tier).sum())
@@ -264,7 +266,8 @@ def _analytics(inputs: ReportInputs) -> str:
 
 def _common_reasons(inputs: ReportInputs, label) -> str:
     risk = inputs.risk
-    top = risk[risk["risk_tier"].isin(inputs.top_tiers)]
+    top = risk.loc[risk["risk_tier"].isin(inputs.top_tiers),
+                   [f"reason_group_{k}" for k in (1, 2, 3)]]  # the columns read, not the rows'
     groups = pd.concat([top[f"reason_group_{k}"] for k in (1, 2, 3)])
     counts = groups[groups != ""].value_counts().head(8)
     if counts.empty:

@@ -10,13 +10,10 @@ renamed into the archive whole (`store.archive`), so a killed run leaves no part
 from __future__ import annotations
 
 import datetime as dt
-import json
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from features.labels import CensoredCutoffError, LabelSpec
 from features.sources import SourceTables
 from models import history
 from models.analytics.value import chosen_revenue_estimate
@@ -26,12 +23,8 @@ from models.playbook import default_playbook_text, oldest_open_complaints, parse
 from models.privacy import with_personal_columns
 from models.score import assigned_tiers, score_customers
 from models.tiers import TierPolicy, base_rate_of, tier_changes
-from pipelines.deliver.analytics_run import (
-    BaseFigures,
-    analytics_href,
-    base_figures,
-    report_headline,
-)
+from models.train import FittedChurnModel
+from pipelines.deliver.analytics_run import analytics_href, report_headline
 from pipelines.deliver.currency import data_currency
 from pipelines.deliver.holdouts import list_with_holdout
 from pipelines.deliver.i18n import column_label, format_number, report_label, tier_label
@@ -39,6 +32,7 @@ from pipelines.deliver.loop_report import save_rates_in_force
 from pipelines.deliver.params import ScoreParams
 from pipelines.deliver.report import ReportInputs, label_text, render_report
 from pipelines.deliver.risk_list import risk_list_workbook, write_risk_list_csv
+from pipelines.deliver.run_history import KnownHistory, known_history
 from pipelines.deliver.saved_value import (
     contact_line,
     scoring_uplift,
@@ -81,44 +75,6 @@ def load_playbook(settings: Settings, policy: TierPolicy) -> tuple[pd.DataFrame,
                           drop_unknown_tiers=True), "shipped default (models/playbook.csv)"
 
 
-def _past_label(run_dir: Path, fallback: LabelSpec) -> LabelSpec:
-    """The label spec an archived run's probabilities were made under (its metadata.json);
-    `fallback` for runs archived before scoring recorded it."""
-    try:
-        recorded = json.loads((run_dir / "metadata.json").read_text()).get("label")
-        return LabelSpec.model_validate(recorded) if recorded else fallback
-    except (OSError, ValueError):
-        return fallback
-
-
-def _backtest(
-    settings: Settings, tables: SourceTables, as_of: dt.date, label: LabelSpec
-) -> tuple[pd.DataFrame, str] | None:
-    """The newest archived run whose label window has ended by `as_of`, joined with what
-    really happened under the definition its probabilities were made for.
-
-    What happened is read up to `as_of` only: a run scored at an earlier date reports what
-    was known then, never outcomes from after it.
-    """
-    runs = [run / "risk_list.parquet" for run in archive.archived_runs(settings.scored_dir)]
-    for path in reversed(runs):
-        past_as_of = dt.date.fromisoformat(path.parent.parent.name)
-        if past_as_of >= as_of:
-            continue
-        past_label = _past_label(path.parent, label)
-        if past_label.definition == "cancellation" and tables.customers is None:
-            continue  # no customer master now: its cancellations cannot be seen
-        past = pd.read_parquet(path, columns=["customer_id", "churn_probability"])
-        try:
-            joined = history.realized_outcomes(past, tables.purchases, past_as_of, past_label,
-                                               as_of, tables.customers,
-                                               tables.subscriptions)
-        except CensoredCutoffError:
-            continue
-        return joined, f"{path.parent.parent.name}/{path.parent.name}"
-    return None
-
-
 def run_scoring(
     settings: Settings, tables: SourceTables, as_of: dt.date, champion: RegisteredModel,
     params: ScoreParams,
@@ -134,17 +90,18 @@ def run_scoring(
     fit = champion_fit(settings, champion, tables, features)
     features = fit.with_no_data(features)
     revenue = chosen_revenue_estimate(tables, as_of)  # CLV where it predicted the past better
-    # The report's figures over all the orders, before the model's outputs and the risk list
-    # exist: their passes over 20 M orders then add to the tables alone (at a million
-    # customers the run's peak was these passes on top of the finished risk list, 9.7 GB).
-    # The churn history serves the report's chart and the monitoring's newest label rate.
-    churn_history = history.churn_rate_over_time(tables.purchases, model.label, as_of,
-                                                 customers=tables.customers)
-    figures = base_figures(tables, as_of, model.label)
+    # what the report and the monitoring say of the past (churn history, base-wide figures,
+    # backtest, track record, volume), read before the model's outputs exist
+    past = known_history(settings, tables, as_of, model.label)
     # the expected saved value only when asked for (it reads the archive's matured lists)
     actions = load_staged_actions(settings) if wanted(params) else None
     uplift, saved = scoring_uplift(settings, tables, as_of, actions) if wanted(params) \
         else (None, {})
+    master, open_complaints = tables.customers, oldest_open_complaints(tables.complaints, as_of)
+    # Nothing below reads the events: the tables go before the outputs are made (the caller
+    # passes them to this call alone). At a million customers the purchases and interactions
+    # were 1.9 GB that made the run's peak beside the outputs and the risk list.
+    del tables
     # probabilities, TreeSHAP and reasons by customer shard, on Dask when configured; the
     # reasons of the tiers someone reads (or everyone's), tiers known from the probabilities
     def listed(probability: pd.Series) -> pd.Series:  # the tiers someone reads
@@ -154,11 +111,15 @@ def run_scoring(
     outputs = sharded_model_outputs(model, features, fit.no_data_features,
                                     listed if params.reasons_for == "listed" else None)
     risk, contributions = score_customers(
-        model, features, model_version=version, policy=policy, master=tables.customers,
-        open_complaints=oldest_open_complaints(tables.complaints, as_of), playbook=playbook,
+        model, features, model_version=version, policy=policy, master=master,
+        open_complaints=open_complaints, playbook=playbook,
         sort=sort, expected_revenue=revenue.per_customer,
         no_data_features=fit.no_data_features, uplift=uplift, outputs=outputs,
     )
+    # the probabilities are what the monitoring reads of the outputs; the reasons' numbers
+    # (a dict per reason) live on in the list until it is worded, then go
+    probability = outputs.probability.to_numpy()
+    del outputs
     run_id = archive.new_run_id()
     risk, holdout = list_with_holdout(risk, policy, as_of, run_id, settings.scored_dir)
     if wanted(params):  # after the holdout: a held-out customer is never flagged
@@ -169,13 +130,12 @@ def run_scoring(
     saved_lines = [line for line in (verdict_line(saved["uplift_check"], sort, lang),
                                      contact_line(saved, lang)) if line]
     # only the personal columns CHURN_PERSONAL_COLUMNS allows reach the files (and the report)
-    risk = with_personal_columns(worded_risk_list(risk, lang), tables.customers,
+    risk = with_personal_columns(worded_risk_list(risk, lang), master,
                                  settings.personal_columns)
     # the drift check and the track record as known at `as_of` (lists archived before this run)
-    record = monitor.archive_track_record(settings, tables, as_of)
     monitoring = monitor.scoring_monitoring(
-        settings, tables, features, champion, as_of, params.monitoring, record,
-        churn_history=churn_history, probability=outputs.probability.to_numpy())
+        settings, features, champion, as_of, params.monitoring, past.record,
+        churn_history=past.churn_history, volume=past.volume, probability=probability)
     previous, previous_run = archive.previous_risk_list(settings.scored_dir)
     changes = {"previous_run": previous_run, **tier_changes(previous, risk, policy)}
     run_dir = archive.final_run_dir(settings.scored_dir, as_of, run_id)
@@ -226,9 +186,9 @@ def run_scoring(
         write_json_atomic(metadata, building / "metadata.json")
         if monitoring is not None:
             write_json_atomic(monitoring, building / monitor.MONITORING_FILE)
-        report = report_inputs(settings, tables, features, risk, contributions, metadata, policy,
-                               model, model_run_id, meta, churn_history, figures)
-        report.monitoring, report.track_record = monitoring, record
+        report = report_inputs(settings, features, risk, contributions, metadata, policy,
+                               model, model_run_id, meta, past)
+        report.monitoring, report.track_record = monitoring, past.record
         if fit.differences:
             report.notes["data_compatibility"] = no_data_note(fit, lang)
         write_text_atomic(render_report(report), building / "report.html")
@@ -327,25 +287,23 @@ def tier_policy_text(metadata: dict[str, Any]) -> str:
     return f"{policy['version']}: {tiers}"
 
 
-def report_inputs(settings, tables, features, risk, contributions, metadata, policy, model,
-                  model_run_id, meta, churn_history: pd.DataFrame | None = None,
-                  figures: BaseFigures | None = None) -> ReportInputs:
+def report_inputs(settings: Settings, features: pd.DataFrame, risk: pd.DataFrame,
+                  contributions: pd.DataFrame, metadata: dict[str, Any], policy: TierPolicy,
+                  model: FittedChurnModel, model_run_id: str, meta: dict[str, Any],
+                  past: KnownHistory) -> ReportInputs:
     """Everything the HTML report shows; what cannot be computed gets a note instead.
-    `churn_history`, `figures`: as the run computed them (else computed here)."""
+    `past`: what the run read of the past before its outputs (`known_history`)."""
     lang, as_of = metadata["lang"], dt.date.fromisoformat(metadata["as_of"])
     def missing(what: str) -> str:
         return report_label("not_available", lang, what=report_label(what, lang))
 
     notes: dict[str, str] = {}
-    if churn_history is None:
-        churn_history = history.churn_rate_over_time(tables.purchases, model.label, as_of,
-                                                     customers=tables.customers)
+    churn_history = past.churn_history
     if len(churn_history) < 2:
         notes["history"] = missing("churn_over_time")
     calibration = lift = None
-    backtest = _backtest(settings, tables, as_of, model.label)
-    if backtest is not None:
-        joined, run = backtest
+    if past.backtest is not None:
+        joined, run = past.backtest
         calibration = history.calibration_table(joined["churn_probability"], joined["churned"])
         lift = history.lift_table(joined["churn_probability"], joined["churned"])
         notes["calibration"] = f"{report_label('run_id', lang)}: {run}"
@@ -363,8 +321,8 @@ def report_inputs(settings, tables, features, risk, contributions, metadata, pol
     else:
         notes["drift"] = missing("drift")
     run_dir = settings.scored_dir / str(as_of) / metadata["run_id"]
-    headline = report_headline(settings, tables, as_of, risk, policy.names, policy.top_tiers,
-                               model.label, figures)
+    headline = report_headline(as_of, risk, policy.names, policy.top_tiers, model.label,
+                               past.figures)
     return ReportInputs(
         currency=data_currency(settings), analytics=headline,
         analytics_href=analytics_href(settings, as_of, run_dir),

@@ -26,7 +26,6 @@ from mlflow.tracking import MlflowClient
 from features.build import to_naive_utc
 from features.labels import LabelSpec
 from features.sources import SourceTables
-from models import history
 from models.monitoring import MonitoringPolicy, data_volume, monitoring_summary, reference_profile
 from models.retrain import ModelState, retrain_decision
 from models.track_record import GRADED, ShippedList, TrackRecord, track_record
@@ -105,25 +104,23 @@ def champion_reference(settings: Settings, champion: RegisteredModel) -> dict[st
 
 
 def scoring_monitoring(
-    settings: Settings, tables: SourceTables, features: pd.DataFrame,
-    champion: RegisteredModel, as_of: dt.date, policy: MonitoringPolicy,
-    record: TrackRecord | None = None, *, churn_history: pd.DataFrame | None = None,
+    settings: Settings, features: pd.DataFrame, champion: RegisteredModel, as_of: dt.date,
+    policy: MonitoringPolicy, record: TrackRecord | None = None, *,
+    churn_history: pd.DataFrame, volume: dict[str, int],
     probability: np.ndarray | None = None,
 ) -> dict[str, Any] | None:
     """The scoring run's population against the champion's training population, and what
     the retrain rules make of it (None when no reference can be had). `churn_history`: the
-    run's `history.churn_rate_over_time` when it has one (its newest labelled cutoff is read);
-    `probability`: the champion's probabilities of `features` when already predicted."""
+    run's `history.churn_rate_over_time` (its newest labelled cutoff is read); `volume`: the
+    data's `source_volume` at `as_of`; `probability`: the champion's probabilities of
+    `features` when already predicted. The run reads both from the tables before its
+    outputs, so this needs no events."""
     reference = champion_reference(settings, champion)
     if reference is None:
         return None
     label = champion.model.label
-    if churn_history is None:
-        latest = history.churn_rate_over_time(tables.purchases, label, as_of,
-                                              customers=tables.customers, n_cutoffs=1)
-    else:
-        newest = pd.Timestamp(label.last_labelled_cutoff(as_of))
-        latest = churn_history[churn_history["cutoff"] == newest]
+    newest = pd.Timestamp(label.last_labelled_cutoff(as_of))
+    latest = churn_history[churn_history["cutoff"] == newest]
     # the model's own probabilities, not the list's rounded ones: a calibrated score takes
     # few distinct values, and rounding moves them across the reference's bin edges
     score = (probability if probability is not None
@@ -133,12 +130,11 @@ def scoring_monitoring(
         reference, features, score, policy,
         latest_label_rate=float(latest["churn_rate"].iloc[-1]) if len(latest) else None,
         latest_matured_cutoff=str(latest["cutoff"].iloc[-1].date()) if len(latest) else None)
-    now = source_volume(tables, as_of)
-    state = _state(champion, reference, summary, record, now, as_of, False, policy)
+    state = _state(champion, reference, summary, record, volume, as_of, False, policy)
     decision = retrain_decision(state)
     return {**summary, "as_of": str(as_of), "model_version": champion.version,
             "model_run_id": champion.run_id, "volume_training": reference.get("volume") or {},
-            "volume_current": now,
+            "volume_current": volume,
             "retrain": {"due": decision.retrain, "reason": decision.reason}}
 
 

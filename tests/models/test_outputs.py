@@ -61,3 +61,9 @@ def test_reasons_of_a_shard_compare_with_the_whole_run(fitted, frame, whole):
     shard = shard_outputs(job, fitted).reasons
     pd.testing.assert_frame_equal(shard.set_axis(frame.index[positions]),
                                   whole.reasons.iloc[positions], check_exact=True)
+
+
+def test_a_shard_joined_twice_is_refused(fitted, frame):
+    parts = [shard_outputs(job, fitted) for job in shard_jobs(frame, 3)]
+    with pytest.raises(ValueError, match="once each"):
+        joined_outputs([*parts, parts[0]], frame.index)

@@ -99,3 +99,36 @@ def test_listed_explains_every_tier_but_safe_as_all_does(tmp_path, monkeypatch, 
         .reset_index(drop=True), check_exact=True)
     assert (meta["reasons_for"], meta["customers_explained"]) == ("listed", int(outside.sum()))
     assert (all_meta["reasons_for"], all_meta["customers_explained"]) == ("all", len(everyone))
+
+
+def test_no_event_table_is_held_while_the_outputs_are_made(tmp_path, monkeypatch, business):
+    """The run reads what it reports of the past first, then lets the events go: while the
+    outputs are made, nothing holds the purchases, complaints or interactions it was given
+    (at a million customers they were 1.9 GB beside the outputs)."""
+    import dataclasses
+    import weakref
+
+    import pipelines.deliver.scoring_run as scoring_run
+
+    tables, end, champion = business
+    events = ("purchases", "complaints", "interactions")
+    watched: list[weakref.ref] = []
+
+    def own_tables():  # a bundle only the run holds, its event tables watched
+        own = dataclasses.replace(tables, **{k: getattr(tables, k).copy() for k in events})
+        watched.extend(weakref.ref(getattr(own, k)) for k in events)
+        return own
+
+    held: list[list[str]] = []
+    real = scoring_run.sharded_model_outputs
+
+    def outputs(*args, **kwargs):
+        held.append([k for k, ref in zip(events, watched, strict=True) if ref() is not None])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(scoring_run, "sharded_model_outputs", outputs)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    result = run_scoring(Settings.from_env(tmp_path / "data"), own_tables(), end, champion,
+                         ScoreParams())
+    assert result["customers_scored"] > 100
+    assert held == [[]]
