@@ -24,6 +24,7 @@ which states or uses the definition reads the same thing.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -169,3 +170,38 @@ def churn_labels(
     return pd.DataFrame(
         {"customer_id": eligible_customers.to_numpy(), "churned": churned.astype(int).to_numpy()}
     )
+
+
+def label_window_purchases(purchases: pd.DataFrame, cutoffs: Sequence[dt.date],
+                           spec: LabelSpec) -> dict[dt.date, pd.DataFrame]:
+    """Per cutoff, the purchase rows `churn_labels` reads there under `spec`: given those, it
+    labels every customer as it does given all of `purchases`. For a caller labelling at many
+    cutoffs (each call scanning all the orders again: at 20 M orders twelve monthly cutoffs
+    were 11 s of a scoring run).
+
+    `renewal` reads the billing history before the cutoff, so every cutoff gets all the
+    purchases; the other definitions read the completed orders dated in the window alone,
+    which are sorted by date once and handed out as slices of that one frame.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from features.build import to_naive_utc
+
+    if spec.definition == "renewal" or not len(cutoffs):
+        return {cutoff: purchases for cutoff in cutoffs}
+    day = to_naive_utc(purchases["order_date"]).to_numpy()
+    first = np.datetime64(pd.Timestamp(spec.window_start(min(cutoffs))))
+    after = np.datetime64(pd.Timestamp(spec.window_end(max(cutoffs)) + dt.timedelta(days=1)))
+    kept = np.flatnonzero((purchases["status"] == "completed").to_numpy(bool, na_value=False)
+                           & (day >= first) & (day < after))
+    kept = kept[np.argsort(day[kept], kind="stable")]
+    rows = purchases[["customer_id", "order_date", "status"]].iloc[kept]
+    stamps = day[kept]
+    windows = {}
+    for cutoff in cutoffs:
+        start = np.datetime64(pd.Timestamp(spec.window_start(cutoff)))
+        stop = np.datetime64(pd.Timestamp(spec.window_end(cutoff) + dt.timedelta(days=1)))
+        low, high = np.searchsorted(stamps, [start, stop], side="left")
+        windows[cutoff] = rows.iloc[low:high]
+    return windows

@@ -14,7 +14,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from features.labels import churn_labels
+from features.labels import churn_labels, label_window_purchases
 from features.membership import is_in
 from features.sources import SourceTables
 from models.analytics.policy import AnalyticsPolicy, point_in_time
@@ -91,13 +91,16 @@ def retention_rates(tables: SourceTables, as_of: dt.date,
     frames = []
     first_day = orders["day"].min() if len(orders) else None
     coded = customer_codes(orders)
-    for cutoff in period_ends(last, policy.period, policy.n_periods):
-        if first_day is None or pd.Timestamp(cutoff) < first_day:
-            continue
+    cutoffs = [c for c in period_ends(last, policy.period, policy.n_periods)
+               if first_day is not None and pd.Timestamp(c) >= first_day]
+    # each cutoff's labels from the orders they read (all of them, twelve times, were most of
+    # the table's time at 20 M orders)
+    windows = label_window_purchases(known.purchases, cutoffs, spec)
+    for cutoff in cutoffs:
         base = active_customers(orders, cutoff, policy.active_days, master, coded)
         if base.empty:
             continue
-        labels = churn_labels(base, known.purchases, cutoff, spec, data_end=as_of,
+        labels = churn_labels(base, windows[cutoff], cutoff, spec, data_end=as_of,
                               customers=master, subscriptions=known.subscriptions)
         if dimensions == ("all",):  # the whole base only: no per-customer groups needed
             dims = labels.assign(all="all")  # one row per customer of `base`, in its order

@@ -6,9 +6,11 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from features.labels import CensoredCutoffError, LabelSpec, churn_labels
+from features.labels import CensoredCutoffError, LabelSpec, churn_labels, label_window_purchases
 from tests import factories as f
 
 CUTOFF = dt.date(2024, 3, 31)
@@ -137,3 +139,53 @@ def test_label_spec_is_validated_frozen_and_equal_by_value():
     again = LabelSpec.model_validate(spec.model_dump())
     assert again == spec and hash(again) == hash(spec)
     assert spec != LabelSpec(gap_days=30)
+
+
+_STATUSES = ("completed", "completed", "cancelled", "returned")
+
+
+@settings(max_examples=40, deadline=None)
+@given(orders=st.lists(st.tuples(st.sampled_from("ABCDEF"), st.integers(0, 400),
+                                 st.integers(0, 23), st.sampled_from(_STATUSES)),
+                       min_size=1, max_size=40),
+       cancels=st.dictionaries(st.sampled_from("ABCDEF"), st.integers(0, 400), max_size=3),
+       definition=st.sampled_from(["no_purchase", "cancellation"]),
+       horizon=st.integers(30, 120), gap=st.integers(0, 20),
+       offsets=st.lists(st.integers(0, 200), min_size=1, max_size=6, unique=True))
+def test_each_cutoffs_window_rows_give_the_labels_all_the_orders_give(
+        orders, cancels, definition, horizon, gap, offsets):
+    """`label_window_purchases` hands each cutoff fewer rows, never other labels: orders on
+    the window's edges, refunds and cancellations included."""
+    start = dt.date(2024, 1, 1)
+    purchases = f.purchases([(c, f"{start + dt.timedelta(days=d)} {h:02d}:00", 1, status)
+                             for c, d, h, status in orders])
+    master = f.customers([(c, "2023-01-01", "SMB",
+                           str(start + dt.timedelta(days=cancels[c])) if c in cancels else None)
+                          for c in "ABCDEF"])
+    spec = LabelSpec(definition=definition, horizon_days=horizon, gap_days=gap)
+    cutoffs = [start + dt.timedelta(days=o) for o in offsets]
+    windows = label_window_purchases(purchases, cutoffs, spec)
+    eligible = pd.Series(list("ABCDEF"))
+    end = dt.date(2026, 1, 1)
+    for cutoff in cutoffs:
+        assert len(windows[cutoff]) <= len(purchases)
+        expected = churn_labels(eligible, purchases, cutoff, spec, data_end=end, customers=master)
+        got = churn_labels(eligible, windows[cutoff], cutoff, spec, data_end=end,
+                           customers=master)
+        pd.testing.assert_frame_equal(got, expected)
+
+
+def test_renewal_labels_read_every_purchase_at_every_cutoff():
+    purchases = f.purchases([("A", "2024-01-05", 1), ("A", "2024-02-05", 1)])
+    spec = LabelSpec(definition="renewal", horizon_days=60)
+    windows = label_window_purchases(purchases, [dt.date(2024, 3, 1), dt.date(2024, 4, 1)], spec)
+    assert all(frame is purchases for frame in windows.values())
+
+
+def test_a_window_holds_its_completed_orders_only_sorted_by_date():
+    purchases = f.purchases([("B", "2024-04-20", 1), ("A", "2024-04-02", 1, "returned"),
+                             ("A", "2024-04-01 00:00", 1), ("C", "2024-03-31 23:59", 1),
+                             ("A", "2024-04-30 23:59", 1), ("B", "2024-05-01", 1)])
+    window = label_window_purchases(purchases, [CUTOFF], LabelSpec(horizon_days=30))[CUTOFF]
+    assert window["customer_id"].tolist() == ["A", "B", "A"]  # April, in date order
+    assert set(window["status"]) == {"completed"}
