@@ -149,14 +149,23 @@ def _summary_by_groupby(purchases: pd.DataFrame, as_of: dt.date) -> pd.DataFrame
                                  st.integers(0, 900), st.integers(0, 23),
                                  st.floats(0, 500), st.sampled_from(["completed", "returned"])),
                        min_size=1, max_size=40),
-       as_of_day=st.integers(0, 1000))
-def test_purchase_summary_matches_its_plain_definition(orders, as_of_day):
+       as_of_day=st.integers(0, 1000),
+       cancelled=st.dictionaries(st.sampled_from(["A", "B", "c", "Ç", "A1"]),
+                                 st.integers(0, 1000), max_size=3))
+def test_purchase_summary_matches_its_plain_definition(orders, as_of_day, cancelled):
+    """Every customer with a completed order by `as_of`, but those cancelled by then."""
     start = pd.Timestamp("2023-01-01")
     purchases = f.purchases([(c, str(start + pd.Timedelta(days=d, hours=h)), a, s)
                              for c, d, h, a, s in orders])
+    master = f.customers([(c, "2022-01-01", "SMB",
+                           str(start + pd.Timedelta(days=cancelled[c], hours=12))
+                           if c in cancelled else None) for c in ["A", "B", "c", "Ç", "A1"]])
     as_of = (start + pd.Timedelta(days=as_of_day)).date()
-    summary = purchase_summary(f.tables(purchases=purchases), as_of).set_index("customer_id")
+    summary = purchase_summary(f.tables(purchases=purchases, customers=master),
+                               as_of).set_index("customer_id")
     expected = _summary_by_groupby(purchases, as_of)
+    gone = [c for c, day in cancelled.items() if day <= as_of_day]  # cancelled by `as_of`
+    expected = expected.drop(index=[c for c in gone if c in expected.index])
     if expected.empty:
         assert summary.empty
         return
