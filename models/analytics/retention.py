@@ -95,12 +95,12 @@ def retention_rates(tables: SourceTables, as_of: dt.date,
                if first_day is not None and pd.Timestamp(c) >= first_day]
     # each cutoff's labels from the orders they read (all of them, twelve times, were most of
     # the table's time at 20 M orders)
-    windows = label_window_purchases(known.purchases, cutoffs, spec)
+    window = label_window_purchases(known.purchases, spec)
     for cutoff in cutoffs:
         base = active_customers(orders, cutoff, policy.active_days, master, coded)
         if base.empty:
             continue
-        labels = churn_labels(base, windows[cutoff], cutoff, spec, data_end=as_of,
+        labels = churn_labels(base, window(cutoff), cutoff, spec, data_end=as_of,
                               customers=master, subscriptions=known.subscriptions)
         if dimensions == ("all",):  # the whole base only: no per-customer groups needed
             dims = labels.assign(all="all")  # one row per customer of `base`, in its order

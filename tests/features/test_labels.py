@@ -164,13 +164,13 @@ def test_each_cutoffs_window_rows_give_the_labels_all_the_orders_give(
                           for c in "ABCDEF"])
     spec = LabelSpec(definition=definition, horizon_days=horizon, gap_days=gap)
     cutoffs = [start + dt.timedelta(days=o) for o in offsets]
-    windows = label_window_purchases(purchases, cutoffs, spec)
+    window = label_window_purchases(purchases, spec)
     eligible = pd.Series(list("ABCDEF"))
     end = dt.date(2026, 1, 1)
     for cutoff in cutoffs:
-        assert len(windows[cutoff]) <= len(purchases)
+        assert len(window(cutoff)) <= len(purchases)
         expected = churn_labels(eligible, purchases, cutoff, spec, data_end=end, customers=master)
-        got = churn_labels(eligible, windows[cutoff], cutoff, spec, data_end=end,
+        got = churn_labels(eligible, window(cutoff), cutoff, spec, data_end=end,
                            customers=master)
         pd.testing.assert_frame_equal(got, expected)
 
@@ -178,14 +178,14 @@ def test_each_cutoffs_window_rows_give_the_labels_all_the_orders_give(
 def test_renewal_labels_read_every_purchase_at_every_cutoff():
     purchases = f.purchases([("A", "2024-01-05", 1), ("A", "2024-02-05", 1)])
     spec = LabelSpec(definition="renewal", horizon_days=60)
-    windows = label_window_purchases(purchases, [dt.date(2024, 3, 1), dt.date(2024, 4, 1)], spec)
-    assert all(frame is purchases for frame in windows.values())
+    window = label_window_purchases(purchases, spec)
+    assert all(window(cutoff) is purchases for cutoff in (dt.date(2024, 3, 1), CUTOFF))
 
 
-def test_a_window_holds_its_completed_orders_only_sorted_by_date():
+def test_a_window_holds_its_completed_orders_only():
     purchases = f.purchases([("B", "2024-04-20", 1), ("A", "2024-04-02", 1, "returned"),
                              ("A", "2024-04-01 00:00", 1), ("C", "2024-03-31 23:59", 1),
                              ("A", "2024-04-30 23:59", 1), ("B", "2024-05-01", 1)])
-    window = label_window_purchases(purchases, [CUTOFF], LabelSpec(horizon_days=30))[CUTOFF]
-    assert window["customer_id"].tolist() == ["A", "B", "A"]  # April, in date order
+    window = label_window_purchases(purchases, LabelSpec(horizon_days=30))(CUTOFF)
+    assert window["customer_id"].tolist() == ["B", "A", "A"]  # April's
     assert set(window["status"]) == {"completed"}
