@@ -38,13 +38,17 @@ class ModelOutputs:
 
 def model_outputs(
     model: FittedChurnModel, features: pd.DataFrame, *, no_data_features: Sequence[str] = (),
-    reference: Mapping[str, float] | None = None,
+    reference: Mapping[str, float] | None = None, probability: np.ndarray | None = None,
 ) -> ModelOutputs:
     """The outputs of `model` for every row of `features`. `no_data_features`: features whose
     data is not there; they may still push the score, but naming one as a reason would cite
     data that is not there. `reference`: the typical customer the reasons compare with
-    (default: the medians of `features`)."""
-    probability = pd.Series(model.predict_probability(features), index=features.index)
+    (default: the medians of `features`). `probability`: `model`'s probabilities of these
+    rows when the caller has them already (a run that explains some customers predicted
+    everyone's to choose them), else predicted here."""
+    if probability is None:
+        probability = model.predict_probability(features)
+    probability = pd.Series(probability, index=features.index)
     contributions = shap_contributions(model.classifier, model.matrix(features))
     cited = contributions.drop(columns=[f for f in no_data_features if f in contributions])
     return ModelOutputs(probability, contributions,
@@ -59,28 +63,31 @@ class ShardJob:
     features: pd.DataFrame
     no_data_features: tuple[str, ...]
     reference: dict[str, float]
+    probability: np.ndarray | None = None  # the rows' probabilities, when already predicted
 
 
 def shard_jobs(
     features: pd.DataFrame, shards: int, no_data_features: Sequence[str] = (),
-    reference: Mapping[str, float] | None = None,
+    reference: Mapping[str, float] | None = None, probability: np.ndarray | None = None,
 ) -> list[ShardJob]:
     """`features` split by `features.shards.customer_shards` into at most `shards` jobs
     (empty shards left out), each row keeping its position in `features` as its index.
     `reference`: the typical customer the reasons compare with (default: the medians of
-    `features`)."""
+    `features`); `probability`: the model's probabilities of `features`' rows, when known
+    (`model_outputs`)."""
     reference = dict(reference) if reference is not None else population_reference(features)
     positional = features.reset_index(drop=True)
     which = customer_shards(positional["customer_id"], shards)
     rows = [np.flatnonzero(which == shard) for shard in range(shards)]
-    return [ShardJob(positional.iloc[r], tuple(no_data_features), reference)
+    return [ShardJob(positional.iloc[r], tuple(no_data_features), reference,
+                     None if probability is None else probability[r])
             for r in rows if len(r)]
 
 
 def shard_outputs(job: ShardJob, model: FittedChurnModel) -> ModelOutputs:
     """`model_outputs` of one shard (picklable: what a Dask worker runs)."""
     return model_outputs(model, job.features, no_data_features=job.no_data_features,
-                         reference=job.reference)
+                         reference=job.reference, probability=job.probability)
 
 
 def joined_outputs(parts: Sequence[ModelOutputs], index: pd.Index) -> ModelOutputs:

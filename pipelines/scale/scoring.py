@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import pandas as pd
 
 from features.event_types import customer_features_with_event_types
@@ -60,21 +61,24 @@ def _partly_explained(model: FittedChurnModel, features: pd.DataFrame,
         return with_unexplained(ModelOutputs(shaped.probability.iloc[:0],
                                              shaped.contributions.iloc[:0],
                                              shaped.reasons.iloc[:0]), probability)
-    explained = _sharded_outputs(model, features[explain.to_numpy()], no_data_features,
-                                 reference)
+    rows = explain.to_numpy()
+    # their probabilities as predicted above, not predicted again (800 k rows: 3 s)
+    explained = _sharded_outputs(model, features[rows], no_data_features, reference,
+                                 probability.to_numpy()[rows])
     return with_unexplained(explained, probability)
 
 
 def _sharded_outputs(model: FittedChurnModel, features: pd.DataFrame,
-                     no_data_features: Sequence[str], reference: dict[str, float] | None
-                     ) -> ModelOutputs:
+                     no_data_features: Sequence[str], reference: dict[str, float] | None,
+                     probability: np.ndarray | None = None) -> ModelOutputs:
     with shard_runner() as runner:
         shards = runner.shard_count(len(features))
         if shards == 1 and not runner.settings.distributed:
             return model_outputs(model, features, no_data_features=no_data_features,
-                                 reference=reference)
+                                 reference=reference, probability=probability)
         parts = runner.map(shard_outputs,
-                           shard_jobs(features, shards, no_data_features, reference),
+                           shard_jobs(features, shards, no_data_features, reference,
+                                      probability),
                            shared=model, label="explaining customers")
     return joined_outputs(parts, features.index)
 

@@ -67,3 +67,15 @@ def test_a_shard_joined_twice_is_refused(fitted, frame):
     parts = [shard_outputs(job, fitted) for job in shard_jobs(frame, 3)]
     with pytest.raises(ValueError, match="once each"):
         joined_outputs([*parts, parts[0]], frame.index)
+
+
+def test_probabilities_handed_in_are_the_ones_predicted(fitted, frame, whole):
+    """A run that predicted everyone's probability hands the shards theirs: the outputs are
+    those the shards would predict themselves."""
+    known = whole.probability.to_numpy()
+    jobs = shard_jobs(frame, 3, ("spend_90d",), probability=known)
+    assert all(job.probability is not None for job in jobs)
+    joined = joined_outputs([shard_outputs(job, fitted) for job in jobs], frame.index)
+    pd.testing.assert_series_equal(joined.probability, whole.probability, check_exact=True)
+    pd.testing.assert_frame_equal(joined.contributions, whole.contributions, check_exact=True)
+    pd.testing.assert_frame_equal(joined.reasons, whole.reasons, check_exact=True)
