@@ -24,13 +24,14 @@ which states or uses the definition reads the same thing.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 if TYPE_CHECKING:  # pandas is imported where labels are computed: the CLI reads LabelSpec's
-    import pandas as pd  # defaults at import time, and `churn --help` stays instant
+    import numpy as np  # defaults at import time, and `churn --help` stays instant
+    import pandas as pd
 
 ChurnDefinition = Literal["no_purchase", "cancellation", "renewal"]
 CHURN_DEFINITIONS: tuple[str, ...] = get_args(ChurnDefinition)
@@ -121,12 +122,15 @@ def churn_labels(
     data_end: dt.date,
     customers: pd.DataFrame | None = None,
     subscriptions: pd.DataFrame | None = None,
+    buyers: Collection | pd.Index | None = None,
 ) -> pd.DataFrame:
     """`customer_id, churned` (0/1) for the given eligible customers at `as_of`.
 
     Raises `CensoredCutoffError` when the window ends after `data_end`, the last day the data
     covers: an unseen future must never be read as "no purchase". `subscriptions` count only
-    for the `renewal` definition (their cancellations and billing periods).
+    for the `renewal` definition (their cancellations and billing periods). `buyers`: for
+    `no_purchase`, the customers with a completed purchase in the window when the caller
+    has them already (`window_buyers`), else they are read from `purchases`.
     """
     import pandas as pd
 
@@ -147,13 +151,7 @@ def churn_labels(
             f"cutoff {as_of} needs data up to {window_end} for a {spec.horizon_days}-day "
             f"label{gap}, but the data ends on {data_end}"
         )
-    start = pd.Timestamp(spec.window_start(as_of))
-    stop = pd.Timestamp(window_end + dt.timedelta(days=1))
-    order_day = to_naive_utc(purchases["order_date"])
-    in_window = (order_day >= start) & (order_day < stop) & (purchases["status"] == "completed")
-    # membership by Arrow's hash table (`features.membership`), not a Python set: over 20 M
-    # orders a set of Python strings was most of a retention-rate table's time
-    bought = purchases.loc[in_window, "customer_id"].unique()
+    start, stop = label_window(as_of, spec)
     if spec.definition == "cancellation":
         churned = pd.Series(False, index=eligible_customers.index)
     elif spec.definition == "renewal":
@@ -161,7 +159,14 @@ def churn_labels(
         churned = unpaid_renewal(eligible_customers, purchases, as_of, window_end, months)
         churned |= subscription_cancelled(eligible_customers, subscriptions, as_of, window_end)
     else:
-        churned = pd.Series(~is_in(eligible_customers, bought), index=eligible_customers.index)
+        if buyers is None:
+            order_day = to_naive_utc(purchases["order_date"])
+            in_window = ((order_day >= start) & (order_day < stop)
+                         & (purchases["status"] == "completed"))
+            buyers = purchases.loc[in_window, "customer_id"].unique()
+        # membership by Arrow's hash table (`features.membership`), not a Python set: over
+        # 20 M orders a set of Python strings was most of a retention-rate table's time
+        churned = pd.Series(~is_in(eligible_customers, buyers), index=eligible_customers.index)
     if customers is not None and has_master and len(customers):
         cancel_day = to_naive_utc(customers["cancelled_at"])
         after = pd.Timestamp(spec.cancellation_start(as_of))
@@ -172,31 +177,27 @@ def churn_labels(
     )
 
 
-def label_window_purchases(purchases: pd.DataFrame,
-                           spec: LabelSpec) -> Callable[[dt.date], pd.DataFrame]:
-    """For a caller labelling at many cutoffs: the function of a cutoff that gives the
-    purchase rows `churn_labels` reads there under `spec`. Given those rows it labels every
-    customer as it does given all of `purchases`, and each cutoff's call no longer scans all
-    the orders (at 20 M orders, twelve monthly cutoffs' scans were 11 s of a scoring run).
-
-    `renewal` reads the billing history before the cutoff: every cutoff gets all the
-    purchases. The other definitions read the completed orders dated in the window alone;
-    their dates and statuses are read once, and each cutoff copies its window's rows.
-    """
-    import numpy as np
+def label_window(as_of: dt.date, spec: LabelSpec) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The label window of `as_of` as naive UTC instants [start, stop): midnights, so a
+    purchase's day or its timestamp falls inside alike."""
     import pandas as pd
 
-    from features.build import to_naive_utc
+    return (pd.Timestamp(spec.window_start(as_of)),
+            pd.Timestamp(spec.window_end(as_of) + dt.timedelta(days=1)))
 
-    if spec.definition == "renewal":
-        return lambda cutoff: purchases
-    day = to_naive_utc(purchases["order_date"]).to_numpy()
-    completed = (purchases["status"] == "completed").to_numpy(bool, na_value=False)
-    columns = ["customer_id", "order_date", "status"]
 
-    def window(cutoff: dt.date) -> pd.DataFrame:
-        start = np.datetime64(pd.Timestamp(spec.window_start(cutoff)))
-        stop = np.datetime64(pd.Timestamp(spec.window_end(cutoff) + dt.timedelta(days=1)))
-        return purchases.loc[completed & (day >= start) & (day < stop), columns]
+def window_buyers(days: np.ndarray, codes: np.ndarray, ids: pd.Index, as_of: dt.date,
+                  spec: LabelSpec) -> pd.Index:
+    """The customers with a completed purchase in the label window of `as_of`: what
+    `churn_labels` reads of the purchases under `no_purchase`, for a caller that labels at
+    many cutoffs and has coded its completed orders once (`days`: each order's naive UTC
+    day or timestamp, `codes`: its customer's position in `ids`). Each cutoff's scan of all
+    the orders by `churn_labels` itself was most of a year's retention table at 20 M orders.
+    """
+    import numpy as np
 
-    return window
+    start, stop = label_window(as_of, spec)
+    inside = (days >= start.to_datetime64()) & (days < stop.to_datetime64())
+    bought = np.zeros(len(ids), bool)
+    bought[codes[inside]] = True
+    return ids[bought]

@@ -14,7 +14,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from features.labels import churn_labels, label_window_purchases
+from features.labels import churn_labels, window_buyers
 from features.membership import is_in
 from features.sources import SourceTables
 from models.analytics.policy import AnalyticsPolicy, point_in_time
@@ -93,15 +93,18 @@ def retention_rates(tables: SourceTables, as_of: dt.date,
     coded = customer_codes(orders)
     cutoffs = [c for c in period_ends(last, policy.period, policy.n_periods)
                if first_day is not None and pd.Timestamp(c) >= first_day]
-    # each cutoff's labels from the orders they read (all of them, twelve times, were most of
-    # the table's time at 20 M orders)
-    window = label_window_purchases(known.purchases, spec)
+    days = orders["day"].to_numpy()
     for cutoff in cutoffs:
         base = active_customers(orders, cutoff, policy.active_days, master, coded)
         if base.empty:
             continue
-        labels = churn_labels(base, window(cutoff), cutoff, spec, data_end=as_of,
-                              customers=master, subscriptions=known.subscriptions)
+        # who bought in the window, from the orders coded once (churn_labels' own scan of
+        # every order, at each of twelve cutoffs, was most of the table's time at 20 M)
+        buyers = window_buyers(days, *coded, cutoff, spec) \
+            if spec.definition == "no_purchase" else None
+        labels = churn_labels(base, known.purchases, cutoff, spec, data_end=as_of,
+                              customers=master, subscriptions=known.subscriptions,
+                              buyers=buyers)
         if dimensions == ("all",):  # the whole base only: no per-customer groups needed
             dims = labels.assign(all="all")  # one row per customer of `base`, in its order
         else:

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from features.labels import CensoredCutoffError, LabelSpec, churn_labels, label_window_purchases
+from features.labels import CensoredCutoffError, LabelSpec, churn_labels, window_buyers
 from tests import factories as f
 
 CUTOFF = dt.date(2024, 3, 31)
@@ -144,48 +144,48 @@ def test_label_spec_is_validated_frozen_and_equal_by_value():
 _STATUSES = ("completed", "completed", "cancelled", "returned")
 
 
+def _coded_completed(purchases: pd.DataFrame):
+    done = purchases[purchases["status"] == "completed"]
+    codes, ids = pd.factorize(done["customer_id"], sort=True)
+    return done["order_date"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(), codes, ids
+
+
 @settings(max_examples=40, deadline=None)
 @given(orders=st.lists(st.tuples(st.sampled_from("ABCDEF"), st.integers(0, 400),
                                  st.integers(0, 23), st.sampled_from(_STATUSES)),
                        min_size=1, max_size=40),
        cancels=st.dictionaries(st.sampled_from("ABCDEF"), st.integers(0, 400), max_size=3),
-       definition=st.sampled_from(["no_purchase", "cancellation"]),
        horizon=st.integers(30, 120), gap=st.integers(0, 20),
-       offsets=st.lists(st.integers(0, 200), min_size=1, max_size=6, unique=True))
-def test_each_cutoffs_window_rows_give_the_labels_all_the_orders_give(
-        orders, cancels, definition, horizon, gap, offsets):
-    """`label_window_purchases` hands each cutoff fewer rows, never other labels: orders on
-    the window's edges, refunds and cancellations included."""
+       offsets=st.lists(st.integers(0, 200), min_size=1, max_size=6, unique=True),
+       whole_days=st.booleans())
+def test_buyers_from_coded_orders_give_the_labels_the_orders_give(
+        orders, cancels, horizon, gap, offsets, whole_days):
+    """`window_buyers` spares each cutoff its scan of the orders, never changes a label:
+    orders on the window's edges, refunds and cancellations included, from timestamps or
+    from their days."""
     start = dt.date(2024, 1, 1)
     purchases = f.purchases([(c, f"{start + dt.timedelta(days=d)} {h:02d}:00", 1, status)
                              for c, d, h, status in orders])
     master = f.customers([(c, "2023-01-01", "SMB",
                            str(start + dt.timedelta(days=cancels[c])) if c in cancels else None)
                           for c in "ABCDEF"])
-    spec = LabelSpec(definition=definition, horizon_days=horizon, gap_days=gap)
-    cutoffs = [start + dt.timedelta(days=o) for o in offsets]
-    window = label_window_purchases(purchases, spec)
+    spec = LabelSpec(horizon_days=horizon, gap_days=gap)
+    days, codes, ids = _coded_completed(purchases)
+    if whole_days:
+        days = days.astype("datetime64[D]").astype(days.dtype)
     eligible = pd.Series(list("ABCDEF"))
     end = dt.date(2026, 1, 1)
-    for cutoff in cutoffs:
-        assert len(window(cutoff)) <= len(purchases)
+    for cutoff in (start + dt.timedelta(days=o) for o in offsets):
         expected = churn_labels(eligible, purchases, cutoff, spec, data_end=end, customers=master)
-        got = churn_labels(eligible, window(cutoff), cutoff, spec, data_end=end,
-                           customers=master)
+        buyers = window_buyers(days, codes, ids, cutoff, spec)
+        got = churn_labels(eligible, purchases.iloc[:0], cutoff, spec, data_end=end,
+                           customers=master, buyers=buyers)
         pd.testing.assert_frame_equal(got, expected)
 
 
-def test_renewal_labels_read_every_purchase_at_every_cutoff():
-    purchases = f.purchases([("A", "2024-01-05", 1), ("A", "2024-02-05", 1)])
-    spec = LabelSpec(definition="renewal", horizon_days=60)
-    window = label_window_purchases(purchases, spec)
-    assert all(window(cutoff) is purchases for cutoff in (dt.date(2024, 3, 1), CUTOFF))
-
-
-def test_a_window_holds_its_completed_orders_only():
-    purchases = f.purchases([("B", "2024-04-20", 1), ("A", "2024-04-02", 1, "returned"),
+def test_the_window_buyers_are_the_completed_orders_in_the_window():
+    purchases = f.purchases([("B", "2024-04-20", 1), ("D", "2024-04-02", 1, "returned"),
                              ("A", "2024-04-01 00:00", 1), ("C", "2024-03-31 23:59", 1),
-                             ("A", "2024-04-30 23:59", 1), ("B", "2024-05-01", 1)])
-    window = label_window_purchases(purchases, LabelSpec(horizon_days=30))(CUTOFF)
-    assert window["customer_id"].tolist() == ["B", "A", "A"]  # April's
-    assert set(window["status"]) == {"completed"}
+                             ("E", "2024-05-01", 1)])
+    buyers = window_buyers(*_coded_completed(purchases), CUTOFF, LabelSpec(horizon_days=30))
+    assert sorted(buyers) == ["A", "B"]
