@@ -118,9 +118,12 @@ def joined_outputs(parts: Sequence[ModelOutputs], index: pd.Index) -> ModelOutpu
 
 
 def _one_numpy_dtype(frame: pd.DataFrame) -> bool:
+    """Whether every column is of one NumPy numeric dtype (the contributions are)."""
     dtypes = set(frame.dtypes)
-    return len(dtypes) == 1 and isinstance(next(iter(dtypes)), np.dtype) \
-        and next(iter(dtypes)).kind in "fiub"
+    if len(dtypes) != 1:
+        return False
+    (dtype,) = dtypes
+    return isinstance(dtype, np.dtype) and dtype.kind in "fiub"
 
 
 def with_unexplained(explained: ModelOutputs, probability: pd.Series) -> ModelOutputs:
