@@ -1,5 +1,5 @@
-"""The feature table built by customer shard: each shard's rows of every source, built alone,
-joined back into the table the whole build gives.
+"""The feature table (and training's snapshots) built by customer shard: each shard's rows of
+every source, built alone, joined back into the table the whole build gives.
 
 Every feature is an aggregate of one customer's own rows at the cutoff (`features.sql` groups
 by `customer_id`; the learned event types are per customer too), so a customer's features do
@@ -18,7 +18,9 @@ import numpy as np
 import pandas as pd
 
 from features.event_types import customer_features_with_event_types
+from features.labels import LabelSpec
 from features.shards import customer_shards
+from features.snapshots import build_model_input
 from features.sources import SourceTables
 
 
@@ -77,3 +79,32 @@ def joined_features(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
         raise ValueError("no shard feature table to join")
     return pd.concat(filled, ignore_index=True).sort_values(
         "customer_id", kind="stable").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class SnapshotJob:
+    """One shard's tables and what `features.snapshots.build_model_input` needs besides."""
+
+    tables: SourceTables
+    cutoffs: tuple[dt.date, ...]
+    spec: LabelSpec
+    data_end: dt.date
+    event_types: tuple[str, ...] = ()
+
+
+def snapshot_jobs(tables: SourceTables, cutoffs: Sequence[dt.date], spec: LabelSpec,
+                  data_end: dt.date, shards: int,
+                  event_types: Sequence[str] = ()) -> list[SnapshotJob]:
+    """The model input's snapshots at `cutoffs` split into at most `shards` customer shards.
+
+    A customer's label, like its features, reads only its own rows (orders, subscriptions,
+    master row), so a shard's snapshots are its customers' rows of the whole build."""
+    checked = tables.validated()
+    return [SnapshotJob(part, tuple(cutoffs), spec, data_end, tuple(event_types))
+            for part in tables_by_shard(checked, shards)]
+
+
+def shard_snapshots(job: SnapshotJob) -> pd.DataFrame:
+    """One shard's model input (picklable: what a Dask worker runs)."""
+    return build_model_input(job.tables, list(job.cutoffs), job.spec, data_end=job.data_end,
+                             event_types=list(job.event_types))

@@ -93,6 +93,7 @@ def model_card(
         f"{len(fitted.train_cutoffs)} cutoff(s) "
         f"for validation, refitted on all; validated out of time on {fitted.valid_cutoff}.",
         *([f"- Customers: {data['sample_note']}."] if data.get("sample_note") else []),
+        *([f"- Final model: {data['fit_note']}."] if data.get("fit_note") else []),
         f"- {len(fitted.features)} features: {', '.join(fitted.features)}.", "",
         *_business_lines(billing),
         "## Definition of churn",

@@ -6,6 +6,7 @@ Pure: frames in, fitted estimators and numbers out. MLflow lives in `pipelines.t
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import lightgbm as lgb
@@ -93,6 +94,9 @@ class FittedChurnModel:
     # columns for exactly these types.
     event_types: list[str] = field(default_factory=list)
     size: ModelSize | None = None  # None for a model loaded from before the size rule
+    # What the classifier was fitted on (`FinalFit`): rows, and "process" or "dask".
+    fit_rows: int = 0
+    fit_engine: str = "process"
 
     def matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
         return model_matrix(frame, self.features, self.levels)
@@ -193,12 +197,40 @@ def model_size(losses: list[float], tolerance: float, max_trees: int) -> ModelSi
                      tolerance=tolerance, max_trees=max_trees)
 
 
+@dataclass(frozen=True)
+class FinalFit:
+    """The classifier scoring uses, the category levels its matrix was built with, the rows
+    it was fitted on and where ("process", or "dask" for `lightgbm.dask` on a cluster)."""
+
+    classifier: lgb.LGBMClassifier
+    levels: dict[str, list[str]]
+    rows: int
+    engine: str = "process"
+
+
+#: Fits the final classifier with the given number of trees (`fit_with_validation`'s refit).
+Refit = Callable[[int], FinalFit]
+
+
+def refit_in_process(model_input: pd.DataFrame, features: list[str],
+                     params: TrainParams) -> Refit:
+    """The default refit: every row of `model_input`, in this process."""
+    def refit(trees: int) -> FinalFit:
+        levels = category_levels(model_input, features)
+        final = lgb.LGBMClassifier(n_estimators=trees,
+                                   **params.lightgbm_params(len(model_input)))
+        final.fit(model_matrix(model_input, features, levels), model_input[LABEL])
+        return FinalFit(final, levels, len(model_input))
+    return refit
+
+
 def customer_value(frame: pd.DataFrame) -> np.ndarray | None:
     return frame[VALUE_COLUMN].to_numpy(float) if VALUE_COLUMN in frame else None
 
 
 def fit_with_validation(
-    model_input: pd.DataFrame, features: list[str], params: TrainParams
+    model_input: pd.DataFrame, features: list[str], params: TrainParams,
+    refit: Refit | None = None,
 ) -> FittedChurnModel:
     """Early-stop on the out-of-time cutoff, keep the fewest trees within `size_tolerance`
     of the best loss there (`parsimonious_trees`), calibrate and report at that size, then
@@ -208,6 +240,10 @@ def fit_with_validation(
     validation cutoff's labels; the reported metrics are on out-of-fold calibrated predictions,
     so no row is judged by a calibrator fitted on it. The returned classifier is refitted on
     all labelled cutoffs with the same number of trees, and keeps that calibrator.
+
+    `refit` fits that final classifier (default `refit_in_process` over `model_input`); a
+    cluster's refit (`pipelines.scale.training`) fits it on every customer's snapshots while
+    `model_input` is the in-memory sample the size, calibration and figures come from.
     """
     probe = fit_probe(model_input, features, params)
     split, outcome = probe.split, probe.split.valid[LABEL].to_numpy(int)
@@ -226,11 +262,10 @@ def fit_with_validation(
     # The split's training rows are a copy of most of the input: let them go before the refit
     # builds its matrix over all rows.
     del probe, split
-    levels_all = category_levels(model_input, features)
-    final = lgb.LGBMClassifier(n_estimators=trees, **params.lightgbm_params(len(model_input)))
-    final.fit(model_matrix(model_input, features, levels_all), model_input[LABEL])
+    final = (refit or refit_in_process(model_input, features, params))(trees)
     return FittedChurnModel(
-        classifier=final, features=list(features), levels=levels_all,
+        classifier=final.classifier, features=list(features), levels=final.levels,
+        fit_rows=final.rows, fit_engine=final.engine,
         label=params.label, best_iteration=trees,
         validation=classification_metrics(outcome, choice.oof_probability, value, retention),
         validation_uncalibrated=classification_metrics(outcome, raw, value, retention),

@@ -1,5 +1,6 @@
-"""`CHURN_DASK_SCHEDULER` and `CHURN_SHARDS`: where shard work runs and into how many shards
-customers are split, read once from the environment at a command's entry.
+"""`CHURN_DASK_SCHEDULER`, `CHURN_SHARDS` and `CHURN_TRAIN_ENGINE`: where shard work runs,
+into how many shards customers are split, and whether training's final booster is fitted on
+the cluster (`lightgbm.dask`); read once from the environment at a command's entry.
 
 Unset, everything runs in this process as before. `local` or `local:N` starts a
 `distributed.LocalCluster` of N worker processes (one thread each) for the command and stops
@@ -17,6 +18,9 @@ from dataclasses import dataclass
 
 SCHEDULER_VARIABLE = "CHURN_DASK_SCHEDULER"
 SHARDS_VARIABLE = "CHURN_SHARDS"
+TRAIN_ENGINE_VARIABLE = "CHURN_TRAIN_ENGINE"
+#: `CHURN_TRAIN_ENGINE` values: the booster fitted in this process, or on the Dask cluster.
+PROCESS, DASK = "process", "dask"
 LOCAL = "local"
 # `local` without a count: one worker per core, at most this many (each holds a model and a
 # shard: more workers than cores only add memory).
@@ -28,23 +32,33 @@ SCHEDULER_SCHEMES = ("tcp", "tls", "inproc", "ucx", "ws", "wss")
 
 
 class ScaleSettingError(ValueError):
-    """A `CHURN_DASK_SCHEDULER` or `CHURN_SHARDS` value that means nothing."""
+    """A `CHURN_DASK_SCHEDULER`, `CHURN_SHARDS` or `CHURN_TRAIN_ENGINE` value that means
+    nothing."""
 
 
 @dataclass(frozen=True)
 class ScaleSettings:
     """Where shard work runs: `scheduler` None in this process, `local` on a LocalCluster of
-    `local_workers`, else that scheduler's address; `shards` None for `default_shards`."""
+    `local_workers`, else that scheduler's address; `shards` None for `default_shards`;
+    `train_engine` where training fits its final booster (`DASK` needs a scheduler)."""
 
     scheduler: str | None = None
     local_workers: int = 1
     shards: int | None = None
+    train_engine: str = PROCESS
 
     @classmethod
     def from_env(cls) -> ScaleSettings:
         scheduler, workers = scheduler_setting(os.environ.get(SCHEDULER_VARIABLE))
         return cls(scheduler=scheduler, local_workers=workers,
-                   shards=shards_setting(os.environ.get(SHARDS_VARIABLE)))
+                   shards=shards_setting(os.environ.get(SHARDS_VARIABLE)),
+                   train_engine=train_engine_setting(os.environ.get(TRAIN_ENGINE_VARIABLE),
+                                                     scheduler))
+
+    @property
+    def train_on_cluster(self) -> bool:
+        """Training's final booster is fitted by `lightgbm.dask` on the cluster."""
+        return self.train_engine == DASK
 
     @property
     def distributed(self) -> bool:
@@ -114,3 +128,23 @@ def shards_setting(value: str | None) -> int | None:
                                 "customer shards (1 or more); fix it, or unset it for one "
                                 f"shard per {CUSTOMERS_PER_SHARD:,} customers")
     return shards
+
+
+def train_engine_setting(value: str | None, scheduler: str | None) -> str:
+    """`CHURN_TRAIN_ENGINE`: `process` (also when unset) or `dask`, which needs
+    `CHURN_DASK_SCHEDULER` (`scheduler`) to name a cluster."""
+    text = (value or "").strip().lower()
+    if not text or text == PROCESS:
+        return PROCESS
+    if text != DASK:
+        raise ScaleSettingError(
+            f"{TRAIN_ENGINE_VARIABLE}={value!r} is neither `{PROCESS}` (fit the model in this "
+            f"process) nor `{DASK}` (fit it with lightgbm.dask on the cluster "
+            f"{SCHEDULER_VARIABLE} names); fix it, or unset it to train in this process")
+    if scheduler is None:
+        raise ScaleSettingError(
+            f"{TRAIN_ENGINE_VARIABLE}=dask fits the model on a Dask cluster, but "
+            f"{SCHEDULER_VARIABLE} is unset; set it to `local` / `local:N` or a scheduler "
+            f"address (tcp://host:8786), or unset {TRAIN_ENGINE_VARIABLE} to train in this "
+            "process")
+    return DASK

@@ -32,7 +32,7 @@ from models.backtest import backtest_summary, rolling_origin_backtest, segment_b
 from models.card import model_card
 from models.params import TrainParams, TuningParams
 from models.promotion import PromotionMargin
-from models.train import fit_with_validation
+from models.train import FittedChurnModel, fit_with_validation
 from models.tuning import tune
 from pipelines.operate.caching import (
     IO_BACKOFF_SECONDS,
@@ -41,6 +41,8 @@ from pipelines.operate.caching import (
     STAGED_CONTENT,
     is_transient,
 )
+from pipelines.scale.runner import shard_runner
+from pipelines.scale.training import cluster_refit
 from pipelines.store.atomic import write_json_atomic, write_parquet_atomic
 from pipelines.store.settings import Settings
 from pipelines.store.staged import load_source_tables
@@ -208,7 +210,7 @@ def fit_and_register(
     params = with_save_rate_in_force(settings, params)  # measured once the holdouts say
     frame = pd.read_parquet(model_input["path"])
     features = model_input["features"]
-    fitted = fit_with_validation(frame, features, params)
+    tables, fitted = _fitted_where_settings_say(settings, model_input, frame, features, params)
     fitted.event_types = list(model_input.get("event_types", []))
     backtest = rolling_origin_backtest(frame, features, params)
     assert fitted.evaluation is not None  # fit_with_validation always evaluates out of time
@@ -224,6 +226,7 @@ def fit_and_register(
             "train_cutoffs": ",".join(str(c) for c in fitted.train_cutoffs),
             "n_rows": len(frame), "tuning_run_id": tuning_run_id or "none",
             "model_input_file": Path(model_input["path"]).name,
+            "fit_engine": fitted.fit_engine, "fit_rows": fitted.fit_rows,
             **model_input.get("sample", {}),
             **margin.model_dump(),
         },
@@ -232,12 +235,14 @@ def fit_and_register(
     )
     del frame  # logged; the staged tables loaded next need not sit beside it
     # what monitoring compares every later scoring run with (pipelines.tracking.monitoring)
-    volume = monitoring.source_volume(load_source_tables(settings),
+    volume = monitoring.source_volume(tables if tables is not None else load_source_tables(settings),
                                       dt.date.fromisoformat(model_input["data_end"]))
+    del tables
     monitoring.log_training_reference(settings, logged.run_id,
                                       monitoring.training_reference(fitted, volume))
     decision = gate_new_version(settings, logged.version, fitted, model_input["sha256"], margin)
-    card = model_card(fitted, params, model_input, backtest, segments,
+    card = model_card(fitted, params, model_input | {"fit_note": fit_note(fitted)}, backtest,
+                      segments,
                       f"version {logged.version}: {decision.reason}", billing=billing)
     log_text_to_run(settings, logged.run_id, card, "model_card.md")
     task_logger().info(
@@ -256,6 +261,33 @@ def fit_and_register(
         "cutoffs_note": model_input.get("cutoffs_note", ""),
         "billing": billing or {}, "churn_definition": params.label.definition,
     }
+
+
+def _fitted_where_settings_say(
+    settings: Settings, model_input: dict[str, Any], frame: pd.DataFrame, features: list[str],
+    params: TrainParams,
+) -> tuple[SourceTables | None, FittedChurnModel]:
+    """`fit_with_validation` on `frame`; with `CHURN_TRAIN_ENGINE=dask` its final booster is
+    fitted on the cluster over every customer's snapshots (`pipelines.scale.training`), and
+    the staged tables it read are returned for the caller to reuse."""
+    with shard_runner() as runner:
+        if not runner.settings.train_on_cluster:
+            return None, fit_with_validation(frame, features, params)
+        tables = load_source_tables(settings)
+        refit = cluster_refit(
+            runner, tables, [dt.date.fromisoformat(c) for c in model_input["cutoffs"]],
+            params.label, dt.date.fromisoformat(model_input["data_end"]), features,
+            model_input.get("event_types", []), params)
+        fitted = fit_with_validation(frame, features, params, refit=refit)
+    task_logger().info("final model: %s", fit_note(fitted))
+    return tables, fitted
+
+
+def fit_note(fitted: FittedChurnModel) -> str:
+    """Where the classifier scoring uses was fitted, and on how many snapshots."""
+    where = ("by lightgbm.dask on the Dask cluster" if fitted.fit_engine == "dask"
+             else "in this process")
+    return f"{fitted.best_iteration} trees fitted {where} on {fitted.fit_rows} snapshots"
 
 
 @task(name="tune-hyperparameters")

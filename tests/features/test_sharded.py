@@ -1,4 +1,5 @@
-"""The feature table built by customer shard is the whole build's table, row for row."""
+"""The feature table (and training's snapshots) built by customer shard is the whole build's,
+row for row."""
 
 from __future__ import annotations
 
@@ -10,8 +11,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from features.event_types import customer_features_with_event_types, learn_event_types
-from features.sharded import feature_jobs, joined_features, shard_features, tables_by_shard
+from features.labels import LabelSpec
+from features.sharded import (
+    feature_jobs,
+    joined_features,
+    shard_features,
+    shard_snapshots,
+    snapshot_jobs,
+    tables_by_shard,
+)
 from features.shards import customer_shards
+from features.snapshots import build_model_input
 from tests.simulated import staged_from_simulation
 
 
@@ -51,3 +61,20 @@ def test_every_row_of_every_table_lands_in_its_customers_shard(business):
         assert sum(len(h) for h in held) == len(frame)
         for h in held:
             assert len(set(customer_shards(h["customer_id"], 3))) <= 1
+
+
+@pytest.mark.parametrize("definition", ["no_purchase", "cancellation"])
+def test_shard_snapshots_are_the_whole_model_inputs_rows(business, definition):
+    """Labels read each customer's own rows only: the snapshots built shard by shard (what
+    training on a cluster fits on) are the whole build's, at every cutoff."""
+    tables, as_of, types = business
+    spec = LabelSpec(horizon_days=60, definition=definition)
+    cutoffs = [as_of - dt.timedelta(days=60 + 30 * k) for k in (3, 2, 1)]
+    whole = build_model_input(tables, cutoffs, spec, data_end=as_of, event_types=types)
+    jobs = snapshot_jobs(tables, cutoffs, spec, as_of, 4, types)
+    parts = pd.concat([shard_snapshots(job) for job in jobs], ignore_index=True)
+    order = ["cutoff", "customer_id"]
+    assert len(whole) > 300 and whole["churned"].nunique() == 2
+    pd.testing.assert_frame_equal(
+        parts.sort_values(order, kind="stable").reset_index(drop=True),
+        whole.sort_values(order, kind="stable").reset_index(drop=True), check_exact=True)

@@ -1,4 +1,4 @@
-"""CHURN_DASK_SCHEDULER and CHURN_SHARDS: what each value means, and one sentence for a value
+"""CHURN_DASK_SCHEDULER, CHURN_SHARDS and CHURN_TRAIN_ENGINE: what each value means, and one sentence for a value
 that means nothing."""
 
 from __future__ import annotations
@@ -10,12 +10,15 @@ from hypothesis import strategies as st
 from pipelines.operate.failures import failure_message
 from pipelines.scale.settings import (
     CUSTOMERS_PER_SHARD,
+    DASK,
     LOCAL,
+    PROCESS,
     ScaleSettingError,
     ScaleSettings,
     default_shards,
     scheduler_setting,
     shards_setting,
+    train_engine_setting,
 )
 
 
@@ -71,6 +74,34 @@ def test_settings_from_the_environment(monkeypatch):
     monkeypatch.delenv("CHURN_DASK_SCHEDULER")
     monkeypatch.delenv("CHURN_SHARDS")
     assert not ScaleSettings.from_env().distributed
+
+
+@pytest.mark.parametrize("value, scheduler, expected", [
+    (None, None, PROCESS), ("", LOCAL, PROCESS), ("Process", None, PROCESS),
+    ("dask", LOCAL, DASK), (" DASK ", "tcp://10.0.0.5:8786", DASK),
+])
+def test_train_engine_values(value, scheduler, expected):
+    assert train_engine_setting(value, scheduler) == expected
+
+
+def test_training_on_dask_without_a_cluster_says_what_to_set(monkeypatch):
+    monkeypatch.delenv("CHURN_DASK_SCHEDULER", raising=False)
+    monkeypatch.setenv("CHURN_TRAIN_ENGINE", "dask")
+    with pytest.raises(ScaleSettingError) as raised:
+        ScaleSettings.from_env()
+    message = failure_message("train", raised.value)
+    assert message is not None and "\n" not in message
+    assert message.startswith("train failed: CHURN_TRAIN_ENGINE=dask")
+    assert "CHURN_DASK_SCHEDULER is unset" in message
+    monkeypatch.setenv("CHURN_DASK_SCHEDULER", "local:2")
+    scale = ScaleSettings.from_env()
+    assert scale.train_on_cluster and scale.train_engine == DASK
+
+
+@pytest.mark.parametrize("value", ["spark", "gpu", "1"])
+def test_a_train_engine_that_means_nothing_is_refused(value):
+    with pytest.raises(ScaleSettingError, match="neither `process`"):
+        train_engine_setting(value, LOCAL)
 
 
 @given(customers=st.integers(0, 5_000_000), workers=st.integers(1, 64))

@@ -1,0 +1,149 @@
+"""Training's final booster fitted by `lightgbm.dask` on the command's Dask cluster
+(`CHURN_TRAIN_ENGINE=dask`).
+
+Everything training judges and reports (the model's size, the calibrator, the baselines, the
+backtest, the out-of-time figures) comes from the model input this process holds: every
+labelled snapshot, or the stable customer sample `CHURN_TRAIN_MEMORY_MB` allows. The booster
+scoring uses is then fitted with that size on every customer's snapshots, built shard by
+shard on the workers (`features.sharded.shard_snapshots`) and kept there: this process
+sends each shard its rows and gets back only counts, category levels and the fitted trees.
+
+LightGBM's data-parallel learner bins and splits per worker, so the trees differ from a
+single-process fit on the same rows (the quality is alike: `tests/pipelines/scale/
+test_cluster_training.py` compares out-of-time AUC), and which shard lands on which worker
+may change between runs, so two cluster fits need not be identical.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from features.labels import LabelSpec
+from features.sharded import SnapshotJob, shard_snapshots, snapshot_jobs
+from features.sources import SourceTables
+from models.matrix import category_levels, model_matrix
+from models.params import TrainParams
+from models.train import LABEL, FinalFit, Refit
+from pipelines.scale.runner import ShardRunner
+
+logger = logging.getLogger(__name__)
+
+ENGINE = "dask"
+
+
+@dataclass(frozen=True)
+class ShardSummary:
+    """What the driver learns of one shard's snapshots: their rows, churners and levels."""
+
+    rows: int
+    churners: int
+    levels: dict[str, list[str]]
+
+
+def summarised_shard(frame: pd.DataFrame, features: list[str]) -> ShardSummary:
+    return ShardSummary(len(frame), int(frame[LABEL].sum()), category_levels(frame, features))
+
+
+def merged_levels(summaries: Sequence[ShardSummary]) -> dict[str, list[str]]:
+    """Every shard's levels of each categorical feature, sorted: the levels one fit over all
+    rows would learn (`models.matrix.category_levels`)."""
+    names = {name for summary in summaries for name in summary.levels}
+    return {name: sorted({level for summary in summaries
+                          for level in summary.levels.get(name, [])})
+            for name in sorted(names)}
+
+
+def shard_matrix(frame: pd.DataFrame, features: list[str],
+                 levels: dict[str, list[str]]) -> pd.DataFrame:
+    return model_matrix(frame, features, levels)
+
+
+def shard_labels(frame: pd.DataFrame) -> pd.Series:
+    return frame[LABEL].astype("int64")
+
+
+def empty_like(part: pd.DataFrame | pd.Series) -> pd.DataFrame | pd.Series:
+    return part.iloc[:0]
+
+
+def cluster_refit(runner: ShardRunner, tables: SourceTables, cutoffs: Sequence[dt.date],
+                  spec: LabelSpec, data_end: dt.date, features: list[str],
+                  event_types: Sequence[str], params: TrainParams) -> Refit:
+    """A `models.train.Refit` that fits the final classifier on `runner`'s cluster over the
+    snapshots of every customer in `tables` at `cutoffs` (the model input's)."""
+    if not runner.settings.distributed:
+        raise ValueError("training on a Dask cluster needs CHURN_DASK_SCHEDULER to name one")
+
+    def refit(trees: int) -> FinalFit:
+        customers = tables.customers if tables.customers is not None else tables.purchases
+        shards = runner.shard_count(int(customers["customer_id"].nunique()))
+        jobs = snapshot_jobs(tables, list(cutoffs), spec, data_end, shards, event_types)
+        return fitted_on_cluster(runner, jobs, features, params, trees)
+    return refit
+
+
+def fitted_on_cluster(runner: ShardRunner, jobs: list[SnapshotJob], features: list[str],
+                      params: TrainParams, trees: int) -> FinalFit:
+    """`trees` trees by `lightgbm.dask` over the snapshots `jobs` build on the workers."""
+    client = runner.client()
+    futures: dict[str, list[Any]] = {}
+    # `distributed.wait` (here and in lightgbm.dask) finds its client as the current one; the
+    # runner's is never made the process default
+    with client.as_current():
+        try:
+            return _fitted(runner, futures, jobs, features, params, trees)
+        finally:
+            client.cancel([future for held in futures.values() for future in held])
+
+
+def _fitted(runner: ShardRunner, futures: dict[str, list[Any]], jobs: list[SnapshotJob],
+            features: list[str], params: TrainParams, trees: int) -> FinalFit:
+    """The fit, keeping every future it puts on the cluster in `futures` for the caller to
+    release whatever happens."""
+    import dask.dataframe as dd
+    from distributed import wait
+    from lightgbm import DaskLGBMClassifier
+
+    client = runner.client()
+    futures["jobs"] = client.scatter(jobs, hash=False)
+    futures["snapshots"] = client.map(shard_snapshots, futures["jobs"], pure=False)
+    summaries: list[ShardSummary] = client.gather(client.map(
+        summarised_shard, futures["snapshots"], features=features, pure=False))
+    rows = sum(summary.rows for summary in summaries)
+    churners = sum(summary.churners for summary in summaries)
+    if not 0 < churners < rows:
+        raise ValueError(f"the cluster's {rows} snapshots hold {churners} churners: the final "
+                         "model needs both churners and stayers")
+    levels = merged_levels(summaries)
+    # a shard without an eligible customer would be an empty partition to LightGBM
+    filled = [snapshot for snapshot, summary in zip(futures["snapshots"], summaries,
+                                                    strict=True) if summary.rows]
+    futures["matrices"] = client.map(shard_matrix, filled, features=features, levels=levels,
+                                     pure=False)
+    futures["labels"] = client.map(shard_labels, filled, pure=False)
+    wait(futures["matrices"] + futures["labels"])
+    # no reference left to the snapshots: the workers let them go, keeping the matrices
+    del filled, futures["snapshots"], futures["jobs"]
+    matrix = dd.from_delayed(futures["matrices"], verify_meta=False,
+                             meta=client.submit(empty_like, futures["matrices"][0]).result())
+    label = dd.from_delayed(futures["labels"], verify_meta=False,
+                            meta=client.submit(empty_like, futures["labels"][0]).result())
+    # num_threads is each worker's own thread count (lightgbm.dask sets it per worker)
+    booster = {k: v for k, v in params.lightgbm_params(rows).items() if k != "n_jobs"}
+    logger.info("fitting %d trees by lightgbm.dask on %d snapshots (%d churners) in %d shards "
+                "on %s", trees, rows, churners, len(futures["matrices"]),
+                runner.settings.describe())
+    model = DaskLGBMClassifier(client=client, n_estimators=trees, **booster)
+    with warnings.catch_warnings():
+        # the scikit-learn wrapper always passes its n_jobs, which lightgbm.dask then drops
+        # with a warning that asks nothing of the user
+        warnings.filterwarnings("ignore", message="Parameter n_jobs will be ignored")
+        model.fit(matrix, label)
+    return FinalFit(model.to_local(), levels, rows, ENGINE)
