@@ -151,6 +151,10 @@ def print_training(result: dict[str, Any]) -> None:
             f"{backtest['backtest_pr_auc_std']:.3f}, ECE {backtest['backtest_ece_mean']:.3f}")
     if result.get("cutoffs_note"):
         console.print(result["cutoffs_note"], highlight=False)
+    if result.get("sample_note"):
+        console.print(f"figures above from {result['sample_note']}", highlight=False)
+    if result.get("fit_note"):
+        console.print(f"final model: {result['fit_note']}", highlight=False)
     role = "champion" if result.get("promoted", True) else "challenger"
     console.print(f"registered churn-model version {result['model_version']} as {role}")
     console.print(f"  MLflow run {result['run_id']}", highlight=False)

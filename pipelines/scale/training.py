@@ -19,14 +19,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from features.labels import LabelSpec
-from features.sharded import SnapshotJob, shard_snapshots, snapshot_jobs
+from features.sharded import shard_snapshots, snapshot_jobs
 from features.sources import SourceTables
 from models.matrix import category_levels, model_matrix
 from models.params import TrainParams
@@ -73,77 +74,92 @@ def empty_like(part: pd.DataFrame | pd.Series) -> pd.DataFrame | pd.Series:
     return part.iloc[:0]
 
 
-def cluster_refit(runner: ShardRunner, tables: SourceTables, cutoffs: Sequence[dt.date],
-                  spec: LabelSpec, data_end: dt.date, features: list[str],
-                  event_types: Sequence[str], params: TrainParams) -> Refit:
-    """A `models.train.Refit` that fits the final classifier on `runner`'s cluster over the
-    snapshots of every customer in `tables` at `cutoffs` (the model input's)."""
+@dataclass(frozen=True)
+class SnapshotSpec:
+    """Which snapshots the cluster builds: the model input's cutoffs, churn definition, data
+    end, features and learned event types."""
+
+    cutoffs: tuple[dt.date, ...]
+    label: LabelSpec
+    data_end: dt.date
+    features: tuple[str, ...]
+    event_types: tuple[str, ...] = ()
+
+
+@contextmanager
+def snapshots_on_cluster(runner: ShardRunner, tables: SourceTables,
+                         spec: SnapshotSpec) -> Iterator[ClusterSnapshots]:
+    """Every customer's snapshots built shard by shard on `runner`'s cluster and held there
+    for the block; `tables` may be let go inside it (the workers have their rows)."""
     if not runner.settings.distributed:
         raise ValueError("training on a Dask cluster needs CHURN_DASK_SCHEDULER to name one")
-
-    def refit(trees: int) -> FinalFit:
-        customers = tables.customers if tables.customers is not None else tables.purchases
-        shards = runner.shard_count(int(customers["customer_id"].nunique()))
-        jobs = snapshot_jobs(tables, list(cutoffs), spec, data_end, shards, event_types)
-        return fitted_on_cluster(runner, jobs, features, params, trees)
-    return refit
-
-
-def fitted_on_cluster(runner: ShardRunner, jobs: list[SnapshotJob], features: list[str],
-                      params: TrainParams, trees: int) -> FinalFit:
-    """`trees` trees by `lightgbm.dask` over the snapshots `jobs` build on the workers."""
     client = runner.client()
+    customers = tables.customers if tables.customers is not None else tables.purchases
+    shards = runner.shard_count(int(customers["customer_id"].nunique()))
     futures: dict[str, list[Any]] = {}
     # `distributed.wait` (here and in lightgbm.dask) finds its client as the current one; the
     # runner's is never made the process default
     with client.as_current():
         try:
-            return _fitted(runner, futures, jobs, features, params, trees)
+            futures["jobs"] = client.scatter(
+                snapshot_jobs(tables, list(spec.cutoffs), spec.label, spec.data_end, shards,
+                              spec.event_types), hash=False)
+            del tables, customers  # the caller may free them: this frame holds no reference
+            futures["snapshots"] = client.map(shard_snapshots, futures["jobs"], pure=False)
+            summaries = client.gather(client.map(summarised_shard, futures["snapshots"],
+                                                 features=list(spec.features), pure=False))
+            del futures["jobs"]  # built: the workers may let the shards' rows go
+            yield ClusterSnapshots(runner, futures, summaries, list(spec.features))
         finally:
             client.cancel([future for held in futures.values() for future in held])
 
 
-def _fitted(runner: ShardRunner, futures: dict[str, list[Any]], jobs: list[SnapshotJob],
-            features: list[str], params: TrainParams, trees: int) -> FinalFit:
-    """The fit, keeping every future it puts on the cluster in `futures` for the caller to
-    release whatever happens."""
-    import dask.dataframe as dd
-    from distributed import wait
-    from lightgbm import DaskLGBMClassifier
+class ClusterSnapshots:
+    """Snapshots held on a cluster (`snapshots_on_cluster`): their counts, and `refit`."""
 
-    client = runner.client()
-    futures["jobs"] = client.scatter(jobs, hash=False)
-    futures["snapshots"] = client.map(shard_snapshots, futures["jobs"], pure=False)
-    summaries: list[ShardSummary] = client.gather(client.map(
-        summarised_shard, futures["snapshots"], features=features, pure=False))
-    rows = sum(summary.rows for summary in summaries)
-    churners = sum(summary.churners for summary in summaries)
-    if not 0 < churners < rows:
-        raise ValueError(f"the cluster's {rows} snapshots hold {churners} churners: the final "
-                         "model needs both churners and stayers")
-    levels = merged_levels(summaries)
-    # a shard without an eligible customer would be an empty partition to LightGBM
-    filled = [snapshot for snapshot, summary in zip(futures["snapshots"], summaries,
-                                                    strict=True) if summary.rows]
-    futures["matrices"] = client.map(shard_matrix, filled, features=features, levels=levels,
-                                     pure=False)
-    futures["labels"] = client.map(shard_labels, filled, pure=False)
-    wait(futures["matrices"] + futures["labels"])
-    # no reference left to the snapshots: the workers let them go, keeping the matrices
-    del filled, futures["snapshots"], futures["jobs"]
-    matrix = dd.from_delayed(futures["matrices"], verify_meta=False,
-                             meta=client.submit(empty_like, futures["matrices"][0]).result())
-    label = dd.from_delayed(futures["labels"], verify_meta=False,
-                            meta=client.submit(empty_like, futures["labels"][0]).result())
-    # num_threads is each worker's own thread count (lightgbm.dask sets it per worker)
-    booster = {k: v for k, v in params.lightgbm_params(rows).items() if k != "n_jobs"}
-    logger.info("fitting %d trees by lightgbm.dask on %d snapshots (%d churners) in %d shards "
-                "on %s", trees, rows, churners, len(futures["matrices"]),
-                runner.settings.describe())
-    model = DaskLGBMClassifier(client=client, n_estimators=trees, **booster)
-    with warnings.catch_warnings():
-        # the scikit-learn wrapper always passes its n_jobs, which lightgbm.dask then drops
-        # with a warning that asks nothing of the user
-        warnings.filterwarnings("ignore", message="Parameter n_jobs will be ignored")
-        model.fit(matrix, label)
-    return FinalFit(model.to_local(), levels, rows, ENGINE)
+    def __init__(self, runner: ShardRunner, futures: dict[str, list[Any]],
+                 summaries: list[ShardSummary], features: list[str]) -> None:
+        self.runner, self.futures, self.features = runner, futures, features
+        self.summaries = summaries
+        self.rows = sum(summary.rows for summary in summaries)
+        self.churners = sum(summary.churners for summary in summaries)
+
+    def refit(self, params: TrainParams) -> Refit:
+        """A `models.train.Refit`: the final classifier by `lightgbm.dask` over them all."""
+        return lambda trees: self.fitted(params, trees)
+
+    def fitted(self, params: TrainParams, trees: int) -> FinalFit:
+        import dask.dataframe as dd
+        from distributed import wait
+        from lightgbm import DaskLGBMClassifier
+
+        if not 0 < self.churners < self.rows:
+            raise ValueError(f"the cluster's {self.rows} snapshots hold {self.churners} "
+                             "churners: the final model needs both churners and stayers")
+        client, futures = self.runner.client(), self.futures
+        levels = merged_levels(self.summaries)
+        # a shard without an eligible customer would be an empty partition to LightGBM
+        filled = [snapshot for snapshot, summary in zip(futures["snapshots"], self.summaries,
+                                                        strict=True) if summary.rows]
+        futures["matrices"] = client.map(shard_matrix, filled, features=self.features,
+                                         levels=levels, pure=False)
+        futures["labels"] = client.map(shard_labels, filled, pure=False)
+        wait(futures["matrices"] + futures["labels"])
+        # no reference left to the snapshots: the workers keep only the matrices
+        del filled, futures["snapshots"]
+        matrix = dd.from_delayed(futures["matrices"], verify_meta=False, meta=client.submit(
+            empty_like, futures["matrices"][0]).result())
+        label = dd.from_delayed(futures["labels"], verify_meta=False, meta=client.submit(
+            empty_like, futures["labels"][0]).result())
+        # num_threads is each worker's own thread count (lightgbm.dask sets it per worker)
+        booster = {k: v for k, v in params.lightgbm_params(self.rows).items() if k != "n_jobs"}
+        logger.info("fitting %d trees by lightgbm.dask on %d snapshots (%d churners) in %d "
+                    "shards on %s", trees, self.rows, self.churners, len(futures["matrices"]),
+                    self.runner.settings.describe())
+        model = DaskLGBMClassifier(client=client, n_estimators=trees, **booster)
+        with warnings.catch_warnings():
+            # the scikit-learn wrapper always passes its n_jobs, which lightgbm.dask then
+            # drops with a warning that asks nothing of the user
+            warnings.filterwarnings("ignore", message="Parameter n_jobs will be ignored")
+            model.fit(matrix, label)
+        return FinalFit(model.to_local(), levels, self.rows, ENGINE)

@@ -42,7 +42,7 @@ from pipelines.operate.caching import (
     is_transient,
 )
 from pipelines.scale.runner import shard_runner
-from pipelines.scale.training import cluster_refit
+from pipelines.scale.training import SnapshotSpec, snapshots_on_cluster
 from pipelines.store.atomic import write_json_atomic, write_parquet_atomic
 from pipelines.store.settings import Settings
 from pipelines.store.staged import load_source_tables
@@ -210,7 +210,7 @@ def fit_and_register(
     params = with_save_rate_in_force(settings, params)  # measured once the holdouts say
     frame = pd.read_parquet(model_input["path"])
     features = model_input["features"]
-    tables, fitted = _fitted_where_settings_say(settings, model_input, frame, features, params)
+    volume, fitted = _fitted_where_settings_say(settings, model_input, frame, features, params)
     fitted.event_types = list(model_input.get("event_types", []))
     backtest = rolling_origin_backtest(frame, features, params)
     assert fitted.evaluation is not None  # fit_with_validation always evaluates out of time
@@ -235,9 +235,9 @@ def fit_and_register(
     )
     del frame  # logged; the staged tables loaded next need not sit beside it
     # what monitoring compares every later scoring run with (pipelines.tracking.monitoring)
-    volume = monitoring.source_volume(tables if tables is not None else load_source_tables(settings),
-                                      dt.date.fromisoformat(model_input["data_end"]))
-    del tables
+    if volume is None:  # measured already where the cluster's snapshots were built
+        volume = monitoring.source_volume(load_source_tables(settings),
+                                          dt.date.fromisoformat(model_input["data_end"]))
     monitoring.log_training_reference(settings, logged.run_id,
                                       monitoring.training_reference(fitted, volume))
     decision = gate_new_version(settings, logged.version, fitted, model_input["sha256"], margin)
@@ -259,6 +259,10 @@ def fit_and_register(
         "promotion_reason": decision.reason, "promotion_basis": decision.basis,
         "tracking_uri": settings.mlflow_tracking_uri,
         "cutoffs_note": model_input.get("cutoffs_note", ""),
+        "sample_note": (model_input.get("sample_note", "")
+                        if model_input.get("sample", {}).get("train_sample") == "customer_sample"
+                        else ""),
+        "fit_note": fit_note(fitted),
         "billing": billing or {}, "churn_definition": params.label.definition,
     }
 
@@ -266,28 +270,33 @@ def fit_and_register(
 def _fitted_where_settings_say(
     settings: Settings, model_input: dict[str, Any], frame: pd.DataFrame, features: list[str],
     params: TrainParams,
-) -> tuple[SourceTables | None, FittedChurnModel]:
+) -> tuple[dict[str, Any] | None, FittedChurnModel]:
     """`fit_with_validation` on `frame`; with `CHURN_TRAIN_ENGINE=dask` its final booster is
     fitted on the cluster over every customer's snapshots (`pipelines.scale.training`), and
-    the staged tables it read are returned for the caller to reuse."""
+    the source volume of the staged tables it read is returned with it."""
     with shard_runner() as runner:
         if not runner.settings.train_on_cluster:
             return None, fit_with_validation(frame, features, params)
+        data_end = dt.date.fromisoformat(model_input["data_end"])
+        spec = SnapshotSpec(
+            cutoffs=tuple(dt.date.fromisoformat(c) for c in model_input["cutoffs"]),
+            label=params.label, data_end=data_end, features=tuple(features),
+            event_types=tuple(model_input.get("event_types", [])))
         tables = load_source_tables(settings)
-        refit = cluster_refit(
-            runner, tables, [dt.date.fromisoformat(c) for c in model_input["cutoffs"]],
-            params.label, dt.date.fromisoformat(model_input["data_end"]), features,
-            model_input.get("event_types", []), params)
-        fitted = fit_with_validation(frame, features, params, refit=refit)
+        volume = monitoring.source_volume(tables, data_end)
+        with snapshots_on_cluster(runner, tables, spec) as snapshots:
+            del tables  # the workers hold their rows: the probe below need not sit beside them
+            fitted = fit_with_validation(frame, features, params,
+                                         refit=snapshots.refit(params))
     task_logger().info("final model: %s", fit_note(fitted))
-    return tables, fitted
+    return volume, fitted
 
 
 def fit_note(fitted: FittedChurnModel) -> str:
     """Where the classifier scoring uses was fitted, and on how many snapshots."""
     where = ("by lightgbm.dask on the Dask cluster" if fitted.fit_engine == "dask"
              else "in this process")
-    return f"{fitted.best_iteration} trees fitted {where} on {fitted.fit_rows} snapshots"
+    return f"{fitted.best_iteration} trees fitted {where} on {fitted.fit_rows:,} snapshots"
 
 
 @task(name="tune-hyperparameters")

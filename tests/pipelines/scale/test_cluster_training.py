@@ -5,6 +5,8 @@ recorded as such in the MLflow run and the model card."""
 from __future__ import annotations
 
 import datetime as dt
+import gc
+import weakref
 
 import mlflow
 import numpy as np
@@ -16,6 +18,7 @@ from features.budget import customer_ids, plan_sample, sampled_tables
 from features.catalog import feature_names
 from features.labels import LabelSpec
 from features.snapshots import build_model_input
+from features.sources import SourceTables
 from models.matrix import category_levels
 from models.params import TrainParams
 from models.promotion import PromotionMargin
@@ -23,7 +26,7 @@ from models.train import fit_with_validation
 from pipelines import tasks
 from pipelines.scale.runner import command_runner
 from pipelines.scale.settings import ScaleSettings
-from pipelines.scale.training import cluster_refit
+from pipelines.scale.training import SnapshotSpec, snapshots_on_cluster
 from pipelines.store.settings import Settings
 from pipelines.store.staged import load_source_tables
 from pipelines.tracking.registry import load_model_version
@@ -49,6 +52,11 @@ def business():
     return tables, cutoffs, judged, features, model_input, later
 
 
+def _spec(cutoffs, data_end, features) -> SnapshotSpec:
+    return SnapshotSpec(cutoffs=tuple(cutoffs), label=SPEC, data_end=data_end,
+                        features=tuple(features))
+
+
 def _auc(model, frame: pd.DataFrame) -> float:
     return float(roc_auc_score(frame["churned"], model.predict_probability(frame)))
 
@@ -56,10 +64,11 @@ def _auc(model, frame: pd.DataFrame) -> float:
 def test_the_cluster_booster_fits_every_snapshot_and_judges_as_well(business):
     tables, cutoffs, train_end, features, model_input, later = business
     alone = fit_with_validation(model_input, features, PARAMS)
-    with command_runner(CLUSTER) as runner:
-        on_cluster = fit_with_validation(model_input, features, PARAMS, refit=cluster_refit(
-            runner, tables, cutoffs, SPEC, train_end, features, [], PARAMS))
-        assert runner.started
+    with command_runner(CLUSTER) as runner, \
+            snapshots_on_cluster(runner, tables, _spec(cutoffs, train_end, features)) as held:
+        assert runner.started and held.rows == len(model_input)
+        on_cluster = fit_with_validation(model_input, features, PARAMS,
+                                         refit=held.refit(PARAMS))
     assert (alone.fit_engine, on_cluster.fit_engine) == ("process", "dask")
     # the size and calibrator come from the same in-process probe; the booster from all rows
     assert on_cluster.best_iteration == alone.best_iteration
@@ -78,9 +87,9 @@ def test_a_sampled_model_input_still_gives_the_booster_every_customer(business):
     tables, cutoffs, train_end, features, model_input, later = business
     sample = build_model_input(sampled_tables(tables, 0.4), cutoffs, SPEC, data_end=train_end)
     assert len(sample) < 0.5 * len(model_input)
-    with command_runner(CLUSTER) as runner:
-        fitted = fit_with_validation(sample, features, PARAMS, refit=cluster_refit(
-            runner, tables, cutoffs, SPEC, train_end, features, [], PARAMS))
+    with command_runner(CLUSTER) as runner, \
+            snapshots_on_cluster(runner, tables, _spec(cutoffs, train_end, features)) as held:
+        fitted = fit_with_validation(sample, features, PARAMS, refit=held.refit(PARAMS))
     assert fitted.fit_rows == len(model_input)
     sampled_only = fit_with_validation(sample, features, PARAMS)
     # more customers for the same trees: not worse on the later cutoff than the sample alone
@@ -118,10 +127,26 @@ def test_training_on_the_cluster_is_recorded_in_the_run_and_the_card(staged, mon
     assert int(run.data.params["fit_rows"]) == everyone
     assert run.data.params["train_sample"] == "customer_sample"
     card = mlflow.artifacts.load_text(f"runs:/{trained['run_id']}/model_card.md")
-    assert f"fitted by lightgbm.dask on the Dask cluster on {everyone} snapshots" in card
+    assert f"fitted by lightgbm.dask on the Dask cluster on {everyone:,} snapshots" in card
 
     # the registered version loads and scores like any other
     registered = load_model_version(settings, str(trained["model_version"]))
     assert registered.model.classifier.booster_.num_trees() == trained["best_iteration"]
     probability = registered.model.predict_probability(all_rows)
     assert len(probability) == everyone and np.all((probability > 0) & (probability < 1))
+
+
+def test_the_tables_can_go_once_the_cluster_holds_the_snapshots(business):
+    """This process keeps none of the staged rows while the model fits: the workers have
+    them (the tables are larger than the sample the probe fits on)."""
+    tables, cutoffs, train_end, features, model_input, _ = business
+    mine = SourceTables(**{kind: None if frame is None else frame.copy()
+                           for kind, frame in tables.as_dict().items()})
+    watched = [weakref.ref(frame) for frame in mine.as_dict().values() if frame is not None]
+    with command_runner(CLUSTER) as runner, \
+            snapshots_on_cluster(runner, mine, _spec(cutoffs, train_end, features)) as held:
+        del mine
+        gc.collect()
+        assert all(ref() is None for ref in watched)
+        fitted = held.fitted(PARAMS, trees=5)
+    assert fitted.rows == len(model_input) and fitted.classifier.booster_.num_trees() == 5
