@@ -11,7 +11,9 @@ parquet. Stages, each a child process reporting its own peak RSS (VmHWM) and wal
   `summary_data_from_transaction_data` on the same completed purchases;
 - training on 8 cutoffs (`write_model_input` + `fit_and_register`, under
   `CHURN_TRAIN_MEMORY_MB`);
-- scoring with reasons (`score_and_archive`: the risk list with every customer's reasons).
+- scoring with reasons (`score_and_archive`: the risk list with every customer's reasons);
+- not run unless named: `train_judged` and `train_judged_dask`, training in this process
+  against on a local Dask cluster, each judged on a later cutoff (`bench.judged_training`).
 
 Rows per second: rows read (ingest), staged purchases (features, floor, RFM summaries),
 model-input rows (training), customers scored (scoring), over the stage's own compute time
@@ -45,6 +47,7 @@ from bench.run import machine, write_results
 ROOT = Path(__file__).resolve().parents[1]
 STAGES = ("ingest_csv", "ingest_parquet", "features", "floor", "rfm_ours", "rfm_lifetimes",
           "train", "score")
+JUDGED = ("train_judged", "train_judged_dask")  # run only when BENCH_SCALE_STAGES names them
 ID_PREFIX = {"purchases": ("order_id", "O"), "complaints": ("complaint_id", "K"),
              "interactions": ("interaction_id", "I")}
 MAX_RSS_MB = int(os.environ.get("BENCH_SCALE_MAX_RSS_MB", "20480"))
@@ -143,6 +146,10 @@ def _stage(stage: str, data_dir: Path) -> dict:
         sample = model_input.get("sample", {})
         return {"rows": sample.get("train_sample_rows"), "cutoffs": len(model_input["cutoffs"]),
                 "oot_roc_auc": round(trained["validation"]["roc_auc"], 4), **sample}
+    if stage in JUDGED:
+        from bench.judged_training import judged_training
+
+        return judged_training(settings, on_cluster=stage.endswith("dask"))
     if stage == "score":
         from pipelines.deliver.params import ScoreParams
         from pipelines.tasks import resolve_cutoff, score_and_archive

@@ -262,7 +262,8 @@ def fit_and_register(
         "sample_note": (model_input.get("sample_note", "")
                         if model_input.get("sample", {}).get("train_sample") == "customer_sample"
                         else ""),
-        "fit_note": fit_note(fitted),
+        "fit_note": fit_note(fitted), "fit_engine": fitted.fit_engine,
+        "fit_rows": fitted.fit_rows,
         "billing": billing or {}, "churn_definition": params.label.definition,
     }
 
