@@ -1,11 +1,13 @@
 """Training over `CHURN_TRAIN_MEMORY_MB`: snapshots for a stable customer sample, recorded in
-the manifest, the MLflow run and the model card; within it, all labelled snapshots."""
+the manifest, the MLflow run and the model card; within it, all labelled snapshots. On a Dask
+cluster (`CHURN_TRAIN_ENGINE=dask`) the booster still fits every customer's snapshots."""
 
 from __future__ import annotations
 
 import json
 
 import mlflow
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -13,9 +15,12 @@ from features.budget import customer_ids, plan_sample
 from models.params import TrainParams
 from models.promotion import PromotionMargin
 from pipelines import tasks
+from pipelines.scale.runner import command_runner
+from pipelines.scale.settings import ScaleSettings
 from pipelines.store.settings import Settings
 from pipelines.store.staged import load_source_tables
 from pipelines.tasks.training import train_memory_mb
+from pipelines.tracking.registry import load_model_version
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +64,43 @@ def test_a_low_budget_trains_on_a_sample_and_records_it(staged, monkeypatch):
     assert run.data.params["train_sample"] == "customer_sample"
     assert float(run.data.params["train_sample_share"]) == sample["train_sample_share"]
     assert int(run.data.params["train_sample_customers"]) == sample["train_sample_customers"]
+    # in this process the booster fits the sample it holds
+    assert run.data.params["fit_engine"] == "process"
+    assert int(run.data.params["fit_rows"]) == len(frame)
     card = mlflow.artifacts.load_text(f"runs:/{trained['run_id']}/model_card.md")
     assert f"stable sample of {sample['train_sample_share']:.1%} of customers" in card
+
+
+def test_on_a_cluster_the_booster_fits_the_customers_the_budget_left_out(staged, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{staged / 'mlflow' / 'mlflow.db'}")
+    settings = Settings.from_env(staged)
+    params = PARAMS
+    data_end = tasks.resolve_cutoff.fn(settings, None)
+    tables = load_source_tables(settings)
+    full = tasks.write_model_input.fn(settings, data_end, params)
+    peak = plan_sample(customer_ids(tables), len(full["cutoffs"]), full["features"],
+                       budget_mb=1e9).estimated_peak_mb
+    all_rows = pd.read_parquet(full["path"])  # the sampled input below takes its path
+    everyone = len(all_rows)
+    monkeypatch.setenv("CHURN_TRAIN_MEMORY_MB", str(peak * 0.5))  # the process holds half
+    model_input = tasks.write_model_input.fn(settings, data_end, params)
+    assert model_input["sample"]["train_sample_rows"] < everyone
+
+    with command_runner(ScaleSettings(scheduler="local", local_workers=2, shards=4,
+                                      train_engine="dask")):
+        trained = tasks.fit_and_register.fn(settings, model_input, params, PromotionMargin())
+    run = mlflow.get_run(trained["run_id"])
+    assert run.data.params["fit_engine"] == "dask"
+    assert int(run.data.params["fit_rows"]) == everyone
+    assert run.data.params["train_sample"] == "customer_sample"
+    card = mlflow.artifacts.load_text(f"runs:/{trained['run_id']}/model_card.md")
+    assert f"fitted by lightgbm.dask on the Dask cluster on {everyone:,} snapshots" in card
+
+    # the registered version loads and scores like any other
+    registered = load_model_version(settings, str(trained["model_version"]))
+    assert registered.model.classifier.booster_.num_trees() == trained["best_iteration"]
+    probability = registered.model.predict_probability(all_rows)
+    assert len(probability) == everyone and np.all((probability > 0) & (probability < 1))
 
 
 def test_train_memory_setting(monkeypatch):

@@ -1,6 +1,6 @@
 """`CHURN_TRAIN_ENGINE=dask`: the final booster fitted by `lightgbm.dask` on a two-worker
 cluster over every customer's snapshots, as good out of time as the one-process fit, and
-recorded as such in the MLflow run and the model card."""
+recorded as such in the MLflow run and the model card (`tests/pipelines/test_train_budget.py`)."""
 
 from __future__ import annotations
 
@@ -8,28 +8,21 @@ import datetime as dt
 import gc
 import weakref
 
-import mlflow
-import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from features.budget import customer_ids, plan_sample, sampled_tables
+from features.budget import sampled_tables
 from features.catalog import feature_names
 from features.labels import LabelSpec
 from features.snapshots import build_model_input
 from features.sources import SourceTables
 from models.matrix import category_levels
 from models.params import TrainParams
-from models.promotion import PromotionMargin
 from models.train import fit_with_validation
-from pipelines import tasks
-from pipelines.scale.runner import command_runner
+from pipelines.scale.runner import ShardRunner, command_runner
 from pipelines.scale.settings import ScaleSettings
-from pipelines.scale.training import SnapshotSpec, snapshots_on_cluster
-from pipelines.store.settings import Settings
-from pipelines.store.staged import load_source_tables
-from pipelines.tracking.registry import load_model_version
+from pipelines.scale.training import SnapshotSpec, snapshots_on_cluster, training_shards
 from tests.simulated import staged_from_simulation
 
 SPEC = LabelSpec(horizon_days=60)
@@ -96,46 +89,6 @@ def test_a_sampled_model_input_still_gives_the_booster_every_customer(business):
     assert _auc(fitted, later) > _auc(sampled_only, later) - 0.02
 
 
-@pytest.fixture(scope="module")
-def staged(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("cluster-training") / "data"
-    settings = Settings.from_env(data_dir)
-    tasks.generate_sample_exports.fn(settings, 500, 5, None)
-    tasks.stage_raw_exports.fn(settings)
-    return data_dir
-
-
-def test_training_on_the_cluster_is_recorded_in_the_run_and_the_card(staged, monkeypatch):
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{staged / 'mlflow' / 'mlflow.db'}")
-    settings = Settings.from_env(staged)
-    params = TrainParams(n_cutoffs=4, max_boost_rounds=60, early_stopping_rounds=10)
-    data_end = tasks.resolve_cutoff.fn(settings, None)
-    tables = load_source_tables(settings)
-    full = tasks.write_model_input.fn(settings, data_end, params)
-    peak = plan_sample(customer_ids(tables), len(full["cutoffs"]), full["features"],
-                       budget_mb=1e9).estimated_peak_mb
-    all_rows = pd.read_parquet(full["path"])  # the sampled input below takes its path
-    everyone = len(all_rows)
-    monkeypatch.setenv("CHURN_TRAIN_MEMORY_MB", str(peak * 0.5))  # the process holds half
-    model_input = tasks.write_model_input.fn(settings, data_end, params)
-    assert model_input["sample"]["train_sample_rows"] < everyone
-
-    with command_runner(CLUSTER):
-        trained = tasks.fit_and_register.fn(settings, model_input, params, PromotionMargin())
-    run = mlflow.get_run(trained["run_id"])
-    assert run.data.params["fit_engine"] == "dask"
-    assert int(run.data.params["fit_rows"]) == everyone
-    assert run.data.params["train_sample"] == "customer_sample"
-    card = mlflow.artifacts.load_text(f"runs:/{trained['run_id']}/model_card.md")
-    assert f"fitted by lightgbm.dask on the Dask cluster on {everyone:,} snapshots" in card
-
-    # the registered version loads and scores like any other
-    registered = load_model_version(settings, str(trained["model_version"]))
-    assert registered.model.classifier.booster_.num_trees() == trained["best_iteration"]
-    probability = registered.model.predict_probability(all_rows)
-    assert len(probability) == everyone and np.all((probability > 0) & (probability < 1))
-
-
 def test_the_tables_can_go_once_the_cluster_holds_the_snapshots(business):
     """This process keeps none of the staged rows while the model fits: the workers have
     them (the tables are larger than the sample the probe fits on)."""
@@ -150,3 +103,16 @@ def test_the_tables_can_go_once_the_cluster_holds_the_snapshots(business):
         assert all(ref() is None for ref in watched)
         fitted = held.fitted(PARAMS, trees=5)
     assert fitted.rows == len(model_input) and fitted.classifier.booster_.num_trees() == 5
+
+
+@pytest.mark.parametrize("settings, customers, expected", [
+    (ScaleSettings(scheduler="local", local_workers=2), 300_000, 4),  # 3 by size, 2 workers
+    (ScaleSettings(scheduler="local", local_workers=2), 400_000, 4),
+    (ScaleSettings(scheduler="local", local_workers=3), 50, 3),
+    (ScaleSettings(scheduler="local", local_workers=2, shards=3), 300_000, 3),  # as set
+])
+def test_the_default_shards_share_the_rows_evenly_between_workers(settings, customers,
+                                                                   expected):
+    runner = ShardRunner(settings)
+    assert training_shards(runner, customers) == expected
+    assert not runner.started  # counted without starting a cluster
