@@ -266,7 +266,12 @@ def train(
 ) -> None:
     """Train LightGBM on snapshots whose label windows end by --data-end, calibrate it out of
     time, log it to MLflow and register a version; it becomes champion only if it beats the
-    current champion on the same out-of-time cutoff (or there is none)."""
+    current champion on the same out-of-time cutoff (or there is none).
+
+    Scale: CHURN_TRAIN_MEMORY_MB bounds the snapshots this process holds (over it, a stable
+    sample of customers); CHURN_TRAIN_ENGINE=dask with CHURN_DASK_SCHEDULER fits the final
+    model by lightgbm.dask on every customer's snapshots (README, "Training on the cluster").
+    """
     require_choice("train", "--churn-definition", churn_definition,
                    (AUTO_DEFINITION, *CHURN_DEFINITIONS))
     require_choice("train", "--tune-objective", tune_objective, TUNE_OBJECTIVES)
