@@ -88,7 +88,11 @@ def test_a_long_narrow_events_export_keeps_only_its_compact_rows(tmp_path):
     assert measured["rows"] == rows
     assert measured["staged"] < 110 * rows  # compact: not one Python object per cell
     grown = measured["peak"] - measured["before"]
-    assert grown - 2 * measured["staged"] <= BOUND_MB * 2**20, measured
+    # The bound itself is the wide export's test above. Here the chunk's working memory sits
+    # at it (six runs: 53.7 to 63.2 MB, mimalloc's reuse varying), so the allowance is a
+    # quarter more; the regression this guards (every chunk's Python strings kept, ~300
+    # bytes a row) would add about 90 MB beyond it.
+    assert grown - 2 * measured["staged"] <= 1.25 * BOUND_MB * 2**20, measured
 
 
 def test_the_empty_future_part_of_a_chunk_holds_none_of_its_text():
