@@ -10,6 +10,7 @@ leak in. Each graded list is set against what the model promised out of time at 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -114,12 +115,15 @@ def grade_list(shipped: ShippedList,
 
 
 def track_record(
-    shipped: list[ShippedList], purchases: pd.DataFrame, data_end: dt.date,
+    shipped: Iterable[ShippedList], purchases: pd.DataFrame, data_end: dt.date,
     customers: pd.DataFrame | None = None, subscriptions: pd.DataFrame | None = None,
 ) -> TrackRecord:
-    """Every list graded (window ended by `data_end`) or marked not matured, oldest first."""
+    """Every list graded (window ended by `data_end`) or marked not matured, oldest first.
+
+    The lists are taken one at a time in the order given (an archive's reader yields them as
+    it reads them, so only one is held) and the record is put in order at the end."""
     rows, tier_tables = [], []
-    for item in sorted(shipped, key=lambda s: (s.as_of, s.run_id)):
+    for item in shipped:
         head = {"as_of": item.as_of, "run_id": item.run_id, "model_version": item.model_version,
                 "matures_on": item.label.window_end(item.as_of)}
         if not item.label.is_labelled(item.as_of, data_end):
@@ -129,10 +133,15 @@ def track_record(
                                                         subscriptions))
         rows.append({**head, **row})
         tier_tables.append(tiers.assign(as_of=item.as_of, run_id=item.run_id))
-    lists = pd.DataFrame(rows, columns=LIST_COLUMNS)
-    tiers = (pd.concat(tier_tables, ignore_index=True)[TIER_COLUMNS] if tier_tables
-             else pd.DataFrame(columns=TIER_COLUMNS))
+    lists = _oldest_first(pd.DataFrame(rows, columns=LIST_COLUMNS))
+    tiers = (_oldest_first(pd.concat(tier_tables, ignore_index=True)[TIER_COLUMNS])
+             if tier_tables else pd.DataFrame(columns=TIER_COLUMNS))
     return TrackRecord(lists, tiers)
+
+
+def _oldest_first(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows by list (as-of, then run id), each list's rows in their own order."""
+    return frame.sort_values(["as_of", "run_id"], kind="stable").reset_index(drop=True)
 
 
 # The loop: what the contacts on each matured list changed (models.holdout, models.effects).
@@ -218,7 +227,7 @@ def _with_totals(units: pd.DataFrame, head: list[str]) -> pd.DataFrame:
 
 
 def loop_record(
-    shipped: list[ShippedList], purchases: pd.DataFrame, data_end: dt.date,
+    shipped: Iterable[ShippedList], purchases: pd.DataFrame, data_end: dt.date,
     customers: pd.DataFrame | None = None, subscriptions: pd.DataFrame | None = None,
     actions: pd.DataFrame | None = None, carry: tuple[str, ...] = (),
 ) -> LoopRecord:
@@ -228,12 +237,12 @@ def loop_record(
     a customer's assignments never overlap in time (`models.holdout`), so no outcome counts
     twice; it assumes one holdout share per tier across the lists pooled. `carry`: list
     columns kept on `randomised` (see `randomised_outcomes`)."""
+    # one list at a time (see `track_record`); only its randomised customers are kept
     parts = [randomised_outcomes(s, purchases, data_end, customers, subscriptions, actions,
                                  carry)
-             for s in sorted(shipped, key=lambda s: (s.as_of, s.run_id))
-             if s.label.is_labelled(s.as_of, data_end)]
+             for s in shipped if s.label.is_labelled(s.as_of, data_end)]
     parts = [p for p in parts if not p.empty]
-    units = (pd.concat(parts, ignore_index=True) if parts
+    units = (_oldest_first(pd.concat(parts, ignore_index=True)) if parts
              else pd.DataFrame(columns=RANDOMISED_COLUMNS))
     if units.empty:
         empty = pd.DataFrame(columns=["tier", "planned_action", *EFFECT_COLUMNS])

@@ -13,22 +13,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 
-from features.labels import LabelSpec
 from features.sources import SourceTables
 from models.effects import MIN_CUSTOMERS_PER_ARM, action_save_rates
 from models.params import ActionSaveRate, TrainParams
 from models.playbook import default_playbook_text, playbook_actions
-from models.track_record import LoopRecord, ShippedList, loop_record
+from models.track_record import LoopRecord, loop_record
 from models.uplift import out_of_time_check
 from pipelines.store.atomic import write_json_atomic, write_text_atomic
 from pipelines.store.settings import Settings
+from pipelines.tracking.shipped import archived_lists, shipped_lists
 
 LOOP_LIST_COLUMNS = ["customer_id", "churn_probability", "risk_tier", "value_at_risk",
                      "annual_revenue", "holdout", "assigned_in", "planned_action"]
@@ -40,38 +38,25 @@ EFFECTS_FILE, POOLED_FILE, SAVE_RATES_FILE, UPLIFT_FILE = (
     "uplift_check.json")
 
 
-def shipped_loop_lists(scored_dir: Path) -> list[ShippedList]:
-    """Every archived list that carries a holdout, with its label spec and as-of."""
-    shipped = []
-    for path in sorted(scored_dir.glob("*/*/metadata.json")):
-        try:
-            meta = json.loads(path.read_text())
-            parquet = path.parent / "risk_list.parquet"
-            known = set(pq.read_schema(parquet).names)
-            extra = [c for c in UPLIFT_FEATURES if c in known and c not in LOOP_LIST_COLUMNS]
-            risk = pd.read_parquet(parquet, columns=[*LOOP_LIST_COLUMNS, *extra])
-        except (OSError, ValueError, KeyError):
-            continue  # unfinished, foreign, or archived before the holdout
-        shipped.append(ShippedList(
-            as_of=dt.date.fromisoformat(meta["as_of"]), run_id=meta["run_id"],
-            model_version=str(meta.get("model_version", "")),
-            label=LabelSpec.model_validate(meta.get("label") or {}), risk=risk,
-            top_tiers=tuple(meta.get("tier_policy", {}).get("top_tiers", []))))
-    return shipped
+def loop_columns(names: set[str]) -> list[str]:
+    """What the loop reads of a list: its holdout columns (a list archived before the holdout
+    lacks them and is passed over) and the uplift features it has."""
+    return [*LOOP_LIST_COLUMNS,
+            *(c for c in UPLIFT_FEATURES if c in names and c not in LOOP_LIST_COLUMNS)]
 
 
 def archive_loop_record(settings: Settings, tables: SourceTables, data_end: dt.date,
                         actions: pd.DataFrame | None) -> LoopRecord:
     """The loop record of every archived list scored by `data_end`, as known then."""
-    shipped = [s for s in shipped_loop_lists(settings.scored_dir) if s.as_of <= data_end]
-    if tables.customers is None:
-        shipped = [s for s in shipped if s.label.definition != "cancellation"]
+    archived = archived_lists(settings.scored_dir, data_end,
+                              with_cancellation=tables.customers is not None)
     known = None
     if actions is not None:  # an action logged after the data end is not known at it
         stamp = pd.Timestamp(data_end + dt.timedelta(days=1), tz="UTC")
         known = actions[actions["action_at"] < stamp]
-    return loop_record(shipped, tables.purchases, data_end, tables.customers,
-                       tables.subscriptions, known, carry=(*UPLIFT_FEATURES, "value_at_risk"))
+    return loop_record(shipped_lists(archived, loop_columns), tables.purchases, data_end,
+                       tables.customers, tables.subscriptions, known,
+                       carry=(*UPLIFT_FEATURES, "value_at_risk"))
 
 
 def uplift_check(record: LoopRecord) -> dict[str, Any]:

@@ -24,19 +24,18 @@ import pandas as pd
 from mlflow.tracking import MlflowClient
 
 from features.build import to_naive_utc
-from features.labels import LabelSpec
 from features.sources import SourceTables
 from models.monitoring import MonitoringPolicy, data_volume, monitoring_summary, reference_profile
 from models.retrain import ModelState, retrain_decision
-from models.track_record import GRADED, ShippedList, TrackRecord, track_record
+from models.track_record import GRADED, TrackRecord, track_record
 from models.train import LABEL, FittedChurnModel
-from pipelines.store.archive import archived_runs
 from pipelines.store.atomic import write_parquet_atomic, write_text_atomic
 from pipelines.store.leftovers import owner_tags
 from pipelines.store.settings import Settings
 from pipelines.tracking.compatibility import champion_compatibility, mismatch_text
 from pipelines.tracking.connect import use_tracking_store
 from pipelines.tracking.registry import RegisteredModel, training_snapshot
+from pipelines.tracking.shipped import archived_lists, shipped_lists, track_columns
 
 REFERENCE_ARTIFACT = "monitoring/reference.json"
 MONITORING_FILE = "monitoring.json"  # in each scoring run's folder
@@ -161,35 +160,15 @@ def _state(
     )
 
 
-def shipped_lists(scored_dir: Path) -> list[ShippedList]:
-    """Every archived list with the label spec, tiers and promise recorded in its metadata."""
-    shipped = []
-    for path in sorted(run / "metadata.json" for run in archived_runs(scored_dir)):
-        try:
-            meta = json.loads(path.read_text())
-            risk = pd.read_parquet(path.parent / "risk_list.parquet",
-                                   columns=["customer_id", "churn_probability", "risk_tier",
-                                            "value_at_risk", "annual_revenue"])
-        except (OSError, ValueError, KeyError):
-            continue  # an unfinished or foreign folder is no shipped list
-        shipped.append(ShippedList(
-            as_of=dt.date.fromisoformat(meta["as_of"]), run_id=meta["run_id"],
-            model_version=str(meta.get("model_version", "")),
-            label=LabelSpec.model_validate(meta.get("label") or {}), risk=risk,
-            top_tiers=tuple(meta.get("tier_policy", {}).get("top_tiers", [])),
-            promised=meta.get("model_validation") or {}))
-    return shipped
-
-
 def archive_track_record(settings: Settings, tables: SourceTables,
                          data_end: dt.date) -> TrackRecord:
     """The track record of every archived list scored by `data_end`, as known then (a list
     of that very day is listed as not matured)."""
-    shipped = [s for s in shipped_lists(settings.scored_dir) if s.as_of <= data_end]
-    if any(s.label.definition == "cancellation" for s in shipped) and tables.customers is None:
-        shipped = [s for s in shipped if s.label.definition != "cancellation"]
-    return track_record(shipped, tables.purchases, data_end, tables.customers,
-                        tables.subscriptions)
+    archived = archived_lists(settings.scored_dir, data_end,
+                              with_cancellation=tables.customers is not None)
+    # one list's rows at a time, however many weeks the archive holds
+    return track_record(shipped_lists(archived, track_columns), tables.purchases, data_end,
+                        tables.customers, tables.subscriptions)
 
 
 def write_track_record(settings: Settings, record: TrackRecord) -> dict[str, str]:
@@ -315,5 +294,5 @@ def tag_training_run(settings: Settings, run_id: str, tags: dict[str, str]) -> N
 __all__ = ["GRADED", "MONITORING_FILE", "REFERENCE_ARTIFACT", "TRACK_RECORD",
            "archive_track_record", "champion_reference", "log_monitoring_run",
            "log_track_record_run", "log_training_reference", "model_state",
-           "scoring_monitoring", "shipped_lists", "source_volume", "tag_training_run",
+           "scoring_monitoring", "source_volume", "tag_training_run",
            "training_reference", "write_track_record"]
