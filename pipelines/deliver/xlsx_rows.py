@@ -101,7 +101,8 @@ def _write_file(target: zipfile.ZipFile, like: zipfile.ZipInfo, file: Path) -> N
     info.compress_type = zipfile.ZIP_DEFLATED
     # deflate level 1, not zlib's default 6: a million customers' rows took 10.5 s at 6
     # (ZipInfo's own level; the `compresslevel` of ZipFile reaches only names, not ZipInfos)
-    info._compresslevel = 1  # type: ignore[attr-defined]  # 3.11; 3.13: `compress_level`
+    # the attribute is private up to 3.12 (`_compresslevel`) and public from 3.13
+    setattr(info, "compress_level" if hasattr(info, "compress_level") else "_compresslevel", 1)
     size = file.stat().st_size
     # ZIP64 only where the part needs it, as xlsxwriter does: older Excel reads no ZIP64
     with open(file, "rb") as read, target.open(info, "w",
