@@ -9,35 +9,27 @@ keeps those customers in their arm. Runs archived before the holdout existed ass
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from features.labels import LabelSpec
 from models.holdout import assign_holdout, standing_assignments, with_holdout
 from models.tiers import TierPolicy
-from pipelines.store import archive
+from pipelines.tracking.shipped import archived_lists, shipped_lists
 
 ASSIGNED = ["customer_id", "holdout", "assigned_in"]
 
 
 def archived_assignments(scored_dir: Path) -> pd.DataFrame:
     """`customer_id, holdout, assigned_in, as_of, window_end` of every randomisation in the
-    archive (`as_of` of the list that made it)."""
+    archive (`as_of` of the list that made it); one list's rows read at a time, and only its
+    own randomisations kept."""
     parts = []
-    for path in (run / "metadata.json" for run in archive.archived_runs(scored_dir)):
-        try:
-            meta = json.loads(path.read_text())
-            risk = pd.read_parquet(path.parent / "risk_list.parquet", columns=ASSIGNED)
-            label = LabelSpec.model_validate(meta.get("label") or {})
-            as_of = dt.date.fromisoformat(meta["as_of"])
-        except (OSError, ValueError, KeyError):
-            continue  # unfinished, foreign, or from before the holdout: no assignments
-        own = risk[risk["assigned_in"].astype(str) == str(meta.get("run_id"))]
-        parts.append(own.assign(as_of=pd.Timestamp(as_of),
-                                window_end=pd.Timestamp(label.window_end(as_of))))
+    for shipped in shipped_lists(archived_lists(scored_dir), lambda names: list(ASSIGNED)):
+        own = shipped.risk[shipped.risk["assigned_in"].astype(str) == shipped.run_id]
+        parts.append(own.assign(as_of=pd.Timestamp(shipped.as_of), window_end=pd.Timestamp(
+            shipped.label.window_end(shipped.as_of))))
     if not parts:
         return pd.DataFrame(columns=[*ASSIGNED, "as_of", "window_end"])
     return pd.concat(parts, ignore_index=True)

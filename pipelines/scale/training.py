@@ -33,10 +33,9 @@ from models.matrix import category_levels, model_matrix
 from models.params import TrainParams
 from models.train import LABEL, FinalFit, Refit
 from pipelines.scale.runner import ShardRunner
+from pipelines.scale.settings import DASK
 
 logger = logging.getLogger(__name__)
-
-ENGINE = "dask"
 
 
 @dataclass(frozen=True)
@@ -179,4 +178,4 @@ class ClusterSnapshots:
             # drops with a warning that asks nothing of the user
             warnings.filterwarnings("ignore", message="Parameter n_jobs will be ignored")
             model.fit(matrix, label)
-        return FinalFit(model.to_local(), levels, self.rows, ENGINE)
+        return FinalFit(model.to_local(), levels, self.rows, DASK)

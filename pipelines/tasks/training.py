@@ -42,6 +42,7 @@ from pipelines.operate.caching import (
     is_transient,
 )
 from pipelines.scale.runner import shard_runner
+from pipelines.scale.settings import DASK
 from pipelines.scale.training import SnapshotSpec, snapshots_on_cluster
 from pipelines.store.atomic import write_json_atomic, write_parquet_atomic
 from pipelines.store.settings import Settings
@@ -295,7 +296,7 @@ def _fitted_where_settings_say(
 
 def fit_note(fitted: FittedChurnModel) -> str:
     """Where the classifier scoring uses was fitted, and on how many snapshots."""
-    where = ("by lightgbm.dask on the Dask cluster" if fitted.fit_engine == "dask"
+    where = ("by lightgbm.dask on the Dask cluster" if fitted.fit_engine == DASK
              else "in this process")
     return f"{fitted.best_iteration} trees fitted {where} on {fitted.fit_rows:,} snapshots"
 
