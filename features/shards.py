@@ -5,6 +5,12 @@ customer's rows meet in one shard whichever stage reads them, and a shard writte
 can be read by another without a shuffle. The hash is pandas' `hash_array` (SipHash-2-4 with a
 fixed key over the id's UTF-8 bytes): the same id gives the same shard in every process, on
 every machine and in every run, which Python's own `hash` does not (it is salted per process).
+
+A shard is a range of the hash, not a remainder: of `n` shards, shard `s` holds the customers
+whose shard key (the hash's top 32 bits) lies in `shard_key_range(s, n)`. So a table written
+in key order (`pipelines.store.partitioned`) holds every shard of every count as one run of
+rows, and a reader of one shard opens only the row groups whose keys overlap its range,
+whatever count the writer had in mind.
 """
 
 from __future__ import annotations
@@ -28,11 +34,37 @@ def customer_hashes(customer_ids: pd.Series | np.ndarray) -> np.ndarray:
     return hashes[codes]
 
 
+#: Shard keys run over 0 … 2**KEY_BITS - 1; a count of shards may be at most that large.
+KEY_BITS = 32
+
+
+def shard_keys(customer_ids: pd.Series | np.ndarray) -> np.ndarray:
+    """Each customer id's shard key (unsigned 64-bit, below 2**KEY_BITS): what a partitioned
+    table is sorted by."""
+    return customer_hashes(customer_ids) >> np.uint64(64 - KEY_BITS)
+
+
+def shards_of_keys(keys: np.ndarray, shards: int) -> np.ndarray:
+    """The shard (0 … shards-1) each shard key falls in."""
+    if not 1 <= shards <= 2**KEY_BITS:
+        raise ValueError(f"shards must be between 1 and {2**KEY_BITS}, not {shards}")
+    # key * shards < 2**64 for every key below 2**32 and shards up to 2**32
+    return ((keys * np.uint64(shards)) >> np.uint64(KEY_BITS)).astype(np.int64)
+
+
+def shard_key_range(shard: int, shards: int) -> tuple[int, int]:
+    """The keys [low, high) of shard `shard` of `shards`: those with key * shards >> 32 ==
+    shard, i.e. from ceil(shard * 2**32 / shards) up to the next shard's low."""
+    if not 0 <= shard < shards:
+        raise ValueError(f"shard must be between 0 and {shards - 1}, not {shard}")
+    return (-(-shard * 2**KEY_BITS // shards), -(-(shard + 1) * 2**KEY_BITS // shards))
+
+
 def customer_shards(customer_ids: pd.Series | np.ndarray, shards: int) -> np.ndarray:
     """The shard (0 … shards-1) of each customer id; `shards` 1 puts everyone in shard 0."""
     if shards < 1:
         raise ValueError(f"shards must be 1 or more, not {shards}")
-    return (customer_hashes(customer_ids) % np.uint64(shards)).astype(np.int64)
+    return shards_of_keys(shard_keys(customer_ids), shards)
 
 
 def in_sample(customer_ids: pd.Series | np.ndarray, share: float, salt: str = "") -> np.ndarray:

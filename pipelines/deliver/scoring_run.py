@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -78,15 +79,17 @@ def load_playbook(settings: Settings, policy: TierPolicy) -> tuple[pd.DataFrame,
 
 def run_scoring(
     settings: Settings, tables: SourceTables, as_of: dt.date, champion: RegisteredModel,
-    params: ScoreParams,
+    params: ScoreParams, staged: Path | None = None,
 ) -> dict[str, Any]:
     """Score every customer eligible at `as_of` with `champion`; write and archive the run
-    folder (lists, workbook, report, metadata) and point `scored/latest` at it."""
+    folder (lists, workbook, report, metadata) and point `scored/latest` at it. `staged`:
+    the staged version folder `tables` were read from, whose shards Dask workers that see it
+    read themselves (`pipelines.scale.scoring.sharded_customer_features`)."""
     model, version, model_run_id, meta = (champion.model, champion.version, champion.run_id,
                                           champion.meta)
     policy, sort, lang = params.tier_policy, params.sort, params.lang
     playbook, playbook_source = load_playbook(settings, policy)
-    features = sharded_customer_features(tables, as_of, model.event_types)
+    features = sharded_customer_features(tables, as_of, model.event_types, staged=staged)
     # Refused here, before anything is written, when the champion no longer fits the data.
     fit = champion_fit(settings, champion, tables, features)
     features = fit.with_no_data(features)

@@ -170,7 +170,7 @@ def _erase_tables(folder: Path, ids: set[str]) -> dict[Path, int]:
         if hit.any():
             kept = frame.loc[~hit]
             kept.attrs = frame.attrs
-            write_parquet_atomic(kept, path)
+            write_parquet_atomic(kept, path, by_shard=True)  # still readable by shard
             removed[path] = int(hit.sum())
     return removed
 

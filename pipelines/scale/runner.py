@@ -19,6 +19,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pipelines.scale.settings import LOCAL, SCHEDULER_VARIABLE, ScaleSettings
@@ -64,6 +65,20 @@ class ShardRunner:
     def started(self) -> bool:
         """Whether this runner holds a Dask client (it starts on the first cluster map)."""
         return self._client is not None
+
+    def sees(self, folder: Path) -> bool:
+        """Whether every worker reads the same staged version at `folder` as this process
+        (`pipelines.store.staged.staged_fingerprint`): always in process and on a local
+        cluster's filesystem; on a remote cluster only where the data dir is shared."""
+        from pipelines.store.staged import staged_fingerprint
+
+        here = staged_fingerprint(str(folder))
+        if here is None:
+            return False
+        if not self.settings.distributed:
+            return True
+        seen = self.client().run(staged_fingerprint, str(folder))
+        return bool(seen) and all(value == here for value in seen.values())
 
     def shard_count(self, customers: int) -> int:
         """The shards `customers` are split into under these settings."""

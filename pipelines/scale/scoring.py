@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from features.event_types import customer_features_with_event_types
-from features.sharded import feature_jobs, joined_features, shard_features
+from features.sharded import FeatureJob, feature_jobs, joined_features, shard_features
 from features.sources import SourceTables
 from models.outputs import (
     ModelOutputs,
@@ -30,6 +32,7 @@ from models.outputs import (
 from models.reason_rules import population_reference
 from models.train import FittedChurnModel
 from pipelines.scale.runner import shard_runner
+from pipelines.store.staged import load_shard_tables
 
 
 def sharded_model_outputs(
@@ -83,11 +86,34 @@ def _sharded_outputs(model: FittedChurnModel, features: pd.DataFrame,
     return joined_outputs(parts, features.index)
 
 
+@dataclass(frozen=True)
+class StagedFeatureJob:
+    """One shard's feature build from the worker's own read of the staged version in
+    `folder` (`pipelines.store.staged.load_shard_tables`)."""
+
+    folder: Path
+    shard: int
+    shards: int
+    as_of: dt.date
+    event_types: tuple[str, ...] = ()
+
+
+def staged_shard_features(job: StagedFeatureJob) -> pd.DataFrame:
+    """One shard's feature table, its rows read where it runs (picklable: a Dask task)."""
+    tables = load_shard_tables(job.folder, job.shard, job.shards)
+    if not len(tables.purchases):  # no eligible customer in this shard
+        return pd.DataFrame()
+    return shard_features(FeatureJob(tables, job.as_of, job.event_types))
+
+
 def sharded_customer_features(
     tables: SourceTables, as_of: dt.date, event_types: Sequence[str] = (),
+    staged: Path | None = None,
 ) -> pd.DataFrame:
     """`features.event_types.customer_features_with_event_types` by customer shard: the
-    same table, built shard by shard on the command's runner."""
+    same table, built shard by shard on the command's runner. `staged`: the version folder
+    `tables` were read from; workers that see it read their shards there, and nothing of the
+    tables is cut or sent from this process."""
     with shard_runner() as runner:
         settings = runner.settings
         if not settings.distributed and settings.shards is None:
@@ -99,6 +125,13 @@ def sharded_customer_features(
         shards = runner.shard_count(int(customers["customer_id"].nunique()))
         if shards == 1 and not settings.distributed:
             return customer_features_with_event_types(tables, as_of, list(event_types))
+        if settings.distributed and staged is not None and runner.sees(staged):
+            parts = runner.map(staged_shard_features,
+                               [StagedFeatureJob(staged, shard, shards, as_of,
+                                                 tuple(event_types))
+                                for shard in range(shards)], label="building features")
+            if any(len(part) for part in parts):
+                return joined_features(parts)
         jobs = feature_jobs(tables, as_of, shards, event_types)
         if not jobs:  # no purchases at all: the whole build says what that means
             return customer_features_with_event_types(tables, as_of, list(event_types))

@@ -5,8 +5,12 @@ Everything training judges and reports (the model's size, the calibrator, the ba
 backtest, the out-of-time figures) comes from the model input this process holds: every
 labelled snapshot, or the stable customer sample `CHURN_TRAIN_MEMORY_MB` allows. The booster
 scoring uses is then fitted with that size on every customer's snapshots, built shard by
-shard on the workers (`features.sharded.shard_snapshots`) and kept there: this process
-sends each shard its rows and gets back only counts, category levels and the fitted trees.
+shard on the workers (`features.sharded.shard_snapshots`) and kept there. Where the workers
+see the staged version this process reads (a local cluster, or a data dir on a shared
+filesystem: `ShardRunner.sees`), each worker reads its shards' rows from the staged tables
+itself (they are stored in shard order, `pipelines.store.partitioned`), and this process
+never loads the tables; elsewhere this process sends each shard its rows. Either way it gets
+back only counts, category levels, the source volume and the fitted trees.
 
 LightGBM's data-parallel learner bins and splits per worker, so the trees differ from a
 single-process fit on the same rows (the quality is alike: `tests/pipelines/scale/
@@ -22,18 +26,21 @@ import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from features.labels import LabelSpec
-from features.sharded import shard_snapshots, snapshot_jobs
+from features.sharded import SnapshotJob, shard_snapshots, snapshot_jobs
 from features.sources import SourceTables
 from models.matrix import category_levels, model_matrix
 from models.params import TrainParams
 from models.train import LABEL, FinalFit, Refit
 from pipelines.scale.runner import ShardRunner
 from pipelines.scale.settings import DASK
+from pipelines.store.staged import load_shard_tables, staged_customers
+from pipelines.tracking.monitoring import source_volume
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +55,8 @@ class ShardSummary:
 
 
 def summarised_shard(frame: pd.DataFrame, features: list[str]) -> ShardSummary:
+    if frame.empty and LABEL not in frame:  # a shard without an eligible customer
+        return ShardSummary(0, 0, {})
     return ShardSummary(len(frame), int(frame[LABEL].sum()), category_levels(frame, features))
 
 
@@ -102,30 +111,80 @@ def training_shards(runner: ShardRunner, customers: int) -> int:
     return -(-shards // workers) * workers
 
 
+@dataclass(frozen=True)
+class StagedSnapshotJob:
+    """One shard's snapshots, built by a worker from its own read of the staged version in
+    `folder` (`pipelines.store.staged.load_shard_tables`): no rows travel from the driver."""
+
+    folder: Path
+    shard: int
+    shards: int
+    spec: SnapshotSpec
+
+
+def staged_shard_snapshots(job: StagedSnapshotJob) -> tuple[pd.DataFrame, dict[str, int]]:
+    """One shard's model input and the source volume of its rows up to the data end (a
+    customer is in one shard only, so the shards' volumes add up to the whole one's)."""
+    tables = load_shard_tables(job.folder, job.shard, job.shards)
+    spec = job.spec
+    volume = source_volume(tables, spec.data_end)
+    if not len(tables.purchases):  # no eligible customer: an empty partition, left out
+        return pd.DataFrame(), volume
+    return shard_snapshots(SnapshotJob(tables, spec.cutoffs, spec.label, spec.data_end,
+                                       spec.event_types)), volume
+
+
+def _first(pair: tuple[Any, Any]) -> Any:
+    return pair[0]
+
+
+def _second(pair: tuple[Any, Any]) -> Any:
+    return pair[1]
+
+
+def added_volumes(volumes: Sequence[dict[str, int]]) -> dict[str, int]:
+    return {name: sum(volume[name] for volume in volumes) for name in volumes[0]}
+
+
 @contextmanager
-def snapshots_on_cluster(runner: ShardRunner, tables: SourceTables,
+def snapshots_on_cluster(runner: ShardRunner, source: SourceTables | Path,
                          spec: SnapshotSpec) -> Iterator[ClusterSnapshots]:
     """Every customer's snapshots built shard by shard on `runner`'s cluster and held there
-    for the block; `tables` may be let go inside it (the workers have their rows)."""
+    for the block. `source` is a staged version's folder that every worker reads its own
+    shards from (`ShardRunner.sees`), or tables in this process whose shards are sent to the
+    workers (which the caller may let go inside the block)."""
     if not runner.settings.distributed:
         raise ValueError("training on a Dask cluster needs CHURN_DASK_SCHEDULER to name one")
     client = runner.client()
-    customers = tables.customers if tables.customers is not None else tables.purchases
-    shards = training_shards(runner, int(customers["customer_id"].nunique()))
     futures: dict[str, list[Any]] = {}
+    volume: dict[str, int] | None = None
     # `distributed.wait` (here and in lightgbm.dask) finds its client as the current one; the
     # runner's is never made the process default
     with client.as_current():
         try:
-            futures["jobs"] = client.scatter(
-                snapshot_jobs(tables, list(spec.cutoffs), spec.label, spec.data_end, shards,
-                              spec.event_types), hash=False)
-            del tables, customers  # the caller may free them: this frame holds no reference
-            futures["snapshots"] = client.map(shard_snapshots, futures["jobs"], pure=False)
+            if isinstance(source, Path):
+                shards = training_shards(runner, staged_customers(source))
+                jobs = [StagedSnapshotJob(source, shard, shards, spec)
+                        for shard in range(shards)]
+                futures["built"] = client.map(staged_shard_snapshots, jobs, pure=False)
+                futures["snapshots"] = client.map(_first, futures["built"], pure=False)
+                volume = added_volumes(client.gather(client.map(_second, futures["built"],
+                                                                pure=False)))
+                del futures["built"]  # the snapshots stay, referenced by their own futures
+            else:
+                customers = source.customers if source.customers is not None \
+                    else source.purchases
+                shards = training_shards(runner, int(customers["customer_id"].nunique()))
+                futures["jobs"] = client.scatter(
+                    snapshot_jobs(source, list(spec.cutoffs), spec.label, spec.data_end,
+                                  shards, spec.event_types), hash=False)
+                del source, customers  # the caller may free them: no reference is left here
+                futures["snapshots"] = client.map(shard_snapshots, futures["jobs"],
+                                                  pure=False)
             summaries = client.gather(client.map(summarised_shard, futures["snapshots"],
                                                  features=list(spec.features), pure=False))
-            del futures["jobs"]  # built: the workers may let the shards' rows go
-            yield ClusterSnapshots(runner, futures, summaries, list(spec.features))
+            futures.pop("jobs", None)  # built: the workers may let the shards' rows go
+            yield ClusterSnapshots(runner, futures, summaries, list(spec.features), volume)
         finally:
             client.cancel([future for held in futures.values() for future in held])
 
@@ -134,9 +193,12 @@ class ClusterSnapshots:
     """Snapshots held on a cluster (`snapshots_on_cluster`): their counts, and `refit`."""
 
     def __init__(self, runner: ShardRunner, futures: dict[str, list[Any]],
-                 summaries: list[ShardSummary], features: list[str]) -> None:
+                 summaries: list[ShardSummary], features: list[str],
+                 volume: dict[str, int] | None = None) -> None:
         self.runner, self.futures, self.features = runner, futures, features
         self.summaries = summaries
+        #: the source volume the workers counted when they read the shards themselves
+        self.volume = volume
         self.rows = sum(summary.rows for summary in summaries)
         self.churners = sum(summary.churners for summary in summaries)
 

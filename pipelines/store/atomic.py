@@ -25,16 +25,21 @@ def _atomic_target(path: Path) -> tuple[int, Path]:
     return handle, Path(temp)
 
 
-def write_parquet_atomic(frame: pd.DataFrame, path: Path, slice_rows: int | None = None) -> Path:
+def write_parquet_atomic(frame: pd.DataFrame, path: Path, slice_rows: int | None = None,
+                         *, by_shard: bool = False) -> Path:
     """Write to a temp file beside `path`, then rename: readers never see half a file.
 
     `slice_rows`: convert and write that many rows at a time (one row group each), so a large
     frame is never held a second time as one Arrow table; `frame.attrs` are kept as pandas
-    keeps them."""
+    keeps them. `by_shard`: in customer-shard order (`pipelines.store.partitioned`)."""
     handle, temp = _atomic_target(path)
     os.close(handle)
     try:
-        if slice_rows:
+        if by_shard:
+            from pipelines.store.partitioned import write_partitioned
+
+            write_partitioned(frame, temp)
+        elif slice_rows:
             _write_in_slices(frame, temp, slice_rows)
         else:
             frame.to_parquet(temp, index=False)

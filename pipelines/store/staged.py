@@ -8,6 +8,10 @@ new one, never new purchases beside old complaints. The previous version is kept
 swap succeeds; older versions (and folders left by killed runs) are pruned after it. A
 `staged/` that is still a real directory (from before versioning) is adopted as a version.
 One ingest writes at a time (the nightly flow); concurrent ingests are not coordinated.
+
+Each table is stored in customer-shard order (`pipelines.store.partitioned`): read whole it is
+an ordinary parquet table, and `load_shard_tables` reads one shard of any count from the row
+groups that hold it, so a stage (or a Dask worker) can work on a shard without the rest.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import pandas as pd
 
 from features.sources import EVENT_TIMESTAMPS, SourceTables
 from pipelines.store.leftovers import owner_token
+from pipelines.store.partitioned import read_shard, write_partitioned
 from pipelines.store.settings import Settings
 
 # `actions` (the team's retention log) is staged like the rest but is no source of features:
@@ -37,25 +42,80 @@ def staged_path(settings: Settings, kind: str) -> Path:
     return settings.staged_dir / f"{kind}.parquet"
 
 
-def _read_staged(settings: Settings, columns: dict[str, tuple[str, ...]] | None = None
-                 ) -> dict[str, pd.DataFrame | None]:
-    """Each staged table that exists (only `columns[kind]` where given); purchases required."""
+def _read_staged(settings: Settings, columns: dict[str, tuple[str, ...]] | None = None,
+                 folder: Path | None = None) -> dict[str, pd.DataFrame | None]:
+    """Each staged table that exists (only `columns[kind]` where given), from `folder` (a
+    `staged_version_dir`) where given; purchases required."""
     tables: dict[str, pd.DataFrame | None] = {}
     for kind in SOURCE_KINDS:
-        path = staged_path(settings, kind)
+        path = staged_path(settings, kind) if folder is None else folder / f"{kind}.parquet"
         wanted = None if columns is None else list(columns.get(kind, ()))
         tables[kind] = pd.read_parquet(path, columns=wanted) if path.exists() else None
     if tables["purchases"] is None:
+        where = staged_path(settings, "purchases") if folder is None \
+            else folder / "purchases.parquet"
         raise FileNotFoundError(
-            f"no staged purchases at {staged_path(settings, 'purchases')}; "
+            f"no staged purchases at {where}; "
             "run `churn ingest` first (or `churn demo` for sample data)"
         )
     return tables
 
 
-def load_source_tables(settings: Settings) -> SourceTables:
-    """The staged tables that exist, checked against their contracts once, here."""
-    return _bundle(_read_staged(settings)).validated()
+def load_source_tables(settings: Settings, folder: Path | None = None) -> SourceTables:
+    """The staged tables that exist, checked against their contracts once, here; those of
+    the version in `folder` (a `staged_version_dir`) where given."""
+    return _bundle(_read_staged(settings, folder=folder)).validated()
+
+
+def staged_version_dir(settings: Settings) -> Path:
+    """The folder of the staged version `staged/` points at now: a reader that opens several
+    shards at different moments (Dask workers) reads this, not the link, so an ingest that
+    publishes meanwhile cannot mix two versions."""
+    return settings.staged_dir.resolve()
+
+
+def load_shard_tables(folder: Path, shard: int, shards: int) -> SourceTables:
+    """Shard `shard` of `shards` of every staged table in `folder` (a `staged_version_dir`),
+    checked against the contracts: the same rows as cutting `load_source_tables`' tables by
+    `features.shards.customer_shards`, read from the row groups that hold them."""
+    frames: dict[str, pd.DataFrame | None] = {}
+    for kind in SOURCE_KINDS:
+        path = folder / f"{kind}.parquet"
+        frames[kind] = read_shard(path, shard, shards) if path.exists() else None
+    if frames["purchases"] is None:
+        raise FileNotFoundError(f"no staged purchases at {folder / 'purchases.parquet'}")
+    return _bundle(frames).validated()
+
+
+def staged_customers(folder: Path) -> int:
+    """How many distinct customers the staged version in `folder` holds (the customer
+    master's, else the purchases'), counted by DuckDB over the file, which is not loaded."""
+    import duckdb
+
+    kind = "customers" if (folder / "customers.parquet").exists() else "purchases"
+    with duckdb.connect() as connection:
+        row = connection.execute("SELECT count(DISTINCT customer_id) FROM read_parquet(?)",
+                                 [str(folder / f"{kind}.parquet")]).fetchone()
+    return int(row[0]) if row else 0
+
+
+def staged_fingerprint(folder: str) -> str | None:
+    """What identifies the staged version in `folder` as seen from here: its tables' names
+    and sizes and its manifest's digest; None where the folder is not there. Two processes
+    that compute the same fingerprint read the same tables (a Dask worker on a shared
+    filesystem, or not)."""
+    import hashlib
+
+    path = Path(folder)
+    if not (path / "purchases.parquet").is_file():
+        return None
+    digest = hashlib.sha256()
+    for file in sorted(path.iterdir()):
+        if file.suffix == ".parquet":
+            digest.update(f"{file.name}:{file.stat().st_size};".encode())
+        elif file.suffix == ".json":
+            digest.update(file.read_bytes())
+    return digest.hexdigest()
 
 
 def load_staged_actions(settings: Settings) -> pd.DataFrame | None:
@@ -100,7 +160,7 @@ def publish_staged(settings: Settings, tables: dict[str, pd.DataFrame],
     folder = versions / run_id
     folder.mkdir(parents=True)
     for kind, frame in tables.items():  # the folder is invisible until the swap
-        frame.to_parquet(folder / f"{kind}.parquet", index=False)
+        write_partitioned(frame, folder / f"{kind}.parquet")
     for name, payload in files.items():
         (folder / name).write_text(json.dumps(payload, indent=2, default=str) + "\n",
                                    encoding="utf-8")

@@ -26,7 +26,7 @@ from pipelines.sample import generate as sample_data
 from pipelines.scale.runner import shard_runner
 from pipelines.store.atomic import write_json_atomic
 from pipelines.store.settings import Settings
-from pipelines.store.staged import load_source_tables
+from pipelines.store.staged import load_source_tables, staged_version_dir
 from pipelines.tasks.common import task_logger
 from pipelines.tracking import monitoring
 from pipelines.tracking.connect import configure_mlflow
@@ -68,7 +68,11 @@ def score_and_archive(settings: Settings, as_of: dt.date, params: ScoreParams) -
     # the command's Dask cluster when the CLI holds one; a scheduled run opens one here, for
     # both the feature build and the explanations, and stops it when scoring ends
     with shard_runner():
-        result = run_scoring(settings, load_source_tables(settings), as_of, champion, params)
+        # one version for the whole run: the Dask workers read their shards from this folder
+        # while an ingest may publish the next one
+        staged = staged_version_dir(settings)
+        result = run_scoring(settings, load_source_tables(settings, staged), as_of, champion,
+                             params, staged=staged)
     task_logger().info("scored %d customers -> %s", result["customers_scored"], result["run_dir"])
     return result
 

@@ -46,7 +46,7 @@ from pipelines.scale.settings import DASK
 from pipelines.scale.training import SnapshotSpec, snapshots_on_cluster
 from pipelines.store.atomic import write_json_atomic, write_parquet_atomic
 from pipelines.store.settings import Settings
-from pipelines.store.staged import load_source_tables
+from pipelines.store.staged import load_source_tables, staged_version_dir
 from pipelines.tasks.common import feature_table_path, model_input_path, task_logger
 from pipelines.tracking import monitoring
 from pipelines.tracking.registry import gate_new_version
@@ -284,12 +284,23 @@ def _fitted_where_settings_say(
             cutoffs=tuple(dt.date.fromisoformat(c) for c in model_input["cutoffs"]),
             label=params.label, data_end=data_end, features=tuple(features),
             event_types=tuple(model_input.get("event_types", [])))
-        tables = load_source_tables(settings)
-        volume = monitoring.source_volume(tables, data_end)
-        with snapshots_on_cluster(runner, tables, spec) as snapshots:
-            del tables  # the workers hold their rows: the probe below need not sit beside them
-            fitted = fit_with_validation(frame, features, params,
-                                         refit=snapshots.refit(params))
+        folder = staged_version_dir(settings)
+        if runner.sees(folder):  # each worker reads its own shards: no table loaded here
+            task_logger().info("the workers read their shards from %s", folder)
+            with snapshots_on_cluster(runner, folder, spec) as snapshots:
+                assert snapshots.volume is not None  # counted by the workers
+                volume = snapshots.volume
+                fitted = fit_with_validation(frame, features, params,
+                                             refit=snapshots.refit(params))
+        else:
+            task_logger().info("the workers cannot read %s (a data dir on another machine "
+                               "than theirs): this process sends each shard its rows", folder)
+            tables = load_source_tables(settings)
+            volume = monitoring.source_volume(tables, data_end)
+            with snapshots_on_cluster(runner, tables, spec) as snapshots:
+                del tables  # the workers hold their rows: the probe need not sit beside them
+                fitted = fit_with_validation(frame, features, params,
+                                             refit=snapshots.refit(params))
     task_logger().info("final model: %s", fit_note(fitted))
     return volume, fitted
 

@@ -6,7 +6,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from features.shards import SHARD_HASH_KEY, customer_hashes, customer_shards, in_sample
+from features.shards import (
+    KEY_BITS,
+    SHARD_HASH_KEY,
+    customer_hashes,
+    customer_shards,
+    in_sample,
+    shard_key_range,
+    shard_keys,
+    shards_of_keys,
+)
 
 
 def test_known_ids_have_fixed_shards():
@@ -16,6 +25,32 @@ def test_known_ids_have_fixed_shards():
     assert list(first) == list(customer_shards(ids.to_numpy(), 16))
     assert list(customer_hashes(["C1"])) == list(customer_hashes(pd.Series(["C1"])))
     assert customer_shards(ids, 1).tolist() == [0, 0, 0, 0]
+    # pinned values: staged tables on disk are sorted by these keys
+    assert shard_keys(ids).tolist() == [3009900929, 1333292013, 151295533, 716434969]
+    assert first.tolist() == [11, 4, 0, 2]
+    assert customer_shards(ids, 3).tolist() == [2, 0, 0, 0]
+
+
+@given(st.integers(min_value=1, max_value=2**KEY_BITS),
+       st.lists(st.integers(min_value=0, max_value=2**KEY_BITS - 1), min_size=1, max_size=30))
+def test_a_shard_is_the_range_of_keys_its_bounds_say(shards, keys):
+    which = shards_of_keys(np.array(keys, dtype=np.uint64), shards)
+    for key, shard in zip(keys, which, strict=True):
+        low, high = shard_key_range(int(shard), shards)
+        assert low <= key < high
+    # the ranges tile the key space in order, none empty while shards <= 2**32
+    ranges = [shard_key_range(s, shards) for s in {0, shards // 2, shards - 1}]
+    assert all(low < high for low, high in ranges)
+    assert shard_key_range(0, shards)[0] == 0
+    assert shard_key_range(shards - 1, shards)[1] == 2**KEY_BITS
+
+
+@given(st.integers(min_value=1, max_value=50))
+def test_consecutive_shard_ranges_meet(shards):
+    bounds = [shard_key_range(s, shards) for s in range(shards)]
+    assert all(bounds[i][1] == bounds[i + 1][0] for i in range(shards - 1))
+    with pytest.raises(ValueError):
+        shard_key_range(shards, shards)
 
 
 @given(st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=40),

@@ -15,7 +15,7 @@ from features.budget import customer_ids, plan_sample
 from models.params import TrainParams
 from models.promotion import PromotionMargin
 from pipelines import tasks
-from pipelines.scale.runner import command_runner
+from pipelines.scale.runner import ShardRunner, command_runner
 from pipelines.scale.settings import ScaleSettings
 from pipelines.store.settings import Settings
 from pipelines.store.staged import load_source_tables
@@ -71,7 +71,13 @@ def test_a_low_budget_trains_on_a_sample_and_records_it(staged, monkeypatch):
     assert f"stable sample of {sample['train_sample_share']:.1%} of customers" in card
 
 
-def test_on_a_cluster_the_booster_fits_the_customers_the_budget_left_out(staged, monkeypatch):
+@pytest.mark.parametrize("workers_read_the_data_dir", [True, False])
+def test_on_a_cluster_the_booster_fits_the_customers_the_budget_left_out(
+        staged, monkeypatch, workers_read_the_data_dir):
+    """Workers that see the data dir read their shards from the staged tables; others (a
+    cluster on other machines) are sent them: the same snapshots either way."""
+    if not workers_read_the_data_dir:
+        monkeypatch.setattr(ShardRunner, "sees", lambda self, folder: False)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{staged / 'mlflow' / 'mlflow.db'}")
     settings = Settings.from_env(staged)
     params = PARAMS

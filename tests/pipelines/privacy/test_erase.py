@@ -12,6 +12,7 @@ from models.privacy import keyed_hash
 from pipelines.ingest.run import ingest_raw_exports
 from pipelines.privacy.erase import erase_customers
 from pipelines.privacy.erasure_log import erasure_key, erasure_records
+from pipelines.store.partitioned import key_ranges
 from pipelines.store.settings import Settings
 
 PURCHASES = ("customer_id,order_id,order_date,amount\n"
@@ -65,6 +66,9 @@ def test_erasing_by_e_mail_removes_every_row_and_key_of_the_customer(settings):
     assert "ann@example.org" not in set(_staged(settings, "customer_keys")["key"])
     assert "C1" not in (settings.quarantine_dir / "purchases.csv").read_text()
     assert set(_staged(settings, "purchases")["customer_id"]) == {"C2"}
+    # the rewritten tables are still stored in shard order: readable one shard at a time
+    for kind in ("purchases", "customers"):
+        assert key_ranges(settings.staged_dir / f"{kind}.parquet") is not None
 
 
 def test_the_log_keeps_a_keyed_hash_and_what_was_touched_never_the_id(settings):

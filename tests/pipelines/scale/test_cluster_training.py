@@ -23,6 +23,8 @@ from models.train import fit_with_validation
 from pipelines.scale.runner import ShardRunner, command_runner
 from pipelines.scale.settings import ScaleSettings
 from pipelines.scale.training import SnapshotSpec, snapshots_on_cluster, training_shards
+from pipelines.store.partitioned import write_partitioned
+from pipelines.tracking.monitoring import source_volume
 from tests.simulated import staged_from_simulation
 
 SPEC = LabelSpec(horizon_days=60)
@@ -103,6 +105,39 @@ def test_the_tables_can_go_once_the_cluster_holds_the_snapshots(business):
         assert all(ref() is None for ref in watched)
         fitted = held.fitted(PARAMS, trees=5)
     assert fitted.rows == len(model_input) and fitted.classifier.booster_.num_trees() == 5
+
+
+def test_workers_that_read_their_shards_from_the_staged_tables_build_the_same_snapshots(
+        business, tmp_path):
+    """Each worker reads its shards' rows from the staged version (stored in shard order)
+    and builds their snapshots: the same rows as the whole build, the same source volume,
+    and nothing of the tables travels from this process."""
+    tables, cutoffs, train_end, features, model_input, _ = business
+    folder = tmp_path / "staged.versions" / "v1"
+    folder.mkdir(parents=True)
+    for kind, frame in tables.as_dict().items():
+        if frame is not None:
+            write_partitioned(frame, folder / f"{kind}.parquet", rows_per_group=500)
+    with command_runner(CLUSTER) as runner:
+        assert runner.sees(folder) and not runner.sees(tmp_path / "elsewhere")
+        with snapshots_on_cluster(runner, folder, _spec(cutoffs, train_end, features)) as held:
+            assert "jobs" not in held.futures  # no rows were scattered from here
+            built = pd.concat(runner.client().gather(held.futures["snapshots"]))
+            assert held.volume == source_volume(tables, train_end)
+            fitted = held.fitted(PARAMS, trees=5)
+    order = ["cutoff", "customer_id"]
+    pd.testing.assert_frame_equal(
+        built.sort_values(order).reset_index(drop=True)[list(model_input)],
+        model_input.sort_values(order).reset_index(drop=True))
+    assert fitted.rows == len(model_input) and fitted.classifier.booster_.num_trees() == 5
+
+
+def test_in_process_a_runner_sees_a_staged_folder_that_is_there(tmp_path):
+    runner = ShardRunner(ScaleSettings())
+    assert not runner.sees(tmp_path)  # no staged purchases there
+    write_partitioned(pd.DataFrame({"customer_id": ["a"], "x": [1]}),
+                      tmp_path / "purchases.parquet")
+    assert runner.sees(tmp_path) and not runner.started
 
 
 @pytest.mark.parametrize("settings, customers, expected", [

@@ -132,3 +132,32 @@ def test_no_event_table_is_held_while_the_outputs_are_made(tmp_path, monkeypatch
                          ScoreParams())
     assert result["customers_scored"] > 100
     assert held == [[]]
+
+
+def test_workers_that_read_the_staged_shards_themselves_write_the_same_list(
+        tmp_path, monkeypatch, business):
+    """Given the staged version the tables came from, each worker reads its shards' rows
+    there (the tables are stored in shard order): nothing is cut or sent from this process,
+    and the list is the single-process one."""
+    import pipelines.scale.scoring as scale_scoring
+    from pipelines.store.staged import load_source_tables, publish_staged, staged_version_dir
+
+    tables, end, champion = business
+    alone, alone_shap = _scored(tmp_path, "alone", monkeypatch, business, ScaleSettings())
+    settings = Settings.from_env(tmp_path / "staged")
+    publish_staged(settings, {k: f for k, f in tables.as_dict().items() if f is not None}, {})
+    folder = staged_version_dir(settings)
+
+    def not_cut_here(*args, **kwargs):
+        raise AssertionError("the tables were cut into shards in this process")
+
+    monkeypatch.setattr(scale_scoring, "feature_jobs", not_cut_here)
+    with command_runner(ScaleSettings(scheduler="local", local_workers=2, shards=5)):
+        result = run_scoring(settings, load_source_tables(settings, folder), end, champion,
+                             ScoreParams(), staged=folder)
+    run = result["run_dir"]
+    sharded = pd.read_parquet(f"{run}/risk_list.parquet")
+    assert same_scored_list(alone, sharded)
+    assert alone["churn_probability"].tolist() == sharded["churn_probability"].tolist()
+    pd.testing.assert_frame_equal(alone_shap, pd.read_parquet(f"{run}/shap_contributions.parquet"),
+                                  check_exact=True)

@@ -24,16 +24,17 @@ CHILD = textwrap.dedent("""
     import sys, time, datetime as dt
     import pandas as pd
     from pipelines.ingest.run import ingest_raw_exports
+    from pipelines.store import staged
     from pipelines.store.settings import Settings
 
-    def half_written(self, path, **kwargs):
+    def half_written(frame, path, **kwargs):
         with open(path, "wb") as out:
             out.write(b"PAR1" + b"\\0" * 4096)
             out.flush()
         print("writing", flush=True)
         time.sleep(60)
 
-    pd.DataFrame.to_parquet = half_written
+    staged.write_partitioned = half_written  # publish_staged's writer of each table
     ingest_raw_exports(Settings.from_env(sys.argv[1]),
                        now=dt.datetime(2024, 6, 1, tzinfo=dt.UTC))
 """)
@@ -60,7 +61,7 @@ def test_kill_mid_write_keeps_previous_staged_data_and_next_run_completes(tmp_pa
 
     report = ingest_raw_exports(settings, now=NOW)
     assert not report.unchanged and report.staged_rows == {"purchases": 2}
-    assert load_source_tables(settings).purchases["order_id"].tolist() == ["A", "B"]
+    assert sorted(load_source_tables(settings).purchases["order_id"]) == ["A", "B"]
 
 
 # Writes the first staged table of the new version in full, then stops before the next kind.
@@ -68,18 +69,19 @@ BETWEEN_KINDS = textwrap.dedent("""
     import sys, time, datetime as dt
     import pandas as pd
     from pipelines.ingest.run import ingest_raw_exports
+    from pipelines.store import staged
     from pipelines.store.settings import Settings
 
-    original, calls = pd.DataFrame.to_parquet, []
+    original, calls = staged.write_partitioned, []
 
-    def first_kind_only(self, path, **kwargs):
+    def first_kind_only(frame, path, **kwargs):
         calls.append(path)
         if len(calls) == 1:
-            return original(self, path, **kwargs)
+            return original(frame, path, **kwargs)
         print("between kinds", flush=True)
         time.sleep(60)
 
-    pd.DataFrame.to_parquet = first_kind_only
+    staged.write_partitioned = first_kind_only
     ingest_raw_exports(Settings.from_env(sys.argv[1]),
                        now=dt.datetime(2024, 6, 1, tzinfo=dt.UTC))
 """)
@@ -171,3 +173,46 @@ def test_data_end_from_timestamps_alone_equals_the_loaded_tables_and_loads_check
     assert staged_data_end(settings) == tables.last_event_date().date() == dt.date(2024, 2, 10)
     # the bundle was checked where it was loaded; checking it again is a no-op
     assert tables.checked and tables.validated() is tables
+
+
+def test_each_shard_of_a_published_version_is_its_customers_rows_of_every_table(tmp_path):
+    """Staged tables are stored in shard order: a shard read from the version folder gives
+    exactly the rows cutting the whole loaded tables gives, for any shard count."""
+    from features.sharded import tables_by_shard
+    from pipelines.store.partitioned import key_ranges
+    from pipelines.store.staged import (
+        load_shard_tables,
+        publish_staged,
+        staged_customers,
+        staged_fingerprint,
+        staged_version_dir,
+    )
+    from tests.simulated import staged_from_simulation
+
+    settings = Settings.from_env(tmp_path / "data")
+    simulated = staged_from_simulation(customers=300, seed=3)
+    frames = {kind: frame for kind, frame in simulated.as_dict().items() if frame is not None}
+    publish_staged(settings, frames, {"manifest.json": {"a": "1"}})
+    folder = staged_version_dir(settings)
+    assert folder.parent == staged_versions_dir(settings)  # the version, not the link
+    assert all(key_ranges(folder / f"{kind}.parquet") for kind in frames)
+    whole = load_source_tables(settings)
+    assert staged_customers(folder) == whole.customers["customer_id"].nunique()
+    for shards in (1, 3, 5):
+        expected = tables_by_shard(whole, shards)
+        read = [load_shard_tables(folder, shard, shards) for shard in range(shards)]
+        read = [tables for tables in read if len(tables.purchases)]
+        assert len(read) == len(expected)
+        for mine, theirs in zip(read, expected, strict=True):
+            for kind, frame in theirs.as_dict().items():
+                if frame is None:
+                    assert mine.as_dict()[kind] is None
+                else:
+                    pd.testing.assert_frame_equal(mine.as_dict()[kind],
+                                                  frame.reset_index(drop=True))
+    # the fingerprint names the version: another ingest's tables give another one
+    first = staged_fingerprint(str(folder))
+    assert first and first == staged_fingerprint(str(folder))
+    publish_staged(settings, {"purchases": frames["purchases"].iloc[:10]}, {})
+    assert staged_fingerprint(str(staged_version_dir(settings))) != first
+    assert staged_fingerprint(str(tmp_path / "nowhere")) is None
