@@ -4,8 +4,11 @@ Training holds the model input (one row per customer eligible at each cutoff) an
 fits, copies of it: the out-of-time split, the float matrices LightGBM reads, the refit on all
 rows. The estimate is made from cheap counts before any snapshot is built (customers x cutoffs
 x columns x bytes); when it is over the budget, the snapshots are built for a stable sample of
-customers only, sized to fit. The sample is `features.shards.in_sample`: the same customers
-at every cutoff (a customer's history is never cut into pieces across cutoffs) and in every run.
+customers only, sized to fit. The sample is `features.shards.in_key_sample`: the customers
+with the lowest shard keys, the same at every cutoff (a customer's history is never cut into
+pieces across cutoffs) and in every run. Being a range of keys, it is the first rows of every
+staged table (they are stored in shard order), so training reads the sample's rows without
+loading the rest (`pipelines.store.staged.load_sampled_tables`).
 
 Stratification: the draw hashes the customer id and never sees the label, so churners and
 stayers keep the same share in expectation (proportional allocation; at 100 k customers and a
@@ -22,7 +25,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from features.catalog import CATEGORICAL_FEATURES
-from features.shards import in_sample
+from features.shards import in_key_sample
 from features.sources import SourceTables
 
 #: The budget when `CHURN_TRAIN_MEMORY_MB` is unset: fits the 24 GiB reference machine with
@@ -40,12 +43,10 @@ KEY_NUMBERS, KEY_TEXTS = 3, 1
 #: and valid copies, the float matrices handed to LightGBM, its binned dataset and the refit's
 #: matrix over all rows. Conservative: at 100 k customers (`bench.scale_pipeline`, README)
 #: the peak beyond the staged tables and the process was 2.7 to 3.2 times the estimate. The
-#: budget covers this, not the staged tables loaded before the sample is drawn.
+#: budget covers this, not the sample's staged rows read before it or the process itself.
 PEAK_PER_INPUT_BYTE = 4.0
 #: The sample share is rounded down to this step, so it reads plainly in the run's params.
 SHARE_STEP = 0.001
-#: The salt of the training sample: another salt would draw other, independent customers.
-SAMPLE_SALT = "training-sample"
 
 
 def model_input_bytes(customers: int, cutoffs: int, features: list[str]) -> int:
@@ -118,7 +119,7 @@ def plan_sample(ids: pd.Series, cutoffs: int, features: list[str],
     """The share of `ids` whose snapshots at `cutoffs` fit `budget_mb`, and its size."""
     peak = training_peak_bytes(model_input_bytes(len(ids), cutoffs, features))
     share = sample_share(peak, int(budget_mb * 2**20))
-    kept = len(ids) if share >= 1.0 else int(in_sample(ids, share, SAMPLE_SALT).sum())
+    kept = len(ids) if share >= 1.0 else int(in_key_sample(ids, share).sum())
     return TrainingSample(share=share, customers=len(ids), sampled_customers=kept,
                           estimated_peak_mb=round(peak / 2**20, 1), budget_mb=budget_mb)
 
@@ -128,7 +129,7 @@ def sampled_tables(tables: SourceTables, share: float) -> SourceTables:
     if share >= 1.0:
         return tables
     ids = customer_ids(tables)
-    chosen = ids[in_sample(ids, share, SAMPLE_SALT)]  # hashed once per customer, not per row
+    chosen = ids[in_key_sample(ids, share)]  # hashed once per customer, not per row
     kept = {kind: None if frame is None else
             frame[frame["customer_id"].isin(chosen)].reset_index(drop=True)
             for kind, frame in tables.as_dict().items()}

@@ -67,6 +67,23 @@ def customer_shards(customer_ids: pd.Series | np.ndarray, shards: int) -> np.nda
     return shards_of_keys(shard_keys(customer_ids), shards)
 
 
+def sample_key_limit(share: float) -> int:
+    """The shard key below which a customer is in a stable sample of `share` of all
+    customers (`in_key_sample`): 2**KEY_BITS for everyone."""
+    if not 0.0 <= share <= 1.0:
+        raise ValueError(f"share must be between 0 and 1, not {share}")
+    return 2**KEY_BITS if share >= 1.0 else int(share * 2**KEY_BITS)
+
+
+def in_key_sample(customer_ids: pd.Series | np.ndarray, share: float) -> np.ndarray:
+    """Whether each customer falls in the stable sample of `share` of all customers whose
+    shard keys are the lowest: the same customers at every cutoff and in every run, a smaller
+    share a subset of a larger one, and one run of rows at the start of a table stored in
+    shard order (`pipelines.store.partitioned.read_key_range`), so the sample can be read
+    without the rest."""
+    return shard_keys(customer_ids) < np.uint64(sample_key_limit(share))
+
+
 def in_sample(customer_ids: pd.Series | np.ndarray, share: float, salt: str = "") -> np.ndarray:
     """Whether each customer falls in a stable sample of `share` of all customers: the same
     customers at every cutoff and in every run (a salt draws another, independent sample)."""

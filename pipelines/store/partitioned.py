@@ -90,17 +90,29 @@ def _layout(metadata: dict[bytes, bytes]) -> list[tuple[int, int]] | None:
     return [(int(low), int(high)) for low, high in layout["groups"]]
 
 
-def shard_row_groups(ranges: list[tuple[int, int]], shard: int, shards: int) -> list[int]:
-    """The row groups whose keys overlap shard `shard` of `shards`."""
-    low, high = shard_key_range(shard, shards)
+def key_row_groups(ranges: list[tuple[int, int]], low: int, high: int) -> list[int]:
+    """The row groups whose keys overlap [low, high)."""
     return [group for group, (first, last) in enumerate(ranges)
             if first < high and last >= low]
+
+
+def shard_row_groups(ranges: list[tuple[int, int]], shard: int, shards: int) -> list[int]:
+    """The row groups whose keys overlap shard `shard` of `shards`."""
+    return key_row_groups(ranges, *shard_key_range(shard, shards))
 
 
 def read_shard(path: Path, shard: int, shards: int,
                columns: list[str] | None = None) -> pd.DataFrame:
     """Shard `shard` of `shards` of the table at `path`: its rows in the table's order,
     columns as `pd.read_parquet` gives them (only `columns` where given)."""
+    return read_key_range(path, *shard_key_range(shard, shards), columns=columns)
+
+
+def read_key_range(path: Path, low: int, high: int,
+                   columns: list[str] | None = None) -> pd.DataFrame:
+    """The rows of the table at `path` whose customers' shard keys lie in [low, high) (a
+    shard, or `features.shards.in_key_sample`'s sample), read from the row groups holding
+    them: in the table's order, columns as `pd.read_parquet` gives them."""
     import pyarrow.parquet as pq
 
     file = pq.ParquetFile(path)
@@ -113,9 +125,8 @@ def read_shard(path: Path, shard: int, shards: int,
     if ranges is None:
         table = file.read(columns=wanted)
     else:
-        table = file.read_row_groups(shard_row_groups(ranges, shard, shards), columns=wanted)
+        table = file.read_row_groups(key_row_groups(ranges, low, high), columns=wanted)
     frame = table.to_pandas()
-    low, high = shard_key_range(shard, shards)
     keys = shard_keys(frame[KEY_COLUMN]) if len(frame) else np.zeros(0, dtype=np.uint64)
     keep = (keys >= np.uint64(low)) & (keys < np.uint64(high))
     frame = frame[keep].reset_index(drop=True)

@@ -25,9 +25,10 @@ from typing import Any
 
 import pandas as pd
 
+from features.shards import sample_key_limit
 from features.sources import EVENT_TIMESTAMPS, SourceTables
 from pipelines.store.leftovers import owner_token
-from pipelines.store.partitioned import read_shard, write_partitioned
+from pipelines.store.partitioned import read_key_range, read_shard, write_partitioned
 from pipelines.store.settings import Settings
 
 # `actions` (the team's retention log) is staged like the rest but is no source of features:
@@ -42,20 +43,18 @@ def staged_path(settings: Settings, kind: str) -> Path:
     return settings.staged_dir / f"{kind}.parquet"
 
 
-def _read_staged(settings: Settings, columns: dict[str, tuple[str, ...]] | None = None,
-                 folder: Path | None = None) -> dict[str, pd.DataFrame | None]:
-    """Each staged table that exists (only `columns[kind]` where given), from `folder` (a
-    `staged_version_dir`) where given; purchases required."""
+def _read_staged(folder: Path, columns: dict[str, tuple[str, ...]] | None = None
+                 ) -> dict[str, pd.DataFrame | None]:
+    """Each staged table in `folder` that exists (only `columns[kind]` where given);
+    purchases required."""
     tables: dict[str, pd.DataFrame | None] = {}
     for kind in SOURCE_KINDS:
-        path = staged_path(settings, kind) if folder is None else folder / f"{kind}.parquet"
+        path = folder / f"{kind}.parquet"
         wanted = None if columns is None else list(columns.get(kind, ()))
         tables[kind] = pd.read_parquet(path, columns=wanted) if path.exists() else None
     if tables["purchases"] is None:
-        where = staged_path(settings, "purchases") if folder is None \
-            else folder / "purchases.parquet"
         raise FileNotFoundError(
-            f"no staged purchases at {where}; "
+            f"no staged purchases at {folder / 'purchases.parquet'}; "
             "run `churn ingest` first (or `churn demo` for sample data)"
         )
     return tables
@@ -64,7 +63,8 @@ def _read_staged(settings: Settings, columns: dict[str, tuple[str, ...]] | None 
 def load_source_tables(settings: Settings, folder: Path | None = None) -> SourceTables:
     """The staged tables that exist, checked against their contracts once, here; those of
     the version in `folder` (a `staged_version_dir`) where given."""
-    return _bundle(_read_staged(settings, folder=folder)).validated()
+    return _bundle(_read_staged(settings.staged_dir if folder is None else folder)
+                   ).validated()
 
 
 def staged_version_dir(settings: Settings) -> Path:
@@ -84,6 +84,55 @@ def load_shard_tables(folder: Path, shard: int, shards: int) -> SourceTables:
         frames[kind] = read_shard(path, shard, shards) if path.exists() else None
     if frames["purchases"] is None:
         raise FileNotFoundError(f"no staged purchases at {folder / 'purchases.parquet'}")
+    return _bundle(frames).validated()
+
+
+def staged_overview(folder: Path) -> SourceTables:
+    """What training plans its sample with, read from the staged version in `folder`
+    without the rest of the rows: every table's customer ids, the purchases' dates and the
+    interactions' times and types (unchecked: the ingest checked them; the sample's rows are
+    checked when they are read, `load_sampled_tables`)."""
+    import pyarrow.parquet as pq
+
+    wanted = {"purchases": ["customer_id", "order_date"],
+              "interactions": ["customer_id", "occurred_at", "type"]}
+    frames: dict[str, pd.DataFrame | None] = {}
+    for kind in SOURCE_KINDS:
+        path = folder / f"{kind}.parquet"
+        if not path.exists():
+            frames[kind] = None
+            continue
+        names = pq.ParquetFile(path).schema_arrow.names
+        frames[kind] = pd.read_parquet(path, columns=[c for c in wanted.get(
+            kind, ["customer_id"]) if c in names])
+    if frames["purchases"] is None:
+        raise FileNotFoundError(f"no staged purchases at {folder / 'purchases.parquet'}")
+    return _bundle(frames)
+
+
+def load_sampled_tables(folder: Path, share: float) -> SourceTables:
+    """Every staged table of `folder` for the customers of training's stable sample of
+    `share` (`features.shards.in_key_sample`), checked: the rows `features.budget.
+    sampled_tables` keeps of the whole tables, read from the row groups that hold the lowest
+    keys alone (the tables are stored in shard order)."""
+    if share >= 1.0:  # everyone: the tables as they are (`sampled_tables` keeps them whole)
+        return _bundle(_read_staged(folder)).validated()
+    limit = sample_key_limit(share)
+    frames: dict[str, pd.DataFrame | None] = {}
+    for kind in SOURCE_KINDS:
+        path = folder / f"{kind}.parquet"
+        frames[kind] = read_key_range(path, 0, limit) if path.exists() else None
+    purchases, master = frames["purchases"], frames["customers"]
+    if purchases is None:
+        raise FileNotFoundError(f"no staged purchases at {folder / 'purchases.parquet'}")
+    # as `sampled_tables`: only rows of customers who bought or are in the master
+    known = pd.Index(purchases["customer_id"].unique())
+    if master is not None:
+        known = known.union(pd.Index(master["customer_id"].unique()))
+    for kind in ("complaints", "interactions", "subscriptions"):
+        frame = frames[kind]
+        if frame is not None:
+            frames[kind] = frame[frame["customer_id"].isin(known)].reset_index(drop=True)
     return _bundle(frames).validated()
 
 
@@ -129,7 +178,7 @@ def load_staged_actions(settings: Settings) -> pd.DataFrame | None:
 def staged_data_end(settings: Settings) -> dt.date:
     """The last calendar day (UTC) the staged data covers, from its event timestamps alone
     (cheap: a flow resolves its dates with this before any task loads the tables)."""
-    return _bundle(_read_staged(settings, EVENT_TIMESTAMPS)).last_event_date().date()
+    return _bundle(_read_staged(settings.staged_dir, EVENT_TIMESTAMPS)).last_event_date().date()
 
 
 def _bundle(frames: dict[str, pd.DataFrame | None]) -> SourceTables:

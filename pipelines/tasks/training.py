@@ -13,7 +13,7 @@ from prefect import task
 from pydantic import ValidationError
 
 from features.billing import default_definition, detect_billing
-from features.budget import TRAIN_MEMORY_MB, customer_ids, plan_sample, sampled_tables
+from features.budget import TRAIN_MEMORY_MB, customer_ids, plan_sample
 from features.build import build_customer_features
 from features.catalog import feature_names, feature_table_schema
 from features.event_types import event_type_feature_names, learn_event_types
@@ -46,7 +46,12 @@ from pipelines.scale.settings import DASK
 from pipelines.scale.training import SnapshotSpec, snapshots_on_cluster
 from pipelines.store.atomic import write_json_atomic, write_parquet_atomic
 from pipelines.store.settings import Settings
-from pipelines.store.staged import load_source_tables, staged_version_dir
+from pipelines.store.staged import (
+    load_sampled_tables,
+    load_source_tables,
+    staged_overview,
+    staged_version_dir,
+)
 from pipelines.tasks.common import feature_table_path, model_input_path, task_logger
 from pipelines.tracking import monitoring
 from pipelines.tracking.registry import gate_new_version
@@ -97,8 +102,14 @@ def choose_churn_definition(
 def write_model_input(
     settings: Settings, data_end: dt.date, params: TrainParams
 ) -> dict[str, Any]:
-    """Snapshots at the monthly cutoffs whose label windows end by `data_end`."""
-    tables = load_source_tables(settings)
+    """Snapshots at the monthly cutoffs whose label windows end by `data_end`.
+
+    The sample is planned from the staged tables' ids, dates and interaction types alone
+    (`staged_overview`); then only the sampled customers' rows are read, from the first row
+    groups of each table (`load_sampled_tables`), so the memory this takes is the budget's,
+    not the whole data's."""
+    folder = staged_version_dir(settings)
+    tables = staged_overview(folder)
     first_purchase = tables.purchases["order_date"].min().date()
     spec = params.label
     plan = training_cutoffs(first_purchase, data_end, spec, params.n_cutoffs,
@@ -120,7 +131,8 @@ def write_model_input(
     # Sized before any snapshot is built: over the budget, only a stable share of customers
     # (the same at every cutoff) gets snapshots, and the full tables are let go.
     sample = plan_sample(customer_ids(tables), len(cutoffs), features, train_memory_mb())
-    tables = sampled_tables(tables, sample.share)
+    del tables
+    tables = load_sampled_tables(folder, sample.share)
     frame = build_model_input(tables, cutoffs, spec, data_end=data_end, event_types=event_types)
     require_enough_examples(
         frame, min_positives=params.min_positives, min_negatives=params.min_negatives,

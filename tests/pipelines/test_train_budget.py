@@ -71,6 +71,40 @@ def test_a_low_budget_trains_on_a_sample_and_records_it(staged, monkeypatch):
     assert f"stable sample of {sample['train_sample_share']:.1%} of customers" in card
 
 
+def test_the_model_input_never_loads_the_whole_tables(staged, monkeypatch):
+    """The sample is planned from ids, dates and types, then only its rows are read: the
+    same model input as sampling the loaded tables."""
+    import pipelines.tasks.training as training
+    from features.budget import sampled_tables
+    from features.snapshots import build_model_input
+
+    settings = Settings.from_env(staged)
+    data_end = tasks.resolve_cutoff.fn(settings, None)
+    tables = load_source_tables(settings)
+    full = tasks.write_model_input.fn(settings, data_end, PARAMS)
+    peak = plan_sample(customer_ids(tables), len(full["cutoffs"]), full["features"],
+                       budget_mb=1e9).estimated_peak_mb
+    monkeypatch.setenv("CHURN_TRAIN_MEMORY_MB", str(peak * 0.45))
+
+    def whole(*args, **kwargs):
+        raise AssertionError("write_model_input loaded every staged row")
+
+    monkeypatch.setattr(training, "load_source_tables", whole)
+    model_input = tasks.write_model_input.fn(settings, data_end, PARAMS)
+    share = model_input["sample"]["train_sample_share"]
+    assert 0.35 < share < 0.55
+    cutoffs = [pd.Timestamp(c).date() for c in model_input["cutoffs"]]
+    expected = build_model_input(sampled_tables(tables, share), cutoffs, PARAMS.label,
+                                 data_end=data_end, event_types=model_input["event_types"])
+    frame = pd.read_parquet(model_input["path"])
+    order = ["cutoff", "customer_id"]
+    pd.testing.assert_frame_equal(
+        frame.sort_values(order).reset_index(drop=True)[list(expected)],
+        expected.sort_values(order).reset_index(drop=True),
+        check_dtype=False)  # the parquet file keeps the cutoff in ms, the build in s
+    assert model_input["event_types"] == full["event_types"]  # learned from everyone
+
+
 @pytest.mark.parametrize("workers_read_the_data_dir", [True, False])
 def test_on_a_cluster_the_booster_fits_the_customers_the_budget_left_out(
         staged, monkeypatch, workers_read_the_data_dir):

@@ -216,3 +216,49 @@ def test_each_shard_of_a_published_version_is_its_customers_rows_of_every_table(
     publish_staged(settings, {"purchases": frames["purchases"].iloc[:10]}, {})
     assert staged_fingerprint(str(staged_version_dir(settings))) != first
     assert staged_fingerprint(str(tmp_path / "nowhere")) is None
+
+
+def test_the_training_sample_is_read_from_the_first_row_groups_alone(tmp_path):
+    """The sample (`in_key_sample`) is the lowest shard keys: read from the staged version
+    it is exactly what `sampled_tables` keeps of the whole tables, and the overview training
+    plans it with has every table's customers."""
+    from features.budget import customer_ids, sampled_tables
+    from pipelines.store.partitioned import key_ranges
+    from pipelines.store.staged import (
+        load_sampled_tables,
+        publish_staged,
+        staged_overview,
+        staged_version_dir,
+    )
+    from tests.simulated import staged_from_simulation
+
+    settings = Settings.from_env(tmp_path / "data")
+    simulated = staged_from_simulation(customers=400, seed=4)
+    frames = {kind: frame for kind, frame in simulated.as_dict().items() if frame is not None}
+    stranger = frames["complaints"].iloc[:3].assign(customer_id=["X1", "X2", "X3"],
+                                                    complaint_id=["XK1", "XK2", "XK3"])
+    frames["complaints"] = pd.concat([frames["complaints"], stranger], ignore_index=True)
+    publish_staged(settings, frames, {})
+    folder = staged_version_dir(settings)
+    whole = load_source_tables(settings)
+    overview = staged_overview(folder)
+    assert overview.available == whole.available
+    assert set(customer_ids(overview)) == set(customer_ids(whole))
+    assert overview.purchases["order_date"].min() == whole.purchases["order_date"].min()
+    for share in (0.05, 0.3, 0.7, 1.0):
+        expected = sampled_tables(whole, share)
+        read = load_sampled_tables(folder, share)
+        for kind, frame in expected.as_dict().items():
+            mine = read.as_dict()[kind]
+            assert (frame is None) == (mine is None)
+            if frame is not None:
+                pd.testing.assert_frame_equal(mine, frame.reset_index(drop=True))
+    assert "X1" in set(load_sampled_tables(folder, 1.0).complaints["customer_id"])
+    # a small sample opens few of the row groups (written small here to have many)
+    from features.shards import sample_key_limit
+    from pipelines.store.partitioned import key_row_groups, write_partitioned
+
+    small = tmp_path / "p.parquet"
+    write_partitioned(frames["purchases"], small, rows_per_group=200)
+    groups = key_ranges(small)
+    assert len(key_row_groups(groups, 0, sample_key_limit(0.1))) <= 0.1 * len(groups) + 1
