@@ -87,27 +87,40 @@ def load_shard_tables(folder: Path, shard: int, shards: int) -> SourceTables:
     return _bundle(frames).validated()
 
 
-def staged_overview(folder: Path) -> SourceTables:
-    """What training plans its sample with, read from the staged version in `folder`
-    without the rest of the rows: every table's customer ids, the purchases' dates and the
-    interactions' times and types (unchecked: the ingest checked them; the sample's rows are
-    checked when they are read, `load_sampled_tables`)."""
+#: What training plans its sample with (`staged_overview`).
+OVERVIEW_COLUMNS: dict[str, list[str] | None] = {
+    "purchases": ["customer_id", "order_date"],
+    "interactions": ["customer_id", "occurred_at", "type"]}
+
+
+def staged_columns(folder: Path, wanted: dict[str, list[str] | None]) -> SourceTables:
+    """Every staged table of `folder` with only the `wanted[kind]` columns it has (None: all
+    of them; a kind not named: its customer ids), unchecked: for a pass that reads a few
+    columns of every row (the ingest checked them), not the rest of the rows' bytes."""
     import pyarrow.parquet as pq
 
-    wanted = {"purchases": ["customer_id", "order_date"],
-              "interactions": ["customer_id", "occurred_at", "type"]}
     frames: dict[str, pd.DataFrame | None] = {}
     for kind in SOURCE_KINDS:
         path = folder / f"{kind}.parquet"
         if not path.exists():
             frames[kind] = None
             continue
-        names = pq.ParquetFile(path).schema_arrow.names
-        frames[kind] = pd.read_parquet(path, columns=[c for c in wanted.get(
-            kind, ["customer_id"]) if c in names])
+        columns = wanted.get(kind, ["customer_id"])
+        if columns is not None:
+            names = pq.ParquetFile(path).schema_arrow.names
+            columns = [column for column in columns if column in names]
+        frames[kind] = pd.read_parquet(path, columns=columns)
     if frames["purchases"] is None:
         raise FileNotFoundError(f"no staged purchases at {folder / 'purchases.parquet'}")
     return _bundle(frames)
+
+
+def staged_overview(folder: Path) -> SourceTables:
+    """What training plans its sample with, read from the staged version in `folder`
+    without the rest of the rows' bytes: every table's customer ids, the purchases' dates and
+    the interactions' times and types (the sample's rows are checked when they are read,
+    `load_sampled_tables`)."""
+    return staged_columns(folder, OVERVIEW_COLUMNS)
 
 
 def load_sampled_tables(folder: Path, share: float) -> SourceTables:

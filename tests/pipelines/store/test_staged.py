@@ -262,3 +262,27 @@ def test_the_training_sample_is_read_from_the_first_row_groups_alone(tmp_path):
     write_partitioned(frames["purchases"], small, rows_per_group=200)
     groups = key_ranges(small)
     assert len(key_row_groups(groups, 0, sample_key_limit(0.1))) <= 0.1 * len(groups) + 1
+
+
+def test_the_columns_training_reads_give_the_whole_tables_verdict_and_volume(tmp_path):
+    """The billing verdict and the source volume from the few columns they read equal those
+    of the whole loaded tables (training no longer loads every byte for them)."""
+    from features.billing import detect_billing
+    from pipelines.store.staged import publish_staged, staged_columns, staged_version_dir
+    from pipelines.tasks.training import BILLING_COLUMNS, VOLUME_COLUMNS
+    from pipelines.tracking.monitoring import source_volume
+    from tests.simulated import staged_from_simulation
+
+    settings = Settings.from_env(tmp_path / "data")
+    simulated = staged_from_simulation(customers=300, seed=6)
+    publish_staged(settings, {k: f for k, f in simulated.as_dict().items() if f is not None}, {})
+    folder, whole = staged_version_dir(settings), load_source_tables(settings)
+    end = whole.purchases["order_date"].max().date()
+    for as_of in (end, end - dt.timedelta(days=120)):
+        assert detect_billing(staged_columns(folder, BILLING_COLUMNS), as_of) == \
+            detect_billing(whole, as_of)
+        assert source_volume(staged_columns(folder, VOLUME_COLUMNS), as_of) == \
+            source_volume(whole, as_of)
+    narrow = staged_columns(folder, {"purchases": ["customer_id", "not_there"]})
+    assert list(narrow.purchases.columns) == ["customer_id"]
+    assert list(narrow.complaints.columns) == ["customer_id"]
