@@ -6,6 +6,8 @@ Pure functions over staged purchases and feature frames; the report and the note
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -14,6 +16,9 @@ from features.build import to_naive_utc
 from features.labels import LabelSpec, churn_labels
 
 ACTIVE_WINDOW_DAYS = 365
+
+
+CHURN_RATE_COLUMNS = ["cutoff", "active", "churned", "churn_rate"]
 
 
 def churn_rate_over_time(
@@ -27,13 +32,33 @@ def churn_rate_over_time(
     purchase in (c + g, c + g + H] or (with a master) a cancellation in (c, c + g + H]; for
     `cancellation`, a cancellation in (c, c + g + H], which needs a master with `cancelled_at`
     (without one the frame is empty). Only cutoffs with c + g + H <= data_end are shown (no
-    censoring).
+    censoring), and none earlier than a quarter of the active window after the first
+    completed order.
     """
-    columns = ["cutoff", "active", "churned", "churn_rate"]
+    return joined_churn_rates([churn_counts(purchases, spec, data_end, customers=customers,
+                                            step_days=step_days, n_cutoffs=n_cutoffs)])
+
+
+@dataclass(frozen=True)
+class ChurnCounts:
+    """`cutoff, active, churned` of one set of customers at every monthly cutoff where any is
+    active, and their first completed order (NaT: none). Each count is a sum over customers,
+    so customer shards' counts add up to the whole base's (`joined_churn_rates`)."""
+
+    counts: pd.DataFrame
+    first_order: pd.Timestamp
+
+
+def churn_counts(
+    purchases: pd.DataFrame, spec: LabelSpec, data_end: dt.date, *,
+    customers: pd.DataFrame | None = None, step_days: int = 30, n_cutoffs: int = 12,
+) -> ChurnCounts:
+    """`ChurnCounts` of the customers of `purchases` (see `churn_rate_over_time`)."""
+    columns = ["cutoff", "active", "churned"]
     master = (customers if customers is not None and "cancelled_at" in customers
               and len(customers) else None)
     if spec.definition == "cancellation" and master is None:
-        return pd.DataFrame(columns=columns)
+        return ChurnCounts(pd.DataFrame(columns=columns), pd.NaT)
     # the two columns read, before the rows (all seven would be copied: +1.2 GB at 20 M)
     done = purchases.loc[purchases["status"] == "completed", ["customer_id", "order_date"]]
     # days as NumPy day numbers: each cutoff compares them twice, and a pandas comparison of
@@ -52,10 +77,10 @@ def churn_rate_over_time(
     rows = []
     last_cutoff = pd.Timestamp(spec.last_labelled_cutoff(data_end))
     span = pd.Timedelta(days=spec.span_days)
-    for k in range(n_cutoffs):
+    # every cutoff, also those too soon after this set's first order: which of them are
+    # shown depends on the first order of the whole base (`joined_churn_rates`)
+    for k in range(n_cutoffs if not pd.isna(first) else 0):
         cutoff = last_cutoff - pd.Timedelta(days=k * step_days)
-        if pd.isna(first) or cutoff < first + pd.Timedelta(days=ACTIVE_WINDOW_DAYS // 4):
-            break
         at = np.datetime64(cutoff.date(), "D")
         window = (day > at - ACTIVE_WINDOW_DAYS) & (day <= at)
         active = np.zeros(len(ids), bool)
@@ -76,11 +101,25 @@ def churn_rate_over_time(
             churned |= ~bought
         elif spec.definition == "renewal":
             churned |= _renewal_churn(ids, active, purchases, cutoff.date(), spec)
-        count = int((active & churned).sum())
-        rows.append({"cutoff": cutoff, "active": int(active.sum()), "churned": count,
-                     "churn_rate": count / int(active.sum())})
-    frame = pd.DataFrame(rows, columns=columns)
-    return frame.sort_values("cutoff").reset_index(drop=True)
+        rows.append({"cutoff": cutoff, "active": int(active.sum()),
+                     "churned": int((active & churned).sum())})
+    return ChurnCounts(pd.DataFrame(rows, columns=columns), first)
+
+
+def joined_churn_rates(parts: Sequence[ChurnCounts]) -> pd.DataFrame:
+    """`churn_rate_over_time` from the `ChurnCounts` of disjoint sets of customers (one
+    part: that set's own rates). The cutoffs before a quarter of the active window after the
+    first order of them all are dropped, as the whole base's would be."""
+    firsts = [part.first_order for part in parts if not pd.isna(part.first_order)]
+    counts = [part.counts for part in parts if len(part.counts)]
+    if not firsts or not counts:
+        return pd.DataFrame(columns=CHURN_RATE_COLUMNS)
+    frame = pd.concat(counts, ignore_index=True)
+    frame = frame[frame["cutoff"] >= min(firsts) + pd.Timedelta(days=ACTIVE_WINDOW_DAYS // 4)]
+    frame = frame.groupby("cutoff", as_index=False)[["active", "churned"]].sum()
+    frame = frame.astype({"active": int, "churned": int})
+    frame["churn_rate"] = frame["churned"] / frame["active"]
+    return frame[CHURN_RATE_COLUMNS].sort_values("cutoff").reset_index(drop=True)
 
 
 def _renewal_churn(ids: pd.Index, active: np.ndarray, purchases: pd.DataFrame,

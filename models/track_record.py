@@ -10,7 +10,7 @@ leak in. Each graded list is set against what the model promised out of time at 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -122,6 +122,15 @@ def track_record(
 
     The lists are taken one at a time in the order given (an archive's reader yields them as
     it reads them, so only one is held) and the record is put in order at the end."""
+    return graded_track_record(shipped, lambda item: realised_outcomes(
+        item, purchases, data_end, customers, subscriptions), data_end)
+
+
+def graded_track_record(shipped: Iterable[ShippedList],
+                        outcomes_of: Callable[[ShippedList], pd.DataFrame],
+                        data_end: dt.date) -> TrackRecord:
+    """`track_record` with each matured list's `realised_outcomes` from `outcomes_of` (the
+    whole tables' labels, or those of one customer shard at a time)."""
     rows, tier_tables = [], []
     for item in shipped:
         head = {"as_of": item.as_of, "run_id": item.run_id, "model_version": item.model_version,
@@ -129,8 +138,7 @@ def track_record(
         if not item.label.is_labelled(item.as_of, data_end):
             rows.append({**head, "status": NOT_MATURED, "customers": len(item.risk)})
             continue
-        row, tiers = grade_list(item, realised_outcomes(item, purchases, data_end, customers,
-                                                        subscriptions))
+        row, tiers = grade_list(item, outcomes_of(item))
         rows.append({**head, **row})
         tier_tables.append(tiers.assign(as_of=item.as_of, run_id=item.run_id))
     lists = _oldest_first(pd.DataFrame(rows, columns=LIST_COLUMNS))

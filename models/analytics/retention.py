@@ -126,3 +126,36 @@ def retention_rates(tables: SourceTables, as_of: dt.date,
                                                     policy.confidence)
     return out[RATE_COLUMNS]
 
+
+
+#: The dimensions whose group a customer's own orders and master row decide (the RFM
+#: segment compares the customer with the whole base's quantiles).
+OWN_DIMENSIONS = ("all", "master_segment", "region", "first_channel", "tenure_band")
+
+
+def joined_retention_rates(parts: list[pd.DataFrame],
+                           policy: AnalyticsPolicy | None = None) -> pd.DataFrame:
+    """`retention_rates` of the whole base from those of disjoint sets of customers (its
+    customer shards), for the `OWN_DIMENSIONS`: every customer's activity and label read
+    their own orders alone, so the bases and the churned add up; the rates and intervals
+    are taken of the sums. A period no part has a customer in is left out, as the whole
+    base's would be."""
+    policy = policy or AnalyticsPolicy()
+    kept = [part for part in parts if len(part)]
+    if not kept:
+        return pd.DataFrame(columns=RATE_COLUMNS)
+    frame = pd.concat(kept, ignore_index=True)
+    alien = set(frame["dimension"]) - set(OWN_DIMENSIONS)
+    if alien:
+        raise ValueError(f"the {sorted(alien)} rates do not add up over customer shards")
+    keys = ["period", "cutoff", "dimension", "group"]
+    out = frame.groupby(keys, as_index=False, sort=False)[["customers", "churned"]].sum()
+    out["_dimension"] = out["dimension"].map(OWN_DIMENSIONS.index)
+    out = out.sort_values(["cutoff", "_dimension", "group"], kind="stable",
+                          ignore_index=True).drop(columns="_dimension")
+    out = out.astype({"customers": int, "churned": int})
+    out["churn_rate"] = out["churned"] / out["customers"]
+    out["retention_rate"] = 1 - out["churn_rate"]
+    out["ci_low"], out["ci_high"] = wilson_interval(out["churned"], out["customers"],
+                                                    policy.confidence)
+    return out[RATE_COLUMNS]

@@ -79,8 +79,25 @@ def complaint_kpis(tables: SourceTables, as_of: dt.date,
                    policy: AnalyticsPolicy | None = None) -> pd.DataFrame:
     """KPI_COLUMNS per whole period (and `all` periods together), for every complaint
     (dimension `all`) and per `category`; empty without a complaints export."""
-    policy = policy or AnalyticsPolicy()
+    return kpis_of_known_complaints(known_complaints(tables, as_of), as_of, policy)
+
+
+#: What the complaint KPIs read of each complaint known at the as-of date.
+KPI_INPUT_COLUMNS = ["opened_at", "resolved_at", "category", "satisfaction"]
+
+
+def known_complaints(tables: SourceTables, as_of: dt.date) -> pd.DataFrame | None:
+    """The `KPI_INPUT_COLUMNS` of the complaints as known at the end of `as_of`
+    (`point_in_time`); None without a complaints export. Of a customer shard: that shard's
+    rows, which the shards' rows joined in shard order make the whole base's."""
     complaints = point_in_time(tables, as_of).complaints
+    return None if complaints is None else complaints[KPI_INPUT_COLUMNS]
+
+
+def kpis_of_known_complaints(complaints: pd.DataFrame | None, as_of: dt.date,
+                             policy: AnalyticsPolicy | None = None) -> pd.DataFrame:
+    """`complaint_kpis` of the `known_complaints` at `as_of`."""
+    policy = policy or AnalyticsPolicy()
     if complaints is None or complaints.empty:
         return pd.DataFrame(columns=KPI_COLUMNS)
     stop, sla = end_of_day(as_of), pd.Timedelta(hours=policy.sla_hours)

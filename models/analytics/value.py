@@ -16,6 +16,7 @@ Run-rate: the risk list's own estimate (`models.segments.expected_revenue_12m`).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -43,6 +44,8 @@ CLV_COLUMNS = ["customer_id", "x", "t_x", "T", "mean_spend", "p_alive",
 COMPARISON_COLUMNS = ["estimate", "customers", "predicted_total", "actual_total",
                       "total_error_share", "mae", "rmse"]
 ESTIMATES = ("clv", "run_rate")
+SUMMARY_COLUMNS = ["customer_id", "x", "t_x", "T", "mean_spend", "tenure_days",
+                   "spend_lifetime", "spend_365d"]
 MIN_P_ALIVE = 0.01  # below this BG/NBD says "gone"; dividing by less would only add noise
 
 
@@ -67,8 +70,7 @@ def purchase_summary(tables: SourceTables, as_of: dt.date) -> pd.DataFrame:
         # from the result, a row per customer, not from the orders (20 M rows copied)
         kept = ~is_in(pd.Series(ids, dtype=str), gone.astype(str).unique())
     if not kept.any():  # nothing bought by `as_of` (a cutoff before the data starts)
-        return pd.DataFrame(columns=["customer_id", "x", "t_x", "T", "mean_spend",
-                                     "tenure_days", "spend_lifetime", "spend_365d"])
+        return purchase_summary_columns()
     day = orders["day"].to_numpy("datetime64[D]").astype(np.int64)
     amount = orders["amount"].to_numpy(float)
     first_day = int(day.min())
@@ -133,8 +135,16 @@ def clv_estimates(tables: SourceTables, as_of: dt.date,
     value at risk nor the out-of-time check reads); `run_rate_12m`: the risk list's run-rate
     estimate.
     """
+    return clv_from_summary(purchase_summary(tables, as_of), as_of, policy,
+                            interval=interval, residual=residual)
+
+
+def clv_from_summary(summary: pd.DataFrame, as_of: dt.date,
+                     policy: AnalyticsPolicy | None = None, *, interval: bool = True,
+                     residual: bool = True) -> pd.DataFrame:
+    """`clv_estimates` from the `purchase_summary` at `as_of` (whole, or the customer
+    shards' summaries joined by `joined_summaries`: the same frame)."""
     policy = policy or AnalyticsPolicy()
-    summary = purchase_summary(tables, as_of)
     if len(summary) < 10:
         raise ValueError(f"CLV needs at least 10 customers with purchases by {as_of}, "
                          f"found {len(summary)}")
@@ -160,6 +170,22 @@ def clv_estimates(tables: SourceTables, as_of: dt.date,
     out.attrs["bgnbd"], out.attrs["gamma_gamma"] = vars(bg), vars(gg)
     out.attrs["fit_customers"] = len(fit_on)
     return out[CLV_COLUMNS]
+
+
+def joined_summaries(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """The `purchase_summary` of the whole base from its customer shards' summaries: each
+    customer's row reads that customer's orders alone, so joining them in id order gives
+    the whole summary, row for row."""
+    kept = [part for part in parts if len(part)]
+    if not kept:
+        return parts[0] if parts else purchase_summary_columns()
+    joined = pd.concat(kept, ignore_index=True)
+    return joined.sort_values("customer_id", kind="stable", ignore_index=True)
+
+
+def purchase_summary_columns() -> pd.DataFrame:
+    """An empty `purchase_summary`."""
+    return pd.DataFrame(columns=SUMMARY_COLUMNS)
 
 
 def _predictive_interval(bg, gg, summary: pd.DataFrame, alive: np.ndarray, horizon: float,
@@ -200,17 +226,30 @@ def clv_vs_run_rate(tables: SourceTables, as_of: dt.date,
     before the cutoff."""
     policy = policy or AnalyticsPolicy()
     cutoff = clv_cutoff(as_of, policy)
-    try:
-        # the comparison judges the expectations only: no Monte Carlo interval (it runs in
-        # every scoring run, where value at risk picks its estimate)
-        estimated = clv_estimates(tables, cutoff, policy, interval=False, residual=False)
-    except ValueError:
-        return pd.DataFrame(columns=COMPARISON_COLUMNS)
+    return estimates_compared(purchase_summary(tables, cutoff),
+                              revenue_after(tables, cutoff, as_of, policy), cutoff, policy)
+
+
+def revenue_after(tables: SourceTables, cutoff: dt.date, as_of: dt.date,
+                  policy: AnalyticsPolicy) -> pd.Series:
+    """Completed revenue per customer (those with any) in the CLV horizon after `cutoff`,
+    as known by `as_of`: what the out-of-time check judges the estimates on."""
     orders = completed_orders(point_in_time(tables, as_of).purchases)
     after = orders[(orders["day"] > pd.Timestamp(cutoff))
                    & (orders["day"] <= pd.Timestamp(cutoff) + pd.Timedelta(
                        days=policy.clv_horizon_days))]
-    actual = after.groupby("customer_id")["amount"].sum()
+    return after.groupby("customer_id")["amount"].sum()
+
+
+def estimates_compared(summary: pd.DataFrame, actual: pd.Series, cutoff: dt.date,
+                       policy: AnalyticsPolicy) -> pd.DataFrame:
+    """`clv_vs_run_rate` from the `purchase_summary` at `cutoff` and `revenue_after` it."""
+    try:
+        # the comparison judges the expectations only: no Monte Carlo interval (it runs in
+        # every scoring run, where value at risk picks its estimate)
+        estimated = clv_from_summary(summary, cutoff, policy, interval=False, residual=False)
+    except ValueError:
+        return pd.DataFrame(columns=COMPARISON_COLUMNS)
     truth = estimated["customer_id"].map(actual).fillna(0.0).to_numpy()
     rows = []
     for name, column in zip(ESTIMATES, ("expected_revenue_12m", "run_rate_12m"), strict=True):
@@ -237,6 +276,37 @@ class RevenueEstimate:
     per_customer: pd.Series | None = None
 
 
+@dataclass(frozen=True)
+class ValueInputs:
+    """What the value estimate reads of the orders, each a function of every customer's own
+    orders alone, so a customer shard's inputs are the whole base's rows of that shard:
+    the `purchase_summary` at `clv_cutoff` and at `as_of`, and the `revenue_after` the
+    cutoff."""
+
+    summary_then: pd.DataFrame
+    revenue_after: pd.Series
+    summary_now: pd.DataFrame
+
+
+def value_inputs(tables: SourceTables, as_of: dt.date,
+                 policy: AnalyticsPolicy | None = None) -> ValueInputs:
+    """`ValueInputs` of `tables` (the whole base, or one customer shard of it)."""
+    policy = policy or AnalyticsPolicy()
+    cutoff = clv_cutoff(as_of, policy)
+    return ValueInputs(purchase_summary(tables, cutoff),
+                       revenue_after(tables, cutoff, as_of, policy),
+                       purchase_summary(tables, as_of))
+
+
+def joined_value_inputs(parts: Sequence[ValueInputs]) -> ValueInputs:
+    """The whole base's `ValueInputs` from its customer shards' (disjoint customers)."""
+    revenue = [part.revenue_after for part in parts if len(part.revenue_after)]
+    return ValueInputs(
+        joined_summaries([part.summary_then for part in parts]),
+        pd.concat(revenue) if revenue else pd.Series(dtype=float),
+        joined_summaries([part.summary_now for part in parts]))
+
+
 def chosen_revenue_estimate(tables: SourceTables, as_of: dt.date,
                             policy: AnalyticsPolicy | None = None) -> RevenueEstimate:
     """The estimate that predicted the past better: both are made one horizon before `as_of`
@@ -245,8 +315,15 @@ def chosen_revenue_estimate(tables: SourceTables, as_of: dt.date,
     compare, or CLV cannot be fitted). For CLV, `per_customer` is the 12-month revenue of a
     customer who stays (see below), the quantity the run-rate also stands for. Reads nothing
     after `as_of`."""
+    return estimate_from_inputs(value_inputs(tables, as_of, policy), as_of, policy)
+
+
+def estimate_from_inputs(inputs: ValueInputs, as_of: dt.date,
+                         policy: AnalyticsPolicy | None = None) -> RevenueEstimate:
+    """`chosen_revenue_estimate` from the orders' `ValueInputs` (whole or joined)."""
     policy = policy or AnalyticsPolicy()
-    comparison = clv_vs_run_rate(tables, as_of, policy)
+    comparison = estimates_compared(inputs.summary_then, inputs.revenue_after,
+                                    clv_cutoff(as_of, policy), policy)
     if comparison.empty:
         return RevenueEstimate("run_rate", {"why": "too little history to compare"})
     by_name = comparison.set_index("estimate")
@@ -259,7 +336,8 @@ def chosen_revenue_estimate(tables: SourceTables, as_of: dt.date,
     if not clv_mae < run_rate_mae:
         return RevenueEstimate("run_rate", evidence)
     try:
-        estimates = clv_estimates(tables, as_of, policy, interval=False, residual=False)
+        estimates = clv_from_summary(inputs.summary_now, as_of, policy, interval=False,
+                                     residual=False)
     except ValueError:
         return RevenueEstimate("run_rate", evidence | {"why": "CLV could not be fitted"})
     # Value at risk is P(churn) x what the customer brings *if they stay*. BG/NBD's 12-month
@@ -281,8 +359,18 @@ def revenue_last_year(tables: SourceTables, as_of: dt.date) -> pd.Series:
     recent = (to_naive_utc(purchases["order_date"]).dt.normalize()
               > stop - pd.Timedelta(days=365)).to_numpy()
     year = completed_orders(purchases.loc[recent, [*ORDER_COLUMNS, "status"]])
-    revenue = year.groupby("customer_id")["amount"].sum()
-    return revenue[revenue > 0].sort_values(ascending=False)
+    revenue = year.groupby("customer_id")["amount"].sum()  # in id order
+    # largest first, ties in id order: the same series whatever order the customers came in
+    return revenue[revenue > 0].sort_values(ascending=False, kind="stable")
+
+
+def joined_revenue(parts: Sequence[pd.Series]) -> pd.Series:
+    """`revenue_last_year` of the whole base from its customer shards' series."""
+    kept = [part for part in parts if len(part)]
+    if not kept:
+        return parts[0] if parts else pd.Series(dtype=float)
+    return pd.concat(kept).sort_index(kind="stable").sort_values(ascending=False,
+                                                                 kind="stable")
 
 
 def pareto_curve(revenue: pd.Series, points: int = 101) -> pd.DataFrame:

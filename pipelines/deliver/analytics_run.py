@@ -133,25 +133,13 @@ class BaseFigures:
     kpis: pd.DataFrame
 
 
-def base_figures(tables: SourceTables, as_of: dt.date, label: LabelSpec) -> BaseFigures:
-    """`BaseFigures` at `as_of` under `label`'s churn definition (passes over every order:
-    a scoring run computes them before its own outputs, so they never add to those)."""
-    from models.analytics.retention import retention_rates
-    from models.analytics.service import complaint_kpis
-    from models.analytics.value import revenue_last_year
-
-    policy = AnalyticsPolicy(label=label)
-    return BaseFigures(retention_rates(tables, as_of, policy, dimensions=("all",)),
-                       revenue_last_year(tables, as_of), complaint_kpis(tables, as_of, policy))
-
-
 def report_headline(as_of: dt.date, risk: pd.DataFrame, tiers: list[str],
                     top_tiers: list[str], label: LabelSpec,
                     figures: BaseFigures) -> dict[str, Any]:
     """The analytics figures the scoring report shows, computed for its own risk list: the
     retention trend of the whole base, the top customers' revenue share and how much of it
     sits in the top tiers, the complaint KPIs over the last periods (`figures`, from
-    `base_figures`)."""
+    `pipelines.deliver.shard_pass`)."""
     from models.analytics.service import ALL_PERIODS
     from models.analytics.value import top_revenue_by_tier, top_share_of_revenue
 

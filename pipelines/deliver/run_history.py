@@ -1,11 +1,10 @@
-"""What a scoring run reports of the past, read before the model's outputs exist.
+"""What a scoring run reports of the past, and which archived list it backtests.
 
 The churn history, the base-wide figures, the backtest of the newest matured list, the
 archive's track record and the data's volume are all functions of the staged tables and of
-the lists archived before the run, never of the run's own scores. `known_history` reads them
-first, so the run can let the event tables go before the outputs are made: at a million
-customers the purchases and interactions were 1.9 GB beside the outputs and the risk list,
-which made the run's peak.
+the lists archived before the run, never of the run's own scores: the run reads them in its
+pass over the customer shards (`pipelines.deliver.shard_pass`), before the model's outputs
+exist, and never holds the event tables beside those.
 """
 
 from __future__ import annotations
@@ -17,14 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from features.labels import CensoredCutoffError, LabelSpec
-from features.sources import SourceTables
-from models import history
+from features.labels import LabelSpec
 from models.track_record import TrackRecord
-from pipelines.deliver.analytics_run import BaseFigures, base_figures
+from pipelines.deliver.analytics_run import BaseFigures
 from pipelines.store import archive
 from pipelines.store.settings import Settings
-from pipelines.tracking import monitoring as monitor
 
 
 @dataclass(frozen=True)
@@ -44,18 +40,6 @@ class KnownHistory:
     volume: dict[str, int]
 
 
-def known_history(settings: Settings, tables: SourceTables, as_of: dt.date,
-                  label: LabelSpec) -> KnownHistory:
-    """`KnownHistory` at `as_of` under the champion's churn definition `label`."""
-    return KnownHistory(
-        churn_history=history.churn_rate_over_time(tables.purchases, label, as_of,
-                                                   customers=tables.customers),
-        figures=base_figures(tables, as_of, label),
-        backtest=newest_backtest(settings, tables, as_of, label),
-        record=monitor.archive_track_record(settings, tables, as_of),
-        volume=monitor.source_volume(tables, as_of))
-
-
 def _past_label(run_dir: Path, fallback: LabelSpec) -> LabelSpec:
     """The label spec an archived run's probabilities were made under (its metadata.json);
     `fallback` for runs archived before scoring recorded it."""
@@ -66,30 +50,32 @@ def _past_label(run_dir: Path, fallback: LabelSpec) -> LabelSpec:
         return fallback
 
 
-def newest_backtest(
-    settings: Settings, tables: SourceTables, as_of: dt.date, label: LabelSpec
-) -> tuple[pd.DataFrame, str] | None:
-    """The newest archived run whose label window has ended by `as_of`, joined with what
-    really happened under the definition its probabilities were made for.
+@dataclass(frozen=True)
+class MaturedList:
+    """An archived list whose label window has ended: where its rows are, its as-of date,
+    the churn definition its probabilities were made under, and its name (`<as-of>/<run>`)."""
 
-    What happened is read up to `as_of` only: a run scored at an earlier date reports what
-    was known then, never outcomes from after it.
-    """
+    path: Path
+    as_of: dt.date
+    label: LabelSpec
+    name: str
+
+
+def newest_matured_list(settings: Settings, as_of: dt.date, label: LabelSpec,
+                        with_master: bool) -> MaturedList | None:
+    """The newest archived run scored before `as_of` whose label window has ended by
+    `as_of`, under the definition its probabilities were made for (one that needs a customer
+    master is passed over without one, `with_master`)."""
     runs = [run / "risk_list.parquet" for run in archive.archived_runs(settings.scored_dir)]
     for path in reversed(runs):
         past_as_of = dt.date.fromisoformat(path.parent.parent.name)
         if past_as_of >= as_of:
             continue
         past_label = _past_label(path.parent, label)
-        if past_label.definition == "cancellation" and tables.customers is None:
+        if past_label.definition == "cancellation" and not with_master:
             continue  # no customer master now: its cancellations cannot be seen
-        past = pd.read_parquet(path, columns=["customer_id", "churn_probability"])
-        try:
-            joined = history.realized_outcomes(past, tables.purchases, past_as_of, past_label,
-                                               as_of, tables.customers,
-                                               tables.subscriptions)
-        except CensoredCutoffError:
-            continue
-        return joined, f"{path.parent.parent.name}/{path.parent.name}"
+        if not past_label.is_labelled(past_as_of, as_of):
+            continue  # censored: what happened is not known yet
+        return MaturedList(path, past_as_of, past_label,
+                           f"{path.parent.parent.name}/{path.parent.name}")
     return None
-

@@ -16,12 +16,12 @@ from typing import Any
 
 import pandas as pd
 
+from features.contracts import STAGED_SCHEMAS
 from features.sources import SourceTables
 from models import history
-from models.analytics.value import chosen_revenue_estimate
 from models.compatibility import Compatibility
 from models.explain import REASON_GROUPS
-from models.playbook import default_playbook_text, oldest_open_complaints, parse_playbook
+from models.playbook import default_playbook_text, parse_playbook
 from models.privacy import with_personal_columns
 from models.score import assigned_tiers, score_customers
 from models.tiers import TierPolicy, base_rate_of, tier_changes
@@ -34,7 +34,7 @@ from pipelines.deliver.loop_report import save_rates_in_force
 from pipelines.deliver.params import ScoreParams
 from pipelines.deliver.report import ReportInputs, label_text, render_report
 from pipelines.deliver.risk_list import risk_list_workbook, write_risk_list_csv
-from pipelines.deliver.run_history import KnownHistory, known_history
+from pipelines.deliver.run_history import KnownHistory, newest_matured_list
 from pipelines.deliver.saved_value import (
     contact_line,
     scoring_uplift,
@@ -43,9 +43,10 @@ from pipelines.deliver.saved_value import (
     wanted,
     with_contact_plan,
 )
+from pipelines.deliver.shard_pass import FactsRequest
 from pipelines.deliver.summary import summary_markdown
 from pipelines.deliver.wording import worded_risk_list
-from pipelines.scale.scoring import sharded_customer_features, sharded_model_outputs
+from pipelines.scale.scoring import run_facts, sharded_model_outputs
 from pipelines.store import archive
 from pipelines.store.atomic import (
     stream_text_atomic,
@@ -54,7 +55,11 @@ from pipelines.store.atomic import (
     write_text_atomic,
 )
 from pipelines.store.settings import Settings
-from pipelines.store.staged import load_staged_actions
+from pipelines.store.staged import (
+    SOURCE_KINDS,
+    load_source_tables,
+    load_staged_actions,
+)
 from pipelines.tracking import monitoring as monitor
 from pipelines.tracking.compatibility import champion_fit, scored_with_no_data_text
 from pipelines.tracking.registry import RegisteredModel, training_reliability, training_snapshot
@@ -64,6 +69,26 @@ PLAYBOOK_FILE = "playbook.csv"
 SORT_COLUMNS_SHOWN = {"tier": ("risk_tier", "value_at_risk"), "value": ("value_at_risk",),
                       "probability": ("churn_probability",),
                       "saved_value": ("expected_saved_value",)}
+
+
+def _available(source: SourceTables | Path) -> tuple[str, ...]:
+    """The source kinds of a staged version folder or of loaded tables."""
+    if isinstance(source, Path):
+        return tuple(kind for kind in SOURCE_KINDS if (source / f"{kind}.parquet").exists())
+    return source.available
+
+
+def _loaded(settings: Settings, source: SourceTables | Path) -> SourceTables:
+    return load_source_tables(settings, source) if isinstance(source, Path) else source
+
+
+def _master(source: SourceTables | Path) -> pd.DataFrame | None:
+    """The customer master (a row per customer: the list's names and owners)."""
+    if not isinstance(source, Path):
+        return source.customers
+    path = source / "customers.parquet"
+    return STAGED_SCHEMAS["customers"].validate(pd.read_parquet(path)) if path.exists() \
+        else None
 
 
 def load_playbook(settings: Settings, policy: TierPolicy) -> tuple[pd.DataFrame, str]:
@@ -78,34 +103,41 @@ def load_playbook(settings: Settings, policy: TierPolicy) -> tuple[pd.DataFrame,
 
 
 def run_scoring(
-    settings: Settings, tables: SourceTables, as_of: dt.date, champion: RegisteredModel,
-    params: ScoreParams, staged: Path | None = None,
+    settings: Settings, source: SourceTables | Path, as_of: dt.date,
+    champion: RegisteredModel, params: ScoreParams,
 ) -> dict[str, Any]:
     """Score every customer eligible at `as_of` with `champion`; write and archive the run
-    folder (lists, workbook, report, metadata) and point `scored/latest` at it. `staged`:
-    the staged version folder `tables` were read from, whose shards Dask workers that see it
-    read themselves (`pipelines.scale.scoring.sharded_customer_features`)."""
+    folder (lists, workbook, report, metadata) and point `scored/latest` at it. `source`:
+    a staged version folder (`staged_version_dir`), whose events are read one customer shard
+    at a time (`pipelines.deliver.shard_pass`; Dask workers that see it build their shards'
+    features themselves), or tables already in memory, taken as one shard."""
     model, version, model_run_id, meta = (champion.model, champion.version, champion.run_id,
                                           champion.meta)
     policy, sort, lang = params.tier_policy, params.sort, params.lang
     playbook, playbook_source = load_playbook(settings, policy)
-    features = sharded_customer_features(tables, as_of, model.event_types, staged=staged)
+    # the features, the value estimate, what the report and the monitoring say of the past
+    # (churn history, base-wide figures, backtest, track record, volume) and the open
+    # complaints: every pass over the events, before the model's outputs exist
+    facts = run_facts(settings, source, FactsRequest(
+        as_of, model.label, tuple(model.event_types),
+        backtest=newest_matured_list(settings, as_of, model.label,
+                                     with_master="customers" in _available(source))))
+    features = facts.features
+    assert features is not None  # run_facts builds them
     # Refused here, before anything is written, when the champion no longer fits the data.
-    fit = champion_fit(settings, champion, tables, features)
+    fit = champion_fit(settings, champion, facts.available, features)
     features = fit.with_no_data(features)
-    revenue = chosen_revenue_estimate(tables, as_of)  # CLV where it predicted the past better
-    # what the report and the monitoring say of the past (churn history, base-wide figures,
-    # backtest, track record, volume), read before the model's outputs exist
-    past = known_history(settings, tables, as_of, model.label)
-    # the expected saved value only when asked for (it reads the archive's matured lists)
+    revenue, past = facts.revenue, facts.past  # CLV where it predicted the past better
+    # the expected saved value only when asked for (it reads the archive's matured lists and
+    # the staged tables whole: the holdouts' outcomes)
     actions = load_staged_actions(settings) if wanted(params) else None
-    uplift, saved = scoring_uplift(settings, tables, as_of, actions) if wanted(params) \
-        else (None, {})
-    master, open_complaints = tables.customers, oldest_open_complaints(tables.complaints, as_of)
-    # Nothing below reads the events: the tables go before the outputs are made (the caller
-    # passes them to this call alone). At a million customers the purchases and interactions
-    # were 1.9 GB that made the run's peak beside the outputs and the risk list.
-    del tables
+    uplift, saved = scoring_uplift(settings, _loaded(settings, source), as_of, actions) \
+        if wanted(params) else (None, {})
+    master, open_complaints = _master(source), facts.open_complaints
+    # Nothing below reads the events. Tables passed in memory go before the outputs are made
+    # (the caller passes them to this call alone): at a million customers the purchases and
+    # interactions were 1.9 GB that made the run's peak beside the outputs and the risk list.
+    del facts, source
     # probabilities, TreeSHAP and reasons by customer shard, on Dask when configured; the
     # reasons of the tiers someone reads (or everyone's), tiers known from the probabilities
     def listed(probability: pd.Series) -> pd.Series:  # the tiers someone reads

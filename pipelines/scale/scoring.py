@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -31,8 +31,15 @@ from models.outputs import (
 )
 from models.reason_rules import population_reference
 from models.train import FittedChurnModel
+from pipelines.deliver.shard_pass import (
+    FactsRequest,
+    ScoringFacts,
+    facts_by_shard,
+    facts_in_memory,
+)
 from pipelines.scale.runner import shard_runner
-from pipelines.store.staged import load_shard_tables
+from pipelines.store.settings import Settings
+from pipelines.store.staged import load_shard_tables, staged_customers
 
 
 def sharded_model_outputs(
@@ -108,12 +115,9 @@ def staged_shard_features(job: StagedFeatureJob) -> pd.DataFrame:
 
 def sharded_customer_features(
     tables: SourceTables, as_of: dt.date, event_types: Sequence[str] = (),
-    staged: Path | None = None,
 ) -> pd.DataFrame:
-    """`features.event_types.customer_features_with_event_types` by customer shard: the
-    same table, built shard by shard on the command's runner. `staged`: the version folder
-    `tables` were read from; workers that see it read their shards there, and nothing of the
-    tables is cut or sent from this process."""
+    """`features.event_types.customer_features_with_event_types` of tables in memory, by
+    customer shard on the command's runner where the settings say: the same table."""
     with shard_runner() as runner:
         settings = runner.settings
         if not settings.distributed and settings.shards is None:
@@ -125,14 +129,33 @@ def sharded_customer_features(
         shards = runner.shard_count(int(customers["customer_id"].nunique()))
         if shards == 1 and not settings.distributed:
             return customer_features_with_event_types(tables, as_of, list(event_types))
-        if settings.distributed and staged is not None and runner.sees(staged):
-            parts = runner.map(staged_shard_features,
-                               [StagedFeatureJob(staged, shard, shards, as_of,
-                                                 tuple(event_types))
-                                for shard in range(shards)], label="building features")
-            if any(len(part) for part in parts):
-                return joined_features(parts)
         jobs = feature_jobs(tables, as_of, shards, event_types)
         if not jobs:  # no purchases at all: the whole build says what that means
             return customer_features_with_event_types(tables, as_of, list(event_types))
         return joined_features(runner.map(shard_features, jobs, label="building features"))
+
+
+def run_facts(settings: Settings, source: SourceTables | Path,
+              request: FactsRequest) -> ScoringFacts:
+    """A scoring run's `ScoringFacts` (`pipelines.deliver.shard_pass`) on the command's
+    runner. Of a staged version folder: read one customer shard at a time in this process,
+    the feature build on the Dask workers where they see the folder. Of tables in memory:
+    as one shard, the feature build by `sharded_customer_features`."""
+    with shard_runner() as runner:
+        if not isinstance(source, Path):
+            features = sharded_customer_features(source, request.as_of, request.event_types)
+            facts = facts_in_memory(settings, source,
+                                    replace(request, with_features=False))
+            return replace(facts, features=features)
+        shards = runner.shard_count(staged_customers(source))
+        if runner.settings.distributed and runner.sees(source):
+            parts = runner.map(staged_shard_features,
+                               [StagedFeatureJob(source, shard, shards, request.as_of,
+                                                 request.event_types)
+                                for shard in range(shards)], label="building features")
+            if not any(len(part) for part in parts):  # no purchases: the build says so
+                return facts_by_shard(settings, source, shards, request)
+            facts = facts_by_shard(settings, source, shards,
+                                   replace(request, with_features=False))
+            return replace(facts, features=joined_features(parts))
+        return facts_by_shard(settings, source, shards, request)

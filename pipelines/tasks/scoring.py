@@ -70,9 +70,8 @@ def score_and_archive(settings: Settings, as_of: dt.date, params: ScoreParams) -
     with shard_runner():
         # one version for the whole run: the Dask workers read their shards from this folder
         # while an ingest may publish the next one
-        staged = staged_version_dir(settings)
-        result = run_scoring(settings, load_source_tables(settings, staged), as_of, champion,
-                             params, staged=staged)
+        # and read by customer shard, never loaded whole
+        result = run_scoring(settings, staged_version_dir(settings), as_of, champion, params)
     task_logger().info("scored %d customers -> %s", result["customers_scored"], result["run_dir"])
     return result
 

@@ -7,9 +7,10 @@ with it set to "no data", and the run says so (terminal, metadata, report).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 
-from features.sources import SourceTables
 from models.compatibility import Compatibility, NoDataPolicy, compare, model_gain_shares
 from pipelines.store.settings import Settings
 from pipelines.tracking.registry import RegisteredModel
@@ -20,23 +21,23 @@ class ChampionMismatchError(ValueError):
 
 
 def champion_compatibility(
-    champion: RegisteredModel, tables: SourceTables, features: pd.DataFrame,
+    champion: RegisteredModel, available: Sequence[str], features: pd.DataFrame,
     policy: NoDataPolicy | None = None,
 ) -> Compatibility:
-    """The comparison of the champion with the feature table built now from `tables`."""
+    """The comparison of the champion with the feature table built now from the staged
+    sources `available` (`SourceTables.available`: the kinds the data has)."""
     model = champion.model
-    available = [kind for kind, frame in tables.as_dict().items() if frame is not None]
-    return compare(model.features, model.levels, features, available,
+    return compare(model.features, model.levels, features, list(available),
                    model_gain_shares(model.classifier), policy)
 
 
 def champion_fit(
-    settings: Settings, champion: RegisteredModel, tables: SourceTables, features: pd.DataFrame,
-    policy: NoDataPolicy | None = None,
+    settings: Settings, champion: RegisteredModel, available: Sequence[str],
+    features: pd.DataFrame, policy: NoDataPolicy | None = None,
 ) -> Compatibility:
     """`champion_compatibility`, raising `ChampionMismatchError` (saying what differs and
     what to run) when the champion may not score."""
-    check = champion_compatibility(champion, tables, features, policy)
+    check = champion_compatibility(champion, available, features, policy)
     if check.refused:
         raise ChampionMismatchError(refusal_text(settings, champion.version, check))
     return check

@@ -263,7 +263,7 @@ def model_state(
 
     # what the champion scores on: the catalog features and the interaction types it learned
     features = customer_features_with_event_types(tables, as_of, champion.model.event_types)
-    fit = champion_compatibility(champion, tables, features)
+    fit = champion_compatibility(champion, tables.available, features)
     if fit.refused:  # it cannot score these data: nothing else to measure, retrain
         return ModelState(champion_version=champion.version, forced=forced, policy=policy,
                           as_of=as_of, data_mismatch=mismatch_text(fit))

@@ -140,7 +140,7 @@ def test_workers_that_read_the_staged_shards_themselves_write_the_same_list(
     there (the tables are stored in shard order): nothing is cut or sent from this process,
     and the list is the single-process one."""
     import pipelines.scale.scoring as scale_scoring
-    from pipelines.store.staged import load_source_tables, publish_staged, staged_version_dir
+    from pipelines.store.staged import publish_staged, staged_version_dir
 
     tables, end, champion = business
     alone, alone_shap = _scored(tmp_path, "alone", monkeypatch, business, ScaleSettings())
@@ -153,11 +153,47 @@ def test_workers_that_read_the_staged_shards_themselves_write_the_same_list(
 
     monkeypatch.setattr(scale_scoring, "feature_jobs", not_cut_here)
     with command_runner(ScaleSettings(scheduler="local", local_workers=2, shards=5)):
-        result = run_scoring(settings, load_source_tables(settings, folder), end, champion,
-                             ScoreParams(), staged=folder)
+        result = run_scoring(settings, folder, end, champion, ScoreParams())
     run = result["run_dir"]
     sharded = pd.read_parquet(f"{run}/risk_list.parquet")
     assert same_scored_list(alone, sharded)
     assert alone["churn_probability"].tolist() == sharded["churn_probability"].tolist()
     pd.testing.assert_frame_equal(alone_shap, pd.read_parquet(f"{run}/shap_contributions.parquet"),
                                   check_exact=True)
+
+
+#: What a run's metadata says that comes of its passes over the events.
+EVENT_FACTS = ("customers_scored", "tiers", "value_estimate", "value_at_risk_total",
+               "value_at_risk_lapsed", "tier_base_rate")
+
+
+@pytest.mark.parametrize("shards", [1, 3, 7])
+def test_a_run_reading_the_staged_shards_in_this_process_writes_the_loaded_tables_list(
+        tmp_path, monkeypatch, business, shards):
+    """One process, the staged version read one customer shard at a time: the list, the
+    contributions, the figures in the metadata and the report's monitoring are those of the
+    tables loaded whole, and the tables are never loaded whole."""
+    import pipelines.store.staged as staged_module
+    from pipelines.store.staged import publish_staged, staged_version_dir
+
+    tables, end, champion = business
+    alone, alone_shap, alone_meta = _scored(tmp_path, "alone", monkeypatch, business,
+                                            ScaleSettings(), with_metadata=True)
+    settings = Settings.from_env(tmp_path / "staged")
+    publish_staged(settings, {k: f for k, f in tables.as_dict().items() if f is not None}, {})
+
+    def not_whole(*args, **kwargs):
+        raise AssertionError("the staged tables were loaded whole")
+
+    monkeypatch.setattr(staged_module, "load_source_tables", not_whole)
+    with command_runner(ScaleSettings(shards=shards)):
+        result = run_scoring(settings, staged_version_dir(settings), end, champion,
+                             ScoreParams())
+    run = Path(result["run_dir"])
+    sharded = pd.read_parquet(run / "risk_list.parquet")
+    assert same_scored_list(alone, sharded)
+    assert alone["churn_probability"].tolist() == sharded["churn_probability"].tolist()
+    pd.testing.assert_frame_equal(alone_shap, pd.read_parquet(run / "shap_contributions.parquet"),
+                                  check_exact=True)
+    meta = json.loads((run / "metadata.json").read_text())
+    assert {k: meta[k] for k in EVENT_FACTS} == {k: alone_meta[k] for k in EVENT_FACTS}
