@@ -45,7 +45,7 @@ from pipelines.deliver.run_history import KnownHistory, MaturedList
 from pipelines.store.partitioned import read_shard
 from pipelines.store.settings import Settings
 from pipelines.store.staged import SOURCE_KINDS, load_shard_tables
-from pipelines.tracking.monitoring import source_volume
+from pipelines.tracking.monitoring import DataNow, source_volume
 from pipelines.tracking.shipped import archived_lists, shipped_lists, track_columns
 
 
@@ -157,12 +157,8 @@ def facts_in_memory(settings: Settings, tables: SourceTables,
     tables = tables.validated()
     rows = _backtest_rows(request.backtest)
     part = shard_facts(tables, request, rows)
-    record = graded_track_record(
-        _matured_or_not(settings, as_of=request.as_of,
-                        with_cancellation=tables.customers is not None),
-        lambda item: realised_outcomes(item, tables.purchases, request.as_of, tables.customers,
-                                       tables.subscriptions), request.as_of)
-    return joined_facts([part], request, record, tables.available)
+    return joined_facts([part], request, track_record_of(settings, tables, request.as_of),
+                        tables.available)
 
 
 def facts_by_shard(settings: Settings, folder: Path, shards: int,
@@ -182,11 +178,8 @@ def facts_by_shard(settings: Settings, folder: Path, shards: int,
         parts[0] = replace(parts[0], features=shard_features(
             FeatureJob(load_shard_tables(folder, 0, 1), request.as_of, request.event_types)))
     available = tuple(kind for kind in SOURCE_KINDS if (folder / f"{kind}.parquet").exists())
-    with_master = (folder / "customers.parquet").exists()
-    record = graded_track_record(
-        _matured_or_not(settings, as_of=request.as_of, with_cancellation=with_master),
-        _outcomes_by_shard(folder, shards, request.as_of), request.as_of)
-    return joined_facts(parts, request, record, available)
+    return joined_facts(parts, request, track_record_of(settings, folder, request.as_of, shards),
+                        available)
 
 
 def _backtest_rows(matured: MaturedList | None) -> pd.DataFrame | None:
@@ -199,7 +192,7 @@ def _backtest_rows(matured: MaturedList | None) -> pd.DataFrame | None:
 
 def _matured_or_not(settings: Settings, *, as_of: dt.date,
                     with_cancellation: bool) -> Iterator[ShippedList]:
-    """The archived lists scored by `as_of`, one at a time (`archive_track_record`'s)."""
+    """The archived lists scored by `as_of`, one at a time (the track record's)."""
     return shipped_lists(archived_lists(settings.scored_dir, as_of,
                                         with_cancellation=with_cancellation), track_columns)
 
@@ -245,3 +238,44 @@ def _outcomes_by_shard(folder: Path, shards: int,
         return joined.drop(columns="_row").reset_index(drop=True)
 
     return outcomes
+
+
+def track_record_of(settings: Settings, source: SourceTables | Path, data_end: dt.date,
+                    shards: int = 1) -> TrackRecord:
+    """The track record of every archived list scored by `data_end`, as known then (a list
+    of that very day is listed as not matured): of a staged version folder, each list's
+    customers labelled one of `shards` customer shards at a time."""
+    if isinstance(source, Path):
+        return graded_track_record(
+            _matured_or_not(settings, as_of=data_end,
+                            with_cancellation=(source / "customers.parquet").exists()),
+            _outcomes_by_shard(source, shards, data_end), data_end)
+    tables = source.validated()
+    return graded_track_record(
+        _matured_or_not(settings, as_of=data_end, with_cancellation=tables.customers is not None),
+        lambda item: realised_outcomes(item, tables.purchases, data_end, tables.customers,
+                                       tables.subscriptions), data_end)
+
+
+def data_now(settings: Settings, source: SourceTables | Path, as_of: dt.date,
+             event_types: Sequence[str] = (), shards: int = 1) -> DataNow:
+    """What the retrain rules read at `as_of` (`monitoring.DataNow`): of a staged version
+    folder, the features and the volume one of `shards` customer shards at a time."""
+    if not isinstance(source, Path):
+        tables = source.validated()
+        return DataNow(shard_features(FeatureJob(tables, as_of, tuple(event_types))),
+                       track_record_of(settings, tables, as_of),
+                       source_volume(tables, as_of), tables.available)
+    features, volumes = [], []
+    for shard in range(shards):
+        tables = load_shard_tables(source, shard, shards)
+        if len(tables.purchases):
+            features.append(shard_features(FeatureJob(tables, as_of, tuple(event_types))))
+        volumes.append(source_volume(tables, as_of))
+        del tables  # one shard's events at a time
+    if not features:  # no purchases at all: the whole build says what that means
+        features.append(shard_features(FeatureJob(load_shard_tables(source, 0, 1), as_of,
+                                                  tuple(event_types))))
+    available = tuple(kind for kind in SOURCE_KINDS if (source / f"{kind}.parquet").exists())
+    return DataNow(joined_features(features), track_record_of(settings, source, as_of, shards),
+                   {key: sum(v[key] for v in volumes) for key in volumes[0]}, available)

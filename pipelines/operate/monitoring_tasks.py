@@ -20,11 +20,13 @@ from prefect.exceptions import MissingContextError
 from models.monitoring import MonitoringPolicy
 from models.retrain import RetrainDecision
 from pipelines.deliver.monitoring_section import track_record_chart
+from pipelines.deliver.shard_pass import track_record_of
 from pipelines.operate import alerts
 from pipelines.operate.caching import IO_BACKOFF_SECONDS, IO_RETRIES, is_transient
+from pipelines.scale.scoring import pass_shards
 from pipelines.store.atomic import write_bytes_atomic
 from pipelines.store.settings import Settings
-from pipelines.store.staged import load_source_tables
+from pipelines.store.staged import staged_version_dir
 from pipelines.tracking import monitoring
 
 
@@ -89,7 +91,8 @@ def record_retrain_reason(settings: Settings, decision: RetrainDecision,
       retry_condition_fn=is_transient)
 def grade_shipped_lists(settings: Settings, data_end: dt.date) -> dict[str, Any]:
     """The track record of every archived list at `data_end`: files, chart, MLflow run."""
-    record = monitoring.archive_track_record(settings, load_source_tables(settings), data_end)
+    staged = staged_version_dir(settings)  # each list labelled one customer shard at a time
+    record = track_record_of(settings, staged, data_end, pass_shards(staged))
     files = monitoring.write_track_record(settings, record)
     chart = track_record_chart(record, "en")
     png = base64.b64decode(chart.split(",", 1)[1]) if chart else None

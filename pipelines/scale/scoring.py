@@ -159,3 +159,10 @@ def run_facts(settings: Settings, source: SourceTables | Path,
                                    replace(request, with_features=False))
             return replace(facts, features=joined_features(parts))
         return facts_by_shard(settings, source, shards, request)
+
+
+def pass_shards(folder: Path) -> int:
+    """The customer shards a pass in this process reads the staged version `folder` in:
+    `CHURN_SHARDS`, else one per 100,000 customers."""
+    with shard_runner() as runner:
+        return runner.settings.shard_count(staged_customers(folder), 1)

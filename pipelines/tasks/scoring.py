@@ -17,6 +17,7 @@ from models.retrain import ModelState, RetrainDecision, retrain_decision
 from pipelines.deliver.i18n import summary_label
 from pipelines.deliver.params import ScoreParams
 from pipelines.deliver.scoring_run import run_scoring
+from pipelines.deliver.shard_pass import data_now
 from pipelines.operate.caching import (
     IO_BACKOFF_SECONDS,
     IO_RETRIES,
@@ -24,9 +25,10 @@ from pipelines.operate.caching import (
 )
 from pipelines.sample import generate as sample_data
 from pipelines.scale.runner import shard_runner
+from pipelines.scale.scoring import pass_shards
 from pipelines.store.atomic import write_json_atomic
 from pipelines.store.settings import Settings
-from pipelines.store.staged import load_source_tables, staged_version_dir
+from pipelines.store.staged import staged_version_dir
 from pipelines.tasks.common import task_logger
 from pipelines.tracking import monitoring
 from pipelines.tracking.connect import configure_mlflow
@@ -50,8 +52,11 @@ def decide_retraining(
     version = champion_version(settings)
     state = ModelState(champion_version=version, forced=forced)
     if as_of is not None and version is not None and not forced:  # forced: nothing to weigh
-        state = monitoring.model_state(settings, load_source_tables(settings),
-                                       load_champion(settings), as_of, forced,
+        champion = load_champion(settings)
+        staged = staged_version_dir(settings)  # read one customer shard at a time
+        data = data_now(settings, staged, as_of, champion.model.event_types,
+                        pass_shards(staged))
+        state = monitoring.model_state(settings, data, champion, as_of, forced,
                                        policy or MonitoringPolicy())
     decision = retrain_decision(state)
     task_logger().info("%s: %s", "retrain" if decision.retrain else "no retrain", decision.reason)

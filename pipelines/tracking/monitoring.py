@@ -27,7 +27,7 @@ from features.build import to_naive_utc
 from features.sources import SourceTables
 from models.monitoring import MonitoringPolicy, data_volume, monitoring_summary, reference_profile
 from models.retrain import ModelState, retrain_decision
-from models.track_record import GRADED, TrackRecord, track_record
+from models.track_record import GRADED, TrackRecord
 from models.train import LABEL, FittedChurnModel
 from pipelines.store.atomic import write_parquet_atomic, write_text_atomic
 from pipelines.store.leftovers import owner_tags
@@ -35,7 +35,6 @@ from pipelines.store.settings import Settings
 from pipelines.tracking.compatibility import champion_compatibility, mismatch_text
 from pipelines.tracking.connect import use_tracking_store
 from pipelines.tracking.registry import RegisteredModel, training_snapshot
-from pipelines.tracking.shipped import archived_lists, shipped_lists, track_columns
 
 REFERENCE_ARTIFACT = "monitoring/reference.json"
 MONITORING_FILE = "monitoring.json"  # in each scoring run's folder
@@ -160,17 +159,6 @@ def _state(
     )
 
 
-def archive_track_record(settings: Settings, tables: SourceTables,
-                         data_end: dt.date) -> TrackRecord:
-    """The track record of every archived list scored by `data_end`, as known then (a list
-    of that very day is listed as not matured)."""
-    archived = archived_lists(settings.scored_dir, data_end,
-                              with_cancellation=tables.customers is not None)
-    # one list's rows at a time, however many weeks the archive holds
-    return track_record(shipped_lists(archived, track_columns), tables.purchases, data_end,
-                        tables.customers, tables.subscriptions)
-
-
 def write_track_record(settings: Settings, record: TrackRecord) -> dict[str, str]:
     """reports/track_record.csv and .parquet (+ per tier), each written atomically."""
     base = settings.reports_dir / TRACK_RECORD
@@ -251,19 +239,28 @@ def log_track_record_run(settings: Settings, record: TrackRecord, data_end: dt.d
         return run.info.run_id
 
 
+@dataclasses.dataclass(frozen=True)
+class DataNow:
+    """What the retrain rules read of the staged data at a date: the champion's feature
+    table, the archive's track record, the data's volume and the sources it has
+    (`pipelines.deliver.shard_pass.data_now` reads them one customer shard at a time)."""
+
+    features: pd.DataFrame
+    record: TrackRecord
+    volume: dict[str, int]
+    available: tuple[str, ...]
+
+
 def model_state(
-    settings: Settings, tables: SourceTables, champion: RegisteredModel | None,
+    settings: Settings, data: DataNow, champion: RegisteredModel | None,
     as_of: dt.date, forced: bool, policy: MonitoringPolicy,
 ) -> ModelState:
     """What the retrain rules look at, measured now: drift of the champion's score and
     features at `as_of`, its latest matured list, the data volume and the model's age."""
     if champion is None:
         return ModelState(champion_version=None, forced=forced, policy=policy)
-    from features.event_types import customer_features_with_event_types
-
-    # what the champion scores on: the catalog features and the interaction types it learned
-    features = customer_features_with_event_types(tables, as_of, champion.model.event_types)
-    fit = champion_compatibility(champion, tables.available, features)
+    features = data.features
+    fit = champion_compatibility(champion, data.available, features)
     if fit.refused:  # it cannot score these data: nothing else to measure, retrain
         return ModelState(champion_version=champion.version, forced=forced, policy=policy,
                           as_of=as_of, data_mismatch=mismatch_text(fit))
@@ -272,8 +269,8 @@ def model_state(
     reference = champion_reference(settings, champion)
     drift = (monitoring_summary(reference, features, score, policy) if reference is not None
              else None)
-    state = _state(champion, reference, drift, archive_track_record(settings, tables, as_of),
-                   source_volume(tables, as_of), as_of, forced, policy)
+    state = _state(champion, reference, drift, data.record, data.volume, as_of, forced,
+                   policy)
     return dataclasses.replace(state, data_mismatch=mismatch_text(fit))
 
 
@@ -292,7 +289,7 @@ def tag_training_run(settings: Settings, run_id: str, tags: dict[str, str]) -> N
 
 
 __all__ = ["GRADED", "MONITORING_FILE", "REFERENCE_ARTIFACT", "TRACK_RECORD",
-           "archive_track_record", "champion_reference", "log_monitoring_run",
+           "champion_reference", "log_monitoring_run",
            "log_track_record_run", "log_training_reference", "model_state",
            "scoring_monitoring", "source_volume", "tag_training_run",
            "training_reference", "write_track_record"]

@@ -14,7 +14,13 @@ import pytest
 
 from features.labels import LabelSpec
 from pipelines.deliver.run_history import newest_matured_list
-from pipelines.deliver.shard_pass import FactsRequest, ScoringFacts, facts_by_shard, facts_in_memory
+from pipelines.deliver.shard_pass import (
+    FactsRequest,
+    ScoringFacts,
+    data_now,
+    facts_by_shard,
+    facts_in_memory,
+)
 from pipelines.store.settings import Settings
 from pipelines.store.staged import load_source_tables, publish_staged, staged_version_dir
 from tests.simulated import staged_from_simulation
@@ -119,3 +125,17 @@ def test_the_pass_at_an_earlier_date_reads_nothing_after_it(staged):
     whole = facts_in_memory(settings, load_source_tables(settings, folder), request)
     _assert_same(facts_by_shard(settings, folder, 3, request), whole)
     assert whole.past.record.lists["as_of"].max() <= as_of  # later lists not read
+
+
+@pytest.mark.parametrize("shards", [1, 4])
+def test_what_the_retrain_rules_read_by_shard_is_what_they_read_of_the_whole_tables(
+        staged, shards):
+    """`data_now`: the features, track record and volume the retrain rules measure."""
+    settings, folder, end = staged
+    whole = data_now(settings, load_source_tables(settings, folder), end)
+    sharded = data_now(settings, folder, end, shards=shards)
+    pd.testing.assert_frame_equal(sharded.features, whole.features, check_exact=True)
+    pd.testing.assert_frame_equal(sharded.record.lists, whole.record.lists, check_exact=True)
+    pd.testing.assert_frame_equal(sharded.record.tiers, whole.record.tiers, check_exact=True)
+    assert sharded.volume == whole.volume and sharded.available == whole.available
+    assert (whole.record.lists["status"] == "graded").sum() >= 2

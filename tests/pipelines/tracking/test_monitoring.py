@@ -11,6 +11,7 @@ import pandas as pd
 from features.labels import LabelSpec
 from models.monitoring import MonitoringPolicy, monitoring_summary, reference_profile
 from pipelines.deliver.monitoring_section import monitoring_html, retrain_banner, track_record_html
+from pipelines.deliver.shard_pass import track_record_of
 from pipelines.store.settings import Settings
 from pipelines.tracking import monitoring
 from tests import factories as f
@@ -38,7 +39,7 @@ def test_track_record_of_the_archive_is_written_with_its_recorded_spec(tmp_path)
     purchases = f.purchases([("a", "2026-02-01", 5), ("b", "2026-02-01", 5),
                              ("c", "2026-02-01", 5), ("c", "2026-03-10", 5)])
     tables = f.tables(purchases=purchases)
-    record = monitoring.archive_track_record(settings, tables, dt.date(2026, 4, 30))
+    record = track_record_of(settings, tables, dt.date(2026, 4, 30))
     assert record.lists["status"].tolist() == ["graded", "not matured"]
     graded = record.lists.iloc[0]
     assert graded["churned"] == 2 and graded["roc_auc"] == 1.0  # the stayer c ranked last
@@ -58,8 +59,8 @@ def test_lists_scored_after_the_data_end_are_left_out(tmp_path):
     settings = Settings(data_dir=tmp_path, mlflow_tracking_uri="sqlite:///unused.db")
     _archive(settings, "2026-03-01", "r1", LabelSpec(horizon_days=30))
     tables = f.tables(purchases=f.purchases([("a", "2026-02-01", 5)]))
-    assert monitoring.archive_track_record(settings, tables, dt.date(2026, 2, 28)).lists.empty
-    same_day = monitoring.archive_track_record(settings, tables, dt.date(2026, 3, 1)).lists
+    assert track_record_of(settings, tables, dt.date(2026, 2, 28)).lists.empty
+    same_day = track_record_of(settings, tables, dt.date(2026, 3, 1)).lists
     assert same_day["status"].tolist() == ["not matured"]
 
 
