@@ -11,6 +11,7 @@ either way.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -40,6 +41,8 @@ from pipelines.deliver.shard_pass import (
 from pipelines.scale.runner import shard_runner
 from pipelines.store.settings import Settings
 from pipelines.store.staged import load_shard_tables, staged_customers
+
+logger = logging.getLogger(__name__)
 
 
 def sharded_model_outputs(
@@ -148,7 +151,12 @@ def run_facts(settings: Settings, source: SourceTables | Path,
                                     replace(request, with_features=False))
             return replace(facts, features=features)
         shards = runner.shard_count(staged_customers(source))
-        if runner.settings.distributed and runner.sees(source):
+        on_workers = runner.settings.distributed and runner.sees(source)
+        logger.info("reading the staged version in %d customer shard(s) in this process; "
+                    "the features built %s", shards,
+                    "by the Dask workers from their own shards" if on_workers
+                    else "in this process")
+        if on_workers:
             parts = runner.map(staged_shard_features,
                                [StagedFeatureJob(source, shard, shards, request.as_of,
                                                  request.event_types)
