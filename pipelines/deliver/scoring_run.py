@@ -65,6 +65,7 @@ from pipelines.tracking.compatibility import champion_fit, scored_with_no_data_t
 from pipelines.tracking.registry import RegisteredModel, training_reliability, training_snapshot
 
 PLAYBOOK_FILE = "playbook.csv"
+OUTPUT_SLICE_ROWS = 131_072  # rows per row group of the run's parquet files
 # What the workbook's metadata sheet says the list is sorted by (columns, in the list's language).
 SORT_COLUMNS_SHOWN = {"tier": ("risk_tier", "value_at_risk"), "value": ("value_at_risk",),
                       "probability": ("churn_probability",),
@@ -222,8 +223,11 @@ def run_scoring(
             stream_text_atomic(lambda out: write_risk_list_csv(risk, out, lang,
                                                                params.csv_delimiter),
                                building / "risk_list.csv", encoding="utf-8-sig")
-            write_parquet_atomic(risk, building / "risk_list.parquet")
-            write_parquet_atomic(contributions, building / "shap_contributions.parquet")
+            # a row group at a time: never the list or the contributions a second time whole
+            # as Arrow, beside the workbook's cells (a million customers: the run's peak)
+            write_parquet_atomic(risk, building / "risk_list.parquet", OUTPUT_SLICE_ROWS)
+            write_parquet_atomic(contributions, building / "shap_contributions.parquet",
+                                 OUTPUT_SLICE_ROWS)
             workbook.result()
         del shown
         write_json_atomic(metadata, building / "metadata.json")
