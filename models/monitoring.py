@@ -49,6 +49,11 @@ class MonitoringPolicy(BaseModel):
     max_model_age_days: int = Field(
         180, ge=1, description="Retrain when the model's training data ended more than this "
         "many days before the scoring date.")
+    retry_after_days: int = Field(
+        28, ge=1, description="After a version trained after the champion did not become "
+        "champion, the drift, track-record, growth and age rules ask again only once the data "
+        "end has moved this many days past that version's, or the data grew by "
+        "max_data_growth past what it saw.")
 
 
 def numeric_edges(values: pd.Series, bins: int) -> list[float]:

@@ -5,6 +5,14 @@ a reason decides, so the order is the priority. Retraining only makes a challeng
 registry's promotion gate still decides whether it becomes champion. The thresholds are the
 monitoring policy's (`models.monitoring.MonitoringPolicy`); a field left at None (not
 measured) never asks for a retrain.
+
+The rules that measure the champion against the data (drift, track record, growth, age) stay
+true while the champion serves on, so after a challenger the gate turned down they would ask
+again every week for a model of the same data that loses the same way. They back off: once a
+version trained after the champion did not become champion, they ask again only when the
+data end has moved `retry_after_days` past that version's, or customers or events grew
+`max_data_growth` past what it saw. No champion, `--retrain` and data the champion cannot
+score never wait.
 """
 
 from __future__ import annotations
@@ -14,6 +22,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from models.monitoring import MonitoringPolicy
+
+
+@dataclass(frozen=True)
+class RetrainAttempt:
+    """The newest version trained after the champion that did not become champion (the gate
+    turned it down, or a person rolled it back): what it saw."""
+
+    version: str
+    data_end: dt.date | None  # the data end it was trained at
+    volume: dict[str, int] = field(default_factory=dict)  # customers/events it saw
+    reason: str | None = None  # why it was trained (its run's `retrain_reason` tag)
 
 
 @dataclass(frozen=True)
@@ -36,6 +55,7 @@ class ModelState:
     # how the staged data no longer matches the champion (a source or feature gone, a type
     # changed; models.compatibility), None when it does
     data_mismatch: str | None = None
+    rejected_attempt: RetrainAttempt | None = None  # see the module docstring
 
 
 @dataclass(frozen=True)
@@ -97,16 +117,42 @@ def _model_age(state: ModelState) -> str | None:
             f"limit {limit})" if age > limit else None)
 
 
-RETRAIN_RULES: tuple[Callable[[ModelState], str | None], ...] = (
-    _no_champion, _forced, _data_mismatch, _drift, _track_record, _data_growth, _model_age)
+Rule = Callable[[ModelState], str | None]
+#: rules that measure the champion against the data: they back off after a turned-down try
+DATA_RULES: tuple[Rule, ...] = (_drift, _track_record, _data_growth, _model_age)
+RETRAIN_RULES: tuple[Rule, ...] = (_no_champion, _forced, _data_mismatch, *DATA_RULES)
+
+
+def _waiting_for(state: ModelState) -> str | None:
+    """Why the data rules hold off: the last try saw data like these and did not become
+    champion. None when there is no such try, or the data have moved on since it."""
+    attempt, policy = state.rejected_attempt, state.policy
+    if attempt is None or attempt.data_end is None or state.as_of is None:
+        return None
+    due = attempt.data_end + dt.timedelta(days=policy.retry_after_days)
+    if state.as_of >= due:
+        return None
+    factor = policy.max_data_growth
+    for what in ("customers", "events"):
+        seen, now = attempt.volume.get(what), state.current_volume.get(what)
+        if seen and now is not None and now >= factor * seen:
+            return None
+    why = f" (trained for: {attempt.reason})" if attempt.reason else ""
+    return (f"not retrained again yet: version {attempt.version}, trained on the data to "
+            f"{attempt.data_end}{why}, did not become champion; the rules ask again from {due} "
+            f"or when customers or events grow x{factor:g} past what it saw")
 
 
 def retrain_decision(state: ModelState) -> RetrainDecision:
-    """Retrain if any rule gives a reason (the first one is reported); otherwise keep serving
+    """Retrain if any rule gives a reason (the first one is reported), unless it is a data
+    rule backing off after a turned-down try (the reason says so); otherwise keep serving
     the champion."""
     for rule in RETRAIN_RULES:
         reason = rule(state)
-        if reason is not None:
-            return RetrainDecision(True, reason)
+        if reason is None:
+            continue
+        if rule in DATA_RULES and (waiting := _waiting_for(state)) is not None:
+            return RetrainDecision(False, f"{reason}; {waiting}")
+        return RetrainDecision(True, reason)
     return RetrainDecision(False, f"champion version {state.champion_version} is kept: no rule "
                                   "asks for a retrain")

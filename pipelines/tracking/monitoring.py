@@ -26,7 +26,7 @@ from mlflow.tracking import MlflowClient
 from features.build import to_naive_utc
 from features.sources import SourceTables
 from models.monitoring import MonitoringPolicy, data_volume, monitoring_summary, reference_profile
-from models.retrain import ModelState, retrain_decision
+from models.retrain import ModelState, RetrainAttempt, retrain_decision
 from models.track_record import GRADED, TrackRecord
 from models.train import LABEL, FittedChurnModel
 from pipelines.store.atomic import write_parquet_atomic, write_text_atomic
@@ -34,7 +34,7 @@ from pipelines.store.leftovers import owner_tags
 from pipelines.store.settings import Settings
 from pipelines.tracking.compatibility import champion_compatibility, mismatch_text
 from pipelines.tracking.connect import use_tracking_store
-from pipelines.tracking.registry import RegisteredModel, training_snapshot
+from pipelines.tracking.registry import CHALLENGER, RegisteredModel, training_snapshot
 
 REFERENCE_ARTIFACT = "monitoring/reference.json"
 MONITORING_FILE = "monitoring.json"  # in each scoring run's folder
@@ -92,13 +92,42 @@ def _rebuilt_reference(settings: Settings, champion: RegisteredModel) -> dict[st
 def champion_reference(settings: Settings, champion: RegisteredModel) -> dict[str, Any] | None:
     """The champion's stored reference, else one rebuilt from its snapshot, else None."""
     use_tracking_store(settings)
+    stored = _stored_reference(champion.run_id)
+    return stored if stored is not None else _rebuilt_reference(settings, champion)
+
+
+def _stored_reference(run_id: str) -> dict[str, Any] | None:
     try:
         with tempfile.TemporaryDirectory() as folder:
             path = mlflow.artifacts.download_artifacts(
-                run_id=champion.run_id, artifact_path=REFERENCE_ARTIFACT, dst_path=folder)
+                run_id=run_id, artifact_path=REFERENCE_ARTIFACT, dst_path=folder)
             return json.loads(Path(path).read_text())
     except (mlflow.exceptions.MlflowException, OSError, ValueError):
-        return _rebuilt_reference(settings, champion)
+        return None
+
+
+def rejected_attempt(settings: Settings, champion: RegisteredModel) -> RetrainAttempt | None:
+    """The challenger registered after the champion, when it is not the champion (the gate
+    turned it down, or a person rolled it back): its data end, the volume it saw and why it
+    was trained, for the retrain rules' back-off (`models.retrain`). None when there is none
+    or the registry cannot say."""
+    use_tracking_store(settings)
+    client = MlflowClient()
+    try:
+        challenger = client.get_model_version_by_alias(settings.registered_model_name,
+                                                       CHALLENGER)
+        run_id = challenger.run_id
+        if not run_id or int(challenger.version) <= int(champion.version):  # the champion
+            return None
+        run = client.get_run(run_id)
+    except (mlflow.exceptions.MlflowException, ValueError):
+        return None
+    end = run.data.params.get("data_end")
+    volume = (_stored_reference(run_id) or {}).get("volume") or {}
+    return RetrainAttempt(str(challenger.version),
+                          dt.date.fromisoformat(end) if end else None,
+                          {k: int(v) for k, v in volume.items()},
+                          run.data.tags.get("retrain_reason"))
 
 
 def scoring_monitoring(
@@ -128,7 +157,8 @@ def scoring_monitoring(
         reference, features, score, policy,
         latest_label_rate=float(latest["churn_rate"].iloc[-1]) if len(latest) else None,
         latest_matured_cutoff=str(latest["cutoff"].iloc[-1].date()) if len(latest) else None)
-    state = _state(champion, reference, summary, record, volume, as_of, False, policy)
+    state = _state(champion, reference, summary, record, volume, as_of, False, policy,
+                   rejected_attempt(settings, champion))
     decision = retrain_decision(state)
     return {**summary, "as_of": str(as_of), "model_version": champion.version,
             "model_run_id": champion.run_id, "volume_training": reference.get("volume") or {},
@@ -139,7 +169,7 @@ def scoring_monitoring(
 def _state(
     champion: RegisteredModel, reference: dict[str, Any] | None, drift: dict[str, Any] | None,
     record: TrackRecord | None, volume_now: dict[str, int], as_of: dt.date, forced: bool,
-    policy: MonitoringPolicy,
+    policy: MonitoringPolicy, attempt: RetrainAttempt | None = None,
 ) -> ModelState:
     graded = record.graded if record is not None else pd.DataFrame()
     own = graded[graded["model_version"] == champion.version] if len(graded) else graded
@@ -155,7 +185,7 @@ def _state(
                           and np.isfinite(latest["roc_auc"]) else None),
         seen_volume=(reference or {}).get("volume") or {}, current_volume=volume_now,
         trained_data_end=dt.date.fromisoformat(trained_end) if trained_end else None,
-        as_of=as_of,
+        as_of=as_of, rejected_attempt=attempt,
     )
 
 
@@ -270,7 +300,7 @@ def model_state(
     drift = (monitoring_summary(reference, features, score, policy) if reference is not None
              else None)
     state = _state(champion, reference, drift, data.record, data.volume, as_of, forced,
-                   policy)
+                   policy, rejected_attempt(settings, champion))
     return dataclasses.replace(state, data_mismatch=mismatch_text(fit))
 
 

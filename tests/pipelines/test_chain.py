@@ -82,3 +82,35 @@ def test_run_lines_name_each_step(chain):
     assert "due (no champion model yet)" in first[1]
     assert "raw files unchanged" in second[0] and "not due" in second[1]
     assert chain["second"]["scored"]["risk_list_csv"] in second[2]
+
+
+def test_after_a_turned_down_challenger_the_drift_rule_waits_instead_of_retraining(chain):
+    # a gate no challenger passes: a forced retrain registers a version that stays
+    # challenger; then a drift threshold every population crosses: the next run, on the same
+    # data, waits for the data to move on instead of training the same model again
+    # (models.retrain)
+    import json
+    from pathlib import Path
+
+    from models.monitoring import MonitoringPolicy
+    from models.promotion import PromotionMargin
+    from pipelines.deliver.params import ScoreParams
+    from pipelines.flows import weekly_flow
+
+    never = PromotionMargin(min_roc_auc_gain=1.0)
+    tried = weekly_flow(str(chain["data_dir"]), retrain=True, params=chain["params"],
+                        margin=never)
+    assert tried["trained"] is not None and not tried["trained"]["promoted"]
+    version = tried["trained"]["model_version"]
+    jumpy = ScoreParams(monitoring=MonitoringPolicy(psi_drift=1e-9))
+    waited = weekly_flow(str(chain["data_dir"]), params=chain["params"], margin=never,
+                         score_params=jumpy)
+    assert waited["trained"] is None and not waited["retrain"]["due"]
+    reason = waited["retrain"]["reason"]
+    assert reason.startswith("the score drifted")
+    assert (f"not retrained again yet: version {version}, trained on the data to "
+            f"{tried['as_of']} (trained for: forced by --retrain), did not become champion"
+            ) in reason
+    # the scoring run's own monitoring says the same (no retrain banner, no alert)
+    monitoring = json.loads((Path(waited["scored"]["run_dir"]) / "monitoring.json").read_text())
+    assert monitoring["retrain"] == waited["retrain"]
