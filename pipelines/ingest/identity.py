@@ -26,7 +26,13 @@ import pandas as pd
 
 from features.codes import rows_at, tuple_codes
 from models.privacy import masked_contact, masked_contacts
-from pipelines.ingest.keys import EXTRA_ID_PREFIX, LINK_COLUMNS, SHARED_SPACE
+from pipelines.ingest.keys import (
+    EXTRA_ID_PREFIX,
+    LINK_COLUMNS,
+    SHARED_SPACE,
+    SPACE_ID_FORMS,
+    linking_ids,
+)
 from pipelines.scale.memory import release_freed_memory
 
 _SEP = "\x1f"  # between a key's type, space and value; never in a cleaned cell
@@ -83,21 +89,47 @@ class Resolution:
 KEY_TYPES = {_ID: "id", _EMAIL: "email", _PHONE: "phone"}
 
 
+def _id_columns(source: SourceKeys) -> list[tuple[str, str]]:
+    """(column, id space) of each id column of a source."""
+    columns = [("customer_id", source.id_space)] if "customer_id" in source.frame else []
+    return columns + [(str(c), str(c)[len(EXTRA_ID_PREFIX):]) for c in source.frame.columns
+                      if str(c).startswith(EXTRA_ID_PREFIX)]
+
+
+def _id_nodes(values: pd.Series, space: str) -> pd.Series:
+    """Ids of one space as node names, in the form they link by (`keys.linking_ids`)."""
+    text = values.astype(object).astype(str)
+    return ((_ID + _SEP + space + _SEP) + linking_ids(text, space)).where(values.notna())
+
+
+def _written_forms(sources: list[SourceKeys]) -> pd.DataFrame:
+    """(node, id as written), distinct, for the ids of spaces with several forms
+    (`SPACE_ID_FORMS`): a customer is named, and its keys listed, as the data wrote them, so
+    an id written one way only keeps the name it always had."""
+    parts = []
+    for source in sources:
+        for column, space in _id_columns(source):
+            if space in SPACE_ID_FORMS:
+                written = source.frame[column].dropna().astype(str)
+                written = written[~written.str.contains("@", regex=False)]
+                parts.append(pd.DataFrame({"node": _id_nodes(written, space).to_numpy(),
+                                           "written": written.to_numpy()}))
+    if not parts:
+        return pd.DataFrame({"node": pd.Series(dtype=object), "written": pd.Series(dtype=object)})
+    return pd.concat(parts, ignore_index=True).drop_duplicates(ignore_index=True)
+
+
 def _row_keys(source: SourceKeys) -> list[pd.Series]:
     """Each key column of a source as node names (missing where the row lacks that key)."""
     frame = source.frame
     keys: list[pd.Series] = []
-    if "customer_id" in frame:
-        ids = frame["customer_id"].astype(object)
-        email_like = ids.str.contains("@", regex=False).fillna(False).astype(bool)
-        node = (_ID + _SEP + source.id_space + _SEP) + ids.astype(str)
-        node = node.where(~email_like, _EMAIL + _SEP + _SEP + ids.astype(str))
+    for column, space in _id_columns(source):
+        ids = frame[column].astype(object)
+        node = _id_nodes(ids, space)
+        if column == "customer_id":
+            email_like = ids.str.contains("@", regex=False).fillna(False).astype(bool)
+            node = node.where(~email_like, _EMAIL + _SEP + _SEP + ids.astype(str))
         keys.append(node.where(ids.notna()))
-    for column in frame.columns:
-        if str(column).startswith(EXTRA_ID_PREFIX):
-            space = str(column)[len(EXTRA_ID_PREFIX):]
-            values = frame[column].astype(object)
-            keys.append(((_ID + _SEP + space + _SEP) + values.astype(str)).where(values.notna()))
     for column in LINK_COLUMNS:
         if column in frame:
             values = frame[column].astype(object)
@@ -180,7 +212,14 @@ def resolve_identities(sources: list[SourceKeys]) -> Resolution:
             break
         shared |= conflicted
         labels = _groups(len(nodes), pairs, shared)
-    canonical = _canonical_names(nodes, labels, kinds, spaces, is_link, shared)
+    forms = _written_forms(distinct)
+    # an id written several ways is named by the first of them in text order, whatever the
+    # order of the files (a 15-character Salesforce id before its 18-character form)
+    named = forms.sort_values(["node", "written"]).drop_duplicates("node", ignore_index=True)
+    values = np.array([_value(n) for n in nodes], dtype=object)
+    at = nodes.get_indexer(named["node"])  # every written id is a node: never -1
+    values[at[at >= 0]] = named["written"].to_numpy()[at >= 0]
+    canonical = _canonical_names(nodes, labels, kinds, spaces, values, shared)
     customer_ids, reasons, chosen = [], [], []
     for source, row_codes in zip(distinct, codes, strict=True):
         ids, why, used = _assign(source.frame.index, row_codes, labels, canonical, shared, nodes)
@@ -192,9 +231,14 @@ def resolve_identities(sources: list[SourceKeys]) -> Resolution:
     key_map = pd.DataFrame({
         "key_type": pd.Series([KEY_TYPES[k] for k in kinds], dtype=object),
         "id_space": pd.Series(spaces, dtype=object),
-        "key": pd.Series([_value(n) for n in nodes], dtype=object),
+        "key": pd.Series(values, dtype=object),
         "customer_id": pd.Series(canonical[labels] if len(nodes) else [], dtype=object),
         "shared": shared})
+    if len(forms) > len(named):  # an id written more than one way: every way listed
+        other = forms[~forms["written"].isin(named["written"])]
+        at = nodes.get_indexer(other["node"])
+        key_map = pd.concat([key_map, key_map.iloc[at].assign(key=other["written"].to_numpy())],
+                            ignore_index=True)
     key_map.loc[key_map["shared"], "customer_id"] = None  # a shared key names nobody
     key_map = key_map.sort_values(["customer_id", "key_type", "key"], na_position="last",
                                   kind="stable", ignore_index=True)
@@ -260,14 +304,14 @@ def _conflicted_links(labels: np.ndarray, is_link: np.ndarray, spaces: np.ndarra
 
 
 def _canonical_names(nodes: pd.Index, labels: np.ndarray, kinds: np.ndarray,
-                     spaces: np.ndarray, is_link: np.ndarray, shared: np.ndarray) -> np.ndarray:
-    """Per group, its customer id: shared-space id > e-mail > phone > a system's id; a
-    system's bare id taken by another group is written `<space>:<id>`."""
+                     spaces: np.ndarray, values: np.ndarray, shared: np.ndarray) -> np.ndarray:
+    """Per group, its customer id: shared-space id > e-mail > phone > a system's id (each
+    node's `values`: its key as written); a system's bare id taken by another group is
+    written `<space>:<id>`."""
     if not len(nodes):
         return np.empty(0, dtype=object)
     rank = np.select([(kinds == _ID) & (spaces == SHARED_SPACE), kinds == _EMAIL,
                       kinds == _PHONE], [0, 1, 2], default=3)
-    values = np.array([_value(n) for n in nodes], dtype=object)
     usable = ~shared  # a shared e-mail never names a group
     table = pd.DataFrame({"group": labels, "rank": rank, "space": spaces, "value": values,
                           "usable": usable})

@@ -124,3 +124,46 @@ def valid_country(country: str) -> bool:
     import phonenumbers
 
     return country.upper() in phonenumbers.SUPPORTED_REGIONS
+
+
+# Salesforce record ids come in two forms: 15 characters, case-sensitive (what reports and the
+# UI show), and 18, the same 15 plus three characters that encode which of them are upper case
+# (what the API, Data Loader and the weekly Data Export write). One account exported both ways
+# must link, so ids of the `salesforce` space link by their 18-character form.
+_SALESFORCE_15 = re.compile(r"[A-Za-z0-9]{15}")
+_SALESFORCE_18 = re.compile(r"[A-Za-z0-9]{15}[A-Za-z0-5]{3}")
+_SALESFORCE_SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+
+
+def salesforce_id_18(value: str) -> str:
+    """A Salesforce id in its 18-character form: a 15-character id gets its case suffix; an
+    18-character one its case back from the suffix (a system that changed the case of the id,
+    which the suffix exists for, cannot change which record it names). Any other text, and
+    18 characters whose suffix no casing of the first 15 gives, are returned as they are."""
+    if _SALESFORCE_15.fullmatch(value):
+        return value + _case_suffix(value)
+    if not _SALESFORCE_18.fullmatch(value):
+        return value
+    given = value[15:].upper()
+    bits = [_SALESFORCE_SUFFIX.index(c) for c in given]
+    cased = "".join(c.upper() if bits[i // 5] >> (i % 5) & 1 else c.lower()
+                    for i, c in enumerate(value[:15]))
+    return cased + given if _case_suffix(cased) == given else value
+
+
+def _case_suffix(id15: str) -> str:
+    """Three characters, one per five of the id: which of those five are upper case."""
+    return "".join(
+        _SALESFORCE_SUFFIX[sum(1 << i for i, c in enumerate(id15[start:start + 5])
+                               if "A" <= c <= "Z")]
+        for start in (0, 5, 10))
+
+
+#: id spaces whose ids have several written forms: the function to the form they link by
+SPACE_ID_FORMS = {"salesforce": salesforce_id_18}
+
+
+def linking_ids(values: pd.Series, space: str) -> pd.Series:
+    """The ids of `space` in the form they link by (most spaces: as written)."""
+    form = SPACE_ID_FORMS.get(space)
+    return _with_none(map_unique(values, lambda v: form(str(v)))) if form else values

@@ -160,3 +160,79 @@ def test_repeated_keys_are_linked_once_and_every_row_takes_its_tuples_result(row
                                                               & keyed).sum())
     assert repeated.summary.customers == alone.summary.customers
     assert repeated.key_map.equals(alone.key_map)
+
+
+# Salesforce writes one record id in 15 characters (reports) or 18 (API, Data Loader)
+ACCOUNT_15, ACCOUNT_18 = "001D000000IqhSL", "001D000000IqhSLIAZ"
+
+
+def test_a_salesforce_id_links_whether_written_in_15_or_18_characters():
+    master = source("customers/accounts.csv", "customers", [
+        {"customer_id": "C-1", "_id:salesforce": ACCOUNT_18}])
+    cases = source("complaints/case_report.csv", "complaints", [
+        {"customer_id": ACCOUNT_15}, {"customer_id": ACCOUNT_18.lower()}], space="salesforce")
+    assert ids_of([master, cases]) == [["C-1"], ["C-1", "C-1"]]
+
+
+def test_a_customer_known_only_to_salesforce_is_named_as_written_and_every_form_is_a_key():
+    tasks = source("actions/Task.csv", "actions", [{"customer_id": ACCOUNT_18}],
+                   space="salesforce")
+    cases = source("complaints/case_report.csv", "complaints", [{"customer_id": ACCOUNT_15}],
+                   space="salesforce")
+    resolution = resolve_identities([tasks, cases])
+    # named by the first written form in text order (the 15 characters), in any file order
+    assert [s.tolist() for s in resolution.customer_ids] == [[ACCOUNT_15], [ACCOUNT_15]]
+    assert ids_of([cases, tasks]) == [[ACCOUNT_15], [ACCOUNT_15]]
+    keys = resolution.key_map
+    assert sorted(keys["key"]) == [ACCOUNT_15, ACCOUNT_18]
+    assert set(keys["customer_id"]) == {ACCOUNT_15}
+    assert resolution.summary.customers == 1
+    # written one way only, an id keeps the name it had before both forms linked
+    assert ids_of([tasks]) == [[ACCOUNT_18]]
+
+
+def test_salesforce_ids_that_differ_only_by_case_are_two_accounts():
+    cases = source("complaints/case_report.csv", "complaints", [
+        {"customer_id": "001D000000IqhSL"}, {"customer_id": "001D000000IQHSL"}],
+        space="salesforce")
+    first, second = ids_of([cases])[0]
+    assert first != second
+
+
+def test_other_spaces_do_not_link_15_and_18_character_ids():
+    tickets = source("complaints/t.csv", "complaints", [
+        {"customer_id": ACCOUNT_15}, {"customer_id": ACCOUNT_18}], space="zendesk")
+    first, second = ids_of([tickets])[0]
+    assert first != second
+
+
+SALESFORCE_KEYS = st.fixed_dictionaries({
+    "customer_id": st.sampled_from([ACCOUNT_15, ACCOUNT_18, ACCOUNT_18.lower(),
+                                    "001D000000IQHSL", "001000000000001AAA"]),
+    "email": st.one_of(st.none(), st.sampled_from(["a@x.nl", "b@x.nl"])),
+})
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(SALESFORCE_KEYS, min_size=1, max_size=5), min_size=1, max_size=4),
+       st.randoms(use_true_random=False))
+def test_salesforce_forms_link_the_same_whatever_the_order_of_the_files(files, rnd):
+    sources = [source(f"complaints/f{n}.csv", "complaints", rows, "salesforce")
+               for n, rows in enumerate(files)]
+    resolution = resolve_identities(sources)
+    order = list(range(len(sources)))
+    rnd.shuffle(order)
+    shuffled = resolve_identities([sources[i] for i in order])
+    for position, i in enumerate(order):
+        assert shuffled.customer_ids[position].tolist() == resolution.customer_ids[i].tolist()
+    # the spellings of one account are one customer (rows with an e-mail may be set aside
+    # when the e-mail is shared), and two accounts never are
+    from pipelines.ingest.keys import salesforce_id_18
+
+    placed = {}
+    for src, ids in zip(sources, resolution.customer_ids, strict=True):
+        for row, customer in zip(src.frame.to_dict("records"), ids, strict=True):
+            if customer is not None and row["email"] is None:
+                placed.setdefault(salesforce_id_18(row["customer_id"]), set()).add(customer)
+    assert all(len(customers) == 1 for customers in placed.values())
+    assert len(set().union(*placed.values())) == len(placed)

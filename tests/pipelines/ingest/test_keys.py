@@ -62,3 +62,56 @@ def test_any_customer_key_satisfies_the_customer_id_requirement():
     assert missing_required(required, ["_id:zendesk", "order_id", "order_date", "amount"]) == []
     assert missing_required(required, ["name", "order_id", "order_date", "amount"]) == [
         "customer_id"]
+
+
+# Salesforce ids: 15 characters (reports, the UI) and 18 (API, Data Loader, Data Export)
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from pipelines.ingest.keys import linking_ids, salesforce_id_18  # noqa: E402
+
+
+@pytest.mark.parametrize("id15, id18", [
+    ("001D000000IqhSL", "001D000000IqhSLIAZ"),  # Salesforce's own documented pair
+    ("a0D30000001n7Pi", "a0D30000001n7PiEAI"),
+    ("001000000000001", "001000000000001AAA"),  # no letters: nothing upper case
+])
+def test_a_15_character_id_gets_its_case_suffix_and_an_18_character_one_keeps_it(id15, id18):
+    assert salesforce_id_18(id15) == id18
+    assert salesforce_id_18(id18) == id18
+
+
+def test_an_18_character_id_whose_case_was_lost_gets_it_back_from_its_suffix():
+    assert salesforce_id_18("001d000000iqhsliaz") == "001D000000IqhSLIAZ"  # lower-cased
+    assert salesforce_id_18("001D000000IQHSLIAZ") == "001D000000IqhSLIAZ"  # upper-cased
+
+
+@pytest.mark.parametrize("text", [
+    "001A", "00001026", "001D000000IqhS", "001D000000IqhSLI", "001D000000IqhSL-AZ",
+    "ayse@firma.com.tr", "001000000000001AAB",  # a suffix no casing of the digits gives
+    "001D000000IqhSL9AZ",  # 9 is no suffix character
+])
+def test_text_that_is_no_salesforce_id_is_left_as_it_is(text):
+    assert salesforce_id_18(text) == text
+
+
+def test_only_the_salesforce_space_links_ids_by_another_form():
+    ids = pd.Series(["001D000000IqhSL", None, "00042"], dtype=object)
+    assert linking_ids(ids, "salesforce").tolist() == ["001D000000IqhSLIAZ", None, "00042"]
+    assert linking_ids(ids, "").tolist() == ids.tolist()
+    assert linking_ids(ids, "zendesk").tolist() == ids.tolist()
+
+
+_ID15 = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+                min_size=15, max_size=15)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_ID15, _ID15)
+def test_every_written_form_of_one_id_links_and_two_ids_never_do(one, other):
+    linked = salesforce_id_18(one)
+    assert linked[:15] == one and len(linked) == 18
+    for written in (one, linked, linked.lower(), linked.upper()):
+        assert salesforce_id_18(written) == linked
+    # ids differ by case alone are different records (15-character ids are case-sensitive)
+    assert (salesforce_id_18(other) == linked) == (other == one)

@@ -218,6 +218,21 @@ def test_a_task_and_a_case_on_one_account_are_one_customer(settings):
     assert tables.complaints["customer_id"].tolist() == ["001000000000001AAA"]
 
 
+def test_a_case_report_with_15_character_ids_meets_the_tasks_18_character_ones(settings):
+    # a Case *report* writes record ids in 15 characters, a Data Export `Task.csv` in 18
+    write(settings, "purchases", "p.csv", "customer_id,order_id,order_date,amount\n"
+          "C1,O1,2024-01-05,29\n")
+    write(settings, "complaints", "Case.csv", "CaseNumber,AccountId,ContactId,CreatedDate\n"
+          "00001026,001000000000001,003000000000001,2024-05-20T08:00:00.000Z\n")
+    write(settings, "actions", "Task.csv", f"{SALESFORCE_HEADER}\n{SALESFORCE_ROWS[0]}\n")
+    report = ingest_raw_exports(settings, now=NOW)
+    tables = load_source_tables(settings)
+    actions = load_staged_actions(settings)
+    assert tables.complaints["customer_id"].tolist() == actions["customer_id"].tolist() == [
+        "001000000000001"]
+    assert report.identity["in_several_sources"] == 1
+
+
 def test_a_task_view_without_account_id_takes_the_account_from_what_id(tmp_path):
     # WhatId names an account (001…) on the first task, a campaign (701…) on the second,
     # whose contact (003…) is then the customer
