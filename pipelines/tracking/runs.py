@@ -35,6 +35,31 @@ from pipelines.tracking.figures import training_figures
 from pipelines.tracking.registry import META_ARTIFACT, RELIABILITY_TABLE, label_params
 
 PIP_REQUIREMENTS = ["lightgbm==4.7.0", "pandas>=3.1,<3.2", "scikit-learn>=1.9,<1.10"]
+try:  # MLflow cuts a longer param value to this with a warning (or, with
+    # MLFLOW_TRUNCATE_LONG_VALUES=false, refuses the whole `log_params` call)
+    from mlflow.utils.validation import MAX_PARAM_VAL_LENGTH as MAX_PARAM_CHARS
+except ImportError:  # pragma: no cover - the limit of MLflow 2 and 3
+    MAX_PARAM_CHARS = 6000
+LONG_PARAMS_DIR = "params"  # a long param's whole value: params/<name>.json in the run
+
+
+def fitting_params(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The params as MLflow can hold them, and the whole text of each one too long for a
+    param (a playbook of some 60 actions makes `action_save_rates` that long): such a param
+    keeps the start of its value and names the artifact that holds all of it, instead of
+    being cut silently (or failing the run after the fit)."""
+    kept: dict[str, Any] = {}
+    whole: dict[str, str] = {}
+    for name, value in params.items():
+        text = str(value)  # what MLflow would store
+        if len(text) <= MAX_PARAM_CHARS:
+            kept[name] = value
+            continue
+        path = f"{LONG_PARAMS_DIR}/{name}.json"
+        note = f"... ({len(text)} characters; the whole value: artifact {path})"
+        kept[name] = text[:MAX_PARAM_CHARS - len(note)] + note
+        whole[path] = json.dumps(value, indent=2, default=str)
+    return kept, whole
 
 
 @dataclass(frozen=True)
@@ -100,9 +125,13 @@ def log_training_run(
     sample = fitted.matrix(sample_frame)
     with mlflow.start_run(experiment_id=experiment_id, run_name="train",
                           tags=owner_tags()) as run:
-        mlflow.log_params({**params.model_dump(exclude={"label"}), **label_params(params.label),
-                           **run_params, **(fitted.size.as_params() if fitted.size else {}),
-                           "calibration_method": fitted.calibrator.method})
+        logged, whole = fitting_params({
+            **params.model_dump(exclude={"label"}), **label_params(params.label), **run_params,
+            **(fitted.size.as_params() if fitted.size else {}),
+            "calibration_method": fitted.calibrator.method})
+        mlflow.log_params(logged)
+        for path, text in whole.items():
+            mlflow.log_text(text, path)
         mlflow.log_metrics(run_metrics(fitted, extra_metrics or {}))
         mlflow.set_tags({"model_input_sha256": model_input_hash,
                          "valid_cutoff": str(fitted.valid_cutoff),

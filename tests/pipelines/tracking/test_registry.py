@@ -303,3 +303,35 @@ def test_the_learned_event_types_travel_with_the_registered_model(registry):
                               model_input_hash="types", run_params={"kind": "types"})
     assert load_model_version(settings, logged.version).model.event_types == [
         "post", "login", "other"]
+
+
+def test_a_playbook_too_long_for_an_mlflow_param_is_logged_whole_as_an_artifact(registry):
+    from models.params import ActionSaveRate
+    from pipelines.tracking.runs import MAX_PARAM_CHARS
+
+    settings, frame, models, _ = registry
+    playbook = {f"retention_call_script_{n:03d}": ActionSaveRate(
+        save_rate=0.2, source="assumed: its arms have fewer customers than the minimum yet")
+        for n in range(120)}
+    params = PARAMS.model_copy(update={"action_save_rates": playbook})
+    assert len(str(params.model_dump()["action_save_rates"])) > MAX_PARAM_CHARS
+    logged = log_training_run(settings, models["weak"], params, model_input=frame,
+                              model_input_path=Path(settings.data_dir) / "x",
+                              model_input_hash="playbook", run_params={"kind": "playbook"})
+    run = MlflowClient().get_run(logged.run_id)
+    shown = run.data.params["action_save_rates"]
+    assert len(shown) <= MAX_PARAM_CHARS
+    assert shown.endswith("the whole value: artifact params/action_save_rates.json)")
+    whole = json.loads(mlflow.artifacts.load_text(
+        f"runs:/{logged.run_id}/params/action_save_rates.json"))
+    assert whole == {name: rate.model_dump() for name, rate in playbook.items()}
+    assert run.data.params["max_boost_rounds"] == str(PARAMS.max_boost_rounds)  # the rest as is
+
+
+def test_params_within_mlflow_s_limit_are_logged_as_they_are():
+    from pipelines.tracking.runs import MAX_PARAM_CHARS, fitting_params
+
+    kept, whole = fitting_params({"a": 1, "b": "x" * MAX_PARAM_CHARS, "c": {"k": "v"}})
+    assert kept == {"a": 1, "b": "x" * MAX_PARAM_CHARS, "c": {"k": "v"}} and whole == {}
+    kept, whole = fitting_params({"b": "x" * (MAX_PARAM_CHARS + 1)})
+    assert len(kept["b"]) == MAX_PARAM_CHARS and list(whole) == ["params/b.json"]
