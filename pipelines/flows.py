@@ -27,6 +27,7 @@ from pipelines.operate.alerts import alert_on_failure
 from pipelines.operate.caching import refreshed_if_missing
 from pipelines.operate.failures import failure_message
 from pipelines.operate.lock import one_run_at_a_time
+from pipelines.operate.prefect_runs import recover_prefect_runs
 from pipelines.operate.recovery import recover_after_killed_runs
 from pipelines.sample.config import SimulationConfig
 from pipelines.store.settings import Settings
@@ -189,6 +190,7 @@ def demo_flow(
     logger = get_run_logger()
     settings = Settings.from_env(data_dir)
     root = str(settings.data_dir)  # every step works on the same, resolved data dir
+    recover_prefect_runs()
     generated = generate_flow(root, customers, seed,
                               dialect="mixed" if business == "retail" else "canonical",
                               business=business)
@@ -229,6 +231,7 @@ def _weekly_chain(
     settings = Settings.from_env(data_dir)
     root = str(settings.data_dir)
     seconds: dict[str, float] = {}
+    recover_prefect_runs()  # its subflows recover the rest
     with one_run_at_a_time(settings.data_dir):
         start = time.perf_counter()
         ingested = ingest_flow(root, skip_bad_files)
@@ -261,6 +264,7 @@ def analyze_flow(
     from models.analytics.policy import AnalyticsPolicy
 
     settings = Settings.from_env(data_dir)
+    recover_prefect_runs()
     as_of = tasks.resolve_cutoff(settings, as_of)
     return tasks.write_analytics_folder(settings, as_of, policy or AnalyticsPolicy(), lang)
 
@@ -271,5 +275,6 @@ def monitor_flow(data_dir: str | None = None, data_end: dt.date | None = None) -
     """Grade every archived list whose label window has ended by `data_end` (default: the
     last event date): reports/track_record.{csv,parquet}, a chart, an MLflow run."""
     settings = Settings.from_env(data_dir)
+    recover_prefect_runs()
     return monitoring_tasks().grade_shipped_lists(settings,
                                                   tasks.resolve_cutoff(settings, data_end))

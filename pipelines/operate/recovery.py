@@ -1,5 +1,5 @@
 """What a run does first after one was killed: remove what dead processes left half-made, and
-close their MLflow runs.
+close their MLflow runs (and their Prefect flow runs: `pipelines.operate.prefect_runs`).
 
 A SIGKILLed command runs no cleanup. Every output it was writing is under a temporary name
 (`store.atomic`, `store.archive`, `store.staged`, the analytics folder), so readers never see
@@ -61,8 +61,12 @@ def fail_dead_mlflow_runs(settings: Settings) -> list[str]:
 
 def recover_after_killed_runs(settings: Settings, mlflow: bool = True) -> None:
     """Both of the above; the MLflow part only for commands that open the store anyway, and
-    not before an embedded store exists (opening one would create it)."""
+    not before an embedded store exists (opening one would create it). In a flow run, also
+    the Prefect flow runs killed processes left RUNNING (`operate.prefect_runs`)."""
+    from pipelines.operate.prefect_runs import recover_prefect_runs
+
     remove_dead_leftovers(settings)
+    recover_prefect_runs()
     store = settings.mlflow_tracking_uri.removeprefix("sqlite:///")
     if mlflow and (store == settings.mlflow_tracking_uri or Path(store).exists()):
         fail_dead_mlflow_runs(settings)
