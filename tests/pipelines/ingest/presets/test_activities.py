@@ -204,32 +204,31 @@ def test_an_activities_file_re_saved_by_excel_in_turkish_settings(tmp_path):
                                                    utc("2024-06-12 21:00")]
 
 
-def test_a_task_and_a_case_on_one_account_are_one_customer(settings):
+def _case_and_task_ingested(settings, account: str, contact: str):
+    """A purchase, one Case on `account` / `contact` and the first task (on account
+    001000000000001AAA) ingested: the report, the complaints' and the actions' customers."""
     write(settings, "purchases", "p.csv", "customer_id,order_id,order_date,amount\n"
           "C1,O1,2024-01-05,29\n")
     write(settings, "complaints", "Case.csv", "CaseNumber,AccountId,ContactId,CreatedDate\n"
-          "00001026,001000000000001AAA,003000000000001AAA,2024-05-20T08:00:00.000Z\n")
+          f"00001026,{account},{contact},2024-05-20T08:00:00.000Z\n")
     write(settings, "actions", "Task.csv", f"{SALESFORCE_HEADER}\n{SALESFORCE_ROWS[0]}\n")
-    ingest_raw_exports(settings, now=NOW)
-    tables = load_source_tables(settings)
-    actions = load_staged_actions(settings)
+    report = ingest_raw_exports(settings, now=NOW)
+    return (report, load_source_tables(settings).complaints["customer_id"].tolist(),
+            load_staged_actions(settings)["customer_id"].tolist())
+
+
+def test_a_task_and_a_case_on_one_account_are_one_customer(settings):
+    _, cases, actions = _case_and_task_ingested(settings, "001000000000001AAA",
+                                                "003000000000001AAA")
     # Salesforce's own account id is the customer's id: no other key names this customer
-    assert actions["customer_id"].tolist() == ["001000000000001AAA"]
-    assert tables.complaints["customer_id"].tolist() == ["001000000000001AAA"]
+    assert actions == cases == ["001000000000001AAA"]
 
 
 def test_a_case_report_with_15_character_ids_meets_the_tasks_18_character_ones(settings):
     # a Case *report* writes record ids in 15 characters, a Data Export `Task.csv` in 18
-    write(settings, "purchases", "p.csv", "customer_id,order_id,order_date,amount\n"
-          "C1,O1,2024-01-05,29\n")
-    write(settings, "complaints", "Case.csv", "CaseNumber,AccountId,ContactId,CreatedDate\n"
-          "00001026,001000000000001,003000000000001,2024-05-20T08:00:00.000Z\n")
-    write(settings, "actions", "Task.csv", f"{SALESFORCE_HEADER}\n{SALESFORCE_ROWS[0]}\n")
-    report = ingest_raw_exports(settings, now=NOW)
-    tables = load_source_tables(settings)
-    actions = load_staged_actions(settings)
-    assert tables.complaints["customer_id"].tolist() == actions["customer_id"].tolist() == [
-        "001000000000001"]
+    report, cases, actions = _case_and_task_ingested(settings, "001000000000001",
+                                                     "003000000000001")
+    assert cases == actions == ["001000000000001"]
     assert report.identity["in_several_sources"] == 1
 
 
