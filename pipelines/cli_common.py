@@ -241,12 +241,17 @@ def push_remote_data_dir(*_: Any, **__: Any) -> None:
 def run_step(step: str, call: Callable[[], Any], status: str = "Prefect flow running") -> Any:
     """Run a flow; a known failure becomes its one sentence (`operate.failures`, the same
     one a scheduled run's Failed state carries) and exit code 1, not a traceback."""
+    from prefect import tags
+
     from pipelines.operate.failures import failure_message
+    from pipelines.operate.prefect_runs import owner_tag_list
     from pipelines.scale.runner import command_runner
 
     try:
-        # one Dask cluster (or none) for every flow of the command, stopped at its end
-        with command_runner(), console.status(f"[bold]{step}[/bold] ({status})…"):
+        # one Dask cluster (or none) for every flow of the command, stopped at its end; its
+        # flow runs carry this process from their creation (`operate.prefect_runs`)
+        with command_runner(), console.status(f"[bold]{step}[/bold] ({status})…"), \
+                tags(*owner_tag_list()):
             return call()
     except Exception as error:
         message = failure_message(step, error)

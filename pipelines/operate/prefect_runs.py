@@ -2,10 +2,12 @@
 
 A SIGKILLed `churn ingest`, `train`, `score` or `run` reports nothing to the Prefect API, so
 its flow run (and the task run it was in) would show as running for ever in the UI and in
-every query of running work. Each flow run of this pipeline therefore tags itself with its
-host and process id when it starts (`churn.host:<host>`, `churn.pid:<pid>`, the tags its MLflow
-runs carry), and the next flow run on the same host moves every RUNNING run of this
-pipeline's flows whose process has ended to CRASHED, with its running task runs, saying why.
+every query of running work. Each flow run of this pipeline therefore carries its host and
+process id as tags (`churn.host:<host>`, `churn.pid:<pid>`, the tags its MLflow runs carry):
+from its creation when a `churn` command starts it (`cli_common.run_step`), else from the
+first lines of the flow (a deployment's run), and the next flow run on the same host moves
+every PENDING or RUNNING run of this pipeline's flows whose process has ended to CRASHED,
+with its unfinished task runs, saying why.
 Runs of live processes, of other hosts and runs without the tags (started before them, or by
 another tool) are left alone, as for MLflow (`pipelines.operate.recovery`).
 """
@@ -47,8 +49,9 @@ def tag_flow_run(client: Any, run_id: Any) -> None:
 
 
 def crash_dead_flow_runs(client: Any, flow_names: list[str]) -> list[str]:
-    """Move to CRASHED every RUNNING flow run of `flow_names` whose process (on this host) has
-    ended, with its running task runs; returned: "<flow run name> (<id>)" of each."""
+    """Move to CRASHED every PENDING or RUNNING flow run of `flow_names` whose process (on
+    this host) has ended, with its unfinished task runs; returned: "<flow run name> (<id>)"
+    of each."""
     from prefect.client.schemas.filters import (
         FlowFilter,
         FlowFilterName,
@@ -69,7 +72,7 @@ def crash_dead_flow_runs(client: Any, flow_names: list[str]) -> list[str]:
     runs = client.read_flow_runs(
         flow_filter=FlowFilter(name=FlowFilterName(any_=flow_names)),
         flow_run_filter=FlowRunFilter(
-            state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING])),
+            state=FlowRunFilterState(type=FlowRunFilterStateType(any_=running)),
             tags=FlowRunFilterTags(all_=[host])),
         limit=PAGE)
     crashed = []

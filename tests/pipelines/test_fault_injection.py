@@ -66,6 +66,7 @@ class Tally:
     finished_before_kill: int = 0
     left_temporaries: int = 0  # kills that hit a write: a temp file or partial run folder
     left_running: int = 0  # kills that left an MLflow run RUNNING
+    left_flow_running: int = 0  # kills that left a Prefect flow run PENDING or RUNNING
     partial_outputs: list[str] = field(default_factory=list)
     tracebacks: list[str] = field(default_factory=list)
     stray_processes: list[str] = field(default_factory=list)
@@ -169,6 +170,17 @@ def mlflow_runs(data_dir: Path, status: str) -> list[str]:
     with sqlite3.connect(data_dir / "mlflow" / "mlflow.db", timeout=30) as db:
         return [r[0] for r in db.execute("select run_uuid from runs where status = ?",
                                          (status,))]
+
+
+def flow_runs(data_dir: Path, *states: str) -> set[str]:
+    """Ids of the Prefect flow runs in `states` on the data dir's local API."""
+    import httpx
+
+    url = json.loads((data_dir / ".prefect" / "churn-api.json").read_text())["url"]
+    response = httpx.post(f"{url}/flow_runs/filter", timeout=60, json={
+        "flow_runs": {"state": {"type": {"any_": list(states)}}}, "limit": 200})
+    response.raise_for_status()
+    return {run["id"] for run in response.json()}
 
 
 def train_metrics(data_dir: Path, run_id: str) -> dict[str, float]:
@@ -275,6 +287,7 @@ def test_sigkill_at_random_moments_leaves_no_partial_output(pipeline, capsys):
     assert reference_champion is not None
 
     stuck: set[str] = set()  # MLflow runs a kill left RUNNING
+    stuck_flows: set[str] = set()  # Prefect flow runs a kill left PENDING or RUNNING
     seen_temporaries: set[str] = set()
     rng = random.Random(SEED)
     plan = [(command, i < WHILE_WRITING[command][0])
@@ -299,6 +312,9 @@ def test_sigkill_at_random_moments_leaves_no_partial_output(pipeline, capsys):
         running = set(mlflow_runs(data_dir, "RUNNING"))
         tally.left_running += bool(running - stuck)
         stuck |= running
+        unfinished = flow_runs(data_dir, "PENDING", "RUNNING")
+        tally.left_flow_running += bool(unfinished - stuck_flows)
+        stuck_flows |= unfinished
         found = partial_outputs(data_dir, before)
         if champion(data_dir) is None:
             found.append("the registry has no champion")
@@ -318,6 +334,8 @@ def test_sigkill_at_random_moments_leaves_no_partial_output(pipeline, capsys):
     assert len(list((data_dir / "staged.versions").iterdir())) <= 2  # the current, the previous
     assert mlflow_runs(data_dir, "RUNNING") == []
     assert stuck <= set(mlflow_runs(data_dir, "FAILED"))  # marked by the next train/score
+    assert flow_runs(data_dir, "PENDING", "RUNNING") == set()
+    assert stuck_flows <= flow_runs(data_dir, "CRASHED")  # marked by the next command
     assert not partial_outputs(data_dir, archived_runs(data_dir))
 
     with capsys.disabled():
@@ -326,7 +344,9 @@ def test_sigkill_at_random_moments_leaves_no_partial_output(pipeline, capsys):
               f"survived, {len(tally.partial_outputs)} partial outputs seen, "
               f"{len(tally.tracebacks)} tracebacks; {tally.left_temporaries} kills left "
               f"temporaries, {tally.left_running} left an MLflow run RUNNING "
-              f"({len(stuck)} runs, all marked FAILED by a later run); "
+              f"({len(stuck)} runs, all marked FAILED by a later run), "
+              f"{tally.left_flow_running} a Prefect flow run unfinished ({len(stuck_flows)} "
+              "flow runs, all marked CRASHED by a later command); "
               f"{tally.finished_before_kill} commands finished before their kill; last "
               "uninterrupted durations " + ", ".join(f"{c} {d:.1f} s"
                                                      for c, d in durations.items()))

@@ -35,7 +35,7 @@ def test_only_runs_of_dead_processes_on_this_host_are_crashed(prefect_api):
     from prefect import get_client, task
     from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterId
     from prefect.client.schemas.objects import StateType
-    from prefect.states import Completed, Running
+    from prefect.states import Completed, Pending, Running
 
     ours = f"churn-crash-test-{uuid.uuid4().hex[:8]}"
     host, dead = f"{HOST_TAG}:{this_host()}", f"{PID_TAG}:{_dead_pid()}"
@@ -44,6 +44,7 @@ def test_only_runs_of_dead_processes_on_this_host_are_crashed(prefect_api):
         task = client.create_task_run(
             task(lambda: None, name="stage"), flow_run_id=killed.id,
             dynamic_key="0", state=Running())
+        never_started = client.create_flow_run(_flow(ours), tags=[host, dead], state=Pending())
         live = client.create_flow_run(_flow(ours), state=Running(),
                                       tags=prefect_runs.owner_tag_list())
         elsewhere = client.create_flow_run(_flow(ours), state=Running(),
@@ -55,7 +56,8 @@ def test_only_runs_of_dead_processes_on_this_host_are_crashed(prefect_api):
 
         crashed = prefect_runs.crash_dead_flow_runs(client, [ours])
 
-        assert crashed == [f"{killed.name} ({killed.id})"]
+        assert sorted(crashed) == sorted(f"{r.name} ({r.id})" for r in (killed, never_started))
+        assert client.read_flow_run(never_started.id).state.type == StateType.CRASHED
         state = client.read_flow_run(killed.id).state
         assert state.type == StateType.CRASHED and "ended before the run did" in state.message
         [task_run] = client.read_task_runs(task_run_filter=TaskRunFilter(
@@ -66,6 +68,21 @@ def test_only_runs_of_dead_processes_on_this_host_are_crashed(prefect_api):
                           (other_flow, StateType.RUNNING)):
             assert client.read_flow_run(run.id).state.type == kept
         assert prefect_runs.crash_dead_flow_runs(client, [ours]) == []  # once only
+
+
+def test_a_command_s_flow_runs_carry_its_process_from_their_creation(prefect_api):
+    from prefect import flow, get_client
+    from prefect.runtime import flow_run
+
+    from pipelines.cli_common import run_step
+
+    @flow(name=f"churn-created-test-{uuid.uuid4().hex[:8]}")
+    def plain():
+        return flow_run.get_id()
+
+    run_id = run_step("test", plain)
+    with get_client(sync_client=True) as client:
+        assert set(prefect_runs.owner_tag_list()) <= set(client.read_flow_run(run_id).tags)
 
 
 def test_a_flow_run_tags_itself_with_its_process_and_outside_a_flow_nothing_is_asked(
